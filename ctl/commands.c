@@ -1,0 +1,12 @@
+/*
+ * commands.c - every posthookctl subcommand, in the order usage lists them.
+ */
+#include <stddef.h>
+
+#include "commands.h"
+
+const struct ctl_command ctl_commands[] = {
+	{ "config", cmd_config, "show the configuration and its keys" },
+	{ "version", cmd_version, "print the version" },
+	{ NULL, NULL, NULL },
+};

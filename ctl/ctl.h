@@ -1,0 +1,65 @@
+/*
+ * ctl.h - posthookctl: the admin's command line over the state store.
+ *
+ * Each subcommand lives in cmd_NAME.c and has the signature of ctl_cmd_fn.
+ * Single objects print as JSON; lists print a readable table, or with
+ * --json one JSON object per line.  Exit status: 0 success, 1 error (the
+ * message on stderr), 2 usage.
+ */
+#ifndef PH_CTL_H
+#define PH_CTL_H
+
+#include <json-c/json.h>
+#include "config.h"
+#include "store.h"
+
+struct ctl {
+	const char *config_path;
+	int     config_given;
+	int     json;			/* --json */
+	struct config *cfg;
+	struct store *store;		/* opened by ctl_store() */
+};
+
+typedef int (*ctl_cmd_fn)(struct ctl *ctl, int argc, char **argv);
+
+/*
+ * ctl_config - the configuration; loaded on first use.  A missing default
+ * file is no error here: commands that need state fail in ctl_store().
+ */
+struct config *ctl_config(struct ctl *ctl);
+
+/*
+ * ctl_store - the store, opened on first use; as root, first become the
+ * daemons' user so that no file in state_dir ends up owned by root.
+ * Exits 1 with a message when it cannot be opened.
+ */
+struct store *ctl_store(struct ctl *ctl);
+
+/* ctl_print_json - one object, pretty (or one line with --json). */
+void ctl_print_json(const struct ctl *ctl, json_object *obj);
+/* ctl_print_json_line - one object on one line. */
+void ctl_print_json_line(json_object *obj);
+
+/* ctl_usage_error - print "posthookctl: msg" and return 2. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ctl_error - print "posthookctl: msg" and return 1. */
+int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A readable table for lists. */
+struct table;
+struct table *table_new(int ncols, const char *const *headers);
+void table_add_row(struct table *t, const char *const *cells);
+void table_print(const struct table *t);
+void table_free(struct table *t);
+
+int cmd_version(struct ctl *ctl, int argc, char **argv);
+int cmd_config(struct ctl *ctl, int argc, char **argv);
+int cmd_classify(struct ctl *ctl, int argc, char **argv);
+int cmd_messages(struct ctl *ctl, int argc, char **argv);
+int cmd_webhooks(struct ctl *ctl, int argc, char **argv);
+int cmd_deliveries(struct ctl *ctl, int argc, char **argv);
+int cmd_keys(struct ctl *ctl, int argc, char **argv);
+int cmd_status(struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * event.h - the event model: event names, the seed's payloads, and the
+ * envelope {"event","timestamp","uuid","payload"} every webhook carries.
+ *
+ * An event is built once, by whoever saw it happen (the tailer, the bounce
+ * intake, later the tracker), as a payload object; the envelope is made
+ * per delivery, when the event is fanned out to an endpoint.
+ */
+#ifndef PH_EVENT_H
+#define PH_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+enum event_type {
+	EV_MESSAGE_SENT,
+	EV_MESSAGE_DELAYED,
+	EV_MESSAGE_DELIVERY_FAILED,
+	EV_MESSAGE_BOUNCED,
+	EV_MESSAGE_HELD,
+	EV_MESSAGE_LOADED,
+	EV_MESSAGE_LINK_CLICKED,
+	EV_DOMAIN_DNS_ERROR,
+	EV_SEND_LIMIT,
+	EV_TYPE_COUNT
+};
+
+const char *event_type_name(enum event_type t);
+/* event_type_from_name - 0 and *out set, or -1 for an unknown name. */
+int event_type_from_name(const char *name, enum event_type *out);
+
+/* The delivery status a delivery event carries: Sent, SoftFail, ... */
+const char *event_status_name(enum event_type t);
+
+/* The 13 bounce classifications of seed 002. */
+enum classification {
+	CLASS_NONE = 0,			/* success: no classification */
+	CLASS_INVALID_RECIPIENT = 10,
+	CLASS_INACTIVE_MAILBOX = 11,
+	CLASS_MAILBOX_FULL = 12,
+	CLASS_INVALID_DOMAIN = 20,
+	CLASS_DNS_FAILURE = 21,
+	CLASS_ROUTING_ERROR = 22,
+	CLASS_SPAM_BLOCK = 30,
+	CLASS_SPAM_CONTENT = 31,
+	CLASS_POLICY_REJECTION = 32,
+	CLASS_CONNECTION_ERROR = 40,
+	CLASS_PROTOCOL_ERROR = 41,
+	CLASS_TRANSIENT_FAILURE = 42,
+	CLASS_UNCLASSIFIED = 99,
+};
+
+const char *classification_name(enum classification c);
+int classification_from_name(const char *name, enum classification *out);
+
+/* The seed's message object.  Strings are owned; NULL prints as null. */
+struct event_message {
+	uint64_t id;			/* 0: unknown (null) */
+	char   *token;
+	char   *direction;
+	char   *message_id;
+	char   *to;
+	char   *from;
+	char   *subject;
+	double  timestamp;		/* 0: unknown (null) */
+	char   *spam_status;		/* NULL prints NotChecked */
+	char   *tag;
+	json_object *metadata;		/* owned reference, or NULL */
+};
+
+void event_message_clear(struct event_message *m);
+json_object *event_message_to_json(const struct event_message *m);
+
+#define SSL_UNKNOWN	(-1)		/* sent_with_ssl: null */
+
+/* A delivery event: MessageSent, MessageDelayed, MessageDeliveryFailed,
+ * MessageHeld.  Strings are owned. */
+struct delivery_event {
+	enum event_type type;
+	struct event_message message;
+	char   *details;
+	char   *output;
+	int     sent_with_ssl;		/* 0, 1 or SSL_UNKNOWN */
+	double  timestamp;
+	double  time;			/* < 0: null */
+	enum classification classification;
+	char   *smtp_enhanced_code;
+	char   *remote_host;
+};
+
+void delivery_event_init(struct delivery_event *ev, enum event_type type);
+void delivery_event_clear(struct delivery_event *ev);
+
+/* delivery_event_payload - the payload object of seed 002. */
+json_object *delivery_event_payload(const struct delivery_event *ev);
+
+/*
+ * event_envelope - {"event","timestamp","uuid","payload"}; takes a new
+ * reference to payload.
+ */
+json_object *event_envelope(enum event_type t, double timestamp,
+			    const char *uuid, json_object *payload);
+
+/* event_uuid_new - a random RFC 4122 version 4 UUID, lowercase. */
+void event_uuid_new(char out[37]);
+
+/* json_parse_len - parse exactly len bytes of JSON; NULL if invalid. */
+json_object *json_parse_len(const void *data, size_t len);
+
+/* json_double_new - a double printed with at most six decimals. */
+json_object *json_double_new(double v, int decimals);
+
+#endif
