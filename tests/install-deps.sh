@@ -1,0 +1,35 @@
+#!/bin/sh
+# install-deps.sh - install, from Debian's archive, everything posthook's
+# build, tests and demo need, and create the posthook user and group.
+# Run as root on Debian 12.  Safe to run again.
+set -eu
+
+packages="
+	autoconf automake make gcc pkg-config
+	libmilter-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libdb5.3-dev
+	libsystemd-dev check
+	postfix miltertest db5.3-util
+	python3 python3-cryptography openssl
+	clang libclang-rt-14-dev
+	systemd systemd-journal-remote
+	nodejs ruby php-cli
+	procps iproute2 util-linux
+"
+
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' \
+		|| missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	# Postfix is only a test fixture here: leave the system's mail alone.
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+
+getent group posthook >/dev/null || groupadd --system posthook
+getent passwd posthook >/dev/null || useradd --system --gid posthook \
+	--home-dir /var/lib/posthook --no-create-home --shell /usr/sbin/nologin posthook
