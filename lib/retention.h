@@ -1,0 +1,25 @@
+/*
+ * retention.h - forget what is older than the configured retention:
+ * message records and the keys of events seen (message_retention), and
+ * deliveries with their attempts (delivery_retention).
+ */
+#ifndef PH_RETENTION_H
+#define PH_RETENTION_H
+
+#include "config.h"
+#include "store.h"
+
+struct retention_counts {
+	int     messages;
+	int     events_seen;
+	int     deliveries;
+};
+
+/*
+ * retention_purge - delete, in small transactions so that no writer waits
+ * long, everything past its retention at time now.  STORE_OK or an error.
+ */
+int retention_purge(struct store *st, const struct config *cfg, double now,
+		    struct retention_counts *counts);
+
+#endif
