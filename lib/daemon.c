@@ -222,7 +222,8 @@ daemon_drop_privileges(const struct config *cfg)
 		return 0;
 	if (lookup_ids(cfg, &uid, &gid) < 0)
 		return -1;
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+	/* initgroups keeps the user's other groups, such as adm for the log */
+	if (initgroups(cfg->user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		log_error("cannot become %s:%s: %m", cfg->user, cfg->group);
 		return -1;
 	}

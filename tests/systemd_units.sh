@@ -1,0 +1,22 @@
+#!/bin/sh
+# systemd_units.sh - the units in contrib/systemd pass systemd-analyze
+# verify, with their paths pointing at the programs just built.  Any
+# warning fails the test too.
+set -u
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+for d in milter logtail webhook; do
+	sed -e "s|@sbindir@|$top_builddir/$d|g" -e "s|@sysconfdir@|/etc|g" \
+		"$top_srcdir/contrib/systemd/posthook-$d.service.in" > "$dir/posthook-$d.service"
+done
+cp "$top_srcdir/contrib/systemd/posthook.target" "$dir/"
+cd "$dir" || exit 1
+systemd-analyze verify --man=no ./posthook-milter.service ./posthook-logtail.service \
+	./posthook-webhook.service ./posthook.target > out 2>&1
+status=$?
+cat out
+if [ "$status" -ne 0 ] || [ -s out ]; then
+	echo "FAIL: systemd-analyze verify complained"
+	exit 1
+fi
+echo "units verified"
