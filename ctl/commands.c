@@ -7,6 +7,7 @@
 
 const struct ctl_command ctl_commands[] = {
 	{ "config", cmd_config, "show the configuration and its keys" },
+	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -50,11 +50,23 @@ struct keyring;
 struct config;
 struct store;
 
-/* keyring_open - load (creating signing_key on first start) the keys. */
+/*
+ * keyring_open - load (creating signing_key on first start) the keys.  The
+ * keys and their state are files beside signing_key (see keyring.c), so st
+ * is not used and may be NULL.  A retired key stays published for
+ * 2 * sum(retry_schedule) + retry_count * webhook_timeout after its
+ * successor activates (Retry-After may double each delay).
+ */
 struct keyring *keyring_open(const struct config *cfg, struct store *st,
 			     char *err, size_t errlen);
 void keyring_free(struct keyring *kr);
-/* keyring_refresh - notice a rotation done by another process. */
+/*
+ * keyring_refresh - notice a rotation done by another process, move a key
+ * whose activation has come to signing_key, drop keys past retire_until,
+ * and rewrite jwks_file when the published set changed.  Cheap (one stat)
+ * when nothing changed: call it every loop turn.  It may free the keys
+ * keyring_signer() returned, so call both from the same thread.
+ */
 int keyring_refresh(struct keyring *kr, double now);
 /* keyring_signer - the key that signs at time now. */
 const struct signing_key *keyring_signer(struct keyring *kr, double now);
@@ -79,7 +91,7 @@ struct keyring_info {
 	double  retire_until;		/* leaves the JWKS at */
 };
 
-/* keyring_count - how many keys the ring holds (all published). */
+/* keyring_count - how many keys the ring holds. */
 size_t keyring_count(const struct keyring *kr);
 /* keyring_info - the i-th key, ordered by activation; -1 past the end. */
 int keyring_info(const struct keyring *kr, size_t i, struct keyring_info *out);
