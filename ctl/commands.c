@@ -6,6 +6,7 @@
 #include "commands.h"
 
 const struct ctl_command ctl_commands[] = {
+	{ "classify", cmd_classify, "classify bounce replies read from standard input" },
 	{ "config", cmd_config, "show the configuration and its keys" },
 	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
 	{ "version", cmd_version, "print the version" },

@@ -17,6 +17,33 @@ struct classify_result {
 	char    remote_host[256];		/* "": none */
 };
 
+/* When a rule applies: any reply, or only a temporary (4) or permanent (5) one. */
+enum classify_when {
+	CLASSIFY_ANY,
+	CLASSIFY_TEMP,
+	CLASSIFY_PERM,
+};
+
+/*
+ * One rule of the table in classify_rules.c.  A rule matches when all its
+ * conditions hold; the first matching rule gives the classification.
+ */
+struct classify_rule {
+	const char *text;		/* POSIX ERE, case-insensitive; NULL: any */
+	const char *code;		/* "5.1.1", "*.2.2", "5.7.*" (the enhanced
+					 * code) or "552", "4**" (the SMTP code);
+					 * NULL: any */
+	enum classify_when when;
+	enum classification classification;
+	const char *source;		/* the provider, filter or RFC it is for */
+};
+
+extern const struct classify_rule classify_rules[];
+extern const size_t classify_rule_count;
+
+/* Only this much of a reply is matched against the rules. */
+#define CLASSIFY_MATCH_MAX	8192
+
 /*
  * classify - dsn may be NULL or "" (then only the text speaks); text is the
  * part of a Postfix status line in parentheses, or a bare SMTP reply.

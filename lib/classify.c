@@ -1,0 +1,347 @@
+/*
+ * classify.c - the bounce classifier: from Postfix's dsn= value and the text
+ * of a status line to seed 002's classification, the SMTP reply code, the
+ * RFC 3463 enhanced code and the remote host.
+ *
+ * The text is read as Postfix logs it: "host NAME[IP] said: REPLY (in reply
+ * to ... command)", or Postfix's own words ("connect to ...: Connection
+ * refused"), or a bare SMTP reply.  A multi-line reply arrives joined into
+ * one line ("550-5.1.1 The ... 550-5.1.1 ... 550 5.1.1 ..."); its
+ * continuation codes are removed before the rules see it, so that a rule
+ * can match words that a line break split.
+ *
+ * The rules are data (classify_rules.c), compiled once per process; after
+ * that every function here is pure and safe to call from any thread.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+
+/* The compiled rules, index for index with classify_rules[]. */
+static pthread_once_t rules_once = PTHREAD_ONCE_INIT;
+static regex_t *rules_re;
+static unsigned char *rules_ok;
+
+/*
+ * compile_rules - compile every rule's text once; a rule that does not
+ * compile is skipped (the test suite compiles each one).  Patterns and text
+ * are lowercased instead of using REG_ICASE, which is several times slower
+ * in glibc.
+ */
+static void
+compile_rules(void)
+{
+	char    pat[1024];
+	size_t  i, j;
+
+	rules_re = calloc(classify_rule_count, sizeof(*rules_re));
+	rules_ok = calloc(classify_rule_count, 1);
+	if (rules_re == NULL || rules_ok == NULL) {
+		free(rules_re);
+		free(rules_ok);
+		rules_re = NULL;
+		rules_ok = NULL;
+		return;
+	}
+	for (i = 0; i < classify_rule_count; i++) {
+		if (classify_rules[i].text == NULL)
+			continue;
+		for (j = 0; classify_rules[i].text[j] && j + 1 < sizeof(pat); j++)
+			pat[j] = (char) tolower((unsigned char) classify_rules[i].text[j]);
+		pat[j] = 0;
+		if (classify_rules[i].text[j] == 0
+		    && regcomp(&rules_re[i], pat, REG_EXTENDED | REG_NOSUB) == 0)
+			rules_ok[i] = 1;
+	}
+}
+
+/* smtp_code_at - the SMTP reply code at p (followed by space, '-', ':' or
+ * the end), or 0. */
+static int
+smtp_code_at(const char *p)
+{
+	if (p[0] < '2' || p[0] > '5' || !isdigit((unsigned char) p[1])
+	    || !isdigit((unsigned char) p[2]))
+		return (0);
+	if (p[3] != 0 && p[3] != ' ' && p[3] != '-' && p[3] != ':')
+		return (0);
+	return ((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+}
+
+/* digits - how many decimal digits (at most max) start at p; 0 if more. */
+static size_t
+digits(const char *p, size_t max)
+{
+	size_t  n = 0;
+
+	while (isdigit((unsigned char) p[n]))
+		if (++n > max)
+			return (0);
+	return (n);
+}
+
+/* enhanced_code_at - length of an RFC 3463 code X.Y.Z at p that stands
+ * alone (not part of an IP address or a version), or 0. */
+static size_t
+enhanced_code_at(const char *start, const char *p)
+{
+	size_t  n1, n2;
+	const char *end;
+
+	if (*p < '2' || *p > '5' || p[1] != '.')
+		return (0);
+	if (p > start && (isalnum((unsigned char) p[-1]) || p[-1] == '.'))
+		return (0);
+	if ((n1 = digits(p + 2, 3)) == 0 || p[2 + n1] != '.')
+		return (0);
+	if ((n2 = digits(p + 3 + n1, 3)) == 0)
+		return (0);
+	end = p + 3 + n1 + n2;
+	if (isalpha((unsigned char) *end)
+	    || (*end == '.' && isdigit((unsigned char) end[1])))
+		return (0);
+	return ((size_t) (end - p));
+}
+
+/* find_enhanced_code - copy the first enhanced code of text to out. */
+static int
+find_enhanced_code(const char *text, char *out, size_t outlen)
+{
+	const char *p;
+	size_t  len;
+
+	for (p = text; *p; p++) {
+		if ((len = enhanced_code_at(text, p)) != 0 && len < outlen) {
+			memcpy(out, p, len);
+			out[len] = 0;
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/* valid_dsn - whether dsn is exactly an RFC 3463 code. */
+static int
+valid_dsn(const char *dsn)
+{
+	return (dsn != NULL && enhanced_code_at(dsn, dsn) == strlen(dsn)
+		&& strlen(dsn) > 0);
+}
+
+/*
+ * find_host_said - where Postfix's "host NAME[IP] said: " (or "refused to
+ * talk to me: ") is in text: the NAME's start and length, and where the
+ * remote's reply begins.  0 when the text has none.
+ */
+static int
+find_host_said(const char *text, const char **name, size_t *namelen,
+			  const char **reply)
+{
+	static const char *const verbs[] = {"] said: ", "] refused to talk to me: "};
+	const char *p, *n, *close;
+	size_t  i;
+
+	for (p = strstr(text, "host "); p != NULL; p = strstr(p + 1, "host ")) {
+		if (p > text && !isspace((unsigned char) p[-1]) && p[-1] != ':')
+			continue;
+		n = p + 5;
+		for (close = n; *close && *close != '[' && !isspace((unsigned char) *close);
+		     close++)
+			;
+		if (*close != '[' || close == n)
+			continue;
+		if ((close = strchr(close, ']')) == NULL)
+			return (0);
+		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+			if (strncmp(close, verbs[i], strlen(verbs[i])) == 0) {
+				*name = n;
+				*namelen = (size_t) (strchr(n, '[') - n);
+				*reply = close + strlen(verbs[i]);
+				return (1);
+			}
+		}
+	}
+	return (0);
+}
+
+/* valid_host_name - a name for remote_host: printable ASCII, no spaces. */
+static int
+valid_host_name(const char *name, size_t len)
+{
+	size_t  i;
+
+	if (len == 0 || len >= sizeof(((struct classify_result *) 0)->remote_host))
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!isgraph((unsigned char) name[i]) || (unsigned char) name[i] > 126)
+			return (0);
+	return (1);
+}
+
+/*
+ * match_text - the text the rules see: at most CLASSIFY_MATCH_MAX bytes,
+ * with the codes of a multi-line reply's continuation lines removed
+ * ("550-5.1.1 " and, after them, the last line's "550 5.1.1 "), in
+ * lowercase.
+ */
+static void
+match_text(const char *text, char *out, size_t outlen)
+{
+	const char *p = text;
+	size_t  o = 0, elen;
+	int     cont = 0, code;
+
+	while (*p && o + 1 < outlen) {
+		if ((p == text || p[-1] == ' ') && (code = smtp_code_at(p)) != 0
+		    && (p[3] == '-' || (cont == code && p[3] == ' '))) {
+			cont = (p[3] == '-') ? code : 0;
+			p += 4;
+			if ((elen = enhanced_code_at(text, p)) != 0 && p[elen] == ' ')
+				p += elen + 1;
+			continue;
+		}
+		out[o++] = (char) tolower((unsigned char) *p++);
+	}
+	out[o] = 0;
+}
+
+/* code_matches - whether a rule's code pattern matches the reply's codes. */
+static int
+code_matches(const char *pat, const char *enh, int smtp)
+{
+	char    num[4];
+	const char *f;
+	size_t  flen;
+
+	if (strchr(pat, '.') == NULL) {
+		if (smtp == 0)
+			return (0);
+		num[0] = (char) ('0' + smtp / 100);
+		num[1] = (char) ('0' + smtp / 10 % 10);
+		num[2] = (char) ('0' + smtp % 10);
+		return ((pat[0] == '*' || pat[0] == num[0])
+			&& (pat[1] == '*' || pat[1] == num[1])
+			&& (pat[2] == '*' || pat[2] == num[2]) && pat[3] == 0);
+	}
+	if (*enh == 0)
+		return (0);
+	/* Field by field: "*" or the same digits. */
+	for (;;) {
+		flen = strcspn(pat, ".");
+		f = enh;
+		enh += strcspn(enh, ".");
+		if (!(flen == 1 && *pat == '*')
+		    && (flen != (size_t) (enh - f) || strncmp(pat, f, flen) != 0))
+			return (0);
+		pat += flen;
+		if (*pat == 0 || *enh == 0)
+			return (*pat == 0 && *enh == 0);
+		pat++;
+		enh++;
+	}
+}
+
+/* classify - see classify.h. */
+void
+classify(const char *dsn, const char *text, struct classify_result *out)
+{
+	char    buf[CLASSIFY_MATCH_MAX + 1];
+	const char *reply, *name;
+	size_t  namelen, i;
+	int     severity;
+
+	memset(out, 0, sizeof(*out));
+	out->classification = CLASS_NONE;
+	if (text == NULL)
+		text = "";
+	if (dsn != NULL && *dsn == 0)
+		dsn = NULL;
+	if (*text == 0 && !valid_dsn(dsn))
+		return;
+
+	reply = text;
+	if (find_host_said(text, &name, &namelen, &reply)
+	    && valid_host_name(name, namelen)) {
+		memcpy(out->remote_host, name, namelen);
+		out->remote_host[namelen] = 0;
+	}
+	while (*reply == ' ')
+		reply++;
+	out->smtp_code = smtp_code_at(reply);
+	if (!find_enhanced_code(text, out->smtp_enhanced_code,
+				sizeof(out->smtp_enhanced_code))
+	    && valid_dsn(dsn))
+		strcpy(out->smtp_enhanced_code, dsn);
+
+	/* Success and failure: the enhanced code's class, else the reply's. */
+	if (out->smtp_enhanced_code[0])
+		severity = out->smtp_enhanced_code[0] - '0';
+	else
+		severity = out->smtp_code / 100;
+	if (severity == 2)
+		return;
+
+	if (pthread_once(&rules_once, compile_rules) != 0 || rules_re == NULL) {
+		out->classification = CLASS_UNCLASSIFIED;
+		return;
+	}
+	match_text(text, buf, sizeof(buf));
+	out->classification = CLASS_UNCLASSIFIED;
+	for (i = 0; i < classify_rule_count; i++) {
+		const struct classify_rule *r = &classify_rules[i];
+
+		if (r->when == CLASSIFY_TEMP && severity != 4)
+			continue;
+		if (r->when == CLASSIFY_PERM && severity != 5)
+			continue;
+		if (r->code != NULL
+		    && !code_matches(r->code, out->smtp_enhanced_code, out->smtp_code))
+			continue;
+		if (r->text != NULL
+		    && (!rules_ok[i] || regexec(&rules_re[i], buf, 0, NULL, 0) != 0))
+			continue;
+		out->classification = r->classification;
+		return;
+	}
+}
+
+/* classify_reply_text - see classify.h. */
+void
+classify_reply_text(const char *text, char *out, size_t outlen)
+{
+	static const char suffix[] = " command)";
+	const char *start = text, *end, *name, *open;
+	size_t  namelen, len;
+
+	if (outlen == 0)
+		return;
+	if (text == NULL) {
+		*out = 0;
+		return;
+	}
+	(void) find_host_said(text, &name, &namelen, &start);
+	end = start + strlen(start);
+	len = (size_t) (end - start);
+	if (len >= sizeof(suffix) - 1
+	    && strcmp(end - (sizeof(suffix) - 1), suffix) == 0) {
+		for (open = end - 1; open > start; open--) {
+			if (strncmp(open, " (in reply to ", 14) == 0) {
+				end = open;
+				break;
+			}
+		}
+	}
+	while (start < end && isspace((unsigned char) *start))
+		start++;
+	while (end > start && isspace((unsigned char) end[-1]))
+		end--;
+	len = (size_t) (end - start);
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, start, len);
+	out[len] = 0;
+}

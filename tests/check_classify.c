@@ -1,0 +1,438 @@
+/*
+ * check_classify.c - unit tests of the bounce classifier (lib/classify.c)
+ * and its rule table (lib/classify_rules.c).
+ */
+#include <check.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+
+struct ccase {
+	const char *dsn;
+	const char *text;
+	enum classification want;
+};
+
+/* check_cases - classify each case and compare. */
+static void
+check_cases(const struct ccase *c, size_t n)
+{
+	struct classify_result r;
+	size_t  i;
+
+	for (i = 0; i < n; i++) {
+		classify(c[i].dsn, c[i].text, &r);
+		ck_assert_msg(r.classification == c[i].want,
+			      "case %zu \"%s\": got %d, want %d", i, c[i].text,
+			      (int) r.classification, (int) c[i].want);
+	}
+}
+
+#define CHECK_CASES(a) check_cases((a), sizeof(a) / sizeof((a)[0]))
+
+START_TEST(test_rules_compile)
+{
+	regex_t re;
+	size_t  i;
+	const struct classify_rule *r;
+
+	ck_assert_uint_gt(classify_rule_count, 20);
+	for (i = 0; i < classify_rule_count; i++) {
+		r = &classify_rules[i];
+		ck_assert_msg(r->source != NULL && *r->source, "rule %zu has no source", i);
+		ck_assert_msg(r->classification != CLASS_NONE, "rule %zu", i);
+		if (r->text != NULL) {
+			/* classify.c lowercases each pattern in a 1024-byte buffer */
+			ck_assert_uint_lt(strlen(r->text), 1024);
+			ck_assert_msg(regcomp(&re, r->text,
+					      REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0,
+				      "rule %zu does not compile: %s", i, r->text);
+			regfree(&re);
+		}
+		if (r->code != NULL)
+			ck_assert_msg(strspn(r->code, "0123456789.*") == strlen(r->code),
+				      "rule %zu code %s", i, r->code);
+	}
+	/* The last rule catches every other temporary failure. */
+	r = &classify_rules[classify_rule_count - 1];
+	ck_assert_ptr_null(r->text);
+	ck_assert_int_eq(r->when, CLASSIFY_TEMP);
+}
+END_TEST
+
+START_TEST(test_postfix_own_texts)
+{
+	static const struct ccase c[] = {
+		{"4.4.1", "connect to mx.example.com[192.0.2.1]:25: Connection refused",
+		 CLASS_CONNECTION_ERROR},
+		{"4.4.1", "connect to mx.example.com[192.0.2.1]:25: Connection timed out",
+		 CLASS_CONNECTION_ERROR},
+		{"4.4.1", "connect to mx.example.com[2001:db8::1]:25: Network is unreachable",
+		 CLASS_CONNECTION_ERROR},
+		{"4.4.2", "lost connection with mx.example.com[192.0.2.1] while receiving "
+		 "the initial server greeting", CLASS_CONNECTION_ERROR},
+		{"4.4.2", "conversation with mx.example.com[192.0.2.1] timed out while "
+		 "sending end of data -- message may be sent more than once",
+		 CLASS_CONNECTION_ERROR},
+		{"4.4.3", "Host or domain name not found. Name service error for "
+		 "name=example.com type=MX: Host not found, try again", CLASS_DNS_FAILURE},
+		{"5.4.4", "Host or domain name not found. Name service error for "
+		 "name=example.invalid type=A: Host not found", CLASS_INVALID_DOMAIN},
+		{"5.4.6", "mail for example.com loops back to myself", CLASS_ROUTING_ERROR},
+		{"4.7.4", "TLS is required, but was not offered by host "
+		 "mx.example.com[192.0.2.1]", CLASS_PROTOCOL_ERROR},
+		{"4.7.5", "Cannot start TLS: handshake failure", CLASS_PROTOCOL_ERROR},
+		{"4.4.1", "delivery temporarily suspended: connect to "
+		 "mx.example.com[192.0.2.1]:25: Connection refused", CLASS_CONNECTION_ERROR},
+		{"5.1.1", "unknown user: \"alice\"", CLASS_INVALID_RECIPIENT},
+		{"5.3.4", "message size 30000000 exceeds size limit 10240000 of server "
+		 "mx.example.com[192.0.2.1]", CLASS_POLICY_REJECTION},
+	};
+
+	CHECK_CASES(c);
+}
+END_TEST
+
+START_TEST(test_providers)
+{
+	static const struct ccase c[] = {
+		/* Gmail / Google Workspace */
+		{"5.1.1", "host gmail-smtp-in.l.google.com[142.250.1.26] said: "
+		 "550-5.1.1 The email account that you tried to reach does not exist. "
+		 "Please try 550-5.1.1 double-checking the recipient's email address "
+		 "for typos or 550-5.1.1 unnecessary spaces. Learn more at 550 5.1.1 "
+		 "https://support.google.com/mail/?p=NoSuchUser x1si - gsmtp "
+		 "(in reply to RCPT TO command)", CLASS_INVALID_RECIPIENT},
+		{"5.2.1", "host aspmx.l.google.com[142.250.1.26] said: 550-5.2.1 The "
+		 "email account that you tried to reach is disabled. Learn more at "
+		 "550 5.2.1 https://support.google.com/mail/?p=DisabledUser - gsmtp",
+		 CLASS_INACTIVE_MAILBOX},
+		{"4.2.2", "452-4.2.2 The email account that you tried to reach is over "
+		 "quota. Please direct 452 4.2.2 the recipient to ...", CLASS_MAILBOX_FULL},
+		{"4.2.1", "450-4.2.1 The user you are trying to contact is receiving "
+		 "mail at a rate that 450 4.2.1 prevents additional messages",
+		 CLASS_TRANSIENT_FAILURE},
+		{"5.7.26", "550-5.7.26 Unauthenticated email from example.com is not "
+		 "accepted due to domain's 550-5.7.26 DMARC policy.",
+		 CLASS_POLICY_REJECTION},
+		{"5.7.25", "550-5.7.25 [192.0.2.1] The IP address sending this message "
+		 "does not have a 550-5.7.25 PTR record setup", CLASS_SPAM_BLOCK},
+		{"4.7.28", "421-4.7.28 Our system has detected an unusual rate of "
+		 "unsolicited mail originating from your IP address.", CLASS_SPAM_BLOCK},
+		{"5.7.1", "550-5.7.1 Our system has detected that this message is "
+		 "550-5.7.1 likely unsolicited mail.", CLASS_SPAM_CONTENT},
+		/* Outlook / Office 365 */
+		{"5.1.10", "host example-com.mail.protection.outlook.com[52.101.1.1] "
+		 "said: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found "
+		 "by SMTP address lookup (in reply to RCPT TO command)",
+		 CLASS_INVALID_RECIPIENT},
+		{"5.4.1", "550 5.4.1 Recipient address rejected: Access denied. "
+		 "AS(201806281)", CLASS_INVALID_RECIPIENT},
+		{"5.7.1", "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't "
+		 "sent. Please contact your Internet service provider since part of "
+		 "their network is on our block list (S3150).", CLASS_SPAM_BLOCK},
+		{"5.7.509", "550 5.7.509 Access denied, sending domain [EXAMPLE.COM] "
+		 "does not pass DMARC verification", CLASS_POLICY_REJECTION},
+		{"5.7.54", "550 5.7.54 SMTP; Unable to relay recipient in non-accepted "
+		 "domain", CLASS_ROUTING_ERROR},
+		/* Yahoo / AOL */
+		{"4.7.0", "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily "
+		 "deferred due to unexpected volume or user complaints",
+		 CLASS_SPAM_BLOCK},
+		{"5.7.9", "554 5.7.9 Message not accepted for policy reasons.",
+		 CLASS_POLICY_REJECTION},
+		{"5.0.0", "554 delivery error: dd This user doesn't have a yahoo.com "
+		 "account (x@yahoo.com) [0]", CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "554 delivery error: dd Sorry your message to x@aol.com "
+		 "cannot be delivered. This account has been disabled or discontinued",
+		 CLASS_INACTIVE_MAILBOX},
+		/* iCloud */
+		{"5.2.2", "552 5.2.2 <x@icloud.com>: user is over quota",
+		 CLASS_MAILBOX_FULL},
+		{"5.7.1", "554 5.7.1 [HM08] Message rejected due to local policy",
+		 CLASS_SPAM_BLOCK},
+		{"5.7.1", "554 5.7.1 [CS01] Message rejected due to local policy",
+		 CLASS_SPAM_CONTENT},
+		/* GMX / web.de */
+		{"5.5.0", "550 Requested action not taken: mailbox unavailable",
+		 CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "host mx00.gmx.net[212.227.15.1] refused to talk to me: "
+		 "554-gmx.net (mxgmx001) Nemesis ESMTP Service not available 554-No "
+		 "SMTP service 554 IP address is block listed.", CLASS_SPAM_BLOCK},
+		/* Mail.ru, Yandex */
+		{"5.0.0", "550 Message was not accepted -- invalid mailbox.  Local "
+		 "mailbox x@mail.ru is unavailable: user not found",
+		 CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "550 spam message rejected. Please visit "
+		 "http://help.mail.ru/notspam-support/id", CLASS_SPAM_CONTENT},
+		{"5.7.1", "550 5.7.1 No such user!", CLASS_INVALID_RECIPIENT},
+		{"5.7.1", "554 5.7.1 [2] Message rejected under suspicion of SPAM; "
+		 "https://ya.cc/1IrBc", CLASS_SPAM_CONTENT},
+		{"4.2.2", "452 4.2.2 Mailbox size limit exceeded", CLASS_MAILBOX_FULL},
+		/* Filters: Proofpoint, Mimecast, Barracuda, Spamhaus */
+		{"5.0.0", "554 Blocked - see https://support.proofpoint.com/"
+		 "dnsbl-lookup.cgi?ip=192.0.2.1", CLASS_SPAM_BLOCK},
+		{"5.0.0", "550 Invalid Recipient - https://community.mimecast.com/"
+		 "docs/DOC-1369#550", CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "550 Rejected by header based Anti-Spoofing policy",
+		 CLASS_POLICY_REJECTION},
+		{"5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
+		 "blocked using Barracuda Reputation", CLASS_SPAM_BLOCK},
+		{"5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
+		 "blocked using zen.spamhaus.org", CLASS_SPAM_BLOCK},
+		/* Greylisting */
+		{"4.2.0", "450 4.2.0 <x@example.com>: Recipient address rejected: "
+		 "Greylisted, see http://postgrey.schweikert.ch/", CLASS_TRANSIENT_FAILURE},
+		{"4.7.1", "451 4.7.1 Please try again later", CLASS_TRANSIENT_FAILURE},
+		/* Generic */
+		{"5.7.1", "554 5.7.1 <x@example.com>: Relay access denied",
+		 CLASS_ROUTING_ERROR},
+		{"5.3.4", "552 5.3.4 Message size exceeds fixed maximum message size",
+		 CLASS_POLICY_REJECTION},
+		{"5.5.1", "503 5.5.1 Improper sequence of commands", CLASS_PROTOCOL_ERROR},
+		{"5.7.0", "530 5.7.0 Must issue a STARTTLS command first",
+		 CLASS_PROTOCOL_ERROR},
+	};
+
+	CHECK_CASES(c);
+}
+END_TEST
+
+START_TEST(test_code_fallback)
+{
+	static const struct ccase c[] = {
+		{"5.1.1", "550 5.1.1 nope", CLASS_INVALID_RECIPIENT},
+		{"5.1.1", "nope", CLASS_INVALID_RECIPIENT},
+		{"4.2.2", "452 nope", CLASS_MAILBOX_FULL},
+		{"5.2.2", "552 nope", CLASS_MAILBOX_FULL},
+		{"5.1.2", "nope", CLASS_INVALID_DOMAIN},
+		{"5.1.10", "nope", CLASS_INVALID_DOMAIN},
+		{"4.4.1", "nope", CLASS_CONNECTION_ERROR},
+		{"4.4.2", "nope", CLASS_CONNECTION_ERROR},
+		{"5.7.1", "550 5.7.1 nope", CLASS_POLICY_REJECTION},
+		/* 5.7.1 with a text rule: the text wins. */
+		{"5.7.1", "550 5.7.1 <x@example.com>: Recipient address rejected: "
+		 "User unknown", CLASS_INVALID_RECIPIENT},
+		{"4.7.0", "421 4.7.0 nope", CLASS_TRANSIENT_FAILURE},
+		{"4.0.0", "nope", CLASS_TRANSIENT_FAILURE},
+		{NULL, "451 nope", CLASS_TRANSIENT_FAILURE},
+		{"5.0.0", "550 nope", CLASS_UNCLASSIFIED},
+		{NULL, "nope", CLASS_UNCLASSIFIED},
+		{"5.0.0", "", CLASS_UNCLASSIFIED},
+	};
+
+	CHECK_CASES(c);
+}
+END_TEST
+
+START_TEST(test_success_and_empty)
+{
+	struct classify_result r;
+
+	classify("2.0.0", "250 2.0.0 Ok: queued as 4XyZ", &r);
+	ck_assert_int_eq(r.classification, CLASS_NONE);
+	ck_assert_int_eq(r.smtp_code, 250);
+	ck_assert_str_eq(r.smtp_enhanced_code, "2.0.0");
+	classify(NULL, "host mx.example.com[192.0.2.1] said: 250 ok", &r);
+	ck_assert_int_eq(r.classification, CLASS_NONE);
+	ck_assert_int_eq(r.smtp_code, 250);
+	ck_assert_str_eq(r.remote_host, "mx.example.com");
+	classify("2.0.0", "delivered to mailbox", &r);
+	ck_assert_int_eq(r.classification, CLASS_NONE);
+
+	classify(NULL, "", &r);
+	ck_assert_int_eq(r.classification, CLASS_NONE);
+	ck_assert_int_eq(r.smtp_code, 0);
+	ck_assert_str_eq(r.smtp_enhanced_code, "");
+	ck_assert_str_eq(r.remote_host, "");
+	classify("", NULL, &r);
+	ck_assert_int_eq(r.classification, CLASS_NONE);
+	/* A dsn that is not an RFC 3463 code is ignored. */
+	classify("5.x.1", "", &r);
+	ck_assert_int_eq(r.classification, CLASS_NONE);
+	ck_assert_str_eq(r.smtp_enhanced_code, "");
+}
+END_TEST
+
+START_TEST(test_codes_and_host)
+{
+	struct classify_result r;
+
+	classify("5.0.0", "host mx1.example.org[192.0.2.25] said: 550-5.1.1 "
+		 "first 550 5.1.1 second (in reply to RCPT TO command)", &r);
+	ck_assert_int_eq(r.smtp_code, 550);
+	ck_assert_str_eq(r.smtp_enhanced_code, "5.1.1");
+	ck_assert_str_eq(r.remote_host, "mx1.example.org");
+	ck_assert_int_eq(r.classification, CLASS_INVALID_RECIPIENT);
+
+	/* No code in the text: the dsn given; an IP is no enhanced code. */
+	classify("5.7.1", "host mx.example.org[192.0.2.25] said: Blocked "
+		 "192.0.2.25 4.16.55.1 v5.1.1", &r);
+	ck_assert_str_eq(r.smtp_enhanced_code, "5.7.1");
+	ck_assert_int_eq(r.smtp_code, 0);
+	classify(NULL, "Blocked 192.0.2.25", &r);
+	ck_assert_str_eq(r.smtp_enhanced_code, "");
+	ck_assert_int_eq(r.classification, CLASS_UNCLASSIFIED);
+
+	/* The greeting refusal names the host too; LMTP over a socket. */
+	classify("5.0.0", "host mx.example.net[192.0.2.9] refused to talk to me: "
+		 "554 5.7.1 go away", &r);
+	ck_assert_str_eq(r.remote_host, "mx.example.net");
+	ck_assert_int_eq(r.smtp_code, 554);
+	classify("5.2.2", "host mail.example.com[private/dovecot-lmtp] said: 552 "
+		 "5.2.2 <x@example.com> Quota exceeded (in reply to end of DATA "
+		 "command)", &r);
+	ck_assert_str_eq(r.remote_host, "mail.example.com");
+	ck_assert_int_eq(r.classification, CLASS_MAILBOX_FULL);
+
+	/* Postfix's own texts name no remote host that said anything. */
+	classify("4.4.1", "connect to mx.example.com[192.0.2.1]:25: Connection "
+		 "refused", &r);
+	ck_assert_str_eq(r.remote_host, "");
+	ck_assert_str_eq(r.smtp_enhanced_code, "4.4.1");
+	ck_assert_int_eq(r.smtp_code, 0);
+}
+END_TEST
+
+START_TEST(test_multiline_split_words)
+{
+	struct classify_result r;
+
+	/* "does not exist" is split by a continuation code. */
+	classify(NULL, "550-5.1.1 The mailbox does 550-5.1.1 not exist 550 5.1.1 "
+		 "here", &r);
+	ck_assert_int_eq(r.classification, CLASS_INVALID_RECIPIENT);
+	classify(NULL, "452-4.2.2 The mailbox is 452 4.2.2 full", &r);
+	ck_assert_int_eq(r.classification, CLASS_MAILBOX_FULL);
+	ck_assert_int_eq(r.smtp_code, 452);
+	ck_assert_str_eq(r.smtp_enhanced_code, "4.2.2");
+}
+END_TEST
+
+START_TEST(test_reply_text)
+{
+	char    out[256];
+	char    small[8];
+
+	classify_reply_text("host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@b>: "
+			    "User unknown (in reply to RCPT TO command)", out,
+			    sizeof(out));
+	ck_assert_str_eq(out, "550 5.1.1 <a@b>: User unknown");
+	classify_reply_text("host mx.example.com[192.0.2.1] said: 552 too big (in "
+			    "reply to end of DATA command)", out, sizeof(out));
+	ck_assert_str_eq(out, "552 too big");
+	classify_reply_text("host mx.example.com[192.0.2.1] refused to talk to me: "
+			    "554 go away", out, sizeof(out));
+	ck_assert_str_eq(out, "554 go away");
+	classify_reply_text("connect to mx.example.com[192.0.2.1]:25: Connection "
+			    "refused", out, sizeof(out));
+	ck_assert_str_eq(out, "connect to mx.example.com[192.0.2.1]:25: Connection "
+			 "refused");
+	classify_reply_text("250 2.0.0 Ok: queued as 4XyZ", out, sizeof(out));
+	ck_assert_str_eq(out, "250 2.0.0 Ok: queued as 4XyZ");
+	classify_reply_text("", out, sizeof(out));
+	ck_assert_str_eq(out, "");
+	classify_reply_text("host a[1.2.3.4] said: 550 abcdefghij", small,
+			    sizeof(small));
+	ck_assert_str_eq(small, "550 abc");
+}
+END_TEST
+
+START_TEST(test_long_and_binary)
+{
+	struct classify_result r;
+	size_t  len = 1 << 20, i;
+	char   *text = malloc(len + 1);
+	char   *out = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(out);
+	memset(text, 'x', len);
+	memcpy(text, "550 5.2.2 mailbox full ", 23);
+	text[len] = 0;
+	classify(NULL, text, &r);
+	ck_assert_int_eq(r.classification, CLASS_MAILBOX_FULL);
+	/* A cause past what the rules read is not seen; the code still is. */
+	memcpy(text, "550 5.0.0 xxxxxxxxxxxxx", 23);
+	memcpy(text + len - 20, "mailbox full", 12);
+	classify(NULL, text, &r);
+	ck_assert_int_eq(r.classification, CLASS_UNCLASSIFIED);
+	classify_reply_text(text, out, len + 1);
+	ck_assert_uint_eq(strlen(out), len);
+
+	/* Every byte value but NUL, and invalid UTF-8. */
+	for (i = 0; i < 4096; i++)
+		text[i] = (char) (1 + i % 255);
+	text[4096] = 0;
+	classify("5.0.0", text, &r);
+	ck_assert_int_ne(r.classification, CLASS_NONE);
+	classify(NULL, "host \xff\xfe[1.2.3.4] said: 550 \xc3\x28 user unknown", &r);
+	ck_assert_str_eq(r.remote_host, "");
+	ck_assert_int_eq(r.classification, CLASS_INVALID_RECIPIENT);
+	classify(NULL, "host [1.2.3.4] said: 550 x", &r);
+	ck_assert_str_eq(r.remote_host, "");
+	classify(NULL, "host abc[1.2.3.4 said: 550 x", &r);
+	ck_assert_str_eq(r.remote_host, "");
+	free(text);
+	free(out);
+}
+END_TEST
+
+static void *
+classify_thread(void *arg)
+{
+	struct classify_result r;
+	int     i, *bad = arg;
+
+	for (i = 0; i < 200; i++) {
+		classify("5.1.1", "550 5.1.1 <a@b>: Recipient address rejected: User "
+			 "unknown in virtual mailbox table", &r);
+		if (r.classification != CLASS_INVALID_RECIPIENT)
+			(*bad)++;
+	}
+	return (NULL);
+}
+
+START_TEST(test_threads)
+{
+	pthread_t t[4];
+	int     bad[4] = {0, 0, 0, 0};
+	int     i;
+
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, classify_thread, &bad[i]), 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_int_eq(bad[i], 0);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite  *s = suite_create("classify");
+	TCase  *tc = tcase_create("classify");
+	SRunner *sr;
+	int     failed;
+
+	tcase_add_test(tc, test_rules_compile);
+	tcase_add_test(tc, test_postfix_own_texts);
+	tcase_add_test(tc, test_providers);
+	tcase_add_test(tc, test_code_fallback);
+	tcase_add_test(tc, test_success_and_empty);
+	tcase_add_test(tc, test_codes_and_host);
+	tcase_add_test(tc, test_multiline_split_words);
+	tcase_add_test(tc, test_reply_text);
+	tcase_add_test(tc, test_long_and_binary);
+	tcase_add_test(tc, test_threads);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
