@@ -8,6 +8,8 @@
 const struct ctl_command ctl_commands[] = {
 	{ "classify", cmd_classify, "classify bounce replies read from standard input" },
 	{ "config", cmd_config, "show the configuration and its keys" },
+	{ "webhooks", cmd_webhooks, "manage webhook endpoints; send a test event" },
+	{ "deliveries", cmd_deliveries, "webhook delivery history; replay and recover" },
 	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
