@@ -1,0 +1,296 @@
+/*
+ * sender.c - run webhook requests on one libcurl multi handle (see
+ * sender.h).  Every request: POST, no redirects followed, TLS verified,
+ * http/https only, a time limit, environment proxies ignored unless
+ * webhook_proxy is set, at most RESPONSE_BODY_MAX bytes of answer kept.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "log.h"
+#include "sender.h"
+
+struct sender {
+	CURLM *multi;
+	struct transfer **live; /* in flight */
+	int nlive;
+	int cap;
+	int64_t timeout_ms;
+	char *proxy; /* "" ignores the environment */
+	int refuse_private;
+};
+
+/* sender_configure - see sender.h. */
+void
+sender_configure(struct sender *s, const struct config *cfg)
+{
+	free(s->proxy);
+	s->proxy = xstrdup(cfg->webhook_proxy ? cfg->webhook_proxy : "");
+	s->timeout_ms = cfg->webhook_timeout_ms;
+	s->refuse_private = cfg->refuse_private_endpoints;
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
+			  (long)(cfg->webhook_max_in_flight * 2));
+}
+
+/* sender_new - see sender.h. */
+struct sender *
+sender_new(const struct config *cfg)
+{
+	struct sender *s = xcalloc(1, sizeof(*s));
+
+	s->multi = curl_multi_init();
+	if (s->multi == NULL) {
+		log_error("curl_multi_init failed");
+		free(s);
+		return NULL;
+	}
+	sender_configure(s, cfg);
+	return s;
+}
+
+/* sender_free - see sender.h. */
+void
+sender_free(struct sender *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nlive; i++) {
+		curl_multi_remove_handle(s->multi, s->live[i]->easy);
+		transfer_free(s->live[i]);
+	}
+	free(s->live);
+	curl_multi_cleanup(s->multi);
+	free(s->proxy);
+	free(s);
+}
+
+/* on_body - keep the first RESPONSE_BODY_MAX bytes, read and drop the rest. */
+static size_t
+on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct transfer *t = ctx;
+	size_t len = size * n;
+
+	if (t->response.len < RESPONSE_BODY_MAX) {
+		size_t room = RESPONSE_BODY_MAX - t->response.len;
+
+		buf_append(&t->response, data, len < room ? len : room);
+	}
+	return len;
+}
+
+/* on_header - note Retry-After; a new status line starts a new answer. */
+static size_t
+on_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct transfer *t = ctx;
+	size_t len = size * n, vlen;
+	const char *v;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		free(t->retry_after);
+		t->retry_after = NULL;
+	} else if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		v = data + 12;
+		vlen = len - 12;
+		while (vlen > 0 && (*v == ' ' || *v == '\t'))
+			v++, vlen--;
+		while (vlen > 0 &&
+		       (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+			vlen--;
+		free(t->retry_after);
+		t->retry_after = xstrndup(v, vlen < 200 ? vlen : 200);
+	}
+	return len;
+}
+
+/* is_private - loopback, RFC 1918, link-local, ULA or unspecified. */
+static int
+is_private(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+
+		return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 24) == 0 ||
+		       (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8 || (a >> 16) == 0xa9fe ||
+		       (a >> 22) == (100 << 2 | 1);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
+		       IN6_IS_ADDR_LINKLOCAL(a) || (a->s6_addr[0] & 0xfe) == 0xfc ||
+		       IN6_IS_ADDR_V4MAPPED(a);
+	}
+	return 1;
+}
+
+/* on_open_socket - with refuse_private_endpoints, no private peers. */
+static curl_socket_t
+on_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	(void)ctx;
+	if (is_private(&addr->addr)) {
+		log_warn("refusing a connection to a private address "
+			 "(refuse_private_endpoints = yes)");
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+/* setup_easy - the options every webhook request has. */
+static int
+setup_easy(struct sender *s, struct transfer *t)
+{
+	CURL *e = t->easy;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val)                                                                    \
+	do {                                                                             \
+		if (rc == CURLE_OK)                                                      \
+			rc = curl_easy_setopt(e, opt, val);                              \
+	} while (0)
+	SET(CURLOPT_URL, t->url);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_POSTFIELDS, t->body);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len);
+	SET(CURLOPT_HTTPHEADER, t->hdr_list);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
+	SET(CURLOPT_PROXY, s->proxy);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, t);
+	SET(CURLOPT_ERRORBUFFER, t->errbuf);
+	SET(CURLOPT_PRIVATE, t);
+	if (s->refuse_private) {
+		SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+		SET(CURLOPT_OPENSOCKETDATA, s);
+	}
+#undef SET
+	if (rc != CURLE_OK) {
+		log_error("%s: %s", t->url, curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* sender_start - see sender.h. */
+int
+sender_start(struct sender *s, struct transfer *t)
+{
+	t->easy = curl_easy_init();
+	if (t->easy == NULL) {
+		log_error("curl_easy_init failed");
+		return -1;
+	}
+	if (setup_easy(s, t) < 0)
+		return -1;
+	t->started = now_seconds();
+	t->started_ms = monotonic_ms();
+	if (curl_multi_add_handle(s->multi, t->easy) != CURLM_OK) {
+		log_error("%s: cannot add the request", t->url);
+		return -1;
+	}
+	if (s->nlive == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->live = xrealloc(s->live, (size_t)s->cap * sizeof(*s->live));
+	}
+	s->live[s->nlive++] = t;
+	return 0;
+}
+
+/* sender_wait - see sender.h. */
+int
+sender_wait(struct sender *s, int wake_fd, int timeout_ms)
+{
+	struct curl_waitfd extra;
+	int running, numfds;
+	CURLMcode rc;
+
+	memset(&extra, 0, sizeof(extra));
+	extra.fd = wake_fd;
+	extra.events = CURL_WAIT_POLLIN;
+	rc = curl_multi_poll(s->multi, wake_fd >= 0 ? &extra : NULL, wake_fd >= 0 ? 1 : 0,
+			     timeout_ms, &numfds);
+	if (rc == CURLM_OK)
+		rc = curl_multi_perform(s->multi, &running);
+	if (rc != CURLM_OK) {
+		log_error("libcurl: %s", curl_multi_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* sender_next_done - see sender.h. */
+struct transfer *
+sender_next_done(struct sender *s)
+{
+	struct transfer *t = NULL;
+	CURLMsg *msg;
+	int left, i;
+
+	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t) !=
+			CURLE_OK ||
+		    t == NULL)
+			continue;
+		transfer_finish(t, msg->data.result);
+		curl_multi_remove_handle(s->multi, t->easy);
+		for (i = 0; i < s->nlive; i++) {
+			if (s->live[i] == t) {
+				s->live[i] = s->live[--s->nlive];
+				break;
+			}
+		}
+		return t;
+	}
+	return NULL;
+}
+
+/* sender_in_flight - see sender.h. */
+int
+sender_in_flight(const struct sender *s)
+{
+	return s->nlive;
+}
+
+/* sender_endpoint_load - see sender.h. */
+int
+sender_endpoint_load(const struct sender *s, const char *endpoint_id)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->nlive; i++)
+		if (strcmp(s->live[i]->endpoint_id, endpoint_id) == 0)
+			n++;
+	return n;
+}
+
+/* sender_has - see sender.h. */
+int
+sender_has(const struct sender *s, uint64_t delivery_id)
+{
+	int i;
+
+	for (i = 0; i < s->nlive; i++)
+		if (s->live[i]->delivery_id == delivery_id)
+			return 1;
+	return 0;
+}
