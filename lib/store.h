@@ -44,6 +44,7 @@ enum store_table {
 	STORE_QUEUE,			/* queue id -> what the tailer knows */
 	STORE_KEYS,			/* key id -> signing key state */
 	STORE_BOUNCES,			/* bounce id -> unmatched/ARF record */
+	STORE_MESSAGE_MIDS,		/* Message-ID -> queue id */
 	STORE_TABLE_COUNT
 };
 
@@ -60,7 +61,12 @@ struct store_cursor;
 struct store *store_open(const char *dir, int flags);
 void store_close(struct store *st);
 
-/* store_set_lock_timeout - bound every lock wait of this handle. */
+/*
+ * store_set_lock_timeout - bound every lock wait of this handle.  Locks are
+ * never waited for inside Berkeley DB: a busy lock aborts the attempt and
+ * store_run() retries; it returns STORE_RETRY once a busy lock has kept it
+ * retrying for ms (0, the default: until its own deadline).
+ */
 void store_set_lock_timeout(struct store *st, int64_t ms);
 
 /*

@@ -410,12 +410,21 @@ start_writer(int id, uint32_t count, uint32_t hang_at, int *rfd, int *hfd,
 	return pid;
 }
 
-/* read_reports - collect a finished writer's reports */
-static uint32_t
-read_reports(int fd, int *done, uint32_t *reopens)
+/* read_first - wait until a writer has committed its first record */
+static void
+read_first(int fd)
 {
 	uint32_t v;
-	uint32_t n = 0;
+
+	ck_assert_int_eq(read(fd, &v, sizeof(v)), (ssize_t) sizeof(v));
+	ck_assert_uint_eq(v, 0);
+}
+
+/* read_reports - collect a finished writer's reports from the n-th on */
+static uint32_t
+read_reports(int fd, uint32_t n, int *done, uint32_t *reopens)
+{
+	uint32_t v;
 
 	*done = 0;
 	while (read(fd, &v, sizeof(v)) == (ssize_t) sizeof(v)) {
@@ -505,6 +514,8 @@ START_TEST(test_kill_writer)
 	ck_assert_int_eq(pipe(go), 0);
 	pid[0] = start_writer(0, count, UINT32_MAX, &rfd[0], NULL, go[0]);
 	pid[1] = start_writer(1, count, UINT32_MAX, &rfd[1], NULL, go[0]);
+	read_first(rfd[0]);
+	read_first(rfd[1]);
 	pid[2] = start_writer(2, count, 50, &rfd[2], &hfd, -1);
 	close(go[0]);
 	ck_assert_int_eq(read(hfd, &one, sizeof(one)), (ssize_t) sizeof(one));
@@ -518,7 +529,7 @@ START_TEST(test_kill_writer)
 	wait_ok(pid[0]);
 	wait_ok(pid[1]);
 	for (i = 0; i < 3; i++)
-		n[i] = read_reports(rfd[i], &done, &reopens[i]);
+		n[i] = read_reports(rfd[i], i < 2, &done, &reopens[i]);
 	ck_assert_uint_eq(n[0], count);
 	ck_assert_uint_eq(n[1], count);
 	ck_assert_uint_eq(n[2], 50);
@@ -847,6 +858,7 @@ START_TEST(test_recover_running)
 	ck_assert_int_gt(survivor, 0);
 	close(stop[0]);
 	close(rep[1]);
+	read_first(rep[0]);
 	if ((victim = fork()) == 0) {
 		close(vic[0]);
 		victim_main(vic[1]);
@@ -870,7 +882,7 @@ START_TEST(test_recover_running)
 	(void) !write(stop[1], "x", 1);
 	wait_ok(survivor);
 	close(stop[1]);
-	n = read_reports(rep[0], &done, &reopens);
+	n = read_reports(rep[0], 1, &done, &reopens);
 	ck_assert(done);
 	ck_assert_uint_gt(n, 0);
 	ck_assert_uint_ge(reopens, 1);
