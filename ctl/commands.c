@@ -10,6 +10,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "config", cmd_config, "show the configuration and its keys" },
 	{ "webhooks", cmd_webhooks, "manage webhook endpoints; send a test event" },
 	{ "deliveries", cmd_deliveries, "webhook delivery history; replay and recover" },
+	{ "messages", cmd_messages, "show and list recorded messages" },
 	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },

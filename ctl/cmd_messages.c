@@ -1,0 +1,226 @@
+/*
+ * cmd_messages.c - posthookctl messages: the milter's records of outgoing
+ * messages.  "show KEY" prints one record as JSON (KEY is a queue id, a
+ * token or an id); "list" prints the newest records first.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "event.h"
+#include "message.h"
+#include "util.h"
+
+#define MESSAGES_USAGE \
+	"usage: posthookctl messages show KEY   (queue id, token or id)\n" \
+	"       posthookctl messages list [--since T] [--limit N]\n" \
+	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)"
+
+#define LIST_DEFAULT_LIMIT 50
+
+enum { OPT_SINCE = 1, OPT_LIMIT };
+
+struct msg_ctx {
+	const char *key;		/* show */
+	double  since;			/* list */
+	json_object *found;		/* show: the record; list: an array */
+};
+
+/* show_cb - look the key up. */
+static int
+show_cb(struct store_txn *txn, void *arg)
+{
+	struct msg_ctx *c = arg;
+	struct message_record *r;
+	int     status;
+
+	json_object_put(c->found);
+	c->found = NULL;
+	status = message_get(txn, c->key, &r);
+	if (status != STORE_OK)
+		return status;
+	c->found = message_record_to_json(r);
+	message_record_free(r);
+	return STORE_OK;
+}
+
+/* messages_show - one record as JSON. */
+static int
+messages_show(struct ctl *ctl, int argc, char **argv)
+{
+	struct msg_ctx c;
+	int     status;
+
+	if (argc != 3)
+		return ctl_usage_error("%s", MESSAGES_USAGE);
+	memset(&c, 0, sizeof(c));
+	c.key = argv[2];
+	status = store_run(ctl_store(ctl), show_cb, &c, 0);
+	if (status == STORE_NOTFOUND)
+		return ctl_error("no message \"%s\"", c.key);
+	if (status != STORE_OK)
+		return ctl_error("cannot read the message records");
+	ctl_print_json(ctl, c.found);
+	json_object_put(c.found);
+	return 0;
+}
+
+/* list_cb - every record since c->since. */
+static int
+list_cb(struct store_txn *txn, void *arg)
+{
+	struct msg_ctx *c = arg;
+	struct store_cursor *cur;
+	const void *k, *v;
+	size_t  kl, vl;
+	int     status;
+
+	json_object_put(c->found);
+	c->found = json_object_new_array();
+	if ((status = store_cursor_open(txn, STORE_MESSAGES, &cur)) != STORE_OK)
+		return status;
+	while ((status = store_cursor_next(cur, &k, &kl, &v, &vl)) == STORE_OK) {
+		json_object *o = json_parse_len(v, vl), *ts;
+
+		if (o == NULL)
+			continue;
+		if (json_object_object_get_ex(o, "timestamp", &ts)
+		    && json_object_get_double(ts) >= c->since)
+			json_object_array_add(c->found, o);
+		else
+			json_object_put(o);
+	}
+	store_cursor_close(cur);
+	return status == STORE_NOTFOUND ? STORE_OK : status;
+}
+
+/* newest_first - order records by timestamp, newest first. */
+static int
+newest_first(const void *a, const void *b)
+{
+	json_object *const *x = a, *const *y = b, *tx, *ty;
+	double  dx = 0, dy = 0;
+
+	if (json_object_object_get_ex(*x, "timestamp", &tx))
+		dx = json_object_get_double(tx);
+	if (json_object_object_get_ex(*y, "timestamp", &ty))
+		dy = json_object_get_double(ty);
+	return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+/* str_of - a member as text for the table ("-" for null or empty). */
+static const char *
+str_of(json_object *o, const char *key)
+{
+	json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return "-";
+	s = json_object_get_string(v);
+	return *s ? s : "-";
+}
+
+/* list_row - one table row. */
+static void
+list_row(struct table *t, json_object *rec)
+{
+	json_object *v, *rcpts;
+	char    when[32], nrcpt[16];
+	const char *row[8];
+
+	when[0] = 0;
+	if (json_object_object_get_ex(rec, "timestamp", &v))
+		iso8601_utc(json_object_get_double(v), when, sizeof(when));
+	snprintf(nrcpt, sizeof(nrcpt), "%zu",
+		 json_object_object_get_ex(rec, "recipients", &rcpts)
+		 ? json_object_array_length(rcpts) : (size_t) 0);
+	row[0] = str_of(rec, "queue_id");
+	row[1] = str_of(rec, "id");
+	row[2] = when;
+	row[3] = str_of(rec, "from");
+	row[4] = nrcpt;
+	row[5] = str_of(rec, "tag");
+	row[6] = str_of(rec, "token");
+	row[7] = str_of(rec, "subject");
+	table_add_row(t, row);
+}
+
+/* messages_list - newest first, at most --limit. */
+static int
+messages_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const headers[] = { "QUEUE_ID", "ID", "TIME", "FROM",
+					       "RCPTS", "TAG", "TOKEN", "SUBJECT" };
+	struct msg_ctx c;
+	struct table *t;
+	long    limit = LIST_DEFAULT_LIMIT;
+	size_t  i, n;
+	char   *end;
+	int     opt;
+
+	memset(&c, 0, sizeof(c));
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SINCE:
+			if (parse_time_spec(optarg, now_seconds(), &c.since) < 0)
+				return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC"
+						       " or a span like 2h", optarg);
+			break;
+		case OPT_LIMIT:
+			limit = strtol(optarg, &end, 10);
+			if (*optarg == 0 || *end != 0 || limit < 0 || limit > 1000000)
+				return ctl_usage_error("bad --limit \"%s\"", optarg);
+			break;
+		default:
+			return ctl_usage_error("messages list: bad option\n%s",
+					       MESSAGES_USAGE);
+		}
+	}
+	if (optind + 1 < argc)
+		return ctl_usage_error("messages list: unexpected \"%s\"\n%s",
+				       argv[optind + 1], MESSAGES_USAGE);
+	if (store_run(ctl_store(ctl), list_cb, &c, 0) != STORE_OK)
+		return ctl_error("cannot read the message records");
+	json_object_array_sort(c.found, newest_first);
+	n = json_object_array_length(c.found);
+	if (n > (size_t) limit)
+		n = (size_t) limit;
+	t = table_new(8, headers);
+	for (i = 0; i < n; i++) {
+		json_object *rec = json_object_array_get_idx(c.found, i);
+
+		if (ctl->json)
+			ctl_print_json_line(rec);
+		else
+			list_row(t, rec);
+	}
+	if (!ctl->json)
+		table_print(t);
+	table_free(t);
+	json_object_put(c.found);
+	return 0;
+}
+
+/* cmd_messages - posthookctl messages VERB ... */
+int
+cmd_messages(struct ctl *ctl, int argc, char **argv)
+{
+	if (argc < 2)
+		return ctl_usage_error("%s", MESSAGES_USAGE);
+	if (strcmp(argv[1], "show") == 0)
+		return messages_show(ctl, argc, argv);
+	if (strcmp(argv[1], "list") == 0)
+		return messages_list(ctl, argc, argv);
+	return ctl_usage_error("unknown messages command \"%s\"\n%s", argv[1],
+			       MESSAGES_USAGE);
+}

@@ -1,0 +1,247 @@
+/*
+ * eom.c - end of message.  Everything the milter changes in a message
+ * happens here, after the one store transaction, so that a message is
+ * never left with a token the store does not know.
+ *
+ * Fail open: a store that is slow or down, a missing queue id or a failed
+ * header edit is logged with the queue id and the message is accepted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_headers.h"
+#include "eom.h"
+#include "log.h"
+#include "message.h"
+#include "outgoing.h"
+#include "record.h"
+#include "rfc2047.h"
+#include "token.h"
+#include "util.h"
+
+#define SUBJECT_MAX_CHARS	200
+
+/* What the application's headers said, after checking. */
+struct app_values {
+	char   *tag;
+	json_object *metadata;
+	int     bad;			/* something was invalid or repeated */
+};
+
+/* read_app_headers - parse tag and metadata, logging every problem. */
+static int
+read_app_headers(const struct msg_state *ms, const struct milter_settings *set,
+		 const char *qid, struct app_values *v)
+{
+	const char *why = NULL;
+	int     rc;
+
+	memset(v, 0, sizeof(*v));
+	if (ms->ntag > 1) {
+		log_warn("%s: %d %s headers: keeping the first", qid, ms->ntag,
+			 set->hdr_tag);
+		v->bad = 1;
+	}
+	if (ms->tag != NULL) {
+		rc = app_tag_parse(ms->tag, &v->tag, &why);
+		if (rc == APP_ENOMEM)
+			return -1;
+		if (rc == APP_INVALID) {
+			log_warn("%s: %s ignored: %s", qid, set->hdr_tag, why);
+			v->bad = 1;
+		}
+	}
+	if (ms->nmetadata > 1) {
+		log_warn("%s: %d %s headers: keeping the first", qid, ms->nmetadata,
+			 set->hdr_metadata);
+		v->bad = 1;
+	}
+	if (ms->metadata_huge) {
+		log_warn("%s: %s ignored: metadata is larger than 4 KiB", qid,
+			 set->hdr_metadata);
+		v->bad = 1;
+	} else if (ms->metadata != NULL) {
+		rc = app_metadata_parse(ms->metadata, &v->metadata, &why);
+		if (rc == APP_ENOMEM)
+			return -1;
+		if (rc == APP_INVALID) {
+			log_warn("%s: %s ignored: %s", qid, set->hdr_metadata, why);
+			v->bad = 1;
+		}
+	}
+	return 0;
+}
+
+/* build_record - the record of an outgoing message. */
+static struct message_record *
+build_record(const struct msg_state *ms, const char *qid, struct app_values *v)
+{
+	struct message_record *r = message_record_new();
+	size_t  i;
+
+	r->queue_id = xstrdup(qid);
+	if (ms->message_id != NULL)
+		r->message_id = message_id_strip(ms->message_id);
+	r->from = xstrdup(ms->from ? ms->from : "");
+	for (i = 0; i < ms->nrcpts; i++)
+		message_record_add_recipient(r, ms->rcpts[i]);
+	if (ms->subject != NULL)
+		r->subject = rfc2047_decode(ms->subject, SUBJECT_MAX_CHARS);
+	r->timestamp = now_seconds();
+	r->tag = v->tag;
+	v->tag = NULL;
+	r->metadata = v->metadata;
+	v->metadata = NULL;
+	r->direction = xstrdup("outgoing");
+	r->spam_status = xstrdup(spam_status_name(ms->spam));
+	return r;
+}
+
+/* presented_token - the message's own token header, if it could be ours. */
+static char *
+presented_token(const struct msg_state *ms)
+{
+	char   *t;
+
+	if (ms->token == NULL || (t = header_value_clean(ms->token)) == NULL)
+		return NULL;
+	if (!token_looks_valid(t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* remove_all - delete every instance of a header, last first. */
+static void
+remove_all(struct milter_app *app, SMFICTX *ctx, const char *qid,
+	   const char *name, int count)
+{
+	int     i;
+
+	for (i = count; i >= 1; i--)
+		if (app->mfi->chgheader(ctx, (char *) name, i, NULL) != MI_SUCCESS)
+			log_warn("%s: cannot remove %s header #%d", qid, name, i);
+}
+
+/* edit_headers - remove the app's headers; add the token when we have one. */
+static void
+edit_headers(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
+	     const char *qid, const char *token)
+{
+	const struct msg_state *ms = cs->msg;
+
+	remove_all(app, ctx, qid, cs->set->hdr_tag, ms->ntag);
+	remove_all(app, ctx, qid, cs->set->hdr_metadata, ms->nmetadata);
+	remove_all(app, ctx, qid, cs->set->hdr_token, ms->ntoken);
+	if (token != NULL
+	    && app->mfi->addheader(ctx, cs->set->hdr_token, (char *) token) != MI_SUCCESS)
+		log_warn("%s: cannot add %s header", qid, cs->set->hdr_token);
+}
+
+/* refuse - on_bad_metadata = tempfail or reject. */
+static sfsistat
+refuse(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
+       const char *qid)
+{
+	int     tempfail = cs->set->cfg->on_bad_metadata == BAD_METADATA_TEMPFAIL;
+	char   *rcode = tempfail ? "451" : "550", *xcode = tempfail ? "4.7.1" : "5.7.1";
+	char    text[200];
+
+	snprintf(text, sizeof(text), "Invalid %s or %s header", cs->set->hdr_tag,
+		 cs->set->hdr_metadata);
+	log_info("%s: %s %s %s: %s (on_bad_metadata)", qid,
+		 tempfail ? "tempfail" : "reject", rcode, xcode, text);
+	if (app->mfi->setreply(ctx, rcode, xcode, text) != MI_SUCCESS)
+		log_warn("%s: cannot set the reply text", qid);
+	return tempfail ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+}
+
+/* record_outgoing - store the record; the token to add, or NULL. */
+static char *
+record_outgoing(struct milter_app *app, const struct conn_state *cs,
+		const char *qid, const char *reason, struct app_values *v)
+{
+	struct message_record *rec;
+	struct record_result res;
+	char   *presented = presented_token(cs->msg);
+	int64_t start = monotonic_ms();
+	int     status;
+
+	if (app->store == NULL) {
+		log_error("%s: not recorded: no store", qid);
+		free(presented);
+		return NULL;
+	}
+	rec = build_record(cs->msg, qid, v);
+	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms,
+				rec, presented, &res);
+	if (status != STORE_OK) {
+		log_error("%s: not recorded: store failed (status %d) after %lld ms;"
+			  " message accepted without token", qid, status,
+			  (long long) (monotonic_ms() - start));
+		message_record_free(rec);
+		free(presented);
+		return NULL;
+	}
+	if (res.reused)
+		log_info("%s: token=%s id=%llu kept: message came back, record"
+			 " moved to this queue id", qid, res.token,
+			 (unsigned long long) res.id);
+	else
+		log_info("%s: id=%llu token=%s outgoing (%s)%s%s", qid,
+			 (unsigned long long) res.id, res.token, reason,
+			 rec->tag ? " tag=" : "", rec->tag ? rec->tag : "");
+	message_record_free(rec);
+	free(presented);
+	return strdup(res.token);
+}
+
+/* eom_finish - see eom.h. */
+sfsistat
+eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
+{
+	struct msg_state *ms = cs->msg;
+	const char *qid = app->mfi->getsymval(ctx, "i");
+	const char *reason;
+	struct app_values v;
+	char   *token = NULL;
+
+	if (qid == NULL || *qid == 0)
+		qid = ms->queue_id;
+	if (ms->broken) {
+		log_error("%s: state lost (out of memory): message passes untouched",
+			  qid ? qid : "NOQUEUE");
+		return SMFIS_CONTINUE;
+	}
+	if ((reason = outgoing_reason(cs, ms)) == NULL) {
+		if (ms->ntag + ms->nmetadata + ms->ntoken > 0)
+			log_info("%s: incoming: removing %d application headers",
+				 qid ? qid : "NOQUEUE",
+				 ms->ntag + ms->nmetadata + ms->ntoken);
+		edit_headers(app, ctx, cs, qid ? qid : "NOQUEUE", NULL);
+		return SMFIS_CONTINUE;
+	}
+	if (qid == NULL) {
+		log_error("NOQUEUE: outgoing message not recorded: the MTA sent no"
+			  " {i} macro (queue id) at end of message");
+		edit_headers(app, ctx, cs, "NOQUEUE", NULL);
+		return SMFIS_CONTINUE;
+	}
+	if (read_app_headers(ms, cs->set, qid, &v) != 0) {
+		log_error("%s: out of memory: message passes untouched", qid);
+		return SMFIS_CONTINUE;
+	}
+	if (v.bad && cs->set->cfg->on_bad_metadata != BAD_METADATA_ACCEPT) {
+		free(v.tag);
+		json_object_put(v.metadata);
+		return refuse(app, ctx, cs, qid);
+	}
+	token = record_outgoing(app, cs, qid, reason, &v);
+	free(v.tag);
+	json_object_put(v.metadata);
+	edit_headers(app, ctx, cs, qid, token);
+	free(token);
+	return SMFIS_CONTINUE;
+}

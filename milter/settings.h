@@ -1,0 +1,43 @@
+/*
+ * settings.h - what the milter's callbacks read from the configuration,
+ * prepared once per (re)load: the parsed internal_hosts list and the full
+ * names of the application's headers.
+ *
+ * A settings object is immutable and reference counted: a connection holds
+ * the one that was current when it opened, so a reload (SIGUSR1) never
+ * changes the rules in the middle of a message.
+ */
+#ifndef PH_MILTER_SETTINGS_H
+#define PH_MILTER_SETTINGS_H
+
+#include <stddef.h>
+#include "config.h"
+#include "cidr.h"
+
+struct milter_settings {
+	int     refs;			/* atomic */
+	struct config *cfg;		/* owned */
+	struct cidr_list *internal_hosts;
+	char   *hdr_tag;		/* PREFIX-Tag */
+	char   *hdr_metadata;		/* PREFIX-Metadata */
+	char   *hdr_token;		/* PREFIX-Token */
+};
+
+/*
+ * settings_new - settings from a loaded config, which they then own.  NULL
+ * with a message in err when a value cannot be used (bad CIDR entry); the
+ * config is freed then too.
+ */
+struct milter_settings *settings_new(struct config *cfg, char *err, size_t errlen);
+
+/* settings_hold - one more reference. */
+struct milter_settings *settings_hold(struct milter_settings *s);
+
+/* settings_release - drop a reference; the last one frees. */
+void    settings_release(struct milter_settings *s);
+
+/* settings_is_originating_daemon - whether {daemon_name} is listed. */
+int     settings_is_originating_daemon(const struct milter_settings *s,
+				       const char *daemon_name);
+
+#endif
