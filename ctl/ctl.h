@@ -54,6 +54,7 @@ void table_print(const struct table *t);
 void table_free(struct table *t);
 
 int cmd_version(struct ctl *ctl, int argc, char **argv);
+int cmd_bounces(struct ctl *ctl, int argc, char **argv);
 int cmd_config(struct ctl *ctl, int argc, char **argv);
 int cmd_classify(struct ctl *ctl, int argc, char **argv);
 int cmd_messages(struct ctl *ctl, int argc, char **argv);

@@ -56,6 +56,9 @@ struct config {
 	int64_t milter_store_timeout_ms;
 	char   *return_path_domain;
 
+	/* bounce intake */
+	char  **bounce_own_hostnames;	/* NULL-terminated */
+
 	/* logtail */
 	int     log_source;		/* enum log_source */
 	char   *log_file;

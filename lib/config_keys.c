@@ -53,6 +53,10 @@ const struct config_key config_keys[] = {
 	{ "return_path_domain", CT_STRING, OFF(return_path_domain), "", NULL,
 	  "Domain of VERP return paths for bounces; empty leaves senders alone." },
 
+	/* bounce intake */
+	{ "bounce_own_hostnames", CT_LIST, OFF(bounce_own_hostnames), "", NULL,
+	  "This Postfix's myhostname(s): its own bounce notices are not reported again." },
+
 	/* logtail */
 	{ "log_source", CT_ENUM, OFF(log_source), "file", log_sources,
 	  "Where posthook-logtail reads Postfix's log: file or journal." },

@@ -171,6 +171,8 @@ message_put(struct store_txn *txn, const struct message_record *r)
 		status = store_put(txn, STORE_MESSAGE_IDS, key, sizeof(key),
 				   r->queue_id, strlen(r->queue_id));
 	}
+	if (status == STORE_OK)
+		status = message_index_mid(txn, r);
 	json_object_put(o);
 	return status;
 }
@@ -237,6 +239,34 @@ message_get_by_id(struct store_txn *txn, uint64_t id, struct message_record **ou
 
 	id_key(id, key);
 	return lookup_index(txn, STORE_MESSAGE_IDS, key, sizeof(key), out);
+}
+
+/* message_index_mid - the Message-ID index entry of a record */
+int
+message_index_mid(struct store_txn *txn, const struct message_record *r)
+{
+	if (r->message_id == NULL || *r->message_id == 0 || r->queue_id == NULL)
+		return STORE_OK;
+	return store_put(txn, STORE_MESSAGE_MIDS, r->message_id, strlen(r->message_id),
+			 r->queue_id, strlen(r->queue_id));
+}
+
+/* message_get_by_message_id - the record of a Message-ID */
+int
+message_get_by_message_id(struct store_txn *txn, const char *mid,
+			  struct message_record **out)
+{
+	int status;
+
+	status = lookup_index(txn, STORE_MESSAGE_MIDS, mid, strlen(mid), out);
+	/* A stale entry (the record was purged or rekeyed): not found. */
+	if (status == STORE_OK && (*out)->message_id != NULL
+	    && strcmp((*out)->message_id, mid) != 0) {
+		message_record_free(*out);
+		*out = NULL;
+		return STORE_NOTFOUND;
+	}
+	return status;
 }
 
 /* message_get - by decimal id, queue id or token */
@@ -312,6 +342,13 @@ message_purge(struct store_txn *txn, double cutoff, int limit, int *count)
 					   strlen(r->token));
 		if (status == STORE_NOTFOUND)
 			status = STORE_OK;
+		if (status == STORE_OK && r != NULL && r->message_id != NULL
+		    && *r->message_id != 0) {
+			status = store_del(txn, STORE_MESSAGE_MIDS, r->message_id,
+					   strlen(r->message_id));
+			if (status == STORE_NOTFOUND)
+				status = STORE_OK;
+		}
 		if (status == STORE_OK && r != NULL && r->id != 0) {
 			id_key(r->id, key);
 			status = store_del(txn, STORE_MESSAGE_IDS, key, sizeof(key));

@@ -48,6 +48,14 @@ int message_get_by_token(struct store_txn *txn, const char *token,
 			 struct message_record **out);
 int message_get_by_id(struct store_txn *txn, uint64_t id,
 		      struct message_record **out);
+/*
+ * message_get_by_message_id - the record of a Message-ID (without angle
+ * brackets), through the index message_put keeps (message_index_mid).
+ */
+int message_get_by_message_id(struct store_txn *txn, const char *mid,
+			      struct message_record **out);
+/* message_index_mid - index r by its Message-ID; OK when it has none. */
+int message_index_mid(struct store_txn *txn, const struct message_record *r);
 /* message_get - by queue id, token or decimal id, whichever KEY is. */
 int message_get(struct store_txn *txn, const char *key,
 		struct message_record **out);

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "bounce_intake.h"
 #include "delivery.h"
 #include "message.h"
 #include "outbox.h"
@@ -51,6 +52,7 @@ retention_purge(struct store *st, const struct config *cfg, double now,
 	struct purge_step messages = { message_purge, msg_cutoff, 0 };
 	struct purge_step seen = { outbox_purge_seen, msg_cutoff, 0 };
 	struct purge_step deliveries = { delivery_purge, dlv_cutoff, 0 };
+	struct purge_step bounces = { bounce_record_purge, msg_cutoff, 0 };
 	int status;
 
 	memset(counts, 0, sizeof(*counts));
@@ -59,5 +61,7 @@ retention_purge(struct store *st, const struct config *cfg, double now,
 		status = purge_all(st, &seen, &counts->events_seen);
 	if (status == STORE_OK)
 		status = purge_all(st, &deliveries, &counts->deliveries);
+	if (status == STORE_OK)
+		status = purge_all(st, &bounces, &counts->bounces);
 	return status;
 }

@@ -1,6 +1,7 @@
 /*
  * retention.h - forget what is older than the configured retention:
- * message records and the keys of events seen (message_retention), and
+ * message records, the keys of events seen and kept bounces
+ * (message_retention), and
  * deliveries with their attempts (delivery_retention).
  */
 #ifndef PH_RETENTION_H
@@ -13,6 +14,7 @@ struct retention_counts {
 	int     messages;
 	int     events_seen;
 	int     deliveries;
+	int     bounces;
 };
 
 /*

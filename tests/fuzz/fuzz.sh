@@ -28,7 +28,7 @@ sources() {
 	classify) echo "lib/classify.c lib/classify_rules.c" ;;
 	parse_line) echo "logtail/parse_line.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
-	dsn) echo "lib/dsn.c lib/classify.c lib/classify_rules.c" ;;
+	dsn) echo "lib/dsn.c lib/dsn_text.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
 }
