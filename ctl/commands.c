@@ -12,6 +12,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "deliveries", cmd_deliveries, "webhook delivery history; replay and recover" },
 	{ "messages", cmd_messages, "show and list recorded messages" },
 	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
+	{ "status", cmd_status, "daemons up or down, tailer lag, outbox, failing deliveries, key" },
 	{ "bounces", cmd_bounces, "kept bounces and complaints; parse bounce messages" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },

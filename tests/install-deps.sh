@@ -33,3 +33,6 @@ fi
 getent group posthook >/dev/null || groupadd --system posthook
 getent passwd posthook >/dev/null || useradd --system --gid posthook \
 	--home-dir /var/lib/posthook --no-create-home --shell /usr/sbin/nologin posthook
+# Postfix reaches the milter's socket (mode 0770, group posthook) through
+# this group, as the README's install steps say.
+id -nG postfix 2>/dev/null | grep -qw posthook || usermod -aG posthook postfix

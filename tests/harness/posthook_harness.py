@@ -1577,6 +1577,9 @@ class Receiver:
 		class Handler(http.server.BaseHTTPRequestHandler):
 			protocol_version = "HTTP/1.1"
 			timeout = 120
+			# Answer at once: with Nagle on, each reply on a kept-alive
+			# connection waits for the client's delayed ACK (~40 ms).
+			disable_nagle_algorithm = True
 
 			def log_message(self, *a):
 				pass

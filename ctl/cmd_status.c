@@ -1,0 +1,500 @@
+/*
+ * cmd_status.c - posthookctl status: what an admin asks first.
+ *
+ *	posthookctl [--json] status [--since T]
+ *
+ * Each daemon up or down (its pid file in pid_dir, and kill(pid, 0)); how
+ * far the tailer is behind the log (the position it committed in
+ * STORE_POSITIONS against the size of log_file, and of log_file.1 when it
+ * is still finishing a rotated file); how many events wait in the outbox;
+ * per endpoint, the deliveries whose newest attempt since T (default 24h)
+ * failed, still retrying or given up; and the key that signs now.
+ *
+ * A readable report by default; with --json one object:
+ *	{"daemons":{NAME:{"running","pid"}}, "tailer":{...}, "outbox_depth",
+ *	 "endpoints":[{"id","name","url","enabled","failing","retrying",
+ *	 "failed","last_error"}], "signing_key":{"active_kid",...}}
+ * Unknown values are null.  Exit status 0, 1 when the store cannot be
+ * read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "delivery.h"
+#include "endpoint.h"
+#include "outbox.h"
+#include "sign.h"
+#include "util.h"
+
+#define STATUS_USAGE	"usage: posthookctl [--json] status [--since T]"
+#define LAG_SCAN_MAX	(64LL << 20)	/* count lines of at most 64 MiB */
+
+static const char *const daemon_names[] = {
+	"posthook-milter", "posthook-logtail", "posthook-webhook", NULL
+};
+
+/* daemon_pid - the live pid of a daemon's pid file, 0 when down */
+static long
+daemon_pid(const char *pid_dir, const char *name, int *stale)
+{
+	char   *path = xasprintf("%s/%s.pid", pid_dir, name);
+	FILE   *fp = fopen(path, "r");
+	long    pid = 0;
+
+	*stale = 0;
+	free(path);
+	if (fp == NULL)
+		return 0;
+	if (fscanf(fp, "%ld", &pid) != 1 || pid <= 0)
+		pid = 0;
+	fclose(fp);
+	if (pid > 0 && kill((pid_t) pid, 0) < 0 && errno != EPERM) {
+		*stale = 1;
+		pid = 0;
+	}
+	return pid;
+}
+
+/* daemons_json - {NAME: {"running", "pid"}} */
+static json_object *
+daemons_json(const struct config *cfg)
+{
+	json_object *all = json_object_new_object(), *o;
+	long    pid;
+	int     stale;
+
+	for (int i = 0; daemon_names[i] != NULL; i++) {
+		pid = daemon_pid(cfg->pid_dir, daemon_names[i], &stale);
+		o = json_object_new_object();
+		json_object_object_add(o, "running", json_object_new_boolean(pid > 0));
+		json_object_object_add(o, "pid", pid > 0 ? json_object_new_int64(pid) : NULL);
+		json_object_object_add(o, "stale_pid_file", json_object_new_boolean(stale));
+		json_object_object_add(all, daemon_names[i], o);
+	}
+	return all;
+}
+
+/* count_lines - newlines in path from offset on (-1: unknown) */
+static long long
+count_lines(const char *path, unsigned long long offset, long long size)
+{
+	char    buf[65536];
+	long long n = 0, left;
+	ssize_t got;
+	int     fd;
+
+	if (size - (long long) offset > LAG_SCAN_MAX)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (lseek(fd, (off_t) offset, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	left = size - (long long) offset;
+	while (left > 0 && (got = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < got && i < left; i++)
+			n += buf[i] == '\n';
+		left -= got;
+	}
+	close(fd);
+	return n;
+}
+
+struct position {
+	int     found;
+	unsigned long long dev, ino, offset;
+	char   *json;			/* as stored */
+};
+
+/* position_cb - the tailer's committed position for log_file */
+static int
+position_cb(struct store_txn *txn, void *arg)
+{
+	struct position *p = arg;
+	const char *key = p->json;	/* the key, on the way in */
+	void   *val;
+	size_t  vlen;
+	int     rc;
+
+	p->json = NULL;
+	rc = store_get(txn, STORE_POSITIONS, key, strlen(key), &val, &vlen);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK)
+		return rc;
+	p->json = val;
+	p->found = 1;
+	return STORE_OK;
+}
+
+/* uint_member - an unsigned member of o, 0 when absent */
+static unsigned long long
+uint_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	return (unsigned long long) json_object_get_int64(v);
+}
+
+/* lag_of - bytes and lines of log not yet committed; -1 when unknown */
+static void
+lag_of(const char *log_file, const struct position *p, long long *bytes,
+       long long *lines, const char **reading)
+{
+	struct stat cur, old;
+	char   *rotated = xasprintf("%s.1", log_file);
+
+	*bytes = *lines = -1;
+	*reading = NULL;
+	if (stat(log_file, &cur) < 0) {
+		free(rotated);
+		return;
+	}
+	if (p->dev == (unsigned long long) cur.st_dev
+	    && p->ino == (unsigned long long) cur.st_ino) {
+		*reading = log_file;
+		if ((long long) p->offset <= (long long) cur.st_size) {
+			*bytes = (long long) cur.st_size - (long long) p->offset;
+			*lines = count_lines(log_file, p->offset, cur.st_size);
+		}
+	} else if (stat(rotated, &old) == 0
+		   && p->dev == (unsigned long long) old.st_dev
+		   && p->ino == (unsigned long long) old.st_ino
+		   && (long long) p->offset <= (long long) old.st_size) {
+		long long a = count_lines(rotated, p->offset, old.st_size);
+		long long b = count_lines(log_file, 0, cur.st_size);
+
+		*reading = "rotated";
+		*bytes = (long long) old.st_size - (long long) p->offset
+			+ (long long) cur.st_size;
+		*lines = a < 0 || b < 0 ? -1 : a + b;
+	}
+	free(rotated);
+}
+
+/* tailer_json - where the tailer stands in the log */
+static json_object *
+tailer_json(struct ctl *ctl, const struct config *cfg)
+{
+	json_object *o = json_object_new_object(), *pos;
+	struct position p;
+	long long bytes = -1, lines = -1;
+	const char *reading = NULL;
+	char   *key;
+
+	memset(&p, 0, sizeof(p));
+	json_object_object_add(o, "log_source", json_object_new_string(
+		cfg->log_source == LOG_SOURCE_JOURNAL ? "journal" : "file"));
+	if (cfg->log_source == LOG_SOURCE_JOURNAL) {
+		json_object_object_add(o, "position", NULL);
+		json_object_object_add(o, "lag_bytes", NULL);
+		json_object_object_add(o, "lag_lines", NULL);
+		return o;
+	}
+	json_object_object_add(o, "log_file", json_object_new_string(cfg->log_file));
+	key = xasprintf("file:%s", cfg->log_file);
+	p.json = key;
+	if (store_run(ctl_store(ctl), position_cb, &p, 0) != STORE_OK)
+		p.json = NULL;
+	free(key);
+	pos = p.found ? json_tokener_parse(p.json) : NULL;
+	if (pos != NULL) {
+		p.dev = uint_member(pos, "dev");
+		p.ino = uint_member(pos, "ino");
+		p.offset = uint_member(pos, "offset");
+		lag_of(cfg->log_file, &p, &bytes, &lines, &reading);
+	}
+	json_object_object_add(o, "position", pos);
+	json_object_object_add(o, "reading", reading ? json_object_new_string(
+				       reading == cfg->log_file ? "current" : reading) : NULL);
+	json_object_object_add(o, "lag_bytes", bytes >= 0 ? json_object_new_int64(bytes) : NULL);
+	json_object_object_add(o, "lag_lines", lines >= 0 ? json_object_new_int64(lines) : NULL);
+	free(p.json);
+	return o;
+}
+
+/* depth_cb - events waiting in the outbox */
+static int
+depth_cb(struct store_txn *txn, void *arg)
+{
+	return outbox_depth(txn, arg);
+}
+
+struct ep_ctx {
+	struct endpoint **eps;
+	int     n;
+	double  since;
+	json_object **attempts;		/* per endpoint, newest first */
+};
+
+/* endpoints_cb - the endpoints and their attempts since ctx->since */
+static int
+endpoints_cb(struct store_txn *txn, void *arg)
+{
+	struct ep_ctx *c = arg;
+	struct attempt_filter f;
+	int     rc;
+
+	if (c->eps != NULL) {
+		for (int i = 0; i < c->n; i++)
+			json_object_put(c->attempts[i]);
+		free(c->attempts);
+		endpoint_list_free(c->eps, c->n);
+		c->eps = NULL;
+		c->attempts = NULL;
+	}
+	if ((rc = endpoint_list(txn, &c->eps, &c->n)) != STORE_OK)
+		return rc;
+	c->attempts = xcalloc((size_t) c->n + 1, sizeof(*c->attempts));
+	for (int i = 0; i < c->n; i++) {
+		memset(&f, 0, sizeof(f));
+		f.endpoint_id = c->eps[i]->id;
+		f.event = -1;
+		f.since = c->since;
+		if ((rc = attempt_list(txn, &f, &c->attempts[i])) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+/* bool_member - a boolean member, def when absent or null */
+static int
+bool_member(json_object *o, const char *key, int def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return def;
+	return json_object_get_boolean(v);
+}
+
+/* endpoint_status - one endpoint with its failing deliveries */
+static json_object *
+endpoint_status(const struct endpoint *ep, json_object *attempts)
+{
+	json_object *o = json_object_new_object(), *seen = json_object_new_object();
+	json_object *rec, *v;
+	const char *last_error = NULL, *uuid;
+	int     retrying = 0, failed = 0;
+	size_t  n = attempts ? json_object_array_length(attempts) : 0;
+
+	/* Newest first: the first attempt of a uuid is its delivery's last. */
+	for (size_t i = 0; i < n; i++) {
+		rec = json_object_array_get_idx(attempts, i);
+		if (!json_object_object_get_ex(rec, "uuid", &v) || v == NULL)
+			continue;
+		uuid = json_object_get_string(v);
+		if (json_object_object_get_ex(seen, uuid, NULL))
+			continue;
+		json_object_object_add(seen, uuid, NULL);
+		if (bool_member(rec, "success", 0))
+			continue;
+		if (bool_member(rec, "willRetry", 0))
+			retrying++;
+		else
+			failed++;
+		if (last_error == NULL && json_object_object_get_ex(rec, "error", &v)
+		    && v != NULL)
+			last_error = json_object_get_string(v);
+	}
+	json_object_object_add(o, "id", json_object_new_string(ep->id));
+	json_object_object_add(o, "name", json_object_new_string(ep->name));
+	json_object_object_add(o, "url", json_object_new_string(ep->url));
+	json_object_object_add(o, "enabled", json_object_new_boolean(ep->enabled));
+	json_object_object_add(o, "failing", json_object_new_int(retrying + failed));
+	json_object_object_add(o, "retrying", json_object_new_int(retrying));
+	json_object_object_add(o, "failed", json_object_new_int(failed));
+	json_object_object_add(o, "last_error",
+			       last_error ? json_object_new_string(last_error) : NULL);
+	json_object_put(seen);
+	return o;
+}
+
+/* key_json - the key that signs now; never creates one */
+static json_object *
+key_json(const struct config *cfg)
+{
+	json_object *o = json_object_new_object();
+	struct keyring *kr;
+	const struct signing_key *k;
+	char    err[1024];
+	double  now = now_seconds();
+
+	json_object_object_add(o, "signing_key", json_object_new_string(cfg->signing_key));
+	if (access(cfg->signing_key, F_OK) < 0) {
+		json_object_object_add(o, "active_kid", NULL);
+		json_object_object_add(o, "error", json_object_new_string(
+			"no key yet: posthook-webhook creates it on first start"));
+		return o;
+	}
+	if ((kr = keyring_open(cfg, NULL, err, sizeof(err))) == NULL) {
+		json_object_object_add(o, "active_kid", NULL);
+		json_object_object_add(o, "error", json_object_new_string(err));
+		return o;
+	}
+	k = keyring_signer(kr, now);
+	json_object_object_add(o, "active_kid",
+			       k ? json_object_new_string(signing_key_kid(k)) : NULL);
+	json_object_object_add(o, "published", json_object_new_int64(
+		(int64_t) keyring_count(kr)));
+	keyring_free(kr);
+	return o;
+}
+
+/* get - a member, or NULL */
+static json_object *
+get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* text_of - a member as text, "-" when null */
+static const char *
+text_of(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v ? json_object_get_string(v) : "-";
+}
+
+/* print_report - the readable form */
+static void
+print_report(json_object *st)
+{
+	static const char *const dh[] = { "DAEMON", "STATE", "PID" };
+	static const char *const eh[] = {
+		"ENDPOINT", "NAME", "ENABLED", "FAILING", "RETRYING", "GAVE UP",
+		"LAST ERROR"
+	};
+	json_object *d = get(st, "daemons"), *t = get(st, "tailer");
+	json_object *eps = get(st, "endpoints"), *k = get(st, "signing_key");
+	struct table *tab = table_new(3, dh);
+	const char *row[7];
+
+	json_object_object_foreach(d, name, o) {
+		row[0] = name;
+		row[1] = bool_member(o, "running", 0) ? "up"
+			: bool_member(o, "stale_pid_file", 0) ? "down (stale pid file)"
+			: "down";
+		row[2] = get(o, "pid") ? text_of(o, "pid") : NULL;
+		table_add_row(tab, row);
+	}
+	table_print(tab);
+	table_free(tab);
+	printf("\n");
+	if (strcmp(text_of(t, "log_source"), "journal") == 0) {
+		printf("log:      the systemd journal (lag not measured)\n");
+	} else if (get(t, "position") == NULL) {
+		printf("log:      %s, not read yet\n", text_of(t, "log_file"));
+	} else if (get(t, "lag_bytes") == NULL) {
+		printf("log:      %s, lag unknown (the file read last is gone)\n",
+		       text_of(t, "log_file"));
+	} else {
+		printf("log:      %s, %s bytes (%s lines) behind%s\n",
+		       text_of(t, "log_file"), text_of(t, "lag_bytes"),
+		       text_of(t, "lag_lines"),
+		       strcmp(text_of(t, "reading"), "rotated") == 0
+		       ? ", finishing the rotated file" : "");
+	}
+	printf("outbox:   %s events waiting\n", text_of(st, "outbox_depth"));
+	if (get(k, "active_kid") != NULL)
+		printf("key:      %s signs (%s published)\n", text_of(k, "active_kid"),
+		       text_of(k, "published"));
+	else
+		printf("key:      none (%s)\n", text_of(k, "error"));
+	printf("\n");
+	tab = table_new(7, eh);
+	for (size_t i = 0; i < json_object_array_length(eps); i++) {
+		json_object *e = json_object_array_get_idx(eps, i);
+
+		row[0] = text_of(e, "id");
+		row[1] = text_of(e, "name");
+		row[2] = bool_member(e, "enabled", 0) ? "yes" : "no";
+		row[3] = text_of(e, "failing");
+		row[4] = text_of(e, "retrying");
+		row[5] = text_of(e, "failed");
+		row[6] = get(e, "last_error") ? text_of(e, "last_error") : NULL;
+		table_add_row(tab, row);
+	}
+	if (json_object_array_length(eps) == 0)
+		printf("no webhook endpoints: posthookctl webhooks create ...\n");
+	else
+		table_print(tab);
+	table_free(tab);
+	printf("(deliveries failing: newest attempt since %s failed)\n",
+	       text_of(st, "since"));
+}
+
+/* cmd_status - posthookctl status */
+int
+cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config *cfg = ctl_config(ctl);
+	struct ep_ctx ec;
+	json_object *st, *eps;
+	char    since_text[64];
+	long    depth = -1;
+	int     c;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.since = now_seconds() - 24 * 3600;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 's')
+			return ctl_usage_error("%s", STATUS_USAGE);
+		if (parse_time_spec(optarg, now_seconds(), &ec.since) < 0)
+			return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC "
+					       "or a span like 2h", optarg);
+	}
+	if (optind < argc)
+		return ctl_usage_error("%s", STATUS_USAGE);
+
+	st = json_object_new_object();
+	/* Before ctl_store() drops privileges: pid files are readable anyway. */
+	json_object_object_add(st, "daemons", daemons_json(cfg));
+	json_object_object_add(st, "tailer", tailer_json(ctl, cfg));
+	if (store_run(ctl_store(ctl), depth_cb, &depth, 0) != STORE_OK)
+		depth = -1;
+	json_object_object_add(st, "outbox_depth",
+			       depth >= 0 ? json_object_new_int64(depth) : NULL);
+	if (store_run(ctl_store(ctl), endpoints_cb, &ec, 0) != STORE_OK) {
+		json_object_put(st);
+		return ctl_error("cannot read the endpoints and their deliveries");
+	}
+	eps = json_object_new_array();
+	for (int i = 0; i < ec.n; i++) {
+		json_object_array_add(eps, endpoint_status(ec.eps[i], ec.attempts[i]));
+		json_object_put(ec.attempts[i]);
+	}
+	free(ec.attempts);
+	endpoint_list_free(ec.eps, ec.n);
+	json_object_object_add(st, "endpoints", eps);
+	iso8601_utc(ec.since, since_text, sizeof(since_text));
+	json_object_object_add(st, "since", json_object_new_string(since_text));
+	json_object_object_add(st, "signing_key", key_json(cfg));
+	if (ctl->json)
+		ctl_print_json_line(st);
+	else
+		print_report(st);
+	json_object_put(st);
+	return 0;
+}

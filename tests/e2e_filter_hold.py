@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""e2e_filter_hold - a content filter hop, and a held then released mail.
+
+Every message passes an amavis-like content filter on loopback that
+re-injects it into a second smtpd: the hop is no delivery (no webhook for
+it), the final delivery is one MessageSent carrying the original's id,
+token, tag and metadata.  A message held by header_checks HOLD gives
+MessageHeld; released with postsuper -H it gives MessageSent.
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
+				os.path.dirname(os.path.abspath(__file__)),
+				"e2e"))
+import e2e_stack as E  # noqa: E402
+from e2e_stack import H  # noqa: E402
+
+SENDER = "app@app.test"
+FILTERED = "filtered@dest.test"
+HELD = "held@dest.test"
+
+
+def filtered(res, st, mx, qid, mid):
+	ev = st.wait_event("MessageSent", FILTERED)
+	res.body(ev, E.expect_delivery(
+		"MessageSent",
+		E.expect_message(FILTERED, SENDER, mid, "through the filter",
+				 "filter", {"k": "v"}),
+		E.sent_details(FILTERED, mx.port), st.mx_reply(mx, FILTERED),
+		False),
+		"content filter: one MessageSent for the final delivery, with "
+		"the original's tag and metadata")
+	hop = st.pf.wait_log(r"%s: to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1"
+			     r"\]:%d, .*status=sent .*queued as (\w+)\)"
+			     % (qid, re.escape(FILTERED), st.filter.port))
+	res.check(hop.group(1) in st.filter.reinjected,
+		  "content filter: Postfix logged the hop and the re-injection")
+	m = mx.messages_for(FILTERED)
+	tok = ev and ev["payload"]["message"]["token"]
+	res.check(len(m) == 1 and m[0].header("X-Posthook-Token") == tok,
+		  "content filter: the MX got the message once, with the "
+		  "event's token")
+
+
+def held_then_released(res, st, mx, qid, mid):
+	h = st.wait_event("MessageHeld", HELD)
+	text = st.hold_text(qid)
+	message = E.expect_message(HELD, SENDER, mid, "hold me", "hold",
+				   {"k": "held"})
+	res.body(h, E.expect_delivery(
+		"MessageHeld", message, "Message held: held by test",
+		E.one_of(text, text and text[len("hold: "):]), None,
+		time_=E.one_of(None, E.NONNEG)),
+		"HOLD: MessageHeld, whole body, no classification")
+	res.check(st.events_for(HELD, "MessageSent") == [],
+		  "HOLD: no MessageSent while held")
+	st.pf.release_hold(qid)
+	st.pf.flush()
+	s = st.wait_event("MessageSent", HELD)
+	res.body(s, E.expect_delivery(
+		"MessageSent", message, E.sent_details(HELD, mx.port),
+		st.mx_reply(mx, HELD), False),
+		"postsuper -H: MessageSent after release")
+	if h and s:
+		E.same_message(res, [h, s], "held and sent: one id and token")
+
+
+def exactly(res, st):
+	st.quiet(3)
+	got = sorted((e.get("event"), e["payload"]["message"]["to"])
+		     for e in st.events())
+	want = sorted([("MessageSent", FILTERED), ("MessageHeld", HELD),
+		       ("MessageSent", HELD)])
+	res.check(got == want, "exactly these webhooks: none for the hops",
+		  "got %s" % got)
+	port = ":%d " % st.filter.port
+	res.check(not [e for e in st.events()
+		       if port in (e["payload"].get("details") or "")],
+		  "no webhook names the content filter")
+
+
+def main():
+	if os.geteuid() != 0:
+		print("SKIP: a scratch Postfix needs root")
+		return 77
+	isolated = H.isolate_network()
+	res = E.Results()
+	mx = H.ScriptedMX()
+	st = E.Stack(routes={"dest.test": mx.port}, reinject=True,
+		     content_filter=True,
+		     header_checks=["/^X-Hold-Me:/ HOLD held by test"])
+	with st:
+		s_f = st.send(FILTERED, "through the filter", "filter",
+			      {"k": "v"})
+		s_h = st.send(HELD, "hold me", "hold", {"k": "held"},
+			      headers={"X-Hold-Me": "yes"})
+		res.case("content filter", filtered, res, st, mx, *s_f)
+		res.case("held then released", held_then_released, res, st,
+			 mx, *s_h)
+		res.case("nothing else", exactly, res, st)
+		E.common_checks(res, st)
+		if isolated:
+			res.check(not H.dns_trap.queries, "no DNS query",
+				  H.dns_trap.queries)
+		rc = res.exit_code()
+	return rc
+
+
+if __name__ == "__main__":
+	sys.exit(main())
