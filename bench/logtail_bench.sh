@@ -1,0 +1,79 @@
+#!/bin/sh
+# logtail_bench.sh - posthook-logtail's speed side by side with grep -c
+# (the floor), pflogsumm and prometheus-postfix-exporter on one log.
+#
+# Usage: bench/logtail_bench.sh LOG [BUILDDIR]
+#   LOG      a Postfix log (bench/logtail_gen.py 5000000 > LOG)
+#   BUILDDIR where posthook was built (default: .)
+# Prints one line per tool: wall and CPU seconds, lines per second by
+# each, and the maximum RSS.
+set -eu
+LOG=$1
+BUILD=${2:-.}
+TAILER=$BUILD/logtail/posthook-logtail
+TMP=$(mktemp -d)
+trap 'kill $EXPORTER 2>/dev/null || true; rm -rf "$TMP"' EXIT
+EXPORTER=
+LINES=$(wc -l < "$LOG")
+echo "log: $LOG, $LINES lines, $(du -m "$LOG" | cut -f1) MiB; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-28s %8s %8s %12s %12s %9s\n' tool wall_s cpu_s lines/s_wall lines/s_cpu rss_MiB
+
+# report NAME TIMEFILE - one result line from /usr/bin/time's output
+report() {
+	awk -v name="$1" -v lines="$LINES" '{
+		wall = $1; cpu = $2 + $3; rss = $4 / 1024
+		printf "%-28s %8.2f %8.2f %12.0f %12.0f %9.1f\n", name, wall, cpu,
+		    lines / wall, (cpu > 0 ? lines / cpu : 0), rss }' "$2"
+}
+
+# timed CMD... - run a command, its times and RSS into $TMP/t
+timed() {
+	/usr/bin/time -o "$TMP/t" -f '%e %U %S %M' "$@"
+}
+
+timed grep -c 'status=' "$LOG" > "$TMP/grep.count"
+report "grep -c status=" "$TMP/t"
+
+timed "$TAILER" --print "$LOG" > /dev/null
+report "posthook-logtail --print" "$TMP/t"
+
+cat > "$TMP/posthook.conf" <<CONF
+state_dir = $TMP/state
+log_file = $LOG
+pid_dir = $TMP
+report = all
+user = $(id -un)
+group = $(id -gn)
+CONF
+timed "$TAILER" -f --once --from-start -c "$TMP/posthook.conf" 2> "$TMP/daemon.err"
+report "posthook-logtail daemon" "$TMP/t"
+tail -1 "$TMP/daemon.err"
+
+timed pflogsumm "$LOG" > /dev/null 2>&1
+report "pflogsumm" "$TMP/t"
+
+# postfix_exporter follows its file from the end: start it on an empty
+# file, append the log, poll until every smtp delivery line is counted.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+: > "$TMP/mail.log"
+prometheus-postfix-exporter --web.listen-address=127.0.0.1:$PORT \
+	--postfix.logfile_path="$TMP/mail.log" \
+	--postfix.showq_path="$TMP/none" > "$TMP/exporter.log" 2>&1 &
+EXPORTER=$!
+sleep 2
+WANT=$(grep -c 'postfix/smtp\[[0-9]*\]: [0-9A-Za-z]*: to=' "$LOG")
+START=$(date +%s.%N)
+CPU0=$(awk '{print $14 + $15}' /proc/$EXPORTER/stat)
+cat "$LOG" >> "$TMP/mail.log"
+while :; do
+	GOT=$(curl -s "http://127.0.0.1:$PORT/metrics" |
+	      awk '/^postfix_smtp_delivery_delay_seconds_count/ { s += $2 } END { print s + 0 }')
+	[ "$GOT" -ge "$WANT" ] && break
+	sleep 0.5
+done
+END=$(date +%s.%N)
+CPU1=$(awk '{print $14 + $15}' /proc/$EXPORTER/stat)
+RSS=$(awk '/VmHWM/ {print $2}' /proc/$EXPORTER/status)
+echo "$END $START $CPU1 $CPU0 $(getconf CLK_TCK) $RSS" |
+	awk '{ printf "%s %s 0 %s\n", $1 - $2, ($3 - $4) / $5, $6 }' > "$TMP/t"
+report "prometheus-postfix-exporter" "$TMP/t"

@@ -1,0 +1,1058 @@
+/*
+ * correlate.c - per-queue-id state: which lines of one message belong
+ * together, and which delivery events they make.
+ *
+ * A message is known from its first line (smtpd client=, pickup, cleanup,
+ * qmgr) until qmgr says "removed".  Delivery lines make Sent, SoftFail and
+ * HardFail events; qmgr's "status=expired" turns every recipient still
+ * deferred into HardFail; cleanup's hold lines make Held.  A delivery that
+ * hands the message to a content filter or a second instance logging here
+ * ("queued as NEWQID" where NEWQID is in this log, or a relay named in
+ * hop_relays) is no delivery: NEWQID inherits the message and its final
+ * delivery is reported as the original's.
+ *
+ * SMTP sessions are followed per smtp process for sent_with_ssl: a "TLS
+ * connection established to h[a]:p" line holds for that process's
+ * delivery lines to h[a]:p, on that connection only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "config.h"
+#include "util.h"
+#include "cidr.h"
+#include "utf8.h"
+#include "correlate.h"
+
+#define DEFAULT_MAX_MESSAGES	50000
+#define TLS_SLOTS		256
+
+struct deferral {
+	struct deferral *next;
+	char   *rcpt;
+	char   *program;
+	char   *relay;
+	char   *dsn;
+	char   *text;
+	double  delay;			/* the line's delay= */
+	double  when;			/* the line's time */
+};
+
+struct qstate {
+	struct qstate *hnext;		/* hash chain */
+	struct qstate *older, *newer;	/* age order, for the cap */
+	char   *qid;
+	char   *from;			/* NULL: not seen */
+	char   *message_id;
+	char   *origin;			/* a hop's original queue id */
+	double  first_seen;
+	int     submitted;		/* this site submitted it */
+	int     rec_state;		/* REC_* */
+	struct message_record *rec;
+	struct deferral *deferred;
+	int     dirty;
+	int     persisted;
+};
+
+enum {
+	REC_UNKNOWN,			/* not asked, or not found yet */
+	REC_FOUND,
+	REC_NONE,			/* queued without a record: final */
+};
+
+/* One smtp/lmtp process's current TLS session. */
+struct tls_sess {
+	long    pid;			/* 0: free */
+	char    addr[64];
+	char    port[8];
+	char    qid[33];		/* first message sent over it */
+};
+
+struct strvec {
+	char  **v;
+	size_t  n, cap;
+};
+
+struct correlate {
+	struct correlate_opts opts;
+	correlate_emit_fn emit;
+	correlate_record_fn record;
+	void   *ctx;
+	time_t  now;
+
+	struct qstate **buckets;
+	size_t  nbuckets;
+	size_t  count;
+	struct qstate *oldest, *newest;
+
+	struct strvec dirty;
+	struct strvec gone;
+
+	struct tls_sess tls[TLS_SLOTS];
+
+	/* Yearless stamps: the minute last resolved. */
+	struct log_stamp minute_key;
+	double  minute_base;
+	int     minute_valid;
+};
+
+/* strvec_push - append a copy of s. */
+static void
+strvec_push(struct strvec *sv, const char *s)
+{
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 64;
+		sv->v = xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+	}
+	sv->v[sv->n++] = xstrdup(s);
+}
+
+/* strvec_clear - free the strings, keep the array. */
+static void
+strvec_clear(struct strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	sv->n = 0;
+}
+
+/* span_dup - a copy of a span, as valid UTF-8 for the JSON it goes to. */
+static char *
+span_dup(struct span s)
+{
+	return (utf8_clean_dup(s.p, s.len));
+}
+
+/* hash_qid - FNV-1a of a queue id. */
+static size_t
+hash_qid(const char *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) p[i];
+		h *= 1099511628211ULL;
+	}
+	return ((size_t) h);
+}
+
+/* correlate_new - see correlate.h. */
+struct correlate *
+correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
+	      correlate_record_fn record, void *ctx)
+{
+	struct correlate *c = xcalloc(1, sizeof(*c));
+
+	c->opts = *opts;
+	if (c->opts.max_messages == 0)
+		c->opts.max_messages = DEFAULT_MAX_MESSAGES;
+	c->emit = emit;
+	c->record = record;
+	c->ctx = ctx;
+	c->nbuckets = 1024;
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	return (c);
+}
+
+/* deferral_free - one deferral. */
+static void
+deferral_free(struct deferral *d)
+{
+	free(d->rcpt);
+	free(d->program);
+	free(d->relay);
+	free(d->dsn);
+	free(d->text);
+	free(d);
+}
+
+/* qstate_free - one message's state. */
+static void
+qstate_free(struct qstate *qs)
+{
+	struct deferral *d, *next;
+
+	for (d = qs->deferred; d != NULL; d = next) {
+		next = d->next;
+		deferral_free(d);
+	}
+	if (qs->rec != NULL)
+		message_record_free(qs->rec);
+	free(qs->qid);
+	free(qs->from);
+	free(qs->message_id);
+	free(qs->origin);
+	free(qs);
+}
+
+/* correlate_free - everything. */
+void
+correlate_free(struct correlate *c)
+{
+	struct qstate *qs, *next;
+
+	if (c == NULL)
+		return;
+	for (qs = c->oldest; qs != NULL; qs = next) {
+		next = qs->newer;
+		qstate_free(qs);
+	}
+	free(c->buckets);
+	strvec_clear(&c->dirty);
+	strvec_clear(&c->gone);
+	free(c->dirty.v);
+	free(c->gone.v);
+	free(c);
+}
+
+/* correlate_set_opts - see correlate.h. */
+void
+correlate_set_opts(struct correlate *c, const struct correlate_opts *opts)
+{
+	size_t  max = c->opts.max_messages;
+
+	c->opts = *opts;
+	c->opts.max_messages = opts->max_messages ? opts->max_messages : max;
+}
+
+/* correlate_set_now - see correlate.h. */
+void
+correlate_set_now(struct correlate *c, time_t now)
+{
+	c->now = now;
+}
+
+/* correlate_count - see correlate.h. */
+size_t
+correlate_count(const struct correlate *c)
+{
+	return (c->count);
+}
+
+/* qs_find - the state of a queue id, or NULL. */
+static struct qstate *
+qs_find(struct correlate *c, const char *p, size_t len)
+{
+	struct qstate *qs;
+
+	for (qs = c->buckets[hash_qid(p, len) & (c->nbuckets - 1)]; qs; qs = qs->hnext)
+		if (strlen(qs->qid) == len && memcmp(qs->qid, p, len) == 0)
+			return (qs);
+	return (NULL);
+}
+
+/* qs_mark_dirty - the state must be written out at the next flush. */
+static void
+qs_mark_dirty(struct correlate *c, struct qstate *qs)
+{
+	if (!qs->dirty) {
+		qs->dirty = 1;
+		strvec_push(&c->dirty, qs->qid);
+	}
+}
+
+/* qs_unlink - take a state out of the table and the age list. */
+static void
+qs_unlink(struct correlate *c, struct qstate *qs)
+{
+	struct qstate **pp;
+
+	pp = &c->buckets[hash_qid(qs->qid, strlen(qs->qid)) & (c->nbuckets - 1)];
+	for (; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == qs) {
+			*pp = qs->hnext;
+			break;
+		}
+	}
+	if (qs->older)
+		qs->older->newer = qs->newer;
+	else
+		c->oldest = qs->newer;
+	if (qs->newer)
+		qs->newer->older = qs->older;
+	else
+		c->newest = qs->older;
+	c->count--;
+}
+
+/* qs_forget - drop a message, remembering to delete what was written. */
+static void
+qs_forget(struct correlate *c, struct qstate *qs)
+{
+	if (qs->persisted)
+		strvec_push(&c->gone, qs->qid);
+	qs_unlink(c, qs);
+	qstate_free(qs);
+}
+
+/* grow - double the hash table. */
+static void
+grow(struct correlate *c)
+{
+	size_t  n = c->nbuckets * 2;
+	struct qstate **b = xcalloc(n, sizeof(*b));
+
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct qstate *qs, *next;
+
+		for (qs = c->buckets[i]; qs; qs = next) {
+			size_t  h = hash_qid(qs->qid, strlen(qs->qid)) & (n - 1);
+
+			next = qs->hnext;
+			qs->hnext = b[h];
+			b[h] = qs;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+}
+
+/* qs_create - a new, empty state for a queue id. */
+static struct qstate *
+qs_create(struct correlate *c, const char *p, size_t len, double when)
+{
+	struct qstate *qs = xcalloc(1, sizeof(*qs));
+	size_t  h;
+
+	/* Bounded memory: the oldest message goes first. */
+	while (c->count >= c->opts.max_messages && c->oldest != NULL)
+		qs_forget(c, c->oldest);
+	if (c->count >= c->nbuckets)
+		grow(c);
+	qs->qid = xstrndup(p, len);
+	qs->first_seen = when;
+	h = hash_qid(p, len) & (c->nbuckets - 1);
+	qs->hnext = c->buckets[h];
+	c->buckets[h] = qs;
+	qs->older = c->newest;
+	if (c->newest)
+		c->newest->newer = qs;
+	else
+		c->oldest = qs;
+	c->newest = qs;
+	c->count++;
+	return (qs);
+}
+
+/* qs_get - the state of a queue id, created when new. */
+static struct qstate *
+qs_get(struct correlate *c, struct span qid, double when)
+{
+	struct qstate *qs = qs_find(c, qid.p, qid.len);
+
+	return (qs != NULL ? qs : qs_create(c, qid.p, qid.len, when));
+}
+
+/* qs_record - the milter's record, asked for until it is known. */
+static struct message_record *
+qs_record(struct correlate *c, struct qstate *qs)
+{
+	if (qs->rec_state == REC_UNKNOWN && c->record != NULL) {
+		qs->rec = c->record(qs->origin ? qs->origin : qs->qid, c->ctx);
+		if (qs->rec != NULL)
+			qs->rec_state = REC_FOUND;
+	}
+	return (qs->rec);
+}
+
+/* in_scope - report events of this message? */
+static int
+in_scope(struct correlate *c, struct qstate *qs)
+{
+	struct message_record *rec = qs_record(c, qs);
+
+	/* Postfix's own notifications are no messages of the site's. */
+	if (rec == NULL && qs->from != NULL && qs->from[0] == 0)
+		return (0);
+	switch (c->opts.report) {
+	case REPORT_RECORDED:
+		return (rec != NULL);
+	case REPORT_OUTGOING:
+		return (rec != NULL || qs->submitted);
+	default:
+		return (1);
+	}
+}
+
+/* line_time - seconds since the epoch of a stamp; 0 when it is none. */
+static double
+line_time(struct correlate *c, const struct log_stamp *st)
+{
+	struct log_stamp key;
+	double  t;
+
+	if (st->epoch > 0)
+		return (st->epoch);
+	/* mktime() is slow: resolve each minute once. */
+	key = *st;
+	key.sec = 0;
+	key.usec = 0;
+	key.frac_digits = 0;
+	if (c->minute_valid && memcmp(&key, &c->minute_key, sizeof(key)) == 0)
+		return (c->minute_base + st->sec + st->usec / 1e6);
+	if (log_stamp_resolve(&key, c->now ? c->now : time(NULL), &t) != 0)
+		return (0);
+	c->minute_key = key;
+	c->minute_base = t;
+	c->minute_valid = 1;
+	return (t + st->sec + st->usec / 1e6);
+}
+
+/* event_key - the identity of an event: where its line was read. */
+static char *
+event_key(const struct log_pos *pos, const char *rcpt)
+{
+	if (pos->cursor != NULL)
+		return (xasprintf("J/%s/%s", pos->cursor, rcpt));
+	return (xasprintf("F/%s/%llu/%s", pos->source ? pos->source : "-",
+			  (unsigned long long) pos->offset, rcpt));
+}
+
+/* emit - hand one event to the caller. */
+static void
+emit(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
+     const char *rcpt, struct delivery_event *ev)
+{
+	struct correlate_event ce;
+
+	ce.key = event_key(pos, rcpt);
+	ce.queue_id = qs->qid;
+	ce.ev = *ev;
+	c->emit(&ce, c->ctx);
+	free((char *) ce.key);
+	delivery_event_clear(&ce.ev);
+	delivery_event_init(ev, ev->type);
+}
+
+/* fill_message - the seed's message object for one recipient. */
+static void
+fill_message(struct correlate *c, struct qstate *qs, const char *rcpt,
+	     struct event_message *m)
+{
+	struct message_record *rec = qs_record(c, qs);
+	const char *from = rec && rec->from ? rec->from : qs->from;
+	const char *mid = rec && rec->message_id ? rec->message_id : qs->message_id;
+
+	m->to = xstrdup(rcpt);
+	m->from = from ? xstrdup(from) : NULL;
+	m->message_id = mid && *mid ? xstrdup(mid) : NULL;
+	m->direction = xstrdup("outgoing");
+	m->timestamp = rec && rec->timestamp > 0 ? rec->timestamp : qs->first_seen;
+	if (rec == NULL)
+		return;
+	m->id = rec->id;
+	m->token = rec->token ? xstrdup(rec->token) : NULL;
+	m->subject = rec->subject ? xstrdup(rec->subject) : NULL;
+	m->tag = rec->tag ? xstrdup(rec->tag) : NULL;
+	m->spam_status = rec->spam_status ? xstrdup(rec->spam_status) : NULL;
+	m->metadata = rec->metadata ? json_object_get(rec->metadata) : NULL;
+}
+
+/* One delivery attempt, as a delivery line or a saved deferral gives it. */
+struct attempt {
+	const char *program;
+	const char *relay;
+	const char *to;
+	const char *dsn;
+	const char *text;
+};
+
+/* is_remote_program - smtp and lmtp talk to a server with an address. */
+static int
+is_remote_program(const char *program)
+{
+	return (strcmp(program, "smtp") == 0 || strcmp(program, "lmtp") == 0);
+}
+
+/* domain_of - the part of an address after its last '@'. */
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return (at ? at + 1 : addr);
+}
+
+/*
+ * describe - details, output and classification of one attempt, per the
+ * table of issue 3.
+ */
+static void
+describe(const struct attempt *a, struct delivery_event *ev)
+{
+	struct span rs = { a->relay, strlen(a->relay) }, host, addr, port;
+	struct classify_result res;
+	char    where[512];
+	int     none = (*a->relay == 0 || strcmp(a->relay, "none") == 0);
+	size_t  olen = strlen(a->text) + 1;
+	char   *out = xmalloc(olen);
+
+	parse_relay(rs, &host, &addr, &port);
+	if (addr.len > 0)
+		snprintf(where, sizeof(where), "%.*s:%.*s (%.*s)",
+			 (int) addr.len, addr.p, (int) port.len, port.p,
+			 (int) host.len, host.p);
+	else
+		snprintf(where, sizeof(where), "%s", none ? a->program : a->relay);
+
+	if (ev->type == EV_MESSAGE_SENT) {
+		if (addr.len > 0 && is_remote_program(a->program))
+			ev->details = xasprintf("Message for %s accepted by %s",
+						a->to, where);
+		else
+			ev->details = xasprintf("Message for %s delivered by %s",
+						a->to, where);
+		classify_reply_text(a->text, out, olen);
+		ev->output = out;
+		return;
+	}
+	classify(a->dsn, a->text, &res);
+	ev->classification = res.classification != CLASS_NONE
+	    ? res.classification : CLASS_UNCLASSIFIED;
+	if (none) {
+		ev->details = xasprintf("Connection error: Could not connect to "
+					"any mail server for %s", domain_of(a->to));
+		memcpy(out, a->text, olen);
+		ev->output = out;
+		return;
+	}
+	if (res.smtp_enhanced_code[0])
+		ev->smtp_enhanced_code = xstrdup(res.smtp_enhanced_code);
+	if (res.remote_host[0])
+		ev->remote_host = xstrdup(res.remote_host);
+	else if (host.len > 0 && addr.len > 0)
+		ev->remote_host = xstrndup(host.p, host.len);
+	if (res.smtp_code > 0)
+		ev->details = xasprintf("%d %s: Delivery to %s failed at %s",
+					res.smtp_code,
+					classification_name(ev->classification),
+					a->to, where);
+	else
+		ev->details = xasprintf("%s: Delivery to %s failed at %s",
+					classification_name(ev->classification),
+					a->to, where);
+	classify_reply_text(a->text, out, olen);
+	ev->output = out;
+}
+
+/* tls_slot - the session slot of a process. */
+static struct tls_sess *
+tls_slot(struct correlate *c, long pid)
+{
+	return (&c->tls[(unsigned long) pid % TLS_SLOTS]);
+}
+
+/* copy_span - a span into a fixed buffer, truncated. */
+static void
+copy_span(char *dst, size_t size, struct span s)
+{
+	size_t  n = s.len < size - 1 ? s.len : size - 1;
+
+	memcpy(dst, s.p, n);
+	dst[n] = 0;
+}
+
+/* on_tls - a process opened a TLS session to h[a]:p. */
+static void
+on_tls(struct correlate *c, const struct log_line *l)
+{
+	struct tls_sess *s;
+
+	if (l->pid <= 0)
+		return;
+	s = tls_slot(c, l->pid);
+	s->pid = l->pid;
+	copy_span(s->addr, sizeof(s->addr), l->relay_addr);
+	copy_span(s->port, sizeof(s->port), l->relay_port);
+	s->qid[0] = 0;
+}
+
+/*
+ * session_ssl - was this delivery line's connection a TLS one?  A new
+ * connection (no conn_use, or 1) to the same server after a message was
+ * already sent over the TLS one is a different connection: not TLS.
+ */
+static int
+session_ssl(struct correlate *c, const struct log_line *l, const char *qid)
+{
+	struct tls_sess *s;
+
+	if (l->tls.len > 0)
+		return (!(l->tls.len >= 4 && memcmp(l->tls.p, "none", 4) == 0));
+	if (l->pid <= 0 || l->relay_addr.len == 0)
+		return (0);
+	s = tls_slot(c, l->pid);
+	if (s->pid != l->pid || !span_eq(l->relay_addr, s->addr)
+	    || !span_eq(l->relay_port, s->port))
+		return (0);
+	if (l->conn_use > 1)
+		return (1);
+	if (s->qid[0] == 0 || strcmp(s->qid, qid) == 0) {
+		snprintf(s->qid, sizeof(s->qid), "%s", qid);
+		return (1);
+	}
+	s->pid = 0;
+	return (0);
+}
+
+/* deferral_take - unlink and return the deferral of rcpt, or NULL. */
+static struct deferral *
+deferral_take(struct qstate *qs, const char *rcpt)
+{
+	struct deferral **pp, *d;
+
+	for (pp = &qs->deferred; (d = *pp) != NULL; pp = &d->next) {
+		if (strcmp(d->rcpt, rcpt) == 0) {
+			*pp = d->next;
+			d->next = NULL;
+			return (d);
+		}
+	}
+	return (NULL);
+}
+
+/* deferral_add - remember the last deferral of rcpt. */
+static void
+deferral_add(struct qstate *qs, const char *rcpt, const char *program,
+	     const char *relay, const char *dsn, const char *text,
+	     double delay, double when)
+{
+	struct deferral *d = deferral_take(qs, rcpt);
+
+	if (d != NULL)
+		deferral_free(d);
+	d = xcalloc(1, sizeof(*d));
+	d->rcpt = xstrdup(rcpt);
+	d->program = xstrdup(program);
+	d->relay = xstrdup(relay);
+	d->dsn = xstrdup(dsn);
+	d->text = xstrdup(text);
+	d->delay = delay;
+	d->when = when;
+	d->next = qs->deferred;
+	qs->deferred = d;
+}
+
+/* is_hop_relay - the relay is named in hop_relays (name, addr:port,
+ * [addr]:port, or the whole relay= value). */
+static int
+is_hop_relay(struct correlate *c, const struct log_line *l)
+{
+	char    ap[128], br[132];
+
+	if (c->opts.hop_relays == NULL)
+		return (0);
+	snprintf(ap, sizeof(ap), "%.*s:%.*s", (int) l->relay_addr.len,
+		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
+	snprintf(br, sizeof(br), "[%.*s]:%.*s", (int) l->relay_addr.len,
+		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
+	for (char **h = c->opts.hop_relays; *h != NULL; h++)
+		if (span_eq(l->relay, *h) || span_eq(l->relay_host, *h)
+		    || strcmp(ap, *h) == 0 || strcmp(br, *h) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * link_hop - the message went on as new_qid on this host: new_qid carries
+ * the original's identity.
+ */
+static void
+link_hop(struct correlate *c, struct qstate *qs, struct span new_qid,
+	 double when)
+{
+	struct qstate *nq = qs_get(c, new_qid, when);
+
+	if (nq == qs)
+		return;
+	free(nq->origin);
+	nq->origin = xstrdup(qs->origin ? qs->origin : qs->qid);
+	if (qs->from) {
+		free(nq->from);
+		nq->from = xstrdup(qs->from);
+	}
+	if (qs->message_id) {
+		free(nq->message_id);
+		nq->message_id = xstrdup(qs->message_id);
+	}
+	nq->first_seen = qs->first_seen;
+	nq->submitted = qs->submitted;
+	if (nq->rec != NULL)
+		message_record_free(nq->rec);
+	nq->rec = NULL;
+	nq->rec_state = REC_UNKNOWN;
+	qs_mark_dirty(c, nq);
+}
+
+/* on_delivery - a delivery line: one recipient's attempt. */
+static void
+on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
+	    const struct log_pos *pos, double when)
+{
+	struct delivery_event ev;
+	struct deferral *d;
+	struct attempt a;
+	enum event_type type;
+	char   *to, *program, *relay, *dsn, *text;
+
+	switch (l->status) {
+	case DS_SENT:
+		type = EV_MESSAGE_SENT;
+		break;
+	case DS_DEFERRED:
+	case DS_SOFTBOUNCE:
+		type = EV_MESSAGE_DELAYED;
+		break;
+	case DS_BOUNCED:
+		type = EV_MESSAGE_DELIVERY_FAILED;
+		break;
+	default:
+		/* Address probes, and lines cut before status=. */
+		return;
+	}
+	to = span_dup(l->to);
+	if (type == EV_MESSAGE_SENT && l->queued_as.len > 0
+	    && (qs_find(c, l->queued_as.p, l->queued_as.len) != NULL
+		|| is_hop_relay(c, l))) {
+		link_hop(c, qs, l->queued_as, when);
+		if ((d = deferral_take(qs, to)) != NULL) {
+			deferral_free(d);
+			qs_mark_dirty(c, qs);
+		}
+		free(to);
+		return;
+	}
+	if (type != EV_MESSAGE_DELAYED && (d = deferral_take(qs, to)) != NULL) {
+		deferral_free(d);
+		qs_mark_dirty(c, qs);
+	}
+	if (type != EV_MESSAGE_DELAYED && !in_scope(c, qs)) {
+		free(to);
+		return;
+	}
+	program = span_dup(l->program);
+	relay = span_dup(l->relay);
+	dsn = span_dup(l->dsn);
+	text = span_dup(l->text);
+	if (type == EV_MESSAGE_DELAYED) {
+		deferral_add(qs, to, program, relay, dsn, text, l->delay, when);
+		qs_mark_dirty(c, qs);
+	}
+	if (in_scope(c, qs)) {
+		delivery_event_init(&ev, type);
+		fill_message(c, qs, to, &ev.message);
+		ev.timestamp = when;
+		ev.time = l->has_delays ? l->delays[2] + l->delays[3] : -1;
+		if (is_remote_program(program))
+			ev.sent_with_ssl = session_ssl(c, l, qs->qid);
+		a.program = program;
+		a.relay = relay;
+		a.to = to;
+		a.dsn = dsn;
+		a.text = text;
+		describe(&a, &ev);
+		emit(c, qs, pos, to, &ev);
+	}
+	free(to);
+	free(program);
+	free(relay);
+	free(dsn);
+	free(text);
+}
+
+/* format_age - see correlate.h. */
+void
+format_age(double seconds, char *out, size_t outlen)
+{
+	long long s = seconds > 0 ? (long long) (seconds + 0.5) : 0;
+
+	if (s < 60)
+		snprintf(out, outlen, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, outlen, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, outlen, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, outlen, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+}
+
+/* on_expired - every recipient still deferred failed for good. */
+static void
+on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
+	   double when)
+{
+	struct deferral *d, *next;
+	struct delivery_event ev;
+	struct attempt a;
+	char    age[64];
+	int     report = in_scope(c, qs);
+
+	for (d = qs->deferred; d != NULL; d = next) {
+		next = d->next;
+		if (report) {
+			char   *inner;
+
+			delivery_event_init(&ev, EV_MESSAGE_DELIVERY_FAILED);
+			fill_message(c, qs, d->rcpt, &ev.message);
+			ev.timestamp = when;
+			a.program = d->program;
+			a.relay = d->relay;
+			a.to = d->rcpt;
+			a.dsn = d->dsn;
+			a.text = d->text;
+			describe(&a, &ev);
+			format_age(qs->first_seen > 0 ? when - qs->first_seen
+				   : d->delay + (when - d->when), age, sizeof(age));
+			inner = ev.details;
+			ev.details = xasprintf("Message expired after %s in the "
+					       "queue: %s", age, inner);
+			free(inner);
+			emit(c, qs, pos, d->rcpt, &ev);
+		}
+		deferral_free(d);
+	}
+	qs->deferred = NULL;
+	qs_mark_dirty(c, qs);
+}
+
+/* on_hold - the message is on hold: Held for each recipient. */
+static void
+on_hold(struct correlate *c, struct qstate *qs, const struct log_line *l,
+	const struct log_pos *pos, double when)
+{
+	struct message_record *rec;
+	struct delivery_event ev;
+	char   *one = NULL, *reason;
+	char  **rcpts, *single[2];
+
+	if (qs->from == NULL && l->has_from) {
+		qs->from = span_dup(l->from);
+		qs_mark_dirty(c, qs);
+	}
+	if (!in_scope(c, qs))
+		return;
+	rec = qs_record(c, qs);
+	if (rec != NULL && rec->recipients != NULL && rec->recipients[0] != NULL) {
+		rcpts = rec->recipients;
+	} else {
+		one = span_dup(l->to);
+		single[0] = one;
+		single[1] = NULL;
+		rcpts = single;
+	}
+	reason = span_dup(l->hold_reason);
+	for (; *rcpts != NULL; rcpts++) {
+		delivery_event_init(&ev, EV_MESSAGE_HELD);
+		fill_message(c, qs, *rcpts, &ev.message);
+		ev.timestamp = when;
+		ev.details = xasprintf("Message held: %s", reason);
+		ev.output = span_dup(l->msg);
+		emit(c, qs, pos, *rcpts, &ev);
+	}
+	free(reason);
+	free(one);
+}
+
+/* correlate_feed - see correlate.h. */
+void
+correlate_feed(struct correlate *c, const struct log_line *l,
+	       const struct log_pos *pos)
+{
+	struct qstate *qs;
+	double  when;
+
+	if (l->kind == LK_TLS_ESTABLISHED) {
+		on_tls(c, l);
+		return;
+	}
+	if (l->kind == LK_NONE || l->kind == LK_OTHER || l->queue_id.len == 0)
+		return;
+	when = line_time(c, &l->stamp);
+	if (l->kind == LK_QMGR_REMOVED) {
+		if ((qs = qs_find(c, l->queue_id.p, l->queue_id.len)) != NULL)
+			qs_forget(c, qs);
+		return;
+	}
+	qs = qs_get(c, l->queue_id, when);
+	switch (l->kind) {
+	case LK_SMTPD_CLIENT:
+		if (l->sasl_username.len > 0
+		    || cidr_list_match(c->opts.internal_hosts, l->client_addr.p,
+				       l->client_addr.len)) {
+			qs->submitted = 1;
+			qs_mark_dirty(c, qs);
+		}
+		break;
+	case LK_PICKUP:
+		qs->submitted = 1;
+		if (qs->from == NULL && l->has_from)
+			qs->from = span_dup(l->from);
+		qs_mark_dirty(c, qs);
+		break;
+	case LK_CLEANUP_MESSAGE_ID:
+		free(qs->message_id);
+		qs->message_id = span_dup(l->message_id);
+		qs_mark_dirty(c, qs);
+		break;
+	case LK_QMGR_FROM:
+		if (qs->from == NULL || !span_eq(l->from, qs->from)) {
+			free(qs->from);
+			qs->from = span_dup(l->from);
+			qs_mark_dirty(c, qs);
+		}
+		/* The message is queued: a record, if any, exists now. */
+		if (qs_record(c, qs) == NULL)
+			qs->rec_state = REC_NONE;
+		break;
+	case LK_QMGR_EXPIRED:
+		if (qs->from == NULL)
+			qs->from = span_dup(l->from);
+		on_expired(c, qs, pos, when);
+		break;
+	case LK_HOLD:
+		on_hold(c, qs, l, pos, when);
+		break;
+	case LK_DELIVERY:
+		on_delivery(c, qs, l, pos, when);
+		break;
+	default:
+		break;
+	}
+}
+
+/* json_str - a string member, or NULL. */
+static const char *
+json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+/* json_num - a number member, or 0. */
+static double
+json_num(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return (0);
+	return (json_object_get_double(v));
+}
+
+/* add_str - a string member when s is set. */
+static void
+add_str(json_object *o, const char *key, const char *s)
+{
+	if (s != NULL)
+		json_object_object_add(o, key, json_object_new_string(s));
+}
+
+/* qs_to_json - what must survive a restart. */
+static json_object *
+qs_to_json(const struct qstate *qs)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+
+	add_str(o, "from", qs->from);
+	add_str(o, "message_id", qs->message_id);
+	add_str(o, "origin", qs->origin);
+	json_object_object_add(o, "first_seen", json_double_new(qs->first_seen, 6));
+	json_object_object_add(o, "submitted", json_object_new_boolean(qs->submitted));
+	for (const struct deferral *d = qs->deferred; d != NULL; d = d->next) {
+		json_object *e = json_object_new_object();
+
+		add_str(e, "to", d->rcpt);
+		add_str(e, "program", d->program);
+		add_str(e, "relay", d->relay);
+		add_str(e, "dsn", d->dsn);
+		add_str(e, "text", d->text);
+		json_object_object_add(e, "delay", json_double_new(d->delay, 3));
+		json_object_object_add(e, "when", json_double_new(d->when, 6));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "deferred", arr);
+	return (o);
+}
+
+/* correlate_flush_dirty - see correlate.h. */
+void
+correlate_flush_dirty(struct correlate *c, correlate_state_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < c->gone.n; i++)
+		fn(c->gone.v[i], NULL, ctx);
+	strvec_clear(&c->gone);
+	for (size_t i = 0; i < c->dirty.n; i++) {
+		const char *qid = c->dirty.v[i];
+		struct qstate *qs = qs_find(c, qid, strlen(qid));
+		json_object *o;
+
+		if (qs == NULL || !qs->dirty)
+			continue;
+		o = qs_to_json(qs);
+		fn(qid, o, ctx);
+		json_object_put(o);
+		qs->dirty = 0;
+		qs->persisted = 1;
+	}
+	strvec_clear(&c->dirty);
+}
+
+/* correlate_restore - see correlate.h. */
+int
+correlate_restore(struct correlate *c, const char *qid, json_object *state)
+{
+	struct span q = { qid, strlen(qid) };
+	struct qstate *qs;
+	json_object *arr;
+	const char *s;
+
+	if (!is_queue_id(qid, q.len) || !json_object_is_type(state, json_type_object))
+		return (-1);
+	qs = qs_get(c, q, json_num(state, "first_seen"));
+	if ((s = json_str(state, "from")) != NULL) {
+		free(qs->from);
+		qs->from = xstrdup(s);
+	}
+	if ((s = json_str(state, "message_id")) != NULL) {
+		free(qs->message_id);
+		qs->message_id = xstrdup(s);
+	}
+	if ((s = json_str(state, "origin")) != NULL) {
+		free(qs->origin);
+		qs->origin = xstrdup(s);
+	}
+	qs->first_seen = json_num(state, "first_seen");
+	{
+		json_object *v;
+
+		qs->submitted = json_object_object_get_ex(state, "submitted", &v)
+		    && json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(state, "deferred", &arr)
+	    && json_object_is_type(arr, json_type_array)) {
+		size_t  n = json_object_array_length(arr);
+
+		for (size_t i = n; i-- > 0;) {
+			json_object *e = json_object_array_get_idx(arr, i);
+			const char *to = json_str(e, "to");
+
+			if (to == NULL)
+				continue;
+			deferral_add(qs, to, json_str(e, "program") ? json_str(e, "program") : "smtp",
+				     json_str(e, "relay") ? json_str(e, "relay") : "none",
+				     json_str(e, "dsn") ? json_str(e, "dsn") : "",
+				     json_str(e, "text") ? json_str(e, "text") : "",
+				     json_num(e, "delay"), json_num(e, "when"));
+		}
+	}
+	qs->persisted = 1;
+	qs->dirty = 0;
+	return (0);
+}

@@ -1,0 +1,87 @@
+/*
+ * correlate.h - the per-queue-id state machine that turns parsed Postfix
+ * log lines into delivery events.
+ *
+ * Pure: lines go in with where they were read, events come out through a
+ * callback, and the milter's records are asked for through another.  No
+ * I/O, no clock: the caller says what time it is (for yearless stamps).
+ *
+ * What is known of a message still in Postfix's queue (sender,
+ * Message-ID, how it was submitted, recipients still deferred with their
+ * last deferral) is kept per queue id, bounded in number, and can be
+ * written out as JSON (for the store's STORE_QUEUE table) and read back
+ * after a restart.
+ */
+#ifndef PH_CORRELATE_H
+#define PH_CORRELATE_H
+
+#include <stdint.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "event.h"
+#include "message.h"
+#include "parse_line.h"
+
+/* Where a line was read: its identity, from which every event key comes. */
+struct log_pos {
+	const char *source;		/* file fingerprint, or "journal" */
+	uint64_t offset;		/* byte offset of the line in the file */
+	const char *cursor;		/* journal cursor, or NULL */
+};
+
+struct correlate_event {
+	const char *key;		/* unique per (line, recipient) */
+	const char *queue_id;
+	struct delivery_event ev;	/* the callback may take its strings */
+};
+
+typedef void (*correlate_emit_fn)(struct correlate_event *ev, void *ctx);
+/* The milter's record for a queue id (caller frees), or NULL. */
+typedef struct message_record *(*correlate_record_fn)(const char *qid, void *ctx);
+
+struct correlate_opts {
+	int     report;			/* enum report_scope */
+	char  **internal_hosts;		/* NULL-terminated, may be NULL */
+	char  **hop_relays;		/* NULL-terminated, may be NULL */
+	size_t  max_messages;		/* 0: the default cap */
+};
+
+struct correlate;
+
+struct correlate *correlate_new(const struct correlate_opts *opts,
+				correlate_emit_fn emit,
+				correlate_record_fn record, void *ctx);
+void correlate_free(struct correlate *c);
+
+/* correlate_set_opts - new scope, internal hosts and hop relays (a
+ * reload); the lists must outlive their use, as at correlate_new. */
+void correlate_set_opts(struct correlate *c, const struct correlate_opts *opts);
+
+/* correlate_set_now - the clock for yearless stamps (default: 0 = time()). */
+void correlate_set_now(struct correlate *c, time_t now);
+
+/* correlate_feed - one parsed line; emits the events it completes. */
+void correlate_feed(struct correlate *c, const struct log_line *line,
+		    const struct log_pos *pos);
+
+/*
+ * correlate_flush_dirty - for every queue id whose state changed since the
+ * last flush: fn(qid, state) with its JSON, or fn(qid, NULL) when it is
+ * gone.  The callback takes no reference to state.
+ */
+typedef void (*correlate_state_fn)(const char *qid, json_object *state,
+				   void *ctx);
+void correlate_flush_dirty(struct correlate *c, correlate_state_fn fn,
+			   void *ctx);
+
+/* correlate_restore - take back a state flushed before; 0 or -1. */
+int correlate_restore(struct correlate *c, const char *qid, json_object *state);
+
+/* correlate_count - how many messages are tracked. */
+size_t correlate_count(const struct correlate *c);
+
+/* format_age - seconds as "45s", "12m", "3h 5m", "5d 2h". */
+void format_age(double seconds, char *out, size_t outlen);
+
+#endif

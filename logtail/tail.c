@@ -1,0 +1,769 @@
+/*
+ * tail.c - the posthook-logtail daemon with log_source = file.
+ *
+ * Follows log_file through rename rotation (the old file is read to its
+ * end before the new one; a restart that finds the saved file renamed to
+ * log_file.1 finishes it first) and copytruncate (the file shrank below
+ * our offset, or its first line changed).  A file is known by device,
+ * inode and the fingerprint of its first line.
+ *
+ * With log_source = journal, records come from journal.c instead, and the
+ * position is the journal cursor of the last record read.
+ *
+ * Lines are read in batches; each batch's events (outbox_add, idempotent
+ * by key), the queue state it changed (STORE_QUEUE) and the read position
+ * (STORE_POSITIONS) are committed in one transaction, so a crash at any
+ * point neither loses nor repeats an event.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "log.h"
+#include "outbox.h"
+#include "store.h"
+#include "util.h"
+#include "correlate.h"
+#include "fingerprint.h"
+#include "journal.h"
+#include "linereader.h"
+#include "records.h"
+#include "tail.h"
+
+#define BATCH_LINES	5000
+#define IDLE_POLL_MS	250
+#define MAINTAIN_MS	10000
+
+struct pending_event {
+	char   *key;
+	enum event_type type;
+	double  timestamp;
+	json_object *payload;
+};
+
+struct pending_state {
+	char   *qid;
+	char   *json;			/* NULL: delete */
+};
+
+struct tailfile {
+	char   *path;
+	int     fd;
+	dev_t   dev;
+	ino_t   ino;
+	char    fp[FINGERPRINT_LEN];	/* "" until the first line is there */
+	uint64_t start;			/* offset to start at once fp is known */
+	int     old;			/* a rotated file: move on at its end */
+	struct linereader *lr;
+};
+
+struct tail {
+	struct config *cfg;		/* as started: the log's path */
+	struct config *live;		/* reloaded by SIGHUP, or NULL */
+	const struct daemon_args *args;
+	struct store *st;
+	struct daemon_signals *sig;
+	struct correlate *corr;
+	struct tailfile cur;
+	struct journal_src *js;		/* log_source = journal */
+	char   *cursor;			/* of the last journal record read */
+	char   *poskey;
+
+	struct pending_event *ev;
+	size_t  nev, capev;
+	struct pending_state *qs;
+	size_t  nqs, capqs;
+	uint64_t committed;		/* offset last committed */
+	int     dirty;			/* lines read since the last commit */
+	int     once;			/* TAIL_ONCE */
+	int     missing;		/* log_file gone: said so once */
+	long    events_total;
+};
+
+/* on_event - keep an event for the next commit. */
+static void
+on_event(struct correlate_event *ce, void *ctx)
+{
+	struct tail *t = ctx;
+	struct pending_event *p;
+
+	if (t->nev == t->capev) {
+		t->capev = t->capev ? t->capev * 2 : 256;
+		t->ev = xrealloc(t->ev, t->capev * sizeof(*t->ev));
+	}
+	p = &t->ev[t->nev++];
+	p->key = xstrdup(ce->key);
+	p->type = ce->ev.type;
+	p->timestamp = ce->ev.timestamp;
+	p->payload = delivery_event_payload(&ce->ev);
+}
+
+/* on_record - the milter's record for the correlator. */
+static struct message_record *
+on_record(const char *qid, void *ctx)
+{
+	struct tail *t = ctx;
+
+	return (records_lookup(t->st, qid));
+}
+
+/* on_state - keep a changed queue state for the next commit. */
+static void
+on_state(const char *qid, json_object *state, void *ctx)
+{
+	struct tail *t = ctx;
+	struct pending_state *p;
+
+	if (t->nqs == t->capqs) {
+		t->capqs = t->capqs ? t->capqs * 2 : 256;
+		t->qs = xrealloc(t->qs, t->capqs * sizeof(*t->qs));
+	}
+	p = &t->qs[t->nqs++];
+	p->qid = xstrdup(qid);
+	p->json = state ? xstrdup(json_object_to_json_string_ext(state,
+					JSON_C_TO_STRING_PLAIN)) : NULL;
+}
+
+/* pending_clear - forget what was committed. */
+static void
+pending_clear(struct tail *t)
+{
+	for (size_t i = 0; i < t->nev; i++) {
+		free(t->ev[i].key);
+		json_object_put(t->ev[i].payload);
+	}
+	for (size_t i = 0; i < t->nqs; i++) {
+		free(t->qs[i].qid);
+		free(t->qs[i].json);
+	}
+	t->nev = t->nqs = 0;
+}
+
+/* position_json - where we are, as stored. */
+static char *
+position_json(const struct tail *t, uint64_t offset)
+{
+	if (t->js != NULL) {
+		json_object *o = json_object_new_object();
+		char   *s;
+
+		json_object_object_add(o, "cursor", json_object_new_string(t->cursor));
+		s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		return (s);
+	}
+	return (xasprintf("{\"path\":\"%s\",\"dev\":%llu,\"ino\":%llu,"
+			  "\"fp\":\"%s\",\"offset\":%llu}",
+			  t->cur.old ? "old" : "current",
+			  (unsigned long long) t->cur.dev,
+			  (unsigned long long) t->cur.ino, t->cur.fp,
+			  (unsigned long long) offset));
+}
+
+struct commit {
+	struct tail *t;
+	char   *pos;
+	long    added;
+};
+
+/* commit_txn - events, queue states and position, all or nothing. */
+static int
+commit_txn(struct store_txn *txn, void *ctx)
+{
+	struct commit *cm = ctx;
+	struct tail *t = cm->t;
+	int     rc;
+
+	cm->added = 0;
+	for (size_t i = 0; i < t->nev; i++) {
+		struct pending_event *p = &t->ev[i];
+
+		rc = outbox_add(txn, p->key, p->type, p->timestamp, p->payload, NULL);
+		if (rc == STORE_EXISTS)
+			continue;
+		if (rc != STORE_OK)
+			return (rc);
+		cm->added++;
+	}
+	for (size_t i = 0; i < t->nqs; i++) {
+		struct pending_state *p = &t->qs[i];
+
+		if (p->json != NULL)
+			rc = store_put(txn, STORE_QUEUE, p->qid, strlen(p->qid),
+				       p->json, strlen(p->json));
+		else if ((rc = store_del(txn, STORE_QUEUE, p->qid,
+					 strlen(p->qid))) == STORE_NOTFOUND)
+			rc = STORE_OK;
+		if (rc != STORE_OK)
+			return (rc);
+	}
+	return (store_put(txn, STORE_POSITIONS, t->poskey, strlen(t->poskey),
+			  cm->pos, strlen(cm->pos)));
+}
+
+/* commit - make the batch durable; retried until it is or we stop. */
+static int
+commit(struct tail *t)
+{
+	struct commit cm = { t, NULL, 0 };
+	uint64_t offset;
+	int     rc;
+
+	if (t->js != NULL) {
+		if (!t->dirty || t->cursor == NULL)
+			return (0);
+		offset = 0;
+	} else {
+		if (t->cur.lr == NULL || t->cur.fp[0] == 0)
+			return (0);
+		offset = linereader_offset(t->cur.lr);
+		if (!t->dirty && offset == t->committed)
+			return (0);
+	}
+	correlate_flush_dirty(t->corr, on_state, t);
+	cm.pos = position_json(t, offset);
+	PH_FAULT("logtail-before-commit");
+	while ((rc = store_run(t->st, commit_txn, &cm, 0)) != STORE_OK) {
+		log_error("cannot commit %zu events at offset %llu of %s; "
+			  "retrying", t->nev, (unsigned long long) offset,
+			  t->js ? "the journal" : t->cur.path);
+		if (t->sig->stop) {
+			free(cm.pos);
+			return (-1);
+		}
+		sleep(1);
+	}
+	PH_FAULT("logtail-after-commit");
+	t->events_total += cm.added;
+	if (log_verbose())
+		log_debug("committed %ld new events, offset %llu", cm.added,
+			  (unsigned long long) offset);
+	free(cm.pos);
+	pending_clear(t);
+	t->committed = offset;
+	t->dirty = 0;
+	return (0);
+}
+
+/* file_close - forget the current file. */
+static void
+file_close(struct tailfile *f)
+{
+	linereader_free(f->lr);
+	f->lr = NULL;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->path);
+	f->path = NULL;
+	f->fp[0] = 0;
+	f->old = 0;
+}
+
+/* file_open - open path; the reader starts at offset once fp is known. */
+static int
+file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
+{
+	struct stat sb;
+	int     fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (-1);
+	if (fstat(fd, &sb) < 0) {
+		close(fd);
+		return (-1);
+	}
+	file_close(f);
+	f->fd = fd;
+	f->path = xstrdup(path);
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	f->start = offset;
+	f->old = old;
+	return (0);
+}
+
+/* file_ready - the fingerprint is known and the reader set up: 1, else 0. */
+static int
+file_ready(struct tailfile *f)
+{
+	int     rc;
+
+	if (f->fd < 0)
+		return (0);
+	if (f->lr != NULL)
+		return (1);
+	if ((rc = fingerprint_fd(f->fd, f->fp)) <= 0) {
+		if (rc < 0)
+			log_error("%s: read: %m", f->path);
+		f->fp[0] = 0;
+		return (0);
+	}
+	if (lseek(f->fd, (off_t) f->start, SEEK_SET) < 0) {
+		log_error("%s: seek: %m", f->path);
+		return (0);
+	}
+	f->lr = linereader_new(f->fd, f->start);
+	return (1);
+}
+
+/* feed - one line to the correlator. */
+static void
+feed(struct tail *t, const char *line, size_t len, uint64_t off, int cut)
+{
+	struct log_line l;
+	struct log_pos pos = { t->cur.fp, off, NULL };
+
+	if (cut)
+		log_warn("%s: line at offset %llu is longer than %d bytes: read "
+			 "its start only", t->cur.path, (unsigned long long) off,
+			 LINE_MAX_BYTES);
+	if (parse_line(line, len, &l) == 0)
+		correlate_feed(t->corr, &l, &pos);
+	t->dirty = 1;
+}
+
+/*
+ * read_batch - read up to BATCH_LINES whole lines.  Returns the number of
+ * lines read; *eof is set when the file had no more.
+ */
+static int
+read_batch(struct tail *t, int *eof)
+{
+	const char *line;
+	size_t  len;
+	uint64_t off;
+	ssize_t n;
+	int     cut, count = 0;
+
+	*eof = 0;
+	if (!file_ready(&t->cur)) {
+		*eof = 1;
+		return (0);
+	}
+	correlate_set_now(t->corr, time(NULL));
+	for (;;) {
+		while (count < BATCH_LINES
+		       && linereader_next(t->cur.lr, &line, &len, &off, &cut)) {
+			feed(t, line, len, off, cut);
+			count++;
+		}
+		if (count >= BATCH_LINES)
+			return (count);
+		if ((n = linereader_fill(t->cur.lr)) < 0) {
+			log_error("%s: read: %m", t->cur.path);
+			*eof = 1;
+			return (count);
+		}
+		if (n == 0) {
+			*eof = 1;
+			return (count);
+		}
+	}
+}
+
+/* rotated_name - log_file.1, where rotation puts the old file. */
+static char *
+rotated_name(const char *path)
+{
+	return (xasprintf("%s.1", path));
+}
+
+/* check_file - at the end of the file: rotated, truncated, or quiet? */
+static void
+check_file(struct tail *t)
+{
+	const char *path = t->cfg->log_file;
+	struct stat sb;
+	char    fp[FINGERPRINT_LEN];
+
+	if (t->cur.fd < 0) {
+		if (file_open(&t->cur, path, 0, 0) == 0)
+			log_info("%s: opened", path);
+		return;
+	}
+	if (t->cur.old) {
+		/* A rotated file read to its end: on to the live one. */
+		if (commit(t) < 0)
+			return;
+		log_info("%s: done; continuing with %s", t->cur.path, path);
+		file_close(&t->cur);
+		if (file_open(&t->cur, path, 0, 0) < 0)
+			log_warn("%s: cannot open: %m; waiting for it", path);
+		return;
+	}
+	if (stat(path, &sb) < 0) {
+		/* Renamed and not created again yet, or removed. */
+		if (!t->missing)
+			log_warn("%s: %m; still reading the file it was, waiting "
+				 "for a new one", path);
+		t->missing = 1;
+		return;
+	}
+	t->missing = 0;
+	if (sb.st_dev != t->cur.dev || sb.st_ino != t->cur.ino) {
+		int     eof;
+
+		/* Rename rotation: finish the old file first. */
+		do {
+			read_batch(t, &eof);
+			if (commit(t) < 0)
+				return;
+		} while (!eof);
+		log_info("%s: rotated; reading the new file", path);
+		if (file_open(&t->cur, path, 0, 0) < 0)
+			log_warn("%s: cannot open: %m", path);
+		return;
+	}
+	if (t->cur.lr == NULL)
+		return;
+	if ((off_t) linereader_offset(t->cur.lr) > sb.st_size
+	    || (fingerprint_fd(t->cur.fd, fp) == 1 && strcmp(fp, t->cur.fp) != 0)) {
+		/* copytruncate: the same file holds new lines from 0. */
+		if (commit(t) < 0)
+			return;
+		log_info("%s: truncated; reading it from the start", path);
+		if (file_open(&t->cur, path, 0, 0) < 0)
+			log_warn("%s: cannot open: %m", path);
+	}
+}
+
+struct posrec {
+	char   *cursor;			/* log_source = journal */
+	char    fp[FINGERPRINT_LEN];
+	unsigned long long dev, ino, offset;
+	int     found;
+};
+
+struct load {
+	struct tail *t;
+	struct posrec pos;
+	long    states;
+};
+
+/* load_txn - the saved position and queue states. */
+static int
+load_txn(struct store_txn *txn, void *ctx)
+{
+	struct load *ld = ctx;
+	struct store_cursor *cur;
+	const void *k, *v;
+	size_t  kl, vl;
+	void   *val;
+	size_t  vlen;
+	int     rc;
+
+	free(ld->pos.cursor);
+	memset(&ld->pos, 0, sizeof(ld->pos));
+	ld->states = 0;
+	rc = store_get(txn, STORE_POSITIONS, ld->t->poskey, strlen(ld->t->poskey),
+		       &val, &vlen);
+	if (rc == STORE_OK) {
+		char   *text = xstrndup(val, vlen);
+		json_object *o = json_tokener_parse(text);
+		json_object *f;
+
+		free(text);
+		free(val);
+		if (o != NULL) {
+			if (json_object_object_get_ex(o, "fp", &f))
+				snprintf(ld->pos.fp, sizeof(ld->pos.fp), "%s",
+					 json_object_get_string(f));
+			if (json_object_object_get_ex(o, "dev", &f))
+				ld->pos.dev = (unsigned long long) json_object_get_int64(f);
+			if (json_object_object_get_ex(o, "ino", &f))
+				ld->pos.ino = (unsigned long long) json_object_get_int64(f);
+			if (json_object_object_get_ex(o, "cursor", &f))
+				ld->pos.cursor = xstrdup(json_object_get_string(f));
+			if (json_object_object_get_ex(o, "offset", &f))
+				ld->pos.offset = (unsigned long long) json_object_get_int64(f);
+			ld->pos.found = 1;
+			json_object_put(o);
+		}
+	} else if (rc != STORE_NOTFOUND) {
+		return (rc);
+	}
+	if ((rc = store_cursor_open(txn, STORE_QUEUE, &cur)) != STORE_OK)
+		return (rc);
+	while ((rc = store_cursor_next(cur, &k, &kl, &v, &vl)) == STORE_OK) {
+		char   *qid = xstrndup(k, kl), *text = xstrndup(v, vl);
+		json_object *o = json_tokener_parse(text);
+
+		if (o == NULL || correlate_restore(ld->t->corr, qid, o) < 0)
+			log_warn("%s: unreadable saved queue state: ignored", qid);
+		else
+			ld->states++;
+		json_object_put(o);
+		free(qid);
+		free(text);
+	}
+	store_cursor_close(cur);
+	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
+}
+
+/* matches - the open file is the one the position names. */
+static int
+matches(struct tailfile *f, const struct posrec *pos)
+{
+	return (file_ready(f) && strcmp(f->fp, pos->fp) == 0);
+}
+
+/* start_position - open the file to read first, where to start in it. */
+static void
+start_position(struct tail *t, const struct posrec *pos, int from_start)
+{
+	const char *path = t->cfg->log_file;
+	char   *old = rotated_name(path);
+	struct stat sb;
+
+	if (pos->found) {
+		/* The saved file: still live, or rotated away? */
+		if (file_open(&t->cur, path, pos->offset, 0) == 0
+		    && fstat(t->cur.fd, &sb) == 0
+		    && (uint64_t) sb.st_size >= pos->offset && matches(&t->cur, pos)) {
+			log_info("%s: resuming at offset %llu", path, pos->offset);
+		} else if (file_open(&t->cur, old, pos->offset, 1) == 0
+			   && matches(&t->cur, pos)) {
+			log_info("%s: finishing the rotated file from offset %llu",
+				 old, pos->offset);
+		} else {
+			file_close(&t->cur);
+			log_warn("%s: the file read before is gone; reading %s "
+				 "from its start", pos->fp, path);
+			if (file_open(&t->cur, path, 0, 0) < 0)
+				log_warn("%s: cannot open: %m; waiting for it", path);
+		}
+	} else if (file_open(&t->cur, path, 0, 0) == 0) {
+		if (!from_start && fstat(t->cur.fd, &sb) == 0)
+			t->cur.start = (uint64_t) sb.st_size;
+		log_info("%s: first start: reading from %s", path,
+			 from_start ? "the start" : "the end");
+	} else {
+		log_warn("%s: cannot open: %m; waiting for it", path);
+	}
+	t->committed = t->cur.start;
+	free(old);
+}
+
+/* correlate_opts_of - what the correlator takes from a config. */
+static void
+correlate_opts_of(const struct config *cfg, struct correlate_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->report = cfg->report;
+	opts->internal_hosts = cfg->internal_hosts;
+	opts->hop_relays = cfg->hop_relays;
+}
+
+/* same - two config strings (NULL as "") are equal. */
+static int
+same(const char *a, const char *b)
+{
+	return (strcmp(a ? a : "", b ? b : "") == 0);
+}
+
+/* reload - SIGHUP: read the config again for what can change running. */
+static void
+reload(struct tail *t)
+{
+	struct config *n = config_new();
+	struct correlate_opts opts;
+	char    err[1024];
+
+	if (config_load(n, t->args->config_path, t->args->config_given, err,
+			sizeof(err)) < 0) {
+		log_error("reload: %s; keeping the running configuration", err);
+		config_free(n);
+		return;
+	}
+	if (n->log_source != t->cfg->log_source
+	    || !same(n->log_file, t->cfg->log_file)
+	    || !same(n->journal_dir, t->cfg->journal_dir)
+	    || !same(n->state_dir, t->cfg->state_dir))
+		log_warn("reload: log_source, log_file, journal_dir and state_dir "
+			 "take effect at the next start");
+	correlate_opts_of(n, &opts);
+	correlate_set_opts(t->corr, &opts);
+	config_free(t->live);
+	t->live = n;
+	log_info("configuration reloaded");
+}
+
+/* wait_for - sleep until a signal or the timeout. */
+static void
+wait_for(struct tail *t, int ms)
+{
+	struct pollfd pfd = { t->sig->wake_fd, POLLIN, 0 };
+
+	if (poll(&pfd, 1, ms) > 0)
+		daemon_signals_drain(t->sig);
+}
+
+/* tail_loop - read, commit, follow, until told to stop. */
+static int
+tail_loop(struct tail *t)
+{
+	int64_t last_maintain = monotonic_ms();
+	int     eof, n;
+
+	while (!t->sig->stop) {
+		n = read_batch(t, &eof);
+		if (commit(t) < 0)
+			break;
+		if (t->sig->reload) {
+			t->sig->reload = 0;
+			reload(t);
+			log_info("reopening %s", t->cfg->log_file);
+			check_file(t);
+		}
+		if (eof) {
+			check_file(t);
+			if (n == 0 && t->once && !t->cur.old)
+				break;
+			if (n == 0)
+				wait_for(t, IDLE_POLL_MS);
+		}
+		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
+			if (store_maintain(t->st) != STORE_OK)
+				log_warn("store maintenance failed; will retry");
+			last_maintain = monotonic_ms();
+		}
+	}
+	return (commit(t));
+}
+
+/* journal_loop - log_source = journal: read, commit, wait. */
+static int
+journal_loop(struct tail *t, const struct posrec *pos, int from_start)
+{
+	int64_t last_maintain = monotonic_ms();
+	struct log_line l;
+	const char *cur;
+	int     n, r = 0;
+
+	t->js = journal_src_open(t->cfg->journal_dir, pos->cursor, from_start);
+	if (t->js == NULL)
+		return (-1);
+	log_info("journal: %s", pos->cursor ? "resuming after the saved cursor"
+		 : from_start ? "first start: reading from the start"
+		 : "first start: reading from the end");
+	if (pos->cursor == NULL && journal_src_cursor(t->js) != NULL) {
+		t->cursor = xstrdup(journal_src_cursor(t->js));
+		t->dirty = 1;
+		if (commit(t) < 0)
+			return (-1);
+	}
+	while (!t->sig->stop) {
+		correlate_set_now(t->corr, time(NULL));
+		for (n = 0; n < BATCH_LINES
+		     && (r = journal_src_next(t->js, &l, &cur)) == 1; n++) {
+			struct log_pos lp = { "journal", 0, cur };
+
+			correlate_feed(t->corr, &l, &lp);
+			free(t->cursor);
+			t->cursor = xstrdup(cur);
+			t->dirty = 1;
+		}
+		if (commit(t) < 0)
+			break;
+		if (r < 0)
+			return (-1);
+		if (n == 0 && t->once)
+			break;
+		if (t->sig->reload) {
+			t->sig->reload = 0;
+			reload(t);
+		}
+		if (n < BATCH_LINES)
+			journal_src_wait(t->js, IDLE_POLL_MS);
+		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
+			if (store_maintain(t->st) != STORE_OK)
+				log_warn("store maintenance failed; will retry");
+			last_maintain = monotonic_ms();
+		}
+	}
+	return (commit(t));
+}
+
+/* tail_main - see tail.h. */
+int
+tail_main(struct config *cfg, const struct daemon_args *args, int flags)
+{
+	int     from_start = (flags & TAIL_FROM_START) != 0;
+	struct correlate_opts opts = { 0 };
+	struct tail t;
+	struct load ld;
+	char   *pidfile = NULL;
+	int     rc;
+
+	memset(&t, 0, sizeof(t));
+	t.cur.fd = -1;
+	t.cfg = cfg;
+	t.once = (flags & TAIL_ONCE) != 0;
+	t.args = args;
+	if (daemon_prepare_state_dir(cfg) < 0)
+		return (1);
+	if (!args->foreground)
+		daemon_detach();
+	t.sig = daemon_signals_init(SIGHUP);
+	if (cfg->pid_dir != NULL && cfg->pid_dir[0] != 0
+	    && (pidfile = daemon_pidfile_write(cfg->pid_dir, "posthook-logtail")) == NULL)
+		return (1);
+	if (daemon_drop_privileges(cfg) < 0)
+		return (1);
+	/* Right after a crash another opener may be recovering: wait. */
+	for (int i = 0; (t.st = store_open(cfg->state_dir, 0)) == NULL; i++) {
+		if (i == 20 || t.sig->stop)
+			return (1);
+		usleep(500000);
+	}
+	store_set_lock_timeout(t.st, cfg->store_lock_timeout_ms);
+	correlate_opts_of(cfg, &opts);
+	t.corr = correlate_new(&opts, on_event, on_record, &t);
+	if (cfg->log_source == LOG_SOURCE_JOURNAL)
+		t.poskey = xasprintf("journal:%s", cfg->journal_dir ? cfg->journal_dir : "");
+	else
+		t.poskey = xasprintf("file:%s", cfg->log_file);
+	memset(&ld, 0, sizeof(ld));
+	ld.t = &t;
+	if (store_run(t.st, load_txn, &ld, 0) != STORE_OK) {
+		log_error("cannot read the saved position");
+		rc = -1;
+	} else {
+		log_info("started: %ld queued messages known", ld.states);
+		if (cfg->log_source == LOG_SOURCE_JOURNAL) {
+			rc = journal_loop(&t, &ld.pos, from_start);
+		} else {
+			start_position(&t, &ld.pos, from_start);
+			/* A first start commits where it starts at once, so
+			 * that a crash before the first batch moves nothing. */
+			if (!ld.pos.found && file_ready(&t.cur)) {
+				t.dirty = 1;
+				commit(&t);
+			}
+			rc = tail_loop(&t);
+		}
+	}
+	log_info("stopping: %ld events queued", t.events_total);
+	free(ld.pos.cursor);
+	journal_src_close(t.js);
+	free(t.cursor);
+	pending_clear(&t);
+	free(t.ev);
+	free(t.qs);
+	file_close(&t.cur);
+	free(t.poskey);
+	correlate_free(t.corr);
+	config_free(t.live);
+	store_close(t.st);
+	daemon_pidfile_remove(pidfile);
+	return (rc < 0 ? 1 : 0);
+}

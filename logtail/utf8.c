@@ -1,0 +1,71 @@
+/*
+ * utf8.c - copy log bytes as valid UTF-8: Postfix logs what remote
+ * servers and clients said, which may be any bytes at all.
+ */
+#include <string.h>
+
+#include "util.h"
+#include "utf8.h"
+
+/* seq_len - length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+seq_len(const unsigned char *p, size_t avail)
+{
+	size_t  n;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return (p[0] != 0);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return (0);
+	}
+	if (avail < n)
+		return (0);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+	    || (cp >= 0xd800 && cp <= 0xdfff))
+		return (0);
+	return (n);
+}
+
+/* utf8_clean_dup - see utf8.h. */
+char *
+utf8_clean_dup(const char *p, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) p;
+	char   *out = xmalloc(len * 3 + 1), *o = out;
+	size_t  i = 0, n;
+
+	while (i < len) {
+		/* The common case: a run of printable ASCII. */
+		if (s[i] >= 0x20 && s[i] < 0x80) {
+			*o++ = (char) s[i++];
+			continue;
+		}
+		if ((n = seq_len(s + i, len - i)) > 0) {
+			memcpy(o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*o = 0;
+	return (out);
+}

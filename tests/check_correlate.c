@@ -1,0 +1,632 @@
+/*
+ * check_correlate.c - unit tests of logtail/correlate.c: log lines in,
+ * the payloads of the events they make out, field by field.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "message.h"
+#include "../logtail/correlate.h"
+
+#define MAXEV 64
+
+struct sink {
+	int     n;
+	json_object *payload[MAXEV];
+	char   *key[MAXEV];
+	enum event_type type[MAXEV];
+	struct message_record *rec;	/* returned for queue id rec_qid */
+	const char *rec_qid;
+	int     lookups;
+};
+
+static struct sink S;
+static struct correlate *C;
+static uint64_t offset;
+
+/* on_event - keep the payload and key of each event. */
+static void
+on_event(struct correlate_event *ce, void *ctx)
+{
+	struct sink *s = ctx;
+
+	ck_assert_int_lt(s->n, MAXEV);
+	s->payload[s->n] = delivery_event_payload(&ce->ev);
+	s->key[s->n] = strdup(ce->key);
+	s->type[s->n] = ce->ev.type;
+	s->n++;
+}
+
+/* on_record - the milter's record, for one queue id. */
+static struct message_record *
+on_record(const char *qid, void *ctx)
+{
+	struct sink *s = ctx;
+	struct message_record *r;
+
+	s->lookups++;
+	if (s->rec == NULL || s->rec_qid == NULL || strcmp(qid, s->rec_qid) != 0)
+		return (NULL);
+	{
+		json_object *o = message_record_to_json(s->rec);
+
+		r = message_record_from_json(o);
+		json_object_put(o);
+	}
+	return (r);
+}
+
+/* sink_reset - forget collected events. */
+static void
+sink_reset(void)
+{
+	for (int i = 0; i < S.n; i++) {
+		json_object_put(S.payload[i]);
+		free(S.key[i]);
+	}
+	S.n = 0;
+}
+
+/* start - a correlator with the given scope. */
+static void
+start(int report)
+{
+	static char *internal[] = { "127.0.0.0/8", "::1", "10.1.0.0/16", NULL };
+	static char *hops[] = { "[127.0.0.1]:10026", NULL };
+	struct correlate_opts o = { 0 };
+
+	o.report = report;
+	o.internal_hosts = internal;
+	o.hop_relays = hops;
+	sink_reset();
+	C = correlate_new(&o, on_event, on_record, &S);
+	correlate_set_now(C, 1795725634);	/* 2026-11-26 */
+	offset = 0;
+}
+
+static void
+stop(void)
+{
+	correlate_free(C);
+	C = NULL;
+	sink_reset();
+	if (S.rec) {
+		message_record_free(S.rec);
+		S.rec = NULL;
+	}
+	S.rec_qid = NULL;
+}
+
+/* F - feed one line, at the next offset. */
+static void
+F(const char *line)
+{
+	struct log_line l;
+	struct log_pos pos = { "fp1", offset, NULL };
+
+	parse_line(line, strlen(line), &l);
+	correlate_feed(C, &l, &pos);
+	offset += strlen(line) + 1;
+}
+
+/* str - a string at a path of keys ("message.to"), or NULL for null. */
+static const char *
+str(int i, const char *path)
+{
+	json_object *o = S.payload[i];
+	char    buf[128], *p, *dot;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf; (dot = strchr(p, '.')) != NULL; p = dot + 1) {
+		*dot = 0;
+		ck_assert_msg(json_object_object_get_ex(o, p, &o), "no %s", p);
+	}
+	ck_assert_msg(json_object_object_get_ex(o, p, &o), "no %s", p);
+	return (o ? json_object_get_string(o) : NULL);
+}
+
+/* ck_str - the value at path is want (NULL: null). */
+static void
+ck_str(int i, const char *path, const char *want)
+{
+	const char *got = str(i, path);
+
+	if (want == NULL)
+		ck_assert_msg(got == NULL, "%s: want null, got %s", path, got);
+	else
+		ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+			      "%s: want '%s', got '%s'", path, want,
+			      got ? got : "null");
+}
+
+#define PFX "Nov 23 14:02:11 mx1 "
+
+START_TEST(sent_over_tls)
+{
+	start(REPORT_OUTGOING);
+	F(PFX "postfix/smtpd[10]: 4BDD63F45: client=app[203.0.113.5], "
+	  "sasl_method=PLAIN, sasl_username=app");
+	F(PFX "postfix/cleanup[11]: 4BDD63F45: message-id=<m1@app.example>");
+	F(PFX "postfix/qmgr[12]: 4BDD63F45: from=<app@example.com>, size=900, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
+	  "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
+	F("Nov 23 14:02:12 mx1 postfix/smtp[13]: 4BDD63F45: to=<u@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1.2, "
+	  "delays=0.1/0.1/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
+	  "queued as 99AA88BB)");
+	F(PFX "postfix/qmgr[12]: 4BDD63F45: removed");
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_int_eq(S.type[0], EV_MESSAGE_SENT);
+	ck_str(0, "status", "Sent");
+	ck_str(0, "details", "Message for u@example.net accepted by "
+	       "192.0.2.7:25 (mx.example.net)");
+	ck_str(0, "output", "250 2.0.0 Ok: queued as 99AA88BB");
+	ck_str(0, "sent_with_ssl", "true");
+	ck_str(0, "time", "1.0");
+	ck_str(0, "message.to", "u@example.net");
+	ck_str(0, "message.from", "app@example.com");
+	ck_str(0, "message.message_id", "m1@app.example");
+	ck_str(0, "message.direction", "outgoing");
+	ck_str(0, "message.spam_status", "NotChecked");
+	ck_str(0, "message.token", NULL);
+	ck_str(0, "message.tag", NULL);
+	ck_assert(!json_object_object_get_ex(S.payload[0], "classification", NULL));
+	{
+		json_object *ts;
+
+		ck_assert(json_object_object_get_ex(S.payload[0], "timestamp", &ts));
+		ck_assert_double_eq_tol(json_object_get_double(ts),
+					1795442532.0, 1e-6);
+	}
+	ck_assert_uint_eq(correlate_count(C), 0);
+	stop();
+}
+END_TEST
+
+START_TEST(deferred_bounced_and_relay_none)
+{
+	start(REPORT_ALL);
+	F(PFX "postfix/qmgr[12]: 5C0FFEE01: from=<app@example.com>, size=900, "
+	  "nrcpt=2 (queue active)");
+	F(PFX "postfix/smtp[13]: 5C0FFEE01: to=<full@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	  "dsn=4.2.2, status=deferred (host mx.example.net[192.0.2.7] said: "
+	  "452 4.2.2 Mailbox full (in reply to RCPT TO command))");
+	F(PFX "postfix/smtp[13]: 5C0FFEE01: to=<nobody@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	  "dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.7] said: "
+	  "550 5.1.1 <nobody@example.net>: User unknown (in reply to RCPT TO "
+	  "command))");
+	F(PFX "postfix/smtp[14]: 5C0FFEE01: to=<x@down.example>, relay=none, "
+	  "delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to "
+	  "down.example[127.0.0.1]:2525: Connection refused)");
+	ck_assert_int_eq(S.n, 3);
+
+	ck_assert_int_eq(S.type[0], EV_MESSAGE_DELAYED);
+	ck_str(0, "status", "SoftFail");
+	ck_str(0, "details", "452 mailbox_full: Delivery to full@example.net "
+	       "failed at 192.0.2.7:25 (mx.example.net)");
+	ck_str(0, "output", "452 4.2.2 Mailbox full");
+	ck_str(0, "classification", "mailbox_full");
+	ck_str(0, "classification_code", "12");
+	ck_str(0, "smtp_enhanced_code", "4.2.2");
+	ck_str(0, "remote_host", "mx.example.net");
+	ck_str(0, "sent_with_ssl", "false");
+
+	ck_assert_int_eq(S.type[1], EV_MESSAGE_DELIVERY_FAILED);
+	ck_str(1, "status", "HardFail");
+	ck_str(1, "details", "550 invalid_recipient: Delivery to "
+	       "nobody@example.net failed at 192.0.2.7:25 (mx.example.net)");
+	ck_str(1, "output", "550 5.1.1 <nobody@example.net>: User unknown");
+	ck_str(1, "classification_code", "10");
+	ck_str(1, "smtp_enhanced_code", "5.1.1");
+
+	ck_str(2, "status", "SoftFail");
+	ck_str(2, "details", "Connection error: Could not connect to any mail "
+	       "server for down.example");
+	ck_str(2, "output", "connect to down.example[127.0.0.1]:2525: "
+	       "Connection refused");
+	ck_str(2, "classification", "connection_error");
+	ck_str(2, "smtp_enhanced_code", NULL);
+	ck_str(2, "remote_host", NULL);
+	ck_str(2, "time", "30.0");
+	stop();
+}
+END_TEST
+
+START_TEST(expiry_uses_last_deferral)
+{
+	start(REPORT_ALL);
+	F("Nov 20 10:00:00 mx1 postfix/qmgr[12]: 6D00D00D1: from=<a@example.com>, "
+	  "size=900, nrcpt=2 (queue active)");
+	F("Nov 20 10:00:01 mx1 postfix/smtp[13]: 6D00D00D1: to=<b@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.5, "
+	  "dsn=4.7.0, status=deferred (host mx.example.net[192.0.2.7] said: "
+	  "421 4.7.0 Try again later (in reply to MAIL FROM command))");
+	F("Nov 20 10:00:01 mx1 postfix/smtp[13]: 6D00D00D1: to=<ok@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.5, "
+	  "dsn=2.0.0, status=sent (250 ok)");
+	F("Nov 23 10:00:00 mx1 postfix/smtp[13]: 6D00D00D1: to=<b@example.net>, "
+	  "relay=none, delay=259200, delays=259199/0/1/0, dsn=4.4.1, "
+	  "status=deferred (connect to mx.example.net[192.0.2.7]:25: Connection "
+	  "timed out)");
+	F("Nov 25 10:00:00 mx1 postfix/qmgr[12]: 6D00D00D1: from=<a@example.com>, "
+	  "status=expired, returned to sender");
+	ck_assert_int_eq(S.n, 4);
+	ck_assert_int_eq(S.type[3], EV_MESSAGE_DELIVERY_FAILED);
+	ck_str(3, "message.to", "b@example.net");
+	ck_str(3, "details", "Message expired after 5d 0h in the queue: "
+	       "Connection error: Could not connect to any mail server for "
+	       "example.net");
+	ck_str(3, "output", "connect to mx.example.net[192.0.2.7]:25: "
+	       "Connection timed out");
+	ck_str(3, "classification", "connection_error");
+	ck_str(3, "time", NULL);
+	stop();
+}
+END_TEST
+
+static json_object *saved;
+static char qid[32];
+
+/* capture - keep the last state written for a queue id. */
+static void
+capture(const char *q, json_object *st, void *ctx)
+{
+	(void) ctx;
+	snprintf(qid, sizeof(qid), "%s", q);
+	json_object_put(saved);
+	saved = st ? json_object_get(st) : NULL;
+}
+
+START_TEST(expiry_after_restart)
+{
+
+	start(REPORT_OUTGOING);
+	F("Nov 20 10:00:00 mx1 postfix/pickup[9]: 7E00E00E1: uid=1000 from=<app>");
+	F("Nov 20 10:00:00 mx1 postfix/cleanup[9]: 7E00E00E1: message-id=<x@y>");
+	F("Nov 20 10:00:00 mx1 postfix/qmgr[12]: 7E00E00E1: from=<app@h.example>, "
+	  "size=900, nrcpt=1 (queue active)");
+	F("Nov 20 10:00:01 mx1 postfix/smtp[13]: 7E00E00E1: to=<b@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.5, "
+	  "dsn=4.2.2, status=deferred (host mx.example.net[192.0.2.7] said: "
+	  "452 4.2.2 Mailbox full (in reply to RCPT TO command))");
+	ck_assert_int_eq(S.n, 1);
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert_ptr_nonnull(saved);
+	ck_assert_str_eq(qid, "7E00E00E1");
+	stop();
+
+	/* A new process: only the saved state knows the message. */
+	start(REPORT_OUTGOING);
+	ck_assert_int_eq(correlate_restore(C, "7E00E00E1", saved), 0);
+	json_object_put(saved);
+	F("Nov 25 10:00:00 mx1 postfix/qmgr[12]: 7E00E00E1: from=<app@h.example>, "
+	  "status=expired, returned to sender");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "status", "HardFail");
+	ck_str(0, "message.from", "app@h.example");
+	ck_str(0, "message.message_id", "x@y");
+	ck_str(0, "classification", "mailbox_full");
+	ck_str(0, "details", "Message expired after 5d 0h in the queue: 452 "
+	       "mailbox_full: Delivery to b@example.net failed at 192.0.2.7:25 "
+	       "(mx.example.net)");
+
+	/* removed: the saved state is deleted at the next flush. */
+	saved = NULL;
+	snprintf(qid, sizeof(qid), "none");
+	F("Nov 25 10:00:00 mx1 postfix/qmgr[12]: 7E00E00E1: removed");
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert_str_eq(qid, "7E00E00E1");
+	ck_assert_ptr_null(saved);
+	stop();
+}
+END_TEST
+
+START_TEST(held_with_and_without_record)
+{
+	start(REPORT_ALL);
+	F(PFX "postfix/cleanup[11]: 8F00F00F1: hold: header Subject: promo from "
+	  "localhost[127.0.0.1]; from=<a@example.com> to=<u@example.net> "
+	  "proto=ESMTP helo=<app>: needs review");
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_int_eq(S.type[0], EV_MESSAGE_HELD);
+	ck_str(0, "status", "Held");
+	ck_str(0, "details", "Message held: needs review");
+	ck_str(0, "message.to", "u@example.net");
+	ck_str(0, "message.from", "a@example.com");
+	ck_str(0, "sent_with_ssl", NULL);
+	stop();
+
+	start(REPORT_RECORDED);
+	S.rec = message_record_new();
+	S.rec->id = 42;
+	S.rec->token = strdup("tok42");
+	S.rec->from = strdup("app@example.com");
+	S.rec->message_id = strdup("rec@example.com");
+	S.rec->tag = strdup("welcome");
+	S.rec->subject = strdup("Hi");
+	message_record_add_recipient(S.rec, "one@example.net");
+	message_record_add_recipient(S.rec, "two@example.net");
+	S.rec_qid = "8F00F00F2";
+	F(PFX "postfix/cleanup[11]: 8F00F00F2: milter-hold: END-OF-MESSAGE from "
+	  "localhost[127.0.0.1]: milter triggers HOLD action; "
+	  "from=<bounce@example.com> to=<one@example.net> proto=ESMTP helo=<x>");
+	ck_assert_int_eq(S.n, 2);
+	ck_str(0, "details", "Message held: milter triggers HOLD action");
+	ck_str(0, "message.to", "one@example.net");
+	ck_str(1, "message.to", "two@example.net");
+	ck_str(1, "message.from", "app@example.com");
+	ck_str(1, "message.token", "tok42");
+	ck_str(1, "message.tag", "welcome");
+	ck_str(1, "message.subject", "Hi");
+	ck_str(1, "message.message_id", "rec@example.com");
+	ck_str(1, "message.id", "42");
+	ck_assert_str_ne(S.key[0], S.key[1]);
+	stop();
+}
+END_TEST
+
+START_TEST(content_filter_hop)
+{
+	start(REPORT_OUTGOING);
+	F(PFX "postfix/smtpd[10]: A1B2C3D4E5: client=app[10.1.2.3]");
+	F(PFX "postfix/cleanup[11]: A1B2C3D4E5: message-id=<orig@app>");
+	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	/* The filter re-injects before it answers. */
+	F(PFX "postfix/smtpd[20]: F1F2F3F4F5: client=localhost[127.0.0.1]");
+	F(PFX "postfix/cleanup[11]: F1F2F3F4F5: message-id=<orig@app>");
+	F(PFX "postfix/qmgr[12]: F1F2F3F4F5: from=<app@example.com>, size=99, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[13]: A1B2C3D4E5: to=<u@example.net>, "
+	  "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
+	  "250 2.0.0 Ok: queued as F1F2F3F4F5)");
+	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: removed");
+	ck_assert_int_eq(S.n, 0);
+	F(PFX "postfix/smtp[14]: F1F2F3F4F5: to=<u@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 0000ABCDEF)");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.message_id", "orig@app");
+	ck_str(0, "details", "Message for u@example.net accepted by "
+	       "192.0.2.7:25 (mx.example.net)");
+
+	/* A hop named in hop_relays, before the new id shows up. */
+	F(PFX "postfix/qmgr[12]: B1B2C3D4E5: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/pickup[9]: B1B2C3D4E5: uid=33 from=<app>");
+	F(PFX "postfix/smtp[13]: B1B2C3D4E5: to=<v@example.net>, "
+	  "relay=127.0.0.1[127.0.0.1]:10026, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as C9C9C9C9C9)");
+	ck_assert_int_eq(S.n, 1);
+	F(PFX "postfix/qmgr[12]: C9C9C9C9C9: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[14]: C9C9C9C9C9: to=<v@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+	  "dsn=5.7.1, status=bounced (host mx.example.net[192.0.2.7] said: "
+	  "554 5.7.1 Message rejected as spam (in reply to end of DATA command))");
+	ck_assert_int_eq(S.n, 2);
+	ck_str(1, "status", "HardFail");
+	ck_str(1, "message.to", "v@example.net");
+
+	/* queued as an id this log never shows: a real delivery. */
+	F(PFX "postfix/qmgr[12]: D1D2D3D4D5: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/pickup[9]: D1D2D3D4D5: uid=33 from=<app>");
+	F(PFX "postfix/smtp[13]: D1D2D3D4D5: to=<w@example.net>, "
+	  "relay=127.0.0.1[127.0.0.1]:2525, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 7777777777)");
+	ck_assert_int_eq(S.n, 3);
+	ck_str(2, "status", "Sent");
+	stop();
+}
+END_TEST
+
+START_TEST(report_scopes)
+{
+	/* Incoming mail delivered locally is not outgoing. */
+	start(REPORT_OUTGOING);
+	F(PFX "postfix/smtpd[10]: 1A1A1A1A1A: client=mail.other.example[198.51.100.9]");
+	F(PFX "postfix/qmgr[12]: 1A1A1A1A1A: from=<x@other.example>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/local[15]: 1A1A1A1A1A: to=<me@mx1.example>, relay=local, "
+	  "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to "
+	  "mailbox)");
+	ck_assert_int_eq(S.n, 0);
+	/* Postfix's own notification. */
+	F(PFX "postfix/pickup[9]: 2B2B2B2B2B: uid=0 from=<>");
+	F(PFX "postfix/qmgr[12]: 2B2B2B2B2B: from=<>, size=9, nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[13]: 2B2B2B2B2B: to=<a@example.net>, relay=none, "
+	  "delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to x)");
+	ck_assert_int_eq(S.n, 0);
+	/* An address verification probe. */
+	F(PFX "postfix/smtpd[10]: 3C3C3C3C3C: client=app[10.1.0.9]");
+	F(PFX "postfix/smtp[13]: 3C3C3C3C3C: to=<a@example.net>, "
+	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.1.5, "
+	  "status=deliverable (250 2.1.5 Ok)");
+	ck_assert_int_eq(S.n, 0);
+	/* A local delivery of mail this site submitted. */
+	F(PFX "postfix/smtpd[10]: 4D4D4D4D4D: client=app[10.1.0.9]");
+	F(PFX "postfix/qmgr[12]: 4D4D4D4D4D: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/local[15]: 4D4D4D4D4D: to=<me@mx1.example>, "
+	  "orig_to=<me>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
+	  "status=sent (delivered to mailbox)");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "details", "Message for me@mx1.example delivered by local");
+	ck_str(0, "output", "delivered to mailbox");
+	ck_str(0, "sent_with_ssl", NULL);
+	stop();
+
+	start(REPORT_ALL);
+	F(PFX "postfix/smtpd[10]: 1A1A1A1A1A: client=mail.other.example[198.51.100.9]");
+	F(PFX "postfix/local[15]: 1A1A1A1A1A: to=<me@mx1.example>, relay=local, "
+	  "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered)");
+	/* A queue id never seen before. */
+	F(PFX "postfix/smtp[13]: 9F9F9F9F9F: to=<a@example.net>, "
+	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	ck_assert_int_eq(S.n, 2);
+	ck_str(1, "message.from", NULL);
+	stop();
+
+	start(REPORT_RECORDED);
+	S.rec = message_record_new();
+	S.rec->from = strdup("rec@example.com");
+	S.rec_qid = "5E5E5E5E5E";
+	F(PFX "postfix/qmgr[12]: 5E5E5E5E5E: from=<verp+x@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/qmgr[12]: 6F6F6F6F6F: from=<other@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/pickup[9]: 6F6F6F6F6F: uid=0 from=<root>");
+	F(PFX "postfix/smtp[13]: 5E5E5E5E5E: to=<a@example.net>, "
+	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	F(PFX "postfix/smtp[13]: 6F6F6F6F6F: to=<a@example.net>, "
+	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.from", "rec@example.com");
+	stop();
+}
+END_TEST
+
+START_TEST(tls_sessions_and_field)
+{
+	start(REPORT_ALL);
+	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
+	  "mx[192.0.2.7]:25: TLSv1.3");
+	F(PFX "postfix/smtp[13]: 1111111111: to=<a@x.example>, "
+	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	F(PFX "postfix/smtp[13]: 1111111111: to=<b@x.example>, "
+	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	/* Same connection, next message. */
+	F(PFX "postfix/smtp[13]: 2222222222: to=<c@x.example>, "
+	  "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
+	  "dsn=2.0.0, status=sent (250 ok)");
+	/* A new connection by that process, without TLS. */
+	F(PFX "postfix/smtp[13]: 3333333333: to=<d@x.example>, "
+	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	/* Another process never said TLS. */
+	F(PFX "postfix/smtp[14]: 4444444444: to=<e@x.example>, "
+	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	/* Postfix 3.11 says it itself. */
+	F(PFX "postfix/smtp[14]: 5555555555: to=<f@x.example>, "
+	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, tls=TLSv1.3, "
+	  "dsn=2.0.0, status=sent (250 ok)");
+	ck_assert_int_eq(S.n, 6);
+	ck_str(0, "sent_with_ssl", "true");
+	ck_str(1, "sent_with_ssl", "true");
+	ck_str(2, "sent_with_ssl", "true");
+	ck_str(3, "sent_with_ssl", "false");
+	ck_str(4, "sent_with_ssl", "false");
+	ck_str(5, "sent_with_ssl", "true");
+	stop();
+}
+END_TEST
+
+START_TEST(keys_come_from_position)
+{
+	struct log_line l;
+	struct log_pos pos = { "fp9", 1234, NULL };
+	const char *line = PFX "postfix/smtp[13]: 1111111111: to=<a@x.example>, "
+	    "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	    "status=sent (250 ok)";
+
+	start(REPORT_ALL);
+	parse_line(line, strlen(line), &l);
+	correlate_feed(C, &l, &pos);
+	correlate_feed(C, &l, &pos);
+	pos.offset = 99;
+	correlate_feed(C, &l, &pos);
+	pos.cursor = "s=abc;i=1";
+	correlate_feed(C, &l, &pos);
+	ck_assert_int_eq(S.n, 4);
+	ck_assert_str_eq(S.key[0], S.key[1]);
+	ck_assert_str_ne(S.key[0], S.key[2]);
+	ck_assert(strstr(S.key[0], "fp9") != NULL);
+	ck_assert(strstr(S.key[0], "1234") != NULL);
+	ck_assert(strstr(S.key[3], "s=abc;i=1") != NULL);
+	stop();
+}
+END_TEST
+
+START_TEST(memory_is_capped)
+{
+	struct correlate_opts o = { 0 };
+	char    line[256];
+
+	o.report = REPORT_ALL;
+	o.max_messages = 100;
+	sink_reset();
+	C = correlate_new(&o, on_event, NULL, &S);
+	correlate_set_now(C, 1795466434);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(line, sizeof(line), PFX "postfix/qmgr[1]: %010X: "
+			 "from=<a@b.c>, size=1, nrcpt=1 (queue active)", i + 0x100000);
+		F(line);
+		ck_assert_uint_le(correlate_count(C), 100);
+	}
+	ck_assert_uint_eq(correlate_count(C), 100);
+	stop();
+}
+END_TEST
+
+START_TEST(age_format)
+{
+	char    b[32];
+
+	format_age(42, b, sizeof(b));
+	ck_assert_str_eq(b, "42s");
+	format_age(600, b, sizeof(b));
+	ck_assert_str_eq(b, "10m");
+	format_age(3 * 3600 + 300, b, sizeof(b));
+	ck_assert_str_eq(b, "3h 5m");
+	format_age(5 * 86400 + 7200, b, sizeof(b));
+	ck_assert_str_eq(b, "5d 2h");
+}
+END_TEST
+
+static Suite *
+correlate_suite(void)
+{
+	Suite  *s = suite_create("correlate");
+	TCase  *tc = tcase_create("core");
+
+	tcase_add_test(tc, sent_over_tls);
+	tcase_add_test(tc, deferred_bounced_and_relay_none);
+	tcase_add_test(tc, expiry_uses_last_deferral);
+	tcase_add_test(tc, expiry_after_restart);
+	tcase_add_test(tc, held_with_and_without_record);
+	tcase_add_test(tc, content_filter_hop);
+	tcase_add_test(tc, report_scopes);
+	tcase_add_test(tc, tls_sessions_and_field);
+	tcase_add_test(tc, keys_come_from_position);
+	tcase_add_test(tc, memory_is_capped);
+	tcase_add_test(tc, age_format);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(correlate_suite());
+	int     failed;
+
+	setenv("TZ", "UTC", 1);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

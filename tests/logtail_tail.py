@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""logtail_tail.py - the posthook-logtail daemon with log_source = file.
+
+Follows the log through rename rotation (lines written to the old file
+after the rename included) and copytruncate, stops cleanly on SIGTERM,
+and survives SIGKILL at random moments: every delivery line ends up as
+exactly one event in the outbox (counted in the real Berkeley DB store).
+"""
+import glob
+import json
+import os
+import pwd
+import grp
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("top_builddir", ".")
+TAILER = os.path.join(BUILD, "logtail", "posthook-logtail")
+DUMP = os.path.join(BUILD, "tests", "logtail_store_tool")
+
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what)
+
+
+class Env:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.state = os.path.join(tmp, "state")
+        self.log = os.path.join(tmp, "mail.log")
+        self.san = os.path.join(tmp, "san")
+        os.makedirs(self.san, exist_ok=True)
+        self.conf = os.path.join(tmp, "posthook.conf")
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        group = grp.getgrgid(os.getegid()).gr_name
+        with open(self.conf, "w") as f:
+            f.write(f"state_dir = {self.state}\nlog_file = {self.log}\n"
+                    f"pid_dir = {tmp}\nreport = all\nuser = {user}\n"
+                    f"group = {group}\n")
+        self.proc = None
+        self.seq = 0
+
+    def start(self, *extra):
+        env = dict(os.environ, TZ="UTC",
+                   ASAN_OPTIONS=f"log_path={self.san}/asan",
+                   UBSAN_OPTIONS=f"log_path={self.san}/ubsan:print_stacktrace=1")
+        self.proc = subprocess.Popen([TAILER, "-f", "-c", self.conf] + list(extra),
+                                     stderr=open(os.path.join(self.tmp, "tail.err"), "a"),
+                                     env=env)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            check(False, "tailer did not stop on SIGTERM")
+        self.proc = None
+        return rc
+
+    def events(self):
+        p = subprocess.run([DUMP, self.state], capture_output=True, timeout=60)
+        if p.returncode != 0:
+            return None
+        return [json.loads(l) for l in p.stdout.decode().splitlines() if l]
+
+    def message(self, rcpt):
+        """The lines of one message to rcpt, sent at once."""
+        self.seq += 1
+        qid = "%010X" % (0x1000000 + self.seq)
+        s = "Nov 23 14:02:11 mx1"
+        return [
+            f"{s} postfix/qmgr[12]: {qid}: from=<app@example.com>, size=9, nrcpt=1 (queue active)",
+            f"{s} postfix/smtp[13]: {qid}: to=<{rcpt}>, relay=mx[192.0.2.7]:25, "
+            f"delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)",
+            f"{s} postfix/qmgr[12]: {qid}: removed",
+        ]
+
+    def append(self, path, lines):
+        with open(path, "a") as f:
+            f.write("".join(l + "\n" for l in lines))
+
+
+def wait_events(env, want, timeout=60):
+    deadline = time.time() + timeout
+    ev = []
+    while time.time() < deadline:
+        ev = env.events() or []
+        if len(ev) >= want:
+            time.sleep(0.5)
+            return env.events() or ev
+        time.sleep(0.2)
+    return ev
+
+
+def recipients(ev):
+    return sorted(e["payload"]["message"]["to"] for e in ev)
+
+
+def test_rotation(tmp):
+    env = Env(tmp)
+    env.append(env.log, env.message("before-start@x.example"))
+    env.start()             # first start: at the end, that line is not read
+    time.sleep(1)
+    env.append(env.log, env.message("r1@x.example"))
+    check(len(wait_events(env, 1)) == 1, "first line after start")
+
+    # rename rotation, the writer still appending to the old file a moment
+    os.rename(env.log, env.log + ".1")
+    env.append(env.log + ".1", env.message("r2-late-old@x.example"))
+    env.append(env.log, env.message("r3-new@x.example"))
+    ev = wait_events(env, 3)
+    check(recipients(ev) == ["r1@x.example", "r2-late-old@x.example",
+                             "r3-new@x.example"], f"rename rotation {recipients(ev)}")
+
+    # copytruncate
+    env.append(env.log, env.message("r4@x.example"))
+    wait_events(env, 4)
+    shutil.copy(env.log, env.log + ".2")
+    with open(env.log, "r+") as f:
+        f.truncate(0)
+    env.append(env.log, env.message("r5-after-truncate@x.example"))
+    ev = wait_events(env, 5)
+    check(recipients(ev)[-1] == "r5-after-truncate@x.example" and len(ev) == 5,
+          f"copytruncate {recipients(ev)}")
+
+    # Restart that finds the saved file rotated to mail.log.1.
+    rc = env.stop()
+    check(rc == 0, f"SIGTERM exit status {rc}")
+    env.append(env.log, env.message("r6-while-down@x.example"))
+    os.rename(env.log, env.log + ".1")
+    env.append(env.log, env.message("r7-new-while-down@x.example"))
+    env.start()
+    ev = wait_events(env, 7)
+    check(len(ev) == 7 and "r6-while-down@x.example" in recipients(ev)
+          and "r7-new-while-down@x.example" in recipients(ev),
+          f"restart after rotation {recipients(ev)}")
+    env.stop()
+    keys = [e["key"] for e in ev]
+    check(len(set(keys)) == len(keys), "keys unique")
+    return env
+
+
+def test_reload(tmp):
+    """SIGHUP reads the config again: report changes take effect."""
+    env = Env(tmp)
+    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
+    env.start()
+    time.sleep(1)
+    env.append(env.log, env.message("h1@x.example"))
+    check(len(wait_events(env, 1)) == 1, "reload: first event")
+    text = open(env.conf).read()
+    with open(env.conf, "w") as f:
+        f.write(text.replace("report = all", "report = recorded"))
+    env.proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    env.append(env.log, env.message("h2-not-recorded@x.example"))
+    time.sleep(2)
+    with open(env.conf, "w") as f:
+        f.write(text)
+    env.proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    env.append(env.log, env.message("h3@x.example"))
+    ev = wait_events(env, 2)
+    check(recipients(ev) == ["h1@x.example", "h3@x.example"],
+          f"reload: report = recorded then all again {recipients(ev)}")
+    check(env.stop() == 0, "reload: SIGTERM")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check(err.count("configuration reloaded") == 2, "reload logged")
+
+
+def test_sigkill(tmp):
+    env = Env(tmp)
+    n = 20000
+    lines = []
+    for i in range(n):
+        lines += env.message(f"k{i}@x.example")
+    # Other programs' lines between them.
+    for i in range(0, len(lines), 50):
+        lines.insert(i, "Nov 23 14:02:11 mx1 dovecot[1]: imap(x): Disconnected")
+    env.append(env.log, lines[: len(lines) // 2])
+    env.start("--from-start")
+    # Only a first start that got as far as committing counts as one.
+    wait_events(env, 1)
+    rnd = random.Random(7)
+    kills = 0
+    for round_ in range(8):
+        time.sleep(rnd.uniform(0.02, 0.4))
+        env.stop(signal.SIGKILL)
+        kills += 1
+        if round_ == 3:
+            env.append(env.log, lines[len(lines) // 2:])
+        env.start()
+    ev = wait_events(env, n, timeout=240)
+    rc = env.stop()
+    check(rc == 0, f"SIGTERM after {kills} SIGKILLs: {rc}")
+    rc = recipients(ev)
+    check(len(ev) == n, f"SIGKILL: {len(ev)} events for {n} delivery lines")
+    check(len(set(rc)) == len(rc), "SIGKILL: no event twice")
+    return env
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        a = os.path.join(tmp, "rot")
+        b = os.path.join(tmp, "kill")
+        c = os.path.join(tmp, "hup")
+        for d in (a, b, c):
+            os.makedirs(d)
+        test_rotation(a)
+        test_reload(c)
+        test_sigkill(b)
+        reports = glob.glob(os.path.join(tmp, "*", "san", "*"))
+        for r in reports:
+            print("sanitizer report:", r)
+            print(open(r).read()[:4000])
+        check(not reports, "no sanitizer reports")
+        if FAILURES:
+            for d in (a, b, c):
+                err = os.path.join(d, "tail.err")
+                if os.path.exists(err):
+                    print(f"--- {err}")
+                    print(open(err).read()[-4000:])
+    if FAILURES:
+        print(f"{len(FAILURES)} failures")
+        return 1
+    print("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
