@@ -49,10 +49,13 @@ for r in recs["huge"]:
 	assert len(r["response"]["body"]) == 20 * 1024
 for k in ("hang", "dead", "garbage", "close"):
 	assert all(r["willRetry"] is False and r["success"] is False for r in recs[k])
-# the per-endpoint cap: never more than 2 of the hanging requests at once
+# the per-endpoint cap: never more than 2 of the hanging requests at once.
+# The receiver stamps arrival, after connect, while the 2 s timeout runs from
+# curl's start: a successor may arrive a little under 2 s after the one it
+# replaced.  Without the cap all would arrive at once.
 starts = sorted(q.monotonic for q in hang.wait_requests(N, timeout=60))
 for i in range(2, N):
-	assert starts[i] - starts[i - 2] >= 1.9, starts
+	assert starts[i] - starts[i - 2] >= 1.5, starts
 dead.close()
 env.finish()
 print("ok")
