@@ -89,12 +89,18 @@ conn_get(SMFICTX *ctx)
 	return cs;
 }
 
-/* cb_negotiate - ask for header edits only, and for no needless replies. */
+/*
+ * cb_negotiate - ask for header edits, and for changing the envelope
+ * sender only when return_path_domain is set in the settings this
+ * connection holds (they cannot change under it: a reload applies to new
+ * connections); and for no needless replies.
+ */
 sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	     unsigned long f2, unsigned long f3, unsigned long *pf0,
 	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	static int warned_chgfrom;
 	const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
 	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN
 	    | SMFIP_NODATA | SMFIP_NOEOH;
@@ -114,6 +120,15 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((cs = conn_get(ctx)) == NULL) {
 		*pf1 = skip & f1;
 		return SMFIS_CONTINUE;
+	}
+	if (cs->set->verp_domain != NULL) {
+		if (f0 & SMFIF_CHGFROM) {
+			*pf0 |= SMFIF_CHGFROM;
+			cs->chgfrom = 1;
+		} else if (!__atomic_exchange_n(&warned_chgfrom, 1, __ATOMIC_RELAXED))
+			log_warn("the MTA does not allow changing the envelope sender:"
+				 " return_path_domain %s is not applied",
+				 cs->set->verp_domain);
 	}
 	*pf1 = (skip | noreply) & f1;
 	cs->noreply = *pf1 & noreply;
@@ -277,7 +292,8 @@ cb_close(SMFICTX *ctx)
 static struct smfiDesc desc = {
 	.xxfi_name = "posthook-milter",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	/* The most it may ask for; cb_negotiate asks per connection. */
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,

@@ -5,12 +5,19 @@
  *
  * Fail open: a store that is slow or down, a missing queue id or a failed
  * header edit is logged with the queue id and the message is accepted.
+ *
+ * VERP: with return_path_domain set (and SMFIF_CHGFROM negotiated), the
+ * envelope sender of an outgoing message becomes b+TOKEN@return_path_domain
+ * (record.c decides; the record keeps it as verp_sender while `from` stays
+ * the application's sender).  Postfix's own null-sender mail keeps <>, and
+ * a message that comes back already carrying its VERP sender is left so.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app_headers.h"
+#include "bounce_intake.h"
 #include "eom.h"
 #include "log.h"
 #include "message.h"
@@ -98,19 +105,42 @@ build_record(const struct msg_state *ms, const char *qid, struct app_values *v)
 	return r;
 }
 
-/* presented_token - the message's own token header, if it could be ours. */
-static char *
-presented_token(const struct msg_state *ms)
+/* message_verp_domain - the VERP domain for this message, or NULL. */
+static const char *
+message_verp_domain(const struct conn_state *cs)
 {
+	const struct msg_state *ms = cs->msg;
+
+	if (cs->set->verp_domain == NULL || !cs->chgfrom)
+		return NULL;
+	/* Postfix's own notices (and any null-sender mail) keep <>. */
+	if (ms->from == NULL || ms->from[0] == 0)
+		return NULL;
+	return cs->set->verp_domain;
+}
+
+/*
+ * presented_token - the message's own token header, if it could be ours;
+ * else, with VERP on, the token of a sender that already is one of our
+ * VERP addresses (a message coming back whose token header was lost).
+ */
+static char *
+presented_token(const struct conn_state *cs)
+{
+	const struct msg_state *ms = cs->msg;
+	char    verp[80];
 	char   *t;
 
-	if (ms->token == NULL || (t = header_value_clean(ms->token)) == NULL)
-		return NULL;
-	if (!token_looks_valid(t)) {
+	if (ms->token != NULL && (t = header_value_clean(ms->token)) != NULL) {
+		if (token_looks_valid(t))
+			return t;
 		free(t);
-		return NULL;
 	}
-	return t;
+	if (message_verp_domain(cs) != NULL
+	    && bounce_verp_token(ms->from, cs->set->verp_domain, verp, sizeof(verp))
+	    && token_looks_valid(verp))
+		return strdup(verp);
+	return NULL;
 }
 
 /* remove_all - delete every instance of a header, last first. */
@@ -158,44 +188,65 @@ refuse(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
 	return tempfail ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
-/* record_outgoing - store the record; the token to add, or NULL. */
-static char *
+/*
+ * record_outgoing - store the record; 0 with res set (res->token to add,
+ * res->verp the sender to set or ""), or -1 after logging why.
+ */
+static int
 record_outgoing(struct milter_app *app, const struct conn_state *cs,
-		const char *qid, const char *reason, struct app_values *v)
+		const char *qid, const char *reason, struct app_values *v,
+		struct record_result *res)
 {
 	struct message_record *rec;
-	struct record_result res;
-	char   *presented = presented_token(cs->msg);
+	char   *presented = presented_token(cs);
 	int64_t start = monotonic_ms();
 	int     status;
 
 	if (app->store == NULL) {
 		log_error("%s: not recorded: no store", qid);
 		free(presented);
-		return NULL;
+		return -1;
 	}
 	rec = build_record(cs->msg, qid, v);
 	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms,
-				rec, presented, &res);
+				rec, presented, message_verp_domain(cs),
+				cs->msg->from, res);
 	if (status != STORE_OK) {
 		log_error("%s: not recorded: store failed (status %d) after %lld ms;"
-			  " message accepted without token", qid, status,
-			  (long long) (monotonic_ms() - start));
+			  " message accepted without token%s", qid, status,
+			  (long long) (monotonic_ms() - start),
+			  message_verp_domain(cs) ? ", its return path unchanged" : "");
 		message_record_free(rec);
 		free(presented);
-		return NULL;
+		return -1;
 	}
-	if (res.reused)
+	if (res->reused)
 		log_info("%s: token=%s id=%llu kept: message came back, record"
-			 " moved to this queue id", qid, res.token,
-			 (unsigned long long) res.id);
+			 " moved to this queue id%s%s", qid, res->token,
+			 (unsigned long long) res->id,
+			 res->verp[0] ? " return_path=" : "", res->verp);
 	else
-		log_info("%s: id=%llu token=%s outgoing (%s)%s%s", qid,
-			 (unsigned long long) res.id, res.token, reason,
-			 rec->tag ? " tag=" : "", rec->tag ? rec->tag : "");
+		log_info("%s: id=%llu token=%s outgoing (%s)%s%s%s%s", qid,
+			 (unsigned long long) res->id, res->token, reason,
+			 rec->tag ? " tag=" : "", rec->tag ? rec->tag : "",
+			 res->verp[0] ? " return_path=" : "", res->verp);
 	message_record_free(rec);
 	free(presented);
-	return strdup(res.token);
+	return 0;
+}
+
+/* set_return_path - the VERP envelope sender; a failure is logged only. */
+static void
+set_return_path(struct milter_app *app, SMFICTX *ctx, const char *qid,
+		const char *from, const char *verp)
+{
+	char    addr[VERP_ADDR_MAX + 3];
+
+	snprintf(addr, sizeof(addr), "<%s>", verp);
+	if (app->mfi->chgfrom(ctx, addr, NULL) != MI_SUCCESS)
+		log_error("%s: cannot change the envelope sender to %s: the message"
+			  " goes with sender <%s>; its bounces are linked by their"
+			  " returned headers only", qid, addr, from ? from : "");
 }
 
 /* eom_finish - see eom.h. */
@@ -206,7 +257,8 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 	const char *qid = app->mfi->getsymval(ctx, "i");
 	const char *reason;
 	struct app_values v;
-	char   *token = NULL;
+	struct record_result res;
+	int     recorded;
 
 	if (qid == NULL || *qid == 0)
 		qid = ms->queue_id;
@@ -238,10 +290,11 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 		json_object_put(v.metadata);
 		return refuse(app, ctx, cs, qid);
 	}
-	token = record_outgoing(app, cs, qid, reason, &v);
+	recorded = record_outgoing(app, cs, qid, reason, &v, &res) == 0;
 	free(v.tag);
 	json_object_put(v.metadata);
-	edit_headers(app, ctx, cs, qid, token);
-	free(token);
+	edit_headers(app, ctx, cs, qid, recorded ? res.token : NULL);
+	if (recorded && res.verp[0])
+		set_return_path(app, ctx, qid, ms->from, res.verp);
 	return SMFIS_CONTINUE;
 }

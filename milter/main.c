@@ -47,7 +47,7 @@ load_settings(const struct daemon_args *args)
 	if ((cfg = daemon_config_load(&quiet, 0)) == NULL)
 		return NULL;
 	if ((set = settings_new(cfg, err, sizeof(err))) == NULL) {
-		log_error("%s: internal_hosts: %s", args->config_path, err);
+		log_error("%s: %s", args->config_path, err);
 		return NULL;
 	}
 	return set;

@@ -11,4 +11,5 @@ const struct mfi_ops mfi_libmilter = {
 	.getpriv = smfi_getpriv,
 	.setreply = smfi_setreply,
 	.setsymlist = smfi_setsymlist,
+	.chgfrom = smfi_chgfrom,
 };

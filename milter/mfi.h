@@ -18,6 +18,7 @@ struct mfi_ops {
 	void   *(*getpriv)(SMFICTX *ctx);
 	int     (*setreply)(SMFICTX *ctx, char *rcode, char *xcode, char *msg);
 	int     (*setsymlist)(SMFICTX *ctx, int stage, char *macros);
+	int     (*chgfrom)(SMFICTX *ctx, char *mail, char *args);
 };
 
 /* mfi_libmilter - the real thing. */

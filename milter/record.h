@@ -12,21 +12,40 @@
 #include "store.h"
 #include "token.h"
 
+/* Longest VERP address: "b+" TOKEN "@" domain (settings.c caps the domain). */
+#define VERP_ADDR_MAX	256
+
 struct record_result {
 	uint64_t id;
 	char    token[TOKEN_LEN + 1];	/* the token the message carries now */
 	int     reused;			/* the presented token was ours */
+	char    verp[VERP_ADDR_MAX + 1];	/* envelope sender to set, or "" */
 };
+
+/*
+ * verp_address - "b+TOKEN@domain" into out (VERP_ADDR_MAX + 1 bytes), the
+ * form posthook-bounce reads back (bounce_verp_token()).  -1 when it does
+ * not fit.
+ */
+int     verp_address(const char *token, const char *domain, char *out);
 
 /*
  * record_message - store rec (queue id, sender, recipients, ... set; id and
  * token are filled in here) unless presented_token (or NULL) names a record
  * already, which then learns rec's queue id.  Bounded by deadline_ms.
+ *
+ * With verp_domain (NULL: no VERP for this message), res->verp gets the
+ * VERP address of the message's token, which the record keeps as
+ * verp_sender, unless sender (the envelope sender now) already is that
+ * address: a message coming back through the milter is not wrapped twice,
+ * and res->verp is then "".  rec->from stays the application's sender.
+ *
  * Returns STORE_OK or the store's error; token generation failure is
  * STORE_ERROR.
  */
 int     record_message(struct store *st, int64_t deadline_ms,
 		       struct message_record *rec, const char *presented_token,
+		       const char *verp_domain, const char *sender,
 		       struct record_result *res);
 
 #endif

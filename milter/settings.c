@@ -1,6 +1,8 @@
 /*
  * settings.c - the milter's prepared, reference-counted configuration.
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,18 +10,76 @@
 #include "settings.h"
 #include "util.h"
 
+/* Longest domain whose VERP address still fits an RFC 5321 path (256). */
+#define VERP_DOMAIN_MAX	200
+
+/*
+ * verp_domain - return_path_domain checked and lowercased: NULL when it is
+ * empty (VERP off), or when it is no domain name (err says why).
+ */
+static char *
+verp_domain(const char *v, char *err, size_t errlen, int *bad)
+{
+	size_t  n = strlen(v), label = 0, i;
+	char   *d;
+
+	*bad = 0;
+	while (n > 0 && v[n - 1] == '.')	/* a trailing root dot */
+		n--;
+	if (n == 0) {
+		if (*v != 0)
+			goto invalid;
+		return NULL;
+	}
+	if (n > VERP_DOMAIN_MAX)
+		goto invalid;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) v[i];
+
+		if (c == '.') {
+			if (label == 0 || v[i - 1] == '-')
+				goto invalid;
+			label = 0;
+		} else if (isalnum(c) || (c == '-' && label > 0)) {
+			if (++label > 63)
+				goto invalid;
+		} else
+			goto invalid;
+	}
+	if (v[n - 1] == '-')
+		goto invalid;
+	d = xstrndup(v, n);
+	for (i = 0; i < n; i++)
+		d[i] = (char) tolower((unsigned char) d[i]);
+	return d;
+invalid:
+	*bad = 1;
+	snprintf(err, errlen, "return_path_domain: \"%s\" is not a domain name"
+		 " (letters, digits, hyphens and dots, at most %d characters)",
+		 v, VERP_DOMAIN_MAX);
+	return NULL;
+}
+
 /* settings_new - prepare settings from cfg. */
 struct milter_settings *
 settings_new(struct config *cfg, char *err, size_t errlen)
 {
 	struct milter_settings *s = xcalloc(1, sizeof(*s));
+	int     bad;
+	char    why[200] = "";
 
 	s->refs = 1;
 	s->cfg = cfg;
-	s->internal_hosts = cidr_list_new(cfg->internal_hosts, err, errlen);
+
+	s->internal_hosts = cidr_list_new(cfg->internal_hosts, why, sizeof(why));
 	if (s->internal_hosts == NULL) {
-		if (errlen > 0 && err[0] == 0)
-			strncpy(err, "out of memory", errlen - 1);
+		snprintf(err, errlen, "internal_hosts: %s", why[0] ? why : "out of memory");
+		settings_release(s);
+		return NULL;
+	}
+	s->verp_domain = verp_domain(cfg->return_path_domain ? cfg->return_path_domain : "",
+				     err, errlen, &bad);
+	if (bad) {
 		settings_release(s);
 		return NULL;
 	}
@@ -47,6 +107,7 @@ settings_release(struct milter_settings *s)
 	free(s->hdr_tag);
 	free(s->hdr_metadata);
 	free(s->hdr_token);
+	free(s->verp_domain);
 	config_free(s->cfg);
 	free(s);
 }

@@ -21,12 +21,14 @@ struct milter_settings {
 	char   *hdr_tag;		/* PREFIX-Tag */
 	char   *hdr_metadata;		/* PREFIX-Metadata */
 	char   *hdr_token;		/* PREFIX-Token */
+	char   *verp_domain;		/* return_path_domain lowercased, or NULL */
 };
 
 /*
  * settings_new - settings from a loaded config, which they then own.  NULL
- * with a message in err when a value cannot be used (bad CIDR entry); the
- * config is freed then too.
+ * with a message in err, naming the key, when a value cannot be used (bad
+ * CIDR entry, a return_path_domain that is no domain name); the config is
+ * freed then too.
  */
 struct milter_settings *settings_new(struct config *cfg, char *err, size_t errlen);
 

@@ -44,6 +44,7 @@ struct conn_state {
 	int     non_smtp;		/* sendmail(1): cleanup's localhost, port 0 */
 	char    addr[64];		/* client address as text */
 	unsigned long noreply;		/* negotiated SMFIP_NR_* bits */
+	int     chgfrom;		/* SMFIF_CHGFROM negotiated (VERP on) */
 	struct msg_state *msg;		/* the message in progress, or NULL */
 };
 

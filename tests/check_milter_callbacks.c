@@ -2,11 +2,13 @@
  * check_milter_callbacks.c - the milter's callbacks driven through a fake
  * struct mfi_ops (no socket, no MTA) over a real store in a scratch
  * directory: sendmail(1) detection, header removal order, on_bad_metadata
- * replies, no-reply negotiation, and failing open when the store is
- * missing or locked past milter_store_timeout.
+ * replies, no-reply negotiation, failing open when the store is missing
+ * or locked past milter_store_timeout, and the VERP return path
+ * (return_path_domain): set, unset, null sender, re-entry, refused.
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,7 +18,9 @@
 #include <unistd.h>
 
 #include "../milter/callbacks.h"
+#include "../milter/record.h"
 #include "../milter/settings.h"
+#include "bounce_intake.h"
 #include "config.h"
 #include "message.h"
 #include "store.h"
@@ -33,6 +37,11 @@ struct fake {
 	int     nedits;
 	char    edits[MAX_EDITS][128];	/* "del NAME IDX", "add NAME VALUE" */
 	char    reply[128];
+	unsigned long actions;		/* offered; 0: ADDHDRS|CHGHDRS|CHGFROM */
+	unsigned long pf0;		/* what the milter asked for */
+	int     chgfrom_fail;		/* smfi_chgfrom returns MI_FAILURE */
+	int     nchgfrom;
+	char    chgfrom[300];		/* last sender set */
 };
 
 static struct fake fk;
@@ -101,6 +110,16 @@ fake_setsymlist(SMFICTX *ctx, int stage, char *macros)
 	return MI_SUCCESS;
 }
 
+static int
+fake_chgfrom(SMFICTX *ctx, char *mail, char *args)
+{
+	(void) ctx;
+	ck_assert_ptr_null(args);
+	fk.nchgfrom++;
+	snprintf(fk.chgfrom, sizeof(fk.chgfrom), "%s", mail);
+	return fk.chgfrom_fail ? MI_FAILURE : MI_SUCCESS;
+}
+
 static const struct mfi_ops fake_ops = {
 	.getsymval = fake_getsymval,
 	.chgheader = fake_chgheader,
@@ -109,6 +128,7 @@ static const struct mfi_ops fake_ops = {
 	.getpriv = fake_getpriv,
 	.setreply = fake_setreply,
 	.setsymlist = fake_setsymlist,
+	.chgfrom = fake_chgfrom,
 };
 
 static struct milter_app app;
@@ -158,22 +178,25 @@ static void
 connect_from(const char *host, const char *ip, int port, unsigned long offer)
 {
 	struct sockaddr_in sin;
-	unsigned long a, p, f2, f3;
+	unsigned long p, f2, f3;
+	unsigned long actions = fk.actions ? fk.actions
+	    : SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short) port);
 	ck_assert_int_eq(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-	ck_assert_int_eq(cb_negotiate(CTX, SMFIF_ADDHDRS | SMFIF_CHGHDRS, offer,
-				      0, 0, &a, &p, &f2, &f3), SMFIS_CONTINUE);
+	ck_assert_int_eq(cb_negotiate(CTX, actions, offer, 0, 0, &fk.pf0, &p,
+				      &f2, &f3), SMFIS_CONTINUE);
 	cb_connect(CTX, (char *) host, (struct sockaddr *) &sin);
 }
 
-/* send_msg - MAIL, one RCPT, the headers (name, value, ..., NULL); EOM. */
+/* send_from - MAIL FROM sender, one RCPT, the headers (name, value, ...,
+ * NULL); EOM. */
 static sfsistat
-send_msg(const char *const *hdrs)
+send_from(const char *sender, const char *const *hdrs)
 {
-	char   *from[] = {"<app@example.com>", NULL};
+	char   *from[] = {(char *) sender, NULL};
 	char   *rcpt[] = {"<r@dest.test>", NULL};
 
 	cb_envfrom(CTX, from);
@@ -181,6 +204,13 @@ send_msg(const char *const *hdrs)
 	for (; hdrs != NULL && hdrs[0] != NULL; hdrs += 2)
 		cb_header(CTX, (char *) hdrs[0], (char *) hdrs[1]);
 	return cb_eom(CTX);
+}
+
+/* send_msg - send_from the application's usual sender. */
+static sfsistat
+send_msg(const char *const *hdrs)
+{
+	return send_from("<app@example.com>", hdrs);
 }
 
 /* has_edit - whether the fake saw this edit (prefix match). */
@@ -418,6 +448,238 @@ START_TEST(test_locked_store_fails_open_fast)
 }
 END_TEST
 
+
+/* added_token - the token header the last message got ("" if none). */
+static const char *
+added_token(void)
+{
+	static const char add[] = "add X-Posthook-Token ";
+	int     i;
+
+	for (i = fk.nedits - 1; i >= 0; i--)
+		if (strncmp(fk.edits[i], add, strlen(add)) == 0)
+			return fk.edits[i] + strlen(add);
+	return "";
+}
+
+/* next_message - forget what the fake saw of the last message. */
+static void
+next_message(const char *qid)
+{
+	fk.nedits = 0;
+	fk.nchgfrom = 0;
+	fk.chgfrom[0] = 0;
+	fk.qid = qid;
+}
+
+START_TEST(test_verp_set)
+{
+	static const char *const kv[] = {"return_path_domain", "Bounces.Example.COM.", NULL};
+	static const char *const hdrs[] = {"X-Posthook-Tag", "verp", NULL};
+	struct message_record *r;
+	char    want[300], tok[80], upper[300];
+	const char *token;
+	size_t  i;
+
+	setup_app(kv);
+	ck_assert_str_eq(app.settings->verp_domain, "bounces.example.com");
+	connect_from("app.example", "127.0.0.1", 40010, 0);
+	ck_assert(fk.pf0 & SMFIF_CHGFROM);
+	next_message("VERPSET00001");
+	ck_assert_int_eq(send_msg(hdrs), SMFIS_CONTINUE);
+	token = added_token();
+	ck_assert_int_eq((int) strlen(token), 24);
+	snprintf(want, sizeof(want), "<b+%s@bounces.example.com>", token);
+	ck_assert_int_eq(fk.nchgfrom, 1);
+	ck_assert_str_eq(fk.chgfrom, want);
+	r = recorded("VERPSET00001");
+	ck_assert_ptr_nonnull(r);
+	/* from: the application's sender; the VERP address beside it. */
+	ck_assert_str_eq(r->from, "app@example.com");
+	ck_assert_str_eq(r->token, token);
+	want[strlen(want) - 1] = 0;
+	ck_assert_str_eq(r->verp_sender, want + 1);
+	/* ... which the bounce intake reads back, whatever its case. */
+	ck_assert(bounce_verp_token(r->verp_sender, "bounces.example.com", tok, sizeof(tok)));
+	ck_assert_str_eq(tok, token);
+	for (i = 0; r->verp_sender[i] && i < sizeof(upper) - 1; i++)
+		upper[i] = (char) toupper((unsigned char) r->verp_sender[i]);
+	upper[i] = 0;
+	ck_assert(bounce_verp_token(upper, "bounces.example.com", tok, sizeof(tok)));
+	ck_assert_str_eq(tok, token);
+	message_record_free(r);
+
+	/* Postfix's own null-sender mail keeps <>. */
+	next_message("VERPNULL0001");
+	ck_assert_int_eq(send_from("<>", hdrs), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 0);
+	r = recorded("VERPNULL0001");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->from, "");
+	ck_assert_ptr_null(r->verp_sender);
+	message_record_free(r);
+
+	/* Incoming mail is not touched. */
+	cb_close(CTX);
+	connect_from("mx.outside.test", "192.0.2.7", 40011, 0);
+	next_message("VERPIN000001");
+	ck_assert_int_eq(send_msg(hdrs), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 0);
+	ck_assert_ptr_null(recorded("VERPIN000001"));
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
+START_TEST(test_verp_unset)
+{
+	static const char *const hdrs[] = {"X-Posthook-Tag", "plain", NULL};
+	struct message_record *r;
+
+	setup_app(NULL);
+	ck_assert_ptr_null(app.settings->verp_domain);
+	connect_from("app.example", "127.0.0.1", 40012, 0);
+	/* Not asked for when not needed. */
+	ck_assert(!(fk.pf0 & SMFIF_CHGFROM));
+	next_message("VERPUNSET001");
+	ck_assert_int_eq(send_msg(hdrs), SMFIS_CONTINUE);
+	ck_assert(has_edit("add X-Posthook-Token "));
+	ck_assert_int_eq(fk.nchgfrom, 0);
+	r = recorded("VERPUNSET001");
+	ck_assert_str_eq(r->from, "app@example.com");
+	ck_assert_ptr_null(r->verp_sender);
+	message_record_free(r);
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
+START_TEST(test_verp_reentry)
+{
+	static const char *const kv[] = {"return_path_domain", "bounces.example.com", NULL};
+	const char *hdrs[] = {"X-Posthook-Token", NULL, NULL};
+	struct message_record *r;
+	char    token[32], verp[300], bare[300], sender[310];
+
+	setup_app(kv);
+	connect_from("app.example", "127.0.0.1", 40013, 0);
+	next_message("REENTRY00001");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+	snprintf(token, sizeof(token), "%s", added_token());
+	snprintf(verp, sizeof(verp), "%s", fk.chgfrom);
+	ck_assert_int_eq(fk.nchgfrom, 1);
+	snprintf(bare, sizeof(bare), "%.*s", (int) strlen(verp) - 2, verp + 1);
+
+	/* Back from a content filter: token header and VERP sender. */
+	hdrs[1] = token;
+	next_message("REENTRY00002");
+	ck_assert_int_eq(send_from(verp, hdrs), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 0);	/* not wrapped twice */
+	ck_assert_str_eq(added_token(), token);
+	ck_assert_ptr_null(recorded("REENTRY00001"));
+	r = recorded("REENTRY00002");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->from, "app@example.com");
+	ck_assert_str_eq(r->token, token);
+	ck_assert_str_eq(r->verp_sender, bare);
+	message_record_free(r);
+
+	/* Back again with the token header lost: the VERP sender says it. */
+	snprintf(sender, sizeof(sender), "%s", verp);
+	for (char *p = sender; *p; p++)
+		*p = (char) toupper((unsigned char) *p);
+	next_message("REENTRY00003");
+	ck_assert_int_eq(send_from(sender, NULL), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 0);
+	ck_assert_str_eq(added_token(), token);
+	r = recorded("REENTRY00003");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->from, "app@example.com");
+	message_record_free(r);
+
+	/* A VERP sender whose token this store never issued: rewrapped. */
+	next_message("REENTRY00004");
+	ck_assert_int_eq(send_from("<b+aaaaaaaaaaaaaaaaaaaaaaaa@bounces.example.com>", NULL),
+			 SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 1);
+	ck_assert_str_ne(added_token(), token);
+	snprintf(verp, sizeof(verp), "<b+%s@bounces.example.com>", added_token());
+	ck_assert_str_eq(fk.chgfrom, verp);
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
+START_TEST(test_verp_fails_open)
+{
+	static const char *const kv[] = {"return_path_domain", "bounces.example.com", NULL};
+	struct message_record *r;
+
+	/* smfi_chgfrom fails: logged, the message accepted with its token. */
+	setup_app(kv);
+	connect_from("app.example", "127.0.0.1", 40014, 0);
+	fk.chgfrom_fail = 1;
+	next_message("CHGFAIL00001");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 1);
+	ck_assert(has_edit("add X-Posthook-Token "));
+	cb_close(CTX);
+
+	/* An MTA that does not offer SMFIF_CHGFROM: no VERP, no call. */
+	fk.actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	fk.chgfrom_fail = 0;
+	connect_from("app.example", "127.0.0.1", 40015, 0);
+	ck_assert(!(fk.pf0 & SMFIF_CHGFROM));
+	next_message("NOCHGFROM001");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 0);
+	ck_assert(has_edit("add X-Posthook-Token "));
+	r = recorded("NOCHGFROM001");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(r->verp_sender);
+	message_record_free(r);
+	cb_close(CTX);
+
+	/* No store: no token, so no VERP address either. */
+	fk.actions = 0;
+	store_close(app.store);
+	app.store = NULL;
+	connect_from("app.example", "127.0.0.1", 40016, 0);
+	next_message("VERPNOSTORE1");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nchgfrom, 0);
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
+START_TEST(test_verp_domain_checked)
+{
+	static const char *const bad[] = {"bounces.example.com bad", "user@bounces.example.com",
+		"-x.example.com", "x..example.com", "x-.example.com", "<bounces.example.com>", NULL};
+	const char *const *b;
+	char    err[256], addr[VERP_ADDR_MAX + 1];
+
+	for (b = bad; *b != NULL; b++) {
+		struct config *cfg = config_new();
+
+		ck_assert_int_eq(config_set(cfg, "return_path_domain", *b, err, sizeof(err)), 0);
+		err[0] = 0;
+		ck_assert_ptr_null(settings_new(cfg, err, sizeof(err)));
+		ck_assert_msg(strncmp(err, "return_path_domain: ", 20) == 0, "%s: %s", *b, err);
+	}
+	{
+		struct config *cfg = config_new();
+
+		ck_assert_int_eq(config_set(cfg, "internal_hosts", "nonsense", err, sizeof(err)), 0);
+		ck_assert_ptr_null(settings_new(cfg, err, sizeof(err)));
+		ck_assert_msg(strncmp(err, "internal_hosts: ", 16) == 0, "%s", err);
+	}
+	ck_assert_int_eq(verp_address("abc", "example.com", addr), 0);
+	ck_assert_str_eq(addr, "b+abc@example.com");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -433,6 +695,11 @@ main(void)
 	tcase_add_test(tc, test_noreply_negotiated);
 	tcase_add_test(tc, test_no_store_fails_open);
 	tcase_add_test(tc, test_locked_store_fails_open_fast);
+	tcase_add_test(tc, test_verp_set);
+	tcase_add_test(tc, test_verp_unset);
+	tcase_add_test(tc, test_verp_reentry);
+	tcase_add_test(tc, test_verp_fails_open);
+	tcase_add_test(tc, test_verp_domain_checked);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -5,7 +5,8 @@ with a store in a scratch directory, runs each milter_*.lua script with
 Debian's miltertest, and checks what each left in the store through
 `posthookctl messages show` and what the milter logged.  Then reloads the
 configuration with SIGUSR1 (internal_hosts narrowed, on_bad_metadata =
-reject, then tempfail) and checks that the new rules apply.
+reject, then tempfail) and checks that the new rules apply.  Last, the
+VERP return path: milter_verp.lua with return_path_domain unset, then set.
 """
 
 import grp
@@ -250,6 +251,49 @@ def check_reload(m):
 	       " X-Posthook-Metadata header" in m.log(), "tempfail not logged")
 
 
+def check_verp(m):
+	"""return_path_domain unset, then set (by reloads): the record's
+	verp_sender and from, and the sender change in the log (miltertest
+	cannot check SMFIR_CHGFROM itself)."""
+	domain = "bounces.example.com"
+	for verp in ("off", "on"):
+		p = "MTV" + verp.upper()
+		if verp == "on":
+			m.reload(return_path_domain=domain.upper())
+		else:
+			m.reload()
+		out = m.run("milter_verp.lua", VERP=verp, P=p)
+		tok = out["TOKEN"]
+		log = m.log()
+		want = "b+%s@%s" % (tok, domain)
+		# The first message's record, moved to the re-entered queue id:
+		# one record, from the application's sender (what events report).
+		r = m.show(tok)
+		expect(r is not None and r["queue_id"] == p + "3AAAAAAAA", r)
+		expect(m.show(p + "1AAAAAAAA") is None, "old queue id still recorded")
+		expect(r["from"] == "App@Example.com", r)
+		line = [l for l in log.splitlines() if p + "1AAAAAAAA: id=" in l]
+		expect(len(line) == 1, "no outgoing log line for %s1AAAAAAAA" % p)
+		if verp == "on":
+			expect(r.get("verp_sender") == want, "verp_sender %r, want %r"
+			       % (r.get("verp_sender"), want))
+			expect(line[0].endswith(" return_path=" + want), line[0])
+		else:
+			expect("verp_sender" not in r, r)
+			expect("return_path=" not in line[0], line[0])
+		# Re-entry with the VERP sender: not wrapped twice (no return_path=).
+		kept = [l for l in log.splitlines() if p + "3AAAAAAAA: token=" in l]
+		expect(len(kept) == 1 and kept[0].endswith("moved to this queue id"),
+		       "re-entry log: %r" % kept)
+		# Null sender: recorded, sender left <>.
+		r2 = m.show(p + "2AAAAAAAA")
+		expect(r2 is not None and r2["from"] == "" and "verp_sender" not in r2, r2)
+		expect("return_path=" not in [l for l in log.splitlines()
+					      if p + "2AAAAAAAA: id=" in l][0], "null sender VERPed")
+		expect(m.show(p + "4AAAAAAAA") is None, "incoming message recorded")
+	expect("cannot change the envelope sender" not in m.log(), "chgfrom failed")
+
+
 def main():
 	for path in (MILTER, CTL, MILTERTEST):
 		expect(os.access(path, os.X_OK), "%s is missing" % path)
@@ -264,6 +308,7 @@ def main():
 		check_list(m)
 		check_bad_reload(m)
 		check_reload(m)
+		check_verp(m)
 		m.stop()
 	except BaseException:
 		mark_failed()
