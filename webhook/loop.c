@@ -2,10 +2,25 @@
  * loop.c - posthook-webhook's main loop (see loop.h).
  *
  * Store transactions are short and never span a request: one to fan out
- * events, one to pick due deliveries, and one per finished request that
- * records the attempt and updates the delivery.  A crash between sending
- * and recording leaves the delivery pending and due, so it is sent again.
+ * a batch of events, one to pick due deliveries, and one per batch of
+ * finished requests that records the attempts and updates the deliveries.
+ * A crash between sending and recording leaves the delivery pending and
+ * due, so it is sent again.
+ *
+ * Threads.  Everything here, libcurl and the store included, runs on the
+ * loop thread; only RSA signing runs on the signing pool (signpool.h).  A
+ * picked delivery becomes a transfer with its body serialized, its key
+ * chosen and its kid noted (transfer_prepare), is listed in w->signing and
+ * its t->job submitted to the pool; the pool hands the job back through
+ * its eventfd, polled with libcurl's sockets, and the loop then adds the
+ * headers and starts the request (start_signed).  While a job is in the
+ * pool the loop reads only the transfer's other fields (delivery_id,
+ * endpoint_id), never t->job or t->body.  Every job of a batch is signed
+ * with the key keyring_signer() gave for that batch and carries that key's
+ * kid; the keyring is refreshed (which may free keys) only when the pool
+ * holds no job (keys_wait holds picking back until then).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +33,13 @@
 #include "loop.h"
 #include "sender.h"
 #include "sign.h"
+#include "signpool.h"
 #include "store.h"
 
 #define FANOUT_BATCH 200  /* events per fan-out transaction */
-#define DUE_SCAN 2000	  /* due entries looked at per pick */
+#define DUE_SCAN 2000	  /* due entries looked at per pick, at most */
 #define IDLE_POLL_MS 25	  /* outbox poll interval when idle */
+#define BUSY_POLL_MS 1	  /* ... just after it held events (doubles to idle) */
 #define PICK_EVERY_MS 250 /* look for due retries this often */
 #define PAUSE_MS 10000	  /* recheck a disabled endpoint's work */
 #define MAINTAIN_MS 5000
@@ -46,9 +63,9 @@ fanout_cb(struct store_txn *txn, void *arg)
 			       &c->deliveries);
 }
 
-/* fanout - one batch; 1 when the outbox may hold more. */
+/* fanout - one batch; 1 when the outbox may hold more; *events taken. */
 static int
-fanout(struct webhook *w)
+fanout(struct webhook *w, int *events)
 {
 	struct fanout_ctx c;
 
@@ -63,6 +80,7 @@ fanout(struct webhook *w)
 			  c.deliveries);
 		w->pick_now = 1;
 	}
+	*events = c.events;
 	return c.events == FANOUT_BATCH;
 }
 
@@ -113,7 +131,27 @@ endpoint_busy(const struct pick_ctx *c, const char *id)
 	for (i = 0; i < c->njobs; i++)
 		if (strcmp(c->jobs[i].ep->id, id) == 0)
 			n++;
+	for (i = 0; i < c->w->nsigning; i++)
+		if (strcmp(c->w->signing[i]->endpoint_id, id) == 0)
+			n++;
 	return n >= c->w->cfg->webhook_max_per_endpoint;
+}
+
+/* taken - is delivery id in flight, being signed, or picked already? */
+static int
+taken(const struct pick_ctx *c, uint64_t id)
+{
+	int i;
+
+	if (sender_has(c->w->snd, id))
+		return 1;
+	for (i = 0; i < c->w->nsigning; i++)
+		if (c->w->signing[i]->delivery_id == id)
+			return 1;
+	for (i = 0; i < c->njobs; i++)
+		if (c->jobs[i].d->id == id)
+			return 1;
+	return 0;
 }
 
 /* pick_one - take delivery id as a job, or set it aside; store status. */
@@ -155,14 +193,23 @@ pick_cb(struct store_txn *txn, void *arg)
 	struct pick_ctx *c = arg;
 	struct endpoint **eps = NULL;
 	struct due_entry *due = NULL;
-	int n = 0, nep = 0, i, rc;
+	int n = 0, nep = 0, i, rc, scan;
 
 	jobs_clear(c); /* a retried transaction starts over */
-	rc = delivery_due_ids(txn, c->now_ms, DUE_SCAN, &due, &n);
-	if (rc == STORE_OK && n > 0)
+	/*
+	 * The earliest due entries are mostly those in flight: look at that
+	 * many and twice the free slots, and further (up to DUE_SCAN, past a
+	 * busy endpoint's backlog) only when that did not fill the slots.
+	 */
+	scan = sender_in_flight(c->w->snd) + c->w->nsigning + 2 * c->slots + 32;
+	if (scan > DUE_SCAN)
+		scan = DUE_SCAN;
+again:
+	rc = delivery_due_ids(txn, c->now_ms, scan, &due, &n);
+	if (rc == STORE_OK && n > 0 && eps == NULL)
 		rc = endpoint_list(txn, &eps, &nep);
 	for (i = 0; rc == STORE_OK && i < n && c->njobs < c->slots; i++) {
-		if (sender_has(c->w->snd, due[i].id))
+		if (taken(c, due[i].id))
 			continue;
 		/* the index names the endpoint: skip a busy one unread */
 		if (due[i].endpoint_id[0] != 0 &&
@@ -171,29 +218,118 @@ pick_cb(struct store_txn *txn, void *arg)
 			continue;
 		rc = pick_one(c, txn, eps, nep, due[i].id);
 	}
-	endpoint_list_free(eps, nep);
 	free(due);
+	due = NULL;
+	if (rc == STORE_OK && c->njobs < c->slots && n == scan && scan < DUE_SCAN) {
+		scan = DUE_SCAN;
+		goto again;
+	}
+	endpoint_list_free(eps, nep);
 	return rc;
 }
 
-/* start_jobs - sign and send what was picked. */
-static void
-start_jobs(struct webhook *w, struct pick_ctx *c)
+/* job_transfer - the transfer a pool job belongs to. */
+static struct transfer *
+job_transfer(struct sign_job *j)
 {
+	return (struct transfer *)(void *)((char *)j - offsetof(struct transfer, job));
+}
+
+/* signing_add - list t as being in the pool. */
+static void
+signing_add(struct webhook *w, struct transfer *t)
+{
+	if (w->nsigning == w->signing_cap) {
+		w->signing_cap = w->signing_cap ? w->signing_cap * 2 : 64;
+		w->signing =
+		    xrealloc(w->signing, (size_t)w->signing_cap * sizeof(*w->signing));
+	}
+	w->signing[w->nsigning++] = t;
+}
+
+/* signing_remove - t came back from the pool. */
+static void
+signing_remove(struct webhook *w, struct transfer *t)
+{
+	int i;
+
+	for (i = 0; i < w->nsigning; i++) {
+		if (w->signing[i] == t) {
+			w->signing[i] = w->signing[--w->nsigning];
+			return;
+		}
+	}
+}
+
+/*
+ * submit_jobs - hand what was picked to the signing pool, every request
+ * signed with the key that signs now (the pool holds no reference past
+ * the next keyring refresh: see keys_wait).
+ */
+static void
+submit_jobs(struct webhook *w, struct pick_ctx *c)
+{
+	const struct signing_key *key;
+	struct sign_job *head = NULL, **tail = &head;
 	struct transfer *t;
 	int i;
 
+	if (c->njobs == 0)
+		return;
+	key = keyring_signer(w->kr, now_seconds());
+	if (key == NULL) {
+		log_error("no signing key is active; %d delivery(ies) wait", c->njobs);
+		return;
+	}
 	for (i = 0; i < c->njobs; i++) {
-		t = transfer_new(w->cfg, w->kr, c->jobs[i].d, c->jobs[i].ep);
+		t = transfer_prepare(key, c->jobs[i].d, c->jobs[i].ep);
 		if (t == NULL)
 			continue; /* logged; the delivery stays due */
-		if (sender_start(w->snd, t) < 0) {
-			transfer_free(t);
+		signing_add(w, t);
+		t->job.next = NULL;
+		*tail = &t->job;
+		tail = &t->job.next;
+	}
+	signpool_submit(w->pool, head);
+}
+
+/* start_signed - send every request the pool has signed. */
+static void
+start_signed(struct webhook *w)
+{
+	struct sign_job *j, *next;
+	struct transfer *t;
+	int started = 0;
+
+	for (j = signpool_take(w->pool); j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		t = job_transfer(j);
+		signing_remove(w, t);
+		if (transfer_signed(w->cfg, t) < 0 || sender_start(w->snd, t) < 0) {
+			transfer_free(t); /* logged; due again at the next pick */
 			continue;
 		}
+		started++;
 		log_debug("delivery %llu (%s): attempt %d to %s",
-			  (unsigned long long)c->jobs[i].d->id, c->jobs[i].d->uuid,
-			  c->jobs[i].d->attempts + 1, t->url);
+			  (unsigned long long)t->delivery_id, t->uuid, t->attempt,
+			  t->url);
+	}
+	if (started > 0)
+		sender_perform(w->snd);
+}
+
+/* drop_signing - on stop: wait for the pool, and send none of its jobs. */
+static void
+drop_signing(struct webhook *w)
+{
+	struct sign_job *j, *next;
+
+	signpool_wait(w->pool);
+	for (j = signpool_take(w->pool); j != NULL; j = next) {
+		next = j->next;
+		signing_remove(w, job_transfer(j));
+		transfer_free(job_transfer(j)); /* stays due; sent after restart */
 	}
 }
 
@@ -206,12 +342,12 @@ pick(struct webhook *w)
 	memset(&c, 0, sizeof(c));
 	c.w = w;
 	c.now_ms = (int64_t)(now_seconds() * 1000);
-	c.slots = w->cfg->webhook_max_in_flight - sender_in_flight(w->snd);
+	c.slots = w->cfg->webhook_max_in_flight - sender_in_flight(w->snd) - w->nsigning;
 	if (c.slots <= 0)
 		return;
 	c.jobs = xcalloc((size_t)c.slots, sizeof(*c.jobs));
 	if (store_run(w->st, pick_cb, &c, 0) == STORE_OK)
-		start_jobs(w, &c);
+		submit_jobs(w, &c);
 	else
 		log_error("cannot read due deliveries");
 	jobs_clear(&c);
@@ -356,9 +492,18 @@ housekeeping(struct webhook *w, int64_t now)
 		w->next_purge = now + (c.count >= PURGE_BATCH ? 1000 : PURGE_MS);
 	}
 	if (now >= w->next_keys) {
+		/* a refresh may free the key the pool's jobs are signed with */
+		if (signpool_pending(w->pool) > 0) {
+			w->keys_wait = 1;
+			return;
+		}
 		if (keyring_refresh(w->kr, now_seconds()) < 0)
 			log_warn("cannot refresh the signing keys");
 		w->next_keys = now + KEYS_MS;
+		if (w->keys_wait) {
+			w->keys_wait = 0;
+			w->pick_now = 1;
+		}
 	}
 }
 
@@ -389,36 +534,75 @@ drain(struct webhook *w)
 {
 	int64_t until = monotonic_ms() + w->cfg->webhook_timeout_ms + 1000;
 
+	drop_signing(w);
 	while (sender_in_flight(w->snd) > 0 && monotonic_ms() < until) {
-		if (sender_wait(w->snd, -1, 100) < 0)
+		if (sender_wait(w->snd, NULL, 0, 100) < 0)
 			break;
 		reap(w);
 	}
+}
+
+/* want_pick - is it time to pick due deliveries? */
+static int
+want_pick(const struct webhook *w, int64_t now)
+{
+	int busy = sender_in_flight(w->snd) + w->nsigning;
+	int room = w->cfg->webhook_max_in_flight - busy;
+	int batch = w->cfg->webhook_max_in_flight / 8;
+
+	if (w->keys_wait || room <= 0)
+		return 0;
+	if (now >= w->next_pick)
+		return 1;
+	/* gather a few free slots per pick (one transaction for them) */
+	return w->pick_now && (busy == 0 || room >= batch);
 }
 
 /* webhook_loop - see loop.h. */
 int
 webhook_loop(struct webhook *w)
 {
+	struct curl_waitfd fds[2];
 	int64_t now;
-	int more, timeout;
+	int more = 0, timeout, events = 0;
 
+	w->fanout_every = IDLE_POLL_MS;
 	while (!w->sig->stop) {
 		if (w->sig->reload) {
 			w->sig->reload = 0;
 			webhook_reload(w);
 		}
 		daemon_signals_drain(w->sig);
-		more = fanout(w);
 		now = monotonic_ms();
-		if (w->pick_now || now >= w->next_pick) {
+		more = 0;
+		if (now >= w->next_fanout) {
+			/* look often while events come, less when the outbox is idle */
+			more = fanout(w, &events);
+			if (events > 0)
+				w->fanout_every = BUSY_POLL_MS;
+			else if ((w->fanout_every *= 2) > IDLE_POLL_MS)
+				w->fanout_every = IDLE_POLL_MS;
+			w->next_fanout = now + (more ? 0 : w->fanout_every);
+		}
+		now = monotonic_ms();
+		if (want_pick(w, now)) {
 			w->pick_now = 0;
 			w->next_pick = now + PICK_EVERY_MS;
 			pick(w);
 		}
-		timeout = more ? 0 : IDLE_POLL_MS;
-		if (sender_wait(w->snd, w->sig->wake_fd, timeout) < 0)
+		timeout = more ? 0 : (int)(w->next_fanout - monotonic_ms());
+		if (timeout < 0)
+			timeout = 0;
+		memset(fds, 0, sizeof(fds));
+		fds[0].fd = w->sig->wake_fd;
+		fds[0].events = CURL_WAIT_POLLIN;
+		fds[1].fd = signpool_fd(w->pool);
+		fds[1].events = CURL_WAIT_POLLIN;
+		if (sender_wait(w->snd, fds, 2, timeout) < 0)
 			return -1;
+		if (fds[0].revents != 0)
+			w->next_fanout = 0; /* a signal: look at once */
+		start_signed(w);
 		if (reap(w) > 0)
 			w->pick_now = 1;
 		housekeeping(w, monotonic_ms());

@@ -12,6 +12,8 @@ struct config;
 struct store;
 struct keyring;
 struct sender;
+struct signpool;
+struct transfer;
 struct daemon_signals;
 
 struct webhook {
@@ -20,11 +22,18 @@ struct webhook {
 	struct keyring *kr;
 	struct sender *snd;
 	struct daemon_signals *sig;
+	struct signpool *pool;	   /* signs the requests picked */
+	struct transfer **signing; /* requests in the pool (see loop.c) */
+	int nsigning;
+	int signing_cap;
 	int64_t next_pick; /* monotonic ms */
+	int64_t next_fanout;
+	int fanout_every; /* ms between looks at an empty outbox */
 	int64_t next_maintain;
 	int64_t next_purge;
 	int64_t next_keys;
-	int pick_now; /* something changed: pick at once */
+	int pick_now;  /* something changed: pick at once */
+	int keys_wait; /* keys are due a refresh: let the pool empty first */
 };
 
 /* webhook_loop - work until SIGTERM, then finish what is in flight. */

@@ -14,7 +14,9 @@
 #include "loop.h"
 #include "sender.h"
 #include "sign.h"
+#include "signpool.h"
 #include "store.h"
+#include "transfer.h"
 
 #define USAGE "posthook-webhook [-f] [-v] [-c FILE] [--check]"
 
@@ -78,10 +80,20 @@ main(int argc, char **argv)
 	}
 	if ((w.snd = sender_new(cfg)) == NULL)
 		return 1;
-	log_info("started: at most %d requests in flight, %d per endpoint",
-		 cfg->webhook_max_in_flight, cfg->webhook_max_per_endpoint);
+	/* after detaching and dropping privileges: no fork with threads */
+	if ((w.pool = signpool_new(0)) == NULL)
+		return 1;
+	log_info("started: at most %d requests in flight, %d per endpoint; "
+		 "%d signing thread(s)",
+		 cfg->webhook_max_in_flight, cfg->webhook_max_per_endpoint,
+		 signpool_threads(w.pool));
 	rc = webhook_loop(&w);
 	log_info("stopping");
+	signpool_free(w.pool);
+	/* left in the pool only when the loop failed; never sent */
+	while (w.nsigning > 0)
+		transfer_free(w.signing[--w.nsigning]);
+	free(w.signing);
 	sender_free(w.snd);
 	keyring_free(w.kr);
 	store_close(w.st);

@@ -3,6 +3,9 @@
  * sender.h).  Every request: POST, no redirects followed, TLS verified,
  * http/https only, a time limit, environment proxies ignored unless
  * webhook_proxy is set, at most RESPONSE_BODY_MAX bytes of answer kept.
+ * Easy handles of finished requests are reset and reused (up to
+ * webhook_max_in_flight of them), which spares their buffers' churn.
+ * Only the loop thread calls these functions.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +23,10 @@ struct sender {
 	struct transfer **live; /* in flight */
 	int nlive;
 	int cap;
+	CURL **spare; /* finished easy handles, reset, for the next requests */
+	int nspare;
+	int spare_alloc;
+	int spare_cap; /* keep at most this many */
 	int64_t timeout_ms;
 	char *proxy; /* "" ignores the environment */
 	int refuse_private;
@@ -35,6 +42,7 @@ sender_configure(struct sender *s, const struct config *cfg)
 	s->refuse_private = cfg->refuse_private_endpoints;
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
 			  (long)(cfg->webhook_max_in_flight * 2));
+	s->spare_cap = cfg->webhook_max_in_flight;
 }
 
 /* sender_new - see sender.h. */
@@ -66,6 +74,9 @@ sender_free(struct sender *s)
 		transfer_free(s->live[i]);
 	}
 	free(s->live);
+	for (i = 0; i < s->nspare; i++)
+		curl_easy_cleanup(s->spare[i]);
+	free(s->spare);
 	curl_multi_cleanup(s->multi);
 	free(s->proxy);
 	free(s);
@@ -193,7 +204,7 @@ setup_easy(struct sender *s, struct transfer *t)
 int
 sender_start(struct sender *s, struct transfer *t)
 {
-	t->easy = curl_easy_init();
+	t->easy = s->nspare > 0 ? s->spare[--s->nspare] : curl_easy_init();
 	if (t->easy == NULL) {
 		log_error("curl_easy_init failed");
 		return -1;
@@ -216,19 +227,30 @@ sender_start(struct sender *s, struct transfer *t)
 
 /* sender_wait - see sender.h. */
 int
-sender_wait(struct sender *s, int wake_fd, int timeout_ms)
+sender_wait(struct sender *s, struct curl_waitfd *fds, int nfds, int timeout_ms)
 {
-	struct curl_waitfd extra;
-	int running, numfds;
+	int numfds, i;
 	CURLMcode rc;
 
-	memset(&extra, 0, sizeof(extra));
-	extra.fd = wake_fd;
-	extra.events = CURL_WAIT_POLLIN;
-	rc = curl_multi_poll(s->multi, wake_fd >= 0 ? &extra : NULL, wake_fd >= 0 ? 1 : 0,
-			     timeout_ms, &numfds);
-	if (rc == CURLM_OK)
-		rc = curl_multi_perform(s->multi, &running);
+	for (i = 0; i < nfds; i++)
+		fds[i].revents = 0;
+	rc = curl_multi_poll(s->multi, nfds > 0 ? fds : NULL, (unsigned)nfds, timeout_ms,
+			     &numfds);
+	if (rc != CURLM_OK) {
+		log_error("libcurl: %s", curl_multi_strerror(rc));
+		return -1;
+	}
+	return sender_perform(s);
+}
+
+/* sender_perform - see sender.h. */
+int
+sender_perform(struct sender *s)
+{
+	int running;
+	CURLMcode rc;
+
+	rc = curl_multi_perform(s->multi, &running);
 	if (rc != CURLM_OK) {
 		log_error("libcurl: %s", curl_multi_strerror(rc));
 		return -1;
@@ -253,6 +275,17 @@ sender_next_done(struct sender *s)
 			continue;
 		transfer_finish(t, msg->data.result);
 		curl_multi_remove_handle(s->multi, t->easy);
+		/* keep the handle (its buffers) for another request */
+		if (s->nspare < s->spare_cap) {
+			if (s->nspare == s->spare_alloc) {
+				s->spare_alloc = s->spare_alloc ? s->spare_alloc * 2 : 16;
+				s->spare = xrealloc(s->spare, (size_t)s->spare_alloc *
+								  sizeof(*s->spare));
+			}
+			curl_easy_reset(t->easy);
+			s->spare[s->nspare++] = t->easy;
+			t->easy = NULL;
+		}
 		for (i = 0; i < s->nlive; i++) {
 			if (s->live[i] == t) {
 				s->live[i] = s->live[--s->nlive];

@@ -22,10 +22,14 @@ void sender_configure(struct sender *s, const struct config *cfg);
 int sender_start(struct sender *s, struct transfer *t);
 
 /*
- * sender_wait - wait up to timeout_ms for network activity or for wake_fd
- * (may be -1) to be readable, then let libcurl work.
+ * sender_wait - wait up to timeout_ms for network activity or for one of
+ * the nfds extra descriptors to be readable (their revents tell which),
+ * then let libcurl work.
  */
-int sender_wait(struct sender *s, int wake_fd, int timeout_ms);
+int sender_wait(struct sender *s, struct curl_waitfd *fds, int nfds, int timeout_ms);
+
+/* sender_perform - let libcurl work now (send what was just started). */
+int sender_perform(struct sender *s);
 
 /* sender_next_done - a finished transfer (the caller frees it), or NULL. */
 struct transfer *sender_next_done(struct sender *s);

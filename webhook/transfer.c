@@ -1,7 +1,9 @@
 /*
  * transfer.c - build one signed webhook request and describe its outcome
  * (see transfer.h).  The body is serialized once; the signature covers
- * exactly those bytes.
+ * exactly those bytes.  transfer_prepare() and transfer_signed() run on
+ * the loop thread; between them the signing pool signs t->job (see
+ * signpool.h), and nothing else of t is touched by the pool.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,49 +32,15 @@ add_header(struct transfer *t, const char *name, const char *value)
 	return 0;
 }
 
-/* add_stdwebhooks - webhook-id, webhook-timestamp, webhook-signature. */
-static int
-add_stdwebhooks(struct transfer *t, const struct delivery *d, const struct endpoint *ep,
-		double now)
-{
-	char *sig, ts[32];
-	long when = (long)now;
-	int rc;
-
-	sig = stdwebhooks_signature(ep->secret, d->uuid, when, t->body, t->body_len);
-	if (sig == NULL) {
-		log_error("delivery %llu: endpoint %s has a bad whsec_ secret",
-			  (unsigned long long)d->id, ep->id);
-		return -1;
-	}
-	snprintf(ts, sizeof(ts), "%ld", when);
-	rc = add_header(t, "webhook-id", d->uuid);
-	if (rc == 0)
-		rc = add_header(t, "webhook-timestamp", ts);
-	if (rc == 0)
-		rc = add_header(t, "webhook-signature", sig);
-	free(sig);
-	return rc;
-}
-
-/* transfer_new - see transfer.h. */
+/* transfer_prepare - see transfer.h. */
 struct transfer *
-transfer_new(const struct config *cfg, struct keyring *kr, const struct delivery *d,
-	     const struct endpoint *ep)
+transfer_prepare(const struct signing_key *key, const struct delivery *d,
+		 const struct endpoint *ep)
 {
-	const struct signing_key *key;
 	struct transfer *t;
 	json_object *env;
-	char *sig, *name;
 	double now = now_seconds();
-	int rc;
 
-	key = keyring_signer(kr, now);
-	if (key == NULL) {
-		log_error("delivery %llu: no signing key is active",
-			  (unsigned long long)d->id);
-		return NULL;
-	}
 	t = xcalloc(1, sizeof(*t));
 	buf_init(&t->response);
 	t->delivery_id = d->id;
@@ -80,41 +48,70 @@ transfer_new(const struct config *cfg, struct keyring *kr, const struct delivery
 	t->name = xstrdup(ep->name);
 	t->url = xstrdup(ep->url);
 	t->envelope_ts = d->timestamp;
+	memcpy(t->uuid, d->uuid, sizeof(t->uuid));
+	t->uuid[sizeof(t->uuid) - 1] = 0;
+	t->attempt = d->attempts + 1;
 	env = event_envelope(d->type, d->timestamp, d->uuid, d->payload);
 	t->body = xstrdup(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN));
 	t->body_len = strlen(t->body);
 	json_object_put(env);
-
-	sig = signing_key_sign(key, t->body, t->body_len);
-	if (sig == NULL) {
-		log_error("delivery %llu: signing failed", (unsigned long long)d->id);
-		transfer_free(t);
-		return NULL;
-	}
 	t->kid = xstrdup(signing_key_kid(key));
+	if (ep->secret != NULL) {
+		t->std_ts = (long)now;
+		t->std_sig = stdwebhooks_signature(ep->secret, d->uuid, t->std_ts,
+						   t->body, t->body_len);
+		if (t->std_sig == NULL) {
+			log_error("delivery %llu: endpoint %s has a bad whsec_ secret",
+				  (unsigned long long)d->id, ep->id);
+			transfer_free(t);
+			return NULL;
+		}
+	}
+	t->job.key = key;
+	t->job.body = t->body;
+	t->job.len = t->body_len;
+	return t;
+}
+
+/* transfer_signed - see transfer.h. */
+int
+transfer_signed(const struct config *cfg, struct transfer *t)
+{
+	char *name, ts[32];
+	int rc;
+
+	if (t->job.sig == NULL) {
+		log_error("delivery %llu: signing failed",
+			  (unsigned long long)t->delivery_id);
+		return -1;
+	}
 	t->headers = json_object_new_object();
 	rc = add_header(t, "Content-Type", "application/json");
 	if (rc == 0)
 		rc = add_header(t, "User-Agent", USER_AGENT);
 	name = xasprintf("%s-Signature", cfg->signature_header_prefix);
 	if (rc == 0)
-		rc = add_header(t, name, sig);
+		rc = add_header(t, name, t->job.sig);
 	free(name);
 	name = xasprintf("%s-Signature-KID", cfg->signature_header_prefix);
 	if (rc == 0)
 		rc = add_header(t, name, t->kid);
 	free(name);
-	free(sig);
-	if (rc == 0 && ep->secret != NULL)
-		rc = add_stdwebhooks(t, d, ep, now);
+	if (rc == 0 && t->std_sig != NULL) {
+		snprintf(ts, sizeof(ts), "%ld", t->std_ts);
+		rc = add_header(t, "webhook-id", t->uuid);
+		if (rc == 0)
+			rc = add_header(t, "webhook-timestamp", ts);
+		if (rc == 0)
+			rc = add_header(t, "webhook-signature", t->std_sig);
+	}
 	/* no "Expect: 100-continue" round trip; not part of the record */
 	if (rc == 0 && (t->hdr_list = curl_slist_append(t->hdr_list, "Expect:")) == NULL)
 		rc = -1;
-	if (rc != 0) {
-		transfer_free(t);
-		return NULL;
-	}
-	return t;
+	if (rc != 0)
+		log_error("delivery %llu: cannot build the request headers",
+			  (unsigned long long)t->delivery_id);
+	return rc;
 }
 
 /* transfer_free - free t and its easy handle (already removed from multi). */
@@ -134,6 +131,8 @@ transfer_free(struct transfer *t)
 	free(t->url);
 	free(t->body);
 	free(t->kid);
+	free(t->std_sig);
+	free(t->job.sig);
 	free(t->retry_after);
 	free(t->error);
 	free(t);

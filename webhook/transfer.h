@@ -11,9 +11,10 @@
 
 #include "delivery.h"
 #include "endpoint.h"
+#include "signpool.h"
 #include "util.h"
 
-struct keyring;
+struct signing_key;
 struct config;
 
 struct transfer {
@@ -26,7 +27,12 @@ struct transfer {
 	double envelope_ts;
 	json_object *headers;	     /* as recorded in the attempt */
 	struct curl_slist *hdr_list; /* as given to libcurl */
-	char *kid;
+	char *kid;		     /* of the key that signs it */
+	char uuid[37];		     /* for the log */
+	int attempt;		     /* its number, for the log */
+	char *std_sig;		     /* Standard Webhooks signature, or NULL */
+	long std_ts;		     /* and its timestamp */
+	struct sign_job job;	     /* owned by the signing pool while submitted */
 
 	CURL *easy;
 	char errbuf[CURL_ERROR_SIZE];
@@ -42,12 +48,21 @@ struct transfer {
 };
 
 /*
- * transfer_new - the signed request for delivery d to ep: the envelope
- * serialized once, its signature and key id, and the optional Standard
- * Webhooks headers.  NULL (logged) when there is no key to sign with.
+ * transfer_prepare - the request for delivery d to ep, to be signed with
+ * key: the envelope serialized once, the key id, and the optional Standard
+ * Webhooks signature; t->job is ready for the signing pool.  NULL (logged)
+ * on failure.
  */
-struct transfer *transfer_new(const struct config *cfg, struct keyring *kr,
-			      const struct delivery *d, const struct endpoint *ep);
+struct transfer *transfer_prepare(const struct signing_key *key, const struct delivery *d,
+				  const struct endpoint *ep);
+
+/*
+ * transfer_signed - once t->job came back from the pool: the request
+ * headers, with the signature and key id under cfg's prefix.  -1 (logged)
+ * when signing failed.
+ */
+int transfer_signed(const struct config *cfg, struct transfer *t);
+
 void transfer_free(struct transfer *t);
 
 /* transfer_finish - record how the request ended. */
