@@ -31,6 +31,7 @@
 #include "fault.h"
 #include "log.h"
 #include "loop.h"
+#include "retention.h"
 #include "sender.h"
 #include "sign.h"
 #include "signpool.h"
@@ -45,7 +46,6 @@
 #define MAINTAIN_MS 5000
 #define PURGE_MS 60000
 #define KEYS_MS 5000
-#define PURGE_BATCH 1000
 
 struct fanout_ctx {
 	int64_t first_delay;
@@ -457,25 +457,11 @@ reap(struct webhook *w)
 	return total;
 }
 
-struct purge_ctx {
-	double cutoff;
-	int count;
-};
-
-/* purge_cb - one batch of expired history. */
-static int
-purge_cb(struct store_txn *txn, void *arg)
-{
-	struct purge_ctx *c = arg;
-
-	return delivery_purge(txn, c->cutoff, PURGE_BATCH, &c->count);
-}
-
 /* housekeeping - checkpoints, retention and key changes, when due. */
 static void
 housekeeping(struct webhook *w, int64_t now)
 {
-	struct purge_ctx c;
+	struct retention_counts purged;
 
 	if (now >= w->next_maintain) {
 		if (store_maintain(w->st) != STORE_OK)
@@ -483,13 +469,17 @@ housekeeping(struct webhook *w, int64_t now)
 		w->next_maintain = now + MAINTAIN_MS;
 	}
 	if (now >= w->next_purge) {
-		c.cutoff = now_seconds() - (double)w->cfg->delivery_retention_ms / 1000.0;
-		c.count = 0;
-		if (store_run(w->st, purge_cb, &c, 0) != STORE_OK)
-			log_warn("purging delivery history failed");
-		else if (c.count > 0)
-			log_info("purged %d expired delivery record(s)", c.count);
-		w->next_purge = now + (c.count >= PURGE_BATCH ? 1000 : PURGE_MS);
+		/* The sender runs retention for the whole store: it is the
+		 * daemon every site has, and purging is batched so no other
+		 * writer waits long. */
+		if (retention_purge(w->st, w->cfg, now_seconds(), &purged) != STORE_OK)
+			log_warn("purging records past their retention failed");
+		else if (purged.messages + purged.events_seen + purged.deliveries
+			 + purged.bounces > 0)
+			log_info("purged past retention: %d message(s), %d event key(s), "
+				 "%d delivery record(s), %d bounce(s)", purged.messages,
+				 purged.events_seen, purged.deliveries, purged.bounces);
+		w->next_purge = now + PURGE_MS;
 	}
 	if (now >= w->next_keys) {
 		/* a refresh may free the key the pool's jobs are signed with */
