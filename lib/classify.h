@@ -56,4 +56,16 @@ void classify(const char *dsn, const char *text, struct classify_result *out);
  */
 void classify_reply_text(const char *text, char *out, size_t outlen);
 
+/*
+ * classify_rule_probe - for tests (not thread-safe): on text as classify()
+ * matches it, whether rule i's pattern matches (*regex_match), and the
+ * rule's literal pre-filter's verdict (*verdict): 0 the rule cannot match,
+ * 2 it matches, 1 regexec() must say (always 1 for a rule without a
+ * pre-filter).  Returns how many alternatives the rule's pre-filter has
+ * (0: no pre-filter, the rule is always tried), or -1 when the rule has no
+ * text or its pattern did not compile.
+ */
+int classify_rule_probe(size_t i, const char *text, int *regex_match,
+			int *verdict);
+
 #endif

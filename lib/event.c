@@ -112,21 +112,108 @@ classification_from_name(const char *name, enum classification *out)
 	return -1;
 }
 
-/* json_double_new - a number printed with up to `decimals` places */
-json_object *
-json_double_new(double v, int decimals)
-{
-	char text[64];
-	size_t len;
+/*
+ * format_fixed - v as printf's "%.*f" writes it, decimals 0 to 9, with its
+ * trailing zeros cut to one ("2.110000" -> "2.11", "3.000" -> "3.0");
+ * returns the length.  The digits are computed exactly (v is m * 2^e; its
+ * value times 10^decimals is rounded to the nearest integer, a tie to the
+ * even one, as glibc's printf does in the default rounding mode) with
+ * 128-bit integers; what does not fit (NaN, infinities, very large or very
+ * small magnitudes) goes through snprintf().  size must be at least
+ * FIXED_MAX: "%.9f" of the largest double has 320 characters.  (Before
+ * this formatter json_double_new() printed into 64 bytes, which cut numbers
+ * of 1e55 and more and could write one byte past the buffer.)
+ */
+#define FIXED_MAX	400
 
-	snprintf(text, sizeof(text), "%.*f", decimals, v);
+static size_t
+format_fixed(char *text, size_t size, double v, int decimals)
+{
+	static const uint64_t pow10[] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+		1000000000,
+	};
+	unsigned __int128 scaled, q, r, half;
+	uint64_t bits, mant, ip, fp;
+	int     exp, neg, shift, i;
+	char    digits[48], *p = text;
+	size_t  len, n;
+
+	memcpy(&bits, &v, sizeof(bits));
+	neg = (int) (bits >> 63);
+	exp = (int) ((bits >> 52) & 0x7ff);
+	mant = bits & ((UINT64_C(1) << 52) - 1);
+	if (size < FIXED_MAX)
+		return (0);
+	if (decimals < 0 || decimals > 9 || exp == 0x7ff)
+		goto slow;
+	if (exp == 0 && mant == 0) {
+		exp = 0;			/* zero: q is 0 below */
+	} else if (exp == 0) {
+		exp = 1 - 1075;			/* subnormal or zero */
+	} else {
+		mant |= UINT64_C(1) << 52;
+		exp -= 1075;
+	}
+	if (exp > 20 || exp < -100)
+		goto slow;
+	if (mant == 0) {
+		q = 0;
+	} else if (exp >= 0) {
+		q = ((unsigned __int128) mant << exp) * pow10[decimals];
+	} else {
+		shift = -exp;
+		scaled = (unsigned __int128) mant * pow10[decimals];
+		q = scaled >> shift;
+		r = scaled - (q << shift);
+		half = (unsigned __int128) 1 << (shift - 1);
+		if (r > half || (r == half && (q & 1)))
+			q++;
+	}
+	if (q / pow10[decimals] > UINT64_MAX)
+		goto slow;
+	ip = (uint64_t) (q / pow10[decimals]);
+	fp = (uint64_t) (q % pow10[decimals]);
+	if (neg)
+		*p++ = '-';
+	n = 0;
+	do {
+		digits[n++] = (char) ('0' + ip % 10);
+		ip /= 10;
+	} while (ip != 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	if (decimals > 0) {
+		*p++ = '.';
+		for (i = decimals - 1; i >= 0; i--) {
+			p[i] = (char) ('0' + fp % 10);
+			fp /= 10;
+		}
+		p += decimals;
+		while (p[-1] == '0' && p[-2] != '.')
+			p--;
+	}
+	*p = 0;
+	return ((size_t) (p - text));
+slow:
+	snprintf(text, size, "%.*f", decimals, v);
 	len = strlen(text);
 	if (strchr(text, '.') != NULL) {
 		while (len > 0 && text[len - 1] == '0')
 			text[--len] = '\0';
-		if (len > 0 && text[len - 1] == '.')
+		if (len > 0 && text[len - 1] == '.' && len + 1 < size)
 			text[len++] = '0', text[len] = '\0';
 	}
+	return (len);
+}
+
+/* json_double_new - a number printed with up to `decimals` places */
+json_object *
+json_double_new(double v, int decimals)
+{
+	char text[FIXED_MAX];
+
+	(void) format_fixed(text, sizeof(text), v, decimals);
 	return json_object_new_double_s(v, text);
 }
 
@@ -264,6 +351,226 @@ event_envelope(enum event_type t, double timestamp, const char *uuid,
 	return o;
 }
 
+/*
+ * The webhook body of a delivery event written straight into a buffer:
+ * the same bytes as json-c prints for event_envelope() around
+ * delivery_event_payload() with JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE (tests/check_event.c compares the two on
+ * many events), at a fraction of the cost, for posthook-logtail --print.
+ * The shape is the one above: a field added there must be added here.
+ */
+#define PUT_LIT(b, s)	put_mem((b), (s), sizeof(s) - 1)
+
+/* reserve - room for n more bytes and the NUL, growing as buf_append()
+ * does; the writer below fills b->data directly. */
+static inline void
+reserve(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 64;
+	while (b->len + n + 1 > b->cap)
+		b->cap *= 2;
+	b->data = xrealloc(b->data, b->cap);
+}
+
+/* put_mem - append n bytes (the NUL is written once, at the end). */
+static inline void
+put_mem(struct buf *b, const char *s, size_t n)
+{
+	reserve(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+/* json_put_string - a JSON string as json-c escapes it (with
+ * JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the control characters;
+ * every other byte as it is.  NULL is null. */
+static void
+json_put_string(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	unsigned char c;
+	char   *o;
+
+	if (s == NULL) {
+		PUT_LIT(b, "null");
+		return;
+	}
+	reserve(b, 6 * strlen(s) + 2);
+	o = b->data + b->len;
+	*o++ = '"';
+	for (p = (const unsigned char *) s; (c = *p) != 0; p++) {
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char) c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '"':
+		case '\\':
+			*o++ = (char) c;
+			break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 0xf];
+			break;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t) (o - b->data);
+}
+
+/* json_put_double - a number as json_double_new() prints it. */
+static void
+json_put_double(struct buf *b, double v, int decimals)
+{
+	char    text[FIXED_MAX];
+
+	put_mem(b, text, format_fixed(text, sizeof(text), v, decimals));
+}
+
+/* json_put_uint - an unsigned integer. */
+static void
+json_put_uint(struct buf *b, uint64_t v)
+{
+	char    text[24];
+	size_t  n = sizeof(text);
+
+	do {
+		text[--n] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put_mem(b, text + n, sizeof(text) - n);
+}
+
+/* delivery_event_write_json - see event.h */
+void
+delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
+			  const struct delivery_event *ev)
+{
+	const struct event_message *m = &ev->message;
+
+	PUT_LIT(b, "{\"event\":");
+	json_put_string(b, event_type_name(ev->type));
+	PUT_LIT(b, ",\"timestamp\":");
+	json_put_double(b, timestamp, 6);
+	PUT_LIT(b, ",\"uuid\":");
+	json_put_string(b, uuid);
+
+	PUT_LIT(b, ",\"payload\":{\"message\":{\"id\":");
+	if (m->id)
+		json_put_uint(b, m->id);
+	else
+		PUT_LIT(b, "null");
+	PUT_LIT(b, ",\"token\":");
+	json_put_string(b, m->token);
+	PUT_LIT(b, ",\"direction\":");
+	json_put_string(b, m->direction ? m->direction : "outgoing");
+	PUT_LIT(b, ",\"message_id\":");
+	json_put_string(b, m->message_id);
+	PUT_LIT(b, ",\"to\":");
+	json_put_string(b, m->to);
+	PUT_LIT(b, ",\"from\":");
+	json_put_string(b, m->from);
+	PUT_LIT(b, ",\"subject\":");
+	json_put_string(b, m->subject);
+	PUT_LIT(b, ",\"timestamp\":");
+	if (m->timestamp > 0)
+		json_put_double(b, m->timestamp, 6);
+	else
+		PUT_LIT(b, "null");
+	PUT_LIT(b, ",\"spam_status\":");
+	json_put_string(b, m->spam_status ? m->spam_status : "NotChecked");
+	PUT_LIT(b, ",\"tag\":");
+	json_put_string(b, m->tag);
+	PUT_LIT(b, ",\"metadata\":");
+	if (m->metadata != NULL) {
+		size_t  mlen;
+		const char *mj = json_object_to_json_string_length(m->metadata,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &mlen);
+
+		put_mem(b, mj, mlen);
+	} else
+		PUT_LIT(b, "null");
+
+	PUT_LIT(b, "},\"status\":");
+	json_put_string(b, event_status_name(ev->type));
+	PUT_LIT(b, ",\"details\":");
+	json_put_string(b, ev->details);
+	PUT_LIT(b, ",\"output\":");
+	json_put_string(b, ev->output);
+	PUT_LIT(b, ",\"sent_with_ssl\":");
+	if (ev->sent_with_ssl == SSL_UNKNOWN)
+		PUT_LIT(b, "null");
+	else if (ev->sent_with_ssl)
+		PUT_LIT(b, "true");
+	else
+		PUT_LIT(b, "false");
+	PUT_LIT(b, ",\"timestamp\":");
+	json_put_double(b, ev->timestamp, 6);
+	PUT_LIT(b, ",\"time\":");
+	if (ev->time >= 0)
+		json_put_double(b, ev->time, 3);
+	else
+		PUT_LIT(b, "null");
+	if (ev->type == EV_MESSAGE_DELAYED || ev->type == EV_MESSAGE_DELIVERY_FAILED) {
+		enum classification c = ev->classification != CLASS_NONE
+			? ev->classification : CLASS_UNCLASSIFIED;
+
+		PUT_LIT(b, ",\"classification\":");
+		json_put_string(b, classification_name(c));
+		PUT_LIT(b, ",\"classification_code\":");
+		json_put_uint(b, (uint64_t) c);
+		PUT_LIT(b, ",\"smtp_enhanced_code\":");
+		json_put_string(b, ev->smtp_enhanced_code);
+		PUT_LIT(b, ",\"remote_host\":");
+		json_put_string(b, ev->remote_host);
+	}
+	PUT_LIT(b, "}}");
+	b->data[b->len] = 0;
+}
+
+/* event_uuid_format - see event.h */
+void
+event_uuid_format(const unsigned char random[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	size_t  i, o = 0;
+
+	memcpy(r, random, sizeof(r));
+	r[6] = (unsigned char) ((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char) ((r[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[r[i] >> 4];
+		out[o++] = hex[r[i] & 0xf];
+	}
+	out[o] = 0;
+}
+
 /* event_uuid_new - random version 4 UUID */
 void
 event_uuid_new(char out[37])
@@ -278,10 +585,5 @@ event_uuid_new(char out[37])
 			log_fatal("getrandom: %m");
 		got += (size_t) n;
 	}
-	r[6] = (unsigned char) ((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char) ((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-		 r[10], r[11], r[12], r[13], r[14], r[15]);
+	event_uuid_format(r, out);
 }

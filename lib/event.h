@@ -104,6 +104,19 @@ json_object *event_envelope(enum event_type t, double timestamp,
 
 /* event_uuid_new - a random RFC 4122 version 4 UUID, lowercase. */
 void event_uuid_new(char out[37]);
+/* event_uuid_format - the version 4 UUID made of 16 random bytes. */
+void event_uuid_format(const unsigned char random[16], char out[37]);
+
+struct buf;
+
+/*
+ * delivery_event_write_json - append to b the webhook body of a delivery
+ * event: byte for byte what json-c prints (JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE) for event_envelope(ev->type, timestamp,
+ * uuid, delivery_event_payload(ev)), without building json-c objects.
+ */
+void delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
+			       const struct delivery_event *ev);
 
 /* json_parse_len - parse exactly len bytes of JSON; NULL if invalid. */
 json_object *json_parse_len(const void *data, size_t len);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,25 +25,50 @@ struct printer {
 	struct store *st;
 	FILE   *out;
 	long    events;
+	struct buf line;		/* one body, reused */
+	unsigned char rnd[4096];	/* random bytes for the uuids */
+	size_t  rnd_used;
 };
 
-/* print_event - one event's webhook body on one line. */
+/* print_uuid - a random version 4 UUID, from getrandom() 4 KiB at a time
+ * (one system call per event was a tenth of --print's time). */
+static void
+print_uuid(struct printer *pr, char out[37])
+{
+	size_t  got = 0;
+	ssize_t n;
+
+	if (pr->rnd_used + 16 > sizeof(pr->rnd)) {
+		while (got < sizeof(pr->rnd)) {
+			if ((n = getrandom(pr->rnd + got, sizeof(pr->rnd) - got, 0)) < 0) {
+				if (errno == EINTR)
+					continue;
+				log_fatal("getrandom: %m");
+			}
+			got += (size_t) n;
+		}
+		pr->rnd_used = 0;
+	}
+	event_uuid_format(pr->rnd + pr->rnd_used, out);
+	pr->rnd_used += 16;
+}
+
+/*
+ * print_event - one event's webhook body on one line, written by
+ * delivery_event_write_json(): the bytes json-c would print for
+ * event_envelope(delivery_event_payload()), about twice as fast.
+ */
 static void
 print_event(struct correlate_event *ce, void *ctx)
 {
 	struct printer *pr = ctx;
-	json_object *payload, *env;
 	char    uuid[37];
 
-	event_uuid_new(uuid);
-	payload = delivery_event_payload(&ce->ev);
-	env = event_envelope(ce->ev.type, ce->ev.timestamp, uuid, payload);
-	fputs(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN
-					     | JSON_C_TO_STRING_NOSLASHESCAPE),
-	      pr->out);
-	putc('\n', pr->out);
-	json_object_put(env);
-	json_object_put(payload);
+	print_uuid(pr, uuid);
+	buf_reset(&pr->line);
+	delivery_event_write_json(&pr->line, ce->ev.timestamp, uuid, &ce->ev);
+	buf_append(&pr->line, "\n", 1);
+	fwrite(pr->line.data, 1, pr->line.len, pr->out);
 	pr->events++;
 }
 
@@ -106,10 +132,15 @@ int
 print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 {
 	struct correlate_opts opts = { 0 };
-	struct printer pr = { st, stdout, 0 };
+	struct printer pr;
 	struct correlate *c;
 	int     rc = 0;
 
+	memset(&pr, 0, sizeof(pr));
+	pr.st = st;
+	pr.out = stdout;
+	pr.rnd_used = sizeof(pr.rnd);
+	buf_init(&pr.line);
 	opts.report = cfg->report;
 	opts.internal_hosts = cfg->internal_hosts;
 	opts.hop_relays = cfg->hop_relays;
@@ -134,6 +165,7 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 		close(fd);
 	}
 	correlate_free(c);
+	buf_free(&pr.line);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_error("standard output: %s", strerror(errno));
 		rc = 1;

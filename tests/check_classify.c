@@ -16,6 +16,28 @@ struct ccase {
 	enum classification want;
 };
 
+/*
+ * check_prefilter - for every rule, the literal pre-filter's verdict on
+ * text agrees with the rule's regular expression: a rule it skips (0)
+ * does not match, a rule it calls matched (2) does.
+ */
+static void
+check_prefilter(const char *text)
+{
+	size_t  i;
+	int     match, verdict;
+
+	for (i = 0; i < classify_rule_count; i++) {
+		if (classify_rule_probe(i, text, &match, &verdict) < 0)
+			continue;
+		ck_assert_msg(!(match && verdict == 0),
+			      "rule %zu matches \"%s\" but its pre-filter skips it", i, text);
+		ck_assert_msg(!(!match && verdict == 2),
+			      "rule %zu does not match \"%s\" but its pre-filter says it does",
+			      i, text);
+	}
+}
+
 /* check_cases - classify each case and compare. */
 static void
 check_cases(const struct ccase *c, size_t n)
@@ -24,6 +46,8 @@ check_cases(const struct ccase *c, size_t n)
 	size_t  i;
 
 	for (i = 0; i < n; i++) {
+		if (c[i].text != NULL)
+			check_prefilter(c[i].text);
 		classify(c[i].dsn, c[i].text, &r);
 		ck_assert_msg(r.classification == c[i].want,
 			      "case %zu \"%s\": got %d, want %d", i, c[i].text,
@@ -411,6 +435,72 @@ START_TEST(test_threads)
 }
 END_TEST
 
+START_TEST(test_prefilter)
+{
+	/* Texts that reach each rule through its literals, in both cases. */
+	static const char *const texts[] = {
+		"mailbox is full", "MAILBOX FULL", "mail box was full", "over quota",
+		"overquota", "the mailbox of this user is now full", "user xyz is full",
+		"exceeds the quota", "exceeds its allowed storage", "quota exceeded",
+		"grey-listed", "greylisted, try later", "Gray list", "graylist",
+		"relaying denied", "relay access denied", "Relay not permitted",
+		"not authorized to relay", "we do not relay",
+		"[CS01] Message rejected due to local policy", "[cs09]",
+		"message was rejected as spam", "Mail blocked by spam filter",
+		"email has been identified as junk", "content rejected",
+		"x ube x", "ube", "(UBE)", "AUP#BL", "AUP#MXRBL", "aup#in-bl",
+		"[TS01]", "[TSS04] Messages temporarily deferred", "[BL21]", "[HM08]",
+		"554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+		"zen.spamhaus.org", "listed in rbl", "x rbl", "xrbl", " ptr ", "no PTR.",
+		"reverse dns", "rDNS", "reverse lookup", "reverse dns lookup",
+		"unverifiable sending IP", "unverifyable sending ip",
+		"connect to mx.example.com[192.0.2.1]:25: Connection refused",
+		"connect to x: ", "xconnect to x: ", "connect to mx[1.2.3.4]: no",
+		"lost connection with x", "conversation with x timed out",
+		"conversation with timed out",
+		"Host or domain name not found. Name service error for name=x type=MX: "
+		"Host not found, try again", "host or domain name not found",
+		"user unknown", "unknown user", "Unknown address error", "unknown address",
+		"unknown address e", "unknown addresses", "no such user here",
+		"The email account that you tried to reach does not exist",
+		"This user doesn't have a yahoo.com account", "doesn't have an x account",
+		"invalid recipient", "invalid final delivery userid",
+		"rate limit exceeded", "rate-limited", "too many messages", "try again later",
+		"try later", "Temporary failure", "temporarily unavailable",
+		"message size exceeds", "message length 1234 exceeds", "message too big",
+		"account has been disabled", "disabled account", "no longer in use",
+		"in reply to MAIL FROM command", "after MAIL FROM", "5.7.1 rejected",
+		"denied", "refused", "not allowed", "prohibited", "STARTTLS", "tls",
+		" tls ", "TLS is required, but was not offered", "cannot start TLS",
+		"server certificate not trusted", "server certificate not verified",
+		"loops back to myself", "mail loop", "too many hops",
+		"insufficient system storage", "insufficient disk space",
+		"groups.google.com/support", "groupsxgooglexcom/support",
+		"virus found", "dmarc", " spf ", "spf", "dkim",
+		"", " ", "x", "a\tb", "ünïcödé", "\xff\xfe",
+	};
+	size_t  i;
+	int     match, verdict, n;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		check_prefilter(texts[i]);
+	/* Every text rule has a pre-filter (else every failure runs it). */
+	for (i = 0; i < classify_rule_count; i++) {
+		if (classify_rules[i].text == NULL)
+			continue;
+		n = classify_rule_probe(i, "", &match, &verdict);
+		ck_assert_msg(n > 0, "rule %zu has no literal pre-filter: %s", i,
+			      classify_rules[i].text);
+	}
+	/* A plain alternative decides without regexec(); others do not. */
+	ck_assert_int_gt(classify_rule_probe(0, "x loops back to myself x", &match,
+					     &verdict), 0);
+	ck_assert(match && verdict == 2);
+	ck_assert_int_gt(classify_rule_probe(0, "x loops back to me", &match, &verdict), 0);
+	ck_assert(!match && verdict == 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -429,6 +519,7 @@ main(void)
 	tcase_add_test(tc, test_reply_text);
 	tcase_add_test(tc, test_long_and_binary);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_prefilter);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,8 @@
  * statuses, the 13 classifications, payloads field by field, envelope.
  */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +247,245 @@ START_TEST(json_parse_len_is_exact)
 }
 END_TEST
 
+/* A small deterministic generator for the tests below. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* printf_double - what json_double_new() printed before its own
+ * formatter: "%.*f", trailing zeros cut to one (it printed into 64 bytes,
+ * which cut numbers of 1e55 and more; now they are whole) */
+static void
+printf_double(char *text, size_t size, double v, int decimals)
+{
+	size_t len;
+
+	snprintf(text, size, "%.*f", decimals, v);
+	len = strlen(text);
+	if (strchr(text, '.') != NULL) {
+		while (len > 0 && text[len - 1] == '0')
+			text[--len] = '\0';
+		if (len > 0 && text[len - 1] == '.')
+			text[len++] = '0', text[len] = '\0';
+	}
+}
+
+/* check_double - json_double_new(v, decimals) prints as printf does */
+static void
+check_double(double v, int decimals)
+{
+	char want[512];
+	json_object *o = json_double_new(v, decimals);
+
+	printf_double(want, sizeof(want), v, decimals);
+	ck_assert_msg(strcmp(json_object_to_json_string(o), want) == 0,
+		      "%.17g with %d decimals: got %s, want %s", v, decimals,
+		      json_object_to_json_string(o), want);
+	json_object_put(o);
+}
+
+START_TEST(doubles_print_as_printf)
+{
+	static const double fixed[] = {
+		0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, 0.0078125, 0.0625, 0.0005,
+		1705312200.123456, 1795219201.0, 2.11, 0.1, 0.7, 1e-7, 5e-7,
+		4.9999995e-1, 9.9999995, 999999.9999995, 1e15, 4503599627370496.0,
+		9007199254740993.0, 1e20, 1e21, 1e300, 1e-300, 5e-324,
+		1.0 / 0.0, -1.0 / 0.0, 0.0 / 0.0,
+	};
+	size_t i;
+	int d;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		for (d = 0; d <= 9; d++)
+			check_double(fixed[i], d);
+	for (i = 0; i < 200000; i++) {
+		uint64_t r = rng();
+		double v;
+
+		switch (i % 5) {
+		case 0:		/* a log timestamp with microseconds */
+			v = 1.0e9 + (double) (r % 1000000000000000ULL) / 1e6;
+			break;
+		case 1:		/* delays: a few decimals */
+			v = (double) (r % 10000000) / 1000.0;
+			break;
+		case 2:		/* exact ties at 3 and 6 decimals */
+			v = (double) (r % 100000) + (double) ((r >> 20) % 128) / 128.0;
+			break;
+		case 3:		/* any bit pattern */
+			memcpy(&v, &r, sizeof(v));
+			break;
+		default:	/* a random magnitude */
+			v = (double) (r >> 11) / 9007199254740992.0
+				* (double) (1ULL << ((r >> 3) % 60));
+			if (r & 1)
+				v = -v;
+			break;
+		}
+		check_double(v, 6);
+		check_double(v, 3);
+		check_double(v, (int) (r % 10));
+	}
+}
+END_TEST
+
+/* random_string - NULL or a string of the bytes that escaping must get
+ * right: quotes, backslashes, slashes, control characters, DEL, UTF-8 */
+static char *
+random_string(void)
+{
+	static const char *const parts[] = {
+		"a", "Z", "0", " ", "\"", "\\", "/", "\b", "\f", "\n", "\r", "\t",
+		"\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e",
+		"<u@example.com>", "250 2.0.0 Ok", "\\u0041", "{}", "'",
+	};
+	struct buf b;
+	size_t n, i;
+
+	if (rng() % 5 == 0)
+		return NULL;
+	buf_init(&b);
+	n = rng() % 12;
+	for (i = 0; i < n; i++)
+		buf_puts(&b, parts[rng() % (sizeof(parts) / sizeof(parts[0]))]);
+	if (rng() % 7 == 0) {		/* every control character */
+		char c[2] = {0, 0};
+
+		for (c[0] = 1; c[0] < 0x20; c[0]++)
+			buf_puts(&b, c);
+	}
+	return buf_take(&b);
+}
+
+/* random_metadata - NULL or an object as the milter's record holds it */
+static json_object *
+random_metadata(void)
+{
+	static const char *const texts[] = {
+		"{}",
+		"{\"user_id\": \"usr_123456\"}",
+		"{\"a\": 1, \"b\": 2.50, \"c\": [true, false, null], \"d\": {\"e\": \"f\"}}",
+		"{\"url\": \"https:\\/\\/example.com\\/x\", \"q\": \"say \\\"hi\\\"\\n\"}",
+		"{\"unicode\": \"caf\\u00e9 \\u20ac \\ud834\\udd1e\", \"ctl\": \"\\u0001\\u001f\"}",
+		"{\"n\": -0.000001, \"big\": 18446744073709551615, \"e\": 1e300}",
+	};
+	json_object *o;
+
+	switch (rng() % 8) {
+	case 0:
+	case 1:
+		return NULL;
+	case 2:		/* built, not parsed: json-c's own number forms */
+		o = json_object_new_object();
+		json_object_object_add(o, "d", json_object_new_double(0.1));
+		json_object_object_add(o, "i", json_object_new_int64(-42));
+		json_object_object_add(o, "s", json_object_new_string("x\"y"));
+		return o;
+	default:
+		o = json_tokener_parse(texts[rng() % (sizeof(texts) / sizeof(texts[0]))]);
+		ck_assert_ptr_nonnull(o);
+		return o;
+	}
+}
+
+START_TEST(writer_matches_json_c)
+{
+	static const enum event_type types[] = {
+		EV_MESSAGE_SENT, EV_MESSAGE_DELAYED, EV_MESSAGE_DELIVERY_FAILED,
+		EV_MESSAGE_HELD, EV_MESSAGE_BOUNCED,
+	};
+	static const enum classification classes[] = {
+		CLASS_NONE, CLASS_INVALID_RECIPIENT, CLASS_MAILBOX_FULL,
+		CLASS_CONNECTION_ERROR, CLASS_UNCLASSIFIED,
+	};
+	struct delivery_event ev;
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	for (i = 0; i < 5000; i++) {
+		json_object *payload, *env;
+		const char *want;
+		double ts;
+		char uuid[37];
+		unsigned char r[16];
+		size_t k;
+
+		delivery_event_init(&ev, types[rng() % 5]);
+		ev.message.id = rng() % 3 == 0 ? 0 : (rng() % 2 ? UINT64_MAX : rng() % 100000);
+		ev.message.token = random_string();
+		ev.message.direction = rng() % 2 ? NULL : random_string();
+		ev.message.message_id = random_string();
+		ev.message.to = random_string();
+		ev.message.from = random_string();
+		ev.message.subject = random_string();
+		ev.message.timestamp = rng() % 4 == 0 ? 0
+			: 1.7e9 + (double) (rng() % 100000000000000ULL) / 1e6;
+		ev.message.spam_status = rng() % 2 ? NULL : random_string();
+		ev.message.tag = random_string();
+		ev.message.metadata = random_metadata();
+		ev.details = random_string();
+		ev.output = random_string();
+		ev.sent_with_ssl = (int) (rng() % 3) - 1;
+		ev.timestamp = 1.7e9 + (double) (rng() % 100000000000000ULL) / 1e6;
+		ev.time = rng() % 4 == 0 ? -1 : (double) (rng() % 1000000) / 1000.0;
+		ev.classification = classes[rng() % 5];
+		ev.smtp_enhanced_code = random_string();
+		ev.remote_host = random_string();
+		for (k = 0; k < sizeof(r); k++)
+			r[k] = (unsigned char) rng();
+		event_uuid_format(r, uuid);
+		ts = rng() % 2 ? ev.timestamp : 1.7e9 + (double) (rng() % 1000000) / 7.0;
+
+		payload = delivery_event_payload(&ev);
+		env = event_envelope(ev.type, ts, uuid, payload);
+		want = json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN
+						      | JSON_C_TO_STRING_NOSLASHESCAPE);
+		buf_reset(&b);
+		delivery_event_write_json(&b, ts, uuid, &ev);
+		ck_assert_msg(strcmp(b.data, want) == 0, "event %d differs:\n%s\nwant\n%s",
+			      i, b.data, want);
+		ck_assert_uint_eq(b.len, strlen(want));
+		json_object_put(env);
+		json_object_put(payload);
+		delivery_event_clear(&ev);
+	}
+	/* Appends to what the buffer holds. */
+	buf_reset(&b);
+	buf_puts(&b, "x");
+	seed_event(&ev, EV_MESSAGE_SENT);
+	delivery_event_write_json(&b, 1.5, "u", &ev);
+	ck_assert_int_eq(strncmp(b.data, "x{\"event\":\"MessageSent\",\"timestamp\":1.5,"
+				 "\"uuid\":\"u\",\"payload\":{\"message\":{\"id\":12345,", 60), 0);
+	delivery_event_clear(&ev);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(uuid_format_sets_version)
+{
+	static const unsigned char ff[16] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	static const unsigned char zero[16];
+	char out[37];
+
+	event_uuid_format(ff, out);
+	ck_assert_str_eq(out, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+	event_uuid_format(zero, out);
+	ck_assert_str_eq(out, "00000000-0000-4000-8000-000000000000");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -262,6 +503,9 @@ main(void)
 	tcase_add_test(tc, envelope_of_seed_000);
 	tcase_add_test(tc, uuids_are_v4_and_differ);
 	tcase_add_test(tc, json_parse_len_is_exact);
+	tcase_add_test(tc, doubles_print_as_printf);
+	tcase_add_test(tc, writer_matches_json_c);
+	tcase_add_test(tc, uuid_format_sets_version);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
