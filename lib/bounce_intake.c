@@ -16,6 +16,7 @@
 #include "classify.h"
 #include "event.h"
 #include "message.h"
+#include "purge.h"
 #include "outbox.h"
 #include "util.h"
 
@@ -550,31 +551,22 @@ bounce_records_free(json_object **recs, int n)
 	free(recs);
 }
 
+/* kept_time - when a stored bounce record was received */
+static double
+kept_time(const void *val, size_t len)
+{
+	json_object *o = json_parse_len(val, len);
+	double  t = o ? received_of(o) : -1;
+
+	json_object_put(o);
+	return t;
+}
+
 /* bounce_record_purge - see bounce_intake.h */
 int
 bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count)
 {
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t  kl, vl;
-	int     status;
+	static const struct purge_ops ops = { STORE_BOUNCES, kept_time, NULL };
 
-	*count = 0;
-	status = store_cursor_open(txn, STORE_BOUNCES, &c);
-	if (status != STORE_OK)
-		return status;
-	while (*count < limit && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		json_object *o = json_parse_len(v, vl);
-		double  t = o ? received_of(o) : 0;
-
-		json_object_put(o);
-		if (t >= cutoff)
-			continue;
-		status = store_cursor_del(c);
-		if (status != STORE_OK)
-			break;
-		(*count)++;
-	}
-	store_cursor_close(c);
-	return status == STORE_NOTFOUND ? STORE_OK : status;
+	return purge_older(txn, &ops, cutoff, limit, count);
 }

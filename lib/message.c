@@ -8,6 +8,7 @@
 #include "event.h"
 #include "log.h"
 #include "message.h"
+#include "purge.h"
 #include "util.h"
 
 /* message_record_new - an empty record */
@@ -312,54 +313,65 @@ message_rekey(struct store_txn *txn, const char *token, const char *new_qid)
 	return status;
 }
 
+/* record_parse - a stored record, or NULL */
+static struct message_record *
+record_parse(const void *val, size_t len)
+{
+	json_object *o = json_parse_len(val, len);
+	struct message_record *r = o ? message_record_from_json(o) : NULL;
+
+	json_object_put(o);
+	return r;
+}
+
+/* record_time - when a stored record was made; -1 if unreadable */
+static double
+record_time(const void *val, size_t len)
+{
+	struct message_record *r = record_parse(val, len);
+	double t = r != NULL ? r->timestamp : -1;
+
+	message_record_free(r);
+	return t;
+}
+
+/* del_index - delete an index entry that may be gone already */
+static int
+del_index(struct store_txn *txn, enum store_table t, const void *key, size_t klen)
+{
+	int status = store_del(txn, t, key, klen);
+
+	return status == STORE_NOTFOUND ? STORE_OK : status;
+}
+
+/* record_forget - delete the index entries of a stored record */
+static int
+record_forget(struct store_txn *txn, const void *val, size_t len)
+{
+	struct message_record *r = record_parse(val, len);
+	unsigned char key[8];
+	int status = STORE_OK;
+
+	if (r == NULL)
+		return STORE_OK;
+	if (r->token != NULL)
+		status = del_index(txn, STORE_MESSAGE_TOKENS, r->token, strlen(r->token));
+	if (status == STORE_OK && r->message_id != NULL && *r->message_id != '\0')
+		status = del_index(txn, STORE_MESSAGE_MIDS, r->message_id,
+				   strlen(r->message_id));
+	if (status == STORE_OK && r->id != 0) {
+		id_key(r->id, key);
+		status = del_index(txn, STORE_MESSAGE_IDS, key, sizeof(key));
+	}
+	message_record_free(r);
+	return status;
+}
+
 /* message_purge - delete records (and their index entries) before cutoff */
 int
 message_purge(struct store_txn *txn, double cutoff, int limit, int *count)
 {
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t kl, vl;
-	int status;
+	static const struct purge_ops ops = { STORE_MESSAGES, record_time, record_forget };
 
-	*count = 0;
-	status = store_cursor_open(txn, STORE_MESSAGES, &c);
-	if (status != STORE_OK)
-		return status;
-	while (*count < limit
-	       && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		json_object *o = json_parse_len(v, vl);
-		struct message_record *r = o ? message_record_from_json(o) : NULL;
-		unsigned char key[8];
-
-		json_object_put(o);
-		if (r != NULL && r->timestamp >= cutoff) {
-			message_record_free(r);
-			continue;
-		}
-		status = store_cursor_del(c);
-		if (status == STORE_OK && r != NULL && r->token != NULL)
-			status = store_del(txn, STORE_MESSAGE_TOKENS, r->token,
-					   strlen(r->token));
-		if (status == STORE_NOTFOUND)
-			status = STORE_OK;
-		if (status == STORE_OK && r != NULL && r->message_id != NULL
-		    && *r->message_id != 0) {
-			status = store_del(txn, STORE_MESSAGE_MIDS, r->message_id,
-					   strlen(r->message_id));
-			if (status == STORE_NOTFOUND)
-				status = STORE_OK;
-		}
-		if (status == STORE_OK && r != NULL && r->id != 0) {
-			id_key(r->id, key);
-			status = store_del(txn, STORE_MESSAGE_IDS, key, sizeof(key));
-			if (status == STORE_NOTFOUND)
-				status = STORE_OK;
-		}
-		message_record_free(r);
-		if (status != STORE_OK)
-			break;
-		(*count)++;
-	}
-	store_cursor_close(c);
-	return status == STORE_NOTFOUND ? STORE_OK : status;
+	return purge_older(txn, &ops, cutoff, limit, count);
 }

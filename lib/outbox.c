@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "outbox.h"
+#include "purge.h"
 #include "util.h"
 
 /* seq_key - 8-byte big-endian key */
@@ -167,30 +168,21 @@ outbox_depth(struct store_txn *txn, long *depth)
 	return status == STORE_NOTFOUND ? STORE_OK : status;
 }
 
+/* seen_time - when an event key was first seen */
+static double
+seen_time(const void *val, size_t len)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%.*s", (int) (len < 31 ? len : 31), (const char *) val);
+	return strtod(text, NULL);
+}
+
 /* outbox_purge_seen - forget keys of events made before cutoff */
 int
 outbox_purge_seen(struct store_txn *txn, double cutoff, int limit, int *count)
 {
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t kl, vl;
-	int status;
+	static const struct purge_ops ops = { STORE_EVENTS_SEEN, seen_time, NULL };
 
-	*count = 0;
-	status = store_cursor_open(txn, STORE_EVENTS_SEEN, &c);
-	if (status != STORE_OK)
-		return status;
-	while (*count < limit && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		char text[32];
-
-		snprintf(text, sizeof(text), "%.*s", (int) (vl < 31 ? vl : 31), (const char *) v);
-		if (strtod(text, NULL) >= cutoff)
-			continue;
-		status = store_cursor_del(c);
-		if (status != STORE_OK)
-			break;
-		(*count)++;
-	}
-	store_cursor_close(c);
-	return status == STORE_NOTFOUND ? STORE_OK : status;
+	return purge_older(txn, &ops, cutoff, limit, count);
 }

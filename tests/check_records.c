@@ -259,6 +259,12 @@ START_TEST(retention_purges_only_old_records)
 		many.when = now - 40 * 86400.0;
 		ck_assert_int_eq(store_run(st, put_message, &many, 0), STORE_OK);
 	}
+	{
+		struct add_ctx a = { "f:retention:1:1", NULL, 0 };
+
+		ck_assert_int_eq(store_run(st, add_event, &a, 0), STORE_OK);
+		ck_assert_int_eq(a.status, STORE_OK);
+	}
 	ck_assert_int_eq(retention_purge(st, cfg, now, &counts), STORE_OK);
 	ck_assert_int_eq(counts.messages, 1201);
 	ck_assert_ptr_null(lookup("OLDQID"));
@@ -274,6 +280,7 @@ START_TEST(retention_purges_only_old_records)
 	ck_assert_int_eq(counts.events_seen, 0);
 	ck_assert_int_eq(retention_purge(st, cfg, now + 31 * 86400.0, &counts), STORE_OK);
 	ck_assert_int_eq(counts.messages, 1);
+	ck_assert_int_eq(counts.events_seen, 1);
 	config_free(cfg);
 }
 END_TEST
