@@ -80,17 +80,24 @@ ctl_print_json_line(json_object *obj)
 					    | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* ctl_vmessage - "posthookctl: " and the message on stderr */
+static void
+ctl_vmessage(const char *fmt, va_list ap)
+{
+	fputs("posthookctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* ctl_usage_error - a usage message, status 2 */
 int
 ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("posthookctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 2;
 }
 
@@ -100,11 +107,9 @@ ctl_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("posthookctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 1;
 }
 
