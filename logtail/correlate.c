@@ -38,10 +38,27 @@ struct deferral {
 	char   *text;
 	double  delay;			/* the line's delay= */
 	double  when;			/* the line's time */
+	double  time;			/* its delays c + d; < 0: unknown */
+};
+
+/*
+ * A hold line whose Held events wait for the milter's record: cleanup logs
+ * "hold: header ..." while it reads the headers, before the milter's
+ * end-of-message has committed the record (see correlate_tick).
+ */
+struct held {
+	struct held *next;
+	char   *keybase;		/* "F/fp/offset" or "J/cursor" */
+	char   *to;			/* the line's to=, without a record */
+	char   *reason;
+	char   *output;
+	double  when;			/* the line's time */
+	double  deadline;		/* wall clock; 0: from the next tick */
 };
 
 struct qstate {
 	struct qstate *hnext;		/* hash chain */
+	struct qstate *pnext, *pprev;	/* with held events pending */
 	struct qstate *older, *newer;	/* age order, for the cap */
 	char   *qid;
 	char   *from;			/* NULL: not seen */
@@ -52,6 +69,7 @@ struct qstate {
 	int     rec_state;		/* REC_* */
 	struct message_record *rec;
 	struct deferral *deferred;
+	struct held *held;		/* oldest first */
 	int     dirty;
 	int     persisted;
 };
@@ -86,6 +104,9 @@ struct correlate {
 	size_t  nbuckets;
 	size_t  count;
 	struct qstate *oldest, *newest;
+	struct qstate *pending;		/* messages with held events waiting */
+	size_t  npending;
+	double  clock;			/* the last correlate_tick() */
 
 	struct strvec dirty;
 	struct strvec gone;
@@ -168,15 +189,31 @@ deferral_free(struct deferral *d)
 	free(d);
 }
 
+/* held_free - one waiting hold. */
+static void
+held_free(struct held *h)
+{
+	free(h->keybase);
+	free(h->to);
+	free(h->reason);
+	free(h->output);
+	free(h);
+}
+
 /* qstate_free - one message's state. */
 static void
 qstate_free(struct qstate *qs)
 {
 	struct deferral *d, *next;
+	struct held *h, *hnext;
 
 	for (d = qs->deferred; d != NULL; d = next) {
 		next = d->next;
 		deferral_free(d);
+	}
+	for (h = qs->held; h != NULL; h = hnext) {
+		hnext = h->next;
+		held_free(h);
 	}
 	if (qs->rec != NULL)
 		message_record_free(qs->rec);
@@ -253,6 +290,35 @@ qs_mark_dirty(struct correlate *c, struct qstate *qs)
 	}
 }
 
+/* pend_link - the message has held events waiting. */
+static void
+pend_link(struct correlate *c, struct qstate *qs)
+{
+	if (qs->pprev != NULL || c->pending == qs)
+		return;
+	qs->pnext = c->pending;
+	if (c->pending != NULL)
+		c->pending->pprev = qs;
+	c->pending = qs;
+	c->npending++;
+}
+
+/* pend_unlink - it has none any more. */
+static void
+pend_unlink(struct correlate *c, struct qstate *qs)
+{
+	if (qs->pprev == NULL && c->pending != qs)
+		return;
+	if (qs->pprev != NULL)
+		qs->pprev->pnext = qs->pnext;
+	else
+		c->pending = qs->pnext;
+	if (qs->pnext != NULL)
+		qs->pnext->pprev = qs->pprev;
+	qs->pnext = qs->pprev = NULL;
+	c->npending--;
+}
+
 /* qs_unlink - take a state out of the table and the age list. */
 static void
 qs_unlink(struct correlate *c, struct qstate *qs)
@@ -274,13 +340,18 @@ qs_unlink(struct correlate *c, struct qstate *qs)
 		qs->newer->older = qs->older;
 	else
 		c->newest = qs->older;
+	pend_unlink(c, qs);
 	c->count--;
 }
+
+static int held_flush(struct correlate *c, struct qstate *qs, int wait);
 
 /* qs_forget - drop a message, remembering to delete what was written. */
 static void
 qs_forget(struct correlate *c, struct qstate *qs)
 {
+	/* Held events still waiting go out now, with what is known. */
+	held_flush(c, qs, 0);
 	if (qs->persisted)
 		strvec_push(&c->gone, qs->qid);
 	qs_unlink(c, qs);
@@ -346,12 +417,18 @@ qs_get(struct correlate *c, struct span qid, double when)
 	return (qs != NULL ? qs : qs_create(c, qid.p, qid.len, when));
 }
 
-/* qs_record - the milter's record, asked for until it is known. */
+/*
+ * qs_record - the milter's record, asked for until it is known.  A hop's
+ * record is under its own queue id when the milter saw the re-injection
+ * (it moves the record to the new queue id), else under the original's.
+ */
 static struct message_record *
 qs_record(struct correlate *c, struct qstate *qs)
 {
 	if (qs->rec_state == REC_UNKNOWN && c->record != NULL) {
-		qs->rec = c->record(qs->origin ? qs->origin : qs->qid, c->ctx);
+		qs->rec = c->record(qs->qid, c->ctx);
+		if (qs->rec == NULL && qs->origin != NULL)
+			qs->rec = c->record(qs->origin, c->ctx);
 		if (qs->rec != NULL)
 			qs->rec_state = REC_FOUND;
 	}
@@ -401,7 +478,18 @@ line_time(struct correlate *c, const struct log_stamp *st)
 	return (t + st->sec + st->usec / 1e6);
 }
 
-/* event_key - the identity of an event: where its line was read. */
+/* key_base - where a line was read, as the first part of its keys. */
+static char *
+key_base(const struct log_pos *pos)
+{
+	if (pos->cursor != NULL)
+		return (xasprintf("J/%s", pos->cursor));
+	return (xasprintf("F/%s/%llu", pos->source ? pos->source : "-",
+			  (unsigned long long) pos->offset));
+}
+
+/* event_key - the identity of an event: where its line was read (the
+ * same as key_base(pos) + "/" + rcpt). */
 static char *
 event_key(const struct log_pos *pos, const char *rcpt)
 {
@@ -409,6 +497,22 @@ event_key(const struct log_pos *pos, const char *rcpt)
 		return (xasprintf("J/%s/%s", pos->cursor, rcpt));
 	return (xasprintf("F/%s/%llu/%s", pos->source ? pos->source : "-",
 			  (unsigned long long) pos->offset, rcpt));
+}
+
+/* emit_key - hand one event to the caller, under key (taken). */
+static void
+emit_key(struct correlate *c, struct qstate *qs, char *key,
+	 struct delivery_event *ev)
+{
+	struct correlate_event ce;
+
+	ce.key = key;
+	ce.queue_id = qs->qid;
+	ce.ev = *ev;
+	c->emit(&ce, c->ctx);
+	free(key);
+	delivery_event_clear(&ce.ev);
+	delivery_event_init(ev, ev->type);
 }
 
 /* emit - hand one event to the caller. */
@@ -618,7 +722,7 @@ deferral_take(struct qstate *qs, const char *rcpt)
 static void
 deferral_add(struct qstate *qs, const char *rcpt, const char *program,
 	     const char *relay, const char *dsn, const char *text,
-	     double delay, double when)
+	     double delay, double when, double time)
 {
 	struct deferral *d = deferral_take(qs, rcpt);
 
@@ -632,6 +736,7 @@ deferral_add(struct qstate *qs, const char *rcpt, const char *program,
 	d->text = xstrdup(text);
 	d->delay = delay;
 	d->when = when;
+	d->time = time;
 	d->next = qs->deferred;
 	qs->deferred = d;
 }
@@ -738,7 +843,8 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	dsn = span_dup(l->dsn);
 	text = span_dup(l->text);
 	if (type == EV_MESSAGE_DELAYED) {
-		deferral_add(qs, to, program, relay, dsn, text, l->delay, when);
+		deferral_add(qs, to, program, relay, dsn, text, l->delay, when,
+			     l->has_delays ? l->delays[2] + l->delays[3] : -1);
 		qs_mark_dirty(c, qs);
 	}
 	if (in_scope(c, qs)) {
@@ -798,6 +904,8 @@ on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 			delivery_event_init(&ev, EV_MESSAGE_DELIVERY_FAILED);
 			fill_message(c, qs, d->rcpt, &ev.message);
 			ev.timestamp = when;
+			/* The attempt the classification comes from. */
+			ev.time = d->time;
 			a.program = d->program;
 			a.relay = d->relay;
 			a.to = d->rcpt;
@@ -818,42 +926,153 @@ on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 	qs_mark_dirty(c, qs);
 }
 
-/* on_hold - the message is on hold: Held for each recipient. */
+/*
+ * held_emit - Held for each recipient of the message (from the milter's
+ * record; without one, the recipient the hold line names).
+ */
 static void
-on_hold(struct correlate *c, struct qstate *qs, const struct log_line *l,
-	const struct log_pos *pos, double when)
+held_emit(struct correlate *c, struct qstate *qs, const struct held *h)
 {
 	struct message_record *rec;
 	struct delivery_event ev;
-	char   *one = NULL, *reason;
 	char  **rcpts, *single[2];
 
-	if (qs->from == NULL && l->has_from) {
-		qs->from = span_dup(l->from);
-		qs_mark_dirty(c, qs);
-	}
 	if (!in_scope(c, qs))
 		return;
 	rec = qs_record(c, qs);
 	if (rec != NULL && rec->recipients != NULL && rec->recipients[0] != NULL) {
 		rcpts = rec->recipients;
 	} else {
-		one = span_dup(l->to);
-		single[0] = one;
+		single[0] = h->to;
 		single[1] = NULL;
 		rcpts = single;
 	}
-	reason = span_dup(l->hold_reason);
 	for (; *rcpts != NULL; rcpts++) {
 		delivery_event_init(&ev, EV_MESSAGE_HELD);
 		fill_message(c, qs, *rcpts, &ev.message);
-		ev.timestamp = when;
-		ev.details = xasprintf("Message held: %s", reason);
-		ev.output = span_dup(l->msg);
-		emit(c, qs, pos, *rcpts, &ev);
+		ev.timestamp = h->when;
+		ev.details = xasprintf("Message held: %s", h->reason);
+		ev.output = xstrdup(h->output);
+		emit_key(c, qs, xasprintf("%s/%s", h->keybase, *rcpts), &ev);
 	}
-	free(reason);
-	free(one);
+}
+
+/*
+ * held_flush - the waiting hold events of a message go out: all of them
+ * (wait = 0), or (wait = 1) only once the record is there.  Returns the
+ * number of hold lines handled.
+ */
+static int
+held_flush(struct correlate *c, struct qstate *qs, int wait)
+{
+	struct held *h;
+	int     n = 0;
+
+	if (qs->held == NULL)
+		return (0);
+	if (wait && qs_record(c, qs) == NULL)
+		return (0);
+	while ((h = qs->held) != NULL) {
+		qs->held = h->next;
+		held_emit(c, qs, h);
+		held_free(h);
+		n++;
+	}
+	pend_unlink(c, qs);
+	qs_mark_dirty(c, qs);
+	return (n);
+}
+
+/* held_add - a hold line waits for the record; kept in the saved state. */
+static void
+held_add(struct correlate *c, struct qstate *qs, char *keybase, char *to,
+	 char *reason, char *output, double when, double deadline)
+{
+	struct held *h = xcalloc(1, sizeof(*h)), **pp;
+
+	h->keybase = keybase;
+	h->to = to;
+	h->reason = reason;
+	h->output = output;
+	h->when = when;
+	h->deadline = deadline;
+	for (pp = &qs->held; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = h;
+	pend_link(c, qs);
+	qs_mark_dirty(c, qs);
+}
+
+/* on_hold - the message is on hold: Held for each recipient. */
+static void
+on_hold(struct correlate *c, struct qstate *qs, const struct log_line *l,
+	const struct log_pos *pos, double when)
+{
+	struct held h;
+
+	if (qs->from == NULL && l->has_from) {
+		qs->from = span_dup(l->from);
+		qs_mark_dirty(c, qs);
+	}
+	/*
+	 * No record yet: cleanup may be still reading the headers, before the
+	 * milter commits it.  Wait for it (bounded), unless told not to.
+	 */
+	if (c->opts.hold_wait > 0 && qs_record(c, qs) == NULL
+	    && qs->rec_state == REC_UNKNOWN) {
+		held_add(c, qs, key_base(pos), span_dup(l->to),
+			 span_dup(l->hold_reason), span_dup(l->msg), when,
+			 c->clock > 0 ? c->clock + c->opts.hold_wait : 0);
+		return;
+	}
+	if (qs->held != NULL) {
+		/* Keep the order: earlier holds first. */
+		held_flush(c, qs, 0);
+	}
+	h.next = NULL;
+	h.keybase = key_base(pos);
+	h.to = span_dup(l->to);
+	h.reason = span_dup(l->hold_reason);
+	h.output = span_dup(l->msg);
+	h.when = when;
+	held_emit(c, qs, &h);
+	free(h.keybase);
+	free(h.to);
+	free(h.reason);
+	free(h.output);
+}
+
+/* correlate_tick - see correlate.h. */
+int
+correlate_tick(struct correlate *c, double now)
+{
+	struct qstate *qs, *next;
+	int     n = 0;
+
+	c->clock = now;
+	for (qs = c->pending; qs != NULL; qs = next) {
+		int     late = 1;
+
+		next = qs->pnext;
+		for (struct held *h = qs->held; h != NULL; h = h->next) {
+			if (h->deadline <= 0)
+				h->deadline = now + c->opts.hold_wait;
+			if (now < h->deadline)
+				late = 0;
+		}
+		if (qs->rec_state == REC_UNKNOWN)
+			n += held_flush(c, qs, !late);
+		else
+			n += held_flush(c, qs, 0);
+	}
+	return (n);
+}
+
+/* correlate_pending - see correlate.h. */
+size_t
+correlate_pending(const struct correlate *c)
+{
+	return (c->npending);
 }
 
 /* correlate_feed - see correlate.h. */
@@ -877,6 +1096,16 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		return;
 	}
 	qs = qs_get(c, l->queue_id, when);
+	if (qs->held != NULL) {
+		/*
+		 * A later line of a message with holds waiting: look for the
+		 * record again; once the message is queued (qmgr) or being
+		 * delivered, there will be none, and the holds go first.
+		 */
+		held_flush(c, qs, !(l->kind == LK_QMGR_FROM
+				    || l->kind == LK_QMGR_EXPIRED
+				    || l->kind == LK_DELIVERY));
+	}
 	switch (l->kind) {
 	case LK_SMTPD_CLIENT:
 		if (l->sasl_username.len > 0
@@ -975,9 +1204,27 @@ qs_to_json(const struct qstate *qs)
 		add_str(e, "text", d->text);
 		json_object_object_add(e, "delay", json_double_new(d->delay, 3));
 		json_object_object_add(e, "when", json_double_new(d->when, 6));
+		if (d->time >= 0)
+			json_object_object_add(e, "time", json_double_new(d->time, 3));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "deferred", arr);
+	if (qs->held != NULL) {
+		arr = json_object_new_array();
+		for (const struct held *h = qs->held; h != NULL; h = h->next) {
+			json_object *e = json_object_new_object();
+
+			add_str(e, "key", h->keybase);
+			add_str(e, "to", h->to);
+			add_str(e, "reason", h->reason);
+			add_str(e, "output", h->output);
+			json_object_object_add(e, "when", json_double_new(h->when, 6));
+			json_object_object_add(e, "deadline",
+					       json_double_new(h->deadline, 3));
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "held", arr);
+	}
 	return (o);
 }
 
@@ -1049,7 +1296,26 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 				     json_str(e, "relay") ? json_str(e, "relay") : "none",
 				     json_str(e, "dsn") ? json_str(e, "dsn") : "",
 				     json_str(e, "text") ? json_str(e, "text") : "",
-				     json_num(e, "delay"), json_num(e, "when"));
+				     json_num(e, "delay"), json_num(e, "when"),
+				     json_object_object_get_ex(e, "time", NULL)
+				     ? json_num(e, "time") : -1);
+		}
+	}
+	if (json_object_object_get_ex(state, "held", &arr)
+	    && json_object_is_type(arr, json_type_array)) {
+		size_t  n = json_object_array_length(arr);
+
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(arr, i);
+			const char *key = json_str(e, "key");
+
+			if (key == NULL)
+				continue;
+			held_add(c, qs, xstrdup(key),
+				 xstrdup(json_str(e, "to") ? json_str(e, "to") : ""),
+				 xstrdup(json_str(e, "reason") ? json_str(e, "reason") : ""),
+				 xstrdup(json_str(e, "output") ? json_str(e, "output") : ""),
+				 json_num(e, "when"), json_num(e, "deadline"));
 		}
 	}
 	qs->persisted = 1;

@@ -4,13 +4,14 @@
  *
  * Pure: lines go in with where they were read, events come out through a
  * callback, and the milter's records are asked for through another.  No
- * I/O, no clock: the caller says what time it is (for yearless stamps).
+ * I/O, no clock: the caller says what time it is (for yearless stamps, and
+ * through correlate_tick() for holds waiting on a record).
  *
  * What is known of a message still in Postfix's queue (sender,
  * Message-ID, how it was submitted, recipients still deferred with their
- * last deferral) is kept per queue id, bounded in number, and can be
- * written out as JSON (for the store's STORE_QUEUE table) and read back
- * after a restart.
+ * last deferral, hold lines whose events wait for the milter's record) is
+ * kept per queue id, bounded in number, and can be written out as JSON (for
+ * the store's STORE_QUEUE table) and read back after a restart.
  */
 #ifndef PH_CORRELATE_H
 #define PH_CORRELATE_H
@@ -45,6 +46,12 @@ struct correlate_opts {
 	char  **internal_hosts;		/* NULL-terminated, may be NULL */
 	char  **hop_relays;		/* NULL-terminated, may be NULL */
 	size_t  max_messages;		/* 0: the default cap */
+	/*
+	 * Seconds a hold line's Held events wait for the milter's record
+	 * (cleanup logs "hold: header" before the milter's end-of-message
+	 * commits it); 0: no wait, they go out at once with what is known.
+	 */
+	double  hold_wait;
 };
 
 struct correlate;
@@ -64,6 +71,22 @@ void correlate_set_now(struct correlate *c, time_t now);
 /* correlate_feed - one parsed line; emits the events it completes. */
 void correlate_feed(struct correlate *c, const struct log_line *line,
 		    const struct log_pos *pos);
+
+/*
+ * correlate_tick - the time is now (seconds since the epoch): holds whose
+ * record has appeared, or whose wait is over, make their Held events (for
+ * every recipient of the record, else the one the hold line names).
+ * Call it before each batch of lines (a hold's wait is counted from the
+ * last tick) and after it, and every few milliseconds while
+ * correlate_pending() is not 0.  Waiting holds are part of the state that
+ * correlate_flush_dirty() writes out, and a later line of the message
+ * (qmgr, a delivery, removed) makes them go out first.  Returns the
+ * number of hold lines that went out.
+ */
+int correlate_tick(struct correlate *c, double now);
+
+/* correlate_pending - how many messages have holds waiting. */
+size_t correlate_pending(const struct correlate *c);
 
 /*
  * correlate_flush_dirty - for every queue id whose state changed since the

@@ -13,7 +13,17 @@
  * Lines are read in batches; each batch's events (outbox_add, idempotent
  * by key), the queue state it changed (STORE_QUEUE) and the read position
  * (STORE_POSITIONS) are committed in one transaction, so a crash at any
- * point neither loses nor repeats an event.
+ * point neither loses nor repeats an event.  A hold line's Held events may
+ * wait up to HOLD_WAIT_S for the milter's record (see correlate_tick());
+ * while they wait they are part of the saved queue state, committed with
+ * the position past their line, and they go out in the transaction that
+ * deletes them from it.
+ *
+ * At the end of the file the tailer sleeps until inotify says the file
+ * was written (IN_MODIFY on the open file) or its directory got a new
+ * entry (IN_CREATE, IN_MOVED_TO: rotation), with a slow fallback poll in
+ * case an event is missed (a network file system); without inotify it
+ * polls every SHORT_POLL_MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +50,11 @@
 #include "tail.h"
 
 #define BATCH_LINES	5000
-#define IDLE_POLL_MS	250
+#define IDLE_POLL_MS	250		/* the journal's wait */
+#define FALLBACK_POLL_MS 1000		/* with inotify: in case one is missed */
+#define SHORT_POLL_MS	10		/* without inotify */
+#define HOLD_RECHECK_MS	20		/* holds waiting: look for records */
+#define HOLD_WAIT_S	2.0		/* the longest a hold waits */
 #define MAINTAIN_MS	10000
 
 struct pending_event {
@@ -86,6 +101,12 @@ struct tail {
 	int     once;			/* TAIL_ONCE */
 	int     missing;		/* log_file gone: said so once */
 	long    events_total;
+
+	int     ino_fd;			/* inotify, or -1 */
+	int     wd_dir;			/* log_file's directory, or -1 */
+	int     wd_file;		/* the open file, or -1 */
+	dev_t   w_dev;			/* what wd_file watches */
+	ino_t   w_ino;
 };
 
 /* on_event - keep an event for the next commit. */
@@ -331,6 +352,14 @@ feed(struct tail *t, const char *line, size_t len, uint64_t off, int cut)
 	t->dirty = 1;
 }
 
+/* tick - holds whose record appeared or whose wait is over go out. */
+static void
+tick(struct tail *t)
+{
+	if (correlate_tick(t->corr, now_seconds()) > 0)
+		t->dirty = 1;
+}
+
 /*
  * read_batch - read up to BATCH_LINES whole lines.  Returns the number of
  * lines read; *eof is set when the file had no more.
@@ -345,6 +374,7 @@ read_batch(struct tail *t, int *eof)
 	int     cut, count = 0;
 
 	*eof = 0;
+	tick(t);
 	if (!file_ready(&t->cur)) {
 		*eof = 1;
 		return (0);
@@ -357,17 +387,21 @@ read_batch(struct tail *t, int *eof)
 			count++;
 		}
 		if (count >= BATCH_LINES)
-			return (count);
+			break;
 		if ((n = linereader_fill(t->cur.lr)) < 0) {
 			log_error("%s: read: %m", t->cur.path);
 			*eof = 1;
-			return (count);
+			break;
 		}
 		if (n == 0) {
 			*eof = 1;
-			return (count);
+			break;
 		}
 	}
+	/* Records committed while the batch was read. */
+	if (count > 0)
+		tick(t);
+	return (count);
 }
 
 /* rotated_name - log_file.1, where rotation puts the old file. */
@@ -561,6 +595,7 @@ correlate_opts_of(const struct config *cfg, struct correlate_opts *opts)
 	opts->report = cfg->report;
 	opts->internal_hosts = cfg->internal_hosts;
 	opts->hop_relays = cfg->hop_relays;
+	opts->hold_wait = HOLD_WAIT_S;
 }
 
 /* same - two config strings (NULL as "") are equal. */
@@ -597,14 +632,93 @@ reload(struct tail *t)
 	log_info("configuration reloaded");
 }
 
-/* wait_for - sleep until a signal or the timeout. */
+/* watch_init - inotify on log_file's directory; without it, polling. */
+static void
+watch_init(struct tail *t)
+{
+	char   *dir = xstrdup(t->cfg->log_file), *slash;
+
+	t->wd_dir = t->wd_file = -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	if ((t->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		log_warn("inotify: %m; polling %s every %d ms", t->cfg->log_file,
+			 SHORT_POLL_MS);
+	} else if ((t->wd_dir = inotify_add_watch(t->ino_fd, dir, IN_CREATE
+						 | IN_MOVED_TO | IN_ONLYDIR)) < 0) {
+		log_warn("inotify: %s: %m; polling %s every %d ms", dir,
+			 t->cfg->log_file, SHORT_POLL_MS);
+		close(t->ino_fd);
+		t->ino_fd = -1;
+	}
+	free(dir);
+}
+
+/*
+ * watch_file - inotify on the open file (the inode, found through its
+ * descriptor: after a rename the path names another file).  Returns 1
+ * when a new watch was set (lines may have come before it), else 0.
+ */
+static int
+watch_file(struct tail *t)
+{
+	char    path[64];
+
+	if (t->ino_fd < 0 || t->cur.fd < 0)
+		return (0);
+	if (t->wd_file >= 0 && t->w_dev == t->cur.dev && t->w_ino == t->cur.ino)
+		return (0);
+	if (t->wd_file >= 0)
+		inotify_rm_watch(t->ino_fd, t->wd_file);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->cur.fd);
+	if ((t->wd_file = inotify_add_watch(t->ino_fd, path, IN_MODIFY)) < 0
+	    && (t->wd_file = inotify_add_watch(t->ino_fd, t->cur.path,
+					       IN_MODIFY)) < 0) {
+		log_warn("inotify: %s: %m", t->cur.path);
+		return (0);
+	}
+	t->w_dev = t->cur.dev;
+	t->w_ino = t->cur.ino;
+	return (1);
+}
+
+/* watch_drain - read the inotify events there are. */
+static void
+watch_drain(struct tail *t)
+{
+	char    buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(t->ino_fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/*
+ * wait_for - at the end of the log: sleep until it is written, a signal,
+ * or the timeout (ms, or < 0 for the idle one).
+ */
 static void
 wait_for(struct tail *t, int ms)
 {
-	struct pollfd pfd = { t->sig->wake_fd, POLLIN, 0 };
+	struct pollfd pfd[2] = {
+		{ t->sig->wake_fd, POLLIN, 0 },
+		{ t->ino_fd, POLLIN, 0 },
+	};
+	int     n = t->ino_fd >= 0 ? 2 : 1;
 
-	if (poll(&pfd, 1, ms) > 0)
-		daemon_signals_drain(t->sig);
+	if (ms < 0)
+		ms = t->ino_fd >= 0 ? FALLBACK_POLL_MS : SHORT_POLL_MS;
+	if (watch_file(t))
+		ms = 0;
+	if (poll(pfd, n, ms) > 0) {
+		if (pfd[0].revents)
+			daemon_signals_drain(t->sig);
+		if (n == 2 && pfd[1].revents)
+			watch_drain(t);
+	}
 }
 
 /* tail_loop - read, commit, follow, until told to stop. */
@@ -629,7 +743,8 @@ tail_loop(struct tail *t)
 			if (n == 0 && t->once && !t->cur.old)
 				break;
 			if (n == 0)
-				wait_for(t, IDLE_POLL_MS);
+				wait_for(t, correlate_pending(t->corr) > 0
+					 ? HOLD_RECHECK_MS : -1);
 		}
 		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
 			if (store_maintain(t->st) != STORE_OK)
@@ -662,6 +777,7 @@ journal_loop(struct tail *t, const struct posrec *pos, int from_start)
 			return (-1);
 	}
 	while (!t->sig->stop) {
+		tick(t);
 		correlate_set_now(t->corr, time(NULL));
 		for (n = 0; n < BATCH_LINES
 		     && (r = journal_src_next(t->js, &l, &cur)) == 1; n++) {
@@ -672,6 +788,8 @@ journal_loop(struct tail *t, const struct posrec *pos, int from_start)
 			t->cursor = xstrdup(cur);
 			t->dirty = 1;
 		}
+		if (n > 0)
+			tick(t);
 		if (commit(t) < 0)
 			break;
 		if (r < 0)
@@ -683,7 +801,8 @@ journal_loop(struct tail *t, const struct posrec *pos, int from_start)
 			reload(t);
 		}
 		if (n < BATCH_LINES)
-			journal_src_wait(t->js, IDLE_POLL_MS);
+			journal_src_wait(t->js, correlate_pending(t->corr) > 0
+					 ? HOLD_RECHECK_MS : IDLE_POLL_MS);
 		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
 			if (store_maintain(t->st) != STORE_OK)
 				log_warn("store maintenance failed; will retry");
@@ -706,6 +825,7 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 
 	memset(&t, 0, sizeof(t));
 	t.cur.fd = -1;
+	t.ino_fd = t.wd_dir = t.wd_file = -1;
 	t.cfg = cfg;
 	t.once = (flags & TAIL_ONCE) != 0;
 	t.args = args;
@@ -742,6 +862,7 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 		if (cfg->log_source == LOG_SOURCE_JOURNAL) {
 			rc = journal_loop(&t, &ld.pos, from_start);
 		} else {
+			watch_init(&t);
 			start_position(&t, &ld.pos, from_start);
 			/* A first start commits where it starts at once, so
 			 * that a crash before the first batch moves nothing. */
@@ -760,6 +881,8 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 	free(t.ev);
 	free(t.qs);
 	file_close(&t.cur);
+	if (t.ino_fd >= 0)
+		close(t.ino_fd);
 	free(t.poskey);
 	correlate_free(t.corr);
 	config_free(t.live);

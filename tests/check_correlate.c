@@ -70,6 +70,8 @@ sink_reset(void)
 	S.n = 0;
 }
 
+static double hold_wait;		/* for the next start() */
+
 /* start - a correlator with the given scope. */
 static void
 start(int report)
@@ -81,6 +83,7 @@ start(int report)
 	o.report = report;
 	o.internal_hosts = internal;
 	o.hop_relays = hops;
+	o.hold_wait = hold_wait;
 	sink_reset();
 	C = correlate_new(&o, on_event, on_record, &S);
 	correlate_set_now(C, 1795725634);	/* 2026-11-26 */
@@ -265,7 +268,8 @@ START_TEST(expiry_uses_last_deferral)
 	ck_str(3, "output", "connect to mx.example.net[192.0.2.7]:25: "
 	       "Connection timed out");
 	ck_str(3, "classification", "connection_error");
-	ck_str(3, "time", NULL);
+	/* The attempt the classification came from: its delays c + d. */
+	ck_str(3, "time", "1.0");
 	stop();
 }
 END_TEST
@@ -315,6 +319,7 @@ START_TEST(expiry_after_restart)
 	ck_str(0, "details", "Message expired after 5d 0h in the queue: 452 "
 	       "mailbox_full: Delivery to b@example.net failed at 192.0.2.7:25 "
 	       "(mx.example.net)");
+	ck_str(0, "time", "1.0");
 
 	/* removed: the saved state is deleted at the next flush. */
 	saved = NULL;
@@ -425,6 +430,228 @@ START_TEST(content_filter_hop)
 	ck_assert_int_eq(S.n, 3);
 	ck_str(2, "status", "Sent");
 	stop();
+}
+END_TEST
+
+/*
+ * With the milter on the re-injecting smtpd too, it moves the record to the
+ * new queue id (message_rekey) at the re-injection: the final delivery
+ * finds it there, not under the original's id.
+ */
+START_TEST(hop_record_moved_to_new_qid)
+{
+	start(REPORT_RECORDED);
+	S.rec = message_record_new();
+	S.rec->id = 7;
+	S.rec->token = strdup("tok7");
+	S.rec->tag = strdup("filter");
+	S.rec_qid = "A1B2C3D4E5";
+	F(PFX "postfix/smtpd[10]: A1B2C3D4E5: client=app[10.1.2.3]");
+	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	/* The re-injection: the milter rekeys the record. */
+	F(PFX "postfix/smtpd[20]: F1F2F3F4F5: client=localhost[127.0.0.1]");
+	S.rec_qid = "F1F2F3F4F5";
+	F(PFX "postfix/qmgr[12]: F1F2F3F4F5: from=<app@example.com>, size=99, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[13]: A1B2C3D4E5: to=<u@example.net>, "
+	  "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as F1F2F3F4F5)");
+	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: removed");
+	ck_assert_int_eq(S.n, 0);
+	F(PFX "postfix/smtp[14]: F1F2F3F4F5: to=<u@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 0000ABCDEF)");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.id", "7");
+	ck_str(0, "message.token", "tok7");
+	ck_str(0, "message.tag", "filter");
+	stop();
+
+	/* Without the milter there: the original's id still finds it. */
+	start(REPORT_RECORDED);
+	S.rec = message_record_new();
+	S.rec->token = strdup("tok8");
+	S.rec_qid = "A1B2C3D4E6";
+	F(PFX "postfix/qmgr[12]: A1B2C3D4E6: from=<app@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/qmgr[12]: F1F2F3F4F6: from=<app@example.com>, size=99, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[13]: A1B2C3D4E6: to=<u@example.net>, "
+	  "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as F1F2F3F4F6)");
+	F(PFX "postfix/smtp[14]: F1F2F3F4F6: to=<u@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+	  "dsn=2.0.0, status=sent (250 ok)");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.token", "tok8");
+	stop();
+}
+END_TEST
+
+#define HOLD_LINE(q) PFX "postfix/cleanup[11]: " q ": hold: header Subject: " \
+	"promo from localhost[127.0.0.1]; from=<a@example.com> " \
+	"to=<one@example.net> proto=ESMTP helo=<app>: needs review"
+
+/* record_for - the milter's record of a message with two recipients. */
+static void
+record_for(const char *q)
+{
+	S.rec = message_record_new();
+	S.rec->id = 42;
+	S.rec->token = strdup("tok42");
+	S.rec->tag = strdup("welcome");
+	message_record_add_recipient(S.rec, "one@example.net");
+	message_record_add_recipient(S.rec, "two@example.net");
+	S.rec_qid = q;
+}
+
+/*
+ * cleanup logs "hold: header" while it reads the headers, before the
+ * milter's end-of-message commits the record: the Held events wait for it.
+ */
+START_TEST(hold_waits_for_record)
+{
+	char   *key0;
+
+	hold_wait = 2;
+	start(REPORT_RECORDED);
+	ck_assert_int_eq(correlate_tick(C, 1000), 0);
+	F(PFX "postfix/smtpd[10]: 8F00F00F3: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F3"));
+	ck_assert_int_eq(S.n, 0);
+	ck_assert_uint_eq(correlate_pending(C), 1);
+	ck_assert_int_eq(correlate_tick(C, 1000.5), 0);
+	ck_assert_int_eq(S.n, 0);
+	/* The milter's end-of-message: the record is there. */
+	record_for("8F00F00F3");
+	ck_assert_int_eq(correlate_tick(C, 1000.6), 1);
+	ck_assert_int_eq(S.n, 2);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	ck_assert_int_eq(S.type[0], EV_MESSAGE_HELD);
+	ck_str(0, "message.to", "one@example.net");
+	ck_str(1, "message.to", "two@example.net");
+	ck_str(1, "message.token", "tok42");
+	ck_str(1, "message.tag", "welcome");
+	ck_str(1, "message.id", "42");
+	ck_str(1, "details", "Message held: needs review");
+	key0 = strdup(S.key[0]);
+	ck_assert_int_eq(correlate_tick(C, 1010), 0);
+	ck_assert_int_eq(S.n, 2);
+	stop();
+
+	/* The same line with the record already there: the same events and
+	 * keys, at once. */
+	start(REPORT_RECORDED);
+	record_for("8F00F00F3");
+	correlate_tick(C, 1000);
+	F(PFX "postfix/smtpd[10]: 8F00F00F3: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F3"));
+	ck_assert_int_eq(S.n, 2);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	ck_assert_str_eq(S.key[0], key0);
+	free(key0);
+	stop();
+	hold_wait = 0;
+}
+END_TEST
+
+START_TEST(hold_wait_is_bounded)
+{
+	hold_wait = 2;
+	/* No record ever (the milter was down): after the wait, Held for the
+	 * recipient the line names. */
+	start(REPORT_OUTGOING);
+	correlate_tick(C, 1000);
+	F(PFX "postfix/smtpd[10]: 8F00F00F4: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F4"));
+	ck_assert_int_eq(correlate_tick(C, 1001.9), 0);
+	ck_assert_int_eq(S.n, 0);
+	ck_assert_int_eq(correlate_tick(C, 1002.1), 1);
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.to", "one@example.net");
+	ck_str(0, "message.token", NULL);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	stop();
+
+	/* A later qmgr line (released with postsuper -H): the Held goes out
+	 * before anything the release makes. */
+	start(REPORT_OUTGOING);
+	correlate_tick(C, 1000);
+	F(PFX "postfix/smtpd[10]: 8F00F00F5: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F5"));
+	F(PFX "postfix/cleanup[11]: 8F00F00F5: message-id=<m@app>");
+	ck_assert_int_eq(S.n, 0);
+	F(PFX "postfix/qmgr[12]: 8F00F00F5: from=<a@example.com>, size=9, "
+	  "nrcpt=1 (queue active)");
+	F(PFX "postfix/smtp[13]: 8F00F00F5: to=<one@example.net>, "
+	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+	  "status=sent (250 ok)");
+	ck_assert_int_eq(S.n, 2);
+	ck_assert_int_eq(S.type[0], EV_MESSAGE_HELD);
+	ck_str(0, "message.message_id", "m@app");
+	ck_assert_int_eq(S.type[1], EV_MESSAGE_SENT);
+	stop();
+
+	/* Deleted while held (postsuper -d): removed sends it out too. */
+	start(REPORT_OUTGOING);
+	correlate_tick(C, 1000);
+	F(PFX "postfix/smtpd[10]: 8F00F00F6: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F6"));
+	F(PFX "postfix/qmgr[12]: 8F00F00F6: removed");
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_uint_eq(correlate_count(C), 0);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	stop();
+	hold_wait = 0;
+}
+END_TEST
+
+/* A waiting hold is part of the saved state: a restart finds it, and its
+ * events keep the keys of the line they came from. */
+START_TEST(hold_wait_survives_restart)
+{
+	char   *key;
+
+	hold_wait = 2;
+	start(REPORT_RECORDED);
+	correlate_tick(C, 1000);
+	F(PFX "postfix/smtpd[10]: 8F00F00F7: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F7"));
+	ck_assert_int_eq(S.n, 0);
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert_ptr_nonnull(saved);
+	ck_assert_str_eq(qid, "8F00F00F7");
+	stop();
+
+	/* What the same line would give at once. */
+	start(REPORT_RECORDED);
+	record_for("8F00F00F7");
+	F(PFX "postfix/smtpd[10]: 8F00F00F7: client=app[10.1.2.3]");
+	F(HOLD_LINE("8F00F00F7"));
+	ck_assert_int_eq(S.n, 2);
+	key = strdup(S.key[1]);
+	stop();
+
+	start(REPORT_RECORDED);
+	ck_assert_int_eq(correlate_restore(C, "8F00F00F7", saved), 0);
+	json_object_put(saved);
+	saved = NULL;
+	ck_assert_uint_eq(correlate_pending(C), 1);
+	record_for("8F00F00F7");
+	ck_assert_int_eq(correlate_tick(C, 1000.1), 1);
+	ck_assert_int_eq(S.n, 2);
+	ck_str(1, "message.token", "tok42");
+	ck_assert_str_eq(S.key[1], key);
+	free(key);
+	/* And the state written next has no waiting hold. */
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert_ptr_nonnull(saved);
+	ck_assert(!json_object_object_get_ex(saved, "held", NULL));
+	json_object_put(saved);
+	saved = NULL;
+	stop();
+	hold_wait = 0;
 }
 END_TEST
 
@@ -609,6 +836,10 @@ correlate_suite(void)
 	tcase_add_test(tc, expiry_after_restart);
 	tcase_add_test(tc, held_with_and_without_record);
 	tcase_add_test(tc, content_filter_hop);
+	tcase_add_test(tc, hop_record_moved_to_new_qid);
+	tcase_add_test(tc, hold_waits_for_record);
+	tcase_add_test(tc, hold_wait_is_bounded);
+	tcase_add_test(tc, hold_wait_survives_restart);
 	tcase_add_test(tc, report_scopes);
 	tcase_add_test(tc, tls_sessions_and_field);
 	tcase_add_test(tc, keys_come_from_position);
