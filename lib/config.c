@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -109,6 +110,26 @@ parse_schedule(struct config *cfg, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+/* parse_networks - a list of networks, each checked */
+static int
+parse_networks(struct config *cfg, const struct config_key *k, const char *value,
+	       char *err, size_t errlen)
+{
+	char **list = list_parse(value);
+	struct cidr_list *nets;
+	char why[256];
+
+	nets = cidr_list_new(list, why, sizeof(why));
+	if (nets == NULL) {
+		list_free(list);
+		return set_error(err, errlen, k->name, "%s", why[0] ? why : "out of memory");
+	}
+	cidr_list_free(nets);
+	list_free(*FIELD(cfg, k, char **));
+	*FIELD(cfg, k, char **) = list;
+	return 0;
+}
+
 /* config_set - parse one value for one key */
 int
 config_set(struct config *cfg, const char *key, const char *value,
@@ -159,6 +180,8 @@ config_set(struct config *cfg, const char *key, const char *value,
 		list_free(*FIELD(cfg, k, char **));
 		*FIELD(cfg, k, char **) = list_parse(value);
 		return 0;
+	case CT_NETWORKS:
+		return parse_networks(cfg, k, value, err, errlen);
 	case CT_ENUM:
 		for (i = 0, c = k->choices; *c != NULL; c++, i++) {
 			if (strcmp(*c, value) == 0) {
@@ -199,7 +222,7 @@ config_free(struct config *cfg)
 	for (k = config_keys; k->name != NULL; k++) {
 		if (k->type == CT_STRING || k->type == CT_PATH)
 			free(*FIELD(cfg, k, char *));
-		else if (k->type == CT_LIST)
+		else if (k->type == CT_LIST || k->type == CT_NETWORKS)
 			list_free(*FIELD(cfg, k, char **));
 	}
 	free(cfg->path);
@@ -295,6 +318,7 @@ config_format_value(const struct config *cfg, const struct config_key *k)
 	case CT_DURATION:
 		return format_duration(*FIELD(cfg, k, int64_t));
 	case CT_LIST:
+	case CT_NETWORKS:
 		buf_init(&b);
 		for (p = *FIELD(cfg, k, char **); *p != NULL; p++)
 			buf_printf(&b, "%s%s", b.len ? ", " : "", *p);

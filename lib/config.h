@@ -89,6 +89,7 @@ enum config_type {
 	CT_LIST,
 	CT_ENUM,
 	CT_SCHEDULE,
+	CT_NETWORKS,			/* list of addr[/bits], IPv4 or IPv6 */
 };
 
 struct config_key {

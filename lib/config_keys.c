@@ -41,7 +41,7 @@ const struct config_key config_keys[] = {
 	  "Where posthook-milter listens: unix:PATH or inet:PORT@HOST." },
 	{ "header_prefix", CT_STRING, OFF(header_prefix), "X-Posthook", NULL,
 	  "Prefix of the application headers PREFIX-Tag, -Metadata, -Token." },
-	{ "internal_hosts", CT_LIST, OFF(internal_hosts), "127.0.0.0/8, ::1", NULL,
+	{ "internal_hosts", CT_NETWORKS, OFF(internal_hosts), "127.0.0.0/8, ::1", NULL,
 	  "Client networks whose mail is outgoing (CIDR list)." },
 	{ "originating_daemons", CT_LIST, OFF(originating_daemons), "ORIGINATING", NULL,
 	  "Values of the {daemon_name} macro whose mail is outgoing." },

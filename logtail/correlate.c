@@ -95,6 +95,7 @@ struct strvec {
 
 struct correlate {
 	struct correlate_opts opts;
+	struct cidr_list *internal;	/* opts.internal_hosts, parsed */
 	correlate_emit_fn emit;
 	correlate_record_fn record;
 	void   *ctx;
@@ -159,6 +160,32 @@ hash_qid(const char *p, size_t len)
 	return ((size_t) h);
 }
 
+/* internal_set - parse opts.internal_hosts (config_load has checked it:
+ * a list that does not parse matches nothing) */
+static void
+internal_set(struct correlate *c)
+{
+	char err[256];
+
+	cidr_list_free(c->internal);
+	c->internal = NULL;
+	if (c->opts.internal_hosts != NULL)
+		c->internal = cidr_list_new(c->opts.internal_hosts, err, sizeof(err));
+}
+
+/* internal_host - the client address is in internal_hosts */
+static int
+internal_host(const struct correlate *c, struct span addr)
+{
+	char text[64];
+
+	if (c->internal == NULL || addr.len == 0 || addr.len >= sizeof(text))
+		return 0;
+	memcpy(text, addr.p, addr.len);
+	text[addr.len] = '\0';
+	return cidr_list_match_text(c->internal, text);
+}
+
 /* correlate_new - see correlate.h. */
 struct correlate *
 correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
@@ -169,6 +196,7 @@ correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
 	c->opts = *opts;
 	if (c->opts.max_messages == 0)
 		c->opts.max_messages = DEFAULT_MAX_MESSAGES;
+	internal_set(c);
 	c->emit = emit;
 	c->record = record;
 	c->ctx = ctx;
@@ -237,6 +265,7 @@ correlate_free(struct correlate *c)
 		qstate_free(qs);
 	}
 	free(c->buckets);
+	cidr_list_free(c->internal);
 	strvec_clear(&c->dirty);
 	strvec_clear(&c->gone);
 	free(c->dirty.v);
@@ -252,6 +281,7 @@ correlate_set_opts(struct correlate *c, const struct correlate_opts *opts)
 
 	c->opts = *opts;
 	c->opts.max_messages = opts->max_messages ? opts->max_messages : max;
+	internal_set(c);
 }
 
 /* correlate_set_now - see correlate.h. */
@@ -1109,8 +1139,7 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 	switch (l->kind) {
 	case LK_SMTPD_CLIENT:
 		if (l->sasl_username.len > 0
-		    || cidr_list_match(c->opts.internal_hosts, l->client_addr.p,
-				       l->client_addr.len)) {
+		    || internal_host(c, l->client_addr)) {
 			qs->submitted = 1;
 			qs_mark_dirty(c, qs);
 		}

@@ -135,6 +135,8 @@ static const struct {
 	{ "retry_schedule =\n", ", line 1: retry_schedule: at least one attempt is needed" },
 	{ "retry_schedule = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", ", line 1: retry_schedule: more than 16 attempts" },
 	{ "# ok\nstate_dir /var/lib/x\n", ", line 2: expected \"key = value\"" },
+	{ "internal_hosts = 10.0.0.0/8, 300.1.2.3/8\n", ", line 1: internal_hosts: " },
+	{ "internal_hosts = ::1/129\n", ", line 1: internal_hosts: " },
 };
 
 START_TEST(bad_line_is_named)

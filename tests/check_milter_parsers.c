@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "../milter/app_headers.h"
-#include "../milter/cidr.h"
+#include "cidr.h"
 #include "../milter/rfc2047.h"
 #include "../milter/token.h"
 

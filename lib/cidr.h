@@ -5,8 +5,8 @@
  * An IPv4-mapped IPv6 address (::ffff:10.1.2.3) matches the IPv4 entries.
  * Pure: parsing and matching, no I/O.
  */
-#ifndef PH_MILTER_CIDR_H
-#define PH_MILTER_CIDR_H
+#ifndef PH_CIDR_H
+#define PH_CIDR_H
 
 #include <stddef.h>
 
