@@ -24,7 +24,7 @@ common="lib/util.c lib/log.c lib/event.c"
 # name: the harness's own sources besides tests/fuzz/fuzz_NAME.c
 sources() {
 	case "$1" in
-	config) echo "lib/config.c lib/config_keys.c" ;;
+	config) echo "lib/config.c lib/config_keys.c lib/cidr.c" ;;
 	classify) echo "lib/classify.c lib/classify_rules.c" ;;
 	parse_line) echo "logtail/parse_line.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
