@@ -667,7 +667,6 @@ START_TEST(test_verp_domain_checked)
 		err[0] = 0;
 		ck_assert_ptr_null(settings_new(cfg, err, sizeof(err)));
 		ck_assert_msg(strncmp(err, "return_path_domain: ", 20) == 0, "%s: %s", *b, err);
-		config_free(cfg);
 	}
 	{
 		struct config *cfg = config_new();
