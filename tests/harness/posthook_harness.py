@@ -563,6 +563,9 @@ class ScratchPostfix:
 			"queue_run_delay": "1s",
 			"minimal_backoff_time": "1s",
 			"maximal_backoff_time": "4s",
+			# A destination that refused connections is retried
+			# after this, not after the default minute.
+			"transport_retry_time": "1s",
 			"milter_default_action": "accept",
 			"header_checks": "",
 		}
