@@ -4,6 +4,10 @@
  * STORE_EVENTS_SEEN remembers every event key (until retention), so the
  * same event is never queued twice; STORE_OUTBOX holds the queued events
  * under an 8-byte sequence number, so they are taken in the order made.
+ * A record is the JSON object {"key","event","timestamp","payload"} with
+ * "endpoint" when the event is for one endpoint only.  One writer makes it
+ * (outbox_add_many(), from payload text: the tailer writes its payloads
+ * without json-c); outbox_add() serializes its payload object and uses it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,37 +28,128 @@ seq_key(uint64_t seq, unsigned char key[8])
 		key[i] = (unsigned char) (seq & 0xff);
 }
 
+/* put_json_string - s as a JSON string */
+static void
+put_json_string(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	char    esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	buf_append(b, "\"", 1);
+	for (p = (const unsigned char *) s; *p != 0; p++) {
+		const unsigned char *run = p;
+
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		buf_append(b, run, (size_t) (p - run));
+		if (*p == 0)
+			break;
+		if (*p == '"' || *p == '\\') {
+			esc[1] = (char) *p;
+			buf_append(b, esc, 2);
+			esc[1] = 'u';
+		} else {
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			buf_append(b, esc, 6);
+		}
+	}
+	buf_append(b, "\"", 1);
+}
+
+/*
+ * outbox_add_many - queue events with ready payload text.  The keys are
+ * checked first, so that the new events are numbered without gaps, as
+ * outbox_add() one by one would number them; the record is the one
+ * outbox_add() writes, with the payload text as given.
+ */
+int
+outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
+		size_t n, long *added)
+{
+	char    seen[32];
+	json_object *ts;
+	unsigned char k[8];
+	unsigned char *fresh;
+	struct buf b;
+	uint64_t seq;
+	size_t  i, count = 0;
+	int     status = STORE_OK;
+
+	*added = 0;
+	if (n == 0)
+		return STORE_OK;
+	fresh = xcalloc(n, 1);
+	snprintf(seen, sizeof(seen), "%.6f", now_seconds());
+	for (i = 0; i < n; i++) {
+		status = store_put_new(txn, STORE_EVENTS_SEEN, items[i].key,
+				       strlen(items[i].key), seen, strlen(seen));
+		if (status == STORE_EXISTS)
+			continue;
+		if (status != STORE_OK)
+			goto out;
+		fresh[i] = 1;
+		count++;
+	}
+	status = STORE_OK;
+	if (count == 0)
+		goto out;
+	if ((status = store_seq_reserve(txn, "outbox", count, &seq)) != STORE_OK)
+		goto out;
+	buf_init(&b);
+	for (i = 0; i < n && status == STORE_OK; i++) {
+		const struct outbox_item *it = &items[i];
+
+		if (!fresh[i])
+			continue;
+		buf_reset(&b);
+		buf_append(&b, "{\"key\":", 7);
+		put_json_string(&b, it->key);
+		buf_append(&b, ",\"event\":", 9);
+		put_json_string(&b, event_type_name(it->type));
+		buf_puts(&b, ",\"timestamp\":");
+		ts = json_double_new(it->timestamp, 6);
+		buf_puts(&b, json_object_to_json_string(ts));
+		json_object_put(ts);
+		buf_puts(&b, ",\"payload\":");
+		buf_append(&b, it->payload, it->payload_len);
+		if (it->endpoint_id != NULL) {
+			buf_append(&b, ",\"endpoint\":", 12);
+			put_json_string(&b, it->endpoint_id);
+		}
+		buf_append(&b, "}", 1);
+		seq_key(seq++, k);
+		status = store_put(txn, STORE_OUTBOX, k, sizeof(k), b.data, b.len);
+	}
+	buf_free(&b);
+	if (status == STORE_OK)
+		*added = (long) count;
+out:
+	free(fresh);
+	return status;
+}
+
 /* outbox_add - queue an event unless its key was seen */
 int
 outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 	   double timestamp, json_object *payload, const char *endpoint_id)
 {
-	char seen[32];
-	unsigned char k[8];
-	json_object *o;
-	const char *text;
-	uint64_t seq;
-	int status;
+	struct outbox_item it;
+	size_t  len;
+	long    added;
+	int     status;
 
-	snprintf(seen, sizeof(seen), "%.6f", now_seconds());
-	status = store_put_new(txn, STORE_EVENTS_SEEN, key, strlen(key), seen,
-			       strlen(seen));
-	if (status != STORE_OK)
-		return status;
-	status = store_seq_next(txn, "outbox", &seq);
-	if (status != STORE_OK)
-		return status;
-	o = json_object_new_object();
-	json_object_object_add(o, "key", json_object_new_string(key));
-	json_object_object_add(o, "event", json_object_new_string(event_type_name(type)));
-	json_object_object_add(o, "timestamp", json_double_new(timestamp, 6));
-	json_object_object_add(o, "payload", json_object_get(payload));
-	if (endpoint_id != NULL)
-		json_object_object_add(o, "endpoint", json_object_new_string(endpoint_id));
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	seq_key(seq, k);
-	status = store_put(txn, STORE_OUTBOX, k, sizeof(k), text, strlen(text));
-	json_object_put(o);
+	it.key = key;
+	it.type = type;
+	it.timestamp = timestamp;
+	it.payload = json_object_to_json_string_length(payload,
+					JSON_C_TO_STRING_PLAIN, &len);
+	it.payload_len = len;
+	it.endpoint_id = endpoint_id;
+	status = outbox_add_many(txn, &it, 1, &added);
+	if (status == STORE_OK && added == 0)
+		status = STORE_EXISTS;
 	return status;
 }
 

@@ -30,6 +30,25 @@ struct outbox_event {
 int outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 	       double timestamp, json_object *payload, const char *endpoint_id);
 
+/* An event whose payload is JSON text already, for outbox_add_many(). */
+struct outbox_item {
+	const char *key;
+	enum event_type type;
+	double  timestamp;
+	const char *payload;		/* one JSON object, not checked */
+	size_t  payload_len;
+	const char *endpoint_id;	/* NULL: every subscribed endpoint */
+};
+
+/*
+ * outbox_add_many - outbox_add() for n events at once, in order: the
+ * events whose keys were seen before are skipped, the others get their
+ * sequence numbers in one step and are stored with their payload text as
+ * it is.  *added gets how many were queued.
+ */
+int outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
+		    size_t n, long *added);
+
 /* outbox_event_free - free one taken event. */
 void outbox_event_free(struct outbox_event *ev);
 

@@ -53,6 +53,7 @@
 
 #include <db.h>
 
+#include "fault.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -492,6 +493,7 @@ store_attempt(struct store *st, store_fn fn, void *ctx)
 		return rc;
 	}
 	rc = fn(&txn, ctx);
+	PH_FAULT("store-in-txn");	/* killed with the transaction open */
 	store_cursors_close(&txn);
 	if (txn.err != STORE_OK)
 		rc = txn.err;
@@ -871,4 +873,54 @@ const char *
 store_dir(const struct store *st)
 {
 	return st->dir;
+}
+
+/*
+ * store_seq_reserve - take n consecutive values of a named sequence in one
+ * read-modify-write: *first .. *first + n - 1, what n store_seq_next()
+ * calls in this transaction would return.  n == 0 writes nothing.
+ */
+int
+store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
+		  uint64_t *first)
+{
+	char   *key = xasprintf("seq:%s", name);
+	unsigned char buf[8];
+	uint64_t last = 0;
+	void   *val;
+	size_t  vlen;
+	int     rc;
+	int     i;
+
+	rc = store_get_rmw(txn, STORE_META, key, strlen(key), &val, &vlen);
+	if (rc == STORE_OK) {
+		if (vlen != sizeof(buf)) {
+			log_error("store: sequence %s: bad record of %zu bytes", name, vlen);
+			free(val);
+			free(key);
+			return STORE_ERROR;
+		}
+		for (i = 0; i < 8; i++)
+			last = last << 8 | ((unsigned char *) val)[i];
+		free(val);
+	} else if (rc != STORE_NOTFOUND) {
+		free(key);
+		return rc;
+	}
+	if (n > UINT64_MAX - last) {
+		log_error("store: sequence %s: cannot reserve %llu more values",
+			  name, (unsigned long long) n);
+		free(key);
+		return STORE_ERROR;
+	}
+	rc = STORE_OK;
+	if (n > 0) {
+		for (i = 7; i >= 0; i--)
+			buf[7 - i] = (unsigned char) ((last + n) >> (8 * i));
+		rc = store_put(txn, STORE_META, key, strlen(key), buf, sizeof(buf));
+	}
+	free(key);
+	if (rc == STORE_OK)
+		*first = last + 1;
+	return rc;
 }

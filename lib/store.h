@@ -109,6 +109,12 @@ int store_del(struct store_txn *txn, enum store_table t, const void *key,
 
 /* store_seq_next - next value (from 1) of a named 64-bit sequence. */
 int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
+/*
+ * store_seq_reserve - n consecutive values of the sequence in one step:
+ * *first .. *first + n - 1, as n calls of store_seq_next() would give.
+ */
+int store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
+		      uint64_t *first);
 
 /*
  * Cursors walk a table in key order (byte-wise).  Key and value pointers

@@ -285,6 +285,32 @@ START_TEST(retention_purges_only_old_records)
 }
 END_TEST
 
+struct seq_ctx {
+	uint64_t first, next;
+};
+
+static int
+reserve_then_next(struct store_txn *txn, void *arg)
+{
+	struct seq_ctx *q = arg;
+	int status = store_seq_reserve(txn, "check", 5, &q->first);
+
+	return status == STORE_OK ? store_seq_next(txn, "check", &q->next) : status;
+}
+
+START_TEST(sequence_reserve_takes_a_range)
+{
+	struct seq_ctx q = { 0, 0 };
+
+	ck_assert_int_eq(store_run(st, reserve_then_next, &q, 0), STORE_OK);
+	ck_assert_int_eq(q.first, 1);
+	ck_assert_int_eq(q.next, 6);
+	ck_assert_int_eq(store_run(st, reserve_then_next, &q, 0), STORE_OK);
+	ck_assert_int_eq(q.first, 7);
+	ck_assert_int_eq(q.next, 12);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -299,6 +325,7 @@ main(void)
 	tcase_add_test(tc, rekey_moves_the_record);
 	tcase_add_test(tc, outbox_is_idempotent_and_ordered);
 	tcase_add_test(tc, retention_purges_only_old_records);
+	tcase_add_test(tc, sequence_reserve_takes_a_range);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
