@@ -2,7 +2,10 @@
  * sender.c - run webhook requests on one libcurl multi handle (see
  * sender.h).  Every request: POST, no redirects followed, TLS verified,
  * http/https only, a time limit, environment proxies ignored unless
- * webhook_proxy is set, at most RESPONSE_BODY_MAX bytes of answer kept.
+ * webhook_proxy is set, at most RESPONSE_BODY_MAX bytes of answer kept;
+ * with refuse_private_endpoints, no private or loopback peer, checked when
+ * a connection is opened and again when one (new or kept alive) is about
+ * to carry the request.
  * Easy handles of finished requests are reset and reused (up to
  * webhook_max_in_flight of them), which spares their buffers' churn.
  * Only the loop thread calls these functions.
@@ -122,7 +125,10 @@ on_header(char *data, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-/* is_private - loopback, RFC 1918, link-local, ULA or unspecified. */
+/*
+ * is_private - loopback, RFC 1918, CGNAT, link-local, benchmarking,
+ * multicast, reserved, ULA, site-local or unspecified.
+ */
 static int
 is_private(const struct sockaddr *sa)
 {
@@ -131,29 +137,78 @@ is_private(const struct sockaddr *sa)
 
 		return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 24) == 0 ||
 		       (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8 || (a >> 16) == 0xa9fe ||
-		       (a >> 22) == (100 << 2 | 1);
+		       (a >> 22) == (100 << 2 | 1) || (a >> 17) == (0xc612 >> 1) ||
+		       (a >> 28) >= 0xe;
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
 		return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
-		       IN6_IS_ADDR_LINKLOCAL(a) || (a->s6_addr[0] & 0xfe) == 0xfc ||
+		       IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_SITELOCAL(a) ||
+		       IN6_IS_ADDR_MULTICAST(a) || (a->s6_addr[0] & 0xfe) == 0xfc ||
 		       IN6_IS_ADDR_V4MAPPED(a);
 	}
 	return 1;
+}
+
+/* refuse - note why the request fails; the error names the option. */
+static void
+refuse(struct transfer *t, const char *ip)
+{
+	t->refused_private = 1;
+	log_warn("delivery %llu: refusing a connection to the private address %s "
+		 "(refuse_private_endpoints = yes)",
+		 (unsigned long long)t->delivery_id, ip);
 }
 
 /* on_open_socket - with refuse_private_endpoints, no private peers. */
 static curl_socket_t
 on_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-	(void)ctx;
+	struct transfer *t = ctx;
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	(void)purpose;
 	if (is_private(&addr->addr)) {
-		log_warn("refusing a connection to a private address "
-			 "(refuse_private_endpoints = yes)");
+		if (addr->family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr,
+				  ip, sizeof(ip));
+		else if (addr->family == AF_INET6)
+			inet_ntop(AF_INET6,
+				  &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, ip,
+				  sizeof(ip));
+		refuse(t, ip);
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+/*
+ * on_prereq - the same check on the connection about to carry the
+ * request, new or kept alive: one opened before a reload turned
+ * refuse_private_endpoints on is not used again.
+ */
+static int
+on_prereq(void *ctx, char *peer, char *local, int peer_port, int local_port)
+{
+	struct transfer *t = ctx;
+	struct sockaddr_storage ss;
+
+	(void)local;
+	(void)peer_port;
+	(void)local_port;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, peer, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, peer, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		ss.ss_family = AF_UNSPEC; /* unknown: refused */
+	if (is_private((struct sockaddr *)&ss)) {
+		refuse(t, peer);
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
 }
 
 /* setup_easy - the options every webhook request has. */
@@ -190,7 +245,9 @@ setup_easy(struct sender *s, struct transfer *t)
 	SET(CURLOPT_PRIVATE, t);
 	if (s->refuse_private) {
 		SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-		SET(CURLOPT_OPENSOCKETDATA, s);
+		SET(CURLOPT_OPENSOCKETDATA, t);
+		SET(CURLOPT_PREREQFUNCTION, on_prereq);
+		SET(CURLOPT_PREREQDATA, t);
 	}
 #undef SET
 	if (rc != CURLE_OK) {

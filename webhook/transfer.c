@@ -189,8 +189,13 @@ transfer_finish(struct transfer *t, CURLcode res)
 	if (res != CURLE_OK) {
 		/* a response cut short still tells its status; the attempt failed */
 		t->status = status;
-		t->error = xasprintf("%s: %s", failure_reason(res),
-				     t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+		if (t->refused_private)
+			t->error = xstrdup("refused: a private or loopback address "
+					   "(refuse_private_endpoints = yes)");
+		else
+			t->error =
+			    xasprintf("%s: %s", failure_reason(res),
+				      t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
 	} else {
 		t->status = status;
 		if (status >= 300 && status <= 399)

@@ -38,6 +38,7 @@ struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 	struct buf response; /* first RESPONSE_BODY_MAX bytes */
 	char *retry_after;
+	int refused_private; /* refuse_private_endpoints stopped it */
 	double started;
 	int64_t started_ms; /* monotonic */
 
