@@ -196,7 +196,11 @@ daemon_prepare_state_dir(const struct config *cfg)
 	uid_t uid;
 	gid_t gid;
 
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+	/*
+	 * Private to the daemons' user: the store holds endpoint secrets,
+	 * and Postfix shares the posthook group to reach the milter socket.
+	 */
+	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
 		log_error("cannot create %s: %m", cfg->state_dir);
 		return -1;
 	}
@@ -204,8 +208,8 @@ daemon_prepare_state_dir(const struct config *cfg)
 		return 0;
 	if (lookup_ids(cfg, &uid, &gid) < 0)
 		return -1;
-	if (chown(cfg->state_dir, uid, gid) < 0) {
-		log_error("cannot chown %s: %m", cfg->state_dir);
+	if (chown(cfg->state_dir, uid, gid) < 0 || chmod(cfg->state_dir, 0700) < 0) {
+		log_error("cannot give %s to %s: %m", cfg->state_dir, cfg->user);
 		return -1;
 	}
 	return 0;

@@ -176,7 +176,7 @@ store_db_try(struct store *st, enum store_table t, u_int32_t oflags, DB **out)
 		(void) tid->abort(tid);
 		return ret;
 	}
-	ret = db->open(db, tid, store_files[t], NULL, DB_BTREE, oflags, 0660);
+	ret = db->open(db, tid, store_files[t], NULL, DB_BTREE, oflags, 0600);
 	if (ret == 0)
 		ret = tid->commit(tid, 0);
 	else
@@ -280,7 +280,7 @@ store_env_try(struct store *st)
 	    || (ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0
 	    || (ret = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0
 	    || (ret = env->set_flags(env, DB_TIME_NOTGRANTED, 1)) != 0
-	    || (ret = env->open(env, st->dir, eflags, 0660)) != 0) {
+	    || (ret = env->open(env, st->dir, eflags, 0600)) != 0) {
 		(void) env->close(env, 0);
 		return ret;
 	}
