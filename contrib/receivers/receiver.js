@@ -19,26 +19,32 @@ const SEEN_MAX = 100000;            // uuids remembered for dedupe
 
 let keys = new Map();
 let lastFetch = 0;
+let fetching = null;                // the JWKS fetch under way
 const seen = new Set();
 
 async function fetchJwks() {
   lastFetch = Date.now();
-  const doc = /^https?:\/\//.test(jwksSource)
-    ? await (await fetch(jwksSource)).json()
-    : JSON.parse(fs.readFileSync(jwksSource, 'utf8'));
+  let doc;
+  if (/^https?:\/\//.test(jwksSource)) {
+    const res = await fetch(jwksSource, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`${jwksSource}: HTTP ${res.status}`);
+    doc = await res.json();
+  } else {
+    doc = JSON.parse(fs.readFileSync(jwksSource, 'utf8'));
+  }
   keys = new Map(doc.keys.filter((k) => k.kty === 'RSA').map((k) =>
     [k.kid, crypto.createPublicKey({ key: { kty: 'RSA', n: k.n, e: k.e }, format: 'jwk' })]));
 }
 
-// keyFor - the cached key; an unknown kid fetches the JWKS again (rate-limited)
+// keyFor - the cached key; an unknown kid fetches the JWKS again (rate-limited).
+// Requests that arrive while a fetch is under way wait for that fetch.
 async function keyFor(kid) {
-  if (!keys.has(kid) && Date.now() - lastFetch >= REFETCH_INTERVAL_MS) {
-    try {
-      await fetchJwks();
-    } catch (e) {
-      console.log('jwks fetch failed:', e.message);
-    }
+  if (!keys.has(kid) && !fetching && Date.now() - lastFetch >= REFETCH_INTERVAL_MS) {
+    fetching = fetchJwks()
+      .catch((e) => console.log('jwks fetch failed:', e.message))
+      .finally(() => { fetching = null; });
   }
+  if (!keys.has(kid) && fetching) await fetching;
   return keys.get(kid);
 }
 
