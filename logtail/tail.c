@@ -1,10 +1,13 @@
 /*
  * tail.c - the posthook-logtail daemon with log_source = file.
  *
- * Follows log_file through rename rotation (the old file is read to its
- * end before the new one; a restart that finds the saved file renamed to
- * log_file.1 finishes it first) and copytruncate (the file shrank below
- * our offset, or its first line changed).  A file is known by device,
+ * Follows log_file through rename rotation (the old file is read until
+ * it has been quiet for ROTATE_GRACE_MS and to its end before the new
+ * one: the writer keeps appending to it until it reopens; a restart that
+ * finds the saved file renamed to log_file.1 finishes it first) and
+ * copytruncate (the file shrank below our offset, or its first line
+ * changed; the lines we had not read yet are finished in the copy,
+ * log_file.1, when it is the same file).  A file is known by device,
  * inode and the fingerprint of its first line.
  *
  * With log_source = journal, records come from journal.c instead, and the
@@ -57,6 +60,15 @@
 #define HOLD_WAIT_S	2.0		/* the longest a hold waits */
 #define MAINTAIN_MS	10000
 
+/*
+ * After a rename rotation the writer keeps appending to the old file until
+ * it reopens the log: logrotate renames mail.log, creates a new one and
+ * only then runs "postfix reload", and postlogd reopens a moment later.
+ * The old file is finished only once it has not grown for this long (and
+ * is read to its end); the new file's lines wait meanwhile, from its start.
+ */
+#define ROTATE_GRACE_MS	2000
+
 struct pending_event {
 	size_t  key;			/* offsets in tail.text */
 	size_t  payload, payload_len;
@@ -77,6 +89,9 @@ struct tailfile {
 	char    fp[FINGERPRINT_LEN];	/* "" until the first line is there */
 	uint64_t start;			/* offset to start at once fp is known */
 	int     old;			/* a rotated file: move on at its end */
+	off_t   seen_size;		/* old: its size when last looked at */
+	int64_t quiet_since;		/* old: when it last grew (monotonic) */
+	int     at_end;			/* the last read_batch() came to its end */
 	struct linereader *lr;
 };
 
@@ -326,6 +341,7 @@ file_close(struct tailfile *f)
 	f->path = NULL;
 	f->fp[0] = 0;
 	f->old = 0;
+	f->at_end = 0;
 }
 
 /* file_open - open path; the reader starts at offset once fp is known. */
@@ -348,7 +364,41 @@ file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 	f->ino = sb.st_ino;
 	f->start = offset;
 	f->old = old;
+	f->seen_size = sb.st_size;
+	f->quiet_since = monotonic_ms();
 	return (0);
+}
+
+/*
+ * file_mark_old - the open file was rotated away: finish it before the
+ * live one.  quiet: nobody writes to it (a copy), no grace period.
+ */
+static void
+file_mark_old(struct tailfile *f, int quiet)
+{
+	struct stat sb;
+
+	f->old = 1;
+	f->seen_size = fstat(f->fd, &sb) == 0 ? sb.st_size : -1;
+	f->quiet_since = monotonic_ms() - (quiet ? ROTATE_GRACE_MS : 0);
+}
+
+/*
+ * old_grace_left - ms until the rotated file counts as finished (0: it
+ * has been quiet long enough); a file that grew starts the wait again.
+ */
+static int
+old_grace_left(struct tailfile *f)
+{
+	struct stat sb;
+	int64_t left;
+
+	if (fstat(f->fd, &sb) == 0 && sb.st_size != f->seen_size) {
+		f->seen_size = sb.st_size;
+		f->quiet_since = monotonic_ms();
+	}
+	left = f->quiet_since + ROTATE_GRACE_MS - monotonic_ms();
+	return (left > 0 ? (int) left : 0);
 }
 
 /* file_ready - the fingerprint is known and the reader set up: 1, else 0. */
@@ -437,6 +487,7 @@ read_batch(struct tail *t, int *eof)
 			break;
 		}
 	}
+	t->cur.at_end = *eof;
 	/* Records committed while the batch was read. */
 	if (count > 0)
 		tick(t);
@@ -448,6 +499,39 @@ static char *
 rotated_name(const char *path)
 {
 	return (xasprintf("%s.1", path));
+}
+
+/*
+ * finish_copy - copytruncate noticed: the lines past our offset that were
+ * copied before the truncation are only in log_file.1.  When that is the
+ * file we were reading (the same first line), read it on from our offset
+ * as a rotated file.  1 when so, else 0.
+ */
+static int
+finish_copy(struct tail *t)
+{
+	struct tailfile f;
+	struct stat sb;
+	char   *old = rotated_name(t->cfg->log_file);
+	uint64_t off = linereader_offset(t->cur.lr);
+	int     ok;
+
+	memset(&f, 0, sizeof(f));
+	f.fd = -1;
+	ok = file_open(&f, old, off, 1) == 0 && fstat(f.fd, &sb) == 0
+	    && (uint64_t) sb.st_size > off && file_ready(&f)
+	    && strcmp(f.fp, t->cur.fp) == 0;
+	if (ok) {
+		log_info("%s: truncated; finishing its copy %s from offset %llu",
+			 t->cfg->log_file, old, (unsigned long long) off);
+		file_close(&t->cur);
+		t->cur = f;
+		file_mark_old(&t->cur, 1);
+	} else {
+		file_close(&f);
+	}
+	free(old);
+	return (ok);
 }
 
 /* check_file - at the end of the file: rotated, truncated, or quiet? */
@@ -464,7 +548,11 @@ check_file(struct tail *t)
 		return;
 	}
 	if (t->cur.old) {
-		/* A rotated file read to its end: on to the live one. */
+		/* A rotated file read to its end: on to the live one once
+		 * the writer has stopped appending to it (quiet, and no new
+		 * lines since read_batch() came to its end). */
+		if (!t->cur.at_end || old_grace_left(&t->cur) > 0)
+			return;
 		if (commit(t) < 0)
 			return;
 		log_info("%s: done; continuing with %s", t->cur.path, path);
@@ -483,17 +571,11 @@ check_file(struct tail *t)
 	}
 	t->missing = 0;
 	if (sb.st_dev != t->cur.dev || sb.st_ino != t->cur.ino) {
-		int     eof;
-
-		/* Rename rotation: finish the old file first. */
-		do {
-			read_batch(t, &eof);
-			if (commit(t) < 0)
-				return;
-		} while (!eof);
-		log_info("%s: rotated; reading the new file", path);
-		if (file_open(&t->cur, path, 0, 0) < 0)
-			log_warn("%s: cannot open: %m", path);
+		/* Rename rotation: finish the old file first; the writer
+		 * may append to it until it reopens (ROTATE_GRACE_MS). */
+		log_info("%s: rotated; finishing the old file before the new one",
+			 path);
+		file_mark_old(&t->cur, 0);
 		return;
 	}
 	if (t->cur.lr == NULL)
@@ -502,6 +584,8 @@ check_file(struct tail *t)
 	    || (fingerprint_fd(t->cur.fd, fp) == 1 && strcmp(fp, t->cur.fp) != 0)) {
 		/* copytruncate: the same file holds new lines from 0. */
 		if (commit(t) < 0)
+			return;
+		if (finish_copy(t))
 			return;
 		log_info("%s: truncated; reading it from the start", path);
 		if (file_open(&t->cur, path, 0, 0) < 0)
@@ -781,9 +865,20 @@ tail_loop(struct tail *t)
 			check_file(t);
 			if (n == 0 && t->once && !t->cur.old)
 				break;
-			if (n == 0)
-				wait_for(t, correlate_pending(t->corr) > 0
-					 ? HOLD_RECHECK_MS : -1);
+			if (n == 0) {
+				int     ms = correlate_pending(t->corr) > 0
+				    ? HOLD_RECHECK_MS : -1;
+
+				/* A rotated file: look again when its grace
+				 * period is over. */
+				if (t->cur.old && t->cur.fd >= 0) {
+					int     g = old_grace_left(&t->cur) + 1;
+
+					if (ms < 0 || g < ms)
+						ms = g;
+				}
+				wait_for(t, ms);
+			}
 		}
 		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
 			if (store_maintain(t->st) != STORE_OK)
