@@ -681,41 +681,11 @@ store_del(struct store_txn *txn, enum store_table t, const void *key, size_t kle
 						       &k, 0), "del", t);
 }
 
-/* store_seq_next - bump a big-endian counter under "seq:NAME" in STORE_META */
+/* store_seq_next - the next value of a sequence: a reservation of one */
 int
 store_seq_next(struct store_txn *txn, const char *name, uint64_t *out)
 {
-	char   *key = xasprintf("seq:%s", name);
-	unsigned char buf[8];
-	uint64_t n = 0;
-	void   *val;
-	size_t  vlen;
-	int     rc;
-	int     i;
-
-	rc = store_get_rmw(txn, STORE_META, key, strlen(key), &val, &vlen);
-	if (rc == STORE_OK) {
-		if (vlen != sizeof(buf)) {
-			log_error("store: sequence %s: bad record of %zu bytes", name, vlen);
-			free(val);
-			free(key);
-			return STORE_ERROR;
-		}
-		for (i = 0; i < 8; i++)
-			n = n << 8 | ((unsigned char *) val)[i];
-		free(val);
-	} else if (rc != STORE_NOTFOUND) {
-		free(key);
-		return rc;
-	}
-	n++;
-	for (i = 7; i >= 0; i--)
-		buf[7 - i] = (unsigned char) (n >> (8 * i));
-	rc = store_put(txn, STORE_META, key, strlen(key), buf, sizeof(buf));
-	free(key);
-	if (rc == STORE_OK)
-		*out = n;
-	return rc;
+	return store_seq_reserve(txn, name, 1, out);
 }
 
 /* store_cursor_open - a cursor over table t inside txn */
@@ -876,7 +846,8 @@ store_dir(const struct store *st)
 }
 
 /*
- * store_seq_reserve - take n consecutive values of a named sequence in one
+ * store_seq_reserve - take n consecutive values of a named sequence (a
+ * big-endian counter under "seq:NAME" in STORE_META) in one
  * read-modify-write: *first .. *first + n - 1, what n store_seq_next()
  * calls in this transaction would return.  n == 0 writes nothing.
  */
