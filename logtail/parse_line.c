@@ -115,6 +115,23 @@ is_queue_id(const char *p, size_t len)
 	return (z >= 1 && len >= 12);
 }
 
+/* parse_fraction - ".123456" after the seconds, kept to microseconds. */
+static const char *
+parse_fraction(const char *p, const char *end, struct log_stamp *st)
+{
+	if (p >= end || *p != '.')
+		return (p);
+	for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (st->frac_digits < 6) {
+			st->usec = st->usec * 10 + (*p - '0');
+			st->frac_digits++;
+		}
+	}
+	for (int i = st->frac_digits; i < 6; i++)
+		st->usec *= 10;
+	return (p);
+}
+
 /* parse_classic_stamp - "Nov  3 14:02:11" or "Nov 03 14:02:11 "; end or NULL. */
 static const char *
 parse_classic_stamp(const char *p, const char *end, struct log_stamp *st)
@@ -150,16 +167,7 @@ parse_classic_stamp(const char *p, const char *end, struct log_stamp *st)
 	st->sec = v;
 	p += 8;
 	/* Some syslog daemons add fractions here too. */
-	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (st->frac_digits < 6) {
-				st->usec = st->usec * 10 + (*p - '0');
-				st->frac_digits++;
-			}
-		}
-		for (int i = st->frac_digits; i < 6; i++)
-			st->usec *= 10;
-	}
+	p = parse_fraction(p, end, st);
 	return (p);
 }
 
@@ -180,16 +188,7 @@ parse_rfc3339_stamp(const char *p, const char *end, struct log_stamp *st)
 	    || (st->sec = digits(p + 17, end, 2)) < 0)
 		return (NULL);
 	p += 19;
-	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (st->frac_digits < 6) {
-				st->usec = st->usec * 10 + (*p - '0');
-				st->frac_digits++;
-			}
-		}
-		for (int i = st->frac_digits; i < 6; i++)
-			st->usec *= 10;
-	}
+	p = parse_fraction(p, end, st);
 	if (p < end && *p == 'Z') {
 		st->has_offset = 1;
 		p++;
