@@ -137,11 +137,16 @@ replacement_cp(unsigned char c)
 	return REPLACEMENT;
 }
 
-/* put_iconv - convert through iconv; undecodable bytes become U+FFFD. */
+/*
+ * put_iconv - convert through iconv; undecodable bytes become U+FFFD.
+ * What iconv writes is checked like any other UTF-8: some converters pass
+ * through sequences that are not valid UTF-8.
+ */
 static void
 put_iconv(struct out *o, const char *charset, const char *p, size_t len)
 {
 	iconv_t cd = iconv_open("UTF-8", charset);
+	struct out tmp;
 	char   *in = (char *) p;
 	size_t  inleft = len;
 
@@ -149,22 +154,31 @@ put_iconv(struct out *o, const char *charset, const char *p, size_t len)
 		put_utf8ish(o, (const unsigned char *) p, len, replacement_cp);
 		return;
 	}
+	tmp.cap = o->cap - o->len;
+	tmp.len = 0;
+	tmp.data = malloc(tmp.cap);
+	if (tmp.data == NULL) {
+		iconv_close(cd);
+		return;
+	}
 	while (inleft > 0) {
-		char   *dst = o->data + o->len;
-		size_t  room = o->cap - o->len - 1, before = room;
+		char   *dst = tmp.data + tmp.len;
+		size_t  room = tmp.cap - tmp.len - 1, before = room;
 		size_t  rc = iconv(cd, &in, &inleft, &dst, &room);
 
-		o->len += before - room;
+		tmp.len += before - room;
 		if (rc != (size_t) -1)
 			break;
 		if (errno == E2BIG)
 			break;
 		/* EILSEQ or EINVAL: skip one byte. */
-		put_cp(o, REPLACEMENT);
+		put_cp(&tmp, REPLACEMENT);
 		in++;
 		inleft--;
 	}
 	iconv_close(cd);
+	put_utf8ish(o, (const unsigned char *) tmp.data, tmp.len, replacement_cp);
+	free(tmp.data);
 }
 
 /* put_bytes - decoded bytes of one charset to UTF-8. */
