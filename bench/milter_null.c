@@ -19,7 +19,7 @@ null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void) f2;
 	(void) f3;
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
-	*pf1 = (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA
+	*pf1 = (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN
 		| SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT
 		| SMFIP_NR_HDR) & f1;
 	*pf2 = 0;

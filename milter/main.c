@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mfi.h"
+#include "nodelay.h"
 #include "settings.h"
 #include "store.h"
 #include "util.h"
@@ -213,6 +214,8 @@ main(int argc, char **argv)
 		return 1;
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		log_fatal("cannot listen on %s", cfg->milter_socket);
+	if (nodelay_listeners() < 0)
+		log_warn("cannot list open files to set TCP_NODELAY: %m");
 	/* Right after a crash another opener may be recovering: wait. */
 	for (tries = 0; (app.store = store_open(cfg->state_dir, 0)) == NULL; tries++) {
 		if (tries == STORE_OPEN_TRIES)
