@@ -534,6 +534,28 @@ finish_copy(struct tail *t)
 	return (ok);
 }
 
+/*
+ * finish_last_line - a rotated file that will not grow any more may end
+ * in a line without its newline (a writer killed mid-write): read it as
+ * it is rather than lose it.
+ */
+static void
+finish_last_line(struct tail *t)
+{
+	const char *line;
+	size_t  len;
+	uint64_t off;
+	int     cut;
+
+	if (t->cur.lr == NULL
+	    || !linereader_finish(t->cur.lr, &line, &len, &off, &cut))
+		return;
+	log_warn("%s: last line at offset %llu has no newline; reading it as "
+		 "it is", t->cur.path, (unsigned long long) off);
+	correlate_set_now(t->corr, time(NULL));
+	feed(t, line, len, off, cut);
+}
+
 /* check_file - at the end of the file: rotated, truncated, or quiet? */
 static void
 check_file(struct tail *t)
@@ -553,6 +575,7 @@ check_file(struct tail *t)
 		 * lines since read_batch() came to its end). */
 		if (!t->cur.at_end || old_grace_left(&t->cur) > 0)
 			return;
+		finish_last_line(t);
 		if (commit(t) < 0)
 			return;
 		log_info("%s: done; continuing with %s", t->cur.path, path);
