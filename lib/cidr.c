@@ -1,5 +1,6 @@
 /*
- * cidr.c - IPv4/IPv6 network lists for the milter's internal_hosts test.
+ * cidr.c - IPv4/IPv6 network lists for the milter's internal_hosts test,
+ * and the special-use networks refuse_private_endpoints keeps out.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,6 +24,37 @@ struct cidr_list {
 
 static const unsigned char v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+/* Where no public endpoint lives (RFC 6890 and its updates). */
+static const struct cidr special[] = {
+	{AF_INET, {0}, 8},			/* "this network" */
+	{AF_INET, {10}, 8},
+	{AF_INET, {100, 64}, 10},		/* shared address space (CGNAT) */
+	{AF_INET, {127}, 8},
+	{AF_INET, {169, 254}, 16},		/* link-local */
+	{AF_INET, {172, 16}, 12},
+	{AF_INET, {192, 0, 0}, 24},		/* IETF protocol assignments */
+	{AF_INET, {192, 168}, 16},
+	{AF_INET, {198, 18}, 15},		/* benchmarking */
+	{AF_INET, {224}, 3},			/* multicast, reserved, broadcast */
+	{AF_INET6, {0}, 96},			/* ::, ::1, IPv4-compatible */
+	{AF_INET6, {0, 0x64, 0xff, 0x9b, 0, 1}, 48},	/* local-use NAT64 */
+	{AF_INET6, {0xfc}, 7},			/* unique local */
+	{AF_INET6, {0xfe, 0x80}, 10},		/* link-local */
+	{AF_INET6, {0xfe, 0xc0}, 10},		/* site-local */
+	{AF_INET6, {0xff}, 8},			/* multicast */
+};
+
+/* IPv6 prefixes whose addresses carry an IPv4 address at an offset. */
+static const struct embedded_v4 {
+	unsigned char prefix[12];
+	int     bits;
+	int     offset;
+}       embedded[] = {
+	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, 12},	/* mapped */
+	{{0, 0x64, 0xff, 0x9b}, 96, 12},	/* NAT64 well-known prefix */
+	{{0x20, 0x02}, 16, 2},			/* 6to4 */
 };
 
 /* cidr_parse - one entry; 0 or -1. */
@@ -155,5 +187,26 @@ cidr_list_match_text(const struct cidr_list *list, const char *addr)
 		return cidr_list_match_bytes(list, AF_INET, bytes);
 	if (inet_pton(AF_INET6, a, bytes) == 1)
 		return cidr_list_match_bytes(list, AF_INET6, bytes);
+	return 0;
+}
+
+/* cidr_is_special - see cidr.h. */
+int
+cidr_is_special(int family, const unsigned char *addr)
+{
+	size_t  i;
+
+	if (family == AF_INET6) {
+		for (i = 0; i < sizeof(embedded) / sizeof(embedded[0]); i++)
+			if (prefix_equal(embedded[i].prefix, addr, embedded[i].bits))
+				return cidr_is_special(AF_INET,
+						       addr + embedded[i].offset);
+	} else if (family != AF_INET) {
+		return 1;
+	}
+	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (special[i].family == family
+		    && prefix_equal(special[i].addr, addr, special[i].bits))
+			return 1;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * networks such as internal_hosts ("127.0.0.0/8, ::1, 10.0.0.0/8").
  *
  * An IPv4-mapped IPv6 address (::ffff:10.1.2.3) matches the IPv4 entries.
+ * Also the special-use networks that refuse_private_endpoints refuses.
  * Pure: parsing and matching, no I/O.
  */
 #ifndef PH_CIDR_H
@@ -29,5 +30,14 @@ int     cidr_list_match_text(const struct cidr_list *list, const char *addr);
  */
 int     cidr_list_match_bytes(const struct cidr_list *list, int family,
 			      const unsigned char *addr);
+
+/*
+ * cidr_is_special - whether an address (network byte order, as above) is
+ * loopback, private, link-local, shared (CGNAT), multicast, reserved or
+ * otherwise no public host's: also an IPv6 address that embeds such an
+ * IPv4 address (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16).  Any
+ * other family counts as special.
+ */
+int     cidr_is_special(int family, const unsigned char *addr);
 
 #endif

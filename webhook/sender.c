@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "log.h"
 #include "sender.h"
@@ -125,29 +126,16 @@ on_header(char *data, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-/*
- * is_private - loopback, RFC 1918, CGNAT, link-local, benchmarking,
- * multicast, reserved, ULA, site-local or unspecified.
- */
+/* is_private - a special-use address (cidr.h), or not an IP address. */
 static int
 is_private(const struct sockaddr *sa)
 {
-	if (sa->sa_family == AF_INET) {
-		uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
-
-		return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 24) == 0 ||
-		       (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8 || (a >> 16) == 0xa9fe ||
-		       (a >> 22) == (100 << 2 | 1) || (a >> 17) == (0xc612 >> 1) ||
-		       (a >> 28) >= 0xe;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		return IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
-		       IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_SITELOCAL(a) ||
-		       IN6_IS_ADDR_MULTICAST(a) || (a->s6_addr[0] & 0xfe) == 0xfc ||
-		       IN6_IS_ADDR_V4MAPPED(a);
-	}
+	if (sa->sa_family == AF_INET)
+		return cidr_is_special(AF_INET, (const unsigned char *)
+				       &((const struct sockaddr_in *)sa)->sin_addr);
+	if (sa->sa_family == AF_INET6)
+		return cidr_is_special(AF_INET6, ((const struct sockaddr_in6 *)
+						  sa)->sin6_addr.s6_addr);
 	return 1;
 }
 
