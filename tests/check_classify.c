@@ -10,6 +10,8 @@
 
 #include "classify.h"
 
+#include "testlib.h"
+
 struct ccase {
 	const char *dsn;
 	const char *text;
@@ -252,87 +254,101 @@ START_TEST(test_code_fallback)
 }
 END_TEST
 
-START_TEST(test_success_and_empty)
+/* What a classify() call must give (ANY, NULL: not checked). */
+#define ANY	(-1)
+
+struct rcase {
+	const char *dsn;
+	const char *text;
+	int     want;			/* enum classification */
+	int     smtp_code;
+	const char *enhanced;		/* smtp_enhanced_code */
+	const char *host;		/* remote_host */
+};
+
+/* check_results - classify each case and compare what it names. */
+static void
+check_results(const struct rcase *c, size_t n)
 {
 	struct classify_result r;
+	size_t  i;
 
-	classify("2.0.0", "250 2.0.0 Ok: queued as 4XyZ", &r);
-	ck_assert_int_eq(r.classification, CLASS_NONE);
-	ck_assert_int_eq(r.smtp_code, 250);
-	ck_assert_str_eq(r.smtp_enhanced_code, "2.0.0");
-	classify(NULL, "host mx.example.com[192.0.2.1] said: 250 ok", &r);
-	ck_assert_int_eq(r.classification, CLASS_NONE);
-	ck_assert_int_eq(r.smtp_code, 250);
-	ck_assert_str_eq(r.remote_host, "mx.example.com");
-	classify("2.0.0", "delivered to mailbox", &r);
-	ck_assert_int_eq(r.classification, CLASS_NONE);
+	for (i = 0; i < n; i++) {
+		classify(c[i].dsn, c[i].text, &r);
+		if (c[i].want != ANY)
+			ck_assert_msg((int) r.classification == c[i].want,
+				      "case %zu: classification %d, want %d", i,
+				      (int) r.classification, c[i].want);
+		if (c[i].smtp_code != ANY)
+			ck_assert_msg(r.smtp_code == c[i].smtp_code,
+				      "case %zu: smtp_code %d, want %d", i,
+				      (int) r.smtp_code, c[i].smtp_code);
+		if (c[i].enhanced != NULL)
+			ck_assert_msg(strcmp(r.smtp_enhanced_code, c[i].enhanced) == 0,
+				      "case %zu: enhanced code \"%s\", want \"%s\"", i,
+				      r.smtp_enhanced_code, c[i].enhanced);
+		if (c[i].host != NULL)
+			ck_assert_msg(strcmp(r.remote_host, c[i].host) == 0,
+				      "case %zu: remote host \"%s\", want \"%s\"", i,
+				      r.remote_host, c[i].host);
+	}
+}
 
-	classify(NULL, "", &r);
-	ck_assert_int_eq(r.classification, CLASS_NONE);
-	ck_assert_int_eq(r.smtp_code, 0);
-	ck_assert_str_eq(r.smtp_enhanced_code, "");
-	ck_assert_str_eq(r.remote_host, "");
-	classify("", NULL, &r);
-	ck_assert_int_eq(r.classification, CLASS_NONE);
-	/* A dsn that is not an RFC 3463 code is ignored. */
-	classify("5.x.1", "", &r);
-	ck_assert_int_eq(r.classification, CLASS_NONE);
-	ck_assert_str_eq(r.smtp_enhanced_code, "");
+#define CHECK_RESULTS(a) check_results((a), sizeof(a) / sizeof((a)[0]))
+
+START_TEST(test_success_and_empty)
+{
+	static const struct rcase c[] = {
+		{"2.0.0", "250 2.0.0 Ok: queued as 4XyZ", CLASS_NONE, 250, "2.0.0", NULL},
+		{NULL, "host mx.example.com[192.0.2.1] said: 250 ok", CLASS_NONE, 250,
+		 NULL, "mx.example.com"},
+		{"2.0.0", "delivered to mailbox", CLASS_NONE, ANY, NULL, NULL},
+		{NULL, "", CLASS_NONE, 0, "", ""},
+		{"", NULL, CLASS_NONE, ANY, NULL, NULL},
+		/* A dsn that is not an RFC 3463 code is ignored. */
+		{"5.x.1", "", CLASS_NONE, ANY, "", NULL},
+	};
+
+	CHECK_RESULTS(c);
 }
 END_TEST
 
 START_TEST(test_codes_and_host)
 {
-	struct classify_result r;
-
-	classify("5.0.0", "host mx1.example.org[192.0.2.25] said: 550-5.1.1 "
-		 "first 550 5.1.1 second (in reply to RCPT TO command)", &r);
-	ck_assert_int_eq(r.smtp_code, 550);
-	ck_assert_str_eq(r.smtp_enhanced_code, "5.1.1");
-	ck_assert_str_eq(r.remote_host, "mx1.example.org");
-	ck_assert_int_eq(r.classification, CLASS_INVALID_RECIPIENT);
-
-	/* No code in the text: the dsn given; an IP is no enhanced code. */
-	classify("5.7.1", "host mx.example.org[192.0.2.25] said: Blocked "
-		 "192.0.2.25 4.16.55.1 v5.1.1", &r);
-	ck_assert_str_eq(r.smtp_enhanced_code, "5.7.1");
-	ck_assert_int_eq(r.smtp_code, 0);
-	classify(NULL, "Blocked 192.0.2.25", &r);
-	ck_assert_str_eq(r.smtp_enhanced_code, "");
-	ck_assert_int_eq(r.classification, CLASS_UNCLASSIFIED);
-
-	/* The greeting refusal names the host too; LMTP over a socket. */
-	classify("5.0.0", "host mx.example.net[192.0.2.9] refused to talk to me: "
-		 "554 5.7.1 go away", &r);
-	ck_assert_str_eq(r.remote_host, "mx.example.net");
-	ck_assert_int_eq(r.smtp_code, 554);
-	classify("5.2.2", "host mail.example.com[private/dovecot-lmtp] said: 552 "
+	static const struct rcase c[] = {
+		{"5.0.0", "host mx1.example.org[192.0.2.25] said: 550-5.1.1 "
+		 "first 550 5.1.1 second (in reply to RCPT TO command)",
+		 CLASS_INVALID_RECIPIENT, 550, "5.1.1", "mx1.example.org"},
+		/* No code in the text: the dsn given; an IP is no enhanced code. */
+		{"5.7.1", "host mx.example.org[192.0.2.25] said: Blocked "
+		 "192.0.2.25 4.16.55.1 v5.1.1", ANY, 0, "5.7.1", NULL},
+		{NULL, "Blocked 192.0.2.25", CLASS_UNCLASSIFIED, ANY, "", NULL},
+		/* The greeting refusal names the host too; LMTP over a socket. */
+		{"5.0.0", "host mx.example.net[192.0.2.9] refused to talk to me: "
+		 "554 5.7.1 go away", ANY, 554, NULL, "mx.example.net"},
+		{"5.2.2", "host mail.example.com[private/dovecot-lmtp] said: 552 "
 		 "5.2.2 <x@example.com> Quota exceeded (in reply to end of DATA "
-		 "command)", &r);
-	ck_assert_str_eq(r.remote_host, "mail.example.com");
-	ck_assert_int_eq(r.classification, CLASS_MAILBOX_FULL);
+		 "command)", CLASS_MAILBOX_FULL, ANY, NULL, "mail.example.com"},
+		/* Postfix's own texts name no remote host that said anything. */
+		{"4.4.1", "connect to mx.example.com[192.0.2.1]:25: Connection "
+		 "refused", ANY, 0, "4.4.1", ""},
+	};
 
-	/* Postfix's own texts name no remote host that said anything. */
-	classify("4.4.1", "connect to mx.example.com[192.0.2.1]:25: Connection "
-		 "refused", &r);
-	ck_assert_str_eq(r.remote_host, "");
-	ck_assert_str_eq(r.smtp_enhanced_code, "4.4.1");
-	ck_assert_int_eq(r.smtp_code, 0);
+	CHECK_RESULTS(c);
 }
 END_TEST
 
 START_TEST(test_multiline_split_words)
 {
-	struct classify_result r;
+	static const struct rcase c[] = {
+		/* "does not exist" is split by a continuation code. */
+		{NULL, "550-5.1.1 The mailbox does 550-5.1.1 not exist 550 5.1.1 "
+		 "here", CLASS_INVALID_RECIPIENT, ANY, NULL, NULL},
+		{NULL, "452-4.2.2 The mailbox is 452 4.2.2 full", CLASS_MAILBOX_FULL, 452,
+		 "4.2.2", NULL},
+	};
 
-	/* "does not exist" is split by a continuation code. */
-	classify(NULL, "550-5.1.1 The mailbox does 550-5.1.1 not exist 550 5.1.1 "
-		 "here", &r);
-	ck_assert_int_eq(r.classification, CLASS_INVALID_RECIPIENT);
-	classify(NULL, "452-4.2.2 The mailbox is 452 4.2.2 full", &r);
-	ck_assert_int_eq(r.classification, CLASS_MAILBOX_FULL);
-	ck_assert_int_eq(r.smtp_code, 452);
-	ck_assert_str_eq(r.smtp_enhanced_code, "4.2.2");
+	CHECK_RESULTS(c);
 }
 END_TEST
 
@@ -506,8 +522,6 @@ main(void)
 {
 	Suite  *s = suite_create("classify");
 	TCase  *tc = tcase_create("classify");
-	SRunner *sr;
-	int     failed;
 
 	tcase_add_test(tc, test_rules_compile);
 	tcase_add_test(tc, test_postfix_own_texts);
@@ -521,9 +535,5 @@ main(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_prefilter);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return test_run_suite(s);
 }

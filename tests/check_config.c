@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include "testlib.h"
+
 static char conf_path[] = "/tmp/check_config.XXXXXX";
 
 /* write_conf - put text in a temporary file */
@@ -200,8 +202,6 @@ main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, defaults_are_the_fixed_ones);
 	tcase_add_test(tc, good_file_sets_every_type);
@@ -211,9 +211,5 @@ main(void)
 	tcase_add_test(tc, format_round_trips);
 	tcase_add_test(tc, every_key_is_described);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

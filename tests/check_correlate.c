@@ -11,6 +11,8 @@
 #include "message.h"
 #include "../logtail/correlate.h"
 
+#include "testlib.h"
+
 #define MAXEV 64
 
 struct sink {
@@ -147,14 +149,37 @@ ck_str(int i, const char *path, const char *want)
 
 #define PFX "Nov 23 14:02:11 mx1 "
 
+/* qmgr_active - qmgr's line for q entering the active queue. */
+static void
+qmgr_active(const char *q, const char *from, int size, int nrcpt)
+{
+	char    line[512];
+
+	snprintf(line, sizeof(line), PFX "postfix/qmgr[12]: %s: from=<%s>, "
+		 "size=%d, nrcpt=%d (queue active)", q, from, size, nrcpt);
+	F(line);
+}
+
+/* smtp_sent - smtp[pid]'s line for q sent to rcpt through relay. */
+static void
+smtp_sent(int pid, const char *q, const char *to, const char *relay,
+	  const char *delays, const char *reply)
+{
+	char    line[512];
+
+	snprintf(line, sizeof(line), PFX "postfix/smtp[%d]: %s: to=<%s>, "
+		 "relay=%s, delay=1, delays=%s, dsn=2.0.0, status=sent (%s)",
+		 pid, q, to, relay, delays, reply);
+	F(line);
+}
+
 START_TEST(sent_over_tls)
 {
 	start(REPORT_OUTGOING);
 	F(PFX "postfix/smtpd[10]: 4BDD63F45: client=app[203.0.113.5], "
 	  "sasl_method=PLAIN, sasl_username=app");
 	F(PFX "postfix/cleanup[11]: 4BDD63F45: message-id=<m1@app.example>");
-	F(PFX "postfix/qmgr[12]: 4BDD63F45: from=<app@example.com>, size=900, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("4BDD63F45", "app@example.com", 900, 1);
 	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
 	  "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
 	F("Nov 23 14:02:12 mx1 postfix/smtp[13]: 4BDD63F45: to=<u@example.net>, "
@@ -193,8 +218,7 @@ END_TEST
 START_TEST(deferred_bounced_and_relay_none)
 {
 	start(REPORT_ALL);
-	F(PFX "postfix/qmgr[12]: 5C0FFEE01: from=<app@example.com>, size=900, "
-	  "nrcpt=2 (queue active)");
+	qmgr_active("5C0FFEE01", "app@example.com", 900, 2);
 	F(PFX "postfix/smtp[13]: 5C0FFEE01: to=<full@example.net>, "
 	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
 	  "dsn=4.2.2, status=deferred (host mx.example.net[192.0.2.7] said: "
@@ -381,37 +405,30 @@ START_TEST(content_filter_hop)
 	start(REPORT_OUTGOING);
 	F(PFX "postfix/smtpd[10]: A1B2C3D4E5: client=app[10.1.2.3]");
 	F(PFX "postfix/cleanup[11]: A1B2C3D4E5: message-id=<orig@app>");
-	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("A1B2C3D4E5", "app@example.com", 9, 1);
 	/* The filter re-injects before it answers. */
 	F(PFX "postfix/smtpd[20]: F1F2F3F4F5: client=localhost[127.0.0.1]");
 	F(PFX "postfix/cleanup[11]: F1F2F3F4F5: message-id=<orig@app>");
-	F(PFX "postfix/qmgr[12]: F1F2F3F4F5: from=<app@example.com>, size=99, "
-	  "nrcpt=1 (queue active)");
-	F(PFX "postfix/smtp[13]: A1B2C3D4E5: to=<u@example.net>, "
-	  "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
-	  "250 2.0.0 Ok: queued as F1F2F3F4F5)");
+	qmgr_active("F1F2F3F4F5", "app@example.com", 99, 1);
+	smtp_sent(13, "A1B2C3D4E5", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
+		  "0/0/0/1", "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
+		  "250 2.0.0 Ok: queued as F1F2F3F4F5");
 	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: removed");
 	ck_assert_int_eq(S.n, 0);
-	F(PFX "postfix/smtp[14]: F1F2F3F4F5: to=<u@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 0000ABCDEF)");
+	smtp_sent(14, "F1F2F3F4F5", "u@example.net", "mx.example.net[192.0.2.7]:25",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as 0000ABCDEF");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "message.message_id", "orig@app");
 	ck_str(0, "details", "Message for u@example.net accepted by "
 	       "192.0.2.7:25 (mx.example.net)");
 
 	/* A hop named in hop_relays, before the new id shows up. */
-	F(PFX "postfix/qmgr[12]: B1B2C3D4E5: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("B1B2C3D4E5", "app@example.com", 9, 1);
 	F(PFX "postfix/pickup[9]: B1B2C3D4E5: uid=33 from=<app>");
-	F(PFX "postfix/smtp[13]: B1B2C3D4E5: to=<v@example.net>, "
-	  "relay=127.0.0.1[127.0.0.1]:10026, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as C9C9C9C9C9)");
+	smtp_sent(13, "B1B2C3D4E5", "v@example.net", "127.0.0.1[127.0.0.1]:10026",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as C9C9C9C9C9");
 	ck_assert_int_eq(S.n, 1);
-	F(PFX "postfix/qmgr[12]: C9C9C9C9C9: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("C9C9C9C9C9", "app@example.com", 9, 1);
 	F(PFX "postfix/smtp[14]: C9C9C9C9C9: to=<v@example.net>, "
 	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
 	  "dsn=5.7.1, status=bounced (host mx.example.net[192.0.2.7] said: "
@@ -421,12 +438,10 @@ START_TEST(content_filter_hop)
 	ck_str(1, "message.to", "v@example.net");
 
 	/* queued as an id this log never shows: a real delivery. */
-	F(PFX "postfix/qmgr[12]: D1D2D3D4D5: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("D1D2D3D4D5", "app@example.com", 9, 1);
 	F(PFX "postfix/pickup[9]: D1D2D3D4D5: uid=33 from=<app>");
-	F(PFX "postfix/smtp[13]: D1D2D3D4D5: to=<w@example.net>, "
-	  "relay=127.0.0.1[127.0.0.1]:2525, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 7777777777)");
+	smtp_sent(13, "D1D2D3D4D5", "w@example.net", "127.0.0.1[127.0.0.1]:2525",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as 7777777777");
 	ck_assert_int_eq(S.n, 3);
 	ck_str(2, "status", "Sent");
 	stop();
@@ -447,21 +462,17 @@ START_TEST(hop_record_moved_to_new_qid)
 	S.rec->tag = strdup("filter");
 	S.rec_qid = "A1B2C3D4E5";
 	F(PFX "postfix/smtpd[10]: A1B2C3D4E5: client=app[10.1.2.3]");
-	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("A1B2C3D4E5", "app@example.com", 9, 1);
 	/* The re-injection: the milter rekeys the record. */
 	F(PFX "postfix/smtpd[20]: F1F2F3F4F5: client=localhost[127.0.0.1]");
 	S.rec_qid = "F1F2F3F4F5";
-	F(PFX "postfix/qmgr[12]: F1F2F3F4F5: from=<app@example.com>, size=99, "
-	  "nrcpt=1 (queue active)");
-	F(PFX "postfix/smtp[13]: A1B2C3D4E5: to=<u@example.net>, "
-	  "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as F1F2F3F4F5)");
+	qmgr_active("F1F2F3F4F5", "app@example.com", 99, 1);
+	smtp_sent(13, "A1B2C3D4E5", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as F1F2F3F4F5");
 	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: removed");
 	ck_assert_int_eq(S.n, 0);
-	F(PFX "postfix/smtp[14]: F1F2F3F4F5: to=<u@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 0000ABCDEF)");
+	smtp_sent(14, "F1F2F3F4F5", "u@example.net", "mx.example.net[192.0.2.7]:25",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as 0000ABCDEF");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "message.id", "7");
 	ck_str(0, "message.token", "tok7");
@@ -473,16 +484,12 @@ START_TEST(hop_record_moved_to_new_qid)
 	S.rec = message_record_new();
 	S.rec->token = strdup("tok8");
 	S.rec_qid = "A1B2C3D4E6";
-	F(PFX "postfix/qmgr[12]: A1B2C3D4E6: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
-	F(PFX "postfix/qmgr[12]: F1F2F3F4F6: from=<app@example.com>, size=99, "
-	  "nrcpt=1 (queue active)");
-	F(PFX "postfix/smtp[13]: A1B2C3D4E6: to=<u@example.net>, "
-	  "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as F1F2F3F4F6)");
-	F(PFX "postfix/smtp[14]: F1F2F3F4F6: to=<u@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
-	  "dsn=2.0.0, status=sent (250 ok)");
+	qmgr_active("A1B2C3D4E6", "app@example.com", 9, 1);
+	qmgr_active("F1F2F3F4F6", "app@example.com", 99, 1);
+	smtp_sent(13, "A1B2C3D4E6", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as F1F2F3F4F6");
+	smtp_sent(14, "F1F2F3F4F6", "u@example.net", "mx.example.net[192.0.2.7]:25",
+		  "0/0/0/1", "250 ok");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "message.token", "tok8");
 	stop();
@@ -582,11 +589,9 @@ START_TEST(hold_wait_is_bounded)
 	F(HOLD_LINE("8F00F00F5"));
 	F(PFX "postfix/cleanup[11]: 8F00F00F5: message-id=<m@app>");
 	ck_assert_int_eq(S.n, 0);
-	F(PFX "postfix/qmgr[12]: 8F00F00F5: from=<a@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
-	F(PFX "postfix/smtp[13]: 8F00F00F5: to=<one@example.net>, "
-	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
+	qmgr_active("8F00F00F5", "a@example.com", 9, 1);
+	smtp_sent(13, "8F00F00F5", "one@example.net", "mx[192.0.2.1]:25",
+		  "0/0/1/0", "250 ok");
 	ck_assert_int_eq(S.n, 2);
 	ck_assert_int_eq(S.type[0], EV_MESSAGE_HELD);
 	ck_str(0, "message.message_id", "m@app");
@@ -660,15 +665,14 @@ START_TEST(report_scopes)
 	/* Incoming mail delivered locally is not outgoing. */
 	start(REPORT_OUTGOING);
 	F(PFX "postfix/smtpd[10]: 1A1A1A1A1A: client=mail.other.example[198.51.100.9]");
-	F(PFX "postfix/qmgr[12]: 1A1A1A1A1A: from=<x@other.example>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("1A1A1A1A1A", "x@other.example", 9, 1);
 	F(PFX "postfix/local[15]: 1A1A1A1A1A: to=<me@mx1.example>, relay=local, "
 	  "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to "
 	  "mailbox)");
 	ck_assert_int_eq(S.n, 0);
 	/* Postfix's own notification. */
 	F(PFX "postfix/pickup[9]: 2B2B2B2B2B: uid=0 from=<>");
-	F(PFX "postfix/qmgr[12]: 2B2B2B2B2B: from=<>, size=9, nrcpt=1 (queue active)");
+	qmgr_active("2B2B2B2B2B", "", 9, 1);
 	F(PFX "postfix/smtp[13]: 2B2B2B2B2B: to=<a@example.net>, relay=none, "
 	  "delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to x)");
 	ck_assert_int_eq(S.n, 0);
@@ -680,8 +684,7 @@ START_TEST(report_scopes)
 	ck_assert_int_eq(S.n, 0);
 	/* A local delivery of mail this site submitted. */
 	F(PFX "postfix/smtpd[10]: 4D4D4D4D4D: client=app[10.1.0.9]");
-	F(PFX "postfix/qmgr[12]: 4D4D4D4D4D: from=<app@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("4D4D4D4D4D", "app@example.com", 9, 1);
 	F(PFX "postfix/local[15]: 4D4D4D4D4D: to=<me@mx1.example>, "
 	  "orig_to=<me>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
 	  "status=sent (delivered to mailbox)");
@@ -696,9 +699,8 @@ START_TEST(report_scopes)
 	F(PFX "postfix/local[15]: 1A1A1A1A1A: to=<me@mx1.example>, relay=local, "
 	  "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered)");
 	/* A queue id never seen before. */
-	F(PFX "postfix/smtp[13]: 9F9F9F9F9F: to=<a@example.net>, "
-	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
+	smtp_sent(13, "9F9F9F9F9F", "a@example.net", "mx[192.0.2.1]:25",
+		  "0/0/1/0", "250 ok");
 	ck_assert_int_eq(S.n, 2);
 	ck_str(1, "message.from", NULL);
 	stop();
@@ -707,17 +709,13 @@ START_TEST(report_scopes)
 	S.rec = message_record_new();
 	S.rec->from = strdup("rec@example.com");
 	S.rec_qid = "5E5E5E5E5E";
-	F(PFX "postfix/qmgr[12]: 5E5E5E5E5E: from=<verp+x@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
-	F(PFX "postfix/qmgr[12]: 6F6F6F6F6F: from=<other@example.com>, size=9, "
-	  "nrcpt=1 (queue active)");
+	qmgr_active("5E5E5E5E5E", "verp+x@example.com", 9, 1);
+	qmgr_active("6F6F6F6F6F", "other@example.com", 9, 1);
 	F(PFX "postfix/pickup[9]: 6F6F6F6F6F: uid=0 from=<root>");
-	F(PFX "postfix/smtp[13]: 5E5E5E5E5E: to=<a@example.net>, "
-	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
-	F(PFX "postfix/smtp[13]: 6F6F6F6F6F: to=<a@example.net>, "
-	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
+	smtp_sent(13, "5E5E5E5E5E", "a@example.net", "mx[192.0.2.1]:25",
+		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "6F6F6F6F6F", "a@example.net", "mx[192.0.2.1]:25",
+		  "0/0/1/0", "250 ok");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "message.from", "rec@example.com");
 	stop();
@@ -726,38 +724,33 @@ END_TEST
 
 START_TEST(tls_sessions_and_field)
 {
+	static const char *const ssl[] = {"true", "true", "true", "false", "false", "true"};
+	int     i;
+
 	start(REPORT_ALL);
 	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
 	  "mx[192.0.2.7]:25: TLSv1.3");
-	F(PFX "postfix/smtp[13]: 1111111111: to=<a@x.example>, "
-	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
-	F(PFX "postfix/smtp[13]: 1111111111: to=<b@x.example>, "
-	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
+	smtp_sent(13, "1111111111", "a@x.example", "mx[192.0.2.7]:25",
+		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "1111111111", "b@x.example", "mx[192.0.2.7]:25",
+		  "0/0/1/0", "250 ok");
 	/* Same connection, next message. */
 	F(PFX "postfix/smtp[13]: 2222222222: to=<c@x.example>, "
 	  "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
 	  "dsn=2.0.0, status=sent (250 ok)");
 	/* A new connection by that process, without TLS. */
-	F(PFX "postfix/smtp[13]: 3333333333: to=<d@x.example>, "
-	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
+	smtp_sent(13, "3333333333", "d@x.example", "mx[192.0.2.7]:25",
+		  "0/0/1/0", "250 ok");
 	/* Another process never said TLS. */
-	F(PFX "postfix/smtp[14]: 4444444444: to=<e@x.example>, "
-	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	  "status=sent (250 ok)");
+	smtp_sent(14, "4444444444", "e@x.example", "mx[192.0.2.7]:25",
+		  "0/0/1/0", "250 ok");
 	/* Postfix 3.11 says it itself. */
 	F(PFX "postfix/smtp[14]: 5555555555: to=<f@x.example>, "
 	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, tls=TLSv1.3, "
 	  "dsn=2.0.0, status=sent (250 ok)");
 	ck_assert_int_eq(S.n, 6);
-	ck_str(0, "sent_with_ssl", "true");
-	ck_str(1, "sent_with_ssl", "true");
-	ck_str(2, "sent_with_ssl", "true");
-	ck_str(3, "sent_with_ssl", "false");
-	ck_str(4, "sent_with_ssl", "false");
-	ck_str(5, "sent_with_ssl", "true");
+	for (i = 0; i < 6; i++)
+		ck_str(i, "sent_with_ssl", ssl[i]);
 	stop();
 }
 END_TEST
@@ -852,12 +845,6 @@ correlate_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(correlate_suite());
-	int     failed;
-
 	setenv("TZ", "UTC", 1);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return test_run_suite(correlate_suite());
 }

@@ -18,6 +18,8 @@
 #include "store.h"
 #include "util.h"
 
+#include "testlib.h"
+
 static const int64_t seed_sched[] = {0, 120000, 180000, 360000, 600000, 900000};
 
 START_TEST(schedule_of_seed_000)
@@ -292,28 +294,6 @@ END_TEST
 
 /* ---- the store ---- */
 
-static char state_dir[64];
-static struct store *st;
-
-static void
-setup_store(void)
-{
-	strcpy(state_dir, "/tmp/check_delivery.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
-	st = store_open(state_dir, 0);
-	ck_assert_ptr_nonnull(st);
-}
-
-static void
-teardown_store(void)
-{
-	char cmd[128];
-
-	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 struct fx {
 	int events, deliveries;
 	struct due_entry *ids;
@@ -453,7 +433,7 @@ fail_once(struct fx *f, long status)
 	f->r.started = now_seconds();
 	f->r.status = status;
 	f->r.error = "HTTP 500";
-	ck_assert_int_eq(store_run(st, complete_cb, f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, complete_cb, f, 0), STORE_OK);
 }
 
 /* due_contains - is id due at f->at? */
@@ -462,7 +442,7 @@ due_contains(struct fx *f, uint64_t id)
 {
 	int i;
 
-	ck_assert_int_eq(store_run(st, due_cb, f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, due_cb, f, 0), STORE_OK);
 	for (i = 0; i < f->n; i++)
 		if (f->ids[i].id == id)
 			return 1;
@@ -477,16 +457,16 @@ START_TEST(fanout_complete_replay_recover_purge)
 	json_object *v;
 
 	memset(&f, 0, sizeof(f));
-	ck_assert_int_eq(store_run(st, setup_cb, &f, 0), STORE_OK);
-	ck_assert_int_eq(store_run(st, fanout_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, setup_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, fanout_cb, &f, 0), STORE_OK);
 	/* k1 -> "all"; k2 -> "all", "held only"; k3 -> endpoint 2 alone */
 	ck_assert_int_eq(f.events, 3);
 	ck_assert_int_eq(f.deliveries, 4);
-	ck_assert_int_eq(store_run(st, fanout_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, fanout_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.events, 0);
 
 	f.at = now_ms + 1000;
-	ck_assert_int_eq(store_run(st, due_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, due_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.n, 4);
 	/* the due index names each delivery's endpoint */
 	ck_assert_uint_eq(f.ids[0].id, 1);
@@ -495,23 +475,23 @@ START_TEST(fanout_complete_replay_recover_purge)
 
 	/* delivery 1: success */
 	f.id = 1;
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_str_eq(f.d->endpoint_id, "1");
 	ck_assert_int_eq(f.d->type, EV_MESSAGE_SENT);
 	ck_assert_str_eq(f.d->event_key, "k1");
 	memset(&f.r, 0, sizeof(f.r));
 	f.r.started = now_seconds();
 	f.r.status = 204;
-	ck_assert_int_eq(store_run(st, complete_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, complete_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.will_retry, 0);
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->state, DELIVERY_SUCCEEDED);
 	ck_assert_int_eq(f.d->attempts, 1);
 	ck_assert(!due_contains(&f, 1));
 
 	/* delivery 2: three failures on a 0 1s 2s schedule, then failed */
 	f.id = 2;
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	memcpy(uuid, f.d->uuid, sizeof(uuid));
 	fail_once(&f, 500);
 	strcpy(first_rec, f.rec_id);
@@ -524,7 +504,7 @@ START_TEST(fanout_complete_replay_recover_purge)
 	ck_assert_int_eq(f.will_retry, 1);
 	fail_once(&f, 500);
 	ck_assert_int_eq(f.will_retry, 0);
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->state, DELIVERY_FAILED);
 	ck_assert_int_eq(f.d->attempts, 3);
 	ck_assert_str_eq(f.d->uuid, uuid);
@@ -534,7 +514,7 @@ START_TEST(fanout_complete_replay_recover_purge)
 	/* the history, newest first, failed only */
 	f.f.event = -1;
 	f.f.failed_only = 1;
-	ck_assert_int_eq(store_run(st, list_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(json_object_array_length(f.list), 3);
 	ck_assert(json_object_object_get_ex(json_object_array_get_idx(f.list, 0),
 					    "attempt", &v));
@@ -543,56 +523,56 @@ START_TEST(fanout_complete_replay_recover_purge)
 	    json_object_object_get_ex(json_object_array_get_idx(f.list, 2), "id", &v));
 	ck_assert_str_eq(json_object_get_string(v), first_rec);
 	f.f.limit = 2;
-	ck_assert_int_eq(store_run(st, list_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(json_object_array_length(f.list), 2);
 	f.f.limit = 0;
 	f.f.failed_only = 0;
 	f.f.event = EV_MESSAGE_SENT; /* delivery 2 is k2's MessageHeld */
-	ck_assert_int_eq(store_run(st, list_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(json_object_array_length(f.list), 1);
 	f.f.event = -1;
 	f.f.endpoint_id = "1";
-	ck_assert_int_eq(store_run(st, list_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(json_object_array_length(f.list), 4);
 
 	/* replay: same uuid, one attempt, never retried */
 	strcpy(f.rec_id, first_rec);
-	ck_assert_int_eq(store_run(st, replay_cb, &f, 0), STORE_OK);
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, replay_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_str_eq(f.d->uuid, uuid);
 	ck_assert_int_eq(f.d->replay, 1);
 	ck_assert_int_eq(f.d->state, DELIVERY_PENDING);
 	ck_assert(f.d->timestamp > 1705312200 + 1000);
 	fail_once(&f, 500);
 	ck_assert_int_eq(f.will_retry, 0);
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->state, DELIVERY_FAILED);
 
 	/* recover: delivery 2 (not the replay) is pending again, schedule anew */
-	ck_assert_int_eq(store_run(st, recover_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, recover_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.count, 1);
 	f.id = 2;
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->state, DELIVERY_PENDING);
 	ck_assert_str_eq(f.d->uuid, uuid);
 	f.at = (int64_t)(now_seconds() * 1000) + 10;
 	ck_assert(due_contains(&f, 2));
 	fail_once(&f, 500);
 	ck_assert_int_eq(f.will_retry, 1);
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->attempts, 4);
 
 	/* purge: history and finished deliveries go; pending ones stay */
 	f.cutoff = now_seconds() + 10;
-	ck_assert_int_eq(store_run(st, purge_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, purge_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.count, 6 + 2); /* 6 attempts, 2 finished deliveries */
 	f.f.endpoint_id = NULL;
-	ck_assert_int_eq(store_run(st, list_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(json_object_array_length(f.list), 0);
 	f.id = 1;
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_NOTFOUND);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_NOTFOUND);
 	f.id = 2;
-	ck_assert_int_eq(store_run(st, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->state, DELIVERY_PENDING);
 
 	json_object_put(f.list);
@@ -607,8 +587,6 @@ main(void)
 	Suite *s = suite_create("delivery");
 	TCase *tc = tcase_create("pure");
 	TCase *ts = tcase_create("store");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, schedule_of_seed_000);
 	tcase_add_test(tc, retry_after_only_delays);
@@ -618,12 +596,8 @@ main(void)
 	tcase_add_test(tc, record_without_response);
 	tcase_add_test(tc, record_body_capped);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(ts, setup_store, teardown_store);
+	test_store_fixture(ts, "check_delivery");
 	tcase_add_test(ts, fanout_complete_replay_recover_purge);
 	suite_add_tcase(s, ts);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

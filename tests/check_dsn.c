@@ -19,6 +19,8 @@
 #include "outbox.h"
 #include "util.h"
 
+#include "testlib.h"
+
 /* read_msg - a file of tests/dsn/ */
 static char *
 read_msg(const char *name, size_t *len)
@@ -393,28 +395,6 @@ END_TEST
 
 /* ---------------------------------------------------- intake on a store */
 
-static char dir[64];
-static struct store *st;
-
-static void
-setup(void)
-{
-	strcpy(dir, "/tmp/check_dsn.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	st = store_open(dir, 0);
-	ck_assert_ptr_nonnull(st);
-}
-
-static void
-teardown(void)
-{
-	char   *cmd = xasprintf("rm -rf '%s'", dir);
-
-	store_close(st);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
-
 struct put_ctx {
 	const char *qid;
 	const char *token;
@@ -422,32 +402,27 @@ struct put_ctx {
 	const char *rcpt2;		/* a second recipient, or NULL */
 };
 
+/* put_message - a message record of the order mail, stored */
 static int
-put_message(struct store_txn *txn, void *arg)
+put_message(const struct put_ctx *p)
 {
-	struct put_ctx *p = arg;
 	struct message_record *r = message_record_new();
-	uint64_t id;
 	int     status;
 
-	status = store_seq_next(txn, "message", &id);
-	if (status == STORE_OK) {
-		r->id = id;
-		r->queue_id = xstrdup(p->qid);
-		r->token = xstrdup(p->token);
-		r->message_id = xstrdup(p->mid);
-		r->from = xstrdup("orders@sender.test");
-		r->subject = xstrdup("Your order #1234");
-		r->timestamp = 1772445600.5;
-		r->tag = xstrdup("orders");
-		r->metadata = json_tokener_parse("{\"order\":\"1234\"}");
-		message_record_add_recipient(r, "nobody@remote.test");
-		if (p->rcpt2 != NULL) {
-			message_record_add_recipient(r, p->rcpt2);
-			message_record_add_recipient(r, "full@remote.test");
-		}
-		status = message_put(txn, r);
+	r->queue_id = xstrdup(p->qid);
+	r->token = xstrdup(p->token);
+	r->message_id = xstrdup(p->mid);
+	r->from = xstrdup("orders@sender.test");
+	r->subject = xstrdup("Your order #1234");
+	r->timestamp = 1772445600.5;
+	r->tag = xstrdup("orders");
+	r->metadata = json_tokener_parse("{\"order\":\"1234\"}");
+	message_record_add_recipient(r, "nobody@remote.test");
+	if (p->rcpt2 != NULL) {
+		message_record_add_recipient(r, p->rcpt2);
+		message_record_add_recipient(r, "full@remote.test");
 	}
+	status = test_message_put(test_store, r);
 	message_record_free(r);
 	return status;
 }
@@ -457,7 +432,7 @@ put2(const char *qid, const char *token, const char *mid, const char *rcpt2)
 {
 	struct put_ctx p = {qid, token, mid, rcpt2};
 
-	ck_assert_int_eq(store_run(st, put_message, &p, 0), STORE_OK);
+	ck_assert_int_eq(put_message(&p), STORE_OK);
 }
 
 static void
@@ -465,7 +440,7 @@ put(const char *qid, const char *token, const char *mid)
 {
 	struct put_ctx p = {qid, token, mid, NULL};
 
-	ck_assert_int_eq(store_run(st, put_message, &p, 0), STORE_OK);
+	ck_assert_int_eq(put_message(&p), STORE_OK);
 }
 
 struct take_ctx {
@@ -473,12 +448,11 @@ struct take_ctx {
 	int     n;
 };
 
+/* take - what the intake queued */
 static int
-take(struct store_txn *txn, void *arg)
+take(struct take_ctx *t)
 {
-	struct take_ctx *t = arg;
-
-	return outbox_take(txn, 100, &t->evs, &t->n);
+	return test_outbox_take(test_store, 100, &t->evs, &t->n);
 }
 
 /* intake - parse a test message and run the intake on it */
@@ -499,7 +473,7 @@ intake(const char *file, const char *rcpt, const char *const *own,
 	b->return_path_domain = "bounces.sender.test";
 	b->own_hostnames = own;
 	b->now = 1772446000.0;
-	ck_assert_int_eq(store_run(st, bounce_intake_run, b, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, bounce_intake_run, b, 0), STORE_OK);
 }
 
 START_TEST(intake_reports_once)
@@ -525,7 +499,7 @@ START_TEST(intake_reports_once)
 	ck_assert_int_eq(b.outcome, BOUNCE_REPORTED);
 	ck_assert_int_eq(b.reported, 1);
 	ck_assert_str_eq(b.linked_by, "verp");
-	ck_assert_int_eq(store_run(st, take, &t, 0), STORE_OK);
+	ck_assert_int_eq(take(&t), STORE_OK);
 	ck_assert_int_eq(t.n, 1);
 	ck_assert_int_eq(t.evs[0]->type, EV_MESSAGE_BOUNCED);
 	p = t.evs[0]->payload;
@@ -574,7 +548,7 @@ START_TEST(intake_reports_once)
 		b.recipient = "b+k3vq9x2m7p@bounces.sender.test";
 		b.return_path_domain = "bounces.sender.test";
 		b.now = 1772446100.0;
-		ck_assert_int_eq(store_run(st, bounce_intake_run, &b, 0), STORE_OK);
+		ck_assert_int_eq(store_run(test_store, bounce_intake_run, &b, 0), STORE_OK);
 		ck_assert_int_eq(b.outcome, BOUNCE_DUPLICATE);
 		ck_assert_int_eq(b.duplicates, 1);
 		dsn_free(d);
@@ -611,7 +585,7 @@ START_TEST(intake_links_by_header_and_message_id)
 	ck_assert_str_eq(b.queue_id, "EX7");
 	dsn_free(d);
 	free(msg);
-	ck_assert_int_eq(store_run(st, take, &t, 0), STORE_OK);
+	ck_assert_int_eq(take(&t), STORE_OK);
 	ck_assert_int_eq(t.n, 3);
 	outbox_events_free(t.evs, t.n);
 }
@@ -666,10 +640,10 @@ START_TEST(intake_keeps_unmatched_and_complaints)
 	dsn_free(d);
 	free(msg);
 
-	ck_assert_int_eq(store_run(st, take, &t, 0), STORE_OK);
+	ck_assert_int_eq(take(&t), STORE_OK);
 	ck_assert_int_eq(t.n, 0);
 	outbox_events_free(t.evs, t.n);
-	ck_assert_int_eq(store_run(st, list, &l, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list, &l, 0), STORE_OK);
 	ck_assert_int_eq(l.n, 2);
 	bounce_records_free(l.recs, l.n);
 }
@@ -681,8 +655,6 @@ main(void)
 	Suite  *s = suite_create("dsn");
 	TCase  *tc = tcase_create("parser");
 	TCase  *ti = tcase_create("intake");
-	SRunner *sr;
-	int     failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, each_form, 0, (int) (sizeof(expects) / sizeof(expects[0])));
@@ -694,15 +666,11 @@ main(void)
 	tcase_add_test(tc, garbage);
 	tcase_add_test(tc, verp_tokens);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(ti, setup, teardown);
+	test_store_fixture(ti, "check_dsn");
 	tcase_set_timeout(ti, 120);
 	tcase_add_test(ti, intake_reports_once);
 	tcase_add_test(ti, intake_links_by_header_and_message_id);
 	tcase_add_test(ti, intake_keeps_unmatched_and_complaints);
 	suite_add_tcase(s, ti);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

@@ -13,6 +13,8 @@
 #include "store.h"
 #include "util.h"
 
+#include "testlib.h"
+
 static const char *const good_urls[] = {
     "http://127.0.0.1:8080/hook",
     "https://hooks.example.com/webhooks/ark?token=abc&x=1",
@@ -153,30 +155,6 @@ START_TEST(json_round_trip)
 }
 END_TEST
 
-static char state_dir[64];
-static struct store *st;
-
-/* setup_store - a fresh store in a scratch directory. */
-static void
-setup_store(void)
-{
-	strcpy(state_dir, "/tmp/check_endpoint.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(state_dir));
-	st = store_open(state_dir, 0);
-	ck_assert_ptr_nonnull(st);
-}
-
-/* teardown_store - close and remove it. */
-static void
-teardown_store(void)
-{
-	char cmd[128];
-
-	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 struct crud {
 	struct endpoint *ep;
 	struct endpoint **eps;
@@ -233,11 +211,11 @@ START_TEST(store_crud)
 		c.ep->name = xasprintf("hook %d", i);
 		c.ep->url = xstrdup("http://127.0.0.1:9/");
 		c.ep->all_events = 1;
-		ck_assert_int_eq(store_run(st, create_cb, &c, 0), STORE_OK);
+		ck_assert_int_eq(store_run(test_store, create_cb, &c, 0), STORE_OK);
 		ck_assert_int_eq(atoi(c.ep->id), i + 1);
 		endpoint_free(c.ep);
 	}
-	ck_assert_int_eq(store_run(st, list_cb, &c, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &c, 0), STORE_OK);
 	ck_assert_int_eq(c.n, 11);
 	/* numeric order, not byte order: 1, 2, ..., 10, 11 */
 	ck_assert_str_eq(c.eps[0]->id, "1");
@@ -247,15 +225,15 @@ START_TEST(store_crud)
 	ck_assert_uint_eq(c.gen, 11);
 
 	c.id = "3";
-	ck_assert_int_eq(store_run(st, delete_cb, &c, 0), STORE_OK);
-	ck_assert_int_eq(store_run(st, delete_cb, &c, 0), STORE_NOTFOUND);
+	ck_assert_int_eq(store_run(test_store, delete_cb, &c, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, delete_cb, &c, 0), STORE_NOTFOUND);
 	c.ep = NULL;
-	ck_assert_int_eq(store_run(st, get_cb, &c, 0), STORE_NOTFOUND);
+	ck_assert_int_eq(store_run(test_store, get_cb, &c, 0), STORE_NOTFOUND);
 	c.id = "4";
-	ck_assert_int_eq(store_run(st, get_cb, &c, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &c, 0), STORE_OK);
 	ck_assert_str_eq(c.ep->name, "hook 3");
 	endpoint_free(c.ep);
-	ck_assert_int_eq(store_run(st, list_cb, &c, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, list_cb, &c, 0), STORE_OK);
 	ck_assert_int_eq(c.n, 10);
 	ck_assert_uint_eq(c.gen, 12);
 	endpoint_list_free(c.eps, c.n);
@@ -268,8 +246,6 @@ main(void)
 	Suite *s = suite_create("endpoint");
 	TCase *tc = tcase_create("validation");
 	TCase *ts = tcase_create("store");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, url_good, 0, sizeof(good_urls) / sizeof(good_urls[0]));
 	tcase_add_loop_test(tc, url_bad, 0, sizeof(bad_urls) / sizeof(bad_urls[0]));
@@ -278,12 +254,8 @@ main(void)
 	tcase_add_test(tc, names_and_secrets);
 	tcase_add_test(tc, json_round_trip);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(ts, setup_store, teardown_store);
+	test_store_fixture(ts, "check_endpoint");
 	tcase_add_test(ts, store_crud);
 	suite_add_tcase(s, ts);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

@@ -11,6 +11,8 @@
 #include "event.h"
 #include "util.h"
 
+#include "testlib.h"
+
 /* Seed 003's request.payload, verbatim in structure and values. */
 static const char seed_payload[] =
 	"{\"message\": {\"id\": 12345, \"token\": \"abc123\", \"direction\": \"outgoing\","
@@ -491,8 +493,6 @@ main(void)
 {
 	Suite *s = suite_create("event");
 	TCase *tc = tcase_create("event");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, names_and_statuses);
 	tcase_add_test(tc, classifications_of_seed_002);
@@ -507,9 +507,5 @@ main(void)
 	tcase_add_test(tc, writer_matches_json_c);
 	tcase_add_test(tc, uuid_format_sets_version);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

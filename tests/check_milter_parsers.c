@@ -3,6 +3,7 @@
  * metadata, spam verdict, Message-ID, header cleaning, RFC 2047 subjects,
  * CIDR lists and tokens.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "cidr.h"
 #include "../milter/rfc2047.h"
 #include "../milter/token.h"
+
+#include "testlib.h"
 
 /* tag_ok - parse a tag that must be valid and compare. */
 static void
@@ -315,6 +318,53 @@ START_TEST(test_rfc2047_truncate)
 }
 END_TEST
 
+/* special - cidr_is_special() of an address in text. */
+static int
+special(const char *text)
+{
+	unsigned char b[16];
+
+	if (inet_pton(AF_INET, text, b) == 1)
+		return cidr_is_special(AF_INET, b);
+	ck_assert_int_eq(inet_pton(AF_INET6, text, b), 1);
+	return cidr_is_special(AF_INET6, b);
+}
+
+START_TEST(test_cidr_special)
+{
+	static const char *const yes[] = {
+		"0.1.2.3", "10.0.0.1", "100.64.0.1", "100.127.255.255",
+		"127.0.0.1", "169.254.169.254", "172.16.0.1", "172.31.255.255",
+		"192.0.0.8", "192.168.1.1", "198.18.0.1", "198.19.255.255",
+		"224.0.0.1", "240.0.0.1", "255.255.255.255",
+		"::", "::1", "::10.0.0.1", "fc00::1", "fd12:3456::1", "fe80::1",
+		"fec0::1", "ff02::1", "64:ff9b:1::a00:1",
+		/* IPv6 forms of private IPv4 addresses */
+		"::ffff:127.0.0.1", "::ffff:10.1.2.3", "64:ff9b::10.0.0.1",
+		"64:ff9b::127.0.0.1", "64:ff9b::192.168.0.1", "2002:a00:1::1",
+		"2002:7f00:1::", "2002:c0a8:101::5",
+		NULL
+	};
+	static const char *const no[] = {
+		"1.1.1.1", "8.8.8.8", "100.63.255.255", "100.128.0.0",
+		"172.15.255.255", "172.32.0.0", "192.0.1.1", "192.169.0.1",
+		"198.17.255.255", "198.20.0.0", "223.255.255.255",
+		"2001:db8::1", "2606:4700::1111", "fbff::1", "fe7f::1",
+		"::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1",
+		"64:ff9b:2::1",
+		NULL
+	};
+	unsigned char any[16] = {0};
+	int     i;
+
+	for (i = 0; yes[i] != NULL; i++)
+		ck_assert_msg(special(yes[i]), "%s should be special", yes[i]);
+	for (i = 0; no[i] != NULL; i++)
+		ck_assert_msg(!special(no[i]), "%s should not be special", no[i]);
+	ck_assert(cidr_is_special(AF_UNIX, any));
+}
+END_TEST
+
 START_TEST(test_cidr)
 {
 	char   *list[] = {"127.0.0.0/8", "::1", "10.1.0.0/16", "[2001:db8::]/32",
@@ -387,8 +437,6 @@ main(void)
 {
 	Suite  *s = suite_create("milter_parsers");
 	TCase  *tc = tcase_create("parsers");
-	SRunner *sr;
-	int     failed;
 
 	tcase_add_test(tc, test_tag);
 	tcase_add_test(tc, test_metadata_good);
@@ -400,11 +448,8 @@ main(void)
 	tcase_add_test(tc, test_rfc2047);
 	tcase_add_test(tc, test_rfc2047_truncate);
 	tcase_add_test(tc, test_cidr);
+	tcase_add_test(tc, test_cidr_special);
 	tcase_add_test(tc, test_token);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

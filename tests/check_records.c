@@ -14,27 +14,7 @@
 #include "retention.h"
 #include "util.h"
 
-static char dir[] = "/tmp/check_records.XXXXXX";
-static struct store *st;
-
-static void
-setup(void)
-{
-	strcpy(dir, "/tmp/check_records.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	st = store_open(dir, 0);
-	ck_assert_ptr_nonnull(st);
-}
-
-static void
-teardown(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	store_close(st);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
+#include "testlib.h"
 
 struct put_ctx {
 	const char *qid;
@@ -43,18 +23,13 @@ struct put_ctx {
 	uint64_t id;
 };
 
-/* put_message - assign an id and store a record */
+/* put_message - store a record under the next id (in p->id) */
 static int
-put_message(struct store_txn *txn, void *arg)
+put_message(struct put_ctx *p)
 {
-	struct put_ctx *p = arg;
 	struct message_record *r = message_record_new();
 	int status;
 
-	status = store_seq_next(txn, "message", &p->id);
-	if (status != STORE_OK)
-		goto out;
-	r->id = p->id;
 	r->queue_id = xstrdup(p->qid);
 	r->token = xstrdup(p->token);
 	r->from = xstrdup("app@example.com");
@@ -64,34 +39,17 @@ put_message(struct store_txn *txn, void *arg)
 	r->metadata = json_tokener_parse("{\"user_id\":\"42\"}");
 	message_record_add_recipient(r, "a@example.net");
 	message_record_add_recipient(r, "b@example.net");
-	status = message_put(txn, r);
-out:
+	status = test_message_put(test_store, r);
+	p->id = r->id;
 	message_record_free(r);
 	return status;
-}
-
-struct get_ctx {
-	const char *key;
-	struct message_record *r;
-};
-
-static int
-get_message(struct store_txn *txn, void *arg)
-{
-	struct get_ctx *g = arg;
-
-	return message_get(txn, g->key, &g->r);
 }
 
 /* lookup - the record a key finds, or NULL */
 static struct message_record *
 lookup(const char *key)
 {
-	struct get_ctx g = { key, NULL };
-	int status = store_run(st, get_message, &g, 0);
-
-	ck_assert(status == STORE_OK || status == STORE_NOTFOUND);
-	return g.r;
+	return test_message_find(test_store, message_get, key);
 }
 
 START_TEST(message_put_and_find_three_ways)
@@ -100,7 +58,7 @@ START_TEST(message_put_and_find_three_ways)
 	struct message_record *r;
 	char idtext[32];
 
-	ck_assert_int_eq(store_run(st, put_message, &p, 0), STORE_OK);
+	ck_assert_int_eq(put_message(&p), STORE_OK);
 	ck_assert_int_eq(p.id, 1);
 	snprintf(idtext, sizeof(idtext), "%llu", (unsigned long long) p.id);
 	r = lookup("4XyZabc1z2");
@@ -143,8 +101,8 @@ START_TEST(rekey_moves_the_record)
 	struct rekey_ctx k = { "tokenrekeyabcdefghijkl", "NEWQID2" };
 	struct message_record *r;
 
-	ck_assert_int_eq(store_run(st, put_message, &p, 0), STORE_OK);
-	ck_assert_int_eq(store_run(st, rekey, &k, 0), STORE_OK);
+	ck_assert_int_eq(put_message(&p), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, rekey, &k, 0), STORE_OK);
 	ck_assert_ptr_null(lookup("OLDQID1"));
 	r = lookup("NEWQID2");
 	ck_assert_ptr_nonnull(r);
@@ -181,14 +139,6 @@ struct take_ctx {
 };
 
 static int
-take_events(struct store_txn *txn, void *arg)
-{
-	struct take_ctx *t = arg;
-
-	return outbox_take(txn, 10, &t->evs, &t->n);
-}
-
-static int
 depth(struct store_txn *txn, void *arg)
 {
 	struct take_ctx *t = arg;
@@ -206,17 +156,17 @@ START_TEST(outbox_is_idempotent_and_ordered)
 	for (i = 0; i < 3; i++) {
 		a.key = keys[i];
 		a.endpoint = i == 2 ? "wh_1" : NULL;
-		ck_assert_int_eq(store_run(st, add_event, &a, 0), STORE_OK);
+		ck_assert_int_eq(store_run(test_store, add_event, &a, 0), STORE_OK);
 		ck_assert_int_eq(a.status, STORE_OK);
 	}
 	/* The same event read twice is not queued twice. */
 	a.key = keys[1];
-	ck_assert_int_eq(store_run(st, add_event, &a, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, add_event, &a, 0), STORE_OK);
 	ck_assert_int_eq(a.status, STORE_EXISTS);
-	ck_assert_int_eq(store_run(st, depth, &t, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, depth, &t, 0), STORE_OK);
 	ck_assert_int_eq(t.depth, 3);
 
-	ck_assert_int_eq(store_run(st, take_events, &t, 0), STORE_OK);
+	ck_assert_int_eq(test_outbox_take(test_store, 10, &t.evs, &t.n), STORE_OK);
 	ck_assert_int_eq(t.n, 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_str_eq(t.evs[i]->key, keys[i]);
@@ -227,12 +177,12 @@ START_TEST(outbox_is_idempotent_and_ordered)
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(t.evs[0]->payload,
 								       "status")), "Sent");
 	outbox_events_free(t.evs, t.n);
-	ck_assert_int_eq(store_run(st, depth, &t, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, depth, &t, 0), STORE_OK);
 	ck_assert_int_eq(t.depth, 0);
 
 	/* Taken and gone, but still seen: no second queueing. */
 	a.key = keys[0];
-	ck_assert_int_eq(store_run(st, add_event, &a, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, add_event, &a, 0), STORE_OK);
 	ck_assert_int_eq(a.status, STORE_EXISTS);
 }
 END_TEST
@@ -248,8 +198,8 @@ START_TEST(retention_purges_only_old_records)
 	char qid[32], token[32];
 	int i;
 
-	ck_assert_int_eq(store_run(st, put_message, &old, 0), STORE_OK);
-	ck_assert_int_eq(store_run(st, put_message, &fresh, 0), STORE_OK);
+	ck_assert_int_eq(put_message(&old), STORE_OK);
+	ck_assert_int_eq(put_message(&fresh), STORE_OK);
 	/* More than one purge batch of old records. */
 	for (i = 0; i < 1200; i++) {
 		snprintf(qid, sizeof(qid), "BULK%04d", i);
@@ -257,15 +207,15 @@ START_TEST(retention_purges_only_old_records)
 		many.qid = qid;
 		many.token = token;
 		many.when = now - 40 * 86400.0;
-		ck_assert_int_eq(store_run(st, put_message, &many, 0), STORE_OK);
+		ck_assert_int_eq(put_message(&many), STORE_OK);
 	}
 	{
 		struct add_ctx a = { "f:retention:1:1", NULL, 0 };
 
-		ck_assert_int_eq(store_run(st, add_event, &a, 0), STORE_OK);
+		ck_assert_int_eq(store_run(test_store, add_event, &a, 0), STORE_OK);
 		ck_assert_int_eq(a.status, STORE_OK);
 	}
-	ck_assert_int_eq(retention_purge(st, cfg, now, &counts), STORE_OK);
+	ck_assert_int_eq(retention_purge(test_store, cfg, now, &counts), STORE_OK);
 	ck_assert_int_eq(counts.messages, 1201);
 	ck_assert_ptr_null(lookup("OLDQID"));
 	ck_assert_ptr_null(lookup(old.token));
@@ -278,7 +228,7 @@ START_TEST(retention_purges_only_old_records)
 	}
 	/* Event keys seen just now are kept. */
 	ck_assert_int_eq(counts.events_seen, 0);
-	ck_assert_int_eq(retention_purge(st, cfg, now + 31 * 86400.0, &counts), STORE_OK);
+	ck_assert_int_eq(retention_purge(test_store, cfg, now + 31 * 86400.0, &counts), STORE_OK);
 	ck_assert_int_eq(counts.messages, 1);
 	ck_assert_int_eq(counts.events_seen, 1);
 	config_free(cfg);
@@ -302,10 +252,10 @@ START_TEST(sequence_reserve_takes_a_range)
 {
 	struct seq_ctx q = { 0, 0 };
 
-	ck_assert_int_eq(store_run(st, reserve_then_next, &q, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, reserve_then_next, &q, 0), STORE_OK);
 	ck_assert_int_eq(q.first, 1);
 	ck_assert_int_eq(q.next, 6);
-	ck_assert_int_eq(store_run(st, reserve_then_next, &q, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, reserve_then_next, &q, 0), STORE_OK);
 	ck_assert_int_eq(q.first, 7);
 	ck_assert_int_eq(q.next, 12);
 }
@@ -316,10 +266,8 @@ main(void)
 {
 	Suite *s = suite_create("records");
 	TCase *tc = tcase_create("records");
-	SRunner *sr;
-	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	test_store_fixture(tc, "check_records");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, message_put_and_find_three_ways);
 	tcase_add_test(tc, rekey_moves_the_record);
@@ -327,9 +275,5 @@ main(void)
 	tcase_add_test(tc, retention_purges_only_old_records);
 	tcase_add_test(tc, sequence_reserve_takes_a_range);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return test_run_suite(s);
 }

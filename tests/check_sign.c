@@ -22,7 +22,9 @@
 #include "sign.h"
 #include "util.h"
 
-static char tmpdir[] = "/tmp/check_sign.XXXXXX";
+#include "testlib.h"
+
+static char tmpdir[TEST_DIR_MAX];
 
 /* shared_key - one key for the tests that need any key (RSA is slow) */
 static struct signing_key *shared;
@@ -30,7 +32,7 @@ static struct signing_key *shared;
 static void
 setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	test_dir_make(tmpdir, sizeof(tmpdir), "check_sign");
 	shared = signing_key_generate();
 	ck_assert_ptr_nonnull(shared);
 }
@@ -38,12 +40,8 @@ setup(void)
 static void
 teardown(void)
 {
-	char   *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	ck_assert_int_eq(test_dir_remove(tmpdir), 0);
 	signing_key_free(shared);
-	strcpy(tmpdir, "/tmp/check_sign.XXXXXX");
 }
 
 /* tmp - a path in the test's directory (malloc()ed) */
@@ -544,11 +542,5 @@ sign_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(sign_suite());
-	int     failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run_suite(sign_suite());
 }

@@ -12,7 +12,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -25,32 +24,24 @@
 #include "store.h"
 #include "util.h"
 
+#include "testlib.h"
+
 #define REPORT_DONE	0x80000000u	/* | reopens: the writer finished */
 
-static char tmpdir[256];
-
-/* rm_entry - nftw callback removing one entry */
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
+static char tmpdir[TEST_DIR_MAX];
 
 /* setup - a fresh directory per test */
 static void
 setup(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ph-store-XXXXXX", base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	test_dir_make(tmpdir, sizeof(tmpdir), "ph-store");
 }
 
 /* teardown - remove the directory */
 static void
 teardown(void)
 {
-	(void) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void) test_dir_remove(tmpdir);
 }
 
 struct kv {
@@ -351,6 +342,42 @@ writer_fn(struct store_txn *txn, void *ctx)
 	return STORE_OK;
 }
 
+/* child_open - a child process's store (else exit 2); it lives 60s at most */
+static struct store *
+child_open(const char *who)
+{
+	struct store *st;
+
+	alarm(60);
+	if ((st = store_open(tmpdir, 0)) == NULL) {
+		fprintf(stderr, "%s: store_open failed\n", who);
+		_exit(2);
+	}
+	return st;
+}
+
+/* child_write - commit the writer's next record and report it (else exit 1) */
+static void
+child_write(struct store *st, struct writer *w, int fd)
+{
+	int     rc;
+
+	if ((rc = store_run(st, writer_fn, w, 0)) != STORE_OK) {
+		fprintf(stderr, "writer %d: store_run: %d\n", w->id, rc);
+		_exit(1);
+	}
+	report(fd, w->i);
+}
+
+/* child_done - report the writer done with its reopens, close, exit 0 */
+static void
+child_done(struct store *st, int fd)
+{
+	report(fd, REPORT_DONE | (uint32_t) store_reopens(st));
+	store_close(st);
+	_exit(0);
+}
+
 /*
  * writer_main - commit count records, reporting each; halfway, wait for a
  * byte on go_fd (unless -1); never returns
@@ -360,26 +387,16 @@ writer_main(int id, uint32_t count, int fd, uint32_t hang_at, int hang_fd,
 	    int go_fd)
 {
 	struct writer w = { .id = id, .hang_fd = hang_fd };
-	struct store *st;
+	struct store *st = child_open("writer");
 	char    c;
-	int     rc;
 
-	alarm(60);
-	if ((st = store_open(tmpdir, 0)) == NULL)
-		_exit(2);
 	for (w.i = 0; w.i < count; w.i++) {
 		if (w.i == count / 2 && go_fd >= 0 && read(go_fd, &c, 1) != 1)
 			_exit(4);
 		w.hang = w.i == hang_at;
-		if ((rc = store_run(st, writer_fn, &w, 0)) != STORE_OK) {
-			fprintf(stderr, "writer %d: store_run: %d\n", id, rc);
-			_exit(1);
-		}
-		report(fd, w.i);
+		child_write(st, &w, fd);
 	}
-	report(fd, REPORT_DONE | (uint32_t) store_reopens(st));
-	store_close(st);
-	_exit(0);
+	child_done(st, fd);
 }
 
 /* start_writer - fork a writer; returns its pid, *rfd its report pipe */
@@ -745,26 +762,16 @@ static void
 survivor_main(int stop_fd, int fd)
 {
 	struct writer w = { .id = 7 };
-	struct store *st;
+	struct store *st = child_open("survivor");
 	char    c;
-	int     rc;
 
-	alarm(60);
-	if ((st = store_open(tmpdir, 0)) == NULL)
-		_exit(2);
 	for (w.i = 0;; w.i++) {
-		if ((rc = store_run(st, writer_fn, &w, 0)) != STORE_OK) {
-			fprintf(stderr, "survivor: store_run: %d\n", rc);
-			_exit(1);
-		}
-		report(fd, w.i);
+		child_write(st, &w, fd);
 		if (read(stop_fd, &c, 1) == 1)
 			break;
 		usleep(2000);
 	}
-	report(fd, REPORT_DONE | (uint32_t) store_reopens(st));
-	store_close(st);
-	_exit(0);
+	child_done(st, fd);
 }
 
 /* victim_fn - write without committing, then wait to be killed */
@@ -784,13 +791,10 @@ victim_fn(struct store_txn *txn, void *ctx)
 static void
 victim_main(int fd)
 {
-	struct store *st;
+	struct store *st = child_open("victim");
 	char    key[16];
 	int     i;
 
-	alarm(60);
-	if ((st = store_open(tmpdir, 0)) == NULL)
-		_exit(2);
 	for (i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "v%02d", i);
 		if (put_s(st, STORE_OUTBOX, key, "committed") != STORE_OK)
@@ -804,16 +808,11 @@ victim_main(int fd)
 static void
 opener_main(void)
 {
-	struct store *st;
+	struct store *st = child_open("opener");
 	char    key[16];
 	char   *v;
 	int     i;
 
-	alarm(60);
-	if ((st = store_open(tmpdir, 0)) == NULL) {
-		fprintf(stderr, "opener: store_open failed\n");
-		_exit(2);
-	}
 	for (i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "v%02d", i);
 		if ((v = get_s(st, STORE_OUTBOX, key)) == NULL)
@@ -928,13 +927,7 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(store_suite());
-	int     failed;
-
 	/* A child that died early must fail an assertion, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run_suite(store_suite());
 }

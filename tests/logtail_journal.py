@@ -19,24 +19,21 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("top_builddir", ".")
-TAILER = os.path.join(BUILD, "logtail", "posthook-logtail")
-DUMP = os.path.join(BUILD, "tests", "logtail_store_tool")
+sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
+                                os.path.dirname(os.path.abspath(__file__)),
+                                "harness"))
+import posthook_harness as H  # noqa: E402
+
+TAILER = H.built("logtail", "posthook-logtail")
+DUMP = H.built("tests", "logtail_store_tool")
 REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote",
                            "/usr/lib/systemd/systemd-journal-remote")
                if os.path.exists(p)), None)
 BOOT = "0123456789abcdef0123456789abcdef"
 BASE = 1795466434123456         # 2026-11-23T20:40:34.123456Z
 
-FAILURES = []
-
-
-def check(cond, what):
-    if cond:
-        print("ok - " + what)
-    else:
-        FAILURES.append(what)
-        print("FAIL: " + what)
+CHECKS = H.Checks()
+check = CHECKS.check
 
 
 def entry(i, ident, msg, facility=2, pid=13):
@@ -145,12 +142,9 @@ def main():
             print(open(r).read()[:3000])
         check(not reports, "no sanitizer reports")
         err.close()
-        if FAILURES:
+        if CHECKS.failures:
             print(open(os.path.join(tmp, "tail.err")).read()[-3000:])
-    if FAILURES:
-        print("%d failures" % len(FAILURES))
-        return 1
-    return 0
+    return CHECKS.exit_code()
 
 
 if __name__ == "__main__":

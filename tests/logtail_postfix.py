@@ -19,8 +19,7 @@ sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
                                 "harness"))
 import posthook_harness as H  # noqa: E402
 
-BUILD = os.environ.get("top_builddir", ".")
-TAILER = os.path.join(BUILD, "logtail", "posthook-logtail")
+TAILER = H.built("logtail", "posthook-logtail")
 
 OK = "ok@dest.test"
 FULL = "full@dest.test"
@@ -30,15 +29,8 @@ HELD = "held@dest.test"
 REFUSED = "nobody@refused.test"
 SENDER = "app@app.test"
 
-FAILURES = []
-
-
-def check(cond, what):
-    if cond:
-        print("ok - " + what)
-    else:
-        FAILURES.append(what)
-        print("FAIL: " + what)
+CHECKS = H.Checks()
+check = CHECKS.check
 
 
 def events_of(ev, rcpt):
@@ -78,7 +70,7 @@ def content_filter(san):
               "filter hop: the original's Message-ID")
         check(len(gone) == 1 and gone[0]["event"] == "MessageDeliveryFailed",
               "filter hop: one HardFail for the final delivery")
-        if FAILURES:
+        if CHECKS.failures:
             pf.save_log()
     filt.stop()
     mx.stop()
@@ -125,7 +117,7 @@ def main():
                            env=env, timeout=120)
         check(p.returncode == 0, "--print exit status 0 (%s)" % p.stderr[-300:])
         ev = [json.loads(l) for l in p.stdout.decode().splitlines()]
-        if FAILURES:
+        if CHECKS.failures:
             pf.save_log()
 
     ok = events_of(ev, OK)
@@ -204,10 +196,7 @@ def main():
     san.assert_clean()
     mx.stop()
     closed.stop()
-    if FAILURES:
-        print("%d failures" % len(FAILURES))
-        return 1
-    return 0
+    return CHECKS.exit_code()
 
 
 if __name__ == "__main__":

@@ -12,17 +12,16 @@ import subprocess
 import sys
 import tempfile
 
-BUILD = os.environ.get("top_builddir", ".")
-TAILER = os.path.join(BUILD, "logtail", "posthook-logtail")
-STORE_TOOL = os.path.join(BUILD, "tests", "logtail_store_tool")
+sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
+                                os.path.dirname(os.path.abspath(__file__)),
+                                "harness"))
+import posthook_harness as H  # noqa: E402
 
-FAILURES = []
+TAILER = H.built("logtail", "posthook-logtail")
+STORE_TOOL = H.built("tests", "logtail_store_tool")
 
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what)
+CHECKS = H.Checks(quiet=True)
+check = CHECKS.check
 
 
 def run(args, stdin=None):
@@ -250,11 +249,7 @@ def main():
         test_prefix_forms(tmp)
         test_interleaved_and_bad_input(tmp)
         test_stdin_missing_file_and_config(tmp)
-    if FAILURES:
-        print(f"{len(FAILURES)} failures")
-        return 1
-    print("all passed")
-    return 0
+    return CHECKS.exit_code()
 
 
 if __name__ == "__main__":

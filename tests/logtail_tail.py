@@ -4,8 +4,9 @@
 Follows the log through rename rotation (lines written to the old file
 after the rename included, also for a second after the new file exists:
 the writer reopens only at "postfix reload") and copytruncate (also while
-the tailer is behind: the unread lines are finished in the copy), stops
-cleanly on SIGTERM,
+the tailer is behind: the unread lines are finished in the copy), reads
+the last line of a rotated file that lost its newline, stops cleanly on
+SIGTERM,
 and survives SIGKILL at random moments: every delivery line ends up as
 exactly one event in the outbox (counted in the real Berkeley DB store).
 A line is committed within milliseconds of being written (inotify, no
@@ -26,17 +27,16 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("top_builddir", ".")
-TAILER = os.path.join(BUILD, "logtail", "posthook-logtail")
-DUMP = os.path.join(BUILD, "tests", "logtail_store_tool")
+sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
+                                os.path.dirname(os.path.abspath(__file__)),
+                                "harness"))
+import posthook_harness as H  # noqa: E402
 
-FAILURES = []
+TAILER = H.built("logtail", "posthook-logtail")
+DUMP = H.built("tests", "logtail_store_tool")
 
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what)
+CHECKS = H.Checks(quiet=True)
+check = CHECKS.check
 
 
 class Env:
@@ -116,6 +116,29 @@ def recipients(ev):
     return sorted(e["payload"]["message"]["to"] for e in ev)
 
 
+def started(tmp, *extra):
+    """A tailer started (with options extra) on a log that holds no
+    delivery yet."""
+    env = Env(tmp)
+    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
+    env.start(*extra)
+    time.sleep(1)
+    return env
+
+
+def check_once_and_stop(env, want, what):
+    """Every line of want gave one event (none more a second later), each
+    with a key of its own; the tailer stops on SIGTERM."""
+    wait_events(env, len(want), timeout=30)
+    time.sleep(1)
+    ev = env.events() or []
+    check(recipients(ev) == sorted(want),
+          f"{what}: every line once: {recipients(ev)}")
+    check(env.stop() == 0, f"{what}: SIGTERM")
+    keys = [e["key"] for e in ev]
+    check(len(set(keys)) == len(keys), f"{what}: keys unique")
+
+
 def test_rotation(tmp):
     env = Env(tmp)
     env.append(env.log, env.message("before-start@x.example"))
@@ -135,9 +158,7 @@ def test_rotation(tmp):
     # copytruncate
     env.append(env.log, env.message("r4@x.example"))
     wait_events(env, 4)
-    shutil.copy(env.log, env.log + ".2")
-    with open(env.log, "r+") as f:
-        f.truncate(0)
+    copytruncate(env, ".2")
     env.append(env.log, env.message("r5-after-truncate@x.example"))
     ev = wait_events(env, 5)
     check(recipients(ev)[-1] == "r5-after-truncate@x.example" and len(ev) == 5,
@@ -164,10 +185,7 @@ def test_rotation_late_writer(tmp):
     """logrotate renames, creates the new file, then "postfix reload":
     postlogd appends to the renamed file for a moment (~1 s here) while
     the new file already exists and has lines."""
-    env = Env(tmp)
-    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
-    env.start()
-    time.sleep(1)
+    env = started(tmp)
     want = []
     for i in range(3):
         want.append(f"g{i}-before@x.example")
@@ -184,18 +202,32 @@ def test_rotation_late_writer(tmp):
                ["Nov 23 14:02:12 mx1 postfix/master[1]: reload -- version 3.7"])
     want.append("g-new-second@x.example")
     env.append(env.log, env.message(want[-1]))
-    ev = wait_events(env, len(want), timeout=30)
-    time.sleep(1)
-    ev = env.events() or []
-    check(recipients(ev) == sorted(want),
-          f"late writer: every line once: {recipients(ev)}")
-    check(env.stop() == 0, "late writer: SIGTERM")
-    keys = [e["key"] for e in ev]
-    check(len(set(keys)) == len(keys), "late writer: keys unique")
+    check_once_and_stop(env, want, "late writer")
 
 
-def copytruncate(env):
-    shutil.copy(env.log, env.log + ".1")
+def test_rotation_partial_line(tmp):
+    """A rotated file whose last line lost its newline (the writer died
+    mid-line): the line is read once the old file is finished, once, and
+    the lines of the new file after it."""
+    env = started(tmp)
+    lines = env.message("p1-no-newline@x.example")
+    with open(env.log, "a") as f:
+        f.write("\n".join(lines[:2]))     # the delivery line, no newline
+    time.sleep(0.5)
+    check(not env.events(), "partial line: not read while the file is live")
+    os.rename(env.log, env.log + ".1")
+    env.append(env.log, env.message("p2-new@x.example"))
+    check_once_and_stop(env, ["p1-no-newline@x.example", "p2-new@x.example"],
+                        "partial last line of a rotated file")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check("has no newline; reading it as it is" in err,
+          "partial line: the tailer says so in its log")
+
+
+def copytruncate(env, copy=".1"):
+    """logrotate's copytruncate: the log copied to mail.log.1 (or copy),
+    then emptied in place."""
+    shutil.copy(env.log, env.log + copy)
     with open(env.log, "r+") as f:
         f.truncate(0)
 
@@ -203,10 +235,7 @@ def copytruncate(env):
 def test_copytruncate_behind(tmp):
     """copytruncate while the tailer is behind: the lines between its
     position and the end of the copy are only in mail.log.1."""
-    env = Env(tmp)
-    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
-    env.start()
-    time.sleep(1)
+    env = started(tmp)
     want = ["c1@x.example"]
     env.append(env.log, env.message(want[-1]))
     check(len(wait_events(env, 1)) == 1, "copytruncate behind: first event")
@@ -235,22 +264,12 @@ def test_copytruncate_behind(tmp):
     time.sleep(1)
     want.append("c-behind-live@x.example")
     env.append(env.log, env.message(want[-1]))
-    ev = wait_events(env, len(want), timeout=30)
-    time.sleep(1)
-    ev = env.events() or []
-    check(recipients(ev) == sorted(want),
-          f"copytruncate while behind: every line once: {recipients(ev)}")
-    check(env.stop() == 0, "copytruncate behind: SIGTERM at the end")
-    keys = [e["key"] for e in ev]
-    check(len(set(keys)) == len(keys), "copytruncate behind: keys unique")
+    check_once_and_stop(env, want, "copytruncate while behind")
 
 
 def test_reload(tmp):
     """SIGHUP reads the config again: report changes take effect."""
-    env = Env(tmp)
-    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
-    env.start()
-    time.sleep(1)
+    env = started(tmp)
     env.append(env.log, env.message("h1@x.example"))
     check(len(wait_events(env, 1)) == 1, "reload: first event")
     text = open(env.conf).read()
@@ -287,6 +306,17 @@ def committed_after(env, size, what, timeout=10):
     return False
 
 
+def commit_ms(env, rcpt, what):
+    """Milliseconds from the write of rcpt's delivery line to its commit
+    (seen in the -v log tail.err), or None when it was not committed."""
+    size = os.path.getsize(os.path.join(env.tmp, "tail.err"))
+    t0 = time.monotonic()
+    env.append(env.log, env.message(rcpt)[1:2])
+    if not committed_after(env, size, what):
+        return None
+    return (time.monotonic() - t0) * 1000
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -295,19 +325,13 @@ def cpu_seconds(pid):
 
 def test_latency(tmp):
     """From the write of a line to its commit: milliseconds, not a poll."""
-    env = Env(tmp)
-    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
-    env.start("-v")
-    time.sleep(1)
-    err = os.path.join(tmp, "tail.err")
+    env = started(tmp, "-v")
     lat = []
     for i in range(15):
-        size = os.path.getsize(err)
-        t0 = time.monotonic()
-        env.append(env.log, env.message(f"lat{i}@x.example")[1:2])
-        if not committed_after(env, size, f"line {i}"):
+        ms = commit_ms(env, f"lat{i}@x.example", f"line {i}")
+        if ms is None:
             break
-        lat.append((time.monotonic() - t0) * 1000)
+        lat.append(ms)
         time.sleep(0.05)
     lat.sort()
     print("latency (ms):", [round(x, 1) for x in lat])
@@ -318,12 +342,10 @@ def test_latency(tmp):
     for i in range(5):
         os.rename(env.log, env.log + ".1")
         time.sleep(0.05)
-        size = os.path.getsize(err)
-        t0 = time.monotonic()
-        env.append(env.log, env.message(f"rot{i}@x.example")[1:2])
-        if not committed_after(env, size, f"rotation {i}"):
+        ms = commit_ms(env, f"rot{i}@x.example", f"rotation {i}")
+        if ms is None:
             break
-        rot.append((time.monotonic() - t0) * 1000)
+        rot.append(ms)
     rot.sort()
     print("after rotation (ms):", [round(x, 1) for x in rot])
     # The new file waits until the old one has been quiet for the grace
@@ -366,10 +388,7 @@ def queue_states(env):
 
 def test_hold_wait(tmp):
     """cleanup logs hold: before the milter commits its record."""
-    env = Env(tmp)
-    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
-    env.start()
-    time.sleep(1)
+    env = started(tmp)
     # The record comes a moment after the line.
     env.append(env.log, hold_lines("AAAA000001", "h1@x.example"))
     time.sleep(0.3)
@@ -449,11 +468,13 @@ def main():
         e = os.path.join(tmp, "hold")
         g = os.path.join(tmp, "late")
         h = os.path.join(tmp, "copy")
-        for d in (a, b, c, d_, e, g, h):
+        p = os.path.join(tmp, "partial")
+        for d in (a, b, c, d_, e, g, h, p):
             os.makedirs(d)
         test_rotation(a)
         test_rotation_late_writer(g)
         test_copytruncate_behind(h)
+        test_rotation_partial_line(p)
         test_reload(c)
         test_latency(d_)
         test_hold_wait(e)
@@ -463,17 +484,13 @@ def main():
             print("sanitizer report:", r)
             print(open(r).read()[:4000])
         check(not reports, "no sanitizer reports")
-        if FAILURES:
-            for d in (a, b, c, d_, e, g, h):
+        if CHECKS.failures:
+            for d in (a, b, c, d_, e, g, h, p):
                 err = os.path.join(d, "tail.err")
                 if os.path.exists(err):
                     print(f"--- {err}")
                     print(open(err).read()[-4000:])
-    if FAILURES:
-        print(f"{len(FAILURES)} failures")
-        return 1
-    print("all passed")
-    return 0
+    return CHECKS.exit_code()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import posthook_harness as H  # noqa: E402
 
 PH_USER = "posthook"
 PH_GROUP = "posthook"
+SKIP = 77			# the exit code of a skipped test (automake)
 
 
 def build_dir():
@@ -183,6 +184,22 @@ def sent_details(to, port, host="127.0.0.1", ip="127.0.0.1"):
 	return "Message for %s accepted by %s:%d (%s)" % (to, ip, port, host)
 
 
+def expect_sent(stack, mx, message, ssl=False):
+	"""The whole body of the MessageSent of message's recipient, accepted
+	by the scripted mx with the reply it gave."""
+	to = message["to"]
+	return expect_delivery("MessageSent", message, sent_details(to, mx.port),
+			       stack.mx_reply(mx, to), ssl)
+
+
+def check_sent(res, stack, mx, message, what, ssl=False):
+	"""Wait for the MessageSent webhook of message's recipient and check
+	it whole (expect_sent); the event, or None."""
+	ev = stack.wait_event("MessageSent", message["to"])
+	res.body(ev, expect_sent(stack, mx, message, ssl), what)
+	return ev
+
+
 def failed_details(code, classification, to, port, host="127.0.0.1",
 		   ip="127.0.0.1"):
 	return "%s %s: Delivery to %s failed at %s:%d (%s)" % (
@@ -201,6 +218,7 @@ class Results:
 	def __init__(self):
 		self.failures = []
 		self.passed = 0
+		self.isolated = False	# begin() cut the network off
 
 	def check(self, cond, what, detail=None):
 		if cond:
@@ -495,6 +513,15 @@ class Stack:
 		if H.failed():
 			self.dump()
 		self.stop()
+		# LeakSanitizer reports when a daemon exits: only now are
+		# they all written, after common_checks() has looked.
+		reports = self.san.reports()
+		if reports and etype is None:
+			H.mark_failed()
+			for p, t in reports:
+				print("# ==== %s\n%s" % (p, t[:3000]))
+			raise AssertionError("%d sanitizer report(s) from the "
+					     "daemons at their exit" % len(reports))
 		return False
 
 	def dump(self):
@@ -618,6 +645,47 @@ def common_checks(res, stack):
 	reports = stack.san.reports()
 	res.check(not reports, "no sanitizer report from the daemons",
 		  "\n".join("==== %s\n%s" % (p, t[:3000]) for p, t in reports))
+
+
+def begin():
+	"""the start of an e2e suite: without root it exits, skipped (SKIP);
+	else the network is cut off (DNS goes to H.dns_trap) so that the
+	servers the suite starts next live in it, and the Results."""
+	if os.geteuid() != 0:
+		print("SKIP: a scratch Postfix needs root")
+		sys.exit(SKIP)
+	res = Results()
+	res.isolated = H.isolate_network()
+	return res
+
+
+def finish(res, stack, exactly):
+	"""the end of an e2e suite, inside its Stack: the case "nothing else"
+	(exactly(res, stack): no webhook beyond the expected ones),
+	common_checks(), no DNS query asked (when begin() could cut the
+	network off); the exit code."""
+	res.case("nothing else", exactly, res, stack)
+	common_checks(res, stack)
+	if res.isolated:
+		res.check(not H.dns_trap.queries, "no DNS query",
+			  H.dns_trap.queries)
+	return res.exit_code()
+
+
+def filter_hop(stack, qid, to):
+	"""The queue id the content filter's re-injection got, from Postfix's
+	log line of the hop of qid's message to `to`."""
+	return stack.pf.wait_log(r"%s: to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1"
+				 r"\]:%d, .*status=sent .*queued as (\w+)\)"
+				 % (qid, re.escape(to), stack.filter.port)).group(1)
+
+
+def outcomes(stack):
+	"""(event, recipient) of every webhook, sorted, once the stack has
+	been quiet for 3 seconds."""
+	stack.quiet(3)
+	return sorted((e.get("event"), e["payload"]["message"]["to"])
+		      for e in stack.events())
 
 
 def same_message(res, evs, what):

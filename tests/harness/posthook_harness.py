@@ -14,6 +14,8 @@ Real parts on loopback only, no DNS, bounded times:
                   any report a background daemon wrote.
   Daemon          a background process started with a log file, stopped
                   (SIGTERM, then SIGKILL) at exit.
+  Checks          the checks of a plain test script and its exit code;
+                  built() is a path in the build tree.
 
 Everything started here is stopped by stop(), by "with", and at exit.
 Only the Python standard library and python3-cryptography are used.
@@ -129,6 +131,36 @@ def _install_signal_cleanup():
 def _exit_on_signal(sig, frame):
 	mark_failed()
 	sys.exit(128 + sig)
+
+
+def built(*parts):
+	"""built - a path in the build tree ($top_builddir, else here)."""
+	return os.path.join(os.environ.get("top_builddir", "."), *parts)
+
+
+class Checks:
+	"""The checks of a plain test script: check(cond, what) prints
+	"ok - WHAT" (unless quiet) or "FAIL: WHAT" and keeps each failure in
+	.failures; exit_code() counts them: 1 if any failed, else 0."""
+
+	def __init__(self, quiet=False):
+		self.failures = []
+		self.quiet = quiet
+
+	def check(self, cond, what):
+		if not cond:
+			self.failures.append(what)
+			print("FAIL: " + what)
+		elif not self.quiet:
+			print("ok - " + what)
+		return bool(cond)
+
+	def exit_code(self):
+		if self.failures:
+			print("%d failures" % len(self.failures))
+			return 1
+		print("all passed")
+		return 0
 
 
 def free_port():
@@ -336,7 +368,11 @@ class SanitizerDir:
 	"""A directory for ASan/UBSan reports of background daemons.
 
 	env() gives the variables to start a daemon with; assert_clean()
-	raises AssertionError with every report's content."""
+	raises AssertionError with every report's content.  Options in
+	POSTHOOK_SANITIZER_OPTIONS (colon-separated, e.g.
+	"fast_unwind_on_malloc=0:malloc_context_size=40:log_exe_name=1" for
+	full stacks and the program's name in each report's file name) are
+	added to all three variables."""
 
 	def __init__(self, base=None, halt_on_error=False):
 		self.path = os.path.join(base or scratch_dir(), "sanitizer")
@@ -352,6 +388,10 @@ class SanitizerDir:
 		e["UBSAN_OPTIONS"] = ("log_path=%s/ubsan:print_stacktrace=1:"
 				      "halt_on_error=%s" % (self.path, self.halt))
 		e["LSAN_OPTIONS"] = "log_path=%s/lsan" % self.path
+		extra = e.get("POSTHOOK_SANITIZER_OPTIONS", "").strip(":")
+		if extra:
+			for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+				e[k] += ":" + extra
 		return e
 
 	def reports(self):
@@ -765,12 +805,7 @@ class ScratchPostfix:
 
 		msg is bytes/str (a full message) or an email.message.Message.
 		Raises smtplib errors for rejections."""
-		if isinstance(rcpts, str):
-			rcpts = [rcpts]
-		if isinstance(msg, email.message.Message):
-			msg = msg.as_bytes()
-		elif isinstance(msg, str):
-			msg = msg.encode()
+		rcpts, msg = _envelope(rcpts, msg)
 		with smtplib.SMTP(LOOPBACK, port or self.port, helo,
 				  timeout=30) as s:
 			s.ehlo(helo)
@@ -796,12 +831,7 @@ class ScratchPostfix:
 
 		The queue id comes from cleanup's message-id log line, so msg
 		gets a unique Message-ID if it has none (wait=False: None)."""
-		if isinstance(rcpts, str):
-			rcpts = [rcpts]
-		if isinstance(msg, email.message.Message):
-			msg = msg.as_bytes()
-		elif isinstance(msg, str):
-			msg = msg.encode()
+		rcpts, msg = _envelope(rcpts, msg)
 		mid = _message_id(msg)
 		if mid is None:
 			mid = "<%s@harness.test>" % binascii.hexlify(
@@ -916,6 +946,18 @@ def _alive(pid):
 		return True
 
 
+def _envelope(rcpts, msg):
+	"""_envelope - the recipients as a list, the message as bytes (from a
+	str or an email.message.Message)."""
+	if isinstance(rcpts, str):
+		rcpts = [rcpts]
+	if isinstance(msg, email.message.Message):
+		msg = msg.as_bytes()
+	elif isinstance(msg, str):
+		msg = msg.encode()
+	return rcpts, msg
+
+
 def _message_id(msg):
 	head = msg.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
 	m = re.search(rb"^message-id:\s*(<[^>\r\n]*>)", head, re.I | re.M)
@@ -1020,13 +1062,48 @@ class ClosedPort:
 	close = stop
 
 
-class _MXServer(socketserver.ThreadingTCPServer):
+class _ServerFlags:
+	"""What the servers of the harness share: a thread per connection
+	that never holds up the exit, the port reusable at once."""
 	daemon_threads = True
 	allow_reuse_address = True
 	block_on_close = False
 
 
-class ScriptedMX:
+class _MXServer(_ServerFlags, socketserver.ThreadingTCPServer):
+	pass
+
+
+class _LoopbackServer:
+	"""A server on 127.0.0.1 that answers in a thread of its own
+	(ScriptedMX, Receiver): _serve() starts it (.server, .port),
+	stop() ends it; a context manager."""
+
+	def _serve(self, server_class, handler):
+		self.server = server_class((LOOPBACK, 0), handler)
+		self.port = self.server.server_address[1]
+		self.thread = threading.Thread(target=self.server.serve_forever,
+					       kwargs={"poll_interval": 0.1},
+					       daemon=True)
+		self.thread.start()
+		_register(self)
+
+	def stop(self):
+		_unregister(self)
+		if self.server:
+			self.server.shutdown()
+			self.server.server_close()
+			self.server = None
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *a):
+		self.stop()
+		return False
+
+
+class ScriptedMX(_LoopbackServer):
 	"""An SMTP server on 127.0.0.1 answering RCPT per recipient.
 
 	script: {recipient: reply | [reply, ...]} (lower-cased match; a list
@@ -1074,30 +1151,10 @@ class ScriptedMX:
 			def handle(self):
 				mx._session(self)
 
-		self.server = _MXServer((LOOPBACK, 0), Handler)
-		self.port = self.server.server_address[1]
-		self.thread = threading.Thread(target=self.server.serve_forever,
-					       kwargs={"poll_interval": 0.1},
-					       daemon=True)
-		self.thread.start()
-		_register(self)
+		self._serve(_MXServer, Handler)
 
 	def __repr__(self):
 		return "ScriptedMX(port %d)" % self.port
-
-	def stop(self):
-		_unregister(self)
-		if self.server:
-			self.server.shutdown()
-			self.server.server_close()
-			self.server = None
-
-	def __enter__(self):
-		return self
-
-	def __exit__(self, *a):
-		self.stop()
-		return False
 
 	# -- script
 
@@ -1550,13 +1607,11 @@ class ReceivedRequest:
 			self.method, self.path, self.verified, self.reply)
 
 
-class _HTTPServer(http.server.ThreadingHTTPServer):
-	daemon_threads = True
-	allow_reuse_address = True
-	block_on_close = False
+class _HTTPServer(_ServerFlags, http.server.ThreadingHTTPServer):
+	pass
 
 
-class Receiver:
+class Receiver(_LoopbackServer):
 	"""An HTTP server on 127.0.0.1 recording and verifying webhooks.
 
 	jwks: path, dict, JSON text or callable giving the JWKS (None: no
@@ -1592,32 +1647,15 @@ class Receiver:
 
 			do_PUT = do_GET = do_POST
 
-		self.server = _HTTPServer((LOOPBACK, 0), Handler)
-		self.port = self.server.server_address[1]
+		self._serve(_HTTPServer, Handler)
 		self.url = "http://%s:%d%s" % (LOOPBACK, self.port, path)
-		self.thread = threading.Thread(target=self.server.serve_forever,
-					       kwargs={"poll_interval": 0.1},
-					       daemon=True)
-		self.thread.start()
-		_register(self)
 
 	def __repr__(self):
 		return "Receiver(%s)" % self.url
 
 	def stop(self):
-		_unregister(self)
 		self._stopping.set()
-		if self.server:
-			self.server.shutdown()
-			self.server.server_close()
-			self.server = None
-
-	def __enter__(self):
-		return self
-
-	def __exit__(self, *a):
-		self.stop()
-		return False
+		super().stop()
 
 	def _next_reply(self, req):
 		if callable(self.script):
