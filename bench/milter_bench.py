@@ -63,19 +63,42 @@ class Sink:
 
 
 class PosthookMilter:
-	def __init__(self, builddir):
+	"""posthook-milter on a unix socket, or with inet on 127.0.0.1."""
+
+	def __init__(self, builddir, inet=False):
 		self.dir = scratch_dir("posthook-bench-milter-")
 		self.sock = os.path.join(self.dir, "sock", "milter.sock")
+		if inet:
+			port = free_port()
+			listen = "inet:%d@127.0.0.1" % port
+			self.spec = "inet:127.0.0.1:%d" % port
+		else:
+			listen = self.spec = "unix:" + self.sock
 		conf = os.path.join(self.dir, "posthook.conf")
 		with open(conf, "w") as f:
-			f.write("state_dir = %s/state\npid_dir = %s\nmilter_socket = unix:%s\n"
+			f.write("state_dir = %s/state\npid_dir = %s\nmilter_socket = %s\n"
 				"user = postfix\ngroup = postfix\n"
-				% (self.dir, self.dir, self.sock))
+				% (self.dir, self.dir, listen))
 		os.chmod(self.dir, 0o777)
 		self.d = Daemon([os.path.join(builddir, "milter", "posthook-milter"),
 				 "-f", "-c", conf])
-		wait_until(lambda: os.path.exists(self.sock), 20, what="milter socket")
-		self.spec = "unix:" + self.sock
+		wait_until(lambda: os.path.exists(
+			os.path.join(self.dir, "posthook-milter.pid")), 20,
+			what="milter pid file")
+		if inet:
+			wait_until(lambda: self._listening(port), 20, what="milter port")
+		else:
+			wait_until(lambda: os.path.exists(self.sock), 20,
+				   what="milter socket")
+
+	@staticmethod
+	def _listening(port):
+		import socket
+		try:
+			socket.create_connection(("127.0.0.1", port), 1).close()
+			return True
+		except OSError:
+			return False
 
 	def stop(self):
 		self.d.stop()
@@ -156,7 +179,8 @@ def postfix_cpu_seconds(pf):
 	return total
 
 
-def run_once(sink, milter_spec, msgfile, count, milter_pid=None, keep=False):
+def run_once(sink, milter_spec, msgfile, count, milter_pid=None, keep=False,
+	     sessions=SESSIONS):
 	"""One Postfix, one smtp-source run: messages per second, and CPU
 	milliseconds per message of the milter and of Postfix."""
 	pf = ScratchPostfix(routes={"dest.test": sink.port},
@@ -164,7 +188,7 @@ def run_once(sink, milter_spec, msgfile, count, milter_pid=None, keep=False):
 			    main={"milter_default_action": "tempfail"})
 	pf.start()
 	try:
-		src = ["/usr/sbin/smtp-source", "-s", str(SESSIONS), "-F", msgfile,
+		src = ["/usr/sbin/smtp-source", "-s", str(sessions), "-F", msgfile,
 		       "-f", "app@app.test", "-t", "rcpt@dest.test"] + (["-d"] if keep else [])
 		dest = ["127.0.0.1:%d" % pf.port]
 		subprocess.run(src + ["-m", "200"] + dest, check=True, timeout=300)
@@ -191,6 +215,8 @@ def main():
 	ap.add_argument("builddir")
 	ap.add_argument("--messages", type=int, default=3000)
 	ap.add_argument("--rounds", type=int, default=3)
+	ap.add_argument("--sessions", type=int, default=SESSIONS,
+			help="parallel SMTP sessions of smtp-source (-s)")
 	ap.add_argument("--keep-sessions", action="store_true",
 			help="smtp-source -d: many messages per SMTP session")
 	a = ap.parse_args()
@@ -199,10 +225,12 @@ def main():
 	os.chmod(d, 0o755)
 	sink = Sink()
 	ph = PosthookMilter(os.path.abspath(a.builddir))
+	phi = PosthookMilter(os.path.abspath(a.builddir), inet=True)
 	null = NullMilter()
 	dkim = OpenDKIM()
 	setups = [("no milter", None, None), ("null milter", null.spec, null.d.pid),
 		  ("posthook-milter", ph.spec, ph.d.pid),
+		  ("posthook-milter inet:", phi.spec, phi.d.pid),
 		  ("opendkim signing", dkim.spec, dkim.d.pid)]
 	rates = {s[0]: [] for s in setups}
 	cpus = {s[0]: [] for s in setups}
@@ -211,7 +239,7 @@ def main():
 		for r in range(a.rounds):
 			for name, spec, pid in setups:
 				rate, cpu, pcpu = run_once(sink, spec, msgfile, a.messages, pid,
-							   a.keep_sessions)
+							   a.keep_sessions, a.sessions)
 				rates[name].append(rate)
 				cpus[name].append(cpu)
 				pcpus[name].append(pcpu)
@@ -219,11 +247,12 @@ def main():
 				      " Postfix %.2f" % (r + 1, name, rate, cpu, pcpu), flush=True)
 	finally:
 		ph.stop()
+		phi.stop()
 		null.stop()
 		dkim.stop()
 	base = statistics.median(rates["no milter"])
 	print("\n%d messages of %d bytes, %d sessions%s, %d rounds (median):"
-	      % (a.messages, size, SESSIONS,
+	      % (a.messages, size, a.sessions,
 		 " kept open" if a.keep_sessions else " (one message each)", a.rounds))
 	pbase = statistics.median(pcpus["no milter"])
 	print("| setup | msg/s | of no milter | CPU ms/msg: milter | Postfix"
