@@ -47,6 +47,16 @@ static unsigned char *rules_ok;
  * alternative that has no literal, gets no pre-filter: its rule is always
  * tried.  tests/check_classify.c checks, for every rule and every test
  * text, that the pre-filter's verdict agrees with regexec().
+ *
+ * When regexec() must say, only the alternatives whose factors are all
+ * present are tried, each compiled on its own: an unanchored search for
+ * "A|B" finds a match exactly when one for A or one for B does, and a
+ * small expression is much cheaper for glibc than the rule's whole one
+ * (the "mail ?box (is |was )?full" alternative of the mailbox-full rule,
+ * not its twelve others).  A rule one of whose alternatives does not compile
+ * alone, or that has a back-reference (its number would change), runs its
+ * whole expression.  check_classify's pre-filter check covers
+ * these verdicts too (classify_rule_probe()).
  */
 #define LIT_MAX		64	/* longest literal kept (a longer run is cut) */
 #define PF_FACTORS	2	/* factors kept per alternative */
@@ -62,6 +72,7 @@ struct litset {
 struct alt_info {
 	struct litset f[PF_FACTORS];	/* all must be present; n == 0: unused */
 	int     exact;			/* the alternative is f[0].s[0] alone */
+	size_t  start, len;		/* its text in the pattern */
 };
 
 /* A top-level alternative in the automaton: the bits of its factors. */
@@ -81,6 +92,8 @@ static struct {
 	struct pf_alt *alts;		/* every rule's alternatives */
 	size_t *first;			/* per rule: its first in alts */
 	size_t *nalt;			/* per rule: how many; 0: no pre-filter */
+	regex_t *alt_re;		/* every alternative, compiled alone */
+	unsigned char *split;		/* per rule: alt_re holds all of its */
 } pf;
 
 /* litset_free - free a set and leave it empty. */
@@ -390,8 +403,10 @@ pattern_alts(const char *pat, size_t *n)
 
 	*n = 0;
 	for (;;) {
+		ai.start = (size_t) (p - pat);
 		if (lit_sequence(&p, ai.f, PF_FACTORS, &ai.exact, 0) != 0)
 			goto none;
+		ai.len = (size_t) (p - pat) - ai.start;
 		if (ai.f[0].n == 0
 		    || (na = realloc(alts, (*n + 1) * sizeof(*alts))) == NULL) {
 			free_factors(ai.f, PF_FACTORS);
@@ -415,6 +430,13 @@ none:
 static void
 pf_free(void)
 {
+	if (pf.split != NULL)
+		for (size_t i = 0; i < classify_rule_count; i++)
+			if (pf.split[i])
+				for (size_t j = 0; j < pf.nalt[i]; j++)
+					regfree(&pf.alt_re[pf.first[i] + j]);
+	free(pf.alt_re);
+	free(pf.split);
 	free(pf.delta);
 	free(pf.out);
 	free(pf.has_out);
@@ -545,29 +567,116 @@ pf_scan(const char *text, uint64_t *mask)
 	}
 }
 
+/* alt_present - whether every factor of alternative a is in the text's
+ * mask of factors found. */
+static int
+alt_present(const struct pf_alt *a, const uint64_t *mask)
+{
+	size_t  k;
+
+	for (k = 0; k < a->nbits; k++)
+		if (!((mask[a->bit[k] / 64] >> (a->bit[k] % 64)) & 1))
+			return (0);
+	return (1);
+}
+
 /* pf_verdict - for rule i and the factors of a text: 0 when the rule
  * cannot match, 2 when it matches, 1 when regexec() must say. */
 static int
 pf_verdict(size_t i, const uint64_t *mask)
 {
 	const struct pf_alt *a;
-	size_t  j, k;
+	size_t  j;
 	int     maybe = 0;
 
 	if (pf.delta == NULL || pf.nalt[i] == 0)
 		return (1);
 	for (j = 0; j < pf.nalt[i]; j++) {
 		a = &pf.alts[pf.first[i] + j];
-		for (k = 0; k < a->nbits; k++)
-			if (!((mask[a->bit[k] / 64] >> (a->bit[k] % 64)) & 1))
-				break;
-		if (k < a->nbits)
+		if (!alt_present(a, mask))
 			continue;
 		if (a->exact)
 			return (2);
 		maybe = 1;
 	}
 	return (maybe);
+}
+
+/* has_backref - the pattern has a back-reference (\1 .. \9). */
+static int
+has_backref(const char *p)
+{
+	for (; *p; p++)
+		if (*p == '\\' && p[1] != 0 && isdigit((unsigned char) *++p))
+			return (1);
+	return (0);
+}
+
+/*
+ * pf_split - compile each alternative of every rule with more than one
+ * alone (see above); a rule where one fails keeps its whole expression.
+ */
+static void
+pf_split(struct alt_info **alts, const size_t *nalts, char **pats)
+{
+	size_t  i, j, nall = 0;
+	regex_t *re;
+	char    alt[1024];
+
+	for (i = 0; i < classify_rule_count; i++)
+		nall += nalts[i];
+	pf.alt_re = calloc(nall ? nall : 1, sizeof(*pf.alt_re));
+	pf.split = calloc(classify_rule_count, 1);
+	if (pf.alt_re == NULL || pf.split == NULL) {
+		free(pf.alt_re);
+		free(pf.split);
+		pf.alt_re = NULL;
+		pf.split = NULL;
+		return;
+	}
+	for (i = 0; i < classify_rule_count; i++) {
+		if (nalts[i] < 2 || pats[i] == NULL || pf.nalt[i] != nalts[i]
+		    || has_backref(pats[i]))
+			continue;
+		for (j = 0; j < nalts[i]; j++) {
+			re = &pf.alt_re[pf.first[i] + j];
+			memcpy(alt, pats[i] + alts[i][j].start, alts[i][j].len);
+			alt[alts[i][j].len] = 0;
+			if (alts[i][j].len == 0
+			    || regcomp(re, alt, REG_EXTENDED | REG_NOSUB) != 0)
+				break;
+		}
+		if (j == nalts[i]) {
+			pf.split[i] = 1;
+			continue;
+		}
+		while (j-- > 0)
+			regfree(&pf.alt_re[pf.first[i] + j]);
+	}
+}
+
+/*
+ * pf_match - the pre-filter's verdict 1 for rule i, decided: 2 when one of
+ * the alternatives whose factors are all present matches text, else 0;
+ * the rule's whole expression when it is not split.
+ */
+static int
+pf_match(size_t i, const uint64_t *mask, const char *text)
+{
+	const struct pf_alt *a;
+	size_t  j;
+
+	if (pf.split == NULL || !pf.split[i])
+		return (regexec(&rules_re[i], text, 0, NULL, 0) == 0 ? 2 : 0);
+	for (j = 0; j < pf.nalt[i]; j++) {
+		a = &pf.alts[pf.first[i] + j];
+		if (!alt_present(a, mask))
+			continue;
+		if (a->exact
+		    || regexec(&pf.alt_re[pf.first[i] + j], text, 0, NULL, 0) == 0)
+			return (2);
+	}
+	return (0);
 }
 
 /*
@@ -583,16 +692,20 @@ compile_rules(void)
 	size_t  i, j;
 	struct alt_info **alts;
 	size_t *nalts;
+	char  **pats;
 
 	rules_re = calloc(classify_rule_count, sizeof(*rules_re));
 	rules_ok = calloc(classify_rule_count, 1);
 	alts = calloc(classify_rule_count, sizeof(*alts));
 	nalts = calloc(classify_rule_count, sizeof(*nalts));
-	if (rules_re == NULL || rules_ok == NULL || alts == NULL || nalts == NULL) {
+	pats = calloc(classify_rule_count, sizeof(*pats));
+	if (rules_re == NULL || rules_ok == NULL || alts == NULL || nalts == NULL
+	    || pats == NULL) {
 		free(rules_re);
 		free(rules_ok);
 		free(alts);
 		free(nalts);
+		free(pats);
 		rules_re = NULL;
 		rules_ok = NULL;
 		return;
@@ -607,13 +720,19 @@ compile_rules(void)
 		    && regcomp(&rules_re[i], pat, REG_EXTENDED | REG_NOSUB) == 0) {
 			rules_ok[i] = 1;
 			alts[i] = pattern_alts(pat, &nalts[i]);
+			pats[i] = strdup(pat);
 		}
 	}
 	pf_build(alts, nalts);
-	for (i = 0; i < classify_rule_count; i++)
+	if (pf.delta != NULL)
+		pf_split(alts, nalts, pats);
+	for (i = 0; i < classify_rule_count; i++) {
 		free_alts(alts[i], nalts[i]);
+		free(pats[i]);
+	}
 	free(alts);
 	free(nalts);
+	free(pats);
 }
 
 /* smtp_code_at - the SMTP reply code at p (followed by space, '-', ':' or
@@ -864,9 +983,9 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 		if (r->text != NULL) {
 			if (!rules_ok[i])
 				continue;
-			verdict = pf_verdict(i, mask);
-			if (verdict == 0 || (verdict == 1
-			    && regexec(&rules_re[i], buf, 0, NULL, 0) != 0))
+			if ((verdict = pf_verdict(i, mask)) == 1)
+				verdict = pf_match(i, mask, buf);
+			if (verdict == 0)
 				continue;
 		}
 		out->classification = r->classification;
@@ -928,6 +1047,9 @@ classify_rule_probe(size_t i, const char *text, int *regex_match, int *verdict)
 	if (pf.delta == NULL || pf.nalt[i] == 0)
 		return (0);
 	pf_scan(buf, mask);
-	*verdict = pf_verdict(i, mask);
+	/* Split rules: the verdict of the alternatives' own expressions. */
+	if ((*verdict = pf_verdict(i, mask)) == 1 && pf.split != NULL
+	    && pf.split[i])
+		*verdict = pf_match(i, mask, buf);
 	return ((int) pf.nalt[i]);
 }

@@ -61,7 +61,8 @@ void classify_reply_text(const char *text, char *out, size_t outlen);
  * matches it, whether rule i's pattern matches (*regex_match), and the
  * rule's literal pre-filter's verdict (*verdict): 0 the rule cannot match,
  * 2 it matches, 1 regexec() must say (always 1 for a rule without a
- * pre-filter).  Returns how many alternatives the rule's pre-filter has
+ * pre-filter; for a rule whose alternatives are compiled one by one, what
+ * classify() decides with them, 0 or 2, instead of 1).  Returns how many alternatives the rule's pre-filter has
  * (0: no pre-filter, the rule is always tried), or -1 when the rule has no
  * text or its pattern did not compile.
  */

@@ -118,10 +118,26 @@ struct buf;
 void delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
 			       const struct delivery_event *ev);
 
+/*
+ * delivery_event_write_payload_json - append to b the payload alone: the
+ * bytes json-c prints for delivery_event_payload(ev) with the same flags
+ * (JSON_C_TO_STRING_NOSLASHESCAPE: "/" is not escaped).
+ */
+void delivery_event_write_payload_json(struct buf *b,
+				       const struct delivery_event *ev);
+
 /* json_parse_len - parse exactly len bytes of JSON; NULL if invalid. */
 json_object *json_parse_len(const void *data, size_t len);
 
 /* json_double_new - a double printed with at most six decimals. */
 json_object *json_double_new(double v, int decimals);
+
+/*
+ * json_double_format - the text json_double_new(v, decimals) prints, into
+ * out (cut to size - 1 bytes and terminated; JSON_DOUBLE_MAX is always
+ * enough); returns its whole length.
+ */
+#define JSON_DOUBLE_MAX	400
+size_t json_double_format(char *out, size_t size, double v, int decimals);
 
 #endif

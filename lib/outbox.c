@@ -68,8 +68,7 @@ int
 outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
 		size_t n, long *added)
 {
-	char    seen[32];
-	json_object *ts;
+	char    seen[32], ts[JSON_DOUBLE_MAX];
 	unsigned char k[8];
 	unsigned char *fresh;
 	struct buf b;
@@ -109,9 +108,8 @@ outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
 		buf_append(&b, ",\"event\":", 9);
 		put_json_string(&b, event_type_name(it->type));
 		buf_puts(&b, ",\"timestamp\":");
-		ts = json_double_new(it->timestamp, 6);
-		buf_puts(&b, json_object_to_json_string(ts));
-		json_object_put(ts);
+		buf_append(&b, ts, json_double_format(ts, sizeof(ts),
+						      it->timestamp, 6));
 		buf_puts(&b, ",\"payload\":");
 		buf_append(&b, it->payload, it->payload_len);
 		if (it->endpoint_id != NULL) {

@@ -21,6 +21,7 @@
 
 #include "classify.h"
 #include "config.h"
+#include "log.h"
 #include "util.h"
 #include "cidr.h"
 #include "utf8.h"
@@ -118,6 +119,10 @@ struct correlate {
 	struct log_stamp minute_key;
 	double  minute_base;
 	int     minute_valid;
+
+	struct buf key;			/* the event key being emitted */
+	char   *scratch;		/* a delivery line's fields, cleaned */
+	size_t  scratch_cap;
 };
 
 /* strvec_push - append a copy of s. */
@@ -202,6 +207,7 @@ correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
 	c->ctx = ctx;
 	c->nbuckets = 1024;
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	buf_init(&c->key);
 	return (c);
 }
 
@@ -270,6 +276,8 @@ correlate_free(struct correlate *c)
 	strvec_clear(&c->gone);
 	free(c->dirty.v);
 	free(c->gone.v);
+	buf_free(&c->key);
+	free(c->scratch);
 	free(c);
 }
 
@@ -518,15 +526,39 @@ key_base(const struct log_pos *pos)
 			  (unsigned long long) pos->offset));
 }
 
-/* event_key - the identity of an event: where its line was read (the
- * same as key_base(pos) + "/" + rcpt). */
-static char *
-event_key(const struct log_pos *pos, const char *rcpt)
+/* put_u64 - n in decimal at the end of b. */
+static void
+put_u64(struct buf *b, uint64_t n)
 {
-	if (pos->cursor != NULL)
-		return (xasprintf("J/%s/%s", pos->cursor, rcpt));
-	return (xasprintf("F/%s/%llu/%s", pos->source ? pos->source : "-",
-			  (unsigned long long) pos->offset, rcpt));
+	char    d[20];
+	size_t  i = sizeof(d);
+
+	do
+		d[--i] = (char) ('0' + n % 10);
+	while ((n /= 10) != 0);
+	buf_append(b, d + i, sizeof(d) - i);
+}
+
+/* event_key - the identity of an event, in c->key until the next one:
+ * where its line was read (key_base(pos) + "/" + rcpt). */
+static const char *
+event_key(struct correlate *c, const struct log_pos *pos, const char *rcpt)
+{
+	struct buf *b = &c->key;
+
+	buf_reset(b);
+	if (pos->cursor != NULL) {
+		buf_append(b, "J/", 2);
+		buf_puts(b, pos->cursor);
+	} else {
+		buf_append(b, "F/", 2);
+		buf_puts(b, pos->source ? pos->source : "-");
+		buf_append(b, "/", 1);
+		put_u64(b, pos->offset);
+	}
+	buf_append(b, "/", 1);
+	buf_puts(b, rcpt);
+	return (b->data);
 }
 
 /* emit_key - hand one event to the caller, under key (taken). */
@@ -552,11 +584,10 @@ emit(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 {
 	struct correlate_event ce;
 
-	ce.key = event_key(pos, rcpt);
+	ce.key = event_key(c, pos, rcpt);
 	ce.queue_id = qs->qid;
 	ce.ev = *ev;
 	c->emit(&ce, c->ctx);
-	free((char *) ce.key);
 	delivery_event_clear(&ce.ev);
 	delivery_event_init(ev, ev->type);
 }
@@ -610,6 +641,45 @@ domain_of(const char *addr)
 	return (at ? at + 1 : addr);
 }
 
+/* str_cat - a new string: the n strings of parts, one after the other. */
+static char *
+str_cat(const char *const *parts, size_t n)
+{
+	size_t  len[8], total = 0, o = 0;
+	char   *s;
+
+	if (n > sizeof(len) / sizeof(len[0]))
+		log_fatal("str_cat: %zu parts", n);
+	for (size_t i = 0; i < n; i++)
+		total += (len[i] = strlen(parts[i]));
+	s = xmalloc(total + 1);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(s + o, parts[i], len[i]);
+		o += len[i];
+	}
+	s[o] = 0;
+	return (s);
+}
+
+#define STR_CAT(...) str_cat((const char *const[]) { __VA_ARGS__ }, \
+	sizeof((const char *const[]) { __VA_ARGS__ }) / sizeof(const char *))
+
+#define WHERE_SIZE	512		/* "ip:port (host)", cut to 511 bytes */
+
+/* where_add - n bytes of p at the end of where (WHERE_SIZE bytes, *len
+ * used), cut where snprintf() into it would cut. */
+static void
+where_add(char *where, size_t *len, const char *p, size_t n)
+{
+	size_t  room = WHERE_SIZE - 1 - *len;
+
+	if (n > room)
+		n = room;
+	memcpy(where + *len, p, n);
+	*len += n;
+	where[*len] = 0;
+}
+
 /*
  * describe - details, output and classification of one attempt, per the
  * table of issue 3.
@@ -619,26 +689,34 @@ describe(const struct attempt *a, struct delivery_event *ev)
 {
 	struct span rs = { a->relay, strlen(a->relay) }, host, addr, port;
 	struct classify_result res;
-	char    where[512];
+	char    where[WHERE_SIZE], code[16];
+	size_t  wlen = 0;
 	int     none = (*a->relay == 0 || strcmp(a->relay, "none") == 0);
 	size_t  olen = strlen(a->text) + 1;
 	char   *out = xmalloc(olen);
+	const char *name;
 
+	where[0] = 0;
 	parse_relay(rs, &host, &addr, &port);
-	if (addr.len > 0)
-		snprintf(where, sizeof(where), "%.*s:%.*s (%.*s)",
-			 (int) addr.len, addr.p, (int) port.len, port.p,
-			 (int) host.len, host.p);
-	else
-		snprintf(where, sizeof(where), "%s", none ? a->program : a->relay);
+	if (addr.len > 0) {
+		where_add(where, &wlen, addr.p, addr.len);
+		where_add(where, &wlen, ":", 1);
+		where_add(where, &wlen, port.p, port.len);
+		where_add(where, &wlen, " (", 2);
+		where_add(where, &wlen, host.p, host.len);
+		where_add(where, &wlen, ")", 1);
+	} else {
+		name = none ? a->program : a->relay;
+		where_add(where, &wlen, name, strlen(name));
+	}
 
 	if (ev->type == EV_MESSAGE_SENT) {
 		if (addr.len > 0 && is_remote_program(a->program))
-			ev->details = xasprintf("Message for %s accepted by %s",
-						a->to, where);
+			ev->details = STR_CAT("Message for ", a->to,
+					      " accepted by ", where);
 		else
-			ev->details = xasprintf("Message for %s delivered by %s",
-						a->to, where);
+			ev->details = STR_CAT("Message for ", a->to,
+					      " delivered by ", where);
 		classify_reply_text(a->text, out, olen);
 		ev->output = out;
 		return;
@@ -647,8 +725,8 @@ describe(const struct attempt *a, struct delivery_event *ev)
 	ev->classification = res.classification != CLASS_NONE
 	    ? res.classification : CLASS_UNCLASSIFIED;
 	if (none) {
-		ev->details = xasprintf("Connection error: Could not connect to "
-					"any mail server for %s", domain_of(a->to));
+		ev->details = STR_CAT("Connection error: Could not connect to "
+				      "any mail server for ", domain_of(a->to));
 		memcpy(out, a->text, olen);
 		ev->output = out;
 		return;
@@ -659,15 +737,16 @@ describe(const struct attempt *a, struct delivery_event *ev)
 		ev->remote_host = xstrdup(res.remote_host);
 	else if (host.len > 0 && addr.len > 0)
 		ev->remote_host = xstrndup(host.p, host.len);
-	if (res.smtp_code > 0)
-		ev->details = xasprintf("%d %s: Delivery to %s failed at %s",
-					res.smtp_code,
-					classification_name(ev->classification),
-					a->to, where);
-	else
-		ev->details = xasprintf("%s: Delivery to %s failed at %s",
-					classification_name(ev->classification),
-					a->to, where);
+	if ((name = classification_name(ev->classification)) == NULL)
+		name = "(null)";		/* as printf() had it */
+	if (res.smtp_code > 0) {
+		snprintf(code, sizeof(code), "%d ", res.smtp_code);
+		ev->details = STR_CAT(code, name, ": Delivery to ", a->to,
+				      " failed at ", where);
+	} else {
+		ev->details = STR_CAT(name, ": Delivery to ", a->to,
+				      " failed at ", where);
+	}
 	classify_reply_text(a->text, out, olen);
 	ev->output = out;
 }
@@ -778,7 +857,7 @@ is_hop_relay(struct correlate *c, const struct log_line *l)
 {
 	char    ap[128], br[132];
 
-	if (c->opts.hop_relays == NULL)
+	if (c->opts.hop_relays == NULL || c->opts.hop_relays[0] == NULL)
 		return (0);
 	snprintf(ap, sizeof(ap), "%.*s:%.*s", (int) l->relay_addr.len,
 		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
@@ -822,6 +901,31 @@ link_hop(struct correlate *c, struct qstate *qs, struct span new_qid,
 	qs_mark_dirty(c, nq);
 }
 
+/* scratch_clean - a span as valid UTF-8 in c->scratch at *off, which
+ * advances; the room was reserved by scratch_reserve(). */
+static char *
+scratch_clean(struct correlate *c, size_t *off, struct span s)
+{
+	char   *p = c->scratch + *off;
+
+	*off += utf8_clean_to(p, s.p, s.len) + 1;
+	return (p);
+}
+
+/* scratch_reserve - room for the cleaned copies of spans of n bytes in
+ * all (each may triple, plus its NUL: count nspans). */
+static void
+scratch_reserve(struct correlate *c, size_t n, size_t nspans)
+{
+	size_t  need = n * 3 + nspans;
+
+	if (need > c->scratch_cap) {
+		free(c->scratch);
+		c->scratch_cap = need > 4096 ? need : 4096;
+		c->scratch = xmalloc(c->scratch_cap);
+	}
+}
+
 /* on_delivery - a delivery line: one recipient's attempt. */
 static void
 on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
@@ -832,6 +936,7 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	struct attempt a;
 	enum event_type type;
 	char   *to, *program, *relay, *dsn, *text;
+	size_t  off = 0;
 
 	switch (l->status) {
 	case DS_SENT:
@@ -848,7 +953,10 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 		/* Address probes, and lines cut before status=. */
 		return;
 	}
-	to = span_dup(l->to);
+	/* The line's fields, cleaned, in one reused buffer. */
+	scratch_reserve(c, l->to.len + l->program.len + l->relay.len
+			+ l->dsn.len + l->text.len, 5);
+	to = scratch_clean(c, &off, l->to);
 	if (type == EV_MESSAGE_SENT && l->queued_as.len > 0
 	    && (qs_find(c, l->queued_as.p, l->queued_as.len) != NULL
 		|| is_hop_relay(c, l))) {
@@ -857,21 +965,18 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 			deferral_free(d);
 			qs_mark_dirty(c, qs);
 		}
-		free(to);
 		return;
 	}
 	if (type != EV_MESSAGE_DELAYED && (d = deferral_take(qs, to)) != NULL) {
 		deferral_free(d);
 		qs_mark_dirty(c, qs);
 	}
-	if (type != EV_MESSAGE_DELAYED && !in_scope(c, qs)) {
-		free(to);
+	if (type != EV_MESSAGE_DELAYED && !in_scope(c, qs))
 		return;
-	}
-	program = span_dup(l->program);
-	relay = span_dup(l->relay);
-	dsn = span_dup(l->dsn);
-	text = span_dup(l->text);
+	program = scratch_clean(c, &off, l->program);
+	relay = scratch_clean(c, &off, l->relay);
+	dsn = scratch_clean(c, &off, l->dsn);
+	text = scratch_clean(c, &off, l->text);
 	if (type == EV_MESSAGE_DELAYED) {
 		deferral_add(qs, to, program, relay, dsn, text, l->delay, when,
 			     l->has_delays ? l->delays[2] + l->delays[3] : -1);
@@ -892,11 +997,6 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 		describe(&a, &ev);
 		emit(c, qs, pos, to, &ev);
 	}
-	free(to);
-	free(program);
-	free(relay);
-	free(dsn);
-	free(text);
 }
 
 /* format_age - see correlate.h. */

@@ -83,33 +83,43 @@ digits(const char *p, const char *end, int n)
 	return (v);
 }
 
+/*
+ * The characters of queue ids: 1 hex (short ids, and long ones too), 2
+ * the rest of the long form's base-52 alphabet (no vowels), 3 its 'z'.
+ */
+static const unsigned char qid_cls[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 2, ['H'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2, ['M'] = 2,
+	['N'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2,
+	['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2,
+	['b'] = 2, ['c'] = 2, ['d'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2,
+	['j'] = 2, ['k'] = 2, ['l'] = 2, ['m'] = 2, ['n'] = 2, ['p'] = 2,
+	['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2, ['v'] = 2, ['w'] = 2,
+	['x'] = 2, ['y'] = 2,
+	['z'] = 3,
+};
+
 /* is_queue_id - short hex or long (base-52 with 'z') Postfix queue id. */
 int
 is_queue_id(const char *p, size_t len)
 {
-	int     hex = 1, z = 0;
+	int     bad = 0, nothex = 0, z = 0;
 
 	if (len < 5 || len > 32)
 		return (0);
+	/* Without branches: hex and base-52 characters mix unpredictably. */
 	for (size_t i = 0; i < len; i++) {
-		char    c = p[i];
+		unsigned k = qid_cls[(unsigned char) p[i]];
 
-		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))
-			continue;
-		hex = 0;
-		if (c == 'z') {
-			z++;
-			continue;
-		}
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'y')))
-			return (0);
-		switch (c) {
-		case 'A': case 'E': case 'I': case 'O': case 'U':
-		case 'a': case 'e': case 'i': case 'o': case 'u':
-			return (0);		/* not in the long id alphabet */
-		}
+		bad |= (k == 0);
+		nothex |= (k >= 2);
+		z += (k == 3);
 	}
-	if (hex)
+	if (bad)
+		return (0);
+	if (!nothex)
 		return (1);
 	/* Long form: time in base 52, 'z', inode number. */
 	return (z >= 1 && len >= 12);

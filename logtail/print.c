@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "linereader.h"
 #include "print.h"
 #include "records.h"
+
+static char out_buf[64 * 1024];		/* standard output's buffer */
 
 struct printer {
 	struct store *st;
@@ -106,11 +109,16 @@ print_fd(struct correlate *c, int fd, const char *name)
 	size_t  len;
 	uint64_t off;
 	ssize_t n;
+	struct stat sb;
 	int     cut, rc = 0;
+	/* A pipe may keep us waiting: what was printed goes out first. */
+	int     may_wait = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
 
 	for (;;) {
 		while (linereader_next(lr, &line, &len, &off, &cut))
 			feed_line(c, name, line, len, off, cut);
+		if (may_wait)
+			(void) fflush(stdout);
 		if ((n = linereader_fill(lr)) < 0) {
 			log_error("%s: read: %s", name, strerror(errno));
 			rc = 1;
@@ -139,6 +147,11 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 	memset(&pr, 0, sizeof(pr));
 	pr.st = st;
 	pr.out = stdout;
+	/* Bodies go out 64 KiB at a time (stdio's default is 4 KiB) unless
+	 * someone watches them come. */
+	if (!isatty(STDOUT_FILENO)
+	    && setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf)) != 0)
+		log_warn("standard output: cannot set its buffer");
 	pr.rnd_used = sizeof(pr.rnd);
 	buf_init(&pr.line);
 	opts.report = cfg->report;

@@ -110,7 +110,6 @@ struct tail {
 	struct pending_event *ev;
 	size_t  nev, capev;
 	struct buf text;		/* the events' keys and payloads */
-	struct buf body;		/* one event's webhook body */
 	struct pending_state *qs;
 	size_t  nqs, capqs;
 	uint64_t committed;		/* offset last committed */
@@ -127,38 +126,18 @@ struct tail {
 };
 
 /*
- * payload_text - append the event's payload to t->text as JSON: cut from
- * the webhook body that delivery_event_write_json() writes (its payload
- * is the last member: {"event":..,"timestamp":..,"uuid":"","payload":P}),
- * which is json-c's text for delivery_event_payload() but for "/" left
- * unescaped: the same value once parsed, at an eighth of the cost.
+ * payload_text - append the event's payload to t->text as JSON, written by
+ * delivery_event_write_payload_json(): json-c's text for
+ * delivery_event_payload() but for "/" left unescaped, the same value once
+ * parsed, at an eighth of the cost.
  */
 static void
 payload_text(struct tail *t, const struct delivery_event *ev,
 	     struct pending_event *p)
 {
-	static const char mark[] = ",\"uuid\":\"\",\"payload\":";
-	const char *start;
-
-	buf_reset(&t->body);
-	delivery_event_write_json(&t->body, ev->timestamp, "", ev);
 	p->payload = t->text.len;
-	if ((start = strstr(t->body.data, mark)) != NULL
-	    && t->body.len > 0 && t->body.data[t->body.len - 1] == '}') {
-		start += sizeof(mark) - 1;
-		p->payload_len = (size_t) (t->body.data + t->body.len - 1 - start);
-		buf_append(&t->text, start, p->payload_len);
-	} else {
-		/* Not the shape above: json-c's own text. */
-		json_object *o = delivery_event_payload(ev);
-		size_t  len;
-		const char *s = json_object_to_json_string_length(o,
-						JSON_C_TO_STRING_PLAIN, &len);
-
-		p->payload_len = len;
-		buf_append(&t->text, s, len);
-		json_object_put(o);
-	}
+	delivery_event_write_payload_json(&t->text, ev);
+	p->payload_len = t->text.len - p->payload;
 }
 
 /* on_event - keep an event for the next commit. */
@@ -1004,7 +983,6 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 	}
 	store_set_lock_timeout(t.st, cfg->store_lock_timeout_ms);
 	buf_init(&t.text);
-	buf_init(&t.body);
 	correlate_opts_of(cfg, &opts);
 	t.corr = correlate_new(&opts, on_event, on_record, &t);
 	if (cfg->log_source == LOG_SOURCE_JOURNAL)
@@ -1040,7 +1018,6 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 	free(t.ev);
 	free(t.qs);
 	buf_free(&t.text);
-	buf_free(&t.body);
 	file_close(&t.cur);
 	if (t.ino_fd >= 0)
 		close(t.ino_fd);

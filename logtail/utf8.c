@@ -2,6 +2,7 @@
  * utf8.c - copy log bytes as valid UTF-8: Postfix logs what remote
  * servers and clients said, which may be any bytes at all.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "util.h"
@@ -42,16 +43,35 @@ seq_len(const unsigned char *p, size_t avail)
 	return (n);
 }
 
-/* utf8_clean_dup - see utf8.h. */
-char *
-utf8_clean_dup(const char *p, size_t len)
+/* ascii8 - the 8 bytes at p are printable ASCII or DEL (0x20 to 0x7f):
+ * no byte below 0x20 (the usual "has a byte below n" word test, exact
+ * for n up to 128) and none with its high bit set. */
+static inline int
+ascii8(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return ((((w - 0x2020202020202020ULL) & ~w) | w)
+		& 0x8080808080808080ULL) == 0;
+}
+
+/* utf8_clean_to - see utf8.h. */
+size_t
+utf8_clean_to(char *out, const char *p, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) p;
-	char   *out = xmalloc(len * 3 + 1), *o = out;
+	char   *o = out;
 	size_t  i = 0, n;
 
 	while (i < len) {
 		/* The common case: a run of printable ASCII. */
+		if (len - i >= 8 && ascii8(s + i)) {
+			memcpy(o, s + i, 8);
+			o += 8;
+			i += 8;
+			continue;
+		}
 		if (s[i] >= 0x20 && s[i] < 0x80) {
 			*o++ = (char) s[i++];
 			continue;
@@ -67,5 +87,15 @@ utf8_clean_dup(const char *p, size_t len)
 		}
 	}
 	*o = 0;
+	return ((size_t) (o - out));
+}
+
+/* utf8_clean_dup - see utf8.h. */
+char *
+utf8_clean_dup(const char *p, size_t len)
+{
+	char   *out = xmalloc(len * 3 + 1);
+
+	(void) utf8_clean_to(out, p, len);
 	return (out);
 }

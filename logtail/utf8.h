@@ -12,4 +12,10 @@
  */
 char *utf8_clean_dup(const char *p, size_t len);
 
+/*
+ * utf8_clean_to - the same copy into out, which has room for len * 3 + 1
+ * bytes; returns its length.
+ */
+size_t utf8_clean_to(char *out, const char *p, size_t len);
+
 #endif
