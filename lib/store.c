@@ -37,9 +37,15 @@
  * process, but a host crash may lose the last moments.  store_set_sync()
  * makes every commit of a handle flush to disk (DB_TXN_SYNC) instead.
  *
- * Size.  Log files are 1 MiB; DB_LOG_AUTO_REMOVE removes those no longer
- * needed once a checkpoint passes them, and store_maintain() checkpoints
- * every 512 KiB of log (or minute) and removes leftovers itself.
+ * Size.  Log files are 2 MiB (a switch to a new file syncs the old one: at
+ * 1 MiB a busy tailer switched dozens of times a second; larger files would
+ * keep more log on disk than check_store's bound of 4 MiB); DB_LOG_AUTO_REMOVE
+ * removes those no longer needed once a checkpoint passes them, and
+ * store_maintain() checkpoints every 512 KiB of log (or minute) and removes
+ * leftovers itself.  The two tables the tailer fills one record after the
+ * other (outbox.db, events_seen.db) get STORE_BULK_PAGESIZE pages when
+ * they are created: fewer page splits, whose page images were half the
+ * log; a file made before keeps the page size it has.
  */
 
 #include <dirent.h>
@@ -59,7 +65,8 @@
 #include "util.h"
 
 #define STORE_CACHE_BYTES	(8 * 1024 * 1024)
-#define STORE_LOG_MAX		(1024 * 1024)
+#define STORE_LOG_MAX		(2 * 1024 * 1024)
+#define STORE_BULK_PAGESIZE	(64 * 1024)
 #define STORE_LOG_BUFFER	(256 * 1024)
 #define STORE_CKP_KBYTES	512
 #define STORE_CKP_MINUTES	1
@@ -173,6 +180,13 @@ store_db_try(struct store *st, enum store_table t, u_int32_t oflags, DB **out)
 	if ((ret = st->env->txn_begin(st->env, NULL, &tid, DB_TXN_NOWAIT)) != 0)
 		return ret;
 	if ((ret = db_create(&db, st->env, 0)) != 0) {
+		(void) tid->abort(tid);
+		return ret;
+	}
+	/* Only a new file takes it; an existing one keeps its own. */
+	if ((t == STORE_OUTBOX || t == STORE_EVENTS_SEEN)
+	    && (ret = db->set_pagesize(db, STORE_BULK_PAGESIZE)) != 0) {
+		(void) db->close(db, 0);
 		(void) tid->abort(tid);
 		return ret;
 	}
