@@ -896,6 +896,77 @@ START_TEST(test_recover_running)
 }
 END_TEST
 
+/*
+ * panicked_main - open, commit, wait for a byte on go_fd (meanwhile the
+ * environment is recovered under it), commit again, which reopens, and
+ * close.  exit(), not _exit(): in a sanitizer build LeakSanitizer then
+ * checks what is left of the panicked handles (status 23 on a leak).
+ */
+static void
+panicked_main(int go_fd, int fd)
+{
+	struct store *st = child_open("panicked");
+	char    c;
+
+	if (put_s(st, STORE_OUTBOX, "before", "x") != STORE_OK)
+		_exit(1);
+	report(fd, 0);
+	if (read(go_fd, &c, 1) != 1
+	    || put_s(st, STORE_OUTBOX, "after", "x") != STORE_OK)
+		_exit(1);
+	report(fd, REPORT_DONE | (uint32_t) store_reopens(st));
+	store_close(st);
+	exit(0);
+}
+
+START_TEST(test_panic_exit)
+{
+	struct store *st;
+	uint32_t one, reopens = 0;
+	int     go[2], rep[2], vic[2], done, status;
+	pid_t   panicked, victim, opener;
+
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(rep), 0);
+	ck_assert_int_eq(pipe(vic), 0);
+	if ((panicked = fork()) == 0) {
+		close(go[1]);
+		close(rep[0]);
+		panicked_main(go[0], rep[1]);
+	}
+	ck_assert_int_gt(panicked, 0);
+	close(go[0]);
+	close(rep[1]);
+	read_first(rep[0]);
+	if ((victim = fork()) == 0) {
+		close(vic[0]);
+		victim_main(vic[1]);
+	}
+	ck_assert_int_gt(victim, 0);
+	close(vic[1]);
+	ck_assert_int_eq(read(vic[0], &one, sizeof(one)), (ssize_t) sizeof(one));
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(victim, &status, 0), victim);
+	close(vic[0]);
+	if ((opener = fork()) == 0)
+		opener_main();
+	ck_assert_int_gt(opener, 0);
+	wait_ok(opener);
+
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	close(go[1]);
+	wait_ok(panicked);
+	(void) read_reports(rep[0], 1, &done, &reopens);
+	ck_assert(done);
+	ck_assert_uint_ge(reopens, 1);
+
+	st = store_open(tmpdir, 0);
+	ck_assert_ptr_nonnull(st);
+	expect(st, STORE_OUTBOX, "after", "x");
+	store_close(st);
+}
+END_TEST
+
 /* store_case - one test in a case of its own (CK_RUN_CASE picks one) */
 static void
 store_case(Suite *s, const char *name, const TTest *test)
@@ -920,6 +991,7 @@ store_suite(void)
 	store_case(s, "timeout", test_lock_timeout);
 	store_case(s, "kill", test_kill_writer);
 	store_case(s, "recover", test_recover_running);
+	store_case(s, "panic_exit", test_panic_exit);
 	store_case(s, "logs", test_log_bounded);
 	return s;
 }
