@@ -13,7 +13,9 @@
  *
  * SMTP sessions are followed per smtp process for sent_with_ssl: a "TLS
  * connection established to h[a]:p" line holds for that process's
- * delivery lines to h[a]:p, on that connection only.
+ * delivery lines to h[a]:p, on that connection only.  The sessions are
+ * saved with the queue states (under TLS_STATE_KEY), so that a delivery
+ * over a connection opened before a restart is still known as TLS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 
 #define DEFAULT_MAX_MESSAGES	50000
 #define TLS_SLOTS		256
+#define TLS_STATE_KEY		"#tls"	/* no queue id starts with "#" */
 
 struct deferral {
 	struct deferral *next;
@@ -114,6 +117,7 @@ struct correlate {
 	struct strvec gone;
 
 	struct tls_sess tls[TLS_SLOTS];
+	int     tls_dirty;		/* changed since the last flush */
 
 	/* Yearless stamps: the minute last resolved. */
 	struct log_stamp minute_key;
@@ -781,6 +785,7 @@ on_tls(struct correlate *c, const struct log_line *l)
 	copy_span(s->addr, sizeof(s->addr), l->relay_addr);
 	copy_span(s->port, sizeof(s->port), l->relay_port);
 	s->qid[0] = 0;
+	c->tls_dirty = 1;
 }
 
 /*
@@ -803,11 +808,15 @@ session_ssl(struct correlate *c, const struct log_line *l, const char *qid)
 		return (0);
 	if (l->conn_use > 1)
 		return (1);
-	if (s->qid[0] == 0 || strcmp(s->qid, qid) == 0) {
+	if (strcmp(s->qid, qid) == 0)
+		return (1);
+	if (s->qid[0] == 0) {
 		snprintf(s->qid, sizeof(s->qid), "%s", qid);
+		c->tls_dirty = 1;
 		return (1);
 	}
 	s->pid = 0;
+	c->tls_dirty = 1;
 	return (0);
 }
 
@@ -1357,6 +1366,56 @@ qs_to_json(const struct qstate *qs)
 	return (o);
 }
 
+/* tls_to_json - the open TLS sessions, [{"pid","addr","port","qid"}]. */
+static json_object *
+tls_to_json(const struct correlate *c)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < TLS_SLOTS; i++) {
+		const struct tls_sess *t = &c->tls[i];
+		json_object *o;
+
+		if (t->pid == 0)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int64(t->pid));
+		add_str(o, "addr", t->addr);
+		add_str(o, "port", t->port);
+		add_str(o, "qid", t->qid);
+		json_object_array_add(arr, o);
+	}
+	return (arr);
+}
+
+/* tls_restore - take back what tls_to_json() wrote; 0 or -1. */
+static int
+tls_restore(struct correlate *c, json_object *state)
+{
+	size_t  n;
+
+	if (!json_object_is_type(state, json_type_array))
+		return (-1);
+	n = json_object_array_length(state);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(state, i);
+		long    pid = (long) json_num(e, "pid");
+		struct tls_sess *t;
+
+		if (pid <= 0)
+			continue;
+		t = tls_slot(c, pid);
+		t->pid = pid;
+		snprintf(t->addr, sizeof(t->addr), "%s",
+			 json_str(e, "addr") ? json_str(e, "addr") : "");
+		snprintf(t->port, sizeof(t->port), "%s",
+			 json_str(e, "port") ? json_str(e, "port") : "");
+		snprintf(t->qid, sizeof(t->qid), "%s",
+			 json_str(e, "qid") ? json_str(e, "qid") : "");
+	}
+	return (0);
+}
+
 /* correlate_flush_dirty - see correlate.h. */
 void
 correlate_flush_dirty(struct correlate *c, correlate_state_fn fn, void *ctx)
@@ -1378,6 +1437,13 @@ correlate_flush_dirty(struct correlate *c, correlate_state_fn fn, void *ctx)
 		qs->persisted = 1;
 	}
 	strvec_clear(&c->dirty);
+	if (c->tls_dirty) {
+		json_object *o = tls_to_json(c);
+
+		fn(TLS_STATE_KEY, o, ctx);
+		json_object_put(o);
+		c->tls_dirty = 0;
+	}
 }
 
 /* correlate_restore - see correlate.h. */
@@ -1389,6 +1455,8 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 	json_object *arr;
 	const char *s;
 
+	if (strcmp(qid, TLS_STATE_KEY) == 0)
+		return (tls_restore(c, state));
 	if (!is_queue_id(qid, q.len) || !json_object_is_type(state, json_type_object))
 		return (-1);
 	qs = qs_get(c, q, json_num(state, "first_seen"));

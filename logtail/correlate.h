@@ -91,14 +91,17 @@ size_t correlate_pending(const struct correlate *c);
 /*
  * correlate_flush_dirty - for every queue id whose state changed since the
  * last flush: fn(qid, state) with its JSON, or fn(qid, NULL) when it is
- * gone.  The callback takes no reference to state.
+ * gone; and, when they changed, the smtp processes' TLS sessions under a
+ * key that is no queue id ("#tls").  The callback takes no reference to
+ * state.
  */
 typedef void (*correlate_state_fn)(const char *qid, json_object *state,
 				   void *ctx);
 void correlate_flush_dirty(struct correlate *c, correlate_state_fn fn,
 			   void *ctx);
 
-/* correlate_restore - take back a state flushed before; 0 or -1. */
+/* correlate_restore - take back a state flushed before (a queue id's, or
+ * the TLS sessions'); 0 or -1. */
 int correlate_restore(struct correlate *c, const char *qid, json_object *state);
 
 /* correlate_count - how many messages are tracked. */

@@ -755,6 +755,59 @@ START_TEST(tls_sessions_and_field)
 }
 END_TEST
 
+static json_object *tls_saved;
+
+/* capture_tls - keep the TLS sessions' state, whatever else is written. */
+static void
+capture_tls(const char *q, json_object *st, void *ctx)
+{
+	(void) ctx;
+	if (strcmp(q, "#tls") != 0)
+		return;
+	ck_assert_ptr_nonnull(st);
+	json_object_put(tls_saved);
+	tls_saved = json_object_get(st);
+}
+
+START_TEST(tls_session_survives_restart)
+{
+	start(REPORT_ALL);
+	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
+	  "mx[192.0.2.7]:25: TLSv1.3");
+	smtp_sent(13, "1111111111", "a@x.example", "mx[192.0.2.7]:25",
+		  "0/0/1/0", "250 ok");
+	correlate_flush_dirty(C, capture_tls, NULL);
+	ck_assert_ptr_nonnull(tls_saved);
+	ck_assert_int_eq(json_object_array_length(tls_saved), 1);
+	stop();
+
+	/* A new process: the connection opened before it is still TLS. */
+	start(REPORT_ALL);
+	ck_assert_int_eq(correlate_restore(C, "#tls", tls_saved), 0);
+	json_object_put(tls_saved);
+	tls_saved = NULL;
+	F(PFX "postfix/smtp[13]: 2222222222: to=<c@x.example>, "
+	  "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
+	  "dsn=2.0.0, status=sent (250 ok)");
+	/* Its next connection, without a TLS line, is not. */
+	smtp_sent(13, "3333333333", "d@x.example", "mx[192.0.2.7]:25",
+		  "0/0/1/0", "250 ok");
+	ck_assert_int_eq(S.n, 2);
+	ck_str(0, "sent_with_ssl", "true");
+	ck_str(1, "sent_with_ssl", "false");
+	/* Nothing changed since: nothing to write; a change is written. */
+	correlate_flush_dirty(C, capture_tls, NULL);
+	ck_assert_ptr_nonnull(tls_saved);
+	ck_assert_int_eq(json_object_array_length(tls_saved), 0);
+	json_object_put(tls_saved);
+	tls_saved = NULL;
+	correlate_flush_dirty(C, capture_tls, NULL);
+	ck_assert_ptr_null(tls_saved);
+	ck_assert_int_eq(correlate_restore(C, "#tls", NULL), -1);
+	stop();
+}
+END_TEST
+
 START_TEST(keys_come_from_position)
 {
 	struct log_line l;
@@ -835,6 +888,7 @@ correlate_suite(void)
 	tcase_add_test(tc, hold_wait_survives_restart);
 	tcase_add_test(tc, report_scopes);
 	tcase_add_test(tc, tls_sessions_and_field);
+	tcase_add_test(tc, tls_session_survives_restart);
 	tcase_add_test(tc, keys_come_from_position);
 	tcase_add_test(tc, memory_is_capped);
 	tcase_add_test(tc, age_format);

@@ -224,6 +224,35 @@ def test_rotation_partial_line(tmp):
           "partial line: the tailer says so in its log")
 
 
+def test_tls_across_restart(tmp):
+    """A delivery over a TLS connection that was opened before the tailer
+    restarted is still sent_with_ssl (the sessions are saved with the
+    queue states); the process's next connection, with no TLS line, not."""
+    env = started(tmp)
+    s = "Nov 23 14:02:11 mx1 postfix"
+    env.append(env.log, [
+        f"{s}/smtp[77]: Untrusted TLS connection established to "
+        f"mx[192.0.2.7]:25: TLSv1.3 with cipher X",
+        f"{s}/smtp[77]: 00000000A1: to=<t1@x.example>, relay=mx[192.0.2.7]:25, "
+        f"delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)"])
+    wait_events(env, 1)
+    check(env.stop() == 0, "tls restart: SIGTERM")
+    env.start()
+    env.append(env.log, [
+        f"{s}/smtp[77]: 00000000A2: to=<t2@x.example>, relay=mx[192.0.2.7]:25, "
+        f"conn_use=2, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)",
+        f"{s}/smtp[77]: 00000000A3: to=<t3@x.example>, relay=mx[192.0.2.7]:25, "
+        f"delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)"])
+    ev = wait_events(env, 3)
+    ssl = {e["payload"]["message"]["to"]: e["payload"]["sent_with_ssl"] for e in ev}
+    check(ssl == {"t1@x.example": True, "t2@x.example": True,
+                  "t3@x.example": False}, f"tls across a restart: {ssl}")
+    check(env.stop() == 0, "tls restart: second SIGTERM")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check("unreadable saved queue state" not in err,
+          "tls restart: the saved sessions read back")
+
+
 def copytruncate(env, copy=".1"):
     """logrotate's copytruncate: the log copied to mail.log.1 (or copy),
     then emptied in place."""
@@ -469,12 +498,14 @@ def main():
         g = os.path.join(tmp, "late")
         h = os.path.join(tmp, "copy")
         p = os.path.join(tmp, "partial")
-        for d in (a, b, c, d_, e, g, h, p):
+        t = os.path.join(tmp, "tls")
+        for d in (a, b, c, d_, e, g, h, p, t):
             os.makedirs(d)
         test_rotation(a)
         test_rotation_late_writer(g)
         test_copytruncate_behind(h)
         test_rotation_partial_line(p)
+        test_tls_across_restart(t)
         test_reload(c)
         test_latency(d_)
         test_hold_wait(e)
@@ -485,7 +516,7 @@ def main():
             print(open(r).read()[:4000])
         check(not reports, "no sanitizer reports")
         if CHECKS.failures:
-            for d in (a, b, c, d_, e, g, h, p):
+            for d in (a, b, c, d_, e, g, h, p, t):
                 err = os.path.join(d, "tail.err")
                 if os.path.exists(err):
                     print(f"--- {err}")
