@@ -827,37 +827,19 @@ opener_main(void)
 	_exit(0);
 }
 
-START_TEST(test_recover_running)
+/*
+ * kill_in_txn_and_recover - a victim dies by SIGKILL inside a transaction,
+ * then a fresh opener recovers the environment (and checks it) under
+ * whoever else has it open.
+ */
+static void
+kill_in_txn_and_recover(void)
 {
-	struct store *st;
-	uint32_t n;
-	uint32_t reopens = 0;
 	uint32_t one;
-	int     stop[2];
-	int     rep[2];
-	int     vic[2];
-	int     done;
-	int     status;
-	pid_t   survivor;
-	pid_t   victim;
-	pid_t   opener;
+	int     vic[2], status;
+	pid_t   victim, opener;
 
-	st = store_open(tmpdir, 0);
-	ck_assert_ptr_nonnull(st);
-	store_close(st);
-
-	ck_assert_int_eq(pipe2(stop, O_NONBLOCK), 0);
-	ck_assert_int_eq(pipe(rep), 0);
 	ck_assert_int_eq(pipe(vic), 0);
-	if ((survivor = fork()) == 0) {
-		close(stop[1]);
-		close(rep[0]);
-		survivor_main(stop[0], rep[1]);
-	}
-	ck_assert_int_gt(survivor, 0);
-	close(stop[0]);
-	close(rep[1]);
-	read_first(rep[0]);
 	if ((victim = fork()) == 0) {
 		close(vic[0]);
 		victim_main(vic[1]);
@@ -868,12 +850,39 @@ START_TEST(test_recover_running)
 	ck_assert_int_eq(kill(victim, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(victim, &status, 0), victim);
 	close(vic[0]);
-
-	/* A fresh opener recovers while the survivor is still working. */
 	if ((opener = fork()) == 0)
 		opener_main();
 	ck_assert_int_gt(opener, 0);
 	wait_ok(opener);
+}
+
+START_TEST(test_recover_running)
+{
+	struct store *st;
+	uint32_t n;
+	uint32_t reopens = 0;
+	int     stop[2];
+	int     rep[2];
+	int     done;
+	pid_t   survivor;
+
+	st = store_open(tmpdir, 0);
+	ck_assert_ptr_nonnull(st);
+	store_close(st);
+
+	ck_assert_int_eq(pipe2(stop, O_NONBLOCK), 0);
+	ck_assert_int_eq(pipe(rep), 0);
+	if ((survivor = fork()) == 0) {
+		close(stop[1]);
+		close(rep[0]);
+		survivor_main(stop[0], rep[1]);
+	}
+	ck_assert_int_gt(survivor, 0);
+	close(stop[0]);
+	close(rep[1]);
+	read_first(rep[0]);
+	/* A fresh opener recovers while the survivor is still working. */
+	kill_in_txn_and_recover();
 
 	/* Let the survivor meet the recovered environment, then stop it. */
 	usleep(300 * 1000);
@@ -922,13 +931,12 @@ panicked_main(int go_fd, int fd)
 START_TEST(test_panic_exit)
 {
 	struct store *st;
-	uint32_t one, reopens = 0;
-	int     go[2], rep[2], vic[2], done, status;
-	pid_t   panicked, victim, opener;
+	uint32_t reopens = 0;
+	int     go[2], rep[2], done;
+	pid_t   panicked;
 
 	ck_assert_int_eq(pipe(go), 0);
 	ck_assert_int_eq(pipe(rep), 0);
-	ck_assert_int_eq(pipe(vic), 0);
 	if ((panicked = fork()) == 0) {
 		close(go[1]);
 		close(rep[0]);
@@ -938,20 +946,7 @@ START_TEST(test_panic_exit)
 	close(go[0]);
 	close(rep[1]);
 	read_first(rep[0]);
-	if ((victim = fork()) == 0) {
-		close(vic[0]);
-		victim_main(vic[1]);
-	}
-	ck_assert_int_gt(victim, 0);
-	close(vic[1]);
-	ck_assert_int_eq(read(vic[0], &one, sizeof(one)), (ssize_t) sizeof(one));
-	ck_assert_int_eq(kill(victim, SIGKILL), 0);
-	ck_assert_int_eq(waitpid(victim, &status, 0), victim);
-	close(vic[0]);
-	if ((opener = fork()) == 0)
-		opener_main();
-	ck_assert_int_gt(opener, 0);
-	wait_ok(opener);
+	kill_in_txn_and_recover();
 
 	ck_assert_int_eq(write(go[1], "x", 1), 1);
 	close(go[1]);
