@@ -741,8 +741,7 @@ describe(const struct attempt *a, struct delivery_event *ev)
 		ev->remote_host = xstrdup(res.remote_host);
 	else if (host.len > 0 && addr.len > 0)
 		ev->remote_host = xstrndup(host.p, host.len);
-	if ((name = classification_name(ev->classification)) == NULL)
-		name = "(null)";		/* as printf() had it */
+	name = classification_name(ev->classification);	/* not CLASS_NONE */
 	if (res.smtp_code > 0) {
 		snprintf(code, sizeof(code), "%d ", res.smtp_code);
 		ev->details = STR_CAT(code, name, ": Delivery to ", a->to,
