@@ -33,7 +33,9 @@ ctx.load_cert_chain(certfile, keyfile)
 tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
 threading.Thread(target=tls.serve_forever, daemon=True).start()
 
-env = W.Env(retry_schedule="0", webhook_timeout="5s")
+# A generous limit: under load the handshake that fails can be slow, and
+# the attempt must fail for its certificate, not for the time.
+env = W.Env(retry_schedule="0", webhook_timeout="20s")
 good = env.receiver()
 t = env.create("self-signed", "https://127.0.0.1:%d/hook" % tls.server_address[1])
 d = env.create("unresolvable", "http://hooks.example.test:8080/hook")
