@@ -37,22 +37,11 @@ import sys
 import tempfile
 import textwrap
 
+from classify_measure import with_reply_code  # the same reply shape
+
 RCPT = "rcpt{n}@example.test"
-HOST_SAID = re.compile(r"host [^\s\[]+\[[^\]]*\] (?:said|refused to talk to me): ")
-CODE = re.compile(r"[245][0-9][0-9](?:[ \-:]|$)")
 ENH = re.compile(r"(?<![\w.])[245]\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)")
 FORMS = ["qmail", "exim", "yahoo", "gmail", "sendmail", "exchange"]
-
-
-def with_reply_code(text, smtp_code):
-    """text with the SMTP code in front of the reply, as classify_measure.py does."""
-    if not smtp_code:
-        return text
-    m = HOST_SAID.search(text)
-    at = m.end() if m else 0
-    if CODE.match(text, at):
-        return text
-    return text[:at] + smtp_code + " " + text[at:]
 
 
 def norm(s):
