@@ -7,6 +7,7 @@
 #
 # Usage: bench/logtail_ab.sh OLD_BUILDDIR NEW_BUILDDIR LOG [N]   (N: 4)
 set -eu
+. "$(dirname "$0")/logtail_conf.sh"
 OLD=$1
 NEW=$2
 LOG=$3
@@ -20,14 +21,7 @@ run() {
 		"$2/logtail/posthook-logtail" --print "$LOG" > /dev/null
 	echo "print $1 $(cat "$TMP/t")" | tee -a "$TMP/all"
 	rm -rf "$TMP/state"
-	cat > "$TMP/posthook.conf" <<CONF
-state_dir = $TMP/state
-log_file = $LOG
-pid_dir = $TMP
-report = all
-user = $(id -un)
-group = $(id -gn)
-CONF
+	daemon_conf "$TMP" "$LOG"
 	/usr/bin/time -o "$TMP/t" -f '%e %U %S' \
 		"$2/logtail/posthook-logtail" -f --once --from-start \
 		-c "$TMP/posthook.conf" 2> /dev/null

@@ -8,6 +8,7 @@
 # Prints one line per tool: wall and CPU seconds, lines per second by
 # each, and the maximum RSS.
 set -eu
+. "$(dirname "$0")/logtail_conf.sh"
 LOG=$1
 BUILD=${2:-.}
 TAILER=$BUILD/logtail/posthook-logtail
@@ -37,14 +38,7 @@ report "grep -c status=" "$TMP/t"
 timed "$TAILER" --print "$LOG" > /dev/null
 report "posthook-logtail --print" "$TMP/t"
 
-cat > "$TMP/posthook.conf" <<CONF
-state_dir = $TMP/state
-log_file = $LOG
-pid_dir = $TMP
-report = all
-user = $(id -un)
-group = $(id -gn)
-CONF
+daemon_conf "$TMP" "$LOG"
 timed "$TAILER" -f --once --from-start -c "$TMP/posthook.conf" 2> "$TMP/daemon.err"
 report "posthook-logtail daemon" "$TMP/t"
 tail -1 "$TMP/daemon.err"
