@@ -58,6 +58,7 @@ static unsigned char *rules_ok;
  * whole expression.  check_classify's pre-filter check covers
  * these verdicts too (classify_rule_probe()).
  */
+#define PATTERN_MAX	1024	/* longest rule pattern, its NUL included */
 #define LIT_MAX		64	/* longest literal kept (a longer run is cut) */
 #define PF_FACTORS	2	/* factors kept per alternative */
 #define PF_MAX_WORDS	32	/* at most 64 * PF_MAX_WORDS factors in all */
@@ -621,7 +622,7 @@ pf_split(struct alt_info **alts, const size_t *nalts, char **pats)
 {
 	size_t  i, j, nall = 0;
 	regex_t *re;
-	char    alt[1024];
+	char    alt[PATTERN_MAX];		/* a part of a pattern: it fits */
 
 	for (i = 0; i < classify_rule_count; i++)
 		nall += nalts[i];
@@ -688,7 +689,7 @@ pf_match(size_t i, const uint64_t *mask, const char *text)
 static void
 compile_rules(void)
 {
-	char    pat[1024];
+	char    pat[PATTERN_MAX];
 	size_t  i, j;
 	struct alt_info **alts;
 	size_t *nalts;
