@@ -120,12 +120,11 @@ classification_from_name(const char *name, enum classification *out)
  * even one, as glibc's printf does in the default rounding mode) with
  * 128-bit integers; what does not fit (NaN, infinities, very large or very
  * small magnitudes) goes through snprintf().  size must be at least
- * FIXED_MAX: "%.9f" of the largest double has 320 characters.  (Before
+ * JSON_DOUBLE_MAX (event.h): "%.9f" of the largest double has 320
+ * characters.  (Before
  * this formatter json_double_new() printed into 64 bytes, which cut numbers
  * of 1e55 and more and could write one byte past the buffer.)
  */
-#define FIXED_MAX	400
-
 static size_t
 format_fixed(char *text, size_t size, double v, int decimals)
 {
@@ -143,7 +142,7 @@ format_fixed(char *text, size_t size, double v, int decimals)
 	neg = (int) (bits >> 63);
 	exp = (int) ((bits >> 52) & 0x7ff);
 	mant = bits & ((UINT64_C(1) << 52) - 1);
-	if (size < FIXED_MAX)
+	if (size < JSON_DOUBLE_MAX)
 		return (0);
 	if (decimals < 0 || decimals > 9 || exp == 0x7ff)
 		goto slow;
@@ -218,7 +217,7 @@ slow:
 json_object *
 json_double_new(double v, int decimals)
 {
-	char text[FIXED_MAX];
+	char text[JSON_DOUBLE_MAX];
 
 	(void) format_fixed(text, sizeof(text), v, decimals);
 	return json_object_new_double_s(v, text);
@@ -484,7 +483,7 @@ json_put_string(struct buf *b, const char *s)
 static void
 json_put_double(struct buf *b, double v, int decimals)
 {
-	char    text[FIXED_MAX];
+	char    text[JSON_DOUBLE_MAX];
 
 	put_mem(b, text, format_fixed(text, sizeof(text), v, decimals));
 }
@@ -594,7 +593,7 @@ void
 delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
 			  const struct delivery_event *ev)
 {
-	char    ts[FIXED_MAX];
+	char    ts[JSON_DOUBLE_MAX];
 	size_t  tslen;
 
 	PUT_LIT(b, "{\"event\":");
@@ -626,7 +625,7 @@ delivery_event_write_payload_json(struct buf *b,
 size_t
 json_double_format(char *out, size_t size, double v, int decimals)
 {
-	char    text[FIXED_MAX];
+	char    text[JSON_DOUBLE_MAX];
 	size_t  len = format_fixed(text, sizeof(text), v, decimals);
 
 	if (size == 0)
