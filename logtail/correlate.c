@@ -9,7 +9,12 @@
  * hands the message to a content filter or a second instance logging here
  * ("queued as NEWQID" where NEWQID is in this log, or a relay named in
  * hop_relays) is no delivery: NEWQID inherits the message and its final
- * delivery is reported as the original's.
+ * delivery is reported as the original's.  The filter may deliver NEWQID
+ * before its answer to the original is logged: once this log has shown a
+ * hop through a loopback relay, delivery lines of a message that came in
+ * from a loopback client without a record wait (hop_wait seconds, of the
+ * log's time or the clock's) for the line that links it, and are replayed
+ * then; a relay so learned stays a hop.
  *
  * SMTP sessions are followed per smtp process for sent_with_ssl: a "TLS
  * connection established to h[a]:p" line holds for that process's
@@ -32,6 +37,9 @@
 #define DEFAULT_MAX_MESSAGES	50000
 #define TLS_SLOTS		256
 #define TLS_STATE_KEY		"#tls"	/* no queue id starts with "#" */
+#define HOP_STATE_KEY		"#hop"	/* the hop relays learned */
+#define LOG_CHECK_S		0.25	/* log time between checks of waits */
+#define HOP_RELAYS		8	/* hop relays learned from the log */
 
 struct deferral {
 	struct deferral *next;
@@ -60,9 +68,27 @@ struct held {
 	double  deadline;		/* wall clock; 0: from the next tick */
 };
 
+/*
+ * A delivery line that waits to learn whether its message is a hop's
+ * NEWQID: what parse_message() needs to read it again, where it was read
+ * (its events' identity) and its TLS session as it was then.
+ */
+struct waiting {
+	struct waiting *next;
+	char   *source;			/* log_pos: file, or NULL */
+	uint64_t offset;
+	char   *cursor;			/* log_pos: journal, or NULL */
+	char   *program;
+	long    pid;
+	char   *msg;			/* after "QID: " */
+	int     ssl;			/* sent_with_ssl then, or SSL_UNKNOWN */
+	double  when;			/* the line's time */
+	double  deadline;		/* wall clock; 0: from the next tick */
+};
+
 struct qstate {
 	struct qstate *hnext;		/* hash chain */
-	struct qstate *pnext, *pprev;	/* with held events pending */
+	struct qstate *pnext, *pprev;	/* with held or waiting events */
 	struct qstate *older, *newer;	/* age order, for the cap */
 	char   *qid;
 	char   *from;			/* NULL: not seen */
@@ -70,10 +96,14 @@ struct qstate {
 	char   *origin;			/* a hop's original queue id */
 	double  first_seen;
 	int     submitted;		/* this site submitted it */
+	int     loopback;		/* smtpd client on loopback, no SASL */
+	int     removed;		/* qmgr removed it; lines still wait */
+	int     pinned;			/* being worked on: not evicted */
 	int     rec_state;		/* REC_* */
 	struct message_record *rec;
 	struct deferral *deferred;
 	struct held *held;		/* oldest first */
+	struct waiting *waiting;	/* oldest first */
 	int     dirty;
 	int     persisted;
 };
@@ -109,9 +139,14 @@ struct correlate {
 	size_t  nbuckets;
 	size_t  count;
 	struct qstate *oldest, *newest;
-	struct qstate *pending;		/* messages with held events waiting */
+	struct qstate *pending;		/* messages with held or waiting lines */
 	size_t  npending;
 	double  clock;			/* the last correlate_tick() */
+	double  log_checked;		/* log time of the last wait check */
+	/* Relays ("addr:port") this log has shown to be hops. */
+	char    hop_relay[HOP_RELAYS][72];
+	size_t  nhop_relay;
+	int     hop_dirty;		/* changed since the last flush */
 
 	struct strvec dirty;
 	struct strvec gone;
@@ -195,6 +230,15 @@ internal_host(const struct correlate *c, struct span addr)
 	return cidr_list_match_text(c->internal, text);
 }
 
+/* is_loopback - a client address on 127.0.0.0/8 or ::1 */
+static int
+is_loopback(struct span addr)
+{
+	return ((addr.len > 4 && memcmp(addr.p, "127.", 4) == 0)
+		|| span_eq(addr, "::1")
+		|| (addr.len > 11 && memcmp(addr.p, "::ffff:127.", 11) == 0));
+}
+
 /* correlate_new - see correlate.h. */
 struct correlate *
 correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
@@ -238,12 +282,24 @@ held_free(struct held *h)
 	free(h);
 }
 
+/* waiting_free - one waiting delivery line. */
+static void
+waiting_free(struct waiting *w)
+{
+	free(w->source);
+	free(w->cursor);
+	free(w->program);
+	free(w->msg);
+	free(w);
+}
+
 /* qstate_free - one message's state. */
 static void
 qstate_free(struct qstate *qs)
 {
 	struct deferral *d, *next;
 	struct held *h, *hnext;
+	struct waiting *w, *wnext;
 
 	for (d = qs->deferred; d != NULL; d = next) {
 		next = d->next;
@@ -252,6 +308,10 @@ qstate_free(struct qstate *qs)
 	for (h = qs->held; h != NULL; h = hnext) {
 		hnext = h->next;
 		held_free(h);
+	}
+	for (w = qs->waiting; w != NULL; w = wnext) {
+		wnext = w->next;
+		waiting_free(w);
 	}
 	if (qs->rec != NULL)
 		message_record_free(qs->rec);
@@ -361,6 +421,17 @@ pend_unlink(struct correlate *c, struct qstate *qs)
 	c->npending--;
 }
 
+/* pend_update - on the pending list exactly while it has held events or
+ * waiting lines. */
+static void
+pend_update(struct correlate *c, struct qstate *qs)
+{
+	if (qs->held != NULL || qs->waiting != NULL)
+		pend_link(c, qs);
+	else
+		pend_unlink(c, qs);
+}
+
 /* qs_unlink - take a state out of the table and the age list. */
 static void
 qs_unlink(struct correlate *c, struct qstate *qs)
@@ -387,13 +458,16 @@ qs_unlink(struct correlate *c, struct qstate *qs)
 }
 
 static int held_flush(struct correlate *c, struct qstate *qs, int wait);
+static void waiting_replay_all(struct correlate *c, struct qstate *qs);
 
 /* qs_forget - drop a message, remembering to delete what was written. */
 static void
 qs_forget(struct correlate *c, struct qstate *qs)
 {
-	/* Held events still waiting go out now, with what is known. */
+	/* Held events and waiting lines go out now, with what is known. */
+	qs->pinned++;
 	held_flush(c, qs, 0);
+	waiting_replay_all(c, qs);
 	if (qs->persisted)
 		strvec_push(&c->gone, qs->qid);
 	qs_unlink(c, qs);
@@ -430,9 +504,17 @@ qs_create(struct correlate *c, const char *p, size_t len, double when)
 	struct qstate *qs = xcalloc(1, sizeof(*qs));
 	size_t  h;
 
-	/* Bounded memory: the oldest message goes first. */
-	while (c->count >= c->opts.max_messages && c->oldest != NULL)
-		qs_forget(c, c->oldest);
+	/* Bounded memory: the oldest message goes first, unless it is one
+	 * being worked on. */
+	while (c->count >= c->opts.max_messages) {
+		struct qstate *v = c->oldest;
+
+		while (v != NULL && v->pinned)
+			v = v->newer;
+		if (v == NULL)
+			break;
+		qs_forget(c, v);
+	}
 	if (c->count >= c->nbuckets)
 		grow(c);
 	qs->qid = xstrndup(p, len);
@@ -858,17 +940,33 @@ deferral_add(struct qstate *qs, const char *rcpt, const char *program,
 	qs->deferred = d;
 }
 
-/* is_hop_relay - the relay is named in hop_relays (name, addr:port,
- * [addr]:port, or the whole relay= value). */
+/* relay_ap - "addr:port" of the line's relay, "" without an address. */
+static void
+relay_ap(const struct log_line *l, char *out, size_t size)
+{
+	out[0] = 0;
+	if (l->relay_addr.len > 0)
+		snprintf(out, size, "%.*s:%.*s", (int) l->relay_addr.len,
+			 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
+}
+
+/*
+ * is_hop_relay - the relay is named in hop_relays (name, addr:port,
+ * [addr]:port, or the whole relay= value), or this log has shown it to be
+ * one (hop_relay_learn): its answers name hops also when their new id has
+ * been forgotten or is still to come.
+ */
 static int
 is_hop_relay(struct correlate *c, const struct log_line *l)
 {
 	char    ap[128], br[132];
 
+	relay_ap(l, ap, sizeof(ap));
+	for (size_t i = 0; ap[0] && i < c->nhop_relay; i++)
+		if (strcmp(ap, c->hop_relay[i]) == 0)
+			return (1);
 	if (c->opts.hop_relays == NULL || c->opts.hop_relays[0] == NULL)
 		return (0);
-	snprintf(ap, sizeof(ap), "%.*s:%.*s", (int) l->relay_addr.len,
-		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
 	snprintf(br, sizeof(br), "[%.*s]:%.*s", (int) l->relay_addr.len,
 		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
 	for (char **h = c->opts.hop_relays; *h != NULL; h++)
@@ -879,17 +977,38 @@ is_hop_relay(struct correlate *c, const struct log_line *l)
 }
 
 /*
- * link_hop - the message went on as new_qid on this host: new_qid carries
- * the original's identity.
+ * hop_relay_learn - remember that this line's relay is a hop (the first
+ * HOP_RELAYS of them: a site has one or two).  Only loopback relays: a
+ * remote server's queue id that happens to be one of this log's must not
+ * make that server a hop for good.
  */
 static void
+hop_relay_learn(struct correlate *c, const struct log_line *l)
+{
+	char    ap[72];
+
+	if (!is_loopback(l->relay_addr) || c->nhop_relay == HOP_RELAYS)
+		return;
+	relay_ap(l, ap, sizeof(ap));
+	for (size_t i = 0; i < c->nhop_relay; i++)
+		if (strcmp(ap, c->hop_relay[i]) == 0)
+			return;
+	memcpy(c->hop_relay[c->nhop_relay++], ap, sizeof(ap));
+	c->hop_dirty = 1;
+}
+
+/*
+ * link_hop - the message went on as new_qid on this host: new_qid carries
+ * the original's identity.  Returns new_qid's state.
+ */
+static struct qstate *
 link_hop(struct correlate *c, struct qstate *qs, struct span new_qid,
 	 double when)
 {
 	struct qstate *nq = qs_get(c, new_qid, when);
 
 	if (nq == qs)
-		return;
+		return (nq);
 	free(nq->origin);
 	nq->origin = xstrdup(qs->origin ? qs->origin : qs->qid);
 	if (qs->from) {
@@ -907,6 +1026,7 @@ link_hop(struct correlate *c, struct qstate *qs, struct span new_qid,
 	nq->rec = NULL;
 	nq->rec_state = REC_UNKNOWN;
 	qs_mark_dirty(c, nq);
+	return (nq);
 }
 
 /* scratch_clean - a span as valid UTF-8 in c->scratch at *off, which
@@ -934,11 +1054,19 @@ scratch_reserve(struct correlate *c, size_t n, size_t nspans)
 	}
 }
 
-/* on_delivery - a delivery line: one recipient's attempt. */
+static void waiting_release(struct correlate *c, struct qstate *qs);
+
+#define SSL_FROM_SESSION	(-2)	/* on_delivery: ask session_ssl() */
+
+/*
+ * on_delivery - a delivery line: one recipient's attempt.  ssl is its
+ * sent_with_ssl when it was read earlier, else SSL_FROM_SESSION.
+ */
 static void
 on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
-	    const struct log_pos *pos, double when)
+	    const struct log_pos *pos, double when, int ssl)
 {
+	struct qstate *nq;
 	struct delivery_event ev;
 	struct deferral *d;
 	struct attempt a;
@@ -968,11 +1096,17 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	if (type == EV_MESSAGE_SENT && l->queued_as.len > 0
 	    && (qs_find(c, l->queued_as.p, l->queued_as.len) != NULL
 		|| is_hop_relay(c, l))) {
-		link_hop(c, qs, l->queued_as, when);
 		if ((d = deferral_take(qs, to)) != NULL) {
 			deferral_free(d);
 			qs_mark_dirty(c, qs);
 		}
+		hop_relay_learn(c, l);
+		qs->pinned++;
+		nq = link_hop(c, qs, l->queued_as, when);
+		/* Lines of the new id that came first are its now. */
+		if (nq != qs && nq->waiting != NULL)
+			waiting_release(c, nq);
+		qs->pinned--;
 		return;
 	}
 	if (type != EV_MESSAGE_DELAYED && (d = deferral_take(qs, to)) != NULL) {
@@ -995,7 +1129,9 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 		fill_message(c, qs, to, &ev.message);
 		ev.timestamp = when;
 		ev.time = l->has_delays ? l->delays[2] + l->delays[3] : -1;
-		if (is_remote_program(program))
+		if (ssl != SSL_FROM_SESSION)
+			ev.sent_with_ssl = ssl;
+		else if (is_remote_program(program))
 			ev.sent_with_ssl = session_ssl(c, l, qs->qid);
 		a.program = program;
 		a.relay = relay;
@@ -1116,7 +1252,7 @@ held_flush(struct correlate *c, struct qstate *qs, int wait)
 		held_free(h);
 		n++;
 	}
-	pend_unlink(c, qs);
+	pend_update(c, qs);
 	qs_mark_dirty(c, qs);
 	return (n);
 }
@@ -1180,6 +1316,117 @@ on_hold(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	free(h.output);
 }
 
+/*
+ * may_be_hop - might this message be a hop's NEWQID whose linking line is
+ * still to come?  It came from a loopback smtpd client (a content filter
+ * re-injecting, a second instance) with no record of its own, nothing has
+ * linked it yet, and this log has shown a hop relay before: sites without
+ * hops never wait.
+ */
+static int
+may_be_hop(struct correlate *c, struct qstate *qs)
+{
+	if (c->opts.hop_wait <= 0 || c->nhop_relay == 0 || !qs->loopback
+	    || qs->origin != NULL)
+		return (0);
+	return (qs_record(c, qs) == NULL);
+}
+
+/* waiting_add - a delivery line waits for a hop's linking line; kept in the
+ * saved state. */
+static void
+waiting_add(struct correlate *c, struct qstate *qs, const struct log_line *l,
+	    const struct log_pos *pos, double when)
+{
+	struct waiting *w = xcalloc(1, sizeof(*w)), **pp;
+
+	w->source = pos->source ? xstrdup(pos->source) : NULL;
+	w->offset = pos->offset;
+	w->cursor = pos->cursor ? xstrdup(pos->cursor) : NULL;
+	w->program = span_dup(l->program);
+	w->pid = l->pid;
+	w->msg = span_dup(l->msg);
+	/* The session is known now; later the process may have a new one. */
+	w->ssl = SSL_UNKNOWN;
+	if (is_remote_program(w->program))
+		w->ssl = session_ssl(c, l, qs->qid);
+	w->when = when;
+	w->deadline = c->clock > 0 ? c->clock + c->opts.hop_wait : 0;
+	for (pp = &qs->waiting; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = w;
+	pend_link(c, qs);
+	qs_mark_dirty(c, qs);
+}
+
+/* waiting_replay_all - the waiting lines are read again, in order, as what
+ * the message is now (linked to its original, or its own). */
+static void
+waiting_replay_all(struct correlate *c, struct qstate *qs)
+{
+	struct waiting *w;
+
+	if (qs->waiting == NULL)
+		return;
+	qs->pinned++;
+	while ((w = qs->waiting) != NULL) {
+		struct log_pos pos = { w->source, w->offset, w->cursor };
+		struct log_line l;
+
+		qs->waiting = w->next;
+		memset(&l, 0, sizeof(l));
+		l.pid = w->pid;
+		l.program = (struct span) { w->program, strlen(w->program) };
+		l.queue_id = (struct span) { qs->qid, strlen(qs->qid) };
+		l.msg = (struct span) { w->msg, strlen(w->msg) };
+		parse_message(&l);
+		if (l.kind == LK_DELIVERY)
+			on_delivery(c, qs, &l, &pos, w->when, w->ssl);
+		waiting_free(w);
+	}
+	qs->pinned--;
+	pend_update(c, qs);
+	qs_mark_dirty(c, qs);
+}
+
+/* waiting_release - replay the waiting lines; a message qmgr has removed
+ * meanwhile is forgotten then. */
+static void
+waiting_release(struct correlate *c, struct qstate *qs)
+{
+	waiting_replay_all(c, qs);
+	if (qs->removed && !qs->pinned)
+		qs_forget(c, qs);
+}
+
+/*
+ * release_due - waiting lines whose wait is over: by the log's time
+ * (log_now, 0: not known) or by the clock (wall_now, 0: not known).
+ * Returns how many messages were released.
+ */
+static int
+release_due(struct correlate *c, double log_now, double wall_now)
+{
+	struct qstate *qs;
+	int     n = 0;
+
+again:
+	for (qs = c->pending; qs != NULL; qs = qs->pnext) {
+		const struct waiting *w = qs->waiting;
+
+		if (w == NULL)
+			continue;
+		if ((log_now > 0 && log_now >= w->when + c->opts.hop_wait)
+		    || (wall_now > 0 && w->deadline > 0 && wall_now >= w->deadline)) {
+			/* Releasing may link or forget others: start over. */
+			waiting_release(c, qs);
+			n++;
+			goto again;
+		}
+	}
+	return (n);
+}
+
 /* correlate_tick - see correlate.h. */
 int
 correlate_tick(struct correlate *c, double now)
@@ -1188,6 +1435,11 @@ correlate_tick(struct correlate *c, double now)
 	int     n = 0;
 
 	c->clock = now;
+	for (qs = c->pending; qs != NULL; qs = qs->pnext)
+		for (struct waiting *w = qs->waiting; w != NULL; w = w->next)
+			if (w->deadline <= 0)
+				w->deadline = now + c->opts.hop_wait;
+	n += release_due(c, 0, now);
 	for (qs = c->pending; qs != NULL; qs = next) {
 		int     late = 1;
 
@@ -1204,6 +1456,18 @@ correlate_tick(struct correlate *c, double now)
 			n += held_flush(c, qs, 0);
 	}
 	return (n);
+}
+
+/* correlate_drain - see correlate.h. */
+void
+correlate_drain(struct correlate *c)
+{
+	struct qstate *qs;
+
+	while ((qs = c->pending) != NULL) {
+		held_flush(c, qs, 0);
+		waiting_release(c, qs);
+	}
 }
 
 /* correlate_pending - see correlate.h. */
@@ -1228,9 +1492,22 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 	if (l->kind == LK_NONE || l->kind == LK_OTHER || l->queue_id.len == 0)
 		return;
 	when = line_time(c, &l->stamp);
+	/* Waits end by the log's time too (a log read at once, --print). */
+	if (c->npending > 0 && (when >= c->log_checked + LOG_CHECK_S
+				|| when < c->log_checked)) {
+		c->log_checked = when;
+		release_due(c, when, 0);
+	}
 	if (l->kind == LK_QMGR_REMOVED) {
-		if ((qs = qs_find(c, l->queue_id.p, l->queue_id.len)) != NULL)
+		if ((qs = qs_find(c, l->queue_id.p, l->queue_id.len)) == NULL)
+			return;
+		if (qs->waiting != NULL) {
+			/* Kept until its lines know whose they are. */
+			qs->removed = 1;
+			qs_mark_dirty(c, qs);
+		} else {
 			qs_forget(c, qs);
+		}
 		return;
 	}
 	qs = qs_get(c, l->queue_id, when);
@@ -1249,6 +1526,10 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		if (l->sasl_username.len > 0
 		    || internal_host(c, l->client_addr)) {
 			qs->submitted = 1;
+			qs_mark_dirty(c, qs);
+		}
+		if (l->sasl_username.len == 0 && is_loopback(l->client_addr)) {
+			qs->loopback = 1;
 			qs_mark_dirty(c, qs);
 		}
 		break;
@@ -1276,13 +1557,18 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 	case LK_QMGR_EXPIRED:
 		if (qs->from == NULL)
 			qs->from = span_dup(l->from);
+		/* Its deferrals first, whoever's they are. */
+		waiting_replay_all(c, qs);
 		on_expired(c, qs, pos, when);
 		break;
 	case LK_HOLD:
 		on_hold(c, qs, l, pos, when);
 		break;
 	case LK_DELIVERY:
-		on_delivery(c, qs, l, pos, when);
+		if (qs->waiting != NULL || may_be_hop(c, qs))
+			waiting_add(c, qs, l, pos, when);
+		else
+			on_delivery(c, qs, l, pos, when, SSL_FROM_SESSION);
 		break;
 	default:
 		break;
@@ -1311,6 +1597,15 @@ json_num(json_object *o, const char *key)
 	return (json_object_get_double(v));
 }
 
+/* json_flag - a boolean member, or 0. */
+static int
+json_flag(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return (json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v));
+}
+
 /* add_str - a string member when s is set. */
 static void
 add_str(json_object *o, const char *key, const char *s)
@@ -1331,6 +1626,10 @@ qs_to_json(const struct qstate *qs)
 	add_str(o, "origin", qs->origin);
 	json_object_object_add(o, "first_seen", json_double_new(qs->first_seen, 6));
 	json_object_object_add(o, "submitted", json_object_new_boolean(qs->submitted));
+	if (qs->loopback)
+		json_object_object_add(o, "loopback", json_object_new_boolean(1));
+	if (qs->removed)
+		json_object_object_add(o, "removed", json_object_new_boolean(1));
 	for (const struct deferral *d = qs->deferred; d != NULL; d = d->next) {
 		json_object *e = json_object_new_object();
 
@@ -1361,6 +1660,24 @@ qs_to_json(const struct qstate *qs)
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "held", arr);
+	}
+	if (qs->waiting != NULL) {
+		arr = json_object_new_array();
+		for (const struct waiting *w = qs->waiting; w != NULL; w = w->next) {
+			json_object *e = json_object_new_object();
+
+			add_str(e, "source", w->source);
+			json_object_object_add(e, "offset",
+					       json_object_new_int64((int64_t) w->offset));
+			add_str(e, "cursor", w->cursor);
+			add_str(e, "program", w->program);
+			json_object_object_add(e, "pid", json_object_new_int64(w->pid));
+			add_str(e, "msg", w->msg);
+			json_object_object_add(e, "ssl", json_object_new_int(w->ssl));
+			json_object_object_add(e, "when", json_double_new(w->when, 6));
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "waiting", arr);
 	}
 	return (o);
 }
@@ -1443,6 +1760,79 @@ correlate_flush_dirty(struct correlate *c, correlate_state_fn fn, void *ctx)
 		json_object_put(o);
 		c->tls_dirty = 0;
 	}
+	if (c->hop_dirty) {
+		json_object *o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < c->nhop_relay; i++)
+			json_object_array_add(arr, json_object_new_string(c->hop_relay[i]));
+		json_object_object_add(o, "relays", arr);
+		fn(HOP_STATE_KEY, o, ctx);
+		json_object_put(o);
+		c->hop_dirty = 0;
+	}
+}
+
+/* hop_restore - take back the learned hop relays; 0 or -1. */
+static int
+hop_restore(struct correlate *c, json_object *state)
+{
+	json_object *arr;
+	size_t  n;
+
+	if (!json_object_is_type(state, json_type_object)
+	    || !json_object_object_get_ex(state, "relays", &arr)
+	    || !json_object_is_type(arr, json_type_array))
+		return (-1);
+	n = json_object_array_length(arr);
+	c->nhop_relay = 0;
+	for (size_t i = 0; i < n && c->nhop_relay < HOP_RELAYS; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+
+		if (s != NULL && *s != 0 && strlen(s) < sizeof(c->hop_relay[0]))
+			memcpy(c->hop_relay[c->nhop_relay++], s, strlen(s) + 1);
+	}
+	return (0);
+}
+
+/*
+ * waiting_restore - the waiting lines of a saved state.  Their wait starts
+ * again (from the next tick): the line that links them may be the next
+ * one in the log.
+ */
+static void
+waiting_restore(struct correlate *c, struct qstate *qs, json_object *arr)
+{
+	size_t  n = json_object_array_length(arr);
+	struct waiting **pp = &qs->waiting;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i), *v;
+		const char *program = json_str(e, "program"), *msg = json_str(e, "msg");
+		struct waiting *w;
+
+		if (program == NULL || msg == NULL)
+			continue;
+		w = xcalloc(1, sizeof(*w));
+		w->source = json_str(e, "source") ? xstrdup(json_str(e, "source")) : NULL;
+		w->offset = json_object_object_get_ex(e, "offset", &v)
+		    ? (uint64_t) json_object_get_int64(v) : 0;
+		w->cursor = json_str(e, "cursor") ? xstrdup(json_str(e, "cursor")) : NULL;
+		w->program = xstrdup(program);
+		w->pid = json_object_object_get_ex(e, "pid", &v)
+		    ? (long) json_object_get_int64(v) : -1;
+		w->msg = xstrdup(msg);
+		w->ssl = json_object_object_get_ex(e, "ssl", &v)
+		    ? json_object_get_int(v) : SSL_UNKNOWN;
+		if (w->ssl != 0 && w->ssl != 1)
+			w->ssl = SSL_UNKNOWN;
+		w->when = json_num(e, "when");
+		*pp = w;
+		pp = &w->next;
+	}
+	pend_update(c, qs);
 }
 
 /* correlate_restore - see correlate.h. */
@@ -1456,6 +1846,8 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 
 	if (strcmp(qid, TLS_STATE_KEY) == 0)
 		return (tls_restore(c, state));
+	if (strcmp(qid, HOP_STATE_KEY) == 0)
+		return (hop_restore(c, state));
 	if (!is_queue_id(qid, q.len) || !json_object_is_type(state, json_type_object))
 		return (-1);
 	qs = qs_get(c, q, json_num(state, "first_seen"));
@@ -1472,12 +1864,9 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 		qs->origin = xstrdup(s);
 	}
 	qs->first_seen = json_num(state, "first_seen");
-	{
-		json_object *v;
-
-		qs->submitted = json_object_object_get_ex(state, "submitted", &v)
-		    && json_object_get_boolean(v);
-	}
+	qs->submitted = json_flag(state, "submitted");
+	qs->loopback = json_flag(state, "loopback");
+	qs->removed = json_flag(state, "removed");
 	if (json_object_object_get_ex(state, "deferred", &arr)
 	    && json_object_is_type(arr, json_type_array)) {
 		size_t  n = json_object_array_length(arr);
@@ -1514,6 +1903,9 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 				 json_num(e, "when"), json_num(e, "deadline"));
 		}
 	}
+	if (json_object_object_get_ex(state, "waiting", &arr)
+	    && json_object_is_type(arr, json_type_array))
+		waiting_restore(c, qs, arr);
 	qs->persisted = 1;
 	qs->dirty = 0;
 	return (0);

@@ -9,7 +9,8 @@
  *
  * What is known of a message still in Postfix's queue (sender,
  * Message-ID, how it was submitted, recipients still deferred with their
- * last deferral, hold lines whose events wait for the milter's record) is
+ * last deferral, hold lines whose events wait for the milter's record,
+ * delivery lines that wait to learn whether the message is a hop's) is
  * kept per queue id, bounded in number, and can be written out as JSON (for
  * the store's STORE_QUEUE table) and read back after a restart.
  */
@@ -52,7 +53,17 @@ struct correlate_opts {
 	 * commits it); 0: no wait, they go out at once with what is known.
 	 */
 	double  hold_wait;
+	/*
+	 * Seconds (of the log's time, or the clock's through
+	 * correlate_tick()) that a delivery line of a message that may be a
+	 * content filter's re-injection waits for the line that names it
+	 * "queued as" (the filter's answer to the original may be logged
+	 * after the re-injected message's delivery); 0: no wait.
+	 */
+	double  hop_wait;
 };
+
+#define CORRELATE_HOP_WAIT	2.0	/* hop_wait the programs use */
 
 struct correlate;
 
@@ -75,7 +86,8 @@ void correlate_feed(struct correlate *c, const struct log_line *line,
 /*
  * correlate_tick - the time is now (seconds since the epoch): holds whose
  * record has appeared, or whose wait is over, make their Held events (for
- * every recipient of the record, else the one the hold line names).
+ * every recipient of the record, else the one the hold line names), and
+ * delivery lines whose hop_wait is over are read as the message's own.
  * Call it before each batch of lines (a hold's wait is counted from the
  * last tick) and after it, and every few milliseconds while
  * correlate_pending() is not 0.  Waiting holds are part of the state that
@@ -85,8 +97,12 @@ void correlate_feed(struct correlate *c, const struct log_line *line,
  */
 int correlate_tick(struct correlate *c, double now);
 
-/* correlate_pending - how many messages have holds waiting. */
+/* correlate_pending - how many messages have holds or lines waiting. */
 size_t correlate_pending(const struct correlate *c);
+
+/* correlate_drain - the input is over: every waiting hold and line goes
+ * out now, with what is known. */
+void correlate_drain(struct correlate *c);
 
 /*
  * correlate_flush_dirty - for every queue id whose state changed since the

@@ -157,6 +157,7 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 	opts.report = cfg->report;
 	opts.internal_hosts = cfg->internal_hosts;
 	opts.hop_relays = cfg->hop_relays;
+	opts.hop_wait = CORRELATE_HOP_WAIT;
 	c = correlate_new(&opts, print_event, print_record, &pr);
 	correlate_set_now(c, time(NULL));
 	if (nfiles == 0) {
@@ -177,6 +178,7 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 		rc |= print_fd(c, fd, files[i]);
 		close(fd);
 	}
+	correlate_drain(c);
 	correlate_free(c);
 	buf_free(&pr.line);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

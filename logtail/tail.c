@@ -721,6 +721,7 @@ correlate_opts_of(const struct config *cfg, struct correlate_opts *opts)
 	opts->internal_hosts = cfg->internal_hosts;
 	opts->hop_relays = cfg->hop_relays;
 	opts->hold_wait = HOLD_WAIT_S;
+	opts->hop_wait = CORRELATE_HOP_WAIT;
 }
 
 /* same - two config strings (NULL as "") are equal. */

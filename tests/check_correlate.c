@@ -73,6 +73,7 @@ sink_reset(void)
 }
 
 static double hold_wait;		/* for the next start() */
+static double hop_wait;			/* for the next start() */
 
 /* start - a correlator with the given scope. */
 static void
@@ -86,6 +87,7 @@ start(int report)
 	o.internal_hosts = internal;
 	o.hop_relays = hops;
 	o.hold_wait = hold_wait;
+	o.hop_wait = hop_wait;
 	sink_reset();
 	C = correlate_new(&o, on_event, on_record, &S);
 	correlate_set_now(C, 1795725634);	/* 2026-11-26 */
@@ -514,6 +516,206 @@ record_for(const char *q)
 }
 
 /*
+ * A content filter's re-injection delivered before the filter's answer to
+ * the original is logged ("queued as" comes last).
+ */
+
+/* hop_in_order - a first hop, logged in the usual order: the log has now
+ * shown that this site has one. */
+static void
+hop_in_order(void)
+{
+	F(PFX "postfix/smtpd[10]: A0A0A0A0A0: client=app[10.1.2.3]");
+	qmgr_active("A0A0A0A0A0", "app@example.com", 9, 1);
+	F(PFX "postfix/smtpd[20]: B0B0B0B0B0: client=localhost[127.0.0.1]");
+	qmgr_active("B0B0B0B0B0", "app@example.com", 99, 1);
+	smtp_sent(13, "A0A0A0A0A0", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as B0B0B0B0B0");
+}
+
+/* race_to_link - C1 goes to the filter, which re-injects it as D1; D1 is
+ * delivered and removed before C1's "queued as D1" line. */
+static void
+race_to_link(void)
+{
+	F(PFX "postfix/smtpd[10]: C1C1C1C1C1: client=app[10.1.2.3]");
+	F(PFX "postfix/cleanup[11]: C1C1C1C1C1: message-id=<race@app>");
+	qmgr_active("C1C1C1C1C1", "app@example.com", 9, 1);
+	F(PFX "postfix/smtpd[20]: D1D1D1D1D1: client=localhost[127.0.0.1]");
+	F(PFX "postfix/cleanup[11]: D1D1D1D1D1: message-id=<race@app>");
+	qmgr_active("D1D1D1D1D1", "app@example.com", 99, 1);
+	F(PFX "postfix/smtp[14]: Untrusted TLS connection established to "
+	  "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
+	smtp_sent(14, "D1D1D1D1D1", "u@example.net", "mx.example.net[192.0.2.7]:25",
+		  "0/0/0.5/0.5", "250 2.0.0 Ok: queued as 0000ABCDEF");
+	F(PFX "postfix/qmgr[12]: D1D1D1D1D1: removed");
+}
+
+/* the_link - the filter's answer to C1 names D1. */
+static void
+the_link(void)
+{
+	smtp_sent(13, "C1C1C1C1C1", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
+		  "0/0/0/1", "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
+		  "250 2.0.0 Ok: queued as D1D1D1D1D1");
+}
+
+START_TEST(hop_delivered_before_its_link)
+{
+	char   *key;
+
+	hop_wait = 2;
+	/* Only C1 has a record: without the wait its delivery was lost. */
+	start(REPORT_RECORDED);
+	record_for("C1C1C1C1C1");
+	hop_in_order();
+	race_to_link();
+	ck_assert_int_eq(S.n, 0);
+	ck_assert_uint_eq(correlate_pending(C), 1);
+	the_link();
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	ck_str(0, "status", "Sent");
+	ck_str(0, "message.token", "tok42");
+	ck_str(0, "message.message_id", "race@app");
+	ck_str(0, "sent_with_ssl", "true");
+	ck_str(0, "details", "Message for u@example.net accepted by "
+	       "192.0.2.7:25 (mx.example.net)");
+	key = strdup(S.key[0]);
+	/* D1 was removed: forgotten once its line was read. */
+	F(PFX "postfix/qmgr[12]: C1C1C1C1C1: removed");
+	ck_assert_uint_eq(correlate_count(C), 2);
+	stop();
+
+	/* Reported as D1's own until now (report = outgoing: loopback is
+	 * internal), it is C1's now, under the same key. */
+	start(REPORT_OUTGOING);
+	hop_in_order();
+	race_to_link();
+	ck_assert_int_eq(S.n, 0);
+	the_link();
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_str_eq(S.key[0], key);
+	free(key);
+	stop();
+
+	/* A site whose log has shown no hop does not wait. */
+	start(REPORT_OUTGOING);
+	race_to_link();
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	stop();
+	hop_wait = 0;
+}
+END_TEST
+
+START_TEST(hop_wait_is_bounded)
+{
+	hop_wait = 2;
+	/* By the log's time: a line 2 s later ends the wait. */
+	start(REPORT_OUTGOING);
+	hop_in_order();
+	race_to_link();
+	F("Nov 23 14:02:12 mx1 postfix/smtpd[10]: E1E1E1E1E1: client=app[10.1.2.3]");
+	ck_assert_int_eq(S.n, 0);
+	F("Nov 23 14:02:13 mx1 postfix/smtpd[10]: E2E2E2E2E2: client=app[10.1.2.3]");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.to", "u@example.net");
+	ck_str(0, "sent_with_ssl", "true");
+	/* A link that comes later does not make a second event. */
+	the_link();
+	ck_assert_int_eq(S.n, 1);
+	stop();
+
+	/* By the clock, for a log gone quiet. */
+	start(REPORT_OUTGOING);
+	correlate_tick(C, 1000);
+	hop_in_order();
+	race_to_link();
+	ck_assert_int_eq(correlate_tick(C, 1001.9), 0);
+	ck_assert_int_eq(S.n, 0);
+	ck_assert_int_eq(correlate_tick(C, 1002.1), 1);
+	ck_assert_int_eq(S.n, 1);
+	ck_assert_uint_eq(correlate_pending(C), 0);
+	stop();
+
+	/* At the end of the input (--print). */
+	start(REPORT_OUTGOING);
+	hop_in_order();
+	race_to_link();
+	correlate_drain(C);
+	ck_assert_int_eq(S.n, 1);
+	stop();
+	hop_wait = 0;
+}
+END_TEST
+
+static json_object *hop_saved, *d1_saved;
+
+/* capture_hop - keep what is written for "#hop" and for D1. */
+static void
+capture_hop(const char *q, json_object *st, void *ctx)
+{
+	(void) ctx;
+	if (strcmp(q, "#hop") == 0) {
+		json_object_put(hop_saved);
+		hop_saved = st ? json_object_get(st) : NULL;
+	} else if (strcmp(q, "D1D1D1D1D1") == 0) {
+		json_object_put(d1_saved);
+		d1_saved = st ? json_object_get(st) : NULL;
+	}
+}
+
+START_TEST(hop_wait_survives_restart)
+{
+	char   *key;
+
+	hop_wait = 2;
+	/* The key the event has without a restart. */
+	start(REPORT_RECORDED);
+	record_for("C1C1C1C1C1");
+	hop_in_order();
+	race_to_link();
+	the_link();
+	ck_assert_int_eq(S.n, 1);
+	key = strdup(S.key[0]);
+	stop();
+
+	start(REPORT_RECORDED);
+	hop_in_order();
+	race_to_link();
+	correlate_flush_dirty(C, capture_hop, NULL);
+	ck_assert_ptr_nonnull(hop_saved);
+	ck_assert_ptr_nonnull(d1_saved);
+	ck_assert(json_object_object_get_ex(d1_saved, "waiting", NULL));
+	stop();
+
+	/* A new process, restarted long after: the wait starts again. */
+	start(REPORT_RECORDED);
+	record_for("C1C1C1C1C1");
+	ck_assert_int_eq(correlate_restore(C, "#hop", hop_saved), 0);
+	ck_assert_int_eq(correlate_restore(C, "D1D1D1D1D1", d1_saved), 0);
+	ck_assert_uint_eq(correlate_pending(C), 1);
+	ck_assert_int_eq(correlate_tick(C, 5000), 0);
+	F(PFX "postfix/smtpd[10]: C1C1C1C1C1: client=app[10.1.2.3]");
+	qmgr_active("C1C1C1C1C1", "app@example.com", 9, 1);
+	the_link();
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "message.token", "tok42");
+	ck_str(0, "sent_with_ssl", "true");
+	ck_assert_str_eq(S.key[0], key);
+	free(key);
+	/* D1 is gone now: its saved state is deleted. */
+	correlate_flush_dirty(C, capture_hop, NULL);
+	ck_assert_ptr_null(d1_saved);
+	json_object_put(hop_saved);
+	hop_saved = NULL;
+	stop();
+	hop_wait = 0;
+}
+END_TEST
+
+/*
  * cleanup logs "hold: header" while it reads the headers, before the
  * milter's end-of-message commits the record: the Held events wait for it.
  */
@@ -883,6 +1085,9 @@ correlate_suite(void)
 	tcase_add_test(tc, held_with_and_without_record);
 	tcase_add_test(tc, content_filter_hop);
 	tcase_add_test(tc, hop_record_moved_to_new_qid);
+	tcase_add_test(tc, hop_delivered_before_its_link);
+	tcase_add_test(tc, hop_wait_is_bounded);
+	tcase_add_test(tc, hop_wait_survives_restart);
 	tcase_add_test(tc, hold_waits_for_record);
 	tcase_add_test(tc, hold_wait_is_bounded);
 	tcase_add_test(tc, hold_wait_survives_restart);

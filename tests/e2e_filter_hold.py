@@ -4,11 +4,13 @@
 Every message passes an amavis-like content filter on loopback that
 re-injects it into a second smtpd: the hop is no delivery (no webhook for
 it), the final delivery is one MessageSent carrying the original's id,
-token, tag and metadata.  A message held by header_checks HOLD gives
-MessageHeld; released with postsuper -H it gives MessageSent.
+token, tag and metadata, also when the filter answers only after Postfix
+has delivered the re-injected message.  A message held by header_checks
+HOLD gives MessageHeld; released with postsuper -H it gives MessageSent.
 """
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
@@ -20,6 +22,7 @@ from e2e_stack import H  # noqa: E402
 SENDER = "app@app.test"
 FILTERED = "filtered@dest.test"
 HELD = "held@dest.test"
+LATE = "late-answer@dest.test"
 
 
 def filtered(res, st, mx, qid, mid):
@@ -36,6 +39,31 @@ def filtered(res, st, mx, qid, mid):
 	res.check(len(m) == 1 and m[0].header("X-Posthook-Token") == tok,
 		  "content filter: the MX got the message once, with the "
 		  "event's token")
+
+
+def answer_after_delivery(stack):
+	"""the filter's before_answer: for LATE, answer only once Postfix has
+	logged the re-injected message's delivery, so that the hop's line
+	("queued as NEWQID") comes after NEWQID's delivery line."""
+	def hold_back(qid, rec):
+		if LATE in rec.rcpts:
+			stack.pf.wait_log(r"%s: to=<%s>, .*status=sent"
+					  % (qid, re.escape(LATE)))
+	return hold_back
+
+
+def late_answer(res, st, mx, qid, mid):
+	E.check_sent(res, st, mx, E.expect_message(
+		LATE, SENDER, mid, "answered late", "late", {"k": "late"}),
+		"filter answers after the delivery: one MessageSent, with the "
+		"original's id, token, tag and metadata")
+	hop = E.filter_hop(st, qid, LATE)
+	order = [q for q, to, status, _ in st.pf.deliveries()
+		 if to == LATE and status == "sent"]
+	res.check(order == [hop, qid],
+		  "filter answers after the delivery: Postfix logged the "
+		  "delivery of %s before the hop that names it" % hop,
+		  "order of the sent lines: %s" % order)
 
 
 def held_then_released(res, st, mx, qid, mid):
@@ -61,7 +89,7 @@ def held_then_released(res, st, mx, qid, mid):
 def exactly(res, st):
 	got = E.outcomes(st)
 	want = sorted([("MessageSent", FILTERED), ("MessageHeld", HELD),
-		       ("MessageSent", HELD)])
+		       ("MessageSent", HELD), ("MessageSent", LATE)])
 	res.check(got == want, "exactly these webhooks: none for the hops",
 		  "got %s" % got)
 	port = ":%d " % st.filter.port
@@ -76,6 +104,7 @@ def main():
 	st = E.Stack(routes={"dest.test": mx.port}, reinject=True,
 		     content_filter=True,
 		     header_checks=["/^X-Hold-Me:/ HOLD held by test"])
+	st.filter.before_answer = answer_after_delivery(st)
 	with st:
 		s_f = st.send(FILTERED, "through the filter", "filter",
 			      {"k": "v"})
@@ -84,6 +113,9 @@ def main():
 		res.case("content filter", filtered, res, st, mx, *s_f)
 		res.case("held then released", held_then_released, res, st,
 			 mx, *s_h)
+		# After the first hop: the tailer has seen this site's filter.
+		s_l = st.send(LATE, "answered late", "late", {"k": "late"})
+		res.case("filter answers late", late_answer, res, st, mx, *s_l)
 		return E.finish(res, st, exactly)
 
 

@@ -1360,11 +1360,15 @@ class ContentFilter(ScriptedMX):
 	it into Postfix's second smtpd (ScratchPostfix.reinject_port),
 	answering at DATA as amavisd does:
 	"250 2.0.0 from MTA(smtp:[127.0.0.1]:PORT): 250 2.0.0 Ok: queued as
-	QID".  Use with ScratchPostfix.use_content_filter(filter.port)."""
+	QID".  Use with ScratchPostfix.use_content_filter(filter.port).
+	before_answer(qid, rec), when set, runs after the re-injection and
+	before the answer: a test can hold the answer back until Postfix has
+	delivered the re-injected message (the order a slow filter makes)."""
 
 	def __init__(self, reinject_port, **kw):
 		self.reinject_port = reinject_port
 		self.reinjected = []		# queue ids Postfix gave back
+		self.before_answer = None
 		kw.setdefault("hostname", "filter.scripted.test")
 		super().__init__(data_reply=self._relay, **kw)
 
@@ -1383,6 +1387,8 @@ class ContentFilter(ScriptedMX):
 		m = re.search(r"queued as (\S+)", resp)
 		if m:
 			self.reinjected.append(m.group(1))
+			if self.before_answer is not None:
+				self.before_answer(m.group(1), rec)
 		return "%d 2.0.0 from MTA(smtp:[%s]:%d): %d %s" % (
 			code, LOOPBACK, self.reinject_port, code, resp)
 
