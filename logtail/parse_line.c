@@ -582,44 +582,80 @@ parse_delivery(struct log_line *out)
 }
 
 /*
+ * hold_origin - in the part of a hold line before its envelope: where the
+ * trigger ends and the reason starts.  cleanup's own hold lines read
+ * "CLASS CONTENT from ORIGIN" (ORIGIN is name[addr], "local" or
+ * "unknown": no space), the reason being the trigger; smtpd's and the
+ * milters' read "EVENT from name[addr]: TEXT", the reason being TEXT.
+ * The content is the message's own text and may hold " from " and "]: "
+ * itself, so cleanup's origin is the last " from ", the others' the first
+ * one followed by name[addr]: .  Sets *reason; 0, or -1 when the form is
+ * not found.
+ */
+static int
+hold_origin(struct span pre, int cleanup_form, struct span *reason)
+{
+	const char *p = pre.p, *end = pre.p + pre.len, *q, *t;
+
+	if (cleanup_form) {
+		if ((q = mem_find_last(p, pre.len, " from ")) == NULL)
+			return (-1);
+		for (t = q + 6; t < end && *t != ' '; t++)
+			;
+		if (t != end || t == q + 6)
+			return (-1);
+		*reason = span_make(p, q);
+		return (0);
+	}
+	while ((q = mem_find(p, (size_t) (end - p), " from ")) != NULL) {
+		for (t = q + 6; t < end && *t != ' '; t++)
+			if (t[0] == ']' && t + 2 < end && t[1] == ':' && t[2] == ' ') {
+				*reason = span_make(t + 3, end);
+				return (0);
+			}
+		p = q + 6;
+	}
+	return (-1);
+}
+
+/*
  * parse_hold - "hold: header Subject: x from h[a]; from=<s> to=<r>
- * proto=ESMTP helo=<h>: optional text", and "milter-hold: END-OF-MESSAGE
- * from h[a]: reason; from=<s> to=<r> ...".
+ * proto=ESMTP helo=<h>: optional text" (cleanup: proto and helo only for
+ * SMTP clients, helo only when the client sent one), and "milter-hold:
+ * END-OF-MESSAGE from h[a]: reason; from=<s> to=<r> ...".
  */
 static void
 parse_hold(struct log_line *out, size_t skip)
 {
 	const char *p = out->msg.p + skip, *end = out->msg.p + out->msg.len;
-	const char *env, *q, *rb;
-	struct span pre;
+	const char *env, *q;
+	struct span pre, helo;
+	int     cleanup_form;
 
 	out->kind = LK_HOLD;
-	env = mem_find(p, (size_t) (end - p), "; from=<");
+	/* The envelope follows the content, which may imitate it. */
+	env = mem_find_last(p, (size_t) (end - p), "; from=<");
 	pre = span_make(p, env != NULL ? env : end);
 	if (env != NULL) {
 		q = angle_value(env + 8, end, &out->from);
 		out->has_from = 1;
 		if (q + 5 <= end && memcmp(q, " to=<", 5) == 0)
 			q = angle_value(q + 5, end, &out->to);
-		/* After helo=<...> comes the optional ": text". */
-		if ((rb = mem_find(q, (size_t) (end - q), " helo=<")) != NULL) {
-			struct span helo;
-
-			q = angle_value(rb + 7, end, &helo);
-		}
+		if (q + 7 <= end && memcmp(q, " proto=", 7) == 0)
+			for (q += 7; q < end && *q != ' ' && *q != ':'; q++)
+				;
+		if (q + 7 <= end && memcmp(q, " helo=<", 7) == 0)
+			q = angle_value(q + 7, end, &helo);
 		if (q + 2 <= end && q[0] == ':' && q[1] == ' ') {
 			out->hold_reason = span_make(q + 2, end);
 			return;
 		}
 	}
-	/* No text: the reason is what triggered it, without " from h[a]"
-	 * (milter-hold, smtpd access rules: after "from h[a]: "). */
-	if ((q = mem_find(pre.p, pre.len, "]: ")) != NULL) {
-		out->hold_reason = span_make(q + 3, pre.p + pre.len);
+	/* No text: the reason is what triggered it (see hold_origin). */
+	cleanup_form = !out->milter_hold && span_eq(out->program, "cleanup");
+	if (hold_origin(pre, cleanup_form, &out->hold_reason) == 0
+	    || hold_origin(pre, !cleanup_form, &out->hold_reason) == 0)
 		return;
-	}
-	if ((q = mem_find_last(pre.p, pre.len, " from ")) != NULL)
-		pre.len = (size_t) (q - pre.p);
 	out->hold_reason = pre;
 }
 
@@ -701,12 +737,14 @@ parse_pickup(struct log_line *out)
 
 /*
  * parse_tls - "Untrusted TLS connection established to h[a]:port: ..."
- * (also Anonymous, Trusted, Verified).
+ * (also Anonymous, Trusted, Verified), and "... TLS connection reused to
+ * h[a]:port: ..." (a cached TLS connection taken up again, in this
+ * process or another); p is where h[a]:port starts.
  */
 static void
-parse_tls(struct log_line *out, const char *to)
+parse_tls(struct log_line *out, const char *p)
 {
-	const char *p = to + 30, *end = out->msg.p + out->msg.len, *q, *rb;
+	const char *end = out->msg.p + out->msg.len, *q, *rb;
 
 	if ((rb = memchr(p, ']', (size_t) (end - p))) == NULL)
 		return;
@@ -730,7 +768,10 @@ parse_message(struct log_line *out)
 		/* Lines without a queue id: only TLS session summaries. */
 		if ((p = mem_find(m.p, m.len > 48 ? 48 : m.len,
 				  "TLS connection established to ")) != NULL)
-			parse_tls(out, p);
+			parse_tls(out, p + 30);
+		else if ((p = mem_find(m.p, m.len > 48 ? 48 : m.len,
+				       "TLS connection reused to ")) != NULL)
+			parse_tls(out, p + 25);
 		return;
 	}
 	if (m.len > 4 && memcmp(m.p, "to=<", 4) == 0) {
@@ -745,11 +786,14 @@ parse_message(struct log_line *out)
 		const char *s = m.p + 11, *end = m.p + m.len;
 
 		out->kind = LK_CLEANUP_MESSAGE_ID;
-		if (s < end && *s == '<') {
+		/* The header's value from two bytes after its name: a folded
+		 * one starts with a blank, "Message-ID:<x>" without its '<'. */
+		while (s < end && (*s == ' ' || *s == '\t'))
 			s++;
-			if (end > s && end[-1] == '>')
-				end--;
-		}
+		if (s < end && *s == '<')
+			s++;
+		if (end > s && end[-1] == '>')
+			end--;
 		out->message_id = span_make(s, end);
 	} else if (span_eq(out->program, "qmgr")) {
 		parse_qmgr(out);

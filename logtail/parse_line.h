@@ -45,7 +45,7 @@ enum line_kind {
 	LK_DELIVERY,			/* to=<>, relay=, ..., status= (...) */
 	LK_SMTPD_CLIENT,		/* smtpd: client=name[addr] */
 	LK_PICKUP,			/* pickup: uid=, from=<> */
-	LK_TLS_ESTABLISHED,		/* smtp: ... TLS connection established to */
+	LK_TLS_ESTABLISHED,		/* smtp: TLS connection established/reused to */
 };
 
 enum delivery_status {

@@ -178,6 +178,17 @@ START_TEST(cleanup_message_id)
 			   "message-id="), 0);
 	ck_assert_int_eq(L.kind, LK_CLEANUP_MESSAGE_ID);
 	ck_assert_int_eq(L.message_id.len, 0);
+	/* cleanup logs the header's value from two bytes after its name:
+	 * "Message-ID:<x>" loses its '<', a folded one keeps its blank. */
+	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
+			   "message-id=20261103.abc@app.example.com>"), 0);
+	ck_span(L.message_id, "20261103.abc@app.example.com");
+	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
+			   "message-id=\t<20261103.abc@app.example.com>"), 0);
+	ck_span(L.message_id, "20261103.abc@app.example.com");
+	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
+			   "message-id=no-brackets@x"), 0);
+	ck_span(L.message_id, "no-brackets@x");
 }
 END_TEST
 
@@ -212,6 +223,47 @@ static const struct {
 	 "triggers HOLD action; from=<a@b.c> to=<d@e.f> "
 	 "proto=ESMTP helo=<x>",
 	 LK_HOLD, ANY, NULL, NULL, "<d@e.f>: Recipient address triggers HOLD action"},
+	/* A header value with "]: " in it: the origin is the last " from ". */
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	 "header Subject: Re: [ops]: disk full from app[192.0.2.10]; "
+	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	 "helo=<app>",
+	 LK_HOLD, 0, "app@example.com", "u@example.net",
+	 "header Subject: Re: [ops]: disk full"},
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	 "body see [1]: x from y from app[192.0.2.10]; "
+	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	 "helo=<app>",
+	 LK_HOLD, 0, NULL, NULL, "body see [1]: x from y"},
+	/* A client that sent no HELO: proto= without helo=, then the text. */
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	 "header Subject: hello from app[192.0.2.10]; "
+	 "from=<app@example.com> to=<u@example.net> proto=SMTP: "
+	 "needs review",
+	 LK_HOLD, 0, "app@example.com", "u@example.net", "needs review"},
+	/* sendmail(1): origin "local", no proto, no helo; and a text. */
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	 "header Subject: cron: [x]: y from local; "
+	 "from=<root@h.example> to=<u@example.net>",
+	 LK_HOLD, 0, "root@h.example", "u@example.net",
+	 "header Subject: cron: [x]: y"},
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	 "header Subject: hi from local; "
+	 "from=<root@h.example> to=<u@example.net>: quarantine",
+	 LK_HOLD, 0, "root@h.example", "u@example.net", "quarantine"},
+	/* A Subject that imitates the envelope: the last "; from=<" is it. */
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	 "header Subject: a; from=<evil@x> to=<evil@y> from app[192.0.2.10]; "
+	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	 "helo=<app>",
+	 LK_HOLD, 0, "app@example.com", "u@example.net",
+	 "header Subject: a; from=<evil@x> to=<evil@y>"},
+	/* milter-hold whose client name is unknown. */
+	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
+	 "milter-hold: END-OF-MESSAGE from unknown[192.0.2.1]: "
+	 "milter triggers HOLD action; from=<a@b.c> "
+	 "to=<d@e.f> proto=ESMTP helo=<x>",
+	 LK_HOLD, 1, "a@b.c", "d@e.f", "milter triggers HOLD action"},
 };
 
 START_TEST(hold_lines)
@@ -373,6 +425,21 @@ START_TEST(smtpd_pickup_tls)
 			   "connection established to mx[192.0.2.7]:587: TLSv1.2"), 0);
 	ck_assert_int_eq(L.kind, LK_TLS_ESTABLISHED);
 	ck_span(L.relay_port, "587");
+
+	/* A cached TLS connection taken up again (Postfix's smtp_reuse.c
+	 * logs it with usage "reused"), in this process or another. */
+	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[124]: Untrusted TLS "
+			   "connection reused to mx.example.net[192.0.2.7]:25: "
+			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"), 0);
+	ck_assert_int_eq(L.kind, LK_TLS_ESTABLISHED);
+	ck_span(L.relay_host, "mx.example.net");
+	ck_span(L.relay_addr, "192.0.2.7");
+	ck_span(L.relay_port, "25");
+	ck_assert_int_eq(L.pid, 124);
+	/* The server side's lines are no client sessions. */
+	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtpd[9]: Anonymous TLS "
+			   "connection reused from c[192.0.2.9]: TLSv1.3"), 0);
+	ck_assert_int_eq(L.kind, LK_OTHER);
 }
 END_TEST
 

@@ -243,8 +243,45 @@ def test_milter_records(tmp):
           f"report = recorded: {len(ev)} events")
 
 
+def test_tls_reused_and_hold_reasons(tmp):
+    """A TLS connection cached by one smtp process and taken up by another
+    (Postfix logs "TLS connection reused to"): its delivery was over TLS.
+    Hold lines whose content holds " from " and "]: ", or whose client sent
+    no HELO: the reason is the trigger, or the text after the envelope."""
+    s = "Nov  3 14:02:11 mx1 postfix"
+    lines = [
+        f"{s}/smtp[20]: Untrusted TLS connection established to "
+        "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher "
+        "TLS_AES_256_GCM_SHA384 (256/256 bits)",
+        f"{s}/smtp[20]: 5AAA00001: {SENT}",
+        f"{s}/smtp[21]: Untrusted TLS connection reused to "
+        "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher "
+        "TLS_AES_256_GCM_SHA384 (256/256 bits)",
+        f"{s}/smtp[21]: 5AAA00002: " + SENT.replace(
+            ":25, delay=", ":25, conn_use=2, delay="),
+        f"{s}/cleanup[22]: 5AAA00003: hold: header Subject: Re: [ops]: "
+        "disk full from app[10.0.0.5]; from=<app@example.com> "
+        "to=<ops@example.net> proto=ESMTP helo=<app>",
+        f"{s}/cleanup[22]: 5AAA00004: hold: header Subject: hi from "
+        "app[10.0.0.5]; from=<app@example.com> to=<ops@example.net> "
+        "proto=SMTP: needs review",
+    ]
+    path = os.path.join(tmp, "reused.log")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    rc, ev, err = run([path])
+    check(rc == 0 and len(ev) == 4, f"reused: exit {rc}, {len(ev)} events {err}")
+    ssl = [e["payload"]["sent_with_ssl"] for e in ev[:2]]
+    check(ssl == [True, True], f"sent_with_ssl over a reused TLS connection: {ssl}")
+    details = [e["payload"]["details"] for e in ev[2:]]
+    check(details == ["Message held: header Subject: Re: [ops]: disk full",
+                      "Message held: needs review"],
+          f"hold reasons: {details}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
+        test_tls_reused_and_hold_reasons(tmp)
         test_milter_records(tmp)
         test_prefix_forms(tmp)
         test_interleaved_and_bad_input(tmp)
