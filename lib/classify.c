@@ -950,9 +950,10 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 	while (*reply == ' ')
 		reply++;
 	out->smtp_code = smtp_code_at(reply);
-	if (!find_enhanced_code(text, out->smtp_enhanced_code,
-				sizeof(out->smtp_enhanced_code))
-	    && valid_dsn(dsn))
+	if (find_enhanced_code(text, out->smtp_enhanced_code,
+			       sizeof(out->smtp_enhanced_code)))
+		out->enhanced_from_text = 1;
+	else if (valid_dsn(dsn))
 		strcpy(out->smtp_enhanced_code, dsn);
 
 	/* Success and failure: the enhanced code's class, else the reply's. */

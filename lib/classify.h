@@ -15,6 +15,8 @@ struct classify_result {
 	int     smtp_code;			/* 0: none */
 	char    smtp_enhanced_code[16];		/* "": none */
 	char    remote_host[256];		/* "": none */
+	int     enhanced_from_text;		/* the code is the reply's, not
+						 * the dsn given (Postfix's) */
 };
 
 /* When a rule applies: any reply, or only a temporary (4) or permanent (5) one. */

@@ -140,6 +140,7 @@ struct correlate {
 	size_t  count;
 	struct qstate *oldest, *newest;
 	struct qstate *pending;		/* messages with held or waiting lines */
+	struct qstate *pending_tail;
 	size_t  npending;
 	double  clock;			/* the last correlate_tick() */
 	double  log_checked;		/* log time of the last wait check */
@@ -392,16 +393,20 @@ qs_mark_dirty(struct correlate *c, struct qstate *qs)
 	}
 }
 
-/* pend_link - the message has held events waiting. */
+/* pend_link - the message has held events or lines waiting: at the end
+ * of the list, which is oldest first. */
 static void
 pend_link(struct correlate *c, struct qstate *qs)
 {
 	if (qs->pprev != NULL || c->pending == qs)
 		return;
-	qs->pnext = c->pending;
-	if (c->pending != NULL)
-		c->pending->pprev = qs;
-	c->pending = qs;
+	qs->pnext = NULL;
+	qs->pprev = c->pending_tail;
+	if (c->pending_tail != NULL)
+		c->pending_tail->pnext = qs;
+	else
+		c->pending = qs;
+	c->pending_tail = qs;
 	c->npending++;
 }
 
@@ -417,6 +422,8 @@ pend_unlink(struct correlate *c, struct qstate *qs)
 		c->pending = qs->pnext;
 	if (qs->pnext != NULL)
 		qs->pnext->pprev = qs->pprev;
+	else
+		c->pending_tail = qs->pprev;
 	qs->pnext = qs->pprev = NULL;
 	c->npending--;
 }
@@ -786,8 +793,11 @@ describe(const struct attempt *a, struct delivery_event *ev)
 	parse_relay(rs, &host, &addr, &port);
 	if (addr.len > 0) {
 		where_add(where, &wlen, addr.p, addr.len);
-		where_add(where, &wlen, ":", 1);
-		where_add(where, &wlen, port.p, port.len);
+		/* An LMTP socket ("name[private/dovecot-lmtp]") has no port. */
+		if (port.len > 0) {
+			where_add(where, &wlen, ":", 1);
+			where_add(where, &wlen, port.p, port.len);
+		}
 		where_add(where, &wlen, " (", 2);
 		where_add(where, &wlen, host.p, host.len);
 		where_add(where, &wlen, ")", 1);
@@ -810,19 +820,25 @@ describe(const struct attempt *a, struct delivery_event *ev)
 	classify(a->dsn, a->text, &res);
 	ev->classification = res.classification != CLASS_NONE
 	    ? res.classification : CLASS_UNCLASSIFIED;
-	if (none) {
+	if (none && (ev->classification == CLASS_CONNECTION_ERROR
+		     || ev->classification == CLASS_DNS_FAILURE
+		     || ev->classification == CLASS_INVALID_DOMAIN)) {
 		ev->details = STR_CAT("Connection error: Could not connect to "
 				      "any mail server for ", domain_of(a->to));
 		memcpy(out, a->text, olen);
 		ev->output = out;
 		return;
 	}
-	if (res.smtp_enhanced_code[0])
-		ev->smtp_enhanced_code = xstrdup(res.smtp_enhanced_code);
-	if (res.remote_host[0])
-		ev->remote_host = xstrdup(res.remote_host);
-	else if (host.len > 0 && addr.len > 0)
-		ev->remote_host = xstrndup(host.p, host.len);
+	if (!none) {
+		/* The remote's own code only: not the dsn= Postfix gave its
+		 * own status, or a reply that had none. */
+		if (res.smtp_enhanced_code[0] && res.enhanced_from_text)
+			ev->smtp_enhanced_code = xstrdup(res.smtp_enhanced_code);
+		if (res.remote_host[0])
+			ev->remote_host = xstrdup(res.remote_host);
+		else if (host.len > 0 && addr.len > 0)
+			ev->remote_host = xstrndup(host.p, host.len);
+	}
 	name = classification_name(ev->classification);	/* not CLASS_NONE */
 	if (res.smtp_code > 0) {
 		snprintf(code, sizeof(code), "%d ", res.smtp_code);
@@ -870,6 +886,26 @@ on_tls(struct correlate *c, const struct log_line *l)
 }
 
 /*
+ * tls_field_plain - Postfix 3.11's tls= names the security level, with
+ * the level it was lowered to after a '/' ("may", "dane/may",
+ * "encrypt/(requiretls)"): plaintext when a level in it is "none".
+ */
+static int
+tls_field_plain(struct span v)
+{
+	const char *p = v.p, *end = v.p + v.len, *q;
+
+	for (; p < end; p = q + 1) {
+		for (q = p; q < end && *q != '/'; q++)
+			;
+		if (q - p >= 4 && memcmp(p, "none", 4) == 0
+		    && (q - p == 4 || strchr("!?:(", p[4]) != NULL))
+			return (1);
+	}
+	return (0);
+}
+
+/*
  * session_ssl - was this delivery line's connection a TLS one?  A new
  * connection (no conn_use, or 1) to the same server after a message was
  * already sent over the TLS one is a different connection: not TLS.
@@ -880,7 +916,7 @@ session_ssl(struct correlate *c, const struct log_line *l, const char *qid)
 	struct tls_sess *s;
 
 	if (l->tls.len > 0)
-		return (!(l->tls.len >= 4 && memcmp(l->tls.p, "none", 4) == 0));
+		return (!tls_field_plain(l->tls));
 	if (l->pid <= 0 || l->relay_addr.len == 0)
 		return (0);
 	s = tls_slot(c, l->pid);
@@ -1290,13 +1326,16 @@ on_hold(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	}
 	/*
 	 * No record yet: cleanup may be still reading the headers, before the
-	 * milter commits it.  Wait for it (bounded), unless told not to.
+	 * milter commits it.  Wait for it (bounded).  Without a clock to bound
+	 * the wait (hold_wait 0), wait only for cleanup's message-id line,
+	 * which comes when it reaches that header or the headers' end.
 	 */
-	if (c->opts.hold_wait > 0 && qs_record(c, qs) == NULL
-	    && qs->rec_state == REC_UNKNOWN) {
+	if (qs_record(c, qs) == NULL && qs->rec_state == REC_UNKNOWN
+	    && (c->opts.hold_wait > 0 || qs->message_id == NULL)) {
 		held_add(c, qs, key_base(pos), span_dup(l->to),
 			 span_dup(l->hold_reason), span_dup(l->msg), when,
-			 c->clock > 0 ? c->clock + c->opts.hold_wait : 0);
+			 c->clock > 0 && c->opts.hold_wait > 0
+			 ? c->clock + c->opts.hold_wait : 0);
 		return;
 	}
 	if (qs->held != NULL) {
@@ -1511,7 +1550,11 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		return;
 	}
 	qs = qs_get(c, l->queue_id, when);
-	if (qs->held != NULL) {
+	if (qs->held != NULL && c->opts.hold_wait <= 0) {
+		/* Only the message-id line was waited for (on_hold). */
+		if (l->kind != LK_CLEANUP_MESSAGE_ID && l->kind != LK_HOLD)
+			held_flush(c, qs, 0);
+	} else if (qs->held != NULL) {
 		/*
 		 * A later line of a message with holds waiting: look for the
 		 * record again; once the message is queued (qmgr) or being
@@ -1543,6 +1586,8 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		free(qs->message_id);
 		qs->message_id = span_dup(l->message_id);
 		qs_mark_dirty(c, qs);
+		if (qs->held != NULL && c->opts.hold_wait <= 0)
+			held_flush(c, qs, 0);
 		break;
 	case LK_QMGR_FROM:
 		if (qs->from == NULL || !span_eq(l->from, qs->from)) {

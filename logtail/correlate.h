@@ -50,7 +50,8 @@ struct correlate_opts {
 	/*
 	 * Seconds a hold line's Held events wait for the milter's record
 	 * (cleanup logs "hold: header" before the milter's end-of-message
-	 * commits it); 0: no wait, they go out at once with what is known.
+	 * commits it); 0: no clock, they wait only for cleanup's message-id
+	 * line (or the message's next line, or correlate_drain()).
 	 */
 	double  hold_wait;
 	/*

@@ -338,6 +338,35 @@ START_TEST(test_codes_and_host)
 }
 END_TEST
 
+/*
+ * Where smtp_enhanced_code came from: the reply's text (the remote's code,
+ * which an event carries) or the dsn= given (Postfix's own, which it
+ * does not: "lost connection", a reply without an enhanced code).
+ */
+START_TEST(test_enhanced_code_source)
+{
+	struct classify_result r;
+
+	classify("5.1.1", "host mx.example.org[192.0.2.25] said: 550 5.1.1 "
+		 "<u@example.org>: User unknown (in reply to RCPT TO command)", &r);
+	ck_assert_str_eq(r.smtp_enhanced_code, "5.1.1");
+	ck_assert_int_eq(r.enhanced_from_text, 1);
+	classify("4.4.2", "lost connection with mx.example.org[192.0.2.25] "
+		 "while sending end of data -- message may be sent more than "
+		 "once", &r);
+	ck_assert_str_eq(r.smtp_enhanced_code, "4.4.2");
+	ck_assert_int_eq(r.enhanced_from_text, 0);
+	classify("5.0.0", "host mx.example.org[192.0.2.25] said: 550 User "
+		 "unknown (in reply to RCPT TO command)", &r);
+	ck_assert_str_eq(r.smtp_enhanced_code, "5.0.0");
+	ck_assert_int_eq(r.smtp_code, 550);
+	ck_assert_int_eq(r.enhanced_from_text, 0);
+	classify(NULL, "Blocked", &r);
+	ck_assert_str_eq(r.smtp_enhanced_code, "");
+	ck_assert_int_eq(r.enhanced_from_text, 0);
+}
+END_TEST
+
 START_TEST(test_multiline_split_words)
 {
 	static const struct rcase c[] = {
@@ -529,6 +558,7 @@ main(void)
 	tcase_add_test(tc, test_code_fallback);
 	tcase_add_test(tc, test_success_and_empty);
 	tcase_add_test(tc, test_codes_and_host);
+	tcase_add_test(tc, test_enhanced_code_source);
 	tcase_add_test(tc, test_multiline_split_words);
 	tcase_add_test(tc, test_reply_text);
 	tcase_add_test(tc, test_long_and_binary);

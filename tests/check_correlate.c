@@ -267,6 +267,57 @@ START_TEST(deferred_bounced_and_relay_none)
 }
 END_TEST
 
+/*
+ * Postfix's own statuses carry no enhanced code of the remote's; a relay=none
+ * failure that is no connection failure says where it failed; an LMTP
+ * socket has no port; Postfix 3.11's tls= says when TLS was not used.
+ */
+START_TEST(own_statuses_and_odd_relays)
+{
+	start(REPORT_ALL);
+	qmgr_active("6D0FFEE01", "app@example.com", 900, 5);
+	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<a@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	  "dsn=4.4.2, status=deferred (conversation with mx.example.net"
+	  "[192.0.2.7] timed out while receiving the initial server greeting)");
+	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<b@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	  "dsn=5.0.0, status=bounced (host mx.example.net[192.0.2.7] said: "
+	  "550 User unknown (in reply to RCPT TO command))");
+	F(PFX "postfix/error[15]: 6D0FFEE01: to=<c@example.net>, relay=none, "
+	  "delay=1, delays=0/0/0/0, dsn=5.4.6, status=bounced (mail for "
+	  "example.net loops back to myself)");
+	F(PFX "postfix/lmtp[16]: 6D0FFEE01: to=<d@example.net>, "
+	  "relay=mail.example.net[private/dovecot-lmtp], delay=1, "
+	  "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <d@example.net> "
+	  "Saved)");
+	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<e@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	  "tls=may/none, dsn=2.0.0, status=sent (250 ok)");
+	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<f@example.net>, "
+	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	  "tls=dane/may, dsn=2.0.0, status=sent (250 ok)");
+	ck_assert_int_eq(S.n, 6);
+	ck_str(0, "classification", "connection_error");
+	ck_str(0, "smtp_enhanced_code", NULL);
+	ck_str(0, "remote_host", "mx.example.net");
+	ck_str(1, "classification", "invalid_recipient");
+	ck_str(1, "smtp_enhanced_code", NULL);
+	ck_str(1, "details", "550 invalid_recipient: Delivery to "
+	       "b@example.net failed at 192.0.2.7:25 (mx.example.net)");
+	ck_str(2, "details", "routing_error: Delivery to c@example.net failed "
+	       "at error");
+	ck_str(2, "output", "mail for example.net loops back to myself");
+	ck_str(2, "smtp_enhanced_code", NULL);
+	ck_str(2, "remote_host", NULL);
+	ck_str(3, "details", "Message for d@example.net accepted by "
+	       "private/dovecot-lmtp (mail.example.net)");
+	ck_str(4, "sent_with_ssl", "false");
+	ck_str(5, "sent_with_ssl", "true");
+	stop();
+}
+END_TEST
+
 START_TEST(expiry_uses_last_deferral)
 {
 	start(REPORT_ALL);
@@ -358,19 +409,37 @@ START_TEST(expiry_after_restart)
 }
 END_TEST
 
+#define HOLD_LINE(q) PFX "postfix/cleanup[11]: " q ": hold: header Subject: " \
+	"promo from localhost[127.0.0.1]; from=<a@example.com> " \
+	"to=<one@example.net> proto=ESMTP helo=<app>: needs review"
+
 START_TEST(held_with_and_without_record)
 {
 	start(REPORT_ALL);
 	F(PFX "postfix/cleanup[11]: 8F00F00F1: hold: header Subject: promo from "
 	  "localhost[127.0.0.1]; from=<a@example.com> to=<u@example.net> "
 	  "proto=ESMTP helo=<app>: needs review");
+	/* cleanup logs the Message-ID when it reaches it: wait for it. */
+	ck_assert_int_eq(S.n, 0);
+	F(PFX "postfix/cleanup[11]: 8F00F00F1: message-id=<later@app>");
 	ck_assert_int_eq(S.n, 1);
 	ck_assert_int_eq(S.type[0], EV_MESSAGE_HELD);
 	ck_str(0, "status", "Held");
 	ck_str(0, "details", "Message held: needs review");
 	ck_str(0, "message.to", "u@example.net");
 	ck_str(0, "message.from", "a@example.com");
+	ck_str(0, "message.message_id", "later@app");
 	ck_str(0, "sent_with_ssl", NULL);
+	/* Known before the hold: at once.  Never logged: at the end. */
+	F(PFX "postfix/cleanup[11]: 8F00F00F4: message-id=<first@app>");
+	F(HOLD_LINE("8F00F00F4"));
+	ck_assert_int_eq(S.n, 2);
+	ck_str(1, "message.message_id", "first@app");
+	F(HOLD_LINE("8F00F00F5"));
+	ck_assert_int_eq(S.n, 2);
+	correlate_drain(C);
+	ck_assert_int_eq(S.n, 3);
+	ck_str(2, "message.message_id", NULL);
 	stop();
 
 	start(REPORT_RECORDED);
@@ -497,10 +566,6 @@ START_TEST(hop_record_moved_to_new_qid)
 	stop();
 }
 END_TEST
-
-#define HOLD_LINE(q) PFX "postfix/cleanup[11]: " q ": hold: header Subject: " \
-	"promo from localhost[127.0.0.1]; from=<a@example.com> " \
-	"to=<one@example.net> proto=ESMTP helo=<app>: needs review"
 
 /* record_for - the milter's record of a message with two recipients. */
 static void
@@ -1080,6 +1145,7 @@ correlate_suite(void)
 
 	tcase_add_test(tc, sent_over_tls);
 	tcase_add_test(tc, deferred_bounced_and_relay_none);
+	tcase_add_test(tc, own_statuses_and_odd_relays);
 	tcase_add_test(tc, expiry_uses_last_deferral);
 	tcase_add_test(tc, expiry_after_restart);
 	tcase_add_test(tc, held_with_and_without_record);
