@@ -65,10 +65,12 @@ const struct classify_rule classify_rules[] = {
 	{"groups\\.google\\.com/support", NULL, ANY, CLASS_POLICY_REJECTION,
 	 "Google Groups: no such group, or posting not allowed"},
 	{"sender address rejected|domain of sender address|"
+	 "sender verif(y|ication) failed|"
 	 "sender (domain|address) (is )?(invalid|unknown|does not exist)|"
 	 "from: domain is invalid|send mail as",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
-	 "Postfix reject_unknown_sender_domain, sendmail, Gmail send-as, GoDaddy"},
+	 "Postfix reject_unknown_sender_domain, Exim sender callout, sendmail, "
+	 "Gmail send-as, GoDaddy"},
 	{NULL, "*.1.7", ANY, CLASS_POLICY_REJECTION,
 	 "RFC 3463 X.1.7: bad sender mailbox syntax"},
 	{NULL, "*.1.8", ANY, CLASS_POLICY_REJECTION,
@@ -83,10 +85,11 @@ const struct classify_rule classify_rules[] = {
 	 "(message|content) (was |is )?rejected as spam|"
 	 "content rejected|[^a-z]ube[^a-z]|blacklisted url|uribl|surbl|"
 	 "spam (content|detected|signature)|looks like spam|considered (as )?spam|"
-	 "virus|malware|infected|mail rejete|mail rejected\\. *ofr",
+	 "virus|malware|infected|mail rejete|mail rejected\\. *ofr|"
+	 "dt:spm|probability of spam",
 	 NULL, ANY, CLASS_SPAM_CONTENT,
 	 "Mail.ru, Yandex, iCloud CS01, Proofpoint, Mimecast, SpamAssassin, "
-	 "amavis, Orange OFR_506, Gmail"},
+	 "amavis, Orange OFR_506, Gmail, NetEase DT:SPM"},
 	{"content presents a potential|message filtered|"
 	 "recipient preferences|purported responsible address",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
@@ -104,9 +107,11 @@ const struct classify_rule classify_rules[] = {
 	{"\\[TSS?[0-9]+\\]|\\[BL[0-9]+\\]|\\[HM0[0-9]\\]|"
 	 "not accepting connections|part of their network is on our block|"
 	 "too many unwanted messages|unusual rate of unsolicited|"
-	 "banned sending ip|AUP#[A-Z]*BL",
+	 "banned sending ip|AUP#[A-Z]*BL|ipcheck\\.proofpoint\\.com|"
+	 "traffic not accepted from this ip|ip=[0-9a-f.:]+ - a problem occurred",
 	 NULL, ANY, CLASS_SPAM_BLOCK,
-	 "Yahoo/AOL TSS/BL, iCloud HM, Outlook S3150/5.7.606, Gmail, Cox"},
+	 "Yahoo/AOL TSS/BL, iCloud HM, Outlook S3150/5.7.606/5.7.708, Gmail, "
+	 "Cox, Proofpoint's IP reputation lookup, T-Online's refused IP"},
 	{"spamhaus|spamcop|sorbs|barracuda|uceprotect|abuseat|psbl|"
 	 "invaluement|mailspike|dnsbl|[^a-z]rbl|blocked using|"
 	 "(is|are|was|been|currently) (black|block|deny)?listed|"
@@ -223,10 +228,8 @@ const struct classify_rule classify_rules[] = {
 	 "establish an? (smtp )?connection|socket error|timed out",
 	 NULL, ANY, CLASS_CONNECTION_ERROR,
 	 "qmail, sendmail, Exim, RFC 5321 421: the remote could not be reached"},
-	{"after MAIL FROM|in reply to MAIL FROM", NULL, PERM,
-	 CLASS_POLICY_REJECTION,
-	 "Exim, Postfix: the sender refused for a reason not given above"},
 	{"improper sequence|command parameter not implemented|syntax error|"
+	 "bad syntax|"
 	 "command not recognized|starttls|[^a-z]tls[^a-z]",
 	 NULL, ANY, CLASS_PROTOCOL_ERROR,
 	 "RFC 5321 500-504, RFC 3207 STARTTLS"},
@@ -255,6 +258,9 @@ const struct classify_rule classify_rules[] = {
 	{NULL, "*.7.13", ANY, CLASS_INACTIVE_MAILBOX, "X.7.13 user account disabled"},
 	{NULL, "*.7.17", ANY, CLASS_INACTIVE_MAILBOX, "X.7.17 mailbox owner changed"},
 	{NULL, "*.7.25", ANY, CLASS_SPAM_BLOCK, "X.7.25 reverse DNS failed"},
+	{"after MAIL FROM|in reply to MAIL FROM", NULL, PERM,
+	 CLASS_POLICY_REJECTION,
+	 "Exim, Postfix: the sender refused for a reason not given above"},
 	{"rejected|denied|refused|not allowed|prohibited", NULL, PERM,
 	 CLASS_POLICY_REJECTION,
 	 "any receiver: a refusal that gives no reason the rules know"},

@@ -205,6 +205,28 @@ START_TEST(test_providers)
 		 "docs/DOC-1369#550", CLASS_INVALID_RECIPIENT},
 		{"5.0.0", "550 Rejected by header based Anti-Spoofing policy",
 		 CLASS_POLICY_REJECTION},
+		{"5.0.0", "554 Blocked - see https://ipcheck.proofpoint.com/"
+		 "?ip=192.0.2.1", CLASS_SPAM_BLOCK},
+		/* Outlook 5.7.708, T-Online, NetEase */
+		{"5.7.708", "550 5.7.708 Service unavailable. Access denied, "
+		 "traffic not accepted from this IP.", CLASS_SPAM_BLOCK},
+		{"5.0.0", "554 IP=192.0.2.1 - A problem occurred. (Ask your "
+		 "postmaster for help or to contact tosa@rx.t-online.de to "
+		 "clarify.)", CLASS_SPAM_BLOCK},
+		{"5.0.0", "554 DT:SPM 163 mx14,QsCowEDp5k_ry_xx, please see "
+		 "http://mail.163.com/help/help_spam_16.htm", CLASS_SPAM_CONTENT},
+		{"5.0.0", "550 high probability of spam", CLASS_SPAM_CONTENT},
+		/* Exim's sender callout */
+		{"5.0.0", "550 Verification failed for <b@example.com> Unrouteable "
+		 "address Sender verify failed", CLASS_POLICY_REJECTION},
+		/* A protocol error in reply to MAIL FROM is a protocol error. */
+		{"5.5.2", "host mx.example.com[192.0.2.5] said: 500 5.5.2 Error: "
+		 "bad syntax (in reply to MAIL FROM command)", CLASS_PROTOCOL_ERROR},
+		{"5.7.0", "host mx.example.com[192.0.2.5] said: 530 5.7.0 Must issue "
+		 "a STARTTLS command first (in reply to MAIL FROM command)",
+		 CLASS_PROTOCOL_ERROR},
+		{"5.7.1", "host mx.example.com[192.0.2.5] said: 550 5.7.1 Go away "
+		 "(in reply to MAIL FROM command)", CLASS_POLICY_REJECTION},
 		{"5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
 		 "blocked using Barracuda Reputation", CLASS_SPAM_BLOCK},
 		{"5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
