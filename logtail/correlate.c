@@ -1516,6 +1516,39 @@ correlate_pending(const struct correlate *c)
 	return (c->npending);
 }
 
+/*
+ * on_requeue - postsuper -r put the message back through pickup as qs
+ * ("orig_id=OLD"): it is OLD going on, no new submission, and OLD gets
+ * no "removed" line.  qs takes OLD's identity and deferrals, and OLD is
+ * forgotten; an OLD this log did not show is only remembered as the
+ * origin, where the milter's record may be found.
+ */
+static void
+on_requeue(struct correlate *c, struct qstate *qs, struct span orig_id,
+	   double when)
+{
+	struct qstate *old = qs_find(c, orig_id.p, orig_id.len);
+	struct deferral **pp;
+
+	if (old == qs)
+		return;
+	if (old == NULL) {
+		free(qs->origin);
+		qs->origin = xstrndup(orig_id.p, orig_id.len);
+		qs_mark_dirty(c, qs);
+		return;
+	}
+	qs->pinned++;
+	(void) link_hop(c, old, (struct span) { qs->qid, strlen(qs->qid) },
+			when);
+	for (pp = &qs->deferred; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = old->deferred;
+	old->deferred = NULL;
+	qs_forget(c, old);
+	qs->pinned--;
+}
+
 /* correlate_feed - see correlate.h. */
 void
 correlate_feed(struct correlate *c, const struct log_line *l,
@@ -1577,6 +1610,10 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		}
 		break;
 	case LK_PICKUP:
+		if (l->orig_id.len > 0) {
+			on_requeue(c, qs, l->orig_id, when);
+			break;
+		}
 		qs->submitted = 1;
 		if (qs->from == NULL && l->has_from)
 			qs->from = span_dup(l->from);

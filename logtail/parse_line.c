@@ -721,17 +721,26 @@ parse_client(struct log_line *out)
 		plain_value(u + 14, end, &out->sasl_username);
 }
 
-/* parse_pickup - "uid=N from=<s>". */
+/*
+ * parse_pickup - "uid=N from=<s>", and "uid=N from=<s> orig_id=OLDQID"
+ * for a message postsuper -r requeued.
+ */
 static void
 parse_pickup(struct log_line *out)
 {
-	const char *p = out->msg.p, *end = p + out->msg.len, *f;
+	const char *p = out->msg.p, *end = p + out->msg.len, *f, *q;
 
 	out->kind = LK_PICKUP;
 	out->uid = (long) span_long(span_make(p + 4, end));
-	if ((f = mem_find(p, out->msg.len, "from=<")) != NULL) {
-		angle_value(f + 6, end, &out->from);
-		out->has_from = 1;
+	if ((f = mem_find(p, out->msg.len, "from=<")) == NULL)
+		return;
+	q = angle_value(f + 6, end, &out->from);
+	out->has_from = 1;
+	if (q + 9 <= end && memcmp(q, " orig_id=", 9) == 0) {
+		for (f = q += 9; q < end && *q != ' '; q++)
+			;
+		if (is_queue_id(f, (size_t) (q - f)))
+			out->orig_id = span_make(f, q);
 	}
 }
 

@@ -85,6 +85,7 @@ struct log_line {
 	long    nrcpt;
 	int     force_expired;
 	long    uid;
+	struct span orig_id;		/* LK_PICKUP: postsuper -r's old id */
 
 	/* LK_DELIVERY, LK_HOLD */
 	struct span to, orig_to;

@@ -175,6 +175,19 @@ smtp_sent(int pid, const char *q, const char *to, const char *relay,
 	F(line);
 }
 
+/* record_for - the milter's record of a message with two recipients. */
+static void
+record_for(const char *q)
+{
+	S.rec = message_record_new();
+	S.rec->id = 42;
+	S.rec->token = strdup("tok42");
+	S.rec->tag = strdup("welcome");
+	message_record_add_recipient(S.rec, "one@example.net");
+	message_record_add_recipient(S.rec, "two@example.net");
+	S.rec_qid = q;
+}
+
 START_TEST(sent_over_tls)
 {
 	start(REPORT_OUTGOING);
@@ -409,6 +422,64 @@ START_TEST(expiry_after_restart)
 }
 END_TEST
 
+/*
+ * postsuper -r: the message comes back through pickup with a new queue id
+ * ("orig_id=OLD"), and OLD gets no "removed".  It is OLD going on: no new
+ * submission, the same record and identity.
+ */
+START_TEST(requeued_message)
+{
+	/* Incoming mail requeued stays incoming. */
+	start(REPORT_OUTGOING);
+	F(PFX "postfix/smtpd[10]: 9A0000001: client=mail.example.org[198.51.100.7]");
+	qmgr_active("9A0000001", "someone@example.org", 900, 1);
+	F(PFX "postfix/lmtp[16]: 9A0000001: to=<u@example.com>, "
+	  "relay=mail.example.com[private/dovecot-lmtp], delay=1, "
+	  "delays=0/0/0/0.1, dsn=4.2.0, status=deferred (451 4.2.0 try later)");
+	F(PFX "postfix/pickup[9]: 9A0000002: uid=0 from=<someone@example.org> "
+	  "orig_id=9A0000001");
+	qmgr_active("9A0000002", "someone@example.org", 1000, 1);
+	F(PFX "postfix/lmtp[16]: 9A0000002: to=<u@example.com>, "
+	  "relay=mail.example.com[private/dovecot-lmtp], delay=1, "
+	  "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)");
+	ck_assert_int_eq(S.n, 0);
+	ck_assert_uint_eq(correlate_count(C), 1);
+	stop();
+
+	/* Outgoing mail: the old id's record, Message-ID and deferrals. */
+	start(REPORT_RECORDED);
+	record_for("9B0000001");
+	F(PFX "postfix/smtpd[10]: 9B0000001: client=app[10.1.2.3]");
+	F(PFX "postfix/cleanup[11]: 9B0000001: message-id=<rq@app>");
+	qmgr_active("9B0000001", "app@example.com", 900, 1);
+	F(PFX "postfix/smtp[14]: 9B0000001: to=<one@example.net>, relay=none, "
+	  "delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to "
+	  "mx.example.net[192.0.2.7]:25: Connection refused)");
+	ck_assert_int_eq(S.n, 1);
+	correlate_flush_dirty(C, capture, NULL);
+	F(PFX "postfix/pickup[9]: 9B0000002: uid=0 from=<app@example.com> "
+	  "orig_id=9B0000001");
+	qmgr_active("9B0000002", "app@example.com", 1000, 1);
+	F("Nov 25 14:02:11 mx1 postfix/qmgr[12]: 9B0000002: from=<app@example.com>, "
+	  "status=expired, returned to sender");
+	ck_assert_int_eq(S.n, 2);
+	ck_str(1, "status", "HardFail");
+	ck_str(1, "message.token", "tok42");
+	ck_str(1, "message.message_id", "rq@app");
+	ck_str(1, "classification", "connection_error");
+	ck_str(1, "details", "Message expired after 2d 0h in the queue: "
+	       "Connection error: Could not connect to any mail server for "
+	       "example.net");
+	/* The old id's saved state is deleted. */
+	snprintf(qid, sizeof(qid), "none");
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert_uint_eq(correlate_count(C), 1);
+	json_object_put(saved);
+	saved = NULL;
+	stop();
+}
+END_TEST
+
 #define HOLD_LINE(q) PFX "postfix/cleanup[11]: " q ": hold: header Subject: " \
 	"promo from localhost[127.0.0.1]; from=<a@example.com> " \
 	"to=<one@example.net> proto=ESMTP helo=<app>: needs review"
@@ -566,19 +637,6 @@ START_TEST(hop_record_moved_to_new_qid)
 	stop();
 }
 END_TEST
-
-/* record_for - the milter's record of a message with two recipients. */
-static void
-record_for(const char *q)
-{
-	S.rec = message_record_new();
-	S.rec->id = 42;
-	S.rec->token = strdup("tok42");
-	S.rec->tag = strdup("welcome");
-	message_record_add_recipient(S.rec, "one@example.net");
-	message_record_add_recipient(S.rec, "two@example.net");
-	S.rec_qid = q;
-}
 
 /*
  * A content filter's re-injection delivered before the filter's answer to
@@ -1148,6 +1206,7 @@ correlate_suite(void)
 	tcase_add_test(tc, own_statuses_and_odd_relays);
 	tcase_add_test(tc, expiry_uses_last_deferral);
 	tcase_add_test(tc, expiry_after_restart);
+	tcase_add_test(tc, requeued_message);
 	tcase_add_test(tc, held_with_and_without_record);
 	tcase_add_test(tc, content_filter_hop);
 	tcase_add_test(tc, hop_record_moved_to_new_qid);

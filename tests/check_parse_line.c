@@ -411,6 +411,17 @@ START_TEST(smtpd_pickup_tls)
 	ck_assert_int_eq(L.kind, LK_PICKUP);
 	ck_assert_int_eq(L.uid, 1000);
 	ck_span(L.from, "app");
+	ck_assert_int_eq(L.orig_id.len, 0);
+	/* postsuper -r (Postfix 3.7's log) */
+	ck_assert_int_eq(P("Nov 24 04:25:20 mta postfix/pickup[11965]: "
+			   "4jYV8w3q1Hz1f2TB: uid=102 from=<app@app.test> "
+			   "orig_id=4jYV8v2yQcz1f2Wc"), 0);
+	ck_assert_int_eq(L.kind, LK_PICKUP);
+	ck_span(L.from, "app@app.test");
+	ck_span(L.orig_id, "4jYV8v2yQcz1f2Wc");
+	ck_assert_int_eq(P("Nov 24 04:25:20 mta postfix/pickup[11965]: "
+			   "4jYV8w3q1Hz1f2TB: uid=102 from=<a> orig_id=n?t"), 0);
+	ck_assert_int_eq(L.orig_id.len, 0);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[123]: Untrusted TLS "
 			   "connection established to mx.example.net[192.0.2.7]:25: "
