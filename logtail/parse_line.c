@@ -806,6 +806,10 @@ parse_message(struct log_line *out)
 		out->message_id = span_make(s, end);
 	} else if (span_eq(out->program, "qmgr")) {
 		parse_qmgr(out);
+	} else if (span_eq(out->program, "postsuper")
+		   && span_eq(out->msg, "removed")) {
+		/* postsuper -d: the admin deleted it; qmgr logs nothing. */
+		out->kind = LK_QMGR_REMOVED;
 	} else if (m.len > 7 && memcmp(m.p, "client=", 7) == 0) {
 		parse_client(out);
 	} else if (span_eq(out->program, "pickup") && m.len > 4

@@ -61,6 +61,13 @@ START_TEST(maillog_file_prefix)
 	ck_assert_int_eq(P("Dec 24 23:59:59 h postfix/qmgr[77]: 4BDD63F45: removed"), 0);
 	ck_assert_int_eq(L.stamp.mday, 24);
 	ck_assert_int_eq(L.stamp.mon, 12);
+	/* postsuper -d */
+	ck_assert_int_eq(P("Nov 03 09:05:07 mx1 postfix/postsuper[78]: 4BDD63F45: "
+			   "removed"), 0);
+	ck_assert_int_eq(L.kind, LK_QMGR_REMOVED);
+	ck_assert_int_eq(P("Nov 03 09:05:07 mx1 postfix/postsuper[78]: 4BDD63F45: "
+			   "requeued"), 0);
+	ck_assert_int_eq(L.kind, LK_OTHER);
 }
 END_TEST
 
