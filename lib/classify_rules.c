@@ -86,10 +86,14 @@ const struct classify_rule classify_rules[] = {
 	 "content rejected|[^a-z]ube[^a-z]|blacklisted url|uribl|surbl|"
 	 "spam (content|detected|signature)|looks like spam|considered (as )?spam|"
 	 "virus|malware|infected|mail rejete|mail rejected\\. *ofr|"
-	 "dt:spm|probability of spam",
+	 "dt:spm|probability of spam|rejected (due to|because of|for|as) spam",
 	 NULL, ANY, CLASS_SPAM_CONTENT,
 	 "Mail.ru, Yandex, iCloud CS01, Proofpoint, Mimecast, SpamAssassin, "
 	 "amavis, Orange OFR_506, Gmail, NetEase DT:SPM"},
+	{"(bad|banned|blocked|prohibited|forbidden|dangerous|unacceptable|"
+	 "not allowed) (attachment|file)|reject, id=[^ ]+ - banned",
+	 NULL, ANY, CLASS_POLICY_REJECTION,
+	 "attachment policies: amavis BANNED, Exchange, Mimecast"},
 	{"content presents a potential|message filtered|"
 	 "recipient preferences|purported responsible address",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
@@ -187,7 +191,8 @@ const struct classify_rule classify_rules[] = {
 	 "doesn't have an? [^ ]+ account|illegal alias|nosuchuser|"
 	 "bad destination mailbox|undeliverable address|destinataire invalide|"
 	 "no valid recipients|check if (the )?address is correct|"
-	 "tried to reach does not exist|recipient address rejected: access denied",
+	 "tried to reach does not exist|recipient address rejected: access denied|"
+	 "(recipient|mailbox|user)( address)? is (invalid|unknown|not valid)",
 	 NULL, ANY, CLASS_INVALID_RECIPIENT,
 	 "Postfix, sendmail, Exim, qmail, Gmail NoSuchUser, "
 	 "Outlook RecipNotFound/5.4.1 DBEB, Yahoo dd, iCloud, GMX, Mimecast, "

@@ -216,6 +216,17 @@ START_TEST(test_providers)
 		{"5.0.0", "554 DT:SPM 163 mx14,QsCowEDp5k_ry_xx, please see "
 		 "http://mail.163.com/help/help_spam_16.htm", CLASS_SPAM_CONTENT},
 		{"5.0.0", "550 high probability of spam", CLASS_SPAM_CONTENT},
+		/* Plain wordings, also across a multi-line reply */
+		{"5.0.0", "550-Sorry, your message could not be delivered 550-because "
+		 "the recipient 550 address is invalid", CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "550 Recipient is unknown", CLASS_INVALID_RECIPIENT},
+		/* amavis verdicts, attachment policies */
+		{"5.7.0", "554 5.7.0 Reject, id=12345-01 - BANNED: x.exe",
+		 CLASS_POLICY_REJECTION},
+		{"5.0.0", "550 Message contains bad attachment type",
+		 CLASS_POLICY_REJECTION},
+		{"5.0.0", "554 rejected due to spam URL in content",
+		 CLASS_SPAM_CONTENT},
 		/* Exim's sender callout */
 		{"5.0.0", "550 Verification failed for <b@example.com> Unrouteable "
 		 "address Sender verify failed", CLASS_POLICY_REJECTION},
