@@ -51,6 +51,7 @@ struct deferral {
 	double  delay;			/* the line's delay= */
 	double  when;			/* the line's time */
 	double  time;			/* its delays c + d; < 0: unknown */
+	int     ssl;			/* its sent_with_ssl, or SSL_UNKNOWN */
 };
 
 /*
@@ -953,25 +954,26 @@ deferral_take(struct qstate *qs, const char *rcpt)
 	return (NULL);
 }
 
-/* deferral_add - remember the last deferral of rcpt. */
+/* deferral_add - remember the last deferral of a recipient: the attempt
+ * a (copied), when, its delay=, its delays c + d and its TLS. */
 static void
-deferral_add(struct qstate *qs, const char *rcpt, const char *program,
-	     const char *relay, const char *dsn, const char *text,
-	     double delay, double when, double time)
+deferral_add(struct qstate *qs, const struct attempt *a, double delay,
+	     double when, double time, int ssl)
 {
-	struct deferral *d = deferral_take(qs, rcpt);
+	struct deferral *d = deferral_take(qs, a->to);
 
 	if (d != NULL)
 		deferral_free(d);
 	d = xcalloc(1, sizeof(*d));
-	d->rcpt = xstrdup(rcpt);
-	d->program = xstrdup(program);
-	d->relay = xstrdup(relay);
-	d->dsn = xstrdup(dsn);
-	d->text = xstrdup(text);
+	d->rcpt = xstrdup(a->to);
+	d->program = xstrdup(a->program);
+	d->relay = xstrdup(a->relay);
+	d->dsn = xstrdup(a->dsn);
+	d->text = xstrdup(a->text);
 	d->delay = delay;
 	d->when = when;
 	d->time = time;
+	d->ssl = ssl;
 	d->next = qs->deferred;
 	qs->deferred = d;
 }
@@ -1107,7 +1109,7 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	struct deferral *d;
 	struct attempt a;
 	enum event_type type;
-	char   *to, *program, *relay, *dsn, *text;
+	char   *to, *program;
 	size_t  off = 0;
 
 	switch (l->status) {
@@ -1129,6 +1131,11 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	scratch_reserve(c, l->to.len + l->program.len + l->relay.len
 			+ l->dsn.len + l->text.len, 5);
 	to = scratch_clean(c, &off, l->to);
+	program = scratch_clean(c, &off, l->program);
+	/* Every line of a session counts for it, reported or not. */
+	if (ssl == SSL_FROM_SESSION)
+		ssl = is_remote_program(program) ? session_ssl(c, l, qs->qid)
+		    : SSL_UNKNOWN;
 	if (type == EV_MESSAGE_SENT && l->queued_as.len > 0
 	    && (qs_find(c, l->queued_as.p, l->queued_as.len) != NULL
 		|| is_hop_relay(c, l))) {
@@ -1151,13 +1158,14 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	}
 	if (type != EV_MESSAGE_DELAYED && !in_scope(c, qs))
 		return;
-	program = scratch_clean(c, &off, l->program);
-	relay = scratch_clean(c, &off, l->relay);
-	dsn = scratch_clean(c, &off, l->dsn);
-	text = scratch_clean(c, &off, l->text);
+	a.program = program;
+	a.relay = scratch_clean(c, &off, l->relay);
+	a.to = to;
+	a.dsn = scratch_clean(c, &off, l->dsn);
+	a.text = scratch_clean(c, &off, l->text);
 	if (type == EV_MESSAGE_DELAYED) {
-		deferral_add(qs, to, program, relay, dsn, text, l->delay, when,
-			     l->has_delays ? l->delays[2] + l->delays[3] : -1);
+		deferral_add(qs, &a, l->delay, when,
+			     l->has_delays ? l->delays[2] + l->delays[3] : -1, ssl);
 		qs_mark_dirty(c, qs);
 	}
 	if (in_scope(c, qs)) {
@@ -1165,15 +1173,7 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 		fill_message(c, qs, to, &ev.message);
 		ev.timestamp = when;
 		ev.time = l->has_delays ? l->delays[2] + l->delays[3] : -1;
-		if (ssl != SSL_FROM_SESSION)
-			ev.sent_with_ssl = ssl;
-		else if (is_remote_program(program))
-			ev.sent_with_ssl = session_ssl(c, l, qs->qid);
-		a.program = program;
-		a.relay = relay;
-		a.to = to;
-		a.dsn = dsn;
-		a.text = text;
+		ev.sent_with_ssl = ssl;
 		describe(&a, &ev);
 		emit(c, qs, pos, to, &ev);
 	}
@@ -1216,6 +1216,7 @@ on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 			ev.timestamp = when;
 			/* The attempt the classification comes from. */
 			ev.time = d->time;
+			ev.sent_with_ssl = d->ssl;
 			a.program = d->program;
 			a.relay = d->relay;
 			a.to = d->rcpt;
@@ -1724,6 +1725,8 @@ qs_to_json(const struct qstate *qs)
 		json_object_object_add(e, "when", json_double_new(d->when, 6));
 		if (d->time >= 0)
 			json_object_object_add(e, "time", json_double_new(d->time, 3));
+		if (d->ssl != SSL_UNKNOWN)
+			json_object_object_add(e, "ssl", json_object_new_boolean(d->ssl));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "deferred", arr);
@@ -1955,17 +1958,19 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 
 		for (size_t i = n; i-- > 0;) {
 			json_object *e = json_object_array_get_idx(arr, i);
-			const char *to = json_str(e, "to");
+			struct attempt a;
 
-			if (to == NULL)
+			if ((a.to = json_str(e, "to")) == NULL)
 				continue;
-			deferral_add(qs, to, json_str(e, "program") ? json_str(e, "program") : "smtp",
-				     json_str(e, "relay") ? json_str(e, "relay") : "none",
-				     json_str(e, "dsn") ? json_str(e, "dsn") : "",
-				     json_str(e, "text") ? json_str(e, "text") : "",
-				     json_num(e, "delay"), json_num(e, "when"),
+			a.program = json_str(e, "program") ? json_str(e, "program") : "smtp";
+			a.relay = json_str(e, "relay") ? json_str(e, "relay") : "none";
+			a.dsn = json_str(e, "dsn") ? json_str(e, "dsn") : "";
+			a.text = json_str(e, "text") ? json_str(e, "text") : "";
+			deferral_add(qs, &a, json_num(e, "delay"), json_num(e, "when"),
 				     json_object_object_get_ex(e, "time", NULL)
-				     ? json_num(e, "time") : -1);
+				     ? json_num(e, "time") : -1,
+				     json_object_object_get_ex(e, "ssl", NULL)
+				     ? json_flag(e, "ssl") : SSL_UNKNOWN);
 		}
 	}
 	if (json_object_object_get_ex(state, "held", &arr)

@@ -358,8 +358,10 @@ START_TEST(expiry_uses_last_deferral)
 	ck_str(3, "output", "connect to mx.example.net[192.0.2.7]:25: "
 	       "Connection timed out");
 	ck_str(3, "classification", "connection_error");
-	/* The attempt the classification came from: its delays c + d. */
+	/* The attempt the classification came from: its delays c + d, and
+	 * its connection (none: no TLS). */
 	ck_str(3, "time", "1.0");
+	ck_str(3, "sent_with_ssl", "false");
 	stop();
 }
 END_TEST
@@ -367,11 +369,13 @@ END_TEST
 static json_object *saved;
 static char qid[32];
 
-/* capture - keep the last state written for a queue id. */
+/* capture - keep the last state written for a queue id (not "#tls"). */
 static void
 capture(const char *q, json_object *st, void *ctx)
 {
 	(void) ctx;
+	if (q[0] == '#')
+		return;
 	snprintf(qid, sizeof(qid), "%s", q);
 	json_object_put(saved);
 	saved = st ? json_object_get(st) : NULL;
@@ -385,6 +389,8 @@ START_TEST(expiry_after_restart)
 	F("Nov 20 10:00:00 mx1 postfix/cleanup[9]: 7E00E00E1: message-id=<x@y>");
 	F("Nov 20 10:00:00 mx1 postfix/qmgr[12]: 7E00E00E1: from=<app@h.example>, "
 	  "size=900, nrcpt=1 (queue active)");
+	F("Nov 20 10:00:01 mx1 postfix/smtp[13]: Verified TLS connection "
+	  "established to mx.example.net[192.0.2.7]:25: TLSv1.3");
 	F("Nov 20 10:00:01 mx1 postfix/smtp[13]: 7E00E00E1: to=<b@example.net>, "
 	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.5, "
 	  "dsn=4.2.2, status=deferred (host mx.example.net[192.0.2.7] said: "
@@ -410,6 +416,7 @@ START_TEST(expiry_after_restart)
 	       "mailbox_full: Delivery to b@example.net failed at 192.0.2.7:25 "
 	       "(mx.example.net)");
 	ck_str(0, "time", "1.0");
+	ck_str(0, "sent_with_ssl", "true");
 
 	/* removed: the saved state is deleted at the next flush. */
 	saved = NULL;
