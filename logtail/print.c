@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,29 @@ feed_line(struct correlate *c, const char *name, const char *line, size_t len,
 		correlate_feed(c, &l, &pos);
 }
 
+/*
+ * idle_release - standard input is a pipe that may keep us waiting (tail
+ * -f): when lines wait in the correlator (a hold for its Message-ID, a
+ * possible hop) and nothing comes for hop_wait, they go out as they are,
+ * as the daemon's clock would send them.
+ */
+static void
+idle_release(struct correlate *c, int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int     n;
+
+	if (correlate_pending(c) == 0)
+		return;
+	do {
+		n = poll(&pfd, 1, (int) (CORRELATE_HOP_WAIT * 1000));
+	} while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		correlate_drain(c);
+		(void) fflush(stdout);
+	}
+}
+
 /* print_fd - every line of one open file. */
 static int
 print_fd(struct correlate *c, int fd, const char *name)
@@ -117,8 +141,10 @@ print_fd(struct correlate *c, int fd, const char *name)
 	for (;;) {
 		while (linereader_next(lr, &line, &len, &off, &cut))
 			feed_line(c, name, line, len, off, cut);
-		if (may_wait)
+		if (may_wait) {
 			(void) fflush(stdout);
+			idle_release(c, fd);
+		}
 		if ((n = linereader_fill(lr)) < 0) {
 			log_error("%s: read: %s", name, strerror(errno));
 			rc = 1;

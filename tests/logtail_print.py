@@ -279,7 +279,33 @@ def test_tls_reused_and_hold_reasons(tmp):
           f"hold reasons: {details}")
 
 
+def test_pipe_releases_waiting_holds():
+    """Reading a pipe that stays open (tail -f | --print): a hold whose
+    Message-ID line never comes is printed once the pipe has been quiet
+    for a while, not only at the end of the input."""
+    import select
+    hold = ("Nov  3 14:02:11 mx1 postfix/cleanup[22]: 5AAA00009: hold: header "
+            "Subject: x from app[10.0.0.5]; from=<app@example.com> "
+            "to=<ops@example.net> proto=ESMTP helo=<app>: needs review\n")
+    p = subprocess.Popen([TAILER, "--print"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, TZ="UTC"))
+    try:
+        p.stdin.write(hold.encode())
+        p.stdin.flush()
+        ready, _, _ = select.select([p.stdout], [], [], 30)
+        line = p.stdout.readline() if ready else b""
+        check(line and json.loads(line)["payload"]["status"] == "Held",
+              f"pipe kept open: the waiting hold came out ({line[:80]!r})")
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+
+
 def main():
+    test_pipe_releases_waiting_holds()
     with tempfile.TemporaryDirectory() as tmp:
         test_tls_reused_and_hold_reasons(tmp)
         test_milter_records(tmp)
