@@ -998,12 +998,16 @@ static int
 is_hop_relay(struct correlate *c, const struct log_line *l)
 {
 	char    ap[128], br[132];
+	int     named = c->opts.hop_relays != NULL && c->opts.hop_relays[0] != NULL;
 
+	/* Most "queued as" answers are remote: no formatting for them. */
+	if (!named && (c->nhop_relay == 0 || !is_loopback(l->relay_addr)))
+		return (0);
 	relay_ap(l, ap, sizeof(ap));
 	for (size_t i = 0; ap[0] && i < c->nhop_relay; i++)
 		if (strcmp(ap, c->hop_relay[i]) == 0)
 			return (1);
-	if (c->opts.hop_relays == NULL || c->opts.hop_relays[0] == NULL)
+	if (!named)
 		return (0);
 	snprintf(br, sizeof(br), "[%.*s]:%.*s", (int) l->relay_addr.len,
 		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);

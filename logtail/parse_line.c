@@ -776,11 +776,13 @@ parse_message(struct log_line *out)
 	if (out->queue_id.len == 0) {
 		/* Lines without a queue id: only TLS session summaries. */
 		if ((p = mem_find(m.p, m.len > 48 ? 48 : m.len,
-				  "TLS connection established to ")) != NULL)
-			parse_tls(out, p + 30);
-		else if ((p = mem_find(m.p, m.len > 48 ? 48 : m.len,
-				       "TLS connection reused to ")) != NULL)
-			parse_tls(out, p + 25);
+				  "TLS connection ")) == NULL)
+			return;
+		m = span_make(p + 15, m.p + m.len);
+		if (m.len > 15 && memcmp(m.p, "established to ", 15) == 0)
+			parse_tls(out, m.p + 15);
+		else if (m.len > 10 && memcmp(m.p, "reused to ", 10) == 0)
+			parse_tls(out, m.p + 10);
 		return;
 	}
 	if (m.len > 4 && memcmp(m.p, "to=<", 4) == 0) {
