@@ -4,11 +4,16 @@
  * Follows log_file through rename rotation (the old file is read until
  * it has been quiet for ROTATE_GRACE_MS and to its end before the new
  * one: the writer keeps appending to it until it reopens; a restart that
- * finds the saved file renamed to log_file.1 finishes it first) and
+ * finds the saved file renamed to log_file.1, or log_file.N after several
+ * rotations, finishes it first, then the newer rotated files in turn) and
  * copytruncate (the file shrank below our offset, or its first line
- * changed; the lines we had not read yet are finished in the copy,
- * log_file.1, when it is the same file).  A file is known by device,
- * inode and the fingerprint of its first line.
+ * changed, also when it was written again past our offset before we
+ * looked: every read is checked against the first line; the lines we had
+ * not read yet are finished in the copy, log_file.1, when it is the same
+ * file).  A file is known by device, inode and the fingerprint of its
+ * first line.  Compressed rotated files are not read.  A log_file that is
+ * missing, unreadable or not a regular file (a directory, a FIFO) is said
+ * once and waited for.
  *
  * With log_source = journal, records come from journal.c instead, and the
  * position is the journal cursor of the last record read.
@@ -69,6 +74,13 @@
  */
 #define ROTATE_GRACE_MS	2000
 
+/*
+ * How far back rotated files are looked for (log_file.1 ... .ROTATED_MAX):
+ * a tailer that was down across several rotations, or fell behind, finds
+ * the file it was reading there and reads the newer ones after it.
+ */
+#define ROTATED_MAX	20
+
 struct pending_event {
 	size_t  key;			/* offsets in tail.text */
 	size_t  payload, payload_len;
@@ -92,7 +104,15 @@ struct tailfile {
 	off_t   seen_size;		/* old: its size when last looked at */
 	int64_t quiet_since;		/* old: when it last grew (monotonic) */
 	int     at_end;			/* the last read_batch() came to its end */
+	int     changed;		/* its first line changed under the reader */
 	struct linereader *lr;
+};
+
+struct posrec {
+	char   *cursor;			/* log_source = journal */
+	char    fp[FINGERPRINT_LEN];
+	unsigned long long dev, ino, offset;
+	int     found;
 };
 
 struct tail {
@@ -116,6 +136,9 @@ struct tail {
 	int     dirty;			/* lines read since the last commit */
 	int     once;			/* TAIL_ONCE */
 	int     missing;		/* log_file gone: said so once */
+	int     open_err;		/* the open failure said last (0: none) */
+	const struct posrec *resume;	/* saved position not reached yet */
+	int     first_at_end;		/* first start, log_file unreadable */
 	long    events_total;
 
 	int     ino_fd;			/* inotify, or -1 */
@@ -321,20 +344,34 @@ file_close(struct tailfile *f)
 	f->fp[0] = 0;
 	f->old = 0;
 	f->at_end = 0;
+	f->changed = 0;
 }
 
-/* file_open - open path; the reader starts at offset once fp is known. */
+/*
+ * file_open - open path; the reader starts at offset once fp is known.
+ * -1 (errno set) when it cannot be opened, FILE_NOT_REGULAR when it is a
+ * directory, a FIFO or a device: never read, and never waited on (the
+ * open is non-blocking, which changes nothing for a regular file).
+ */
+#define FILE_NOT_REGULAR	(-2)
+
 static int
 file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 {
 	struct stat sb;
-	int     fd;
+	int     fd, err;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return (-1);
 	if (fstat(fd, &sb) < 0) {
+		err = errno;
 		close(fd);
+		errno = err;
 		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return (FILE_NOT_REGULAR);
 	}
 	file_close(f);
 	f->fd = fd;
@@ -346,6 +383,43 @@ file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 	f->seen_size = sb.st_size;
 	f->quiet_since = monotonic_ms();
 	return (0);
+}
+
+/*
+ * open_failed - say why path cannot be read (rc from file_open()), once
+ * for as long as the reason stays the same.
+ */
+static void
+open_failed(struct tail *t, const char *path, int rc)
+{
+	int     err = errno, why = rc == FILE_NOT_REGULAR ? -1 : err;
+
+	if (t->open_err == why)
+		return;
+	t->open_err = why;
+	if (rc == FILE_NOT_REGULAR) {
+		log_warn("%s: not a regular file; waiting for a log file there",
+			 path);
+	} else {
+		errno = err;
+		log_warn("%s: cannot open: %m; waiting for it", path);
+	}
+}
+
+/*
+ * file_changed - the open file no longer starts with the first line it
+ * had (or no longer holds a whole one): it was truncated, and maybe
+ * written again past our offset, since we took its fingerprint.
+ */
+static int
+file_changed(struct tailfile *f)
+{
+	char    fp[FINGERPRINT_LEN];
+	int     rc;
+
+	if ((rc = fingerprint_fd(f->fd, fp)) < 0)
+		return (0);			/* a read error: said by the reader */
+	return (rc == 0 || strcmp(fp, f->fp) != 0);
 }
 
 /*
@@ -443,7 +517,7 @@ read_batch(struct tail *t, int *eof)
 
 	*eof = 0;
 	tick(t);
-	if (!file_ready(&t->cur)) {
+	if (t->cur.changed || !file_ready(&t->cur)) {
 		*eof = 1;
 		return (0);
 	}
@@ -465,6 +539,15 @@ read_batch(struct tail *t, int *eof)
 			*eof = 1;
 			break;
 		}
+		/* Truncated before that read (copytruncate, the file written
+		 * again past our offset): what it gave may be another file's
+		 * bytes from the wrong place.  None of it is read; check_file()
+		 * finishes the copy and starts the file again. */
+		if (file_changed(&t->cur)) {
+			t->cur.changed = 1;
+			*eof = 1;
+			break;
+		}
 	}
 	t->cur.at_end = *eof;
 	/* Records committed while the batch was read. */
@@ -478,6 +561,55 @@ static char *
 rotated_name(const char *path)
 {
 	return (xasprintf("%s.1", path));
+}
+
+/* nth_name - log_file.k, or log_file for 0. */
+static char *
+nth_name(const char *path, int k)
+{
+	return (k > 0 ? xasprintf("%s.%d", path, k) : xstrdup(path));
+}
+
+/*
+ * next_name - the file to read after the rotated file now finished: when
+ * it was rotated again meanwhile (it is log_file.k, k >= 2), the one
+ * rotated after it, log_file.(k-1); else log_file.
+ */
+static char *
+next_name(struct tail *t)
+{
+	const char *path = t->cfg->log_file;
+	struct stat sb;
+
+	for (int k = 2; k <= ROTATED_MAX; k++) {
+		char   *p = nth_name(path, k);
+		int     found = stat(p, &sb) == 0 && sb.st_dev == t->cur.dev
+		    && sb.st_ino == t->cur.ino;
+
+		free(p);
+		if (found)
+			return (nth_name(path, k - 1));
+	}
+	return (xstrdup(path));
+}
+
+/* compressed_name - a compressed rotated file (log_file.k.gz ...), or NULL. */
+static char *
+compressed_name(const char *path)
+{
+	static const char *const ext[] = { "gz", "bz2", "xz", "zst" };
+	struct stat sb;
+
+	for (int k = 1; k <= ROTATED_MAX; k++) {
+		for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+			char   *p = xasprintf("%s.%d.%s", path, k, ext[i]);
+
+			if (stat(p, &sb) == 0)
+				return (p);
+			free(p);
+		}
+	}
+	return (NULL);
 }
 
 /*
@@ -535,17 +667,32 @@ finish_last_line(struct tail *t)
 	feed(t, line, len, off, cut);
 }
 
+static int start_position(struct tail *, const struct posrec *, int);
+
 /* check_file - at the end of the file: rotated, truncated, or quiet? */
 static void
 check_file(struct tail *t)
 {
 	const char *path = t->cfg->log_file;
 	struct stat sb;
-	char    fp[FINGERPRINT_LEN];
+	char   *next;
+	int     rc;
 
 	if (t->cur.fd < 0) {
-		if (file_open(&t->cur, path, 0, 0) == 0)
-			log_info("%s: opened", path);
+		if (t->resume != NULL) {
+			start_position(t, t->resume, 0);
+			return;
+		}
+		if ((rc = file_open(&t->cur, path, 0, 0)) == 0) {
+			if (t->first_at_end && fstat(t->cur.fd, &sb) == 0)
+				t->cur.start = t->committed = (uint64_t) sb.st_size;
+			log_info("%s: opened%s", path, t->first_at_end
+				 ? "; first start: reading from the end" : "");
+			t->open_err = 0;
+			t->first_at_end = 0;
+		} else {
+			open_failed(t, path, rc);
+		}
 		return;
 	}
 	if (t->cur.old) {
@@ -557,10 +704,13 @@ check_file(struct tail *t)
 		finish_last_line(t);
 		if (commit(t) < 0)
 			return;
-		log_info("%s: done; continuing with %s", t->cur.path, path);
+		next = next_name(t);
+		log_info("%s: done; continuing with %s", t->cur.path, next);
 		file_close(&t->cur);
-		if (file_open(&t->cur, path, 0, 0) < 0)
-			log_warn("%s: cannot open: %m; waiting for it", path);
+		t->open_err = 0;
+		if ((rc = file_open(&t->cur, next, 0, strcmp(next, path) != 0)) < 0)
+			open_failed(t, next, rc);
+		free(next);
 		return;
 	}
 	if (stat(path, &sb) < 0) {
@@ -582,25 +732,21 @@ check_file(struct tail *t)
 	}
 	if (t->cur.lr == NULL)
 		return;
-	if ((off_t) linereader_offset(t->cur.lr) > sb.st_size
-	    || (fingerprint_fd(t->cur.fd, fp) == 1 && strcmp(fp, t->cur.fp) != 0)) {
+	if (t->cur.changed || (off_t) linereader_offset(t->cur.lr) > sb.st_size
+	    || file_changed(&t->cur)) {
 		/* copytruncate: the same file holds new lines from 0. */
 		if (commit(t) < 0)
 			return;
 		if (finish_copy(t))
 			return;
 		log_info("%s: truncated; reading it from the start", path);
-		if (file_open(&t->cur, path, 0, 0) < 0)
-			log_warn("%s: cannot open: %m", path);
+		t->open_err = 0;
+		if ((rc = file_open(&t->cur, path, 0, 0)) < 0) {
+			file_close(&t->cur);
+			open_failed(t, path, rc);
+		}
 	}
 }
-
-struct posrec {
-	char   *cursor;			/* log_source = journal */
-	char    fp[FINGERPRINT_LEN];
-	unsigned long long dev, ino, offset;
-	int     found;
-};
 
 struct load {
 	struct tail *t;
@@ -668,48 +814,121 @@ load_txn(struct store_txn *txn, void *ctx)
 	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
 
-/* matches - the open file is the one the position names. */
+/*
+ * find_saved - where the file the position names is now: 0 for log_file,
+ * k for log_file.k (rotated k times while we were down), -1 when none
+ * holds it.  It has the saved fingerprint and at least offset bytes; a
+ * file with the saved device and inode too is preferred (a new log_file
+ * may begin with the same line).  *live_err: why log_file could not be
+ * opened (0: it could, or it does not exist).
+ */
 static int
-matches(struct tailfile *f, const struct posrec *pos)
+find_saved(const char *path, const struct posrec *pos, int *live_err)
 {
-	return (file_ready(f) && strcmp(f->fp, pos->fp) == 0);
+	int     fp_only = -1;
+
+	*live_err = 0;
+	for (int k = 0; k <= ROTATED_MAX; k++) {
+		char   *p = nth_name(path, k);
+		char    fp[FINGERPRINT_LEN];
+		struct stat sb;
+		int     fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		int     same = 0, exact = 0;
+
+		if (fd < 0 && k == 0 && errno != ENOENT)
+			*live_err = errno;
+		if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
+		    && (uint64_t) sb.st_size >= pos->offset
+		    && fingerprint_fd(fd, fp) == 1 && strcmp(fp, pos->fp) == 0) {
+			same = 1;
+			exact = (unsigned long long) sb.st_dev == pos->dev
+			    && (unsigned long long) sb.st_ino == pos->ino;
+		}
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		if (exact)
+			return (k);
+		if (same && fp_only < 0)
+			fp_only = k;
+	}
+	return (fp_only);
 }
 
-/* start_position - open the file to read first, where to start in it. */
+/* say_gone - the saved file is nowhere to be read: what is lost. */
 static void
+say_gone(const char *path, const struct posrec *pos)
+{
+	char   *z = compressed_name(path);
+
+	if (z != NULL)
+		log_warn("%s: the file read before (up to offset %llu) is gone; "
+			 "if it is %s, its lines from there are lost (compressed "
+			 "files are not read: use logrotate's delaycompress); "
+			 "reading %s from its start", path, pos->offset, z, path);
+	else
+		log_warn("%s: the file read before (up to offset %llu) is gone; "
+			 "reading %s from its start", path, pos->offset, path);
+	free(z);
+}
+
+/*
+ * start_position - open the file to read first, where to start in it.
+ * Returns 1 when log_file cannot be opened yet (not missing: unreadable,
+ * not a regular file) and the saved file is nowhere else: check_file()
+ * calls it again, rather than start over from the start of log_file.
+ */
+static int
 start_position(struct tail *t, const struct posrec *pos, int from_start)
 {
 	const char *path = t->cfg->log_file;
-	char   *old = rotated_name(path);
 	struct stat sb;
+	int     rc, k, live_err;
 
+	t->resume = NULL;
 	if (pos->found) {
 		/* The saved file: still live, or rotated away? */
-		if (file_open(&t->cur, path, pos->offset, 0) == 0
-		    && fstat(t->cur.fd, &sb) == 0
-		    && (uint64_t) sb.st_size >= pos->offset && matches(&t->cur, pos)) {
-			log_info("%s: resuming at offset %llu", path, pos->offset);
-		} else if (file_open(&t->cur, old, pos->offset, 1) == 0
-			   && matches(&t->cur, pos)) {
-			log_info("%s: finishing the rotated file from offset %llu",
-				 old, pos->offset);
+		if ((k = find_saved(path, pos, &live_err)) >= 0) {
+			char   *p = nth_name(path, k);
+
+			if ((rc = file_open(&t->cur, p, pos->offset, k > 0)) < 0) {
+				open_failed(t, p, rc);
+				t->resume = pos;
+				free(p);
+				return (1);
+			}
+			if (k == 0)
+				log_info("%s: resuming at offset %llu", path, pos->offset);
+			else
+				log_info("%s: finishing the rotated file from offset "
+					 "%llu%s", p, pos->offset, k > 1 ? ", then "
+					 "the files rotated after it" : "");
+			free(p);
+		} else if (live_err != 0) {
+			errno = live_err;
+			open_failed(t, path, -1);
+			t->resume = pos;
+			return (1);
 		} else {
 			file_close(&t->cur);
-			log_warn("%s: the file read before is gone; reading %s "
-				 "from its start", pos->fp, path);
-			if (file_open(&t->cur, path, 0, 0) < 0)
-				log_warn("%s: cannot open: %m; waiting for it", path);
+			say_gone(path, pos);
+			if ((rc = file_open(&t->cur, path, 0, 0)) < 0)
+				open_failed(t, path, rc);
 		}
-	} else if (file_open(&t->cur, path, 0, 0) == 0) {
+	} else if ((rc = file_open(&t->cur, path, 0, 0)) == 0) {
 		if (!from_start && fstat(t->cur.fd, &sb) == 0)
 			t->cur.start = (uint64_t) sb.st_size;
 		log_info("%s: first start: reading from %s", path,
 			 from_start ? "the start" : "the end");
 	} else {
-		log_warn("%s: cannot open: %m; waiting for it", path);
+		/* Unreadable now: the end of it once it can be read. */
+		t->first_at_end = rc != FILE_NOT_REGULAR && errno != ENOENT;
+		open_failed(t, path, rc);
 	}
+	if (t->cur.fd >= 0)
+		t->open_err = 0;
 	t->committed = t->cur.start;
-	free(old);
+	return (0);
 }
 
 /* correlate_opts_of - what the correlator takes from a config. */
@@ -892,6 +1111,32 @@ tail_loop(struct tail *t)
 	return (commit(t));
 }
 
+/*
+ * wait_journal_dir - journal_dir does not exist (yet): say so once and
+ * wait for it, as for a missing log_file.  -1 when told to stop first.
+ */
+static int
+wait_journal_dir(struct tail *t)
+{
+	const char *dir = t->cfg->journal_dir;
+	struct stat sb;
+	int     said = 0;
+
+	if (dir == NULL || *dir == 0)
+		return (0);
+	while (stat(dir, &sb) < 0 && errno == ENOENT) {
+		if (t->sig->stop)
+			return (-1);
+		if (!said)
+			log_warn("journal_dir %s: %m; waiting for it", dir);
+		said = 1;
+		wait_for(t, FALLBACK_POLL_MS);
+	}
+	if (said)
+		log_info("journal_dir %s: there now", dir);
+	return (0);
+}
+
 /* journal_loop - log_source = journal: read, commit, wait. */
 static int
 journal_loop(struct tail *t, const struct posrec *pos, int from_start)
@@ -901,6 +1146,8 @@ journal_loop(struct tail *t, const struct posrec *pos, int from_start)
 	const char *cur;
 	int     n, r = 0;
 
+	if (wait_journal_dir(t) < 0)
+		return (0);
 	t->js = journal_src_open(t->cfg->journal_dir, pos->cursor, from_start);
 	if (t->js == NULL)
 		return (-1);

@@ -6,7 +6,8 @@ systemd-journal-remote from export-format input into a directory, which
 the tailer opens (journal_dir).  Checks: events with the record's time
 stamp to the microsecond, other facilities' and programs' records
 ignored, resume after the saved cursor across SIGTERM and SIGKILL with
-no event lost or repeated.
+no event lost or repeated; a journal_dir that does not exist yet is
+waited for (said once), not a reason to exit.
 """
 import glob
 import grp
@@ -137,6 +138,30 @@ def main():
         to = [e["payload"]["message"]["to"] for e in ev]
         check(len(ev) == 500, "500 events for 500 delivery records (%d)" % len(ev))
         check(len(set(to)) == len(to), "no event twice")
+
+        # journal_dir missing at start: wait for it.
+        late = os.path.join(tmp, "late")
+        state = os.path.join(tmp, "state-late")
+        with open(conf) as f:
+            text = f.read().replace(f"journal_dir = {jdir}", f"journal_dir = {late}")
+        with open(conf, "w") as f:
+            f.write(text.replace(os.path.join(tmp, "state"), state))
+        err.flush()
+        mark = os.path.getsize(os.path.join(tmp, "tail.err"))
+        proc = start("--from-start")
+        time.sleep(2)
+        check(proc.poll() is None, "journal_dir missing: still running")
+        os.makedirs(late)
+        write_journal(late, "a", messages(0, 5))
+        ev = events(5, timeout=20)
+        check(len(ev) == 5, "journal_dir created later: its 5 events (%d)" % len(ev))
+        proc.send_signal(signal.SIGTERM)
+        check(proc.wait(timeout=30) == 0, "journal_dir late: SIGTERM, exit 0")
+        with open(os.path.join(tmp, "tail.err")) as f:
+            f.seek(mark)
+            said = f.read()
+        check(said.count("No such file or directory; waiting for it") == 1,
+              "journal_dir missing: said once")
         reports = glob.glob(os.path.join(san, "*"))
         for r in reports:
             print(open(r).read()[:3000])

@@ -5,8 +5,11 @@ Follows the log through rename rotation (lines written to the old file
 after the rename included, also for a second after the new file exists:
 the writer reopens only at "postfix reload") and copytruncate (also while
 the tailer is behind: the unread lines are finished in the copy), reads
-the last line of a rotated file that lost its newline, stops cleanly on
-SIGTERM,
+the last line of a rotated file that lost its newline, finds its file
+after two rotations (down, or stopped: log_file.2, then log_file.1),
+notices a copytruncate whose new file grew past its offset before it
+looked, waits (saying so once) for a log_file that is a directory, a FIFO
+or unreadable, keeping its saved position, stops cleanly on SIGTERM,
 and survives SIGKILL at random moments: every delivery line ends up as
 exactly one event in the outbox (counted in the real Berkeley DB store).
 A line is committed within milliseconds of being written (inotify, no
@@ -296,6 +299,116 @@ def test_copytruncate_behind(tmp):
     check_once_and_stop(env, want, "copytruncate while behind")
 
 
+def test_two_rotations(tmp):
+    """Two rename rotations while the tailer is down: its file is
+    log_file.2; then log_file.1, then the new log_file.  The same while it
+    runs but is stopped (SIGSTOP): it finishes its file, now .2, then .1."""
+    env = started(tmp)
+    want = ["d0@x.example"]
+    env.append(env.log, env.message(want[-1]))
+    check(len(wait_events(env, 1)) == 1, "two rotations: first event")
+
+    def rotate_twice(tag):
+        want.append(f"{tag}-first@x.example")
+        env.append(env.log, env.message(want[-1]))
+        os.rename(env.log, env.log + ".1")
+        want.append(f"{tag}-second@x.example")
+        env.append(env.log, env.message(want[-1]))
+        if os.path.exists(env.log + ".2"):
+            os.rename(env.log + ".2", env.log + ".3")
+        os.rename(env.log + ".1", env.log + ".2")
+        os.rename(env.log, env.log + ".1")
+        want.append(f"{tag}-live@x.example")
+        env.append(env.log, env.message(want[-1]))
+
+    check(env.stop() == 0, "two rotations: SIGTERM")
+    rotate_twice("down")
+    env.start()
+    ev = wait_events(env, len(want), timeout=20)
+    check(recipients(ev) == sorted(want),
+          f"two rotations while down: every line once: {recipients(ev)}")
+    env.proc.send_signal(signal.SIGSTOP)
+    rotate_twice("stopped")
+    env.proc.send_signal(signal.SIGCONT)
+    check_once_and_stop(env, want, "two rotations while stopped")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check("is gone" not in err, "two rotations: the file read before is found")
+
+
+def test_copytruncate_regrown(tmp):
+    """copytruncate, then the live file written past the tailer's offset
+    before it looks (stopped): the first line tells; the copy is finished
+    and the new file read from its start, no line lost or read twice."""
+    env = started(tmp)
+    want = ["e0@x.example"]
+    env.append(env.log, env.message(want[-1]))
+    check(len(wait_events(env, 1)) == 1, "copytruncate regrown: first event")
+    env.proc.send_signal(signal.SIGSTOP)
+    for i in range(2):
+        want.append(f"e{i}-copied@x.example")
+        env.append(env.log, env.message(want[-1]))
+    copytruncate(env)
+    for i in range(8):
+        want.append(f"e{i}-live@x.example")
+        env.append(env.log, env.message(want[-1]))
+    env.proc.send_signal(signal.SIGCONT)
+    check_once_and_stop(env, want, "copytruncate regrown past the offset")
+
+
+def test_not_a_file(tmp):
+    """log_file a directory, then a FIFO (opening it must not block), then
+    a log file: each said once, the file read when it is there."""
+    env = Env(tmp)
+    os.mkdir(env.log)
+    env.start()
+    time.sleep(2.5)
+    os.rmdir(env.log)
+    os.mkfifo(env.log)
+    time.sleep(2.5)
+    os.unlink(env.log)
+    env.append(env.log, env.message("f1@x.example"))
+    check_once_and_stop(env, ["f1@x.example"], "log_file not a regular file")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check(err.count("not a regular file") == 1 and "read: " not in err,
+          f"not a regular file: said once, no read errors: {err[-600:]}")
+
+
+def test_unreadable(tmp):
+    """log_file unreadable (mode 000) when the tailer starts again: it says
+    so, waits, and resumes at its saved offset (it does not read the file
+    again from the start) once it can read it."""
+    env = Env(tmp)
+    if os.geteuid() == 0:
+        # nobody must reach its files and write its sanitizer reports
+        for d in (os.path.dirname(tmp), tmp, env.san):
+            os.chmod(d, 0o777 if d != os.path.dirname(tmp) else 0o755)
+        # root reads a file of mode 000: run as nobody
+        text = open(env.conf).read().splitlines()
+        text = [l for l in text if not l.startswith(("user", "group"))]
+        text += ["user = nobody", "group = " + grp.getgrgid(
+            pwd.getpwnam("nobody").pw_gid).gr_name]
+        with open(env.conf, "w") as f:
+            f.write("\n".join(text) + "\n")
+    env.append(env.log, ["Nov 23 14:02:10 mx1 postfix/master[1]: daemon started"])
+    env.start()
+    time.sleep(1)
+    env.append(env.log, env.message("u1@x.example"))
+    check(len(wait_events(env, 1)) == 1, "unreadable: first event")
+    check(env.stop() == 0, "unreadable: SIGTERM")
+    env.append(env.log, env.message("u2-down@x.example"))
+    os.chmod(env.log, 0)
+    env.start()
+    time.sleep(2)
+    check(len(env.events() or []) == 1, "unreadable: nothing read meanwhile")
+    os.chmod(env.log, 0o644)
+    check_once_and_stop(env, ["u1@x.example", "u2-down@x.example"],
+                        "unreadable, then readable")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check(err.count("cannot open: Permission denied; waiting for it") == 1
+          and "resuming at offset" in err and "is gone" not in err,
+          f"unreadable: said once, then resumed at the saved offset: {err[-600:]}")
+
+
 def test_reload(tmp):
     """SIGHUP reads the config again: report changes take effect."""
     env = started(tmp)
@@ -499,12 +612,21 @@ def main():
         h = os.path.join(tmp, "copy")
         p = os.path.join(tmp, "partial")
         t = os.path.join(tmp, "tls")
-        for d in (a, b, c, d_, e, g, h, p, t):
+        r2 = os.path.join(tmp, "rot2")
+        cg = os.path.join(tmp, "regrown")
+        nf = os.path.join(tmp, "notfile")
+        ur = os.path.join(tmp, "unreadable")
+        dirs = (a, b, c, d_, e, g, h, p, t, r2, cg, nf, ur)
+        for d in dirs:
             os.makedirs(d)
         test_rotation(a)
         test_rotation_late_writer(g)
         test_copytruncate_behind(h)
         test_rotation_partial_line(p)
+        test_two_rotations(r2)
+        test_copytruncate_regrown(cg)
+        test_not_a_file(nf)
+        test_unreadable(ur)
         test_tls_across_restart(t)
         test_reload(c)
         test_latency(d_)
@@ -516,7 +638,7 @@ def main():
             print(open(r).read()[:4000])
         check(not reports, "no sanitizer reports")
         if CHECKS.failures:
-            for d in (a, b, c, d_, e, g, h, p, t):
+            for d in dirs:
                 err = os.path.join(d, "tail.err")
                 if os.path.exists(err):
                     print(f"--- {err}")
