@@ -143,9 +143,10 @@ class Driver:
 
 	def _tailer_ready(self):
 		"""rotate only when the tailer is up, was up through the last
-		rotation, and reads the live file: a tailer down across two
-		rotations would find its file at maillog.2, where it never looks
-		(tail.c follows log_file and log_file.1)."""
+		rotation, and reads the live file: posthookctl status, which
+		measures its lag, knows only log_file and log_file.1 (tail.c
+		itself finds its file up to log_file.20; logtail_tail.py tests
+		two rotations while it is down)."""
 		now = time.monotonic()
 		d = self.st.daemons.get(LOGTAIL)
 		if LOGTAIL in self.pending or d is None or not d.running():
