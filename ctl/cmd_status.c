@@ -148,40 +148,59 @@ uint_member(json_object *o, const char *key)
 	return (unsigned long long) json_object_get_int64(v);
 }
 
-/* lag_of - bytes and lines of log not yet committed; -1 when unknown */
+/* rotated_path - log_file.k, or log_file for 0 */
+static char *
+rotated_path(const char *log_file, int k)
+{
+	return k > 0 ? xasprintf("%s.%d", log_file, k) : xstrdup(log_file);
+}
+
+/*
+ * lag_of - bytes and lines of log not yet committed (-1 when unknown):
+ * the rest of the file the position names (log_file, or log_file.k when
+ * it was rotated meanwhile), then every newer file whole.
+ */
 static void
 lag_of(const char *log_file, const struct position *p, long long *bytes,
        long long *lines, const char **reading)
 {
-	struct stat cur, old;
-	char   *rotated = xasprintf("%s.1", log_file);
+	struct stat sb;
+	long long b = 0, l = 0;
+	int     k;
 
 	*bytes = *lines = -1;
 	*reading = NULL;
-	if (stat(log_file, &cur) < 0) {
-		free(rotated);
-		return;
-	}
-	if (p->dev == (unsigned long long) cur.st_dev
-	    && p->ino == (unsigned long long) cur.st_ino) {
-		*reading = log_file;
-		if ((long long) p->offset <= (long long) cur.st_size) {
-			*bytes = (long long) cur.st_size - (long long) p->offset;
-			*lines = count_lines(log_file, p->offset, cur.st_size);
-		}
-	} else if (stat(rotated, &old) == 0
-		   && p->dev == (unsigned long long) old.st_dev
-		   && p->ino == (unsigned long long) old.st_ino
-		   && (long long) p->offset <= (long long) old.st_size) {
-		long long a = count_lines(rotated, p->offset, old.st_size);
-		long long b = count_lines(log_file, 0, cur.st_size);
+	for (k = 0; k <= LOG_ROTATED_MAX; k++) {
+		char   *path = rotated_path(log_file, k);
+		int     same = stat(path, &sb) == 0
+		    && p->dev == (unsigned long long) sb.st_dev
+		    && p->ino == (unsigned long long) sb.st_ino;
 
-		*reading = "rotated";
-		*bytes = (long long) old.st_size - (long long) p->offset
-			+ (long long) cur.st_size;
-		*lines = a < 0 || b < 0 ? -1 : a + b;
+		free(path);
+		if (same)
+			break;
 	}
-	free(rotated);
+	if (k > LOG_ROTATED_MAX)
+		return;
+	*reading = k == 0 ? log_file : "rotated";
+	for (int j = k; j >= 0; j--) {
+		char   *path = rotated_path(log_file, j);
+		unsigned long long from = j == k ? p->offset : 0;
+		long long n = -1;
+
+		if (stat(path, &sb) == 0 && (long long) from <= (long long) sb.st_size) {
+			b += (long long) sb.st_size - (long long) from;
+			n = count_lines(path, from, sb.st_size);
+		} else {
+			b = -1;
+		}
+		free(path);
+		if (b < 0)
+			return;
+		l = l < 0 || n < 0 ? -1 : l + n;
+	}
+	*bytes = b;
+	*lines = l;
 }
 
 /* tailer_json - where the tailer stands in the log */

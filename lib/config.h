@@ -35,6 +35,13 @@ enum bad_metadata_action {
 	BAD_METADATA_REJECT,
 };
 
+/*
+ * How far back the rotated log files are looked at (log_file.1 ...
+ * log_file.20): the tailer finds there the file it was reading after
+ * several rotations, and posthookctl status counts its lag through them.
+ */
+#define LOG_ROTATED_MAX	20
+
 struct config {
 	char   *path;			/* file it was read from, or NULL */
 
@@ -61,7 +68,7 @@ struct config {
 
 	/* logtail */
 	int     log_source;		/* enum log_source */
-	char   *log_file;
+	char   *log_file;		/* rotated: log_file.1 ... .LOG_ROTATED_MAX */
 	char   *journal_dir;
 	int     report;			/* enum report_scope */
 	char  **hop_relays;		/* NULL-terminated */

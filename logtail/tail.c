@@ -74,13 +74,6 @@
  */
 #define ROTATE_GRACE_MS	2000
 
-/*
- * How far back rotated files are looked for (log_file.1 ... .ROTATED_MAX):
- * a tailer that was down across several rotations, or fell behind, finds
- * the file it was reading there and reads the newer ones after it.
- */
-#define ROTATED_MAX	20
-
 struct pending_event {
 	size_t  key;			/* offsets in tail.text */
 	size_t  payload, payload_len;
@@ -581,7 +574,7 @@ next_name(struct tail *t)
 	const char *path = t->cfg->log_file;
 	struct stat sb;
 
-	for (int k = 2; k <= ROTATED_MAX; k++) {
+	for (int k = 2; k <= LOG_ROTATED_MAX; k++) {
 		char   *p = nth_name(path, k);
 		int     found = stat(p, &sb) == 0 && sb.st_dev == t->cur.dev
 		    && sb.st_ino == t->cur.ino;
@@ -600,7 +593,7 @@ compressed_name(const char *path)
 	static const char *const ext[] = { "gz", "bz2", "xz", "zst" };
 	struct stat sb;
 
-	for (int k = 1; k <= ROTATED_MAX; k++) {
+	for (int k = 1; k <= LOG_ROTATED_MAX; k++) {
 		for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
 			char   *p = xasprintf("%s.%d.%s", path, k, ext[i]);
 
@@ -828,7 +821,7 @@ find_saved(const char *path, const struct posrec *pos, int *live_err)
 	int     fp_only = -1;
 
 	*live_err = 0;
-	for (int k = 0; k <= ROTATED_MAX; k++) {
+	for (int k = 0; k <= LOG_ROTATED_MAX; k++) {
 		char   *p = nth_name(path, k);
 		char    fp[FINGERPRINT_LEN];
 		struct stat sb;

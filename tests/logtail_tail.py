@@ -37,6 +37,7 @@ import posthook_harness as H  # noqa: E402
 
 TAILER = H.built("logtail", "posthook-logtail")
 DUMP = H.built("tests", "logtail_store_tool")
+CTL = H.built("ctl", "posthookctl")
 
 CHECKS = H.Checks(quiet=True)
 check = CHECKS.check
@@ -322,7 +323,19 @@ def test_two_rotations(tmp):
         env.append(env.log, env.message(want[-1]))
 
     check(env.stop() == 0, "two rotations: SIGTERM")
+    read = os.path.getsize(env.log)
     rotate_twice("down")
+    # posthookctl status counts the lag through the rotated files too
+    # (three messages of three lines).
+    p = subprocess.run([CTL, "-c", env.conf, "--json", "status"],
+                       capture_output=True, timeout=60)
+    t = json.loads(p.stdout or b"{}").get("tailer") or {}
+    lag = (os.path.getsize(env.log + ".2") - read
+           + os.path.getsize(env.log + ".1") + os.path.getsize(env.log))
+    check(t.get("reading") == "rotated" and t.get("lag_bytes") == lag
+          and t.get("lag_lines") == 9,
+          f"two rotations: status counts the lag in .2, .1 and the live "
+          f"file: {t}, want {lag} bytes ({p.stderr[-200:]!r})")
     env.start()
     ev = wait_events(env, len(want), timeout=20)
     check(recipients(ev) == sorted(want),
