@@ -148,13 +148,6 @@ uint_member(json_object *o, const char *key)
 	return (unsigned long long) json_object_get_int64(v);
 }
 
-/* rotated_path - log_file.k, or log_file for 0 */
-static char *
-rotated_path(const char *log_file, int k)
-{
-	return k > 0 ? xasprintf("%s.%d", log_file, k) : xstrdup(log_file);
-}
-
 /*
  * lag_of - bytes and lines of log not yet committed (-1 when unknown):
  * the rest of the file the position names (log_file, or log_file.k when
@@ -166,25 +159,15 @@ lag_of(const char *log_file, const struct position *p, long long *bytes,
 {
 	struct stat sb;
 	long long b = 0, l = 0;
-	int     k;
+	int     k = log_file_index(log_file, p->dev, p->ino);
 
 	*bytes = *lines = -1;
 	*reading = NULL;
-	for (k = 0; k <= LOG_ROTATED_MAX; k++) {
-		char   *path = rotated_path(log_file, k);
-		int     same = stat(path, &sb) == 0
-		    && p->dev == (unsigned long long) sb.st_dev
-		    && p->ino == (unsigned long long) sb.st_ino;
-
-		free(path);
-		if (same)
-			break;
-	}
-	if (k > LOG_ROTATED_MAX)
+	if (k < 0)
 		return;
 	*reading = k == 0 ? log_file : "rotated";
 	for (int j = k; j >= 0; j--) {
-		char   *path = rotated_path(log_file, j);
+		char   *path = log_file_rotated(log_file, j);
 		unsigned long long from = j == k ? p->offset : 0;
 		long long n = -1;
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cidr.h"
 #include "config.h"
@@ -334,4 +335,31 @@ config_format_value(const struct config *cfg, const struct config_key *k)
 		return buf_take(&b);
 	}
 	return xstrdup("");
+}
+
+/* log_file_rotated - see config.h */
+char *
+log_file_rotated(const char *log_file, int k)
+{
+	return k > 0 ? xasprintf("%s.%d", log_file, k) : xstrdup(log_file);
+}
+
+/* log_file_index - see config.h */
+int
+log_file_index(const char *log_file, unsigned long long dev,
+	       unsigned long long ino)
+{
+	struct stat sb;
+
+	for (int k = 0; k <= LOG_ROTATED_MAX; k++) {
+		char   *path = log_file_rotated(log_file, k);
+		int     same = stat(path, &sb) == 0
+		    && (unsigned long long) sb.st_dev == dev
+		    && (unsigned long long) sb.st_ino == ino;
+
+		free(path);
+		if (same)
+			return k;
+	}
+	return -1;
 }

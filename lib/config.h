@@ -132,4 +132,13 @@ int config_set(struct config *cfg, const char *key, const char *value,
 /* config_format_value - the current value of a key as config text. */
 char *config_format_value(const struct config *cfg, const struct config_key *k);
 
+/* log_file_rotated - the name rotation gives log_file k times rotated
+ * ("log_file.k"), log_file itself for 0; the caller frees it. */
+char *log_file_rotated(const char *log_file, int k);
+
+/* log_file_index - which of log_file, log_file.1 ... .LOG_ROTATED_MAX is
+ * the file with this device and inode now: 0 ... LOG_ROTATED_MAX, or -1. */
+int log_file_index(const char *log_file, unsigned long long dev,
+		   unsigned long long ino);
+
 #endif

@@ -549,20 +549,6 @@ read_batch(struct tail *t, int *eof)
 	return (count);
 }
 
-/* rotated_name - log_file.1, where rotation puts the old file. */
-static char *
-rotated_name(const char *path)
-{
-	return (xasprintf("%s.1", path));
-}
-
-/* nth_name - log_file.k, or log_file for 0. */
-static char *
-nth_name(const char *path, int k)
-{
-	return (k > 0 ? xasprintf("%s.%d", path, k) : xstrdup(path));
-}
-
 /*
  * next_name - the file to read after the rotated file now finished: when
  * it was rotated again meanwhile (it is log_file.k, k >= 2), the one
@@ -571,19 +557,9 @@ nth_name(const char *path, int k)
 static char *
 next_name(struct tail *t)
 {
-	const char *path = t->cfg->log_file;
-	struct stat sb;
+	int     k = log_file_index(t->cfg->log_file, t->cur.dev, t->cur.ino);
 
-	for (int k = 2; k <= LOG_ROTATED_MAX; k++) {
-		char   *p = nth_name(path, k);
-		int     found = stat(p, &sb) == 0 && sb.st_dev == t->cur.dev
-		    && sb.st_ino == t->cur.ino;
-
-		free(p);
-		if (found)
-			return (nth_name(path, k - 1));
-	}
-	return (xstrdup(path));
+	return (log_file_rotated(t->cfg->log_file, k >= 2 ? k - 1 : 0));
 }
 
 /* compressed_name - a compressed rotated file (log_file.k.gz ...), or NULL. */
@@ -616,7 +592,7 @@ finish_copy(struct tail *t)
 {
 	struct tailfile f;
 	struct stat sb;
-	char   *old = rotated_name(t->cfg->log_file);
+	char   *old = log_file_rotated(t->cfg->log_file, 1);
 	uint64_t off = linereader_offset(t->cur.lr);
 	int     ok;
 
@@ -822,7 +798,7 @@ find_saved(const char *path, const struct posrec *pos, int *live_err)
 
 	*live_err = 0;
 	for (int k = 0; k <= LOG_ROTATED_MAX; k++) {
-		char   *p = nth_name(path, k);
+		char   *p = log_file_rotated(path, k);
 		char    fp[FINGERPRINT_LEN];
 		struct stat sb;
 		int     fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -882,7 +858,7 @@ start_position(struct tail *t, const struct posrec *pos, int from_start)
 	if (pos->found) {
 		/* The saved file: still live, or rotated away? */
 		if ((k = find_saved(path, pos, &live_err)) >= 0) {
-			char   *p = nth_name(path, k);
+			char   *p = log_file_rotated(path, k);
 
 			if ((rc = file_open(&t->cur, p, pos->offset, k > 0)) < 0) {
 				open_failed(t, p, rc);
