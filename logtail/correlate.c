@@ -610,16 +610,6 @@ line_time(struct correlate *c, const struct log_stamp *st)
 	return (t + st->sec + st->usec / 1e6);
 }
 
-/* key_base - where a line was read, as the first part of its keys. */
-static char *
-key_base(const struct log_pos *pos)
-{
-	if (pos->cursor != NULL)
-		return (xasprintf("J/%s", pos->cursor));
-	return (xasprintf("F/%s/%llu", pos->source ? pos->source : "-",
-			  (unsigned long long) pos->offset));
-}
-
 /* put_u64 - n in decimal at the end of b. */
 static void
 put_u64(struct buf *b, uint64_t n)
@@ -633,14 +623,11 @@ put_u64(struct buf *b, uint64_t n)
 	buf_append(b, d + i, sizeof(d) - i);
 }
 
-/* event_key - the identity of an event, in c->key until the next one:
- * where its line was read (key_base(pos) + "/" + rcpt). */
-static const char *
-event_key(struct correlate *c, const struct log_pos *pos, const char *rcpt)
+/* put_key_base - where a line was read, the first part of its events'
+ * keys ("J/cursor" or "F/source/offset"), at the end of b. */
+static void
+put_key_base(struct buf *b, const struct log_pos *pos)
 {
-	struct buf *b = &c->key;
-
-	buf_reset(b);
 	if (pos->cursor != NULL) {
 		buf_append(b, "J/", 2);
 		buf_puts(b, pos->cursor);
@@ -650,6 +637,28 @@ event_key(struct correlate *c, const struct log_pos *pos, const char *rcpt)
 		buf_append(b, "/", 1);
 		put_u64(b, pos->offset);
 	}
+}
+
+/* key_base - put_key_base() as a string of its own (caller frees). */
+static char *
+key_base(const struct log_pos *pos)
+{
+	struct buf b;
+
+	buf_init(&b);
+	put_key_base(&b, pos);
+	return (buf_take(&b));
+}
+
+/* event_key - the identity of an event, in c->key until the next one:
+ * where its line was read, "/", the recipient. */
+static const char *
+event_key(struct correlate *c, const struct log_pos *pos, const char *rcpt)
+{
+	struct buf *b = &c->key;
+
+	buf_reset(b);
+	put_key_base(b, pos);
 	buf_append(b, "/", 1);
 	buf_puts(b, rcpt);
 	return (b->data);
@@ -938,6 +947,19 @@ session_ssl(struct correlate *c, const struct log_line *l, const char *qid)
 	return (0);
 }
 
+/*
+ * line_ssl - a delivery line's sent_with_ssl: its session's for smtp and
+ * lmtp (every line of a session counts for it, reported or not, once),
+ * SSL_UNKNOWN for local deliveries.  program is the line's, cleaned.
+ */
+static int
+line_ssl(struct correlate *c, const struct log_line *l, const char *program,
+	 const char *qid)
+{
+	return (is_remote_program(program) ? session_ssl(c, l, qid)
+		: SSL_UNKNOWN);
+}
+
 /* deferral_take - unlink and return the deferral of rcpt, or NULL. */
 static struct deferral *
 deferral_take(struct qstate *qs, const char *rcpt)
@@ -1136,10 +1158,8 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 			+ l->dsn.len + l->text.len, 5);
 	to = scratch_clean(c, &off, l->to);
 	program = scratch_clean(c, &off, l->program);
-	/* Every line of a session counts for it, reported or not. */
 	if (ssl == SSL_FROM_SESSION)
-		ssl = is_remote_program(program) ? session_ssl(c, l, qs->qid)
-		    : SSL_UNKNOWN;
+		ssl = line_ssl(c, l, program, qs->qid);
 	if (type == EV_MESSAGE_SENT && l->queued_as.len > 0
 	    && (qs_find(c, l->queued_as.p, l->queued_as.len) != NULL
 		|| is_hop_relay(c, l))) {
@@ -1391,9 +1411,7 @@ waiting_add(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	w->pid = l->pid;
 	w->msg = span_dup(l->msg);
 	/* The session is known now; later the process may have a new one. */
-	w->ssl = SSL_UNKNOWN;
-	if (is_remote_program(w->program))
-		w->ssl = session_ssl(c, l, qs->qid);
+	w->ssl = line_ssl(c, l, w->program, qs->qid);
 	w->when = when;
 	w->deadline = c->clock > 0 ? c->clock + c->opts.hop_wait : 0;
 	for (pp = &qs->waiting; *pp != NULL; pp = &(*pp)->next)
