@@ -85,6 +85,7 @@ const struct classify_rule classify_rules[] = {
 	 "(message|content) (was |is )?rejected as spam|"
 	 "content rejected|[^a-z]ube[^a-z]|blacklisted url|uribl|surbl|"
 	 "spam (content|detected|signature)|looks like spam|considered (as )?spam|"
+	 "appears to be (spam|junk|unsolicited)|"
 	 "virus|malware|infected|mail rejete|mail rejected\\. *ofr|"
 	 "dt:spm|probability of spam|rejected (due to|because of|for|as) spam",
 	 NULL, ANY, CLASS_SPAM_CONTENT,
@@ -100,6 +101,10 @@ const struct classify_rule classify_rules[] = {
 	 "Gmail attachment policy, Facebook, Sender ID"},
 
 	/* 2c. Authentication of the sender: SPF, DKIM, DMARC. */
+	{"unusual rate of unsolicited", NULL, ANY, CLASS_SPAM_BLOCK,
+	 "Gmail 4.7.28/5.7.28: the sending domain's reputation; the text names "
+	 "the \"SPF domain\" or \"DKIM domain\", which is no authentication "
+	 "failure"},
 	{"dmarc|[^a-z]spf[^a-z]|dkim|sender policy framework|"
 	 "authentication (checks? )?(failed|required)|unauthenticated|"
 	 "not authenticated|authrequired|sendernotauthenticated|"
@@ -110,7 +115,7 @@ const struct classify_rule classify_rules[] = {
 	/* 2d. Blocklists and the sending IP's reputation. */
 	{"\\[TSS?[0-9]+\\]|\\[BL[0-9]+\\]|\\[HM0[0-9]\\]|"
 	 "not accepting connections|part of their network is on our block|"
-	 "too many unwanted messages|unusual rate of unsolicited|"
+	 "too many unwanted messages|"
 	 "banned sending ip|AUP#[A-Z]*BL|ipcheck\\.proofpoint\\.com|"
 	 "traffic not accepted from this ip|ip=[0-9a-f.:]+ - a problem occurred",
 	 NULL, ANY, CLASS_SPAM_BLOCK,

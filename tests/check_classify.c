@@ -148,8 +148,14 @@ START_TEST(test_providers)
 		 "does not have a 550-5.7.25 PTR record setup", CLASS_SPAM_BLOCK},
 		{"4.7.28", "421-4.7.28 Our system has detected an unusual rate of "
 		 "unsolicited mail originating from your IP address.", CLASS_SPAM_BLOCK},
+		{"4.7.28", "421-4.7.28 Gmail has detected an unusual rate of "
+		 "unsolicited mail originating from your SPF domain [example.com 1]. "
+		 "To protect our users from spam, mail sent from your domain has "
+		 "been temporarily rate limited.", CLASS_SPAM_BLOCK},
 		{"5.7.1", "550-5.7.1 Our system has detected that this message is "
 		 "550-5.7.1 likely unsolicited mail.", CLASS_SPAM_CONTENT},
+		{"5.7.1", "550 5.7.1 Your message was rejected because it appears "
+		 "to be spam", CLASS_SPAM_CONTENT},
 		/* Outlook / Office 365 */
 		{"5.1.10", "host example-com.mail.protection.outlook.com[52.101.1.1] "
 		 "said: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found "
