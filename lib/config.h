@@ -36,9 +36,10 @@ enum bad_metadata_action {
 };
 
 /*
- * How far back the rotated log files are looked at (log_file.1 ...
- * log_file.20): the tailer finds there the file it was reading after
- * several rotations, and posthookctl status counts its lag through them.
+ * How far back the numbered rotated log files are looked at by name
+ * (log_file.1 ... log_file.20): posthookctl status counts the tailer's lag
+ * through them.  The tailer itself lists log_file's directory for every
+ * kind of rotated name (logtail/rotation.c).
  */
 #define LOG_ROTATED_MAX	20
 

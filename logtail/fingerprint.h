@@ -15,6 +15,16 @@
  */
 int fingerprint_fd(int fd, char out[FINGERPRINT_LEN]);
 
+/*
+ * fingerprint_gz_fd - the same for a gzip-compressed file: the first line
+ * of what it decompresses to (a compressed rotated log keeps the
+ * fingerprint it had).  The fd's offset is left at 0.
+ */
+int fingerprint_gz_fd(int fd, char out[FINGERPRINT_LEN]);
+
+/* fingerprint_is_gzip - the open file begins with gzip's magic bytes. */
+int fingerprint_is_gzip(int fd);
+
 /* fingerprint_bytes - the same for bytes in memory (for tests). */
 int fingerprint_bytes(const char *p, size_t len, char out[FINGERPRINT_LEN]);
 

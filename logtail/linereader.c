@@ -1,12 +1,14 @@
 /*
- * linereader.c - lines and their offsets out of a file descriptor; see
- * linereader.h.
+ * linereader.c - lines and their offsets out of a file descriptor, plain
+ * or gzip-compressed; see linereader.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "util.h"
 #include "linereader.h"
@@ -15,6 +17,7 @@
 
 struct linereader {
 	int     fd;
+	gzFile  gz;			/* compressed: its own fd, or NULL */
 	char   *buf;
 	size_t  cap;
 	size_t  start;			/* first byte not yet handed out */
@@ -38,14 +41,67 @@ linereader_new(int fd, uint64_t offset)
 	return (lr);
 }
 
+/* linereader_new_gz - see linereader.h. */
+struct linereader *
+linereader_new_gz(int fd, uint64_t offset)
+{
+	struct linereader *lr;
+	gzFile  gz;
+	int     dfd;
+
+	if (lseek(fd, 0, SEEK_SET) < 0 || (dfd = dup(fd)) < 0)
+		return (NULL);
+	if ((gz = gzdopen(dfd, "rb")) == NULL) {
+		close(dfd);
+		errno = ENOMEM;
+		return (NULL);
+	}
+	/* Forward from the start: zlib decompresses up to the offset. */
+	if (offset > 0 && (offset > (uint64_t) LONG_MAX
+			   || gzseek(gz, (z_off_t) offset, SEEK_SET) != (z_off_t) offset)) {
+		gzclose(gz);
+		errno = EIO;
+		return (NULL);
+	}
+	lr = linereader_new(-1, offset);
+	lr->gz = gz;
+	return (lr);
+}
+
 /* linereader_free - see linereader.h. */
 void
 linereader_free(struct linereader *lr)
 {
 	if (lr == NULL)
 		return;
+	if (lr->gz != NULL)
+		gzclose(lr->gz);
 	free(lr->buf);
 	free(lr);
+}
+
+/*
+ * gz_fill - read from the compressed file.  A file cut short (gzip still
+ * writing it, or a crash) or damaged gives what could be decompressed,
+ * then an error (EBADMSG) rather than a quiet end.
+ */
+static ssize_t
+gz_fill(struct linereader *lr)
+{
+	int     n, errnum;
+	size_t  room = lr->cap - lr->end;
+
+	if (room > INT_MAX)
+		room = INT_MAX;
+	n = gzread(lr->gz, lr->buf + lr->end, (unsigned) room);
+	if (n > 0)
+		return (n);
+	(void) gzerror(lr->gz, &errnum);
+	if (n == 0 && errnum == Z_OK)
+		return (0);
+	if (errnum != Z_ERRNO)
+		errno = EBADMSG;
+	return (-1);
 }
 
 /* linereader_fill - see linereader.h. */
@@ -61,9 +117,12 @@ linereader_fill(struct linereader *lr)
 	}
 	if (lr->end == lr->cap)
 		return (0);
-	do {
-		n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
-	} while (n < 0 && errno == EINTR);
+	if (lr->gz != NULL)
+		n = gz_fill(lr);
+	else
+		do {
+			n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+		} while (n < 0 && errno == EINTR);
 	if (n > 0)
 		lr->end += (size_t) n;
 	return (n);

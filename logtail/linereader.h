@@ -1,6 +1,7 @@
 /*
  * linereader.h - split bytes read from a file descriptor into lines, with
- * the file offset of each.
+ * the file offset of each (for a gzip-compressed file, the offset in its
+ * decompressed bytes).
  *
  * A line is handed out only once its newline has been read, so a tailer
  * never acts on half a line; at the end of a file that will not grow
@@ -21,6 +22,13 @@ struct linereader;
 
 /* linereader_new - read fd from offset (the fd is positioned there). */
 struct linereader *linereader_new(int fd, uint64_t offset);
+
+/*
+ * linereader_new_gz - read the gzip-compressed file fd from offset in its
+ * decompressed bytes (the reader works on its own dup() of fd, which
+ * must not be read meanwhile).  NULL with errno set when it cannot.
+ */
+struct linereader *linereader_new_gz(int fd, uint64_t offset);
 void linereader_free(struct linereader *lr);
 
 /*

@@ -19,6 +19,7 @@
 #include "message.h"
 #include "util.h"
 #include "correlate.h"
+#include "fingerprint.h"
 #include "linereader.h"
 #include "print.h"
 #include "records.h"
@@ -124,11 +125,14 @@ idle_release(struct correlate *c, int fd)
 	}
 }
 
-/* print_fd - every line of one open file. */
+/*
+ * print_fd - every line of one open file; a gzip-compressed file (a
+ * rotated log) is read decompressed.
+ */
 static int
 print_fd(struct correlate *c, int fd, const char *name)
 {
-	struct linereader *lr = linereader_new(fd, 0);
+	struct linereader *lr;
 	const char *line;
 	size_t  len;
 	uint64_t off;
@@ -138,6 +142,14 @@ print_fd(struct correlate *c, int fd, const char *name)
 	/* A pipe may keep us waiting: what was printed goes out first. */
 	int     may_wait = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
 
+	if (!may_wait && fingerprint_is_gzip(fd)) {
+		if ((lr = linereader_new_gz(fd, 0)) == NULL) {
+			log_error("%s: cannot decompress: %s", name, strerror(errno));
+			return (1);
+		}
+	} else {
+		lr = linereader_new(fd, 0);
+	}
 	for (;;) {
 		while (linereader_next(lr, &line, &len, &off, &cut))
 			feed_line(c, name, line, len, off, cut);

@@ -5,13 +5,15 @@
  * it has been quiet for ROTATE_GRACE_MS and to its end before the new
  * one: the writer keeps appending to it until it reopens; a restart that
  * finds the saved file renamed to log_file.1, or log_file.N after several
- * rotations, finishes it first, then the newer rotated files in turn) and
+ * rotations, or compressed, finishes it first, then the newer rotated
+ * files in turn: rotation.c knows their names and order) and
  * copytruncate (the file shrank below our offset, or its first line
  * changed, also when it was written again past our offset before we
  * looked: every read is checked against the first line; the lines we had
  * not read yet are finished in the copy, log_file.1, when it is the same
  * file).  A file is known by device, inode and the fingerprint of its
- * first line.  Compressed rotated files are not read.  A log_file that is
+ * first line (of what it decompresses to, for a gzip-compressed rotated
+ * file: it is read through zlib).  A log_file that is
  * missing, unreadable or not a regular file (a directory, a FIFO) is said
  * once and waited for.
  *
@@ -55,6 +57,7 @@
 #include "journal.h"
 #include "linereader.h"
 #include "records.h"
+#include "rotation.h"
 #include "tail.h"
 
 #define BATCH_LINES	5000
@@ -94,6 +97,7 @@ struct tailfile {
 	char    fp[FINGERPRINT_LEN];	/* "" until the first line is there */
 	uint64_t start;			/* offset to start at once fp is known */
 	int     old;			/* a rotated file: move on at its end */
+	int     gz;			/* old and gzip-compressed */
 	off_t   seen_size;		/* old: its size when last looked at */
 	int64_t quiet_since;		/* old: when it last grew (monotonic) */
 	int     at_end;			/* the last read_batch() came to its end */
@@ -336,6 +340,7 @@ file_close(struct tailfile *f)
 	f->path = NULL;
 	f->fp[0] = 0;
 	f->old = 0;
+	f->gz = 0;
 	f->at_end = 0;
 	f->changed = 0;
 }
@@ -375,6 +380,9 @@ file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 	f->old = old;
 	f->seen_size = sb.st_size;
 	f->quiet_since = monotonic_ms();
+	/* A compressed file is done with: no writer, no grace period. */
+	if (old && (f->gz = fingerprint_is_gzip(fd)))
+		f->quiet_since -= ROTATE_GRACE_MS;
 	return (0);
 }
 
@@ -410,6 +418,8 @@ file_changed(struct tailfile *f)
 	char    fp[FINGERPRINT_LEN];
 	int     rc;
 
+	if (f->gz)
+		return (0);			/* nobody truncates it */
 	if ((rc = fingerprint_fd(f->fd, fp)) < 0)
 		return (0);			/* a read error: said by the reader */
 	return (rc == 0 || strcmp(fp, f->fp) != 0);
@@ -457,11 +467,20 @@ file_ready(struct tailfile *f)
 		return (0);
 	if (f->lr != NULL)
 		return (1);
-	if ((rc = fingerprint_fd(f->fd, f->fp)) <= 0) {
+	rc = f->gz ? fingerprint_gz_fd(f->fd, f->fp) : fingerprint_fd(f->fd, f->fp);
+	if (rc <= 0) {
 		if (rc < 0)
 			log_error("%s: read: %m", f->path);
 		f->fp[0] = 0;
 		return (0);
+	}
+	if (f->gz) {
+		if ((f->lr = linereader_new_gz(f->fd, f->start)) == NULL) {
+			log_error("%s: cannot decompress up to offset %llu: %m",
+				  f->path, (unsigned long long) f->start);
+			return (0);
+		}
+		return (1);
 	}
 	if (lseek(f->fd, (off_t) f->start, SEEK_SET) < 0) {
 		log_error("%s: seek: %m", f->path);
@@ -551,22 +570,27 @@ read_batch(struct tail *t, int *eof)
 
 /*
  * next_name - the file to read after the rotated file now finished: when
- * it was rotated again meanwhile (it is log_file.k, k >= 2), the one
- * rotated after it, log_file.(k-1); else log_file.
+ * it was rotated again meanwhile (it is log_file.k, k >= 2, maybe
+ * compressed since), the one rotated after it; else log_file.
  */
 static char *
 next_name(struct tail *t)
 {
-	int     k = log_file_index(t->cfg->log_file, t->cur.dev, t->cur.ino);
+	struct rotation *r = rotation_new(t->cfg->log_file);
+	int     i = rotation_find(r, t->cur.fp, (unsigned long long) t->cur.dev,
+				  (unsigned long long) t->cur.ino, 0);
+	size_t  k = i >= 0 && (size_t) i + 1 < r->n ? (size_t) i + 1 : r->n - 1;
+	char   *next = xstrdup(r->f[k].path);
 
-	return (log_file_rotated(t->cfg->log_file, k >= 2 ? k - 1 : 0));
+	rotation_free(r);
+	return (next);
 }
 
-/* compressed_name - a compressed rotated file (log_file.k.gz ...), or NULL. */
+/* compressed_name - a rotated file compressed by other than gzip, or NULL. */
 static char *
 compressed_name(const char *path)
 {
-	static const char *const ext[] = { "gz", "bz2", "xz", "zst" };
+	static const char *const ext[] = { "bz2", "xz", "zst" };
 	struct stat sb;
 
 	for (int k = 1; k <= LOG_ROTATED_MAX; k++) {
@@ -783,47 +807,6 @@ load_txn(struct store_txn *txn, void *ctx)
 	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
 
-/*
- * find_saved - where the file the position names is now: 0 for log_file,
- * k for log_file.k (rotated k times while we were down), -1 when none
- * holds it.  It has the saved fingerprint and at least offset bytes; a
- * file with the saved device and inode too is preferred (a new log_file
- * may begin with the same line).  *live_err: why log_file could not be
- * opened (0: it could, or it does not exist).
- */
-static int
-find_saved(const char *path, const struct posrec *pos, int *live_err)
-{
-	int     fp_only = -1;
-
-	*live_err = 0;
-	for (int k = 0; k <= LOG_ROTATED_MAX; k++) {
-		char   *p = log_file_rotated(path, k);
-		char    fp[FINGERPRINT_LEN];
-		struct stat sb;
-		int     fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		int     same = 0, exact = 0;
-
-		if (fd < 0 && k == 0 && errno != ENOENT)
-			*live_err = errno;
-		if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
-		    && (uint64_t) sb.st_size >= pos->offset
-		    && fingerprint_fd(fd, fp) == 1 && strcmp(fp, pos->fp) == 0) {
-			same = 1;
-			exact = (unsigned long long) sb.st_dev == pos->dev
-			    && (unsigned long long) sb.st_ino == pos->ino;
-		}
-		if (fd >= 0)
-			close(fd);
-		free(p);
-		if (exact)
-			return (k);
-		if (same && fp_only < 0)
-			fp_only = k;
-	}
-	return (fp_only);
-}
-
 /* say_gone - the saved file is nowhere to be read: what is lost. */
 static void
 say_gone(const char *path, const struct posrec *pos)
@@ -832,8 +815,8 @@ say_gone(const char *path, const struct posrec *pos)
 
 	if (z != NULL)
 		log_warn("%s: the file read before (up to offset %llu) is gone; "
-			 "if it is %s, its lines from there are lost (compressed "
-			 "files are not read: use logrotate's delaycompress); "
+			 "if it is %s, its lines from there are lost (only gzip "
+			 "is read); "
 			 "reading %s from its start", path, pos->offset, z, path);
 	else
 		log_warn("%s: the file read before (up to offset %llu) is gone; "
@@ -851,34 +834,40 @@ static int
 start_position(struct tail *t, const struct posrec *pos, int from_start)
 {
 	const char *path = t->cfg->log_file;
+	struct rotation *r;
 	struct stat sb;
-	int     rc, k, live_err;
+	int     rc, k, live;
 
 	t->resume = NULL;
 	if (pos->found) {
 		/* The saved file: still live, or rotated away? */
-		if ((k = find_saved(path, pos, &live_err)) >= 0) {
-			char   *p = log_file_rotated(path, k);
+		r = rotation_new(path);
+		k = rotation_find(r, pos->fp, pos->dev, pos->ino, pos->offset);
+		live = k >= 0 && (size_t) k + 1 == r->n;
+		if (k >= 0) {
+			const char *p = r->f[k].path;
 
-			if ((rc = file_open(&t->cur, p, pos->offset, k > 0)) < 0) {
+			if ((rc = file_open(&t->cur, p, pos->offset, !live)) < 0) {
 				open_failed(t, p, rc);
 				t->resume = pos;
-				free(p);
+				rotation_free(r);
 				return (1);
 			}
-			if (k == 0)
+			if (live)
 				log_info("%s: resuming at offset %llu", path, pos->offset);
 			else
 				log_info("%s: finishing the rotated file from offset "
-					 "%llu%s", p, pos->offset, k > 1 ? ", then "
-					 "the files rotated after it" : "");
-			free(p);
-		} else if (live_err != 0) {
-			errno = live_err;
+					 "%llu%s", p, pos->offset, (size_t) k + 2 < r->n
+					 ? ", then the files rotated after it" : "");
+			rotation_free(r);
+		} else if (r->live_err != 0) {
+			errno = r->live_err;
+			rotation_free(r);
 			open_failed(t, path, -1);
 			t->resume = pos;
 			return (1);
 		} else {
+			rotation_free(r);
 			file_close(&t->cur);
 			say_gone(path, pos);
 			if ((rc = file_open(&t->cur, path, 0, 0)) < 0)

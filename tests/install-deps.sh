@@ -7,7 +7,7 @@ set -eu
 packages="
 	autoconf automake make gcc pkg-config
 	libmilter-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libdb5.3-dev
-	libsystemd-dev check
+	libsystemd-dev zlib1g-dev check
 	postfix miltertest db5.3-util
 	python3 python3-cryptography openssl
 	clang libclang-rt-14-dev

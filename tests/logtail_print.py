@@ -6,6 +6,7 @@ lines over 64 KiB, NUL bytes, invalid UTF-8, other programs' lines, queue
 ids never seen, a missing file): the output must be one valid JSON object
 per event, with the right fields, and a clear log line for what is bad.
 """
+import gzip
 import json
 import os
 import subprocess
@@ -181,6 +182,23 @@ def test_stdin_missing_file_and_config(tmp):
     check(rc == 1, f"missing file: exit {rc}")
     check("missing.log" in err and "cannot open" in err, f"missing file logged: {err}")
     check(len(ev) == 1, "the good file is still read")
+
+    # A gzip-compressed rotated log reads as the plain one; a damaged one
+    # keeps what decompresses and says why the rest is not read.
+    packed = gzip.compress(log.encode())
+    gz = os.path.join(tmp, "good.log.2.gz")
+    with open(gz, "wb") as f:
+        f.write(packed)
+    rc, gev, err = run([gz])
+    check(rc == 0 and [e["payload"]["message"]["to"] for e in gev]
+          == [e["payload"]["message"]["to"] for e in ev],
+          f"gzip file: {rc} {len(gev)} {err}")
+    cut = os.path.join(tmp, "cut.log.gz")
+    with open(cut, "wb") as f:
+        f.write(gzip.compress((log * 200).encode())[:-20])
+    rc, cev, err = run([cut])
+    check(rc == 1 and "cut.log.gz: read:" in err and 0 < len(cev) <= 200,
+          f"cut gzip file: exit {rc}, {len(cev)} events, {err!r}")
 
     # report = outgoing from a config: incoming mail is not reported.
     incoming = "\n".join(message_lines(

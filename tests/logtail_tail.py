@@ -7,7 +7,8 @@ the writer reopens only at "postfix reload") and copytruncate (also while
 the tailer is behind: the unread lines are finished in the copy), reads
 the last line of a rotated file that lost its newline, finds its file
 after two rotations (down, or stopped: log_file.2, then log_file.1),
-notices a copytruncate whose new file grew past its offset before it
+also when they were compressed meanwhile (logrotate's .2.gz beside a
+plain .1, "postfix logrotate"'s log_file.DATE.gz), notices a copytruncate whose new file grew past its offset before it
 looked, waits (saying so once) for a log_file that is a directory, a FIFO
 or unreadable, keeping its saved position, stops cleanly on SIGTERM,
 and survives SIGKILL at random moments: every delivery line ends up as
@@ -18,6 +19,7 @@ CPU to speak of.  A hold line logged before the milter's record exists
 waits for it (bounded), also across a SIGKILL.
 """
 import glob
+import gzip
 import json
 import os
 import pwd
@@ -348,6 +350,78 @@ def test_two_rotations(tmp):
     check("is gone" not in err, "two rotations: the file read before is found")
 
 
+def gzip_away(path, dest):
+    """Compress path to dest and remove path, as gzip(1) does (the
+    compressed file keeps the modification time)."""
+    st = os.stat(path)
+    with open(path, "rb") as src, gzip.open(dest, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.unlink(path)
+
+
+def test_compressed_rotations(tmp):
+    """The file read before was compressed while the tailer was down or
+    stopped: logrotate with compress and delaycompress (log_file.2.gz, then
+    the plain log_file.1), and "postfix logrotate" (log_file.DATE.gz at
+    once).  Its unread lines are read from the compressed file, then the
+    files rotated after it, each line once."""
+    env = started(tmp)
+    want = ["z0@x.example"]
+    env.append(env.log, env.message(want[-1]))
+    check(len(wait_events(env, 1)) == 1, "compressed: first event")
+
+    def logrotate_twice(tag):
+        want.append(f"{tag}-first@x.example")
+        env.append(env.log, env.message(want[-1]))
+        os.rename(env.log, env.log + ".1")
+        time.sleep(0.05)
+        want.append(f"{tag}-second@x.example")
+        env.append(env.log, env.message(want[-1]))
+        for k in (3, 2):
+            if os.path.exists(f"{env.log}.{k}.gz"):
+                os.rename(f"{env.log}.{k}.gz", f"{env.log}.{k + 1}.gz")
+        os.rename(env.log + ".1", env.log + ".2")
+        gzip_away(env.log + ".2", env.log + ".2.gz")
+        os.rename(env.log, env.log + ".1")
+        time.sleep(0.05)
+        want.append(f"{tag}-live@x.example")
+        env.append(env.log, env.message(want[-1]))
+
+    check(env.stop() == 0, "compressed: SIGTERM")
+    logrotate_twice("down")
+    env.start()
+    ev = wait_events(env, len(want), timeout=20)
+    check(recipients(ev) == sorted(want),
+          f"compressed while down: every line once: {recipients(ev)}")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check("mail.log.2.gz: finishing the rotated file" in err,
+          "compressed while down: read from .2.gz")
+
+    env.proc.send_signal(signal.SIGSTOP)
+    logrotate_twice("stopped")
+    env.proc.send_signal(signal.SIGCONT)
+    wait_events(env, len(want), timeout=20)
+    ev = env.events() or []
+    check(recipients(ev) == sorted(want),
+          f"compressed while stopped: every line once: {recipients(ev)}")
+
+    # postfix logrotate: maillog_file renamed with a date, gzipped at once.
+    check(env.stop() == 0, "compressed: SIGTERM again")
+    want.append("pf-first@x.example")
+    env.append(env.log, env.message(want[-1]))
+    dated = env.log + ".20261124-010203"
+    os.rename(env.log, dated)
+    gzip_away(dated, dated + ".gz")
+    time.sleep(0.05)
+    want.append("pf-live@x.example")
+    env.append(env.log, env.message(want[-1]))
+    env.start()
+    check_once_and_stop(env, want, "postfix logrotate while down")
+    err = open(os.path.join(tmp, "tail.err")).read()
+    check("is gone" not in err, "compressed: the file read before is found")
+
+
 def test_copytruncate_regrown(tmp):
     """copytruncate, then the live file written past the tailer's offset
     before it looks (stopped): the first line tells; the copy is finished
@@ -629,7 +703,8 @@ def main():
         cg = os.path.join(tmp, "regrown")
         nf = os.path.join(tmp, "notfile")
         ur = os.path.join(tmp, "unreadable")
-        dirs = (a, b, c, d_, e, g, h, p, t, r2, cg, nf, ur)
+        gz = os.path.join(tmp, "compressed")
+        dirs = (a, b, c, d_, e, g, h, p, t, r2, cg, nf, ur, gz)
         for d in dirs:
             os.makedirs(d)
         test_rotation(a)
@@ -637,6 +712,7 @@ def main():
         test_copytruncate_behind(h)
         test_rotation_partial_line(p)
         test_two_rotations(r2)
+        test_compressed_rotations(gz)
         test_copytruncate_regrown(cg)
         test_not_a_file(nf)
         test_unreadable(ur)

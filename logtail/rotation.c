@@ -1,0 +1,195 @@
+/*
+ * rotation.c - log_file's rotated files and their order; see rotation.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "rotation.h"
+
+struct entry {
+	struct rotation_file rf;
+	struct timespec mtime;
+	long    number;			/* log_file.N: N; else 0 */
+};
+
+/*
+ * rotated_suffix - the part of a directory entry's name after log_file's
+ * own name is a rotation's: "." or "-", a digit, and no compressor's
+ * extension but gzip's.  *number: N for ".N" or ".N.gz", else 0.
+ */
+static int
+rotated_suffix(const char *suffix, long *number)
+{
+	static const char *const other[] = {
+		".bz2", ".xz", ".zst", ".lz4", ".lzma", ".Z"
+	};
+	size_t  len = strlen(suffix), digits;
+
+	*number = 0;
+	if ((suffix[0] != '.' && suffix[0] != '-')
+	    || suffix[1] < '0' || suffix[1] > '9')
+		return (0);
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		size_t  el = strlen(other[i]);
+
+		if (len > el && strcmp(suffix + len - el, other[i]) == 0)
+			return (0);
+	}
+	digits = strspn(suffix + 1, "0123456789");
+	if (suffix[0] == '.' && digits <= 6
+	    && (suffix[1 + digits] == 0 || strcmp(suffix + 1 + digits, ".gz") == 0))
+		*number = strtol(suffix + 1, NULL, 10);
+	return (1);
+}
+
+/*
+ * look - open path and fill in what identifies it.  0 when it is a
+ * regular file, -2 when it is something else, -1 (errno set) when it
+ * cannot be opened.
+ */
+static int
+look(const char *path, struct entry *e)
+{
+	struct stat sb;
+	int     fd, rc, err;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return (-1);
+	if (fstat(fd, &sb) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return (-2);
+	}
+	e->rf.dev = (unsigned long long) sb.st_dev;
+	e->rf.ino = (unsigned long long) sb.st_ino;
+	e->mtime = sb.st_mtim;
+	e->rf.gz = fingerprint_is_gzip(fd);
+	e->rf.size = e->rf.gz ? UINT64_MAX : (uint64_t) sb.st_size;
+	rc = e->rf.gz ? fingerprint_gz_fd(fd, e->rf.fp) : fingerprint_fd(fd, e->rf.fp);
+	if (rc != 1)
+		e->rf.fp[0] = 0;
+	close(fd);
+	return (0);
+}
+
+/* older - sort order: modification time, then the higher .N, the name. */
+static int
+older(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return (x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1);
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return (x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1);
+	if (x->number != y->number)
+		return (x->number > y->number ? -1 : 1);
+	return (strcmp(x->rf.path, y->rf.path));
+}
+
+/* rotation_new - see rotation.h. */
+struct rotation *
+rotation_new(const char *log_file)
+{
+	struct rotation *r = xcalloc(1, sizeof(*r));
+	const char *slash = strrchr(log_file, '/');
+	const char *base = slash ? slash + 1 : log_file;
+	size_t  baselen = strlen(base), n = 0, cap = 0, skip;
+	char   *dir = slash ? xstrndup(log_file, (size_t) (slash - log_file) + 1)
+	    : xstrdup("./");
+	struct entry *e = NULL, live;
+	struct dirent *de;
+	DIR    *d;
+	long    number;
+	int     rc;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, base, baselen) != 0
+			    || !rotated_suffix(de->d_name + baselen, &number))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				e = xrealloc(e, cap * sizeof(*e));
+			}
+			memset(&e[n], 0, sizeof(e[n]));
+			e[n].rf.path = xasprintf("%s%s", dir, de->d_name);
+			e[n].number = number;
+			if (look(e[n].rf.path, &e[n]) != 0)
+				free(e[n].rf.path);
+			else
+				n++;
+		}
+		closedir(d);
+	}
+	if (n > 0)
+		qsort(e, n, sizeof(*e), older);
+	skip = n > ROTATION_MAX ? n - ROTATION_MAX : 0;
+	r->f = xcalloc(n - skip + 1, sizeof(*r->f));
+	for (size_t i = 0; i < n; i++) {
+		if (i < skip)
+			free(e[i].rf.path);
+		else
+			r->f[r->n++] = e[i].rf;
+	}
+	memset(&live, 0, sizeof(live));
+	live.rf.path = xstrdup(log_file);
+	/* What look() fills in stays zero when it fails. */
+	if ((rc = look(log_file, &live)) == -1 && errno != ENOENT)
+		r->live_err = errno;
+	/* log_file is never read as a compressed file. */
+	if (live.rf.gz) {
+		live.rf.gz = 0;
+		live.rf.fp[0] = 0;
+	}
+	r->f[r->n++] = live.rf;
+	free(e);
+	free(dir);
+	return (r);
+}
+
+/* rotation_free - see rotation.h. */
+void
+rotation_free(struct rotation *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		free(r->f[i].path);
+	free(r->f);
+	free(r);
+}
+
+/* rotation_find - see rotation.h. */
+int
+rotation_find(const struct rotation *r, const char *fp,
+	      unsigned long long dev, unsigned long long ino, uint64_t min_size)
+{
+	int     newest = -1;
+
+	if (fp == NULL || *fp == 0)
+		return (-1);
+	for (size_t i = r->n; i-- > 0;) {
+		const struct rotation_file *f = &r->f[i];
+
+		if (f->fp[0] == 0 || strcmp(f->fp, fp) != 0
+		    || (!f->gz && f->size < min_size))
+			continue;
+		if (f->dev == dev && f->ino == ino)
+			return ((int) i);
+		if (newest < 0)
+			newest = (int) i;
+	}
+	return (newest);
+}
