@@ -67,10 +67,16 @@ journal_src_open(const char *dir, const char *cursor, int from_start)
 			   && sd_journal_test_cursor(js->j, cursor) <= 0) {
 			/* The saved record is gone: read from the one after. */
 			sd_journal_previous(js->j);
+			log_info("journal: the saved cursor's record is gone; "
+				 "resuming at the one after it");
+		} else {
+			log_info("journal: resuming after the saved cursor");
 		}
 	} else if (from_start) {
+		log_info("journal: first start: reading from the start");
 		sd_journal_seek_head(js->j);
 	} else {
+		log_info("journal: first start: reading from the end");
 		sd_journal_seek_tail(js->j);
 		if (sd_journal_previous(js->j) > 0
 		    && sd_journal_get_cursor(js->j, &js->cursor) < 0)

@@ -1109,9 +1109,6 @@ journal_loop(struct tail *t, const struct posrec *pos, int from_start)
 	t->js = journal_src_open(t->cfg->journal_dir, pos->cursor, from_start);
 	if (t->js == NULL)
 		return (-1);
-	log_info("journal: %s", pos->cursor ? "resuming after the saved cursor"
-		 : from_start ? "first start: reading from the start"
-		 : "first start: reading from the end");
 	if (pos->cursor == NULL && journal_src_cursor(t->js) != NULL) {
 		t->cursor = xstrdup(journal_src_cursor(t->js));
 		t->dirty = 1;

@@ -138,6 +138,12 @@ def main():
         to = [e["payload"]["message"]["to"] for e in ev]
         check(len(ev) == 500, "500 events for 500 delivery records (%d)" % len(ev))
         check(len(set(to)) == len(to), "no event twice")
+        with open(os.path.join(tmp, "tail.err")) as f:
+            said = f.read()
+        check(said.count("journal: first start: reading from the start") == 1
+              and said.count("journal: resuming after the saved cursor") == 2
+              and "unusable" not in said and "is gone" not in said,
+              "the start and each resumption said as they were")
 
         # journal_dir missing at start: wait for it.
         late = os.path.join(tmp, "late")
