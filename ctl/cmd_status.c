@@ -32,6 +32,7 @@
 #include "delivery.h"
 #include "endpoint.h"
 #include "outbox.h"
+#include "rotation.h"
 #include "sign.h"
 #include "util.h"
 
@@ -83,36 +84,10 @@ daemons_json(const struct config *cfg)
 	return all;
 }
 
-/* count_lines - newlines in path from offset on (-1: unknown) */
-static long long
-count_lines(const char *path, unsigned long long offset, long long size)
-{
-	char    buf[65536];
-	long long n = 0, left;
-	ssize_t got;
-	int     fd;
-
-	if (size - (long long) offset > LAG_SCAN_MAX)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (lseek(fd, (off_t) offset, SEEK_SET) < 0) {
-		close(fd);
-		return -1;
-	}
-	left = size - (long long) offset;
-	while (left > 0 && (got = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < got && i < left; i++)
-			n += buf[i] == '\n';
-		left -= got;
-	}
-	close(fd);
-	return n;
-}
-
 struct position {
 	int     found;
 	unsigned long long dev, ino, offset;
+	char    fp[FINGERPRINT_LEN];
 	char   *json;			/* as stored */
 };
 
@@ -150,47 +125,49 @@ uint_member(json_object *o, const char *key)
 
 /*
  * lag_of - bytes and lines of log not yet committed (-1 when unknown):
- * the rest of the file the position names (log_file, or log_file.k when
- * it was rotated meanwhile), then every newer file whole.
+ * the rest of the file the position names (log_file, or a rotated file
+ * when it was rotated meanwhile, compressed or not), then every newer file
+ * whole.  Lines are counted in at most LAG_SCAN_MAX bytes of each file.
  */
 static void
 lag_of(const char *log_file, const struct position *p, long long *bytes,
        long long *lines, const char **reading)
 {
-	struct stat sb;
+	struct rotation *r = rotation_new(log_file);
+	int     k = rotation_find(r, p->fp, p->dev, p->ino, 0);
 	long long b = 0, l = 0;
-	int     k = log_file_index(log_file, p->dev, p->ino);
 
 	*bytes = *lines = -1;
 	*reading = NULL;
-	if (k < 0)
-		return;
-	*reading = k == 0 ? log_file : "rotated";
-	for (int j = k; j >= 0; j--) {
-		char   *path = log_file_rotated(log_file, j);
-		unsigned long long from = j == k ? p->offset : 0;
-		long long n = -1;
+	if (k >= 0) {
+		*reading = (size_t) k + 1 == r->n ? log_file : "rotated";
+		for (size_t j = (size_t) k; j < r->n && b >= 0; j++) {
+			const struct rotation_file *f = &r->f[j];
+			uint64_t from = j == (size_t) k ? p->offset : 0, fb, fl;
 
-		if (stat(path, &sb) == 0 && (long long) from <= (long long) sb.st_size) {
-			b += (long long) sb.st_size - (long long) from;
-			n = count_lines(path, from, sb.st_size);
-		} else {
-			b = -1;
+			if (rotation_count(f, from, LAG_SCAN_MAX, &fb, &fl) == 0) {
+				b += (long long) fb;
+				l = l < 0 ? -1 : l + (long long) fl;
+			} else if (!f->gz && f->fp[0] && f->size >= from) {
+				b += (long long) (f->size - from);
+				l = -1;
+			} else {
+				b = -1;
+			}
 		}
-		free(path);
-		if (b < 0)
-			return;
-		l = l < 0 || n < 0 ? -1 : l + n;
+		if (b >= 0) {
+			*bytes = b;
+			*lines = l;
+		}
 	}
-	*bytes = b;
-	*lines = l;
+	rotation_free(r);
 }
 
 /* tailer_json - where the tailer stands in the log */
 static json_object *
 tailer_json(struct ctl *ctl, const struct config *cfg)
 {
-	json_object *o = json_object_new_object(), *pos;
+	json_object *o = json_object_new_object(), *pos, *v;
 	struct position p;
 	long long bytes = -1, lines = -1;
 	const char *reading = NULL;
@@ -216,6 +193,8 @@ tailer_json(struct ctl *ctl, const struct config *cfg)
 		p.dev = uint_member(pos, "dev");
 		p.ino = uint_member(pos, "ino");
 		p.offset = uint_member(pos, "offset");
+		if (json_object_object_get_ex(pos, "fp", &v))
+			snprintf(p.fp, sizeof(p.fp), "%s", json_object_get_string(v));
 		lag_of(cfg->log_file, &p, &bytes, &lines, &reading);
 	}
 	json_object_object_add(o, "position", pos);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cidr.h"
 #include "config.h"
@@ -342,24 +341,4 @@ char *
 log_file_rotated(const char *log_file, int k)
 {
 	return k > 0 ? xasprintf("%s.%d", log_file, k) : xstrdup(log_file);
-}
-
-/* log_file_index - see config.h */
-int
-log_file_index(const char *log_file, unsigned long long dev,
-	       unsigned long long ino)
-{
-	struct stat sb;
-
-	for (int k = 0; k <= LOG_ROTATED_MAX; k++) {
-		char   *path = log_file_rotated(log_file, k);
-		int     same = stat(path, &sb) == 0
-		    && (unsigned long long) sb.st_dev == dev
-		    && (unsigned long long) sb.st_ino == ino;
-
-		free(path);
-		if (same)
-			return k;
-	}
-	return -1;
 }

@@ -36,10 +36,9 @@ enum bad_metadata_action {
 };
 
 /*
- * How far back the numbered rotated log files are looked at by name
- * (log_file.1 ... log_file.20): posthookctl status counts the tailer's lag
- * through them.  The tailer itself lists log_file's directory for every
- * kind of rotated name (logtail/rotation.c).
+ * How far back the tailer looks for log_file.N compressed by other than
+ * gzip, to say which lines it cannot read.  Rotated files themselves are
+ * found by listing log_file's directory (rotation.h).
  */
 #define LOG_ROTATED_MAX	20
 
@@ -136,10 +135,5 @@ char *config_format_value(const struct config *cfg, const struct config_key *k);
 /* log_file_rotated - the name rotation gives log_file k times rotated
  * ("log_file.k"), log_file itself for 0; the caller frees it. */
 char *log_file_rotated(const char *log_file, int k);
-
-/* log_file_index - which of log_file, log_file.1 ... .LOG_ROTATED_MAX is
- * the file with this device and inode now: 0 ... LOG_ROTATED_MAX, or -1. */
-int log_file_index(const char *log_file, unsigned long long dev,
-		   unsigned long long ino);
 
 #endif

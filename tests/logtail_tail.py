@@ -389,7 +389,19 @@ def test_compressed_rotations(tmp):
         env.append(env.log, env.message(want[-1]))
 
     check(env.stop() == 0, "compressed: SIGTERM")
+    read = os.path.getsize(env.log)
     logrotate_twice("down")
+    # posthookctl status counts the lag through the compressed file too.
+    p = subprocess.run([CTL, "-c", env.conf, "--json", "status"],
+                       capture_output=True, timeout=60)
+    t = json.loads(p.stdout or b"{}").get("tailer") or {}
+    with gzip.open(env.log + ".2.gz", "rb") as f:
+        lag = len(f.read()) - read
+    lag += os.path.getsize(env.log + ".1") + os.path.getsize(env.log)
+    check(t.get("reading") == "rotated" and t.get("lag_bytes") == lag
+          and t.get("lag_lines") == 9,
+          f"compressed: status counts the lag in .2.gz, .1 and the live "
+          f"file: {t}, want {lag} bytes ({p.stderr[-200:]!r})")
     env.start()
     ev = wait_events(env, len(want), timeout=20)
     check(recipients(ev) == sorted(want),

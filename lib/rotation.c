@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "util.h"
 #include "rotation.h"
@@ -192,4 +193,58 @@ rotation_find(const struct rotation *r, const char *fp,
 			newest = (int) i;
 	}
 	return (newest);
+}
+
+/* rotation_count - see rotation.h. */
+int
+rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
+	       uint64_t *bytes, uint64_t *lines)
+{
+	char    buf[65536];
+	uint64_t pos = 0, b = 0, l = 0;
+	gzFile  gz = NULL;
+	ssize_t got;
+	int     fd, rc = 0;
+
+	if (!f->gz && (f->size < offset || f->size - offset > max))
+		return (-1);
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return (-1);
+	if (f->gz) {
+		if ((gz = gzdopen(fd, "rb")) == NULL) {
+			close(fd);
+			return (-1);
+		}
+	} else if (lseek(fd, (off_t) offset, SEEK_SET) < 0) {
+		close(fd);
+		return (-1);
+	} else {
+		pos = offset;
+	}
+	for (;;) {
+		got = gz ? gzread(gz, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
+		if (got <= 0) {
+			rc = got < 0 ? -1 : 0;
+			break;
+		}
+		for (ssize_t i = 0; i < got; i++, pos++) {
+			if (pos < offset)
+				continue;
+			b++;
+			l += buf[i] == '\n';
+		}
+		if (b > max) {
+			rc = -1;
+			break;
+		}
+	}
+	if (gz != NULL)
+		gzclose(gz);
+	else
+		close(fd);
+	if (rc == 0 && pos < offset)
+		rc = -1;
+	*bytes = b;
+	*lines = l;
+	return (rc);
 }

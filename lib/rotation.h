@@ -50,4 +50,12 @@ int rotation_find(const struct rotation *r, const char *fp,
 		  unsigned long long dev, unsigned long long ino,
 		  uint64_t min_size);
 
+/*
+ * rotation_count - the bytes and lines of f from offset on (decompressed
+ * for a gzip file).  0 when counted; -1 when it cannot be read, or holds
+ * more than max bytes from there.
+ */
+int rotation_count(const struct rotation_file *f, uint64_t offset,
+		   uint64_t max, uint64_t *bytes, uint64_t *lines);
+
 #endif
