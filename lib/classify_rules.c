@@ -37,9 +37,11 @@ const struct classify_rule classify_rules[] = {
 	 "Postfix smtp: the MX points back to this host"},
 	{"TLS is required, but|cannot start TLS|TLS handshake|"
 	 "server certificate not (verified|trusted)|untrusted issuer|"
-	 "certificate verification failed",
+	 "certificate verification failed|certificate(-| is )expired|"
+	 "tlsa-invalid|dnssec-invalid|failed dane",
 	 NULL, ANY, CLASS_PROTOCOL_ERROR,
-	 "Postfix smtp: smtp_tls_security_level encrypt/verify failures"},
+	 "Postfix smtp: smtp_tls_security_level encrypt/verify failures; "
+	 "Exchange Online DANE 5.7.322-5.7.324"},
 	{"(host or domain name not found|name service error).*try again|"
 	 "malformed or unexpected name server reply|host name lookup failure|"
 	 "temporary failure in name resolution|dns query failed|servfail",
@@ -51,26 +53,39 @@ const struct classify_rule classify_rules[] = {
 	 "Postfix smtp: connection refused, timed out, lost"},
 
 	/* 2a. Greylisting, loops, relaying, the sending identity. */
-	{"grey ?-?list|gray ?-?list", NULL, ANY, CLASS_TRANSIENT_FAILURE,
-	 "Postgrey, Mimecast, Exim greylisting"},
+	{"grey ?-?list|gray ?-?list|try again slower", NULL, ANY,
+	 CLASS_TRANSIENT_FAILURE,
+	 "Postgrey, Mimecast, Exim greylisting; Postfix policy \"Please try "
+	 "again slower\""},
 	{"mail loop|routing loop|loop detected|hop count|too many hops",
 	 NULL, ANY, CLASS_ROUTING_ERROR,
 	 "RFC 5321 loop detection: sendmail, Exchange 5.4.14, qmail"},
 	{"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)|"
 	 "not (configured|authorized|permitted|allowed) to relay|unable to relay|"
 	 "insecure mail relay|we do not relay|relay not permitted|"
-	 "email address is not verified",
+	 "email address is not verified|as a relay|not a gateway|"
+	 "relaying mail to|(don't|do not) handle mail for|not an open relay|"
+	 "invalid credentials for relay|to a non-local e-?mail address|"
+	 "allowed rcpthosts",
 	 NULL, ANY, CLASS_ROUTING_ERROR,
-	 "Postfix/sendmail relay refusal, Office 365 5.7.54, Amazon SES"},
+	 "Postfix/sendmail relay refusal, Office 365 5.7.54, Amazon SES, "
+	 "MessageLabs, Google Workspace relay, MailEnable, qmail rcpthosts"},
 	{"groups\\.google\\.com/support", NULL, ANY, CLASS_POLICY_REJECTION,
 	 "Google Groups: no such group, or posting not allowed"},
 	{"sender address rejected|domain of sender address|"
 	 "sender verif(y|ication) failed|"
 	 "sender (domain|address) (is )?(invalid|unknown|does not exist)|"
-	 "from: domain is invalid|send mail as",
+	 "from: domain is invalid|send mail as|sender e-?mail address rejected|"
+	 "invalid sender|not owned by user|"
+	 "(sender|mail from)('s)? domain( [^ ]+)? (does not|doesn't) exist|"
+	 "unroute?able sender|"
+	 "backscatter|sender account (is |has been )?(disabled|blocked|suspended)|"
+	 "mail sending denied|(account|client) (has been |is )?blocked from sending",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
 	 "Postfix reject_unknown_sender_domain, Exim sender callout, sendmail, "
-	 "Gmail send-as, GoDaddy"},
+	 "Gmail send-as, GoDaddy, Orange/La Poste, Facebook DNS-P1, MDaemon, "
+	 "Spectrum, Outlook 5.7.750; a blocklisted sender stays spam_block "
+	 "(seed: \"IP or domain blocklisted\")"},
 	{NULL, "*.1.7", ANY, CLASS_POLICY_REJECTION,
 	 "RFC 3463 X.1.7: bad sender mailbox syntax"},
 	{NULL, "*.1.8", ANY, CLASS_POLICY_REJECTION,
@@ -87,18 +102,23 @@ const struct classify_rule classify_rules[] = {
 	 "spam (content|detected|signature)|looks like spam|considered (as )?spam|"
 	 "appears to be (spam|junk|unsolicited)|"
 	 "virus|malware|infected|mail rejete|mail rejected\\. *ofr|"
-	 "dt:spm|probability of spam|rejected (due to|because of|for|as) spam",
+	 "dt:spm|probability of spam|rejected (due to|because of|for|as) spam|"
+	 "AUP#URLBL",
 	 NULL, ANY, CLASS_SPAM_CONTENT,
 	 "Mail.ru, Yandex, iCloud CS01, Proofpoint, Mimecast, SpamAssassin, "
-	 "amavis, Orange OFR_506, Gmail, NetEase DT:SPM"},
+	 "amavis, Orange OFR_506, Gmail, NetEase DT:SPM, Cox URLBL"},
 	{"(bad|banned|blocked|prohibited|forbidden|dangerous|unacceptable|"
-	 "not allowed) (attachment|file)|reject, id=[^ ]+ - banned",
+	 "not allowed) (attachment|file)|reject, id=[^ ]+ - banned|"
+	 "attachment (extension|type)",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
 	 "attachment policies: amavis BANNED, Exchange, Mimecast"},
 	{"content presents a potential|message filtered|"
-	 "recipient preferences|purported responsible address",
+	 "recipient'?s? preferences|purported responsible address|user reject|"
+	 "refuses? to receive|blocked by the recipient|not accepting any mail|"
+	 "only accepting mail from specific|account is protected by",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
-	 "Gmail attachment policy, Facebook, Sender ID"},
+	 "Gmail attachment policy, Facebook, Sender ID; the recipient's own "
+	 "filter: AOL, Japanese mobile carriers"},
 
 	/* 2c. Authentication of the sender: SPF, DKIM, DMARC. */
 	{"unusual rate of unsolicited", NULL, ANY, CLASS_SPAM_BLOCK,
@@ -139,13 +159,42 @@ const struct classify_rule classify_rules[] = {
 	 "may not be mail exchanger|unverifi?y?able sending ip",
 	 NULL, ANY, CLASS_SPAM_BLOCK,
 	 "Postfix reject_unknown_client_hostname, Gmail 5.7.25, GMX, Comcast"},
+	{"(^|[^a-z])(ip( address)?|server at)( \\(?\\[?[0-9a-f.:]+\\]?\\)?)? (has been |is |was )?"
+	 "(temporarily )?(blocked|banned|blacklisted|listed as abusive)|"
+	 "mail from your (mail server'?s )?ip|forbidden by your ip|"
+	 "bad (sender )?ip|spam ips?([^a-z]|$)|open proxy|like (a )?spammer|"
+	 "too many spams|(are|is) (currently )?sending spam|"
+	 "too many (invalid|unknown|bad) recipients|sender ip (address )?rejected|"
+	 "helo command rejected|bad helo|helo/ehlo (argument|parameter)|"
+	 "client host blocked",
+	 NULL, ANY, CLASS_SPAM_BLOCK,
+	 "the sending IP or host refused: EarthLink, GoDaddy IB1xx, Spectrum, "
+	 "Facebook POL-P2, Outlook 5.7.506, Postfix HELO restrictions, Cox, "
+	 "free.fr, Orange OFR006_102"},
+	/*
+	 * Content judged to be spam, in words that name neither an IP nor a
+	 * list (those are above): SpamAssassin, Barracuda, Cyren, Gmail's
+	 * "To best protect our users from spam" once reputation and PTR have
+	 * had their say.
+	 */
+	{"(probable|probably|is|as|be|being|for|no|like|much|accept|consider|"
+	 "considered|suspected|similar to|from) spam([^a-z]|$)|"
+	 "spam (blocked|block|check|e-?mail|not accepted|refused|rejection|"
+	 "score|points|filter|message|is)|spam-like|\\(spam\\)|"
+	 "spamassassin|spamprofiler|spambouncer|anti-? ?spam|content filter|"
+	 "bulk[ .](e-?mail|mail|advertising)|mass mailer|"
+	 "recurrent pattern detection|content denied",
+	 NULL, ANY, CLASS_SPAM_CONTENT,
+	 "SpamAssassin, amavis, Trustwave, Cyberoam, Cyren RPD, QQ, GoDaddy "
+	 "IB212, Exchange content filter agent, Gmail 4.7.0"},
 
 	/* 2e. The message's size and form. */
 	{"message (size|length)( [0-9]+)? exceeds|exceeds size limit|"
-	 "maximum message size|"
+	 "maximum (e-?mail |message )size|maximum allowed size|"
+	 "(e-?mail|message) size exceeded|"
 	 "message (is )?too (big|large)|line limit exceeded|line too long|"
-	 "headers? too (large|long)|too many headers|header error|"
-	 "rfc ?5322|rfc ?822|multiple addresses in from|duplicate header|"
+	 "headers? (is |are )?too (large|long)|too many headers|header error|"
+	 "rfc ?5322|rfc ?2?822|multiple addresses in from|duplicate header|"
 	 "8-bit data|policy violation|policy reasons|policy restrictions|"
 	 "not accepted for policy|protocol violation|anti-spoofing|"
 	 "administrative prohibition|security polic|network not allowed|"
@@ -163,9 +212,17 @@ const struct classify_rule classify_rules[] = {
 	 "tried to reach is (disabled|inactive)|disableduser|"
 	 "no longer (on (this )?server|active|in use|available|valid)|"
 	 "not our (user|customer)|user not local|has moved|"
-	 "recipient account is blocked|compte du destinataire est bloque",
+	 "recipient account is blocked|compte du destinataire est bloque|"
+	 "archived recipient|boite du destinataire archivee|extended inactivity|"
+	 "(address|recipient) is (currently )?deactivated",
 	 NULL, ANY, CLASS_INACTIVE_MAILBOX,
-	 "Gmail DisabledUser, Yahoo, La Poste, RFC 5321 551"},
+	 "Gmail DisabledUser, Yahoo, La Poste, RFC 5321 551, Facebook RCP-T4, "
+	 "AOL"},
+	{"(daily|hourly|sending|submission) ([a-z]+ )?quota|"
+	 "submissionquotaexceeded",
+	 NULL, ANY, CLASS_TRANSIENT_FAILURE,
+	 "Gmail 5.4.5, Amazon SES, Outlook SubmissionQuotaExceeded: the "
+	 "sender's quota, not the mailbox's"},
 	{"insufficient (system (resources|storage)|disk space)",
 	 NULL, ANY, CLASS_TRANSIENT_FAILURE,
 	 "RFC 5321 452, Exchange 4.3.1: the receiving system is full"},
@@ -173,7 +230,9 @@ const struct classify_rule classify_rules[] = {
 	 "quota exceeded|exceeds? (the |its |allowed |their )*"
 	 "(quota|storage|size)|mail ?folder is full|inbox is full|"
 	 "out of storage|storage (quota|limit|space)|disk quota|"
-	 "not enough (disk )?space|mailbox size limit|user.{0,20} is full",
+	 "not enough (disk )?space|mailbox size limit|user.{0,20} is full|"
+	 "too many messages (on the server|in (the |this |his |her |their )?"
+	 "(mailbox|inbox))",
 	 NULL, ANY, CLASS_MAILBOX_FULL,
 	 "Gmail, iCloud, Yandex, Mail.ru, Dovecot, qmail, Exim, Courier"},
 	{"host unknown|unknown host|domain (does not|doesn't|did not) exist|"
@@ -182,14 +241,15 @@ const struct classify_rule classify_rules[] = {
 	 "no smtp service|couldn't find (a mail exchanger|any host)|null mx|"
 	 "doesn't receive email|bad destination system|"
 	 "domain is not reachable|invalid domain|unroute?able|"
-	 "host or domain name not found|no relevant answers",
+	 "host or domain name not found|no relevant answers|unknown domain|"
+	 "domain [^ ]+ (does not|doesn't) exist",
 	 NULL, ANY, CLASS_INVALID_DOMAIN,
 	 "Postfix 5.4.4, Gmail DNS Error, qmail, sendmail, RFC 7505 null MX"},
 	{"user unknown|unknown user|unknown (recipient|mailbox|account|local ?part)|"
 	 "unknown address([^ ]| [^e]|$)|no such (user|mailbox|recipient|address|account|person)|"
 	 "(user|recipient|mailbox|address|account|addressee)( name)? "
 	 "(does not|doesn't|did not) exist|"
-	 "(user|recipient|mailbox|address) not found|recip(ient)?notfound|"
+	 "(user|recipient|mailbox|address) (is |was )?not found|recip(ient)?notfound|"
 	 "invalid (final delivery )?(recipient|mailbox|user|address|userid)|"
 	 "not a valid (recipient|mailbox|user)|mailbox (unavailable|not found)|"
 	 "address (not found|rejected|unknown)|not listed in|no mailbox here|"
@@ -197,7 +257,9 @@ const struct classify_rule classify_rules[] = {
 	 "bad destination mailbox|undeliverable address|destinataire invalide|"
 	 "no valid recipients|check if (the )?address is correct|"
 	 "tried to reach does not exist|recipient address rejected: access denied|"
-	 "(recipient|mailbox|user)( address)? is (invalid|unknown|not valid)",
+	 "(recipient|mailbox|user)( address)? is (invalid|unknown|not valid)|"
+	 "badrcptto|badrecipientto|validrcptto|"
+	 "envelope recipient (has been denied|is in my)",
 	 NULL, ANY, CLASS_INVALID_RECIPIENT,
 	 "Postfix, sendmail, Exim, qmail, Gmail NoSuchUser, "
 	 "Outlook RecipNotFound/5.4.1 DBEB, Yahoo dd, iCloud, GMX, Mimecast, "
@@ -207,13 +269,18 @@ const struct classify_rule classify_rules[] = {
 	{"rate limit|rate-limit|ratelimit|too many (messages|connections|"
 	 "recipients|mails|emails|concurrent)|frequency limited|"
 	 "receiving mail at a rate|sending (quota|limit)|throttl|"
-	 "sent to too many|try (again )?later|temporarily deferred",
+	 "sent to too many|try (again )?later|temporarily deferred|"
+	 "receiving mail too (quickly|fast)|"
+	 "(relay|receive|thread|session|hourly|daily) limit|"
+	 "max(imum)? number of messages|messages per (session|hour|connection)|"
+	 "too many (smtp )?sessions|exceeded permitted limits|exceeded threshold",
 	 NULL, ANY, CLASS_TRANSIENT_FAILURE,
 	 "Gmail ReceivingRate, QQ, GoDaddy, Mail.ru, Yandex, RFC 5321 421/452"},
 	{"system (error|failure)|internal (server |system )?error|"
 	 "temporar(il)?y (unavailable|failure|error|problem)|"
 	 "service (is )?(currently )?unavailable|local error in processing|"
-	 "could not load drd",
+	 "could not load drd|config(uration)? error|misconfigured|"
+	 "incorrectly configured|error while being processed",
 	 NULL, ANY, CLASS_TRANSIENT_FAILURE,
 	 "RFC 5321 451/421 wordings, Exchange, Mimecast, MXLogic"},
 	/*
@@ -240,7 +307,7 @@ const struct classify_rule classify_rules[] = {
 	 "qmail, sendmail, Exim, RFC 5321 421: the remote could not be reached"},
 	{"improper sequence|command parameter not implemented|syntax error|"
 	 "bad syntax|"
-	 "command not recognized|starttls|[^a-z]tls[^a-z]",
+	 "command not recognized|unrecogni[sz]ed command|starttls|[^a-z]tls[^a-z]",
 	 NULL, ANY, CLASS_PROTOCOL_ERROR,
 	 "RFC 5321 500-504, RFC 3207 STARTTLS"},
 

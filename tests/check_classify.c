@@ -266,6 +266,98 @@ START_TEST(test_providers)
 }
 END_TEST
 
+START_TEST(test_wordings)
+{
+	/* Common wordings of each cause beyond the large providers. */
+	static const struct ccase c[] = {
+		/* TLS and DANE (Exchange Online 5.7.322-5.7.324) */
+		{"5.7.322", "550 5.7.322 certificate-expired: Destination mail "
+		 "server's certificate is expired", CLASS_PROTOCOL_ERROR},
+		{"4.7.323", "451 4.7.323 tlsa-invalid: The domain failed DANE "
+		 "validation", CLASS_PROTOCOL_ERROR},
+		/* Postfix policy services slowing a client down */
+		{"4.7.1", "451 4.7.1 <mx.example.org[192.0.2.1]>: Client host "
+		 "rejected: Please try again slower", CLASS_TRANSIENT_FAILURE},
+		/* Relay refusals */
+		{"5.7.1", "550 5.7.1 You are trying to use me as a relay, but I have "
+		 "not been configured to let you do this", CLASS_ROUTING_ERROR},
+		{"5.7.1", "553 sorry, that domain isn't in my list of allowed "
+		 "rcpthosts (#5.7.1)", CLASS_ROUTING_ERROR},
+		{"5.7.1", "550 5.7.1 We don't handle mail for example.org",
+		 CLASS_ROUTING_ERROR},
+		/* The sender's own address or account */
+		{"5.0.0", "550 Your SMTP MAIL FROM domain does not exist.",
+		 CLASS_POLICY_REJECTION},
+		{"5.1.0", "501 5.1.0 Emetteur invalide. Invalid Sender.",
+		 CLASS_POLICY_REJECTION},
+		{"5.7.750", "550 5.7.750 Service unavailable. Client blocked from "
+		 "sending from unregistered domains", CLASS_POLICY_REJECTION},
+		{"5.7.1", "550 5.7.1 Sender address has been blacklisted",
+		 CLASS_SPAM_BLOCK},
+		/* The recipient's own filter, attachments */
+		{"5.2.0", "550 5.2.0 User refuses to receive this mail",
+		 CLASS_POLICY_REJECTION},
+		{"5.0.0", "554 Attachment extension is forbidden",
+		 CLASS_POLICY_REJECTION},
+		/* The sending IP or host refused */
+		{"5.7.1", "553 Sorry, your IP address (192.0.2.1) has been blocked",
+		 CLASS_SPAM_BLOCK},
+		{"5.7.1", "550 5.7.1 Mail server at 192.0.2.1 is blocked",
+		 CLASS_SPAM_BLOCK},
+		{"5.0.0", "554 Too many invalid recipients", CLASS_SPAM_BLOCK},
+		{"5.7.1", "550 5.7.1 <unknown[192.0.2.1]>: Helo command rejected: "
+		 "Host not found", CLASS_SPAM_BLOCK},
+		{"5.7.1", "550 5.7.1 Rejecting open proxy 192.0.2.1",
+		 CLASS_SPAM_BLOCK},
+		/* Content judged spam, in words naming no IP or list */
+		{"5.7.1", "550 5.7.1 Rejected: SpamAssassin score 12.3",
+		 CLASS_SPAM_CONTENT},
+		{"5.7.1", "550 5.7.1 Your email is probably spam", CLASS_SPAM_CONTENT},
+		{"5.7.1", "550 5.7.1 Spam score exceeded", CLASS_SPAM_CONTENT},
+		{"5.7.1", "550 5.7.1 Bulk email rejected", CLASS_SPAM_CONTENT},
+		{"4.7.0", "421 4.7.0 This message is suspicious due to the nature of "
+		 "the content or the links within. To best protect our users from "
+		 "spam, the message has been blocked.", CLASS_SPAM_CONTENT},
+		{"5.7.1", "550-5.7.1 [192.0.2.1] Our system has detected that this "
+		 "message is likely suspicious due to the very low reputation of "
+		 "the sending IP address. To best protect our users from spam, the "
+		 "message has been blocked.", CLASS_SPAM_BLOCK},
+		/* Size and form */
+		{"5.0.0", "554 Maximum email size exceeded", CLASS_POLICY_REJECTION},
+		{"5.0.0", "550 The format of your message did not comply with "
+		 "RFC 2822.", CLASS_POLICY_REJECTION},
+		/* Mailboxes no longer used */
+		{"5.2.1", "550 5.5.0 Boite du destinataire archivee. Archived "
+		 "recipient.", CLASS_INACTIVE_MAILBOX},
+		{"4.0.0", "450 The attempted recipient address is currently "
+		 "deactivated.", CLASS_INACTIVE_MAILBOX},
+		/* The sender's quota is no full mailbox */
+		{"5.4.5", "550 5.4.5 Daily sending quota exceeded.",
+		 CLASS_TRANSIENT_FAILURE},
+		{"5.2.2", "554 5.2.2 mailbox full; STOREDRV.Submission.Exception:"
+		 "SubmissionQuotaExceededException", CLASS_TRANSIENT_FAILURE},
+		{"5.2.2", "552 5.2.2 User has too many messages on the server",
+		 CLASS_MAILBOX_FULL},
+		/* Domains and recipients */
+		{"4.1.2", "450 4.1.2 <user@example.org>: Recipient address rejected: "
+		 "Unknown domain name", CLASS_INVALID_DOMAIN},
+		{"5.1.1", "553 sorry, this recipient is not in my validrcptto list "
+		 "(#5.7.1)", CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "550 User is not found.", CLASS_INVALID_RECIPIENT},
+		/* Rates, configuration, commands */
+		{"4.2.1", "450 4.2.1 The user you are trying to contact is receiving "
+		 "mail too quickly.", CLASS_TRANSIENT_FAILURE},
+		{"5.2.122", "550 5.2.122 Recipient's per hour message receive limit "
+		 "exceeded.", CLASS_TRANSIENT_FAILURE},
+		{"5.3.5", "554 5.3.5 System incorrectly configured",
+		 CLASS_TRANSIENT_FAILURE},
+		{"5.3.3", "500 5.3.3 Unrecognized command", CLASS_PROTOCOL_ERROR},
+	};
+
+	CHECK_CASES(c);
+}
+END_TEST
+
 START_TEST(test_code_fallback)
 {
 	static const struct ccase c[] = {
@@ -594,6 +686,7 @@ main(void)
 	tcase_add_test(tc, test_rules_compile);
 	tcase_add_test(tc, test_postfix_own_texts);
 	tcase_add_test(tc, test_providers);
+	tcase_add_test(tc, test_wordings);
 	tcase_add_test(tc, test_code_fallback);
 	tcase_add_test(tc, test_success_and_empty);
 	tcase_add_test(tc, test_codes_and_host);
