@@ -8,7 +8,8 @@ the tailer is behind: the unread lines are finished in the copy), reads
 the last line of a rotated file that lost its newline, finds its file
 after two rotations (down, or stopped: log_file.2, then log_file.1),
 also when they were compressed meanwhile (logrotate's .2.gz beside a
-plain .1, "postfix logrotate"'s log_file.DATE.gz), notices a copytruncate whose new file grew past its offset before it
+plain .1, "postfix logrotate"'s log_file.DATE.gz; SIGKILLed while reading
+the .gz, it resumes inside it), notices a copytruncate whose new file grew past its offset before it
 looked, waits (saying so once) for a log_file that is a directory, a FIFO
 or unreadable, keeping its saved position, stops cleanly on SIGTERM,
 and survives SIGKILL at random moments: every delivery line ends up as
@@ -434,6 +435,40 @@ def test_compressed_rotations(tmp):
     check("is gone" not in err, "compressed: the file read before is found")
 
 
+def test_compressed_sigkill(tmp):
+    """SIGKILL while the tailer reads a gzip-compressed rotated file: the
+    position inside it (an offset in its decompressed bytes, the .gz's
+    device and inode) brings the restart back to the next line."""
+    env = started(tmp)
+    check(env.stop() == 0, "compressed SIGKILL: SIGTERM")
+    want = []
+    lines = []
+    for i in range(40000):
+        want.append(f"k{i}@x.example")
+        lines += env.message(want[-1])
+    env.append(env.log, lines)
+    os.rename(env.log, env.log + ".1")
+    gzip_away(env.log + ".1", env.log + ".1.gz")
+    time.sleep(0.05)
+    want.append("k-live@x.example")
+    env.append(env.log, env.message(want[-1]))
+    rnd = random.Random(11)
+    counts = []
+    for _ in range(4):
+        env.start()
+        time.sleep(rnd.uniform(0.1, 0.6))
+        env.stop(signal.SIGKILL)
+        counts.append(len(env.events() or []))
+    env.start()
+    check_once_and_stop(env, want, f"SIGKILL in a .gz (events after each "
+                        f"kill: {counts})")
+    # A kill before the .gz was done: the next start resumed inside it.
+    if any(0 < n < len(want) - 1 for n in counts):
+        err = open(os.path.join(tmp, "tail.err")).read()
+        check(err.count("mail.log.1.gz: finishing the rotated file") >= 2,
+              f"compressed SIGKILL: resumed inside the .gz ({counts})")
+
+
 def test_copytruncate_regrown(tmp):
     """copytruncate, then the live file written past the tailer's offset
     before it looks (stopped): the first line tells; the copy is finished
@@ -716,7 +751,8 @@ def main():
         nf = os.path.join(tmp, "notfile")
         ur = os.path.join(tmp, "unreadable")
         gz = os.path.join(tmp, "compressed")
-        dirs = (a, b, c, d_, e, g, h, p, t, r2, cg, nf, ur, gz)
+        gk = os.path.join(tmp, "compressed-kill")
+        dirs = (a, b, c, d_, e, g, h, p, t, r2, cg, nf, ur, gz, gk)
         for d in dirs:
             os.makedirs(d)
         test_rotation(a)
@@ -725,6 +761,7 @@ def main():
         test_rotation_partial_line(p)
         test_two_rotations(r2)
         test_compressed_rotations(gz)
+        test_compressed_sigkill(gk)
         test_copytruncate_regrown(cg)
         test_not_a_file(nf)
         test_unreadable(ur)
