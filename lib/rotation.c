@@ -49,29 +49,39 @@ rotated_suffix(const char *suffix, long *number)
 	return (1);
 }
 
-/*
- * look - open path and fill in what identifies it.  0 when it is a
- * regular file, -2 when it is something else, -1 (errno set) when it
- * cannot be opened.
- */
-static int
-look(const char *path, struct entry *e)
+/* rotation_open - see rotation.h. */
+int
+rotation_open(const char *path, struct stat *sb)
 {
-	struct stat sb;
-	int     fd, rc, err;
+	int     fd, err;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return (-1);
-	if (fstat(fd, &sb) < 0) {
+	if (fstat(fd, sb) < 0) {
 		err = errno;
 		close(fd);
 		errno = err;
 		return (-1);
 	}
-	if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb->st_mode)) {
 		close(fd);
-		return (-2);
+		return (ROTATION_NOT_REGULAR);
 	}
+	return (fd);
+}
+
+/*
+ * look - open path and fill in what identifies it: 0, or as
+ * rotation_open() when it cannot.
+ */
+static int
+look(const char *path, struct entry *e)
+{
+	struct stat sb;
+	int     fd, rc;
+
+	if ((fd = rotation_open(path, &sb)) < 0)
+		return (fd);
 	e->rf.dev = (unsigned long long) sb.st_dev;
 	e->rf.ino = (unsigned long long) sb.st_ino;
 	e->mtime = sb.st_mtim;
@@ -113,7 +123,6 @@ rotation_new(const char *log_file)
 	struct dirent *de;
 	DIR    *d;
 	long    number;
-	int     rc;
 
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
@@ -147,7 +156,7 @@ rotation_new(const char *log_file)
 	memset(&live, 0, sizeof(live));
 	live.rf.path = xstrdup(log_file);
 	/* What look() fills in stays zero when it fails. */
-	if ((rc = look(log_file, &live)) == -1 && errno != ENOENT)
+	if (look(log_file, &live) == -1 && errno != ENOENT)
 		r->live_err = errno;
 	/* log_file is never read as a compressed file. */
 	if (live.rf.gz) {

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "fingerprint.h"
 
@@ -35,6 +36,16 @@ struct rotation {
 	int     live_err;		/* why log_file could not be opened:
 					 * 0 when it could or does not exist */
 };
+
+#define ROTATION_NOT_REGULAR	(-2)
+
+/*
+ * rotation_open - open a log file to read, non-blocking (a FIFO in its
+ * place must not hang the reader; a regular file reads the same), with
+ * *sb filled in: the descriptor; -1 (errno set) when it cannot be opened;
+ * ROTATION_NOT_REGULAR when it is a directory, a FIFO or a device.
+ */
+int rotation_open(const char *path, struct stat *sb);
 
 /* rotation_new - look at log_file's directory now. */
 struct rotation *rotation_new(const char *log_file);

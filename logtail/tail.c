@@ -347,30 +347,17 @@ file_close(struct tailfile *f)
 
 /*
  * file_open - open path; the reader starts at offset once fp is known.
- * -1 (errno set) when it cannot be opened, FILE_NOT_REGULAR when it is a
- * directory, a FIFO or a device: never read, and never waited on (the
- * open is non-blocking, which changes nothing for a regular file).
+ * As rotation_open() when it cannot: a directory, a FIFO or a device is
+ * never read, and never waited on.
  */
-#define FILE_NOT_REGULAR	(-2)
-
 static int
 file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 {
 	struct stat sb;
-	int     fd, err;
+	int     fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return (-1);
-	if (fstat(fd, &sb) < 0) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return (-1);
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		return (FILE_NOT_REGULAR);
-	}
+	if ((fd = rotation_open(path, &sb)) < 0)
+		return (fd);
 	file_close(f);
 	f->fd = fd;
 	f->path = xstrdup(path);
@@ -393,12 +380,12 @@ file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 static void
 open_failed(struct tail *t, const char *path, int rc)
 {
-	int     err = errno, why = rc == FILE_NOT_REGULAR ? -1 : err;
+	int     err = errno, why = rc == ROTATION_NOT_REGULAR ? -1 : err;
 
 	if (t->open_err == why)
 		return;
 	t->open_err = why;
-	if (rc == FILE_NOT_REGULAR) {
+	if (rc == ROTATION_NOT_REGULAR) {
 		log_warn("%s: not a regular file; waiting for a log file there",
 			 path);
 	} else {
@@ -880,7 +867,7 @@ start_position(struct tail *t, const struct posrec *pos, int from_start)
 			 from_start ? "the start" : "the end");
 	} else {
 		/* Unreadable now: the end of it once it can be read. */
-		t->first_at_end = rc != FILE_NOT_REGULAR && errno != ENOENT;
+		t->first_at_end = rc != ROTATION_NOT_REGULAR && errno != ENOENT;
 		open_failed(t, path, rc);
 	}
 	if (t->cur.fd >= 0)

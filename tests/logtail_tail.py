@@ -133,6 +133,13 @@ def started(tmp, *extra):
     return env
 
 
+def tailer_status(env):
+    """posthookctl status's view of the tailer, and the process run."""
+    p = subprocess.run([CTL, "-c", env.conf, "--json", "status"],
+                       capture_output=True, timeout=60)
+    return json.loads(p.stdout or b"{}").get("tailer") or {}, p
+
+
 def check_once_and_stop(env, want, what):
     """Every line of want gave one event (none more a second later), each
     with a key of its own; the tailer stops on SIGTERM."""
@@ -303,6 +310,52 @@ def test_copytruncate_behind(tmp):
     check_once_and_stop(env, want, "copytruncate while behind")
 
 
+def rotate_twice(env, want, tag, compress=False):
+    """Two rotations as logrotate does them, a message to want before
+    each and one in the new log_file; with compress, log_file.2 is gzipped
+    (compress with delaycompress).  The pauses keep modification times
+    apart, as a day between rotations does."""
+    want.append(f"{tag}-first@x.example")
+    env.append(env.log, env.message(want[-1]))
+    os.rename(env.log, env.log + ".1")
+    time.sleep(0.05)
+    want.append(f"{tag}-second@x.example")
+    env.append(env.log, env.message(want[-1]))
+    ext = ".gz" if compress else ""
+    for k in (3, 2):
+        if os.path.exists(f"{env.log}.{k}{ext}"):
+            os.rename(f"{env.log}.{k}{ext}", f"{env.log}.{k + 1}{ext}")
+    os.rename(env.log + ".1", env.log + ".2")
+    if compress:
+        gzip_away(env.log + ".2", env.log + ".2.gz")
+    os.rename(env.log, env.log + ".1")
+    time.sleep(0.05)
+    want.append(f"{tag}-live@x.example")
+    env.append(env.log, env.message(want[-1]))
+
+
+def check_lag_and_start(env, want, read, what):
+    """After rotate_twice() while the tailer was down (it had read read
+    bytes of the file now log_file.2 or .2.gz): posthookctl status counts
+    the lag through that file, .1 and the live one (three messages of three
+    lines); started, the tailer makes one event of each line."""
+    t, p = tailer_status(env)
+    if os.path.exists(env.log + ".2.gz"):
+        with gzip.open(env.log + ".2.gz", "rb") as f:
+            lag = len(f.read()) - read
+    else:
+        lag = os.path.getsize(env.log + ".2") - read
+    lag += os.path.getsize(env.log + ".1") + os.path.getsize(env.log)
+    check(t.get("reading") == "rotated" and t.get("lag_bytes") == lag
+          and t.get("lag_lines") == 9,
+          f"{what}: status counts the lag in .2, .1 and the live file: "
+          f"{t}, want {lag} bytes ({p.stderr[-200:]!r})")
+    env.start()
+    ev = wait_events(env, len(want), timeout=20)
+    check(recipients(ev) == sorted(want),
+          f"{what} while down: every line once: {recipients(ev)}")
+
+
 def test_two_rotations(tmp):
     """Two rename rotations while the tailer is down: its file is
     log_file.2; then log_file.1, then the new log_file.  The same while it
@@ -312,39 +365,12 @@ def test_two_rotations(tmp):
     env.append(env.log, env.message(want[-1]))
     check(len(wait_events(env, 1)) == 1, "two rotations: first event")
 
-    def rotate_twice(tag):
-        want.append(f"{tag}-first@x.example")
-        env.append(env.log, env.message(want[-1]))
-        os.rename(env.log, env.log + ".1")
-        want.append(f"{tag}-second@x.example")
-        env.append(env.log, env.message(want[-1]))
-        if os.path.exists(env.log + ".2"):
-            os.rename(env.log + ".2", env.log + ".3")
-        os.rename(env.log + ".1", env.log + ".2")
-        os.rename(env.log, env.log + ".1")
-        want.append(f"{tag}-live@x.example")
-        env.append(env.log, env.message(want[-1]))
-
     check(env.stop() == 0, "two rotations: SIGTERM")
     read = os.path.getsize(env.log)
-    rotate_twice("down")
-    # posthookctl status counts the lag through the rotated files too
-    # (three messages of three lines).
-    p = subprocess.run([CTL, "-c", env.conf, "--json", "status"],
-                       capture_output=True, timeout=60)
-    t = json.loads(p.stdout or b"{}").get("tailer") or {}
-    lag = (os.path.getsize(env.log + ".2") - read
-           + os.path.getsize(env.log + ".1") + os.path.getsize(env.log))
-    check(t.get("reading") == "rotated" and t.get("lag_bytes") == lag
-          and t.get("lag_lines") == 9,
-          f"two rotations: status counts the lag in .2, .1 and the live "
-          f"file: {t}, want {lag} bytes ({p.stderr[-200:]!r})")
-    env.start()
-    ev = wait_events(env, len(want), timeout=20)
-    check(recipients(ev) == sorted(want),
-          f"two rotations while down: every line once: {recipients(ev)}")
+    rotate_twice(env, want, "down")
+    check_lag_and_start(env, want, read, "two rotations")
     env.proc.send_signal(signal.SIGSTOP)
-    rotate_twice("stopped")
+    rotate_twice(env, want, "stopped")
     env.proc.send_signal(signal.SIGCONT)
     check_once_and_stop(env, want, "two rotations while stopped")
     err = open(os.path.join(tmp, "tail.err")).read()
@@ -372,47 +398,16 @@ def test_compressed_rotations(tmp):
     env.append(env.log, env.message(want[-1]))
     check(len(wait_events(env, 1)) == 1, "compressed: first event")
 
-    def logrotate_twice(tag):
-        want.append(f"{tag}-first@x.example")
-        env.append(env.log, env.message(want[-1]))
-        os.rename(env.log, env.log + ".1")
-        time.sleep(0.05)
-        want.append(f"{tag}-second@x.example")
-        env.append(env.log, env.message(want[-1]))
-        for k in (3, 2):
-            if os.path.exists(f"{env.log}.{k}.gz"):
-                os.rename(f"{env.log}.{k}.gz", f"{env.log}.{k + 1}.gz")
-        os.rename(env.log + ".1", env.log + ".2")
-        gzip_away(env.log + ".2", env.log + ".2.gz")
-        os.rename(env.log, env.log + ".1")
-        time.sleep(0.05)
-        want.append(f"{tag}-live@x.example")
-        env.append(env.log, env.message(want[-1]))
-
     check(env.stop() == 0, "compressed: SIGTERM")
     read = os.path.getsize(env.log)
-    logrotate_twice("down")
-    # posthookctl status counts the lag through the compressed file too.
-    p = subprocess.run([CTL, "-c", env.conf, "--json", "status"],
-                       capture_output=True, timeout=60)
-    t = json.loads(p.stdout or b"{}").get("tailer") or {}
-    with gzip.open(env.log + ".2.gz", "rb") as f:
-        lag = len(f.read()) - read
-    lag += os.path.getsize(env.log + ".1") + os.path.getsize(env.log)
-    check(t.get("reading") == "rotated" and t.get("lag_bytes") == lag
-          and t.get("lag_lines") == 9,
-          f"compressed: status counts the lag in .2.gz, .1 and the live "
-          f"file: {t}, want {lag} bytes ({p.stderr[-200:]!r})")
-    env.start()
-    ev = wait_events(env, len(want), timeout=20)
-    check(recipients(ev) == sorted(want),
-          f"compressed while down: every line once: {recipients(ev)}")
+    rotate_twice(env, want, "down", compress=True)
+    check_lag_and_start(env, want, read, "compressed")
     err = open(os.path.join(tmp, "tail.err")).read()
     check("mail.log.2.gz: finishing the rotated file" in err,
           "compressed while down: read from .2.gz")
 
     env.proc.send_signal(signal.SIGSTOP)
-    logrotate_twice("stopped")
+    rotate_twice(env, want, "stopped", compress=True)
     env.proc.send_signal(signal.SIGCONT)
     wait_events(env, len(want), timeout=20)
     ev = env.events() or []
