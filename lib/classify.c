@@ -93,6 +93,8 @@ static struct {
 	struct pf_alt *alts;		/* every rule's alternatives */
 	size_t *first;			/* per rule: its first in alts */
 	size_t *nalt;			/* per rule: how many; 0: no pre-filter */
+	size_t *bits;			/* per rule: its factors' bits end here;
+					 * 0 when an alternative has none */
 	regex_t *alt_re;		/* every alternative, compiled alone */
 	unsigned char *split;		/* per rule: alt_re holds all of its */
 } pf;
@@ -444,6 +446,7 @@ pf_free(void)
 	free(pf.alts);
 	free(pf.first);
 	free(pf.nalt);
+	free(pf.bits);
 	memset(&pf, 0, sizeof(pf));
 }
 
@@ -485,18 +488,24 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 	pf.alts = calloc(nall, sizeof(*pf.alts));
 	pf.first = calloc(classify_rule_count, sizeof(*pf.first));
 	pf.nalt = calloc(classify_rule_count, sizeof(*pf.nalt));
+	pf.bits = calloc(classify_rule_count, sizeof(*pf.bits));
 	queue = calloc(cap, sizeof(*queue));
 	fail = calloc(cap, sizeof(*fail));
 	if (pf.delta == NULL || pf.out == NULL || pf.has_out == NULL
 	    || pf.alts == NULL || pf.first == NULL || pf.nalt == NULL
-	    || queue == NULL || fail == NULL)
+	    || pf.bits == NULL || queue == NULL || fail == NULL)
 		goto bad;
 
-	/* The trie: 0 is the root, and 0 as an edge means none yet. */
+	/* The trie: 0 is the root, and 0 as an edge means none yet.  A rule's
+	 * bits follow the previous rule's. */
 	for (i = 0; i < classify_rule_count; i++) {
+		int     every = 1;
+
 		pf.first[i] = pos;
 		pf.nalt[i] = nalts[i];
 		for (j = 0; j < nalts[i]; j++, pos++) {
+			if (alts[i][j].f[0].n == 0)
+				every = 0;
 			pf.alts[pos].exact = (unsigned char) alts[i][j].exact;
 			for (k = 0; k < PF_FACTORS && alts[i][j].f[k].n > 0; k++, bit++) {
 				pf.alts[pos].bit[k] = (uint16_t) bit;
@@ -517,6 +526,7 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 				}
 			}
 		}
+		pf.bits[i] = every ? bit : 0;
 	}
 	/* Failure links, breadth first, folded into the transitions. */
 	head = tail = 0;
@@ -581,6 +591,27 @@ alt_present(const struct pf_alt *a, const uint64_t *mask)
 	return (1);
 }
 
+/*
+ * any_bit - whether a bit from lo up to hi (not included) is set in mask:
+ * when none of a rule's factors is in the text, none of its alternatives
+ * can match, and they need not be looked at one by one.
+ */
+static int
+any_bit(const uint64_t *mask, size_t lo, size_t hi)
+{
+	for (size_t w = lo / 64; w * 64 < hi; w++) {
+		uint64_t m = mask[w];
+
+		if (w == lo / 64)
+			m &= ~(uint64_t) 0 << (lo % 64);
+		if ((w + 1) * 64 > hi)
+			m &= ~(uint64_t) 0 >> (64 - hi % 64);
+		if (m != 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* pf_verdict - for rule i and the factors of a text: 0 when the rule
  * cannot match, 2 when it matches, 1 when regexec() must say. */
 static int
@@ -592,6 +623,9 @@ pf_verdict(size_t i, const uint64_t *mask)
 
 	if (pf.delta == NULL || pf.nalt[i] == 0)
 		return (1);
+	if (pf.bits[i] > 0 && !any_bit(mask, pf.alts[pf.first[i]].bit[0],
+				       pf.bits[i]))
+		return (0);
 	for (j = 0; j < pf.nalt[i]; j++) {
 		a = &pf.alts[pf.first[i] + j];
 		if (!alt_present(a, mask))
