@@ -68,7 +68,7 @@ struct config {
 
 	/* logtail */
 	int     log_source;		/* enum log_source */
-	char   *log_file;		/* rotated: log_file.1 ... .LOG_ROTATED_MAX */
+	char   *log_file;		/* its rotated names: rotation.h */
 	char   *journal_dir;
 	int     report;			/* enum report_scope */
 	char  **hop_relays;		/* NULL-terminated */
