@@ -121,9 +121,11 @@ rotation_new(const char *log_file)
 	    : xstrdup("./");
 	struct entry *e = NULL, live;
 	struct dirent *de;
+	struct stat sb;
 	DIR    *d;
 	long    number;
 
+	/* Names and times first: only the newest are opened. */
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (strncmp(de->d_name, base, baselen) != 0
@@ -136,10 +138,12 @@ rotation_new(const char *log_file)
 			memset(&e[n], 0, sizeof(e[n]));
 			e[n].rf.path = xasprintf("%s%s", dir, de->d_name);
 			e[n].number = number;
-			if (look(e[n].rf.path, &e[n]) != 0)
-				free(e[n].rf.path);
-			else
+			if (stat(e[n].rf.path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+				e[n].mtime = sb.st_mtim;
 				n++;
+			} else {
+				free(e[n].rf.path);
+			}
 		}
 		closedir(d);
 	}
@@ -148,10 +152,10 @@ rotation_new(const char *log_file)
 	skip = n > ROTATION_MAX ? n - ROTATION_MAX : 0;
 	r->f = xcalloc(n - skip + 1, sizeof(*r->f));
 	for (size_t i = 0; i < n; i++) {
-		if (i < skip)
-			free(e[i].rf.path);
-		else
+		if (i >= skip && look(e[i].rf.path, &e[i]) == 0)
 			r->f[r->n++] = e[i].rf;
+		else
+			free(e[i].rf.path);
 	}
 	memset(&live, 0, sizeof(live));
 	live.rf.path = xstrdup(log_file);
