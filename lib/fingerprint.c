@@ -2,14 +2,13 @@
  * fingerprint.c - a log file's identity from its first line (see
  * fingerprint.h): rename rotation keeps it, copytruncate changes it.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "fingerprint.h"
+#include "gzfile.h"
 
 /* fingerprint_bytes - see fingerprint.h. */
 int
@@ -52,33 +51,13 @@ fingerprint_gz_fd(int fd, char out[FINGERPRINT_LEN])
 {
 	char    buf[FINGERPRINT_BYTES];
 	gzFile  gz;
-	int     n, dfd, errnum;
+	ssize_t n;
 
-	if (lseek(fd, 0, SEEK_SET) < 0 || (dfd = dup(fd)) < 0)
+	if ((gz = gzfile_open(fd)) == NULL)
 		return (-1);
-	if ((gz = gzdopen(dfd, "rb")) == NULL) {
-		close(dfd);
-		errno = ENOMEM;
-		return (-1);
-	}
-	n = gzread(gz, buf, sizeof(buf));
-	if (n < 0) {
-		(void) gzerror(gz, &errnum);
-		if (errnum != Z_ERRNO)
-			errno = EIO;
-	}
+	n = gzfile_read(gz, buf, sizeof(buf));
 	gzclose(gz);
 	if (n < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return (-1);
 	return (fingerprint_bytes(buf, (size_t) n, out));
-}
-
-/* fingerprint_is_gzip - see fingerprint.h. */
-int
-fingerprint_is_gzip(int fd)
-{
-	unsigned char magic[2];
-
-	return (pread(fd, magic, sizeof(magic), 0) == 2
-		&& magic[0] == 0x1f && magic[1] == 0x8b);
 }

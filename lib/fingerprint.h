@@ -22,9 +22,6 @@ int fingerprint_fd(int fd, char out[FINGERPRINT_LEN]);
  */
 int fingerprint_gz_fd(int fd, char out[FINGERPRINT_LEN]);
 
-/* fingerprint_is_gzip - the open file begins with gzip's magic bytes. */
-int fingerprint_is_gzip(int fd);
-
 /* fingerprint_bytes - the same for bytes in memory (for tests). */
 int fingerprint_bytes(const char *p, size_t len, char out[FINGERPRINT_LEN]);
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gzfile.h"
 #include "util.h"
 #include "rotation.h"
 
@@ -85,7 +85,7 @@ look(const char *path, struct entry *e)
 	e->rf.dev = (unsigned long long) sb.st_dev;
 	e->rf.ino = (unsigned long long) sb.st_ino;
 	e->mtime = sb.st_mtim;
-	e->rf.gz = fingerprint_is_gzip(fd);
+	e->rf.gz = gzfile_is(fd);
 	e->rf.size = e->rf.gz ? UINT64_MAX : (uint64_t) sb.st_size;
 	rc = e->rf.gz ? fingerprint_gz_fd(fd, e->rf.fp) : fingerprint_fd(fd, e->rf.fp);
 	if (rc != 1)
@@ -223,19 +223,15 @@ rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
 		return (-1);
 	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return (-1);
-	if (f->gz) {
-		if ((gz = gzdopen(fd, "rb")) == NULL) {
-			close(fd);
-			return (-1);
-		}
-	} else if (lseek(fd, (off_t) offset, SEEK_SET) < 0) {
+	if (f->gz ? (gz = gzfile_open(fd)) == NULL
+	    : lseek(fd, (off_t) offset, SEEK_SET) < 0) {
 		close(fd);
 		return (-1);
-	} else {
-		pos = offset;
 	}
+	if (!f->gz)
+		pos = offset;
 	for (;;) {
-		got = gz ? gzread(gz, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
+		got = gz ? gzfile_read(gz, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
 		if (got <= 0) {
 			rc = got < 0 ? -1 : 0;
 			break;
@@ -253,8 +249,7 @@ rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
 	}
 	if (gz != NULL)
 		gzclose(gz);
-	else
-		close(fd);
+	close(fd);
 	if (rc == 0 && pos < offset)
 		rc = -1;
 	*bytes = b;

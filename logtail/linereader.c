@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gzfile.h"
 #include "util.h"
 #include "linereader.h"
 
@@ -47,15 +47,9 @@ linereader_new_gz(int fd, uint64_t offset)
 {
 	struct linereader *lr;
 	gzFile  gz;
-	int     dfd;
 
-	if (lseek(fd, 0, SEEK_SET) < 0 || (dfd = dup(fd)) < 0)
+	if ((gz = gzfile_open(fd)) == NULL)
 		return (NULL);
-	if ((gz = gzdopen(dfd, "rb")) == NULL) {
-		close(dfd);
-		errno = ENOMEM;
-		return (NULL);
-	}
 	/* Forward from the start: zlib decompresses up to the offset. */
 	if (offset > 0 && (offset > (uint64_t) LONG_MAX
 			   || gzseek(gz, (z_off_t) offset, SEEK_SET) != (z_off_t) offset)) {
@@ -80,30 +74,6 @@ linereader_free(struct linereader *lr)
 	free(lr);
 }
 
-/*
- * gz_fill - read from the compressed file.  A file cut short (gzip still
- * writing it, or a crash) or damaged gives what could be decompressed,
- * then an error (EBADMSG) rather than a quiet end.
- */
-static ssize_t
-gz_fill(struct linereader *lr)
-{
-	int     n, errnum;
-	size_t  room = lr->cap - lr->end;
-
-	if (room > INT_MAX)
-		room = INT_MAX;
-	n = gzread(lr->gz, lr->buf + lr->end, (unsigned) room);
-	if (n > 0)
-		return (n);
-	(void) gzerror(lr->gz, &errnum);
-	if (n == 0 && errnum == Z_OK)
-		return (0);
-	if (errnum != Z_ERRNO)
-		errno = EBADMSG;
-	return (-1);
-}
-
 /* linereader_fill - see linereader.h. */
 ssize_t
 linereader_fill(struct linereader *lr)
@@ -118,7 +88,7 @@ linereader_fill(struct linereader *lr)
 	if (lr->end == lr->cap)
 		return (0);
 	if (lr->gz != NULL)
-		n = gz_fill(lr);
+		n = gzfile_read(lr->gz, lr->buf + lr->end, lr->cap - lr->end);
 	else
 		do {
 			n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);

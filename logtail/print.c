@@ -19,7 +19,7 @@
 #include "message.h"
 #include "util.h"
 #include "correlate.h"
-#include "fingerprint.h"
+#include "gzfile.h"
 #include "linereader.h"
 #include "print.h"
 #include "records.h"
@@ -142,7 +142,7 @@ print_fd(struct correlate *c, int fd, const char *name)
 	/* A pipe may keep us waiting: what was printed goes out first. */
 	int     may_wait = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
 
-	if (!may_wait && fingerprint_is_gzip(fd)) {
+	if (!may_wait && gzfile_is(fd)) {
 		if ((lr = linereader_new_gz(fd, 0)) == NULL) {
 			log_error("%s: cannot decompress: %s", name, strerror(errno));
 			return (1);

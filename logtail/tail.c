@@ -54,6 +54,7 @@
 #include "util.h"
 #include "correlate.h"
 #include "fingerprint.h"
+#include "gzfile.h"
 #include "journal.h"
 #include "linereader.h"
 #include "records.h"
@@ -368,7 +369,7 @@ file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 	f->seen_size = sb.st_size;
 	f->quiet_since = monotonic_ms();
 	/* A compressed file is done with: no writer, no grace period. */
-	if (old && (f->gz = fingerprint_is_gzip(fd)))
+	if (old && (f->gz = gzfile_is(fd)))
 		f->quiet_since -= ROTATE_GRACE_MS;
 	return (0);
 }

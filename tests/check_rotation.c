@@ -2,7 +2,8 @@
  * check_rotation.c - unit tests of lib/rotation.c: which names are rotated
  * files, their order (modification time, not name), the file read before
  * found by fingerprint with its device and inode preferred, gzip files
- * fingerprinted and counted decompressed, and the newest ROTATION_MAX kept.
+ * fingerprinted and counted decompressed (one cut short is not counted),
+ * and the newest ROTATION_MAX kept.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -171,6 +172,9 @@ START_TEST(count_plain_and_gzip)
 	ck_assert_int_eq(rotation_count(&r->f[0], 17, 1000, &bytes, &lines), -1);
 	ck_assert_int_eq(rotation_count(&r->f[0], 0, 10, &bytes, &lines), -1);
 	ck_assert_int_eq(rotation_count(&r->f[1], 0, 8, &bytes, &lines), -1);
+	/* A .gz cut short (gzip still writing it): not counted either. */
+	ck_assert_int_eq(truncate(r->f[0].path, 20), 0);
+	ck_assert_int_eq(rotation_count(&r->f[0], 0, 1000, &bytes, &lines), -1);
 	rotation_free(r);
 	free(log);
 }
