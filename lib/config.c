@@ -335,10 +335,3 @@ config_format_value(const struct config *cfg, const struct config_key *k)
 	}
 	return xstrdup("");
 }
-
-/* log_file_rotated - see config.h */
-char *
-log_file_rotated(const char *log_file, int k)
-{
-	return k > 0 ? xasprintf("%s.%d", log_file, k) : xstrdup(log_file);
-}

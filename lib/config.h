@@ -35,13 +35,6 @@ enum bad_metadata_action {
 	BAD_METADATA_REJECT,
 };
 
-/*
- * How far back the tailer looks for log_file.N compressed by other than
- * gzip, to say which lines it cannot read.  Rotated files themselves are
- * found by listing log_file's directory (rotation.h).
- */
-#define LOG_ROTATED_MAX	20
-
 struct config {
 	char   *path;			/* file it was read from, or NULL */
 
@@ -131,9 +124,5 @@ int config_set(struct config *cfg, const char *key, const char *value,
 
 /* config_format_value - the current value of a key as config text. */
 char *config_format_value(const struct config *cfg, const struct config_key *k);
-
-/* log_file_rotated - the name rotation gives log_file k times rotated
- * ("log_file.k"), log_file itself for 0; the caller frees it. */
-char *log_file_rotated(const char *log_file, int k);
 
 #endif

@@ -19,10 +19,15 @@ struct entry {
 	long    number;			/* log_file.N: N; else 0 */
 };
 
+#define SUFFIX_NONE	0		/* not a rotated file */
+#define SUFFIX_READ	1		/* plain or gzip */
+#define SUFFIX_OTHER	2		/* compressed by another compressor */
+
 /*
- * rotated_suffix - the part of a directory entry's name after log_file's
- * own name is a rotation's: "." or "-", a digit, and no compressor's
- * extension but gzip's.  *number: N for ".N" or ".N.gz", else 0.
+ * rotated_suffix - whether the part of a directory entry's name after
+ * log_file's own name is a rotation's: "." or "-" and a digit; then
+ * SUFFIX_OTHER for another compressor's extension than gzip's, else
+ * SUFFIX_READ.  *number: N for ".N" or ".N.gz", else 0.
  */
 static int
 rotated_suffix(const char *suffix, long *number)
@@ -35,18 +40,18 @@ rotated_suffix(const char *suffix, long *number)
 	*number = 0;
 	if ((suffix[0] != '.' && suffix[0] != '-')
 	    || suffix[1] < '0' || suffix[1] > '9')
-		return (0);
+		return (SUFFIX_NONE);
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
 		size_t  el = strlen(other[i]);
 
 		if (len > el && strcmp(suffix + len - el, other[i]) == 0)
-			return (0);
+			return (SUFFIX_OTHER);
 	}
 	digits = strspn(suffix + 1, "0123456789");
 	if (suffix[0] == '.' && digits <= 6
 	    && (suffix[1 + digits] == 0 || strcmp(suffix + 1 + digits, ".gz") == 0))
 		*number = strtol(suffix + 1, NULL, 10);
-	return (1);
+	return (SUFFIX_READ);
 }
 
 /* rotation_open - see rotation.h. */
@@ -94,16 +99,26 @@ look(const char *path, struct entry *e)
 	return (0);
 }
 
+/* ts_cmp - the order of two modification times. */
+static int
+ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return (a->tv_sec < b->tv_sec ? -1 : 1);
+	if (a->tv_nsec != b->tv_nsec)
+		return (a->tv_nsec < b->tv_nsec ? -1 : 1);
+	return (0);
+}
+
 /* older - sort order: modification time, then the higher .N, the name. */
 static int
 older(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
+	int     c = ts_cmp(&x->mtime, &y->mtime);
 
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return (x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1);
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return (x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1);
+	if (c != 0)
+		return (c);
 	if (x->number != y->number)
 		return (x->number > y->number ? -1 : 1);
 	return (strcmp(x->rf.path, y->rf.path));
@@ -122,15 +137,31 @@ rotation_new(const char *log_file)
 	struct entry *e = NULL, live;
 	struct dirent *de;
 	struct stat sb;
+	struct timespec other_mtime = { 0, 0 };
 	DIR    *d;
 	long    number;
+	int     kind;
 
 	/* Names and times first: only the newest are opened. */
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (strncmp(de->d_name, base, baselen) != 0
-			    || !rotated_suffix(de->d_name + baselen, &number))
+			    || (kind = rotated_suffix(de->d_name + baselen,
+						      &number)) == SUFFIX_NONE)
 				continue;
+			if (kind == SUFFIX_OTHER) {
+				char   *p = xasprintf("%s%s", dir, de->d_name);
+
+				if (stat(p, &sb) == 0 && (r->unreadable == NULL
+				    || ts_cmp(&sb.st_mtim, &other_mtime) > 0)) {
+					free(r->unreadable);
+					r->unreadable = p;
+					other_mtime = sb.st_mtim;
+				} else {
+					free(p);
+				}
+				continue;
+			}
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;
 				e = xrealloc(e, cap * sizeof(*e));
@@ -182,6 +213,7 @@ rotation_free(struct rotation *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->f[i].path);
 	free(r->f);
+	free(r->unreadable);
 	free(r);
 }
 

@@ -8,7 +8,7 @@
  * (maillog_file) renames it to log_file.SUFFIX, a date and time by
  * default, and gzips it at once.  So every log_file.X and log_file-X whose
  * X begins with a digit is taken for a rotated file, plain or gzip (other
- * compressors are not read).  They are ordered by modification time, which
+ * compressors are not read, only named).  They are ordered by modification time, which
  * rename and gzip keep; log_file itself comes last.
  */
 #ifndef PH_ROTATION_H
@@ -35,6 +35,8 @@ struct rotation {
 	size_t  n;
 	int     live_err;		/* why log_file could not be opened:
 					 * 0 when it could or does not exist */
+	char   *unreadable;		/* the newest rotated file compressed
+					 * otherwise than with gzip, or NULL */
 };
 
 #define ROTATION_NOT_REGULAR	(-2)

@@ -574,25 +574,6 @@ next_name(struct tail *t)
 	return (next);
 }
 
-/* compressed_name - a rotated file compressed by other than gzip, or NULL. */
-static char *
-compressed_name(const char *path)
-{
-	static const char *const ext[] = { "bz2", "xz", "zst" };
-	struct stat sb;
-
-	for (int k = 1; k <= LOG_ROTATED_MAX; k++) {
-		for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-			char   *p = xasprintf("%s.%d.%s", path, k, ext[i]);
-
-			if (stat(p, &sb) == 0)
-				return (p);
-			free(p);
-		}
-	}
-	return (NULL);
-}
-
 /*
  * finish_copy - copytruncate noticed: the lines past our offset that were
  * copied before the truncation are only in log_file.1.  When that is the
@@ -604,7 +585,7 @@ finish_copy(struct tail *t)
 {
 	struct tailfile f;
 	struct stat sb;
-	char   *old = log_file_rotated(t->cfg->log_file, 1);
+	char   *old = xasprintf("%s.1", t->cfg->log_file);
 	uint64_t off = linereader_offset(t->cur.lr);
 	int     ok;
 
@@ -795,12 +776,13 @@ load_txn(struct store_txn *txn, void *ctx)
 	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
 
-/* say_gone - the saved file is nowhere to be read: what is lost. */
+/*
+ * say_gone - the saved file is nowhere to be read: what is lost.  z: a
+ * rotated file we cannot read that may be it, or NULL.
+ */
 static void
-say_gone(const char *path, const struct posrec *pos)
+say_gone(const char *path, const struct posrec *pos, const char *z)
 {
-	char   *z = compressed_name(path);
-
 	if (z != NULL)
 		log_warn("%s: the file read before (up to offset %llu) is gone; "
 			 "if it is %s, its lines from there are lost (only gzip "
@@ -809,7 +791,6 @@ say_gone(const char *path, const struct posrec *pos)
 	else
 		log_warn("%s: the file read before (up to offset %llu) is gone; "
 			 "reading %s from its start", path, pos->offset, path);
-	free(z);
 }
 
 /*
@@ -855,9 +836,9 @@ start_position(struct tail *t, const struct posrec *pos, int from_start)
 			t->resume = pos;
 			return (1);
 		} else {
-			rotation_free(r);
 			file_close(&t->cur);
-			say_gone(path, pos);
+			say_gone(path, pos, r->unreadable);
+			rotation_free(r);
 			if ((rc = file_open(&t->cur, path, 0, 0)) < 0)
 				open_failed(t, path, rc);
 		}

@@ -1,9 +1,10 @@
 /*
  * check_rotation.c - unit tests of lib/rotation.c: which names are rotated
  * files, their order (modification time, not name), the file read before
- * found by fingerprint with its device and inode preferred, gzip files
- * fingerprinted and counted decompressed (one cut short is not counted),
- * and the newest ROTATION_MAX kept.
+ * found by fingerprint with its device and inode preferred, the newest
+ * file compressed otherwise named, gzip files fingerprinted and counted
+ * decompressed (one cut short is not counted), and the newest ROTATION_MAX
+ * kept.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -91,6 +92,7 @@ START_TEST(names_and_order)
 	/* Not rotated files of mail.log. */
 	put("mail.log.old", "x\n", 0, 100);
 	put("mail.log.4.xz", "x\n", 0, 100);
+	put("mail.log.6.zst", "x\n", 0, 200);
 	put("mail.logx.1", "x\n", 0, 100);
 	put("other.log.1", "x\n", 0, 100);
 	sub = xasprintf("%s/mail.log.5", dir);
@@ -107,6 +109,9 @@ START_TEST(names_and_order)
 	ck_assert_int_eq(r->f[0].gz, 1);
 	ck_assert_int_eq(r->f[1].gz, 0);
 	ck_assert_int_eq(r->live_err, 0);
+	/* Compressed otherwise: only named, the newest. */
+	ck_assert_ptr_nonnull(r->unreadable);
+	ck_assert_str_eq(strrchr(r->unreadable, '/') + 1, "mail.log.6.zst");
 	rotation_free(r);
 	free(sub);
 	free(log);
@@ -130,6 +135,7 @@ START_TEST(find_the_file_read_before)
 	ck_assert_int_eq(stat(one, &sb), 0);
 	r = rotation_new(log);
 	ck_assert_uint_eq(r->n, 3);
+	ck_assert_ptr_null(r->unreadable);
 	k = rotation_find(r, fp, (unsigned long long) sb.st_dev,
 			  (unsigned long long) sb.st_ino, 0);
 	ck_assert_int_eq(k, 1);
