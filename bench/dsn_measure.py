@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""dsn_measure.py - measure the bounce parser (lib/dsn.c) on labelled bounce texts.
+"""dsn_measure.py - measure the bounce parser (lib/bounce/dsn.c) on labelled bounce texts.
 
 Usage: dsn_measure.py CASES.tsv POSTHOOKCTL [--show N]
 

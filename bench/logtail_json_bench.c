@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "event.h"
-#include "util.h"
+#include "event/event.h"
+#include "util/util.h"
 
 /* seconds - CPU time so far. */
 static double

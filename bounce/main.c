@@ -5,9 +5,9 @@
  *
  * Reads one message on standard input (a bounce, a delay notice, an
  * auto-reply or an abuse report sent to the VERP return path), parses it
- * (lib/dsn.c), and in one store transaction links it to the original
+ * (lib/bounce/dsn.c), and in one store transaction links it to the original
  * message and queues MessageBounced per bounced recipient, or keeps it for
- * `posthookctl bounces list` (lib/bounce_intake.c).
+ * `posthookctl bounces list` (lib/bounce/bounce_intake.c).
  *
  * Exit status, as pipe(8) reads it (sysexits.h): 0 when the message was
  * handled, and also when it could not be read as anything (logged and
@@ -23,13 +23,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "bounce_intake.h"
-#include "config.h"
-#include "daemon.h"
-#include "dsn.h"
-#include "log.h"
-#include "store.h"
-#include "util.h"
+#include "bounce/bounce_intake.h"
+#include "config/config.h"
+#include "config/daemon.h"
+#include "bounce/dsn.h"
+#include "util/log.h"
+#include "store/store.h"
+#include "util/util.h"
 
 #define USAGE "posthook-bounce [-c FILE] [-v] [-e] [--check] [-s SENDER] -r RECIPIENT < MESSAGE"
 #define STORE_DEADLINE_MS 60000

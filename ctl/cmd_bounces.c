@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounce_intake.h"
-#include "classify.h"
+#include "bounce/bounce_intake.h"
+#include "classify/classify.h"
 #include "ctl.h"
-#include "dsn.h"
-#include "util.h"
+#include "bounce/dsn.h"
+#include "util/util.h"
 
 #define BOUNCES_USAGE \
 	"usage: posthookctl bounces list [--since T] [--limit N]\n" \

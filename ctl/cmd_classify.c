@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
+#include "classify/classify.h"
 #include "ctl.h"
 
 /* dsn_prefix_len - length of "X.Y.Z\t" at the start of line, or 0. */

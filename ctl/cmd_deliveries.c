@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "delivery.h"
-#include "endpoint.h"
-#include "util.h"
+#include "store/delivery.h"
+#include "store/endpoint.h"
+#include "util/util.h"
 
 #define DELIVERIES_USAGE                                                                 \
 	"usage: posthookctl deliveries list [--webhook ID] [--failed] [--event NAME] "   \

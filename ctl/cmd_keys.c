@@ -5,16 +5,16 @@
  *	keys list	every published key: kid, state, activation, retirement
  *	keys rotate	publish a new key now; it signs after key_activation_delay
  *
- * The keys are files beside signing_key (see lib/keyring.c), read and
+ * The keys are files beside signing_key (see lib/sign/keyring.c), read and
  * written as the daemons' user, so that no key file ends up owned by root.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
-#include "daemon.h"
-#include "sign.h"
-#include "util.h"
+#include "config/daemon.h"
+#include "sign/sign.h"
+#include "util/util.h"
 
 /* open_keyring - the keyring, as the daemons' user; NULL after a message */
 static struct keyring *

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "event.h"
-#include "message.h"
-#include "util.h"
+#include "event/event.h"
+#include "store/message.h"
+#include "util/util.h"
 
 #define MESSAGES_USAGE \
 	"usage: posthookctl messages show KEY   (queue id, token or id)\n" \

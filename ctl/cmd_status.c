@@ -29,12 +29,12 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "delivery.h"
-#include "endpoint.h"
-#include "outbox.h"
-#include "rotation.h"
-#include "sign.h"
-#include "util.h"
+#include "store/delivery.h"
+#include "store/endpoint.h"
+#include "store/outbox.h"
+#include "logfile/rotation.h"
+#include "sign/sign.h"
+#include "util/util.h"
 
 #define STATUS_USAGE	"usage: posthookctl [--json] status [--since T]"
 #define LAG_SCAN_MAX	(64LL << 20)	/* count lines of at most 64 MiB */

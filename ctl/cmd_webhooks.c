@@ -13,11 +13,11 @@
 #include <openssl/rand.h>
 
 #include "ctl.h"
-#include "delivery.h"
-#include "endpoint.h"
-#include "event_sample.h"
-#include "outbox.h"
-#include "util.h"
+#include "store/delivery.h"
+#include "store/endpoint.h"
+#include "event/event_sample.h"
+#include "store/outbox.h"
+#include "util/util.h"
 
 #define WEBHOOKS_USAGE                                                                   \
 	"usage: posthookctl webhooks create --name N --url U "                           \

@@ -10,8 +10,8 @@
 #define PH_CTL_H
 
 #include <json-c/json.h>
-#include "config.h"
-#include "store.h"
+#include "config/config.h"
+#include "store/store.h"
 
 struct ctl {
 	const char *config_path;

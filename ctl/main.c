@@ -10,9 +10,9 @@
 
 #include "commands.h"
 #include "ctl.h"
-#include "daemon.h"
-#include "log.h"
-#include "util.h"
+#include "config/daemon.h"
+#include "util/log.h"
+#include "util/util.h"
 
 /* usage - the list of subcommands */
 static void

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "util.h"
+#include "util/util.h"
 
 struct table {
 	int     ncols;

@@ -26,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "config.h"
-#include "log.h"
-#include "util.h"
-#include "cidr.h"
+#include "classify/classify.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "util/util.h"
+#include "util/cidr.h"
 #include "utf8.h"
 #include "correlate.h"
 

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <json-c/json.h>
 
-#include "event.h"
-#include "message.h"
+#include "event/event.h"
+#include "store/message.h"
 #include "parse_line.h"
 
 /* Where a line was read: its identity, from which every event key comes. */

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <systemd/sd-journal.h>
 
-#include "log.h"
-#include "util.h"
+#include "util/log.h"
+#include "util/util.h"
 #include "journal.h"
 
 struct journal_src {

@@ -9,8 +9,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "gzfile.h"
-#include "util.h"
+#include "util/gzfile.h"
+#include "util/util.h"
 #include "linereader.h"
 
 #define READ_CHUNK	(256 * 1024)

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "store.h"
+#include "config/config.h"
+#include "config/daemon.h"
+#include "util/log.h"
+#include "store/store.h"
 #include "print.h"
 #include "tail.h"
 

@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "message.h"
-#include "util.h"
+#include "util/log.h"
+#include "store/message.h"
+#include "util/util.h"
 #include "correlate.h"
-#include "gzfile.h"
+#include "util/gzfile.h"
 #include "linereader.h"
 #include "print.h"
 #include "records.h"

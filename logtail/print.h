@@ -5,8 +5,8 @@
 #ifndef PH_PRINT_H
 #define PH_PRINT_H
 
-#include "config.h"
-#include "store.h"
+#include "config/config.h"
+#include "store/store.h"
 
 /*
  * print_run - read each file (or standard input for none or "-") from the

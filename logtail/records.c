@@ -3,7 +3,7 @@
  */
 #include <stddef.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "records.h"
 
 struct lookup {

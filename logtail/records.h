@@ -5,8 +5,8 @@
 #ifndef PH_RECORDS_H
 #define PH_RECORDS_H
 
-#include "message.h"
-#include "store.h"
+#include "store/message.h"
+#include "store/store.h"
 
 /* records_lookup - the record (caller frees), or NULL (absent or error). */
 struct message_record *records_lookup(struct store *st, const char *qid);

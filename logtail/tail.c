@@ -47,18 +47,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "log.h"
-#include "outbox.h"
-#include "store.h"
-#include "util.h"
+#include "util/fault.h"
+#include "util/log.h"
+#include "store/outbox.h"
+#include "store/store.h"
+#include "util/util.h"
 #include "correlate.h"
-#include "fingerprint.h"
-#include "gzfile.h"
+#include "logfile/fingerprint.h"
+#include "util/gzfile.h"
 #include "journal.h"
 #include "linereader.h"
 #include "records.h"
-#include "rotation.h"
+#include "logfile/rotation.h"
 #include "tail.h"
 
 #define BATCH_LINES	5000

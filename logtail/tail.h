@@ -5,8 +5,8 @@
 #ifndef PH_TAIL_H
 #define PH_TAIL_H
 
-#include "config.h"
-#include "daemon.h"
+#include "config/config.h"
+#include "config/daemon.h"
 
 #define TAIL_FROM_START	0x01		/* first start: read from the start */
 #define TAIL_ONCE	0x02		/* stop at the end of the log */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "util.h"
+#include "util/util.h"
 #include "utf8.h"
 
 /* seq_len - length of the valid UTF-8 sequence at p, or 0. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """conf-keys.py - keep posthook.conf(5) and the sample config in step with
-the key table (lib/config_keys.c), as printed by `posthookctl config keys`.
+the key table (lib/config/config_keys.c), as printed by `posthookctl config keys`.
 
 usage: conf-keys.py POSTHOOKCTL SRCDIR [--check]
 

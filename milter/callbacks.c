@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "callbacks.h"
-#include "cidr.h"
+#include "util/cidr.h"
 #include "eom.h"
-#include "log.h"
+#include "util/log.h"
 #include "outgoing.h"
 #include "state.h"
 

@@ -15,7 +15,7 @@
 
 #include "mfi.h"
 #include "settings.h"
-#include "store.h"
+#include "store/store.h"
 
 struct milter_app {
 	pthread_mutex_t lock;		/* guards settings */

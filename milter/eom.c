@@ -17,15 +17,15 @@
 #include <string.h>
 
 #include "app_headers.h"
-#include "bounce_intake.h"
+#include "bounce/bounce_intake.h"
 #include "eom.h"
-#include "log.h"
-#include "message.h"
+#include "util/log.h"
+#include "store/message.h"
 #include "outgoing.h"
 #include "record.h"
 #include "rfc2047.h"
 #include "token.h"
-#include "util.h"
+#include "util/util.h"
 
 #define SUBJECT_MAX_CHARS	200
 

@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 #include "callbacks.h"
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
+#include "config/config.h"
+#include "config/daemon.h"
+#include "util/log.h"
 #include "mfi.h"
 #include "nodelay.h"
 #include "settings.h"
-#include "store.h"
-#include "util.h"
+#include "store/store.h"
+#include "util/util.h"
 
 #define PROGNAME		"posthook-milter"
 #define MAINTAIN_SECONDS	5

@@ -7,7 +7,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include "log.h"
+#include "util/log.h"
 #include "nodelay.h"
 
 /* is_tcp_listener - whether fd is a socket in TCP's listen state. */

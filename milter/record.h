@@ -8,8 +8,8 @@
 #define PH_MILTER_RECORD_H
 
 #include <stdint.h>
-#include "message.h"
-#include "store.h"
+#include "store/message.h"
+#include "store/store.h"
 #include "token.h"
 
 /* Longest VERP address: "b+" TOKEN "@" domain (settings.c caps the domain). */

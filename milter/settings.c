@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "settings.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Longest domain whose VERP address still fits an RFC 5321 path (256). */
 #define VERP_DOMAIN_MAX	200

@@ -11,8 +11,8 @@
 #define PH_MILTER_SETTINGS_H
 
 #include <stddef.h>
-#include "config.h"
-#include "cidr.h"
+#include "config/config.h"
+#include "util/cidr.h"
 
 struct milter_settings {
 	int     refs;			/* atomic */

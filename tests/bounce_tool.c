@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "message.h"
-#include "outbox.h"
-#include "store.h"
-#include "util.h"
+#include "event/event.h"
+#include "store/message.h"
+#include "store/outbox.h"
+#include "store/store.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

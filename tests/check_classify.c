@@ -1,6 +1,6 @@
 /*
- * check_classify.c - unit tests of the bounce classifier (lib/classify.c)
- * and its rule table (lib/classify_rules.c).
+ * check_classify.c - unit tests of the bounce classifier (lib/classify/classify.c)
+ * and its rule table (lib/classify/classify_rules.c).
  */
 #include <check.h>
 #include <pthread.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
+#include "classify/classify.h"
 
 #include "testlib.h"
 

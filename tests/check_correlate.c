@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "message.h"
+#include "config/config.h"
+#include "store/message.h"
 #include "../logtail/correlate.h"
 
 #include "testlib.h"

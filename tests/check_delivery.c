@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "delivery.h"
-#include "endpoint.h"
-#include "event_sample.h"
-#include "outbox.h"
-#include "store.h"
-#include "util.h"
+#include "store/delivery.h"
+#include "store/endpoint.h"
+#include "event/event_sample.h"
+#include "store/outbox.h"
+#include "store/store.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

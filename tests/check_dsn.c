@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounce_intake.h"
-#include "dsn.h"
-#include "message.h"
-#include "outbox.h"
-#include "util.h"
+#include "bounce/bounce_intake.h"
+#include "bounce/dsn.h"
+#include "store/message.h"
+#include "store/outbox.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

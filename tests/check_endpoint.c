@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "endpoint.h"
-#include "store.h"
-#include "util.h"
+#include "store/endpoint.h"
+#include "store/store.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "util.h"
+#include "event/event.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

@@ -20,11 +20,11 @@
 #include "../milter/callbacks.h"
 #include "../milter/record.h"
 #include "../milter/settings.h"
-#include "bounce_intake.h"
-#include "config.h"
-#include "message.h"
-#include "store.h"
-#include "util.h"
+#include "bounce/bounce_intake.h"
+#include "config/config.h"
+#include "store/message.h"
+#include "store/store.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "../milter/app_headers.h"
-#include "cidr.h"
+#include "util/cidr.h"
 #include "../milter/rfc2047.h"
 #include "../milter/token.h"
 

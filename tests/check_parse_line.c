@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "fingerprint.h"
+#include "logfile/fingerprint.h"
 #include "../logtail/linereader.h"
 #include "../logtail/parse_line.h"
 

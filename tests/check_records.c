@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "message.h"
-#include "outbox.h"
-#include "retention.h"
-#include "util.h"
+#include "config/config.h"
+#include "store/message.h"
+#include "store/outbox.h"
+#include "store/retention.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

@@ -1,5 +1,5 @@
 /*
- * check_rotation.c - unit tests of lib/rotation.c: which names are rotated
+ * check_rotation.c - unit tests of lib/logfile/rotation.c: which names are rotated
  * files, their order (modification time, not name), the file read before
  * found by fingerprint with its device and inode preferred, the newest
  * file compressed otherwise named, gzip files fingerprinted and counted
@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "fingerprint.h"
-#include "rotation.h"
-#include "util.h"
+#include "logfile/fingerprint.h"
+#include "logfile/rotation.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

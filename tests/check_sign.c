@@ -17,10 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "config.h"
-#include "file_atomic.h"
-#include "sign.h"
-#include "util.h"
+#include "config/config.h"
+#include "util/file_atomic.h"
+#include "sign/sign.h"
+#include "util/util.h"
 
 #include "testlib.h"
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "message.h"
-#include "store.h"
-#include "util.h"
+#include "util/log.h"
+#include "store/message.h"
+#include "store/store.h"
+#include "util/util.h"
 
 struct dump {
 	struct buf out;			/* outbox events */

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outbox.h"
+#include "store/outbox.h"
 #include "testlib.h"
 
 struct store *test_store;

@@ -10,8 +10,8 @@
 #include <check.h>
 #include <stddef.h>
 
-#include "message.h"
-#include "store.h"
+#include "store/message.h"
+#include "store/store.h"
 
 #define TEST_DIR_MAX	256
 

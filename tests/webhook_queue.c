@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_sample.h"
-#include "log.h"
-#include "outbox.h"
-#include "store.h"
-#include "util.h"
+#include "event/event_sample.h"
+#include "util/log.h"
+#include "store/outbox.h"
+#include "store/store.h"
+#include "util/util.h"
 
 struct queue_ctx {
 	enum event_type type;

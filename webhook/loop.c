@@ -24,18 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "delivery.h"
-#include "endpoint.h"
-#include "fault.h"
-#include "log.h"
+#include "config/config.h"
+#include "config/daemon.h"
+#include "store/delivery.h"
+#include "store/endpoint.h"
+#include "util/fault.h"
+#include "util/log.h"
 #include "loop.h"
-#include "retention.h"
+#include "store/retention.h"
 #include "sender.h"
-#include "sign.h"
+#include "sign/sign.h"
 #include "signpool.h"
-#include "store.h"
+#include "store/store.h"
 
 #define FANOUT_BATCH 200  /* events per fan-out transaction */
 #define DUE_SCAN 2000	  /* due entries looked at per pick, at most */

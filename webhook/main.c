@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
+#include "config/config.h"
+#include "config/daemon.h"
+#include "util/log.h"
 #include "loop.h"
 #include "sender.h"
-#include "sign.h"
+#include "sign/sign.h"
 #include "signpool.h"
-#include "store.h"
+#include "store/store.h"
 #include "transfer.h"
 
 #define USAGE "posthook-webhook [-f] [-v] [-c FILE] [--check]"

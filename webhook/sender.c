@@ -17,9 +17,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "cidr.h"
-#include "config.h"
-#include "log.h"
+#include "util/cidr.h"
+#include "config/config.h"
+#include "util/log.h"
 #include "sender.h"
 
 struct sender {

@@ -19,10 +19,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "sign.h"
+#include "util/log.h"
+#include "sign/sign.h"
 #include "signpool.h"
-#include "util.h"
+#include "util/util.h"
 
 #define MAX_THREADS 64
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "log.h"
-#include "sign.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "sign/sign.h"
 #include "transfer.h"
 
 #define USER_AGENT "posthook/" PACKAGE_VERSION

@@ -9,10 +9,10 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "delivery.h"
-#include "endpoint.h"
+#include "store/delivery.h"
+#include "store/endpoint.h"
 #include "signpool.h"
-#include "util.h"
+#include "util/util.h"
 
 struct signing_key;
 struct config;

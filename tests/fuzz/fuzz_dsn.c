@@ -1,6 +1,6 @@
 /*
- * fuzz_dsn.c - libFuzzer harness for the bounce parser (lib/dsn.c,
- * lib/dsn_text.c): any bytes in, no crash, no leak, no sanitizer report,
+ * fuzz_dsn.c - libFuzzer harness for the bounce parser (lib/bounce/dsn.c,
+ * lib/bounce/dsn_text.c): any bytes in, no crash, no leak, no sanitizer report,
  * and the invariants the intake relies on: at most max_recipients kept,
  * every string clean UTF-8 without control characters, JSON printable.
  *
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dsn.h"
+#include "bounce/dsn.h"
 
 /* clean - a parser output string: no byte under 0x20, no DEL */
 static void

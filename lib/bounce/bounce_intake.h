@@ -1,0 +1,83 @@
+/*
+ * bounce_intake.h - what the bounce intake does with one parsed message
+ * inside one store transaction: link it to the original message (VERP
+ * token in the envelope recipient, then the token header of the returned
+ * headers, then the Message-ID), skip Postfix's own non-delivery notices,
+ * queue one MessageBounced per bounced recipient in the outbox, and keep
+ * what matches nothing (and every ARF report) in STORE_BOUNCES.
+ *
+ * The program (bounce/) reads the message, parses it with dsn_parse() and
+ * runs bounce_intake_run() through store_run(); posthookctl reads the kept
+ * records with bounce_record_list().
+ */
+#ifndef PH_BOUNCE_INTAKE_H
+#define PH_BOUNCE_INTAKE_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "bounce/dsn.h"
+#include "store/store.h"
+
+/* What became of one message. */
+enum bounce_outcome {
+	BOUNCE_REPORTED,		/* MessageBounced queued (one or more) */
+	BOUNCE_DUPLICATE,		/* seen before: nothing new queued */
+	BOUNCE_UNMATCHED,		/* a bounce linked to no message: kept */
+	BOUNCE_FEEDBACK,		/* an ARF report: kept */
+	BOUNCE_OWN_NDR,			/* Postfix's own notice: the tailer reported it */
+	BOUNCE_NOT_BOUNCE,		/* delay, delivery report, auto-reply */
+	BOUNCE_UNPARSED,		/* nothing recognisable: kept */
+};
+
+struct bounce_intake {
+	/* in */
+	const char *data;		/* the message as received */
+	size_t  len;
+	const struct dsn *dsn;		/* dsn_parse() of it */
+	const char *recipient;		/* envelope recipient (VERP address) or NULL */
+	const char *sender;		/* envelope sender or NULL */
+	const char *return_path_domain;	/* "" or NULL: any domain */
+	const char *const *own_hostnames;	/* NULL-terminated, may be NULL */
+	double  now;
+	/* out: reset by every run (store_run may run it again) */
+	enum bounce_outcome outcome;
+	int     reported;		/* events queued */
+	int     duplicates;		/* events whose key was seen */
+	char    id[65];			/* hex SHA-256 of the message (its id) */
+	char    linked_by[16];		/* "verp", "header", "message-id" or "" */
+	char    queue_id[64];		/* the original message's, or "" */
+	char    why[256];		/* a line for the log */
+};
+
+/*
+ * bounce_verp_token - the token of a VERP address b+TOKEN@domain (the
+ * local part's case ignored, the token lowercased) into out.  With domain
+ * NULL or "", any domain.  1 when found, else 0.
+ */
+int bounce_verp_token(const char *addr, const char *domain, char *out, size_t outlen);
+
+/* bounce_message_id - the hex SHA-256 of the message without the trace
+ * headers (Return-Path, Received, Delivered-To, X-Original-To) at its top,
+ * so that a redelivery has the same id.  out holds 65 bytes. */
+void bounce_message_id(const void *data, size_t len, char out[65]);
+
+/* bounce_intake_run - a store_fn: ctx is a struct bounce_intake. */
+int bounce_intake_run(struct store_txn *txn, void *ctx);
+
+/* bounce_outcome_name - "reported", "unmatched", ... */
+const char *bounce_outcome_name(enum bounce_outcome o);
+
+/*
+ * bounce_record_list - the kept records (JSON objects, newest first) with
+ * received >= since, at most limit; *out is an array the caller frees with
+ * bounce_records_free().
+ */
+int bounce_record_list(struct store_txn *txn, double since, int limit,
+		       json_object ***out, int *n);
+void bounce_records_free(json_object **recs, int n);
+
+/* bounce_record_purge - delete kept records received before cutoff. */
+int bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+
+#endif

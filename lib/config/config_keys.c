@@ -1,0 +1,95 @@
+/*
+ * config_keys.c - every posthook.conf key: type, default, description.
+ *
+ * This table is the single source of the keys.  posthook.conf(5) lists the
+ * same keys with the same defaults, and tests/check_config.c proves it.
+ */
+#include <stddef.h>
+
+#include "config/config.h"
+
+#define OFF(f) offsetof(struct config, f)
+
+static const char *const log_sources[] = { "file", "journal", NULL };
+static const char *const report_scopes[] = {
+	"recorded", "outgoing", "all", NULL
+};
+static const char *const bad_metadata_actions[] = {
+	"accept", "tempfail", "reject", NULL
+};
+
+const struct config_key config_keys[] = {
+	/* shared */
+	{ "state_dir", CT_PATH, OFF(state_dir), "/var/lib/posthook", NULL,
+	  "Directory of the Berkeley DB state store shared by all programs." },
+	{ "user", CT_STRING, OFF(user), "posthook", NULL,
+	  "User every daemon runs as after start (and posthookctl as root)." },
+	{ "group", CT_STRING, OFF(group), "posthook", NULL,
+	  "Group every daemon runs as after start." },
+	{ "pid_dir", CT_PATH, OFF(pid_dir), "/run/posthook", NULL,
+	  "Directory of the daemons' pid files." },
+	{ "message_retention", CT_DURATION, OFF(message_retention_ms), "30d", NULL,
+	  "How long message records are kept." },
+	{ "delivery_retention", CT_DURATION, OFF(delivery_retention_ms), "10d", NULL,
+	  "How long webhook deliveries and their attempts are kept." },
+	{ "store_lock_timeout", CT_DURATION, OFF(store_lock_timeout_ms), "10s", NULL,
+	  "Longest wait for a store lock outside the milter." },
+
+	/* milter */
+	{ "milter_socket", CT_STRING, OFF(milter_socket),
+	  "unix:/var/spool/postfix/posthook/milter.sock", NULL,
+	  "Where posthook-milter listens: unix:PATH or inet:PORT@HOST." },
+	{ "header_prefix", CT_STRING, OFF(header_prefix), "X-Posthook", NULL,
+	  "Prefix of the application headers PREFIX-Tag, -Metadata, -Token." },
+	{ "internal_hosts", CT_NETWORKS, OFF(internal_hosts), "127.0.0.0/8, ::1", NULL,
+	  "Client networks whose mail is outgoing (CIDR list)." },
+	{ "originating_daemons", CT_LIST, OFF(originating_daemons), "ORIGINATING", NULL,
+	  "Values of the {daemon_name} macro whose mail is outgoing." },
+	{ "on_bad_metadata", CT_ENUM, OFF(on_bad_metadata), "accept",
+	  bad_metadata_actions,
+	  "What the milter does with invalid tag or metadata headers." },
+	{ "milter_store_timeout", CT_DURATION, OFF(milter_store_timeout_ms), "200ms", NULL,
+	  "Longest the milter waits on the store before it accepts anyway." },
+	{ "return_path_domain", CT_STRING, OFF(return_path_domain), "", NULL,
+	  "Domain of VERP return paths for bounces; empty leaves senders alone." },
+
+	/* bounce intake */
+	{ "bounce_own_hostnames", CT_LIST, OFF(bounce_own_hostnames), "", NULL,
+	  "This Postfix's myhostname(s): its own bounce notices are not reported again." },
+
+	/* logtail */
+	{ "log_source", CT_ENUM, OFF(log_source), "file", log_sources,
+	  "Where posthook-logtail reads Postfix's log: file or journal." },
+	{ "log_file", CT_PATH, OFF(log_file), "/var/log/mail.log", NULL,
+	  "The Postfix log file followed when log_source = file." },
+	{ "journal_dir", CT_PATH, OFF(journal_dir), "", NULL,
+	  "Journal directory to read; empty means the system journal." },
+	{ "report", CT_ENUM, OFF(report), "outgoing", report_scopes,
+	  "Which messages get events: recorded, outgoing or all." },
+	{ "hop_relays", CT_LIST, OFF(hop_relays), "", NULL,
+	  "Relays (host or host:port) that are hops on this host, not deliveries." },
+
+	/* webhook */
+	{ "signing_key", CT_PATH, OFF(signing_key), "/var/lib/posthook/signing.key", NULL,
+	  "RSA private key that signs webhooks; created on first start." },
+	{ "signature_header_prefix", CT_STRING, OFF(signature_header_prefix),
+	  "X-Posthook", NULL,
+	  "Prefix of the PREFIX-Signature and PREFIX-Signature-KID headers." },
+	{ "retry_schedule", CT_SCHEDULE, OFF(retry_schedule_ms), "0 2m 3m 6m 10m 15m",
+	  NULL, "Delay before each webhook attempt; one entry per attempt." },
+	{ "webhook_timeout", CT_DURATION, OFF(webhook_timeout_ms), "5s", NULL,
+	  "Time limit of one webhook attempt." },
+	{ "webhook_max_per_endpoint", CT_INT, OFF(webhook_max_per_endpoint), "4", NULL,
+	  "Most requests in flight to one endpoint." },
+	{ "webhook_max_in_flight", CT_INT, OFF(webhook_max_in_flight), "64", NULL,
+	  "Most requests in flight in all." },
+	{ "webhook_proxy", CT_STRING, OFF(webhook_proxy), "", NULL,
+	  "HTTP proxy for webhooks; empty ignores proxies from the environment." },
+	{ "key_activation_delay", CT_DURATION, OFF(key_activation_delay_ms), "1h", NULL,
+	  "How long a rotated key is published before it signs." },
+	{ "jwks_file", CT_PATH, OFF(jwks_file), "", NULL,
+	  "File rewritten with the JWKS whenever the keys change; empty: none." },
+	{ "refuse_private_endpoints", CT_BOOL, OFF(refuse_private_endpoints), "no", NULL,
+	  "Refuse webhook endpoints on private or loopback addresses." },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};

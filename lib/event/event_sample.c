@@ -1,0 +1,162 @@
+/*
+ * event_sample.c - sample payloads of every event type (see
+ * event_sample.h).  Delivery events go through delivery_event_payload(),
+ * so a sample has exactly the shape of a real event.
+ */
+#include <string.h>
+
+#include "event/event_sample.h"
+#include "util/util.h"
+
+/* sample_message - seed 003's example message. */
+static void
+sample_message(struct event_message *m, double now)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = 12345;
+	m->token = xstrdup("abc123");
+	m->direction = xstrdup("outgoing");
+	m->message_id = xstrdup("test-message@posthook.invalid");
+	m->to = xstrdup("user@example.com");
+	m->from = xstrdup("hello@example.com");
+	m->subject = xstrdup("posthook test event");
+	m->timestamp = now - 10;
+	m->spam_status = xstrdup("NotChecked");
+	m->tag = xstrdup("test");
+}
+
+/* delivery_sample - MessageSent, MessageDelayed, MessageDeliveryFailed, MessageHeld. */
+static json_object *
+delivery_sample(enum event_type t, double now)
+{
+	struct delivery_event ev;
+	json_object *p;
+
+	delivery_event_init(&ev, t);
+	sample_message(&ev.message, now);
+	ev.timestamp = now;
+	ev.time = 0.42;
+	ev.sent_with_ssl = 1;
+	switch (t) {
+	case EV_MESSAGE_DELAYED:
+		ev.details =
+		    xstrdup("421 transient_failure: Delivery to user@example.com "
+			    "failed at 192.0.2.25:25 (mx.example.com)");
+		ev.output = xstrdup("421 4.3.0 Try again later");
+		ev.classification = CLASS_TRANSIENT_FAILURE;
+		ev.smtp_enhanced_code = xstrdup("4.3.0");
+		ev.remote_host = xstrdup("mx.example.com");
+		break;
+	case EV_MESSAGE_DELIVERY_FAILED:
+		ev.details =
+		    xstrdup("550 invalid_recipient: Delivery to user@example.com "
+			    "failed at 192.0.2.25:25 (mx.example.com)");
+		ev.output = xstrdup("550 5.1.1 No such user");
+		ev.classification = CLASS_INVALID_RECIPIENT;
+		ev.smtp_enhanced_code = xstrdup("5.1.1");
+		ev.remote_host = xstrdup("mx.example.com");
+		break;
+	case EV_MESSAGE_HELD:
+		ev.details = xstrdup("Message held for review");
+		ev.sent_with_ssl = SSL_UNKNOWN;
+		ev.time = -1;
+		break;
+	default:
+		ev.details = xstrdup("Message for user@example.com accepted by "
+				     "192.0.2.25:25 (mx.example.com)");
+		ev.output = xstrdup("250 2.0.0 OK");
+		break;
+	}
+	p = delivery_event_payload(&ev);
+	delivery_event_clear(&ev);
+	return p;
+}
+
+/* message_json - the sample message as JSON. */
+static json_object *
+message_json(double now)
+{
+	struct event_message m;
+	json_object *o;
+
+	sample_message(&m, now);
+	o = event_message_to_json(&m);
+	event_message_clear(&m);
+	return o;
+}
+
+/* add_str - a string member. */
+static void
+add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* server_json - the server object of DomainDNSError and SendLimit. */
+static json_object *
+server_json(void)
+{
+	json_object *s = json_object_new_object();
+
+	add_str(s, "uuid", "00000000-0000-4000-8000-000000000000");
+	add_str(s, "name", "posthook test server");
+	add_str(s, "permalink", "test");
+	add_str(s, "organization", "posthook");
+	return s;
+}
+
+/* event_sample_payload - see event_sample.h. */
+json_object *
+event_sample_payload(enum event_type t, double now)
+{
+	json_object *p;
+
+	switch (t) {
+	case EV_MESSAGE_SENT:
+	case EV_MESSAGE_DELAYED:
+	case EV_MESSAGE_DELIVERY_FAILED:
+	case EV_MESSAGE_HELD:
+		return delivery_sample(t, now);
+	default:
+		break;
+	}
+	p = json_object_new_object();
+	switch (t) {
+	case EV_MESSAGE_BOUNCED:
+		json_object_object_add(p, "original_message", message_json(now));
+		json_object_object_add(p, "bounce", message_json(now));
+		break;
+	case EV_MESSAGE_LINK_CLICKED:
+		add_str(p, "url", "https://example.com/welcome");
+		add_str(p, "token", "abc123def456");
+		/* FALLTHROUGH */
+	case EV_MESSAGE_LOADED:
+		json_object_object_add(p, "message", message_json(now));
+		add_str(p, "ip_address", "203.0.113.45");
+		add_str(p, "user_agent", "Mozilla/5.0 (posthook test)");
+		break;
+	case EV_DOMAIN_DNS_ERROR:
+		json_object_object_add(p, "server", server_json());
+		add_str(p, "domain", "example.com");
+		add_str(p, "uuid", "a1b2c3d4-e5f6-7890");
+		json_object_object_add(p, "dns_checked_at", json_double_new(now, 6));
+		add_str(p, "spf_status", "Missing");
+		add_str(p, "spf_error", "No SPF record exists for this domain");
+		add_str(p, "dkim_status", "OK");
+		add_str(p, "dkim_error", NULL);
+		add_str(p, "mx_status", "OK");
+		add_str(p, "mx_error", NULL);
+		add_str(p, "return_path_status", "Missing");
+		add_str(p, "return_path_error",
+			"There is no return path record at rp.example.com");
+		break;
+	case EV_SEND_LIMIT:
+		json_object_object_add(p, "server", server_json());
+		json_object_object_add(p, "volume", json_object_new_int(950));
+		json_object_object_add(p, "limit", json_object_new_int(1000));
+		break;
+	default:
+		break;
+	}
+	return p;
+}

@@ -1,0 +1,351 @@
+/*
+ * sign.c - one RSA signing key: generate, load and save as PEM, its key id
+ * and JWK, and RSASSA-PKCS1-v1_5 SHA-256 signatures; and the Standard
+ * Webhooks HMAC signature.  OpenSSL 3 EVP interfaces only.
+ *
+ * The key id is the lowercase hex SHA-256 of the PKCS#1 RSAPublicKey DER,
+ * SEQUENCE{modulus, publicExponent}: what `openssl rsa -RSAPublicKey_out
+ * -outform DER | sha256sum` prints, and what seed 000's receivers expect.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "util/file_atomic.h"
+#include "sign/sign.h"
+#include "util/util.h"
+
+#define SIGN_RSA_BITS	2048
+
+struct signing_key {
+	EVP_PKEY *pkey;
+	char    kid[2 * 32 + 1];
+};
+
+/* ssl_error - the last OpenSSL error as text, for messages */
+static const char *
+ssl_error(char *out, size_t outlen)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		snprintf(out, outlen, "unknown OpenSSL error");
+	else
+		ERR_error_string_n(e, out, outlen);
+	ERR_clear_error();
+	return out;
+}
+
+/* b64_encode - standard base64 with padding (malloc()ed) */
+static char *
+b64_encode(const unsigned char *in, size_t len)
+{
+	char   *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	(void) EVP_EncodeBlock((unsigned char *) out, in, (int) len);
+	return out;
+}
+
+/* b64url_encode - base64url without padding, as JWK wants (malloc()ed) */
+static char *
+b64url_encode(const unsigned char *in, size_t len)
+{
+	char   *out = b64_encode(in, len);
+	char   *p;
+
+	for (p = out; *p != '\0'; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+		else if (*p == '=') {
+			*p = '\0';
+			break;
+		}
+	}
+	return out;
+}
+
+/* b64_decode - standard base64 to bytes (malloc()ed); NULL if malformed */
+static unsigned char *
+b64_decode(const char *in, size_t *outlen)
+{
+	size_t  len = strlen(in);
+	unsigned char *out;
+	int     n;
+	int     pad = 0;
+
+	if (len == 0 || len % 4 != 0 || len > 4096)
+		return NULL;
+	if (in[len - 1] == '=')
+		pad++;
+	if (in[len - 2] == '=')
+		pad++;
+	out = xmalloc(len / 4 * 3 + 1);
+	n = EVP_DecodeBlock(out, (const unsigned char *) in, (int) len);
+	if (n < 0 || n < pad) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (size_t) n - (size_t) pad;
+	return out;
+}
+
+/* compute_kid - SHA-256 hex of the key's PKCS#1 RSAPublicKey DER */
+static int
+compute_kid(struct signing_key *k)
+{
+	unsigned char *der = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int     len;
+	int     i;
+
+	len = i2d_PublicKey(k->pkey, &der);
+	if (len <= 0)
+		return -1;
+	if (EVP_Digest(der, (size_t) len, md, &mdlen, EVP_sha256(), NULL) != 1
+	    || mdlen != sizeof(md)) {
+		OPENSSL_free(der);
+		return -1;
+	}
+	OPENSSL_free(der);
+	for (i = 0; i < (int) sizeof(md); i++)
+		snprintf(k->kid + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* key_from_pkey - wrap an RSA EVP_PKEY, taking it; NULL if unusable */
+static struct signing_key *
+key_from_pkey(EVP_PKEY *pkey, char *err, size_t errlen)
+{
+	struct signing_key *k;
+
+	if (!EVP_PKEY_is_a(pkey, "RSA")) {
+		snprintf(err, errlen, "not an RSA key");
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	if (EVP_PKEY_get_bits(pkey) < SIGN_RSA_BITS) {
+		snprintf(err, errlen, "RSA key of %d bits; at least %d needed",
+			 EVP_PKEY_get_bits(pkey), SIGN_RSA_BITS);
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->pkey = pkey;
+	if (compute_kid(k) < 0) {
+		snprintf(err, errlen, "cannot encode the public key");
+		signing_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* signing_key_generate - a new RSA-2048 key */
+struct signing_key *
+signing_key_generate(void)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *pkey = NULL;
+	char    err[256];
+
+	if (ctx == NULL)
+		return NULL;
+	if (EVP_PKEY_keygen_init(ctx) != 1
+	    || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, SIGN_RSA_BITS) != 1
+	    || EVP_PKEY_generate(ctx, &pkey) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return key_from_pkey(pkey, err, sizeof(err));
+}
+
+/* signing_key_load - read a PEM private key (PKCS#8 or PKCS#1) */
+struct signing_key *
+signing_key_load(const char *path, char *err, size_t errlen)
+{
+	char    why[256];
+	char    inner[200];
+	struct signing_key *k;
+	EVP_PKEY *pkey;
+	BIO    *bio;
+
+	bio = BIO_new_file(path, "r");
+	if (bio == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 ssl_error(why, sizeof(why)));
+		return NULL;
+	}
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey == NULL) {
+		snprintf(err, errlen, "%s: no PEM private key: %s", path,
+			 ssl_error(why, sizeof(why)));
+		return NULL;
+	}
+	k = key_from_pkey(pkey, inner, sizeof(inner));
+	if (k == NULL)
+		snprintf(err, errlen, "%s: %s", path, inner);
+	return k;
+}
+
+/* signing_key_save - write the private key as PKCS#8 PEM, mode 0600 */
+int
+signing_key_save(const struct signing_key *k, const char *path,
+		 char *err, size_t errlen)
+{
+	BIO    *mem = BIO_new(BIO_s_mem());
+	char    why[256];
+	char   *data;
+	long    len;
+	int     rc;
+
+	if (mem == NULL || PEM_write_bio_PrivateKey(mem, k->pkey, NULL, NULL, 0,
+						     NULL, NULL) != 1) {
+		snprintf(err, errlen, "%s: cannot encode key: %s", path,
+			 ssl_error(why, sizeof(why)));
+		BIO_free(mem);
+		return -1;
+	}
+	len = BIO_get_mem_data(mem, &data);
+	rc = file_write_atomic(path, data, (size_t) len, 0600, err, errlen);
+	OPENSSL_cleanse(data, (size_t) len);
+	BIO_free(mem);
+	return rc;
+}
+
+/* signing_key_free - release a key */
+void
+signing_key_free(struct signing_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+/* signing_key_kid - the key id */
+const char *
+signing_key_kid(const struct signing_key *k)
+{
+	return k->kid;
+}
+
+/* signing_key_sign - base64 RSASSA-PKCS1-v1_5 SHA-256 signature of body */
+char *
+signing_key_sign(const struct signing_key *k, const void *body, size_t len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char *sig = NULL;
+	size_t  siglen = 0;
+	char   *out = NULL;
+
+	if (md == NULL)
+		return NULL;
+	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1
+	    || EVP_DigestSign(md, NULL, &siglen, body, len) != 1)
+		goto done;
+	sig = xmalloc(siglen);
+	if (EVP_DigestSign(md, sig, &siglen, body, len) != 1)
+		goto done;
+	out = b64_encode(sig, siglen);
+done:
+	if (out == NULL)
+		ERR_clear_error();
+	free(sig);
+	EVP_MD_CTX_free(md);
+	return out;
+}
+
+/* bn_param_b64url - one big-number parameter of the key, base64url */
+static char *
+bn_param_b64url(const EVP_PKEY *pkey, const char *name)
+{
+	BIGNUM *bn = NULL;
+	unsigned char *bytes;
+	char   *out;
+	int     n;
+
+	if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1)
+		return NULL;
+	bytes = xmalloc((size_t) BN_num_bytes(bn) + 1);
+	n = BN_bn2bin(bn, bytes);
+	out = b64url_encode(bytes, (size_t) n);
+	free(bytes);
+	BN_free(bn);
+	return out;
+}
+
+/* signing_key_jwk - the public key as a JWK */
+json_object *
+signing_key_jwk(const struct signing_key *k)
+{
+	json_object *jwk;
+	char   *n = bn_param_b64url(k->pkey, OSSL_PKEY_PARAM_RSA_N);
+	char   *e = bn_param_b64url(k->pkey, OSSL_PKEY_PARAM_RSA_E);
+
+	if (n == NULL || e == NULL) {
+		free(n);
+		free(e);
+		ERR_clear_error();
+		return NULL;
+	}
+	jwk = json_object_new_object();
+	json_object_object_add(jwk, "kty", json_object_new_string("RSA"));
+	json_object_object_add(jwk, "n", json_object_new_string(n));
+	json_object_object_add(jwk, "e", json_object_new_string(e));
+	json_object_object_add(jwk, "kid", json_object_new_string(k->kid));
+	json_object_object_add(jwk, "use", json_object_new_string("sig"));
+	json_object_object_add(jwk, "alg", json_object_new_string("RS256"));
+	free(n);
+	free(e);
+	return jwk;
+}
+
+/* stdwebhooks_signature - Standard Webhooks "v1,<base64 HMAC-SHA256>" */
+char *
+stdwebhooks_signature(const char *secret, const char *msg_id,
+		      long timestamp, const void *body, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	unsigned char *key;
+	size_t  keylen;
+	struct buf msg;
+	char   *b64;
+	char   *out = NULL;
+
+	/* The reference libraries take the secret with or without prefix. */
+	if (strncmp(secret, "whsec_", 6) == 0)
+		secret += 6;
+	key = b64_decode(secret, &keylen);
+	if (key == NULL || keylen == 0) {
+		free(key);
+		return NULL;
+	}
+	buf_init(&msg);
+	buf_printf(&msg, "%s.%ld.", msg_id, timestamp);
+	buf_append(&msg, body, len);
+	if (HMAC(EVP_sha256(), key, (int) keylen, (unsigned char *) msg.data,
+		 msg.len, md, &mdlen) != NULL) {
+		b64 = b64_encode(md, mdlen);
+		out = xasprintf("v1,%s", b64);
+		free(b64);
+	}
+	OPENSSL_cleanse(key, keylen);
+	free(key);
+	buf_free(&msg);
+	return out;
+}

@@ -1,0 +1,319 @@
+/*
+ * attempt.c - attempt records: seed 003's "data" object for one HTTP
+ * request of a delivery, and reading them back from STORE_ATTEMPTS
+ * (see delivery.h).  Records are written by delivery_complete().
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/delivery.h"
+
+/* attempt_success - see delivery.h. */
+int
+attempt_success(const struct attempt_result *r)
+{
+	return r->error == NULL && r->status >= 200 && r->status <= 299;
+}
+
+/* utf8_seq_len - length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq_len(const unsigned char *p, size_t left)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (p[0] >= 0x01 && p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* utf8_sanitize - see delivery.h. */
+void
+utf8_sanitize(const char *text, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = utf8_seq_len(p + i, len - i);
+		if (n == 0) {
+			buf_append(out, "\xef\xbf\xbd", 3);
+			i++;
+		} else {
+			buf_append(out, p + i, n);
+			i += n;
+		}
+	}
+}
+
+/* attempt_record_new - see delivery.h. */
+json_object *
+attempt_record_new(const char *id, const struct delivery *d, const char *webhook_name,
+		   const char *url, const struct attempt_result *r, int attempt,
+		   int will_retry)
+{
+	json_object *o = json_object_new_object();
+	json_object *req, *resp;
+	struct buf body;
+	char when[32];
+
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "webhookId", json_object_new_string(d->endpoint_id));
+	json_object_object_add(o, "webhookName",
+			       json_object_new_string(webhook_name ? webhook_name : ""));
+	json_object_object_add(o, "event",
+			       json_object_new_string(event_type_name(d->type)));
+	json_object_object_add(o, "url", json_object_new_string(url ? url : ""));
+	json_object_object_add(
+	    o, "statusCode", r->status > 0 ? json_object_new_int((int)r->status) : NULL);
+	json_object_object_add(o, "success", json_object_new_boolean(attempt_success(r)));
+	json_object_object_add(o, "attempt", json_object_new_int(attempt));
+	json_object_object_add(o, "willRetry", json_object_new_boolean(will_retry));
+	iso8601_utc(r->started, when, sizeof(when));
+	json_object_object_add(o, "timestamp", json_object_new_string(when));
+
+	req = json_object_new_object();
+	json_object_object_add(req, "payload", json_object_get(d->payload));
+	json_object_object_add(req, "headers",
+			       r->headers ? json_object_get(r->headers)
+					  : json_object_new_object());
+	json_object_object_add(o, "request", req);
+
+	resp = json_object_new_object();
+	json_object_object_add(resp, "statusCode",
+			       r->status > 0 ? json_object_new_int((int)r->status)
+					     : NULL);
+	if (r->status > 0) {
+		buf_init(&body);
+		utf8_sanitize(r->body ? r->body : "",
+			      r->body_len < RESPONSE_BODY_MAX ? r->body_len
+							      : RESPONSE_BODY_MAX,
+			      &body);
+		json_object_object_add(resp, "body",
+				       json_object_new_string_len(
+					   body.data ? body.data : "", (int)body.len));
+		buf_free(&body);
+	} else
+		json_object_object_add(resp, "body", NULL);
+	json_object_object_add(o, "response", resp);
+
+	json_object_object_add(o, "duration", json_double_new(r->duration, 3));
+	json_object_object_add(o, "error",
+			       r->error ? json_object_new_string(r->error) : NULL);
+	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
+	json_object_object_add(o, "envelopeTimestamp",
+			       json_double_new(r->envelope_ts, 6));
+	return o;
+}
+
+/* parse_id - "whr_<hex>" to its sequence; -1 when malformed. */
+static int
+parse_id(const char *id, uint64_t *seq)
+{
+	char *end;
+
+	if (strncmp(id, "whr_", 4) != 0 || id[4] == 0 || strlen(id) > 20)
+		return -1;
+	*seq = strtoull(id + 4, &end, 16);
+	return *end == 0 ? 0 : -1;
+}
+
+/* key_of - the 8-byte big-endian key of a sequence. */
+static void
+key_of(unsigned char key[8], uint64_t seq)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		key[i] = (unsigned char)(seq & 0xff);
+		seq >>= 8;
+	}
+}
+
+/* parse_wrap - the stored {"ts","delivery","key","record"}, or NULL. */
+static json_object *
+parse_wrap(const void *val, size_t vlen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o, *rec;
+
+	o = json_tokener_parse_ex(tok, val, (int)vlen);
+	json_tokener_free(tok);
+	if (o != NULL && !json_object_object_get_ex(o, "record", &rec)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* attempt_get - see delivery.h. */
+int
+attempt_get(struct store_txn *txn, const char *id, json_object **rec)
+{
+	unsigned char key[8];
+	json_object *w, *r;
+	uint64_t seq;
+	void *val;
+	size_t vlen;
+	int rc;
+
+	if (parse_id(id, &seq) < 0)
+		return STORE_NOTFOUND;
+	key_of(key, seq);
+	rc = store_get(txn, STORE_ATTEMPTS, key, sizeof(key), &val, &vlen);
+	if (rc != STORE_OK)
+		return rc;
+	w = parse_wrap(val, vlen);
+	free(val);
+	if (w == NULL)
+		return STORE_ERROR;
+	json_object_object_get_ex(w, "record", &r);
+	*rec = json_object_get(r);
+	json_object_put(w);
+	return STORE_OK;
+}
+
+/* str_member - the string o[key], or "". */
+static const char *
+str_member(json_object *o, const char *key)
+{
+	json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return "";
+	s = json_object_get_string(v);
+	return s ? s : "";
+}
+
+/* matches - does a stored wrapper pass the filter? */
+static int
+matches(json_object *w, const struct attempt_filter *f)
+{
+	json_object *rec, *v;
+	enum event_type t;
+
+	json_object_object_get_ex(w, "record", &rec);
+	if (f->endpoint_id && strcmp(str_member(rec, "webhookId"), f->endpoint_id) != 0)
+		return 0;
+	if (f->failed_only && json_object_object_get_ex(rec, "success", &v) &&
+	    json_object_get_boolean(v))
+		return 0;
+	if (f->event >= 0 && (event_type_from_name(str_member(rec, "event"), &t) < 0 ||
+			      (int)t != f->event))
+		return 0;
+	if (f->since > 0 && json_object_object_get_ex(w, "ts", &v) &&
+	    json_object_get_double(v) < f->since)
+		return 0;
+	if (f->event_key && strcmp(str_member(w, "key"), f->event_key) != 0)
+		return 0;
+	return 1;
+}
+
+/* attempt_list - see delivery.h. */
+int
+attempt_list(struct store_txn *txn, const struct attempt_filter *f, json_object **out)
+{
+	struct store_cursor *c;
+	json_object **ring = NULL, *w, *rec;
+	const void *k, *v;
+	size_t klen, vlen, cap = 0, total = 0, i, keep;
+	unsigned char start[8];
+	int rc;
+
+	*out = NULL;
+	rc = store_cursor_open(txn, STORE_ATTEMPTS, &c);
+	if (rc != STORE_OK)
+		return rc;
+	if (f->after_seq > 0) {
+		key_of(start, f->after_seq + 1);
+		rc = store_cursor_seek(c, start, sizeof(start));
+	}
+	while (rc == STORE_OK &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if ((w = parse_wrap(v, vlen)) == NULL)
+			continue;
+		if (!matches(w, f)) {
+			json_object_put(w);
+			continue;
+		}
+		if (f->limit > 0) {
+			if (ring == NULL) {
+				cap = (size_t)f->limit;
+				ring = xcalloc(cap, sizeof(*ring));
+			}
+			if (ring[total % cap] != NULL)
+				json_object_put(ring[total % cap]);
+			ring[total % cap] = w;
+		} else {
+			if (total == cap) {
+				cap = cap ? cap * 2 : 64;
+				ring = xrealloc(ring, cap * sizeof(*ring));
+			}
+			ring[total] = w;
+		}
+		total++;
+	}
+	store_cursor_close(c);
+	keep = f->limit > 0 && total > cap ? cap : total;
+	if (rc == STORE_NOTFOUND) {
+		rc = STORE_OK;
+		*out = json_object_new_array();
+	}
+	for (i = 0; i < keep; i++) {
+		size_t idx = (total - 1 - i) % (cap ? cap : 1);
+
+		if (*out != NULL) {
+			json_object_object_get_ex(ring[idx], "record", &rec);
+			json_object_array_add(*out, json_object_get(rec));
+		}
+		json_object_put(ring[idx]);
+	}
+	free(ring);
+	return rc;
+}
+
+/* attempt_last_seq - see delivery.h. */
+int
+attempt_last_seq(struct store_txn *txn, uint64_t *seq)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t klen, vlen;
+	int rc, i;
+
+	*seq = 0;
+	rc = store_cursor_open(txn, STORE_ATTEMPTS, &c);
+	if (rc != STORE_OK)
+		return rc;
+	while ((rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (klen != 8)
+			continue;
+		*seq = 0;
+		for (i = 0; i < 8; i++)
+			*seq = (*seq << 8) | ((const unsigned char *)k)[i];
+	}
+	store_cursor_close(c);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}

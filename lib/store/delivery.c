@@ -1,0 +1,602 @@
+/*
+ * delivery.c - delivery records, their due-time index, fan-out from the
+ * outbox, completion of an attempt, replay, recover and purge (see
+ * delivery.h).  Attempt records are built in attempt.c, retry delays
+ * computed in retry.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/delivery.h"
+#include "store/endpoint.h"
+#include "util/log.h"
+#include "store/outbox.h"
+
+/* be64_put - v as 8 big-endian bytes. */
+static void
+be64_put(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* be64_get - 8 big-endian bytes as a number. */
+static uint64_t
+be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* delivery_free - free d. */
+void
+delivery_free(struct delivery *d)
+{
+	if (d == NULL)
+		return;
+	free(d->endpoint_id);
+	free(d->event_key);
+	free(d->kid);
+	free(d->last_attempt);
+	if (d->payload != NULL)
+		json_object_put(d->payload);
+	free(d);
+}
+
+/* delivery_state_name - pending, succeeded or failed. */
+const char *
+delivery_state_name(enum delivery_state s)
+{
+	switch (s) {
+	case DELIVERY_PENDING:
+		return "pending";
+	case DELIVERY_SUCCEEDED:
+		return "succeeded";
+	case DELIVERY_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+/* add_opt_str - a string member, or null. */
+static void
+add_opt_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+/* delivery_to_json - the stored form. */
+static json_object *
+delivery_to_json(const struct delivery *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)d->id));
+	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
+	json_object_object_add(o, "endpoint", json_object_new_string(d->endpoint_id));
+	add_opt_str(o, "key", d->event_key);
+	json_object_object_add(o, "event",
+			       json_object_new_string(event_type_name(d->type)));
+	json_object_object_add(o, "timestamp", json_double_new(d->timestamp, 6));
+	json_object_object_add(o, "payload", json_object_get(d->payload));
+	json_object_object_add(o, "attempts", json_object_new_int(d->attempts));
+	json_object_object_add(o, "base", json_object_new_int(d->base));
+	json_object_object_add(o, "replay", json_object_new_boolean(d->replay));
+	json_object_object_add(o, "due", json_object_new_int64(d->due_ms));
+	json_object_object_add(o, "state", json_object_new_int(d->state));
+	add_opt_str(o, "kid", d->kid);
+	json_object_object_add(o, "created", json_double_new(d->created, 6));
+	json_object_object_add(o, "updated", json_double_new(d->updated, 6));
+	add_opt_str(o, "lastAttempt", d->last_attempt);
+	return o;
+}
+
+/* member - o[key] or NULL. */
+static json_object *
+member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* opt_str - a copy of a string member, or NULL. */
+static char *
+opt_str(json_object *o, const char *key)
+{
+	json_object *v = member(o, key);
+
+	return json_object_is_type(v, json_type_string)
+		   ? xstrdup(json_object_get_string(v))
+		   : NULL;
+}
+
+/* delivery_from_json - parse the stored form; NULL when broken. */
+static struct delivery *
+delivery_from_json(json_object *o)
+{
+	struct delivery *d;
+	const char *uuid = json_object_get_string(member(o, "uuid"));
+	enum event_type t;
+
+	if (uuid == NULL || strlen(uuid) != 36 || member(o, "endpoint") == NULL ||
+	    event_type_from_name(json_object_get_string(member(o, "event")), &t) < 0)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->id = (uint64_t)json_object_get_int64(member(o, "id"));
+	memcpy(d->uuid, uuid, 37);
+	d->endpoint_id = opt_str(o, "endpoint");
+	d->event_key = opt_str(o, "key");
+	d->type = t;
+	d->timestamp = json_object_get_double(member(o, "timestamp"));
+	d->payload = json_object_get(member(o, "payload"));
+	d->attempts = json_object_get_int(member(o, "attempts"));
+	d->base = json_object_get_int(member(o, "base"));
+	d->replay = json_object_get_boolean(member(o, "replay"));
+	d->due_ms = json_object_get_int64(member(o, "due"));
+	d->state = (enum delivery_state)json_object_get_int(member(o, "state"));
+	d->kid = opt_str(o, "kid");
+	d->created = json_object_get_double(member(o, "created"));
+	d->updated = json_object_get_double(member(o, "updated"));
+	d->last_attempt = opt_str(o, "lastAttempt");
+	return d;
+}
+
+/* parse_value - a stored JSON value, or NULL. */
+static json_object *
+parse_value(const void *val, size_t vlen)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	o = json_tokener_parse_ex(tok, val, (int)vlen);
+	json_tokener_free(tok);
+	return o;
+}
+
+/* due_key - 8-byte due ms + 8-byte id. */
+static void
+due_key(unsigned char key[16], int64_t due_ms, uint64_t id)
+{
+	be64_put(key, (uint64_t)(due_ms < 0 ? 0 : due_ms));
+	be64_put(key + 8, id);
+}
+
+/* delivery_load - read a delivery, with a write lock when rmw. */
+static int
+delivery_load(struct store_txn *txn, uint64_t id, int rmw, struct delivery **out)
+{
+	unsigned char key[8];
+	json_object *o;
+	void *val;
+	size_t vlen;
+	int rc;
+
+	be64_put(key, id);
+	if (rmw)
+		rc = store_get_rmw(txn, STORE_DELIVERIES, key, sizeof(key), &val, &vlen);
+	else
+		rc = store_get(txn, STORE_DELIVERIES, key, sizeof(key), &val, &vlen);
+	if (rc != STORE_OK)
+		return rc;
+	o = parse_value(val, vlen);
+	free(val);
+	*out = o ? delivery_from_json(o) : NULL;
+	if (o != NULL)
+		json_object_put(o);
+	if (*out == NULL) {
+		log_error("delivery %" PRIu64 ": stored record is broken", id);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+/* delivery_get - see delivery.h. */
+int
+delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out)
+{
+	return delivery_load(txn, id, 0, out);
+}
+
+/*
+ * delivery_write - store d; old_due_ms >= 0 names the due entry it had
+ * while pending, which is replaced.
+ */
+static int
+delivery_write(struct store_txn *txn, const struct delivery *d, int64_t old_due_ms)
+{
+	unsigned char key[8], dkey[16];
+	json_object *o = delivery_to_json(d);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	int rc;
+
+	be64_put(key, d->id);
+	rc = store_put(txn, STORE_DELIVERIES, key, sizeof(key), s, strlen(s));
+	json_object_put(o);
+	if (rc != STORE_OK)
+		return rc;
+	if (old_due_ms >= 0) {
+		due_key(dkey, old_due_ms, d->id);
+		rc = store_del(txn, STORE_DELIVERY_DUE, dkey, sizeof(dkey));
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return rc;
+	}
+	if (d->state == DELIVERY_PENDING) {
+		due_key(dkey, d->due_ms, d->id);
+		rc = store_put(txn, STORE_DELIVERY_DUE, dkey, sizeof(dkey),
+			       d->endpoint_id, strlen(d->endpoint_id));
+	}
+	return rc;
+}
+
+/*
+ * delivery_add - store a new pending delivery of an event for an endpoint;
+ * the caller has set every field but the id.
+ */
+static int
+delivery_add(struct store_txn *txn, struct delivery *d)
+{
+	int rc;
+
+	rc = store_seq_next(txn, "delivery", &d->id);
+	if (rc != STORE_OK)
+		return rc;
+	return delivery_write(txn, d, -1);
+}
+
+/* fanout_one - one delivery of ev for ep. */
+static int
+fanout_one(struct store_txn *txn, const struct outbox_event *ev, const char *endpoint_id,
+	   int64_t due_ms, double now)
+{
+	struct delivery d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	event_uuid_new(d.uuid);
+	d.endpoint_id = (char *)endpoint_id;
+	d.event_key = ev->key;
+	d.type = ev->type;
+	d.timestamp = ev->timestamp;
+	d.payload = ev->payload;
+	d.due_ms = due_ms;
+	d.state = DELIVERY_PENDING;
+	d.created = now;
+	d.updated = now;
+	rc = delivery_add(txn, &d);
+	return rc;
+}
+
+/* delivery_fanout - see delivery.h. */
+int
+delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *events,
+		int *deliveries)
+{
+	struct outbox_event **evs = NULL;
+	struct endpoint **eps = NULL;
+	int nev = 0, nep = 0, i, j, rc, made = 0;
+	double now = now_seconds();
+	int64_t due = (int64_t)(now * 1000) + first_delay_ms;
+
+	*events = *deliveries = 0;
+	rc = outbox_take(txn, max, &evs, &nev);
+	if (rc != STORE_OK || nev == 0) {
+		outbox_events_free(evs, nev);
+		return rc;
+	}
+	rc = endpoint_list(txn, &eps, &nep);
+	for (i = 0; rc == STORE_OK && i < nev; i++) {
+		const struct outbox_event *ev = evs[i];
+
+		for (j = 0; rc == STORE_OK && j < nep; j++) {
+			if (ev->endpoint_id != NULL) {
+				if (strcmp(ev->endpoint_id, eps[j]->id) != 0)
+					continue;
+			} else if (!eps[j]->enabled || !endpoint_wants(eps[j], ev->type))
+				continue;
+			rc = fanout_one(txn, ev, eps[j]->id, due, now);
+			made++;
+		}
+	}
+	endpoint_list_free(eps, nep);
+	outbox_events_free(evs, nev);
+	if (rc == STORE_OK) {
+		*events = nev;
+		*deliveries = made;
+	}
+	return rc;
+}
+
+/* delivery_due_ids - see delivery.h. */
+int
+delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max, struct due_entry **out,
+		 int *n)
+{
+	struct store_cursor *c;
+	struct due_entry *e;
+	const void *k, *v;
+	size_t klen, vlen;
+	int rc, count = 0;
+
+	*out = xcalloc((size_t)(max > 0 ? max : 1), sizeof(**out));
+	*n = 0;
+	rc = store_cursor_open(txn, STORE_DELIVERY_DUE, &c);
+	if (rc != STORE_OK)
+		return rc;
+	while (count < max &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (klen != 16)
+			continue;
+		if ((int64_t)be64_get(k) > now_ms)
+			break;
+		e = &(*out)[count++];
+		e->id = be64_get((const unsigned char *)k + 8);
+		memcpy(e->endpoint_id, v, vlen < sizeof(e->endpoint_id) ? vlen : 0);
+	}
+	store_cursor_close(c);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	*n = count;
+	return STORE_OK;
+}
+
+/* delivery_reschedule - see delivery.h. */
+int
+delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms)
+{
+	int64_t old = d->due_ms;
+
+	d->due_ms = due_ms;
+	return delivery_write(txn, d, old);
+}
+
+/* delivery_abandon - see delivery.h. */
+int
+delivery_abandon(struct store_txn *txn, struct delivery *d)
+{
+	d->state = DELIVERY_FAILED;
+	d->updated = now_seconds();
+	return delivery_write(txn, d, d->due_ms);
+}
+
+/* attempt_key - the store key of attempt sequence seq. */
+static void
+attempt_key(unsigned char key[8], uint64_t seq)
+{
+	be64_put(key, seq);
+}
+
+/* delivery_complete - see delivery.h. */
+int
+delivery_complete(struct store_txn *txn, uint64_t delivery_id,
+		  const struct attempt_target *target, const struct attempt_result *r,
+		  const int64_t *sched, int count, char record_id[32], int *will_retry)
+{
+	struct delivery *d;
+	json_object *rec, *wrap;
+	unsigned char key[8];
+	const char *s;
+	uint64_t seq;
+	int64_t old_due, delay = 0;
+	int rc, retry = 0, success = attempt_success(r);
+
+	rc = delivery_load(txn, delivery_id, 1, &d);
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_seq_next(txn, "attempt", &seq);
+	if (rc != STORE_OK) {
+		delivery_free(d);
+		return rc;
+	}
+	snprintf(record_id, 32, "whr_%012" PRIx64, seq);
+	old_due = d->state == DELIVERY_PENDING ? d->due_ms : -1;
+	d->attempts++;
+	if (!success && !d->replay)
+		retry = retry_delay(sched, count, d->attempts - d->base, r->status,
+				    r->retry_after, r->started + r->duration, &delay);
+	if (success)
+		d->state = DELIVERY_SUCCEEDED;
+	else if (retry) {
+		d->state = DELIVERY_PENDING;
+		d->due_ms = (int64_t)((r->started + r->duration) * 1000) + delay;
+	} else
+		d->state = DELIVERY_FAILED;
+	free(d->kid);
+	d->kid = r->kid ? xstrdup(r->kid) : NULL;
+	free(d->last_attempt);
+	d->last_attempt = xstrdup(record_id);
+	d->updated = r->started + r->duration;
+
+	rec = attempt_record_new(record_id, d, target->name, target->url, r, d->attempts,
+				 retry);
+	wrap = json_object_new_object();
+	json_object_object_add(wrap, "ts", json_double_new(r->started, 6));
+	json_object_object_add(wrap, "delivery", json_object_new_int64((int64_t)d->id));
+	add_opt_str(wrap, "key", d->event_key);
+	json_object_object_add(wrap, "record", rec);
+	s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
+	attempt_key(key, seq);
+	rc = store_put(txn, STORE_ATTEMPTS, key, sizeof(key), s, strlen(s));
+	json_object_put(wrap);
+	if (rc == STORE_OK)
+		rc = delivery_write(txn, d, old_due);
+	delivery_free(d);
+	*will_retry = retry;
+	return rc;
+}
+
+/* delivery_replay - see delivery.h. */
+int
+delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id)
+{
+	json_object *rec, *req;
+	struct delivery d;
+	const char *uuid, *ep;
+	enum event_type t;
+	double now = now_seconds();
+	int rc;
+
+	rc = attempt_get(txn, attempt_id, &rec);
+	if (rc != STORE_OK)
+		return rc;
+	uuid = json_object_get_string(member(rec, "uuid"));
+	ep = json_object_get_string(member(rec, "webhookId"));
+	req = member(rec, "request");
+	if (uuid == NULL || strlen(uuid) != 36 || ep == NULL || req == NULL ||
+	    event_type_from_name(json_object_get_string(member(rec, "event")), &t) < 0) {
+		json_object_put(rec);
+		return STORE_ERROR;
+	}
+	memset(&d, 0, sizeof(d));
+	memcpy(d.uuid, uuid, 37);
+	d.endpoint_id = (char *)ep;
+	d.type = t;
+	d.timestamp = now;
+	d.payload = member(req, "payload");
+	d.replay = 1;
+	d.due_ms = (int64_t)(now * 1000);
+	d.state = DELIVERY_PENDING;
+	d.created = d.updated = now;
+	rc = delivery_add(txn, &d);
+	if (rc == STORE_OK)
+		*new_id = d.id;
+	json_object_put(rec);
+	return rc;
+}
+
+/* delivery_recover - see delivery.h. */
+int
+delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, int *count)
+{
+	struct store_cursor *c;
+	struct delivery **todo = NULL, *d;
+	const void *k, *v;
+	size_t klen, vlen;
+	json_object *o;
+	int rc, n = 0, cap = 0, i;
+	double now = now_seconds();
+
+	*count = 0;
+	rc = store_cursor_open(txn, STORE_DELIVERIES, &c);
+	if (rc != STORE_OK)
+		return rc;
+	while ((rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if ((o = parse_value(v, vlen)) == NULL)
+			continue;
+		d = delivery_from_json(o);
+		json_object_put(o);
+		if (d == NULL || d->state != DELIVERY_FAILED || d->replay ||
+		    d->created < since || strcmp(d->endpoint_id, endpoint_id) != 0) {
+			delivery_free(d);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			todo = xrealloc(todo, (size_t)cap * sizeof(*todo));
+		}
+		todo[n++] = d;
+	}
+	store_cursor_close(c);
+	if (rc == STORE_NOTFOUND)
+		rc = STORE_OK;
+	for (i = 0; i < n; i++) {
+		d = todo[i];
+		if (rc == STORE_OK) {
+			d->state = DELIVERY_PENDING;
+			d->base = d->attempts;
+			d->due_ms = (int64_t)(now * 1000);
+			d->updated = now;
+			rc = delivery_write(txn, d, -1);
+		}
+		delivery_free(d);
+	}
+	free(todo);
+	if (rc == STORE_OK)
+		*count = n;
+	return rc;
+}
+
+/* purge_attempts - delete attempt records older than cutoff, oldest first. */
+static int
+purge_attempts(struct store_txn *txn, double cutoff, int limit, int *count)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t klen, vlen;
+	json_object *o;
+	double ts;
+	int rc;
+
+	rc = store_cursor_open(txn, STORE_ATTEMPTS, &c);
+	if (rc != STORE_OK)
+		return rc;
+	while (*count < limit &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		o = parse_value(v, vlen);
+		ts = o ? json_object_get_double(member(o, "ts")) : 0;
+		if (o != NULL)
+			json_object_put(o);
+		if (ts >= cutoff)
+			break;
+		if ((rc = store_cursor_del(c)) != STORE_OK)
+			break;
+		(*count)++;
+	}
+	store_cursor_close(c);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* purge_deliveries - delete finished deliveries last touched before cutoff. */
+static int
+purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t klen, vlen;
+	json_object *o;
+	int rc, done;
+
+	rc = store_cursor_open(txn, STORE_DELIVERIES, &c);
+	if (rc != STORE_OK)
+		return rc;
+	while (*count < limit &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if ((o = parse_value(v, vlen)) == NULL)
+			continue;
+		done = json_object_get_int(member(o, "state")) != DELIVERY_PENDING &&
+		       json_object_get_double(member(o, "updated")) < cutoff;
+		json_object_put(o);
+		if (!done)
+			continue;
+		if ((rc = store_cursor_del(c)) != STORE_OK)
+			break;
+		(*count)++;
+	}
+	store_cursor_close(c);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* delivery_purge - see delivery.h. */
+int
+delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count)
+{
+	int rc, a = 0, d = 0;
+
+	*count = 0;
+	rc = purge_attempts(txn, cutoff, limit, &a);
+	if (rc == STORE_OK)
+		rc = purge_deliveries(txn, cutoff, limit, &d);
+	if (rc == STORE_OK)
+		*count = a + d;
+	return rc;
+}

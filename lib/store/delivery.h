@@ -1,0 +1,194 @@
+/*
+ * delivery.h - deliveries and their attempt history.
+ *
+ * A delivery is one event for one endpoint, made at fan-out with its
+ * envelope uuid fixed for good (STORE_DELIVERIES, key: 8-byte big-endian
+ * id).  Pending deliveries are indexed by when they are due
+ * (STORE_DELIVERY_DUE, key: 8-byte big-endian due ms + delivery id).  An
+ * attempt is one HTTP request; its record is seed 003's "data" object plus
+ * duration, error and uuid (STORE_ATTEMPTS, key: 8-byte big-endian
+ * sequence; id "whr_" + 12 hex digits).
+ *
+ * The sender records an attempt and updates its delivery in one
+ * transaction after the request completed (delivery_complete), so a crash
+ * at any moment leaves the delivery pending and due: at least once.
+ */
+#ifndef PH_DELIVERY_H
+#define PH_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include "event/event.h"
+#include "store/store.h"
+#include "util/util.h"
+
+#define RESPONSE_BODY_MAX (20 * 1024)
+
+enum delivery_state {
+	DELIVERY_PENDING,
+	DELIVERY_SUCCEEDED,
+	DELIVERY_FAILED,
+};
+
+struct delivery {
+	uint64_t id;
+	char uuid[37];
+	char *endpoint_id;
+	char *event_key; /* the outbox key it came from, or NULL */
+	enum event_type type;
+	double timestamp;     /* envelope timestamp */
+	json_object *payload; /* owned reference */
+	int attempts;	      /* attempts made */
+	int base;	      /* attempts before the last recover */
+	int replay;	      /* one attempt, never retried */
+	int64_t due_ms;	      /* wall clock ms; meaningful when pending */
+	enum delivery_state state;
+	char *kid; /* key that signed the last attempt */
+	double created;
+	double updated;
+	char *last_attempt; /* "whr_..." or NULL */
+};
+
+void delivery_free(struct delivery *d);
+const char *delivery_state_name(enum delivery_state s);
+
+/* delivery_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND. */
+int delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out);
+
+/*
+ * delivery_fanout - take up to max events from the outbox and make one
+ * pending delivery, due first_delay_ms from now, per enabled endpoint that
+ * wants each (or for the one endpoint an event names); all in txn.
+ */
+int delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *events,
+		    int *deliveries);
+
+/* One entry of the due index: a delivery and its endpoint. */
+struct due_entry {
+	uint64_t id;
+	char endpoint_id[24]; /* "" when not recorded */
+};
+
+/*
+ * delivery_due_ids - pending deliveries due at or before now_ms, earliest
+ * first, at most max; *out is malloc()ed.
+ */
+int delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max,
+		     struct due_entry **out, int *n);
+
+/* delivery_reschedule - move a pending delivery to due_ms (no attempt). */
+int delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms);
+
+/* delivery_abandon - mark a pending delivery failed without an attempt. */
+int delivery_abandon(struct store_txn *txn, struct delivery *d);
+
+/*
+ * retry_after_parse - a Retry-After value (delta seconds or an HTTP date)
+ * to milliseconds from now (never negative); -1 when unparsable.
+ */
+int retry_after_parse(const char *value, double now, int64_t *ms);
+
+/*
+ * retry_delay - after attempt number done (1-based, counted since the last
+ * recover) failed: 1 and *delay_ms when another attempt follows, 0 when
+ * the schedule is exhausted.  Attempt n waits sched[n-1] after the
+ * previous failure; a Retry-After on 429 or 503 can only lengthen that,
+ * to at most twice the scheduled delay.
+ */
+int retry_delay(const int64_t *sched, int count, int done, long status,
+		const char *retry_after, double now, int64_t *delay_ms);
+
+/* What one HTTP request of a delivery came to. */
+struct attempt_result {
+	double started;	   /* wall clock, seconds */
+	double duration;   /* seconds */
+	long status;	   /* HTTP status, 0 when none */
+	const char *error; /* NULL when 2xx; else the reason */
+	const char *body;  /* response body, capped */
+	size_t body_len;
+	json_object *headers;	 /* request headers sent (borrowed) */
+	const char *kid;	 /* signing key id used */
+	const char *retry_after; /* Retry-After value, or NULL */
+	double envelope_ts;	 /* timestamp in the body sent */
+};
+
+/* attempt_success - a 2xx answer with no transport error. */
+int attempt_success(const struct attempt_result *r);
+
+/*
+ * attempt_record_new - seed 003's data object for this attempt: id,
+ * webhookId, webhookName, event, url, statusCode, success, attempt,
+ * willRetry, timestamp, request {payload, headers}, response {statusCode,
+ * body}, and duration, error, uuid.
+ */
+json_object *attempt_record_new(const char *id, const struct delivery *d,
+				const char *webhook_name, const char *url,
+				const struct attempt_result *r, int attempt,
+				int will_retry);
+
+/* Where the attempt's endpoint stood when it was sent. */
+struct attempt_target {
+	const char *name;
+	const char *url;
+};
+
+/*
+ * delivery_complete - in one transaction: record the attempt, count it,
+ * and make the delivery succeeded, due again, or failed.  *record_id gets
+ * the attempt id ("whr_..."), *will_retry whether another attempt follows.
+ */
+int delivery_complete(struct store_txn *txn, uint64_t delivery_id,
+		      const struct attempt_target *target, const struct attempt_result *r,
+		      const int64_t *sched, int count, char record_id[32],
+		      int *will_retry);
+
+/* attempt_get - the record for "whr_..." (caller puts it), or NOTFOUND. */
+int attempt_get(struct store_txn *txn, const char *id, json_object **rec);
+
+struct attempt_filter {
+	const char *endpoint_id; /* NULL: all */
+	int failed_only;
+	int event;	       /* -1: all, else enum event_type */
+	double since;	       /* 0: all */
+	int limit;	       /* 0: all */
+	const char *event_key; /* NULL: any */
+	uint64_t after_seq;    /* only attempts with a higher sequence */
+};
+
+/*
+ * attempt_list - matching records, newest first, into a json array
+ * (*out, caller puts it).
+ */
+int attempt_list(struct store_txn *txn, const struct attempt_filter *f,
+		 json_object **out);
+
+/* attempt_last_seq - the sequence of the newest attempt (0: none). */
+int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
+
+/*
+ * delivery_replay - a new one-attempt delivery of the attempt's event, due
+ * now, same uuid and a new envelope timestamp.
+ */
+int delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id);
+
+/*
+ * delivery_recover - make every failed delivery of the endpoint created
+ * since since pending again, due now, with the whole schedule ahead.
+ */
+int delivery_recover(struct store_txn *txn, const char *endpoint_id, double since,
+		     int *count);
+
+/*
+ * delivery_purge - delete attempt records, and finished deliveries, older
+ * than cutoff; at most limit of each per call.
+ */
+int delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+
+/*
+ * utf8_sanitize - append text to out with every invalid UTF-8 sequence
+ * and NUL replaced by U+FFFD, so a response body is safe in JSON.
+ */
+void utf8_sanitize(const char *text, size_t len, struct buf *out);
+
+#endif

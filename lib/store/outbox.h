@@ -1,0 +1,70 @@
+/*
+ * outbox.h - the durable event outbox between those who see events (the
+ * tailer, the bounce intake) and the webhook sender.
+ *
+ * An event is added under its key: its identity, derived from where it was
+ * seen (a log file's fingerprint and offset, a journal cursor, a bounce's
+ * id), so that adding the same event twice is a no-op.  The sender takes
+ * events out and fans each into one delivery per subscribed endpoint, in
+ * the same transaction.
+ */
+#ifndef PH_OUTBOX_H
+#define PH_OUTBOX_H
+
+#include <json-c/json.h>
+#include "event/event.h"
+#include "store/store.h"
+
+struct outbox_event {
+	char   *key;
+	enum event_type type;
+	double  timestamp;
+	json_object *payload;		/* owned reference */
+	char   *endpoint_id;		/* NULL: every subscribed endpoint */
+};
+
+/*
+ * outbox_add - queue an event.  STORE_OK when added, STORE_EXISTS when an
+ * event with this key was seen before (nothing is written).
+ */
+int outbox_add(struct store_txn *txn, const char *key, enum event_type type,
+	       double timestamp, json_object *payload, const char *endpoint_id);
+
+/* An event whose payload is JSON text already, for outbox_add_many(). */
+struct outbox_item {
+	const char *key;
+	enum event_type type;
+	double  timestamp;
+	const char *payload;		/* one JSON object, not checked */
+	size_t  payload_len;
+	const char *endpoint_id;	/* NULL: every subscribed endpoint */
+};
+
+/*
+ * outbox_add_many - outbox_add() for n events at once, in order: the
+ * events whose keys were seen before are skipped, the others get their
+ * sequence numbers in one step and are stored with their payload text as
+ * it is.  *added gets how many were queued.
+ */
+int outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
+		    size_t n, long *added);
+
+/* outbox_event_free - free one taken event. */
+void outbox_event_free(struct outbox_event *ev);
+
+/*
+ * outbox_take - remove up to max events, oldest key first, into *out
+ * (an array the caller frees with outbox_events_free); *n gets the count.
+ */
+int outbox_take(struct store_txn *txn, int max, struct outbox_event ***out,
+		int *n);
+void outbox_events_free(struct outbox_event **evs, int n);
+
+/* outbox_depth - how many events wait. */
+int outbox_depth(struct store_txn *txn, long *depth);
+
+/* outbox_purge_seen - forget event keys older than cutoff. */
+int outbox_purge_seen(struct store_txn *txn, double cutoff, int limit,
+		      int *count);
+
+#endif
