@@ -1,0 +1,33 @@
+/*
+ * json.c - member access for json-c objects (see json.h).
+ */
+#include "util/json.h"
+
+/* json_member - the member key of o, or NULL. */
+json_object *
+json_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return (NULL);
+	return (v);
+}
+
+/* json_string_member - member key when it is a string, or NULL. */
+const char *
+json_string_member(json_object *o, const char *key)
+{
+	json_object *v = json_member(o, key);
+
+	if (!json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+/* json_add_string - add member key: the string v, or null. */
+void
+json_add_string(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
+}
