@@ -34,6 +34,7 @@ endpoint_free(struct endpoint *ep)
 	free(ep->name);
 	free(ep->url);
 	free(ep->secret);
+	free(ep->tenant);
 	free(ep);
 }
 
@@ -55,6 +56,7 @@ endpoint_dup(const struct endpoint *ep)
 	c->name = opt_dup(ep->name);
 	c->url = opt_dup(ep->url);
 	c->secret = opt_dup(ep->secret);
+	c->tenant = opt_dup(ep->tenant);
 	return c;
 }
 
@@ -336,6 +338,8 @@ endpoint_to_json(const struct endpoint *ep, int show_secret)
 		json_object_object_add(
 		    o, "secret",
 		    json_object_new_string(show_secret ? ep->secret : "whsec_(hidden)"));
+	if (ep->tenant != NULL)
+		json_object_object_add(o, "tenant", json_object_new_string(ep->tenant));
 	return o;
 }
 
@@ -368,6 +372,7 @@ endpoint_from_json(json_object *obj)
 	ep->name = xstrdup(get_str(obj, "name"));
 	ep->url = xstrdup(get_str(obj, "url"));
 	ep->secret = opt_dup(get_str(obj, "secret"));
+	ep->tenant = opt_dup(get_str(obj, "tenant"));
 	if (json_object_object_get_ex(obj, "allEvents", &v))
 		ep->all_events = json_object_get_boolean(v);
 	if (json_object_object_get_ex(obj, "enabled", &v))

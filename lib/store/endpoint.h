@@ -30,6 +30,7 @@ struct endpoint {
 	int enabled;
 	double created_at;
 	char *secret; /* "whsec_...", or NULL */
+	char *tenant; /* owning tenant; NULL means "default" */
 };
 
 struct endpoint *endpoint_new(void);

@@ -42,6 +42,7 @@ message_record_free(struct message_record *r)
 	free(r->direction);
 	free(r->spam_status);
 	free(r->verp_sender);
+	free(r->tenant);
 	free(r);
 }
 
@@ -89,6 +90,8 @@ message_record_to_json(const struct message_record *r)
 	json_object_object_add(o, "recipients", rcpts);
 	if (r->verp_sender != NULL)
 		add_string(o, "verp_sender", r->verp_sender);
+	if (r->tenant != NULL)
+		add_string(o, "tenant", r->tenant);
 	return o;
 }
 
@@ -125,6 +128,7 @@ message_record_from_json(json_object *o)
 	r->direction = get_string(o, "direction");
 	r->spam_status = get_string(o, "spam_status");
 	r->verp_sender = get_string(o, "verp_sender");
+	r->tenant = get_string(o, "tenant");
 	if (json_object_object_get_ex(o, "timestamp", &v))
 		r->timestamp = json_object_get_double(v);
 	if (json_object_object_get_ex(o, "metadata", &v)

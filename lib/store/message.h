@@ -26,6 +26,7 @@ struct message_record {
 	char   *direction;		/* "outgoing" or "incoming" */
 	char   *spam_status;		/* NotChecked, Spam, NotSpam */
 	char   *verp_sender;		/* envelope sender set by the milter */
+	char   *tenant;			/* owning tenant; NULL means "default" */
 };
 
 struct message_record *message_record_new(void);
