@@ -32,6 +32,7 @@ if [ -n "$missing" ]; then
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 		chmod 755 /usr/sbin/policy-rc.d
 		made_policy=yes
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	fi
 	apt-get update -q
 	# shellcheck disable=SC2086
