@@ -1,6 +1,6 @@
 /*
  * cmd_deliveries.c - posthookctl deliveries: the attempt history (list,
- * show, as seed 003's delivery object), replay of one attempt's delivery
+ * show: docs/events.md, Delivery attempt), replay of one attempt's delivery
  * and recover of an endpoint's failed deliveries.
  */
 #include <getopt.h>
@@ -191,7 +191,7 @@ show_cb(struct store_txn *txn, void *arg)
 	return attempt_get(txn, c->id, &c->list);
 }
 
-/* deliveries_show - seed 003's data object. */
+/* deliveries_show - one attempt record (docs/events.md, Delivery attempt). */
 static int
 deliveries_show(struct ctl *ctl, const struct dl_opts *o)
 {

@@ -785,7 +785,7 @@ where_add(char *where, size_t *len, const char *p, size_t n)
 
 /*
  * describe - details, output and classification of one attempt, per the
- * table of issue 3.
+ * table in docs/events.md, "details and output".
  */
 static void
 describe(const struct attempt *a, struct delivery_event *ev)

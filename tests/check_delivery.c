@@ -1,6 +1,6 @@
 /*
  * check_delivery.c - the retry schedule and Retry-After (pure), response
- * bodies made safe for JSON, the attempt record against seed 003's shape,
+ * bodies made safe for JSON, the attempt record against docs/events.md,
  * and fan-out, completion, replay, recover and purge in a real store.
  */
 #include <check.h>

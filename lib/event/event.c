@@ -1,6 +1,6 @@
 /*
- * event.c - event names, classification names, and the JSON of seed
- * 002's payloads and seed 000's envelope.
+ * event.c - event names, classification names, and the JSON of the
+ * payloads and the envelope (docs/events.md, Envelope, Delivery events).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -85,7 +85,7 @@ static const struct {
 
 #define NCLASSES (sizeof(class_names) / sizeof(class_names[0]))
 
-/* classification_name - seed 002's name, or NULL for CLASS_NONE */
+/* classification_name - the name on the wire, or NULL for CLASS_NONE */
 const char *
 classification_name(enum classification c)
 {
@@ -267,7 +267,7 @@ event_message_clear(struct event_message *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* event_message_to_json - seed 003's message object, keys in its order */
+/* event_message_to_json - docs/events.md, The message object, keys in order */
 json_object *
 event_message_to_json(const struct event_message *m)
 {
@@ -313,7 +313,7 @@ delivery_event_clear(struct delivery_event *ev)
 	delivery_event_init(ev, ev->type);
 }
 
-/* delivery_event_payload - seed 002's payload for a delivery event */
+/* delivery_event_payload - docs/events.md, Delivery events */
 json_object *
 delivery_event_payload(const struct delivery_event *ev)
 {

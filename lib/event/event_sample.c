@@ -8,7 +8,7 @@
 #include "event/event_sample.h"
 #include "util/util.h"
 
-/* sample_message - seed 003's example message. */
+/* sample_message - the test events' message (docs/events.md, Test events). */
 static void
 sample_message(struct event_message *m, double now)
 {

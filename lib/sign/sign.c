@@ -5,7 +5,7 @@
  *
  * The key id is the lowercase hex SHA-256 of the PKCS#1 RSAPublicKey DER,
  * SEQUENCE{modulus, publicExponent}: what `openssl rsa -RSAPublicKey_out
- * -outform DER | sha256sum` prints, and what seed 000's receivers expect.
+ * -outform DER | sha256sum` prints (docs/events.md, Signatures and headers).
  */
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * attempt.c - attempt records: seed 003's "data" object for one HTTP
+ * attempt.c - attempt records (docs/events.md, Delivery attempt) for one HTTP
  * request of a delivery, and reading them back from STORE_ATTEMPTS
  * (see delivery.h).  Records are written by delivery_complete().
  */
