@@ -32,6 +32,7 @@
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "store/outbox.h"
+#include "store/position.h"
 #include "logfile/rotation.h"
 #include "sign/sign.h"
 #include "util/util.h"
@@ -84,43 +85,27 @@ daemons_json(const struct config *cfg)
 	return all;
 }
 
-struct position {
+struct position_ctx {
+	const char *key;
+	struct position_record pos;
 	int     found;
-	unsigned long long dev, ino, offset;
-	char    fp[FINGERPRINT_LEN];
-	char   *json;			/* as stored */
 };
 
 /* position_cb - the tailer's committed position for log_file */
 static int
 position_cb(struct store_txn *txn, void *arg)
 {
-	struct position *p = arg;
-	const char *key = p->json;	/* the key, on the way in */
-	void   *val;
-	size_t  vlen;
+	struct position_ctx *p = arg;
 	int     rc;
 
-	p->json = NULL;
-	rc = store_get(txn, STORE_POSITIONS, key, strlen(key), &val, &vlen);
+	p->found = 0;
+	rc = position_get(txn, p->key, &p->pos);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK)
 		return rc;
-	p->json = val;
 	p->found = 1;
 	return STORE_OK;
-}
-
-/* uint_member - an unsigned member of o, 0 when absent */
-static unsigned long long
-uint_member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	return (unsigned long long) json_object_get_int64(v);
 }
 
 /*
@@ -130,7 +115,7 @@ uint_member(json_object *o, const char *key)
  * whole.  Lines are counted in at most LAG_SCAN_MAX bytes of each file.
  */
 static void
-lag_of(const char *log_file, const struct position *p, long long *bytes,
+lag_of(const char *log_file, const struct position_record *p, long long *bytes,
        long long *lines, const char **reading)
 {
 	struct rotation *r = rotation_new(log_file);
@@ -167,8 +152,8 @@ lag_of(const char *log_file, const struct position *p, long long *bytes,
 static json_object *
 tailer_json(struct ctl *ctl, const struct config *cfg)
 {
-	json_object *o = json_object_new_object(), *pos, *v;
-	struct position p;
+	json_object *o = json_object_new_object(), *pos = NULL;
+	struct position_ctx p;
 	long long bytes = -1, lines = -1;
 	const char *reading = NULL;
 	char   *key;
@@ -183,26 +168,21 @@ tailer_json(struct ctl *ctl, const struct config *cfg)
 		return o;
 	}
 	json_object_object_add(o, "log_file", json_object_new_string(cfg->log_file));
-	key = xasprintf("file:%s", cfg->log_file);
-	p.json = key;
+	key = position_key_file(cfg->log_file);
+	p.key = key;
 	if (store_run(ctl_store(ctl), position_cb, &p, 0) != STORE_OK)
-		p.json = NULL;
+		p.found = 0;
 	free(key);
-	pos = p.found ? json_tokener_parse(p.json) : NULL;
-	if (pos != NULL) {
-		p.dev = uint_member(pos, "dev");
-		p.ino = uint_member(pos, "ino");
-		p.offset = uint_member(pos, "offset");
-		if (json_object_object_get_ex(pos, "fp", &v))
-			snprintf(p.fp, sizeof(p.fp), "%s", json_object_get_string(v));
-		lag_of(cfg->log_file, &p, &bytes, &lines, &reading);
+	if (p.found) {
+		pos = position_to_json(&p.pos);
+		lag_of(cfg->log_file, &p.pos, &bytes, &lines, &reading);
 	}
 	json_object_object_add(o, "position", pos);
 	json_object_object_add(o, "reading", reading ? json_object_new_string(
 				       reading == cfg->log_file ? "current" : reading) : NULL);
 	json_object_object_add(o, "lag_bytes", bytes >= 0 ? json_object_new_int64(bytes) : NULL);
 	json_object_object_add(o, "lag_lines", lines >= 0 ? json_object_new_int64(lines) : NULL);
-	free(p.json);
+	position_clear(&p.pos);
 	return o;
 }
 
