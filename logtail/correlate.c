@@ -27,7 +27,7 @@
 
 #include "config/config.h"
 #include "util/util.h"
-#include "utf8.h"
+#include "util/utf8.h"
 #include "correlate_int.h"
 
 /* span_dup - a copy of a span, as valid UTF-8 for the JSON it goes to. */

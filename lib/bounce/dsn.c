@@ -19,6 +19,8 @@
 
 #include "bounce/dsn.h"
 #include "bounce/dsn_int.h"
+#include "util/base64.h"
+#include "util/utf8.h"
 #include "util/util.h"
 
 /* ---------------------------------------------------------------- text */
@@ -37,41 +39,6 @@ dsn_ci_find(const char *hay, const char *needle)
 		    && strncasecmp(hay, needle, n) == 0)
 			return hay;
 	return NULL;
-}
-
-/* utf8_len - length of a valid UTF-8 sequence at p (n bytes left), or 0 */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t  need, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 1;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 2;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 3;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need + 1)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i <= need; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return need + 1;
 }
 
 /* dsn_clean - a sanitized, trimmed copy of at most DSN_FIELD_MAX bytes */
@@ -95,7 +62,7 @@ dsn_clean(struct dsn_ctx *c, const char *s, size_t len)
 		if (p[i] < 0x20 || p[i] == 0x7f) {
 			out[o++] = ' ';
 			i++;
-		} else if ((n = utf8_len(p + i, len - i)) == 0) {
+		} else if ((n = utf8_seq_len(p + i, len - i)) == 0) {
 			out[o++] = '?';
 			i++;
 			if (c != NULL)
@@ -418,23 +385,6 @@ parse_ctype(const char *v, struct ctype *ct)
 	}
 }
 
-/* b64_value - the value of a base64 digit, -1 for others */
-static int
-b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
 /* hex_value - the value of a hex digit, -1 for others */
 static int
 hex_value(unsigned char ch)
@@ -469,33 +419,16 @@ decode_body(struct dsn_ctx *c, const char *p, size_t len, const char *cte,
 		enc[k] = 0;
 	}
 	if (strcmp(enc, "base64") == 0) {
-		unsigned acc = 0;
-		int     bits = 0, v;
-		char    chunk[4096];
-		size_t  cn = 0;
+		/* len characters decode to at most len / 4 * 3 + 2 bytes. */
+		size_t  room = len / 4 * 3 + 3 < cap ? len / 4 * 3 + 3 : cap;
+		unsigned char *bytes = xmalloc(room + 1);
+		int     junk = 0;
+		ssize_t n = base64_decode(p, len, bytes, room, BASE64_MIME, &junk);
 
-		for (i = 0; i < len && out->len + cn < cap; i++) {
-			unsigned char ch = (unsigned char) p[i];
-
-			if (ch == '=')
-				continue;
-			if ((v = b64_value(ch)) < 0) {
-				if (!isspace(ch))
-					c->d->warnings |= DSN_WARN_ENCODING;
-				continue;
-			}
-			acc = (acc << 6) | (unsigned) v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				chunk[cn++] = (char) ((acc >> bits) & 0xff);
-				if (cn == sizeof(chunk)) {
-					buf_append(out, chunk, cn);
-					cn = 0;
-				}
-			}
-		}
-		buf_append(out, chunk, cn);
+		if (junk > 0)
+			c->d->warnings |= DSN_WARN_ENCODING;
+		buf_append(out, bytes, (size_t) n);
+		free(bytes);
 	} else if (strcmp(enc, "quoted-printable") == 0) {
 		char    chunk[4096];
 		size_t  cn = 0;

@@ -185,10 +185,4 @@ int delivery_recover(struct store_txn *txn, const char *endpoint_id, double sinc
  */
 int delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count);
 
-/*
- * utf8_sanitize - append text to out with every invalid UTF-8 sequence
- * and NUL replaced by U+FFFD, so a response body is safe in JSON.
- */
-void utf8_sanitize(const char *text, size_t len, struct buf *out);
-
 #endif
