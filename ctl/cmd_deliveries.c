@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define DELIVERIES_USAGE                                                                 \
@@ -119,11 +120,9 @@ list_cb(struct store_txn *txn, void *arg)
 static const char *
 str_of(json_object *o, const char *key)
 {
-	json_object *v;
+	const char *s = json_text_member(o, key);
 
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return "-";
-	return json_object_get_string(v);
+	return s != NULL ? s : "-";
 }
 
 /* row_result - ok, retry or failed. */

@@ -35,6 +35,7 @@
 #include "store/position.h"
 #include "logfile/rotation.h"
 #include "sign/sign.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define STATUS_USAGE	"usage: posthookctl [--json] status [--since T]"
@@ -234,11 +235,9 @@ endpoints_cb(struct store_txn *txn, void *arg)
 static int
 bool_member(json_object *o, const char *key, int def)
 {
-	json_object *v;
+	json_object *v = json_member(o, key);
 
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return def;
-	return json_object_get_boolean(v);
+	return v != NULL ? json_object_get_boolean(v) : def;
 }
 
 /* endpoint_status - one endpoint with its failing deliveries */
@@ -314,23 +313,13 @@ key_json(const struct config *cfg)
 	return o;
 }
 
-/* get - a member, or NULL */
-static json_object *
-get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
 /* text_of - a member as text, "-" when null */
 static const char *
 text_of(json_object *o, const char *key)
 {
-	json_object *v = get(o, key);
+	const char *s = json_text_member(o, key);
 
-	return v ? json_object_get_string(v) : "-";
+	return s != NULL ? s : "-";
 }
 
 /* print_report - the readable form */
@@ -342,8 +331,8 @@ print_report(json_object *st)
 		"ENDPOINT", "NAME", "ENABLED", "FAILING", "RETRYING", "GAVE UP",
 		"LAST ERROR"
 	};
-	json_object *d = get(st, "daemons"), *t = get(st, "tailer");
-	json_object *eps = get(st, "endpoints"), *k = get(st, "signing_key");
+	json_object *d = json_member(st, "daemons"), *t = json_member(st, "tailer");
+	json_object *eps = json_member(st, "endpoints"), *k = json_member(st, "signing_key");
 	struct table *tab = table_new(3, dh);
 	const char *row[7];
 
@@ -352,7 +341,7 @@ print_report(json_object *st)
 		row[1] = bool_member(o, "running", 0) ? "up"
 			: bool_member(o, "stale_pid_file", 0) ? "down (stale pid file)"
 			: "down";
-		row[2] = get(o, "pid") ? text_of(o, "pid") : NULL;
+		row[2] = json_member(o, "pid") ? text_of(o, "pid") : NULL;
 		table_add_row(tab, row);
 	}
 	table_print(tab);
@@ -360,9 +349,9 @@ print_report(json_object *st)
 	printf("\n");
 	if (strcmp(text_of(t, "log_source"), "journal") == 0) {
 		printf("log:      the systemd journal (lag not measured)\n");
-	} else if (get(t, "position") == NULL) {
+	} else if (json_member(t, "position") == NULL) {
 		printf("log:      %s, not read yet\n", text_of(t, "log_file"));
-	} else if (get(t, "lag_bytes") == NULL) {
+	} else if (json_member(t, "lag_bytes") == NULL) {
 		printf("log:      %s, lag unknown (the file read last is gone)\n",
 		       text_of(t, "log_file"));
 	} else {
@@ -373,7 +362,7 @@ print_report(json_object *st)
 		       ? ", finishing the rotated file" : "");
 	}
 	printf("outbox:   %s events waiting\n", text_of(st, "outbox_depth"));
-	if (get(k, "active_kid") != NULL)
+	if (json_member(k, "active_kid") != NULL)
 		printf("key:      %s signs (%s published)\n", text_of(k, "active_kid"),
 		       text_of(k, "published"));
 	else
@@ -389,7 +378,7 @@ print_report(json_object *st)
 		row[3] = text_of(e, "failing");
 		row[4] = text_of(e, "retrying");
 		row[5] = text_of(e, "failed");
-		row[6] = get(e, "last_error") ? text_of(e, "last_error") : NULL;
+		row[6] = json_member(e, "last_error") ? text_of(e, "last_error") : NULL;
 		table_add_row(tab, row);
 	}
 	if (json_object_array_length(eps) == 0)

@@ -20,6 +20,7 @@
 #include "bounce/dsn.h"
 #include "bounce/dsn_int.h"
 #include "util/base64.h"
+#include "util/json.h"
 #include "util/utf8.h"
 #include "util/util.h"
 
@@ -1326,25 +1327,18 @@ dsn_warnings_text(unsigned w, char *out, size_t outlen)
 	}
 }
 
-/* add_str - a string member or null */
-static void
-add_str(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
-}
-
 /* dsn_headers_to_json - one header set */
 json_object *
 dsn_headers_to_json(const struct dsn_headers *h)
 {
 	json_object *o = json_object_new_object();
 
-	add_str(o, "message_id", h->message_id);
-	add_str(o, "token", h->token);
-	add_str(o, "from", h->from);
-	add_str(o, "to", h->to);
-	add_str(o, "subject", h->subject);
-	add_str(o, "date", h->date);
+	json_add_string(o, "message_id", h->message_id);
+	json_add_string(o, "token", h->token);
+	json_add_string(o, "from", h->from);
+	json_add_string(o, "to", h->to);
+	json_add_string(o, "subject", h->subject);
+	json_add_string(o, "date", h->date);
 	return o;
 }
 
@@ -1358,27 +1352,27 @@ dsn_to_json(const struct dsn *d)
 	char    wtext[256], *tok, *save = NULL;
 	size_t  i;
 
-	add_str(o, "kind", dsn_kind_name(d->kind));
-	add_str(o, "format", dsn_format_name(d->format));
+	json_add_string(o, "kind", dsn_kind_name(d->kind));
+	json_add_string(o, "format", dsn_format_name(d->format));
 	json_object_object_add(o, "message", dsn_headers_to_json(&d->self));
-	add_str(o, "auto_submitted", d->auto_submitted);
-	add_str(o, "reporting_mta", d->reporting_mta);
-	add_str(o, "received_from_mta", d->received_from_mta);
-	add_str(o, "arrival_date", d->arrival_date);
-	add_str(o, "postfix_queue_id", d->postfix_queue_id);
-	add_str(o, "postfix_sender", d->postfix_sender);
+	json_add_string(o, "auto_submitted", d->auto_submitted);
+	json_add_string(o, "reporting_mta", d->reporting_mta);
+	json_add_string(o, "received_from_mta", d->received_from_mta);
+	json_add_string(o, "arrival_date", d->arrival_date);
+	json_add_string(o, "postfix_queue_id", d->postfix_queue_id);
+	json_add_string(o, "postfix_sender", d->postfix_sender);
 	for (i = 0; i < d->nrcpt; i++) {
 		const struct dsn_recipient *r = &d->rcpt[i];
 		json_object *ro = json_object_new_object();
 
-		add_str(ro, "final_recipient", r->final_recipient);
-		add_str(ro, "original_recipient", r->original_recipient);
-		add_str(ro, "action", dsn_action_name(r->action));
-		add_str(ro, "status", r->status[0] ? r->status : NULL);
-		add_str(ro, "diagnostic_type", r->diagnostic_type);
-		add_str(ro, "diagnostic", r->diagnostic);
-		add_str(ro, "remote_mta", r->remote_mta);
-		add_str(ro, "last_attempt_date", r->last_attempt_date);
+		json_add_string(ro, "final_recipient", r->final_recipient);
+		json_add_string(ro, "original_recipient", r->original_recipient);
+		json_add_string(ro, "action", dsn_action_name(r->action));
+		json_add_string(ro, "status", r->status[0] ? r->status : NULL);
+		json_add_string(ro, "diagnostic_type", r->diagnostic_type);
+		json_add_string(ro, "diagnostic", r->diagnostic);
+		json_add_string(ro, "remote_mta", r->remote_mta);
+		json_add_string(ro, "last_attempt_date", r->last_attempt_date);
 		json_object_object_add(ro, "smtp_code",
 				       r->smtp_code ? json_object_new_int(r->smtp_code) : NULL);
 		json_object_object_add(ro, "permanent", json_object_new_boolean(r->permanent));
@@ -1391,15 +1385,15 @@ dsn_to_json(const struct dsn *d)
 	if (d->kind == DSN_KIND_FEEDBACK) {
 		json_object *f = json_object_new_object();
 
-		add_str(f, "feedback_type", d->feedback.feedback_type);
-		add_str(f, "user_agent", d->feedback.user_agent);
-		add_str(f, "version", d->feedback.version);
-		add_str(f, "original_mail_from", d->feedback.original_mail_from);
-		add_str(f, "original_rcpt_to", d->feedback.original_rcpt_to);
-		add_str(f, "source_ip", d->feedback.source_ip);
-		add_str(f, "arrival_date", d->feedback.arrival_date);
-		add_str(f, "reported_domain", d->feedback.reported_domain);
-		add_str(f, "reported_uri", d->feedback.reported_uri);
+		json_add_string(f, "feedback_type", d->feedback.feedback_type);
+		json_add_string(f, "user_agent", d->feedback.user_agent);
+		json_add_string(f, "version", d->feedback.version);
+		json_add_string(f, "original_mail_from", d->feedback.original_mail_from);
+		json_add_string(f, "original_rcpt_to", d->feedback.original_rcpt_to);
+		json_add_string(f, "source_ip", d->feedback.source_ip);
+		json_add_string(f, "arrival_date", d->feedback.arrival_date);
+		json_add_string(f, "reported_domain", d->feedback.reported_domain);
+		json_add_string(f, "reported_uri", d->feedback.reported_uri);
 		json_object_object_add(o, "feedback", f);
 	}
 	dsn_warnings_text(d->warnings, wtext, sizeof(wtext));

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/delivery.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 /* attempt_success - see delivery.h. */
@@ -144,39 +145,30 @@ attempt_get(struct store_txn *txn, const char *id, json_object **rec)
 	return STORE_OK;
 }
 
-/* str_member - the string o[key], or "". */
-static const char *
-str_member(json_object *o, const char *key)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return "";
-	s = json_object_get_string(v);
-	return s ? s : "";
-}
-
 /* matches - does a stored wrapper pass the filter? */
 static int
 matches(json_object *w, const struct attempt_filter *f)
 {
 	json_object *rec, *v;
+	const char *s;
 	enum event_type t;
 
 	json_object_object_get_ex(w, "record", &rec);
-	if (f->endpoint_id && strcmp(str_member(rec, "webhookId"), f->endpoint_id) != 0)
+	s = json_text_member(rec, "webhookId");
+	if (f->endpoint_id && strcmp(s ? s : "", f->endpoint_id) != 0)
 		return 0;
 	if (f->failed_only && json_object_object_get_ex(rec, "success", &v) &&
 	    json_object_get_boolean(v))
 		return 0;
-	if (f->event >= 0 && (event_type_from_name(str_member(rec, "event"), &t) < 0 ||
+	s = json_text_member(rec, "event");
+	if (f->event >= 0 && (event_type_from_name(s ? s : "", &t) < 0 ||
 			      (int)t != f->event))
 		return 0;
 	if (f->since > 0 && json_object_object_get_ex(w, "ts", &v) &&
 	    json_object_get_double(v) < f->since)
 		return 0;
-	if (f->event_key && strcmp(str_member(w, "key"), f->event_key) != 0)
+	s = json_text_member(w, "key");
+	if (f->event_key && strcmp(s ? s : "", f->event_key) != 0)
 		return 0;
 	return 1;
 }

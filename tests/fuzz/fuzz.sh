@@ -19,7 +19,7 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$src/lib -I$src/logtail -I$src/milter
 	$(pkg-config --cflags json-c)"
 libs="$(pkg-config --libs json-c libcrypto) -ldb-5.3 -lpthread"
-common="lib/util/util.c lib/util/log.c lib/util/utf8.c lib/util/base64.c
+common="lib/util/util.c lib/util/log.c lib/util/utf8.c lib/util/base64.c lib/util/json.c
 	lib/event/event.c"
 
 # name: the harness's own sources besides tests/fuzz/fuzz_NAME.c
