@@ -29,7 +29,7 @@ sources() {
 	classify) echo "lib/classify/classify.c lib/classify/classify_rules.c" ;;
 	parse_line) echo "logtail/parse_line.c logtail/parse_message.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
-	dsn) echo "lib/bounce/dsn.c lib/bounce/dsn_text.c" ;;
+	dsn) echo "lib/bounce/dsn.c lib/bounce/mime.c lib/bounce/dsn_report.c lib/bounce/dsn_text.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
 }
