@@ -264,7 +264,7 @@ decode_text(int enc, const char *s, size_t len, char *dst)
 		return (ssize_t) n;
 	}
 	return base64_decode(s, len, (unsigned char *) dst, len, BASE64_TO_PAD,
-			     NULL);
+			     NULL, NULL);
 }
 
 /*

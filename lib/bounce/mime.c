@@ -281,7 +281,8 @@ decode_body(struct dsn_ctx *c, const char *p, size_t len, const char *cte,
 		size_t  room = len / 4 * 3 + 3 < cap ? len / 4 * 3 + 3 : cap;
 		unsigned char *bytes = xmalloc(room + 1);
 		int     junk = 0;
-		ssize_t n = base64_decode(p, len, bytes, room, BASE64_MIME, &junk);
+		ssize_t n = base64_decode(p, len, bytes, room, BASE64_MIME, &junk,
+					  &i);
 
 		if (junk > 0)
 			c->d->warnings |= DSN_WARN_ENCODING;

@@ -282,7 +282,7 @@ stdwebhooks_signature(const char *secret, const char *msg_id,
 		return NULL;
 	room = keylen / 4 * 3 + 1;
 	key = xmalloc(room);
-	if ((n = base64_decode(secret, keylen, key, room, 0, NULL)) <= 0) {
+	if ((n = base64_decode(secret, keylen, key, room, 0, NULL, NULL)) <= 0) {
 		free(key);
 		return NULL;
 	}

@@ -64,7 +64,7 @@ b64_value(unsigned char ch)
 /* base64_decode - see base64.h. */
 ssize_t
 base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
-	      int flags, int *junk)
+	      int flags, int *junk, size_t *used)
 {
 	const unsigned char *p = (const unsigned char *) in;
 	unsigned acc = 0;
@@ -97,5 +97,7 @@ base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
 			out[n++] = (unsigned char) ((acc >> bits) & 0xff);
 		}
 	}
+	if (used != NULL)
+		*used = i;
 	return ((ssize_t) n);
 }

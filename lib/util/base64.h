@@ -28,9 +28,10 @@ char   *base64_encode(const void *in, size_t len, int flags);
  * base64_decode - decode len characters at in into out, which has room
  * for outmax bytes; decoding stops there, reading no further input.  Bits
  * of an incomplete final byte are dropped.  Returns the number of bytes
- * written, or -1 for text the flags do not allow.  junk may be NULL.
+ * written, or -1 for text the flags do not allow.  *used (when not NULL)
+ * is set to the number of characters read; junk may be NULL.
  */
 ssize_t base64_decode(const char *in, size_t len, unsigned char *out,
-		              size_t outmax, int flags, int *junk);
+		              size_t outmax, int flags, int *junk, size_t *used);
 
 #endif
