@@ -293,6 +293,19 @@ headers_free(struct dsn_headers *h)
 	free(h->date);
 }
 
+/* dsn_recipient_clear - free what r holds and empty it */
+void
+dsn_recipient_clear(struct dsn_recipient *r)
+{
+	free(r->final_recipient);
+	free(r->original_recipient);
+	free(r->diagnostic_type);
+	free(r->diagnostic);
+	free(r->remote_mta);
+	free(r->last_attempt_date);
+	memset(r, 0, sizeof(*r));
+}
+
 /* dsn_free - free a parse result */
 void
 dsn_free(struct dsn *d)
@@ -309,16 +322,8 @@ dsn_free(struct dsn *d)
 	free(d->arrival_date);
 	free(d->postfix_queue_id);
 	free(d->postfix_sender);
-	for (i = 0; i < d->nrcpt; i++) {
-		struct dsn_recipient *r = &d->rcpt[i];
-
-		free(r->final_recipient);
-		free(r->original_recipient);
-		free(r->diagnostic_type);
-		free(r->diagnostic);
-		free(r->remote_mta);
-		free(r->last_attempt_date);
-	}
+	for (i = 0; i < d->nrcpt; i++)
+		dsn_recipient_clear(&d->rcpt[i]);
 	free(d->rcpt);
 	free(d->feedback.feedback_type);
 	free(d->feedback.user_agent);

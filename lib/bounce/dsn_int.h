@@ -93,6 +93,9 @@ char   *dsn_clean(struct dsn_ctx *c, const char *s, size_t len);
 /* dsn_find_address - the first address-like token in s[0..len). */
 int     dsn_find_address(const char *s, size_t len, const char **a, size_t *alen);
 
+/* dsn_recipient_clear - free what r holds and empty it. */
+void    dsn_recipient_clear(struct dsn_recipient *r);
+
 /* dsn_ci_find - case-insensitive strstr. */
 const char *dsn_ci_find(const char *hay, const char *needle);
 

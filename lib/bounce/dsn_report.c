@@ -223,19 +223,6 @@ finish_recipient(struct dsn_recipient *r)
 		r->permanent = r->action == DSN_ACTION_FAILED;
 }
 
-/* recipient_clear - free what r holds and empty it */
-static void
-recipient_clear(struct dsn_recipient *r)
-{
-	free(r->final_recipient);
-	free(r->original_recipient);
-	free(r->diagnostic_type);
-	free(r->diagnostic);
-	free(r->remote_mta);
-	free(r->last_attempt_date);
-	memset(r, 0, sizeof(*r));
-}
-
 /* keep_recipient - append r to d->rcpt (or count and drop it at the cap) */
 static void
 keep_recipient(struct dsn_ctx *c, struct dsn_recipient *r)
@@ -245,7 +232,7 @@ keep_recipient(struct dsn_ctx *c, struct dsn_recipient *r)
 	d->rcpt_seen++;
 	if (d->nrcpt >= c->max_rcpts) {
 		d->warnings |= DSN_WARN_RCPT_CAP;
-		recipient_clear(r);
+		dsn_recipient_clear(r);
 		return;
 	}
 	finish_recipient(r);
@@ -401,9 +388,9 @@ dsn_parse_delivery_status(struct dsn_ctx *c, const char *p, size_t len)
 		if (has_recipient(&r))
 			keep_recipient(c, &r);
 		else
-			recipient_clear(&r);
+			dsn_recipient_clear(&r);
 	}
-	recipient_clear(&r);
+	dsn_recipient_clear(&r);
 	dsn_hdrs_free(h);
 }
 
