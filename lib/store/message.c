@@ -89,39 +89,45 @@ message_record_to_json(const struct message_record *r)
 	return o;
 }
 
+/* take_strings - the record's string members from its stored form */
+static void
+take_strings(struct message_record *r, json_object *o)
+{
+	struct {
+		const char *key;
+		char **field;
+	} strings[] = {
+		{"token", &r->token},
+		{"queue_id", &r->queue_id},
+		{"message_id", &r->message_id},
+		{"from", &r->from},
+		{"subject", &r->subject},
+		{"tag", &r->tag},
+		{"direction", &r->direction},
+		{"spam_status", &r->spam_status},
+		{"verp_sender", &r->verp_sender},
+		{"tenant", &r->tenant},
+	};
+	const char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if ((s = json_string_member(o, strings[i].key)) != NULL)
+			*strings[i].field = xstrdup(s);
+}
+
 /* message_record_from_json - parse a stored record; NULL if malformed */
 struct message_record *
 message_record_from_json(json_object *o)
 {
 	struct message_record *r;
 	json_object *v;
-	const char *s;
 	size_t i, n;
 
 	if (!json_object_is_type(o, json_type_object))
 		return NULL;
 	r = message_record_new();
-	{
-		struct {
-			const char *key;
-			char  **field;
-		} strings[] = {
-			{"token", &r->token},
-			{"queue_id", &r->queue_id},
-			{"message_id", &r->message_id},
-			{"from", &r->from},
-			{"subject", &r->subject},
-			{"tag", &r->tag},
-			{"direction", &r->direction},
-			{"spam_status", &r->spam_status},
-			{"verp_sender", &r->verp_sender},
-			{"tenant", &r->tenant},
-		};
-
-		for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-			if ((s = json_string_member(o, strings[i].key)) != NULL)
-				*strings[i].field = xstrdup(s);
-	}
+	take_strings(r, o);
 	if (json_object_object_get_ex(o, "id", &v))
 		r->id = json_object_get_uint64(v);
 	if (json_object_object_get_ex(o, "timestamp", &v))

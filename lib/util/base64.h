@@ -32,6 +32,6 @@ char   *base64_encode(const void *in, size_t len, int flags);
  * is set to the number of characters read; junk may be NULL.
  */
 ssize_t base64_decode(const char *in, size_t len, unsigned char *out,
-		              size_t outmax, int flags, int *junk, size_t *used);
+		      size_t outmax, int flags, int *junk, size_t *used);
 
 #endif
