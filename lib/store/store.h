@@ -3,9 +3,10 @@
  * under state_dir, shared by every posthook process and thread.
  *
  * This module owns the environment, its recovery, deadlock handling,
- * checkpoints and log removal.  store.c is the only file that includes
- * <db.h>; the record modules (message.c, outbox.c, ...) build on the
- * table interface below.
+ * checkpoints and log removal.  Its files store.c, store_txn.c and
+ * store_table.c are the only ones that include <db.h>, through their
+ * private store_int.h; sequences (store_seq.c) and the record modules
+ * (message.c, outbox.c, ...) build on the table interface below.
  *
  * Work is done in store_run(): the callback runs inside a transaction that
  * is committed when it returns STORE_OK and aborted otherwise; a deadlock
