@@ -1,6 +1,6 @@
 /*
- * event.h - the event model: event names, the seed's payloads, and the
- * envelope {"event","timestamp","uuid","payload"} every webhook carries
+ * event.h - the event model: event names, the payloads (docs/events.md),
+ * and the envelope {"event","timestamp","uuid","payload"} every webhook carries
  * (event.c the model, event_json.c its JSON).
  *
  * An event is built once, by whoever saw it happen (the tailer, the bounce
@@ -60,7 +60,7 @@ enum classification {
 const char *classification_name(enum classification c);
 int classification_from_name(const char *name, enum classification *out);
 
-/* The seed's message object.  Strings are owned; NULL prints as null. */
+/* The message object (docs/events.md).  Strings are owned; NULL prints as null. */
 struct event_message {
 	uint64_t id;			/* 0: unknown (null) */
 	char   *token;
