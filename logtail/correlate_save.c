@@ -26,15 +26,6 @@ json_flag(json_object *o, const char *key)
 	return (json_object_get_boolean(json_member(o, key)));
 }
 
-/* add_str - a string member when s is set (json_add_string() would
- * write null). */
-static void
-add_str(json_object *o, const char *key, const char *s)
-{
-	if (s != NULL)
-		json_object_object_add(o, key, json_object_new_string(s));
-}
-
 /* qs_to_json - what must survive a restart. */
 static json_object *
 qs_to_json(const struct qstate *qs)
@@ -42,9 +33,9 @@ qs_to_json(const struct qstate *qs)
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
 
-	add_str(o, "from", qs->from);
-	add_str(o, "message_id", qs->message_id);
-	add_str(o, "origin", qs->origin);
+	json_add_string_set(o, "from", qs->from);
+	json_add_string_set(o, "message_id", qs->message_id);
+	json_add_string_set(o, "origin", qs->origin);
 	json_object_object_add(o, "first_seen", json_double_new(qs->first_seen, 6));
 	json_object_object_add(o, "submitted", json_object_new_boolean(qs->submitted));
 	if (qs->loopback)
@@ -54,11 +45,11 @@ qs_to_json(const struct qstate *qs)
 	for (const struct deferral *d = qs->deferred; d != NULL; d = d->next) {
 		json_object *e = json_object_new_object();
 
-		add_str(e, "to", d->rcpt);
-		add_str(e, "program", d->program);
-		add_str(e, "relay", d->relay);
-		add_str(e, "dsn", d->dsn);
-		add_str(e, "text", d->text);
+		json_add_string_set(e, "to", d->rcpt);
+		json_add_string_set(e, "program", d->program);
+		json_add_string_set(e, "relay", d->relay);
+		json_add_string_set(e, "dsn", d->dsn);
+		json_add_string_set(e, "text", d->text);
 		json_object_object_add(e, "delay", json_double_new(d->delay, 3));
 		json_object_object_add(e, "when", json_double_new(d->when, 6));
 		if (d->time >= 0)
@@ -73,10 +64,10 @@ qs_to_json(const struct qstate *qs)
 		for (const struct held *h = qs->held; h != NULL; h = h->next) {
 			json_object *e = json_object_new_object();
 
-			add_str(e, "key", h->keybase);
-			add_str(e, "to", h->to);
-			add_str(e, "reason", h->reason);
-			add_str(e, "output", h->output);
+			json_add_string_set(e, "key", h->keybase);
+			json_add_string_set(e, "to", h->to);
+			json_add_string_set(e, "reason", h->reason);
+			json_add_string_set(e, "output", h->output);
 			json_object_object_add(e, "when", json_double_new(h->when, 6));
 			json_object_object_add(e, "deadline",
 					       json_double_new(h->deadline, 3));
@@ -89,13 +80,13 @@ qs_to_json(const struct qstate *qs)
 		for (const struct waiting *w = qs->waiting; w != NULL; w = w->next) {
 			json_object *e = json_object_new_object();
 
-			add_str(e, "source", w->source);
+			json_add_string_set(e, "source", w->source);
 			json_object_object_add(e, "offset",
 					       json_object_new_int64((int64_t) w->offset));
-			add_str(e, "cursor", w->cursor);
-			add_str(e, "program", w->program);
+			json_add_string_set(e, "cursor", w->cursor);
+			json_add_string_set(e, "program", w->program);
 			json_object_object_add(e, "pid", json_object_new_int64(w->pid));
-			add_str(e, "msg", w->msg);
+			json_add_string_set(e, "msg", w->msg);
 			json_object_object_add(e, "ssl", json_object_new_int(w->ssl));
 			json_object_object_add(e, "when", json_double_new(w->when, 6));
 			json_object_array_add(arr, e);
@@ -119,9 +110,9 @@ tls_to_json(const struct correlate *c)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "pid", json_object_new_int64(t->pid));
-		add_str(o, "addr", t->addr);
-		add_str(o, "port", t->port);
-		add_str(o, "qid", t->qid);
+		json_add_string_set(o, "addr", t->addr);
+		json_add_string_set(o, "port", t->port);
+		json_add_string_set(o, "qid", t->qid);
 		json_object_array_add(arr, o);
 	}
 	return (arr);

@@ -63,3 +63,11 @@ json_add_string(json_object *o, const char *key, const char *v)
 {
 	json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
 }
+
+/* json_add_string_set - add member key only when v is set. */
+void
+json_add_string_set(json_object *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, key, json_object_new_string(v));
+}

@@ -31,4 +31,7 @@ const char *json_text_member(json_object *o, const char *key);
 /* json_add_string - add member key: the string v, or null when v is NULL. */
 void json_add_string(json_object *o, const char *key, const char *v);
 
+/* json_add_string_set - add member key only when v is set (no null). */
+void json_add_string_set(json_object *o, const char *key, const char *v);
+
 #endif
