@@ -33,15 +33,14 @@ import smtplib
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir", "."), "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 TOP = os.environ.get("top_builddir", os.path.dirname(os.path.dirname(
 	os.path.abspath(__file__))))
 BOUNCE = os.path.join(TOP, "bounce", "posthook-bounce")
 MILTER = os.path.join(TOP, "milter", "posthook-milter")
 CTL = os.environ.get("POSTHOOKCTL") or os.path.join(TOP, "ctl", "posthookctl")
-TOOL = os.path.join(TOP, "tests", "bounce_tool")
+TOOL = os.path.join(TOP, "tests", "bounce", "bounce_tool")
 DOMAIN = "bounces.sender.test"
 APP = "app@app.test"
 SAN_VARS = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")

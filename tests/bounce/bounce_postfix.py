@@ -22,14 +22,13 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir", "."), "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 TOP = os.environ.get("top_builddir", os.path.dirname(os.path.dirname(
 	os.path.abspath(__file__))))
 BOUNCE = os.path.join(TOP, "bounce", "posthook-bounce")
 CTL = os.path.join(TOP, "ctl", "posthookctl")
-TOOL = os.path.join(TOP, "tests", "bounce_tool")
+TOOL = os.path.join(TOP, "tests", "bounce", "bounce_tool")
 DOMAIN = "bounces.sender.test"
 
 

@@ -1,5 +1,5 @@
 /*
- * check_dsn.c - the bounce parser on the test messages of tests/dsn/ (one
+ * check_dsn.c - the bounce parser on the test messages of tests/bounce/dsn/ (one
  * per form: RFC 3464, qmail, Exim, Sendmail, Exchange, Gmail, Yahoo, ARF,
  * auto-replies), on hostile input made here (deep nesting, a 50 MiB part,
  * a million recipients, garbage), and the bounce intake on a real store:
@@ -21,12 +21,12 @@
 
 #include "testlib.h"
 
-/* read_msg - a file of tests/dsn/ */
+/* read_msg - a file of tests/bounce/dsn/ */
 static char *
 read_msg(const char *name, size_t *len)
 {
 	const char *srcdir = getenv("srcdir");
-	char   *path = xasprintf("%s/dsn/%s", srcdir ? srcdir : ".", name);
+	char   *path = xasprintf("%s/bounce/dsn/%s", srcdir ? srcdir : ".", name);
 	FILE   *fp = fopen(path, "rb");
 	struct buf b;
 	char    chunk[4096];

@@ -20,7 +20,8 @@ Exit 0 when 0 lost, 0 wrong, 0 duplicated with a different uuid, no
 daemon died other than by our kills, and no sanitizer report.
 
 Not part of `make check` (it runs for minutes): `make chaos`, or
-    top_builddir=BUILD python3 tests/chaos.py [--messages N] [--record]
+    top_builddir=BUILD PYTHONPATH=tests/pylib python3 tests/e2e/chaos.py \
+	[--messages N] [--record]
 as root.  --record writes the figures into tests/RELIABILITY.md.
 """
 
@@ -33,10 +34,8 @@ import sys
 import threading
 import time
 
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.environ.get("srcdir") or _here)
-import reliability_lib as R  # noqa: E402
-from reliability_lib import E, H  # noqa: E402
+from posthook_test import reliability as R
+from posthook_test import e2e_stack as E, harness as H
 
 MILTER, LOGTAIL, WEBHOOK = E.Stack.DAEMONS
 
@@ -378,7 +377,7 @@ def main():
 			lines = ["Run of %s UTC, %.0f s (seed %d):" % (
 				time.strftime("%Y-%m-%d %H:%M", time.gmtime(t_start)),
 				elapsed, args.seed), "",
-				"    python3 tests/chaos.py " + argv, "", "```"]
+				"    python3 tests/e2e/chaos.py " + argv, "", "```"]
 			f = count.figures
 			for k in ["messages submitted", "recipients",
 				  "expected events", "expected MessageSent",
@@ -398,8 +397,9 @@ def main():
 				"different uuid, no sanitizer report)" if ok
 				else "FAIL")]
 			record(os.path.join(os.environ.get("top_srcdir") or
-					    os.path.dirname(_here), "tests",
-					    "RELIABILITY.md"), "\n".join(lines))
+					    os.path.dirname(os.path.dirname(os.path.dirname(
+						    os.path.abspath(__file__)))),
+					    "tests", "RELIABILITY.md"), "\n".join(lines))
 	closed.stop()
 	mx.stop()
 	return 0 if ok else 1

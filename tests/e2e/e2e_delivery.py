@@ -8,14 +8,10 @@ each webhook body is checked whole, tag and metadata included, and the
 MX got the token header but never the app's headers.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-				os.path.dirname(os.path.abspath(__file__)),
-				"e2e"))
-import e2e_stack as E  # noqa: E402
-from e2e_stack import H  # noqa: E402
+from posthook_test import e2e_stack as E
+from posthook_test import harness as H
 
 SENDER = "app@app.test"
 PLAIN = "ok@plain.test"

@@ -9,15 +9,11 @@ has delivered the re-injected message.  A message held by header_checks
 HOLD gives MessageHeld; released with postsuper -H it gives MessageSent.
 """
 
-import os
 import re
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-				os.path.dirname(os.path.abspath(__file__)),
-				"e2e"))
-import e2e_stack as E  # noqa: E402
-from e2e_stack import H  # noqa: E402
+from posthook_test import e2e_stack as E
+from posthook_test import harness as H
 
 SENDER = "app@app.test"
 FILTERED = "filtered@dest.test"

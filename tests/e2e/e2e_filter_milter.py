@@ -9,14 +9,10 @@ token, tag and metadata; the hop gives no webhook.
 """
 
 import json
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-				os.path.dirname(os.path.abspath(__file__)),
-				"e2e"))
-import e2e_stack as E  # noqa: E402
-from e2e_stack import H  # noqa: E402
+from posthook_test import e2e_stack as E
+from posthook_test import harness as H
 
 SENDER = "app@app.test"
 RCPT = "twice@dest.test"

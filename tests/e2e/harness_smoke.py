@@ -15,10 +15,7 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-				os.path.dirname(os.path.abspath(__file__)),
-				"harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 OK = "ok@dest.test"
 FULL = "full@dest.test"

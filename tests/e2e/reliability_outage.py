@@ -8,7 +8,7 @@ MX; each of its events runs through the whole schedule and is marked
 failed.  A second batch goes out shortly before the receiver comes back:
 its events are still being retried, and arrive once it listens again.
 Then posthookctl deliveries recover sends the failed ones again.  At the
-end every event is counted as in the chaos run (tests/chaos.py): expected
+end every event is counted as in the chaos run (tests/e2e/chaos.py): expected
 from the MX's record and Postfix's log, received by the receiver: none
 lost, none wrong, no duplicate of either kind (the receiver never
 answered before, so nothing may arrive twice).
@@ -19,10 +19,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.environ.get("srcdir") or
-		os.path.dirname(os.path.abspath(__file__)))
-import reliability_lib as R  # noqa: E402
-from reliability_lib import E, H  # noqa: E402
+from posthook_test import reliability as R
+from posthook_test import e2e_stack as E, harness as H
 
 
 def endpoint(st):

@@ -20,13 +20,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-                                os.path.dirname(os.path.abspath(__file__)),
-                                "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 TAILER = H.built("logtail", "posthook-logtail")
-DUMP = H.built("tests", "logtail_store_tool")
+DUMP = H.built("tests", "logtail", "logtail_store_tool")
 REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote",
                            "/usr/lib/systemd/systemd-journal-remote")
                if os.path.exists(p)), None)

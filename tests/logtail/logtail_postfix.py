@@ -14,10 +14,7 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-                                os.path.dirname(os.path.abspath(__file__)),
-                                "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 TAILER = H.built("logtail", "posthook-logtail")
 

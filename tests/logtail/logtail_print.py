@@ -13,13 +13,10 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or
-                                os.path.dirname(os.path.abspath(__file__)),
-                                "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 TAILER = H.built("logtail", "posthook-logtail")
-STORE_TOOL = H.built("tests", "logtail_store_tool")
+STORE_TOOL = H.built("tests", "logtail", "logtail_store_tool")
 
 CHECKS = H.Checks(quiet=True)
 check = CHECKS.check

@@ -15,14 +15,12 @@ import os
 import pwd
 import signal
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "harness"))
-from posthook_harness import (Daemon, SanitizerDir, mark_failed,  # noqa: E402
+from posthook_test.harness import (Daemon, SanitizerDir, mark_failed,
 			      scratch_dir, wait_until)
 
 TOP = os.environ["top_builddir"]
-SRCDIR = os.environ["srcdir"]
+SRCDIR = os.path.join(os.environ["srcdir"], "milter")
 MILTER = os.path.join(TOP, "milter", "posthook-milter")
 CTL = os.environ.get("POSTHOOKCTL") or os.path.join(TOP, "ctl", "posthookctl")
 MILTERTEST = "/usr/bin/miltertest"

@@ -19,8 +19,7 @@ import signal
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "harness"))
-from posthook_harness import (ContentFilter, Daemon, SanitizerDir,  # noqa: E402
+from posthook_test.harness import (ContentFilter, Daemon, SanitizerDir,
 			      ScratchPostfix, ScriptedMX, make_message,
 			      mark_failed, scratch_dir, wait_until)
 

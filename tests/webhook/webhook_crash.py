@@ -2,8 +2,8 @@
 restart every delivery not recorded as succeeded is attempted again, with
 the same uuid (at least once), and nothing is lost."""
 
-import webhook_lib as W
-from posthook_harness import Reply
+from posthook_test import webhook as W
+from posthook_test.harness import Reply
 
 env = W.Env(retry_schedule="0 1s", webhook_timeout="10s")
 rcv = env.receiver(script=[Reply(200, delay=5)] * 3)

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import signal
 
-import webhook_lib as W
+from posthook_test import webhook as W
 
 env = W.Env()
 rcv = env.receiver()

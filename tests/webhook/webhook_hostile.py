@@ -3,8 +3,8 @@ answering garbage, one closing mid-response, one with a huge body; each is
 a failed (or capped) attempt with its reason, and a healthy endpoint is
 not slowed by them."""
 
-import webhook_lib as W
-from posthook_harness import ClosedPort, Reply
+from posthook_test import webhook as W
+from posthook_test.harness import ClosedPort, Reply
 
 env = W.Env(retry_schedule="0", webhook_timeout="2s",
 	    webhook_max_per_endpoint="2")

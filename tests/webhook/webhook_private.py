@@ -8,7 +8,7 @@ were opened before and kept alive from being used again."""
 import signal
 import socket
 
-import webhook_lib as W
+from posthook_test import webhook as W
 
 env = W.Env(retry_schedule="0", refuse_private_endpoints="yes")
 rcv = env.receiver()

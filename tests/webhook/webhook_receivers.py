@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 
-import webhook_lib as W
+from posthook_test import webhook as W
 
 H = W.H
 RECEIVERS = os.path.join(os.environ.get("top_srcdir", ".."), "contrib",

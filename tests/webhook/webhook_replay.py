@@ -2,8 +2,8 @@
 uuid and a new timestamp (so a new signature), not retried; deliveries
 recover queues again an endpoint's failed deliveries."""
 
-import webhook_lib as W
-from posthook_harness import Reply
+from posthook_test import webhook as W
+from posthook_test.harness import Reply
 
 state = {"ok": False}
 env = W.Env(retry_schedule="0 1s")

@@ -3,8 +3,8 @@ here) and then a failed record; Retry-After on 429 only lengthens a delay,
 to at most twice the schedule; a redirect is a failed attempt and is not
 followed."""
 
-import webhook_lib as W
-from posthook_harness import Reply
+from posthook_test import webhook as W
+from posthook_test.harness import Reply
 
 env = W.Env(retry_schedule="0 1s 2s")
 fail = env.receiver(default=Reply.error(500, "broken"))

@@ -8,7 +8,7 @@ import ssl
 import sys
 import threading
 
-import webhook_lib as W
+from posthook_test import webhook as W
 
 H = W.H
 if not H.isolate_network("servfail"):

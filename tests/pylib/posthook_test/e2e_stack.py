@@ -1,5 +1,5 @@
 """e2e_stack - the whole posthook stack on a scratch Postfix, for the
-end-to-end suites (tests/e2e_*.py) and the demo (contrib/demo/demo.py).
+end-to-end suites (tests/e2e/e2e_*.py) and the demo (contrib/demo/demo.py).
 
 Stack starts, in a scratch directory: a ScratchPostfix (long queue ids,
 smtp_tls_loglevel = 1, maillog_file, the milter on smtpd_milters and
@@ -23,8 +23,7 @@ import sys
 import time
 
 _here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(_here), "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 PH_USER = "posthook"
 PH_GROUP = "posthook"
@@ -34,7 +33,7 @@ SKIP = 77			# the exit code of a skipped test (automake)
 def build_dir():
 	"""Where the programs are: $top_builddir, else the source tree."""
 	return os.environ.get("top_builddir") or \
-		os.path.dirname(os.path.dirname(_here))
+		os.path.dirname(os.path.dirname(os.path.dirname(_here)))
 
 
 def program(name):

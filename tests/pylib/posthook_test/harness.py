@@ -1,4 +1,4 @@
-"""posthook_harness - the shared test harness of the posthook suites.
+"""harness - the shared test harness of the posthook suites.
 
 Real parts on loopback only, no DNS, bounded times:
 

@@ -1,9 +1,9 @@
-"""reliability_lib - what the reliability runs share (issue 8): a plan of
+"""reliability - what the reliability runs share (issue 8): a plan of
 messages with scripted outcomes, the SMTP senders, a receiver that can be
 switched off and on, the expected events from sources independent of
 posthook (the scripted MX's record of what it answered and a small
 reader of Postfix's log files) and the count of what arrived against
-them.  Used by tests/chaos.py and tests/reliability_outage.py.
+them.  Used by tests/e2e/chaos.py and tests/e2e/reliability_outage.py.
 
 Every recipient address is unique in a run (its local part carries the
 message's number), so events are counted per recipient: a recipient is
@@ -17,7 +17,6 @@ dest.test; ex at refused.test, a closed port, until the message expires.
 import glob
 import gzip
 import json
-import os
 import random
 import re
 import smtplib
@@ -26,10 +25,8 @@ import sys
 import threading
 import time
 
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.environ.get("srcdir") or _here, "e2e"))
-import e2e_stack as E  # noqa: E402
-from e2e_stack import H  # noqa: E402
+from posthook_test import e2e_stack as E
+from posthook_test import harness as H
 
 SENDER = "app@app.test"
 MX_DOMAIN = "dest.test"

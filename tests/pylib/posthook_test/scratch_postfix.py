@@ -11,13 +11,11 @@ recipient to a reply or a list of replies (see ScriptedMX).
 
 import argparse
 import json
-import os
 import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 
 def _interrupt(sig, frame):

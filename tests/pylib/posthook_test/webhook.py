@@ -1,4 +1,4 @@
-"""webhook_lib - what the posthook-webhook tests share: a scratch config
+"""webhook - what the posthook-webhook tests share: a scratch config
 and state store, posthookctl, the daemon under the sanitizers, events
 queued as the tailer would, and a loopback Receiver that verifies every
 signature through the JWKS the daemon writes (jwks_file)."""
@@ -8,16 +8,14 @@ import os
 import pwd
 import grp
 import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.environ.get("srcdir", "."), "harness"))
-import posthook_harness as H  # noqa: E402
+from posthook_test import harness as H
 
 BUILD = os.environ.get("top_builddir", "..")
 CTL = os.path.join(BUILD, "ctl", "posthookctl")
 DAEMON = os.path.join(BUILD, "webhook", "posthook-webhook")
-QUEUE = os.path.join(BUILD, "tests", "webhook_queue")
+QUEUE = os.path.join(BUILD, "tests", "webhook", "webhook_queue")
 
 SEED_003_KEYS = ["id", "webhookId", "webhookName", "event", "url",
 		 "statusCode", "success", "attempt", "willRetry", "timestamp",
