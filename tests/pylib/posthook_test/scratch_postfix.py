@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """scratch_postfix - run a scratch Postfix and a scripted MX by hand.
 
-  scratch_postfix.py [--mx-script FILE.json] [--tls] [--milter SOCKET]
-                     [--domain dest.test] [--set name=value ...]
+  PYTHONPATH=tests/pylib python3 -m posthook_test.scratch_postfix
+      [--mx-script FILE.json] [--tls] [--milter SOCKET]
+      [--domain dest.test] [--set name=value ...]
 
 Prints the smtpd port, MX port, config dir and maillog, then runs until
 interrupted (^C or SIGTERM) and stops everything.  FILE.json maps each
