@@ -27,7 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "pylib"))
 from posthook_test.harness import (Daemon, ScratchPostfix, free_port,  # noqa: E402
-			      scratch_dir, wait_until)
+				   scratch_dir, wait_until)
 
 SESSIONS = 20
 

@@ -17,7 +17,7 @@ import signal
 import subprocess
 
 from posthook_test.harness import (Daemon, SanitizerDir, mark_failed,
-			      scratch_dir, wait_until)
+				   scratch_dir, wait_until)
 
 TOP = os.environ["top_builddir"]
 SRCDIR = os.path.join(os.environ["srcdir"], "milter")

@@ -20,8 +20,8 @@ import subprocess
 import sys
 
 from posthook_test.harness import (ContentFilter, Daemon, SanitizerDir,
-			      ScratchPostfix, ScriptedMX, make_message,
-			      mark_failed, scratch_dir, wait_until)
+				   ScratchPostfix, ScriptedMX, make_message,
+				   mark_failed, scratch_dir, wait_until)
 
 TOP = os.environ["top_builddir"]
 MILTER = os.path.join(TOP, "milter", "posthook-milter")

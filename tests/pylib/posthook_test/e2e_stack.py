@@ -22,8 +22,9 @@ import subprocess
 import sys
 import time
 
-_here = os.path.dirname(os.path.abspath(__file__))
 from posthook_test import harness as H
+
+_here = os.path.dirname(os.path.abspath(__file__))
 
 PH_USER = "posthook"
 PH_GROUP = "posthook"
