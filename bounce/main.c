@@ -7,7 +7,7 @@
  * auto-reply or an abuse report sent to the VERP return path), parses it
  * (lib/bounce/dsn.c), and in one store transaction links it to the original
  * message and queues MessageBounced per bounced recipient, or keeps it for
- * `posthookctl bounces list` (lib/bounce/bounce_intake.c).
+ * `posthookctl bounces list` (lib/bounce/bounce_intake.c, bounce_record.c).
  *
  * Exit status, as pipe(8) reads it (sysexits.h): 0 when the message was
  * handled, and also when it could not be read as anything (logged and

@@ -14,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounce/bounce_intake.h"
+#include "bounce/bounce_record.h"
 #include "classify/classify.h"
 #include "ctl.h"
 #include "bounce/dsn.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define BOUNCES_USAGE \
@@ -155,7 +156,7 @@ field(json_object *o, const char *path)
 			return "";
 		memcpy(part, path, n);
 		part[n] = 0;
-		if (!json_object_object_get_ex(v, part, &v) || v == NULL)
+		if ((v = json_member(v, part)) == NULL)
 			return "";
 		path += n + (dot ? 1 : 0);
 	}

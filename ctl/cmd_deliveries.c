@@ -1,6 +1,6 @@
 /*
  * cmd_deliveries.c - posthookctl deliveries: the attempt history (list,
- * show, as seed 003's delivery object), replay of one attempt's delivery
+ * show: docs/events.md, Delivery attempt), replay of one attempt's delivery
  * and recover of an endpoint's failed deliveries.
  */
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define DELIVERIES_USAGE                                                                 \
@@ -119,11 +120,9 @@ list_cb(struct store_txn *txn, void *arg)
 static const char *
 str_of(json_object *o, const char *key)
 {
-	json_object *v;
+	const char *s = json_text_member(o, key);
 
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return "-";
-	return json_object_get_string(v);
+	return s != NULL ? s : "-";
 }
 
 /* row_result - ok, retry or failed. */
@@ -191,7 +190,7 @@ show_cb(struct store_txn *txn, void *arg)
 	return attempt_get(txn, c->id, &c->list);
 }
 
-/* deliveries_show - seed 003's data object. */
+/* deliveries_show - one attempt record (docs/events.md, Delivery attempt). */
 static int
 deliveries_show(struct ctl *ctl, const struct dl_opts *o)
 {

@@ -11,6 +11,7 @@
 #include "ctl.h"
 #include "event/event.h"
 #include "store/message.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define MESSAGES_USAGE \
@@ -114,13 +115,9 @@ newest_first(const void *a, const void *b)
 static const char *
 str_of(json_object *o, const char *key)
 {
-	json_object *v;
-	const char *s;
+	const char *s = json_text_member(o, key);
 
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return "-";
-	s = json_object_get_string(v);
-	return *s ? s : "-";
+	return s != NULL && *s ? s : "-";
 }
 
 /* list_row - one table row. */

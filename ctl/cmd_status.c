@@ -32,8 +32,10 @@
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "store/outbox.h"
+#include "store/position.h"
 #include "logfile/rotation.h"
 #include "sign/sign.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define STATUS_USAGE	"usage: posthookctl [--json] status [--since T]"
@@ -84,43 +86,27 @@ daemons_json(const struct config *cfg)
 	return all;
 }
 
-struct position {
+struct position_ctx {
+	const char *key;
+	struct position_record pos;
 	int     found;
-	unsigned long long dev, ino, offset;
-	char    fp[FINGERPRINT_LEN];
-	char   *json;			/* as stored */
 };
 
 /* position_cb - the tailer's committed position for log_file */
 static int
 position_cb(struct store_txn *txn, void *arg)
 {
-	struct position *p = arg;
-	const char *key = p->json;	/* the key, on the way in */
-	void   *val;
-	size_t  vlen;
+	struct position_ctx *p = arg;
 	int     rc;
 
-	p->json = NULL;
-	rc = store_get(txn, STORE_POSITIONS, key, strlen(key), &val, &vlen);
+	p->found = 0;
+	rc = position_get(txn, p->key, &p->pos);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK)
 		return rc;
-	p->json = val;
 	p->found = 1;
 	return STORE_OK;
-}
-
-/* uint_member - an unsigned member of o, 0 when absent */
-static unsigned long long
-uint_member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	return (unsigned long long) json_object_get_int64(v);
 }
 
 /*
@@ -130,7 +116,7 @@ uint_member(json_object *o, const char *key)
  * whole.  Lines are counted in at most LAG_SCAN_MAX bytes of each file.
  */
 static void
-lag_of(const char *log_file, const struct position *p, long long *bytes,
+lag_of(const char *log_file, const struct position_record *p, long long *bytes,
        long long *lines, const char **reading)
 {
 	struct rotation *r = rotation_new(log_file);
@@ -167,8 +153,8 @@ lag_of(const char *log_file, const struct position *p, long long *bytes,
 static json_object *
 tailer_json(struct ctl *ctl, const struct config *cfg)
 {
-	json_object *o = json_object_new_object(), *pos, *v;
-	struct position p;
+	json_object *o = json_object_new_object(), *pos = NULL;
+	struct position_ctx p;
 	long long bytes = -1, lines = -1;
 	const char *reading = NULL;
 	char   *key;
@@ -183,26 +169,21 @@ tailer_json(struct ctl *ctl, const struct config *cfg)
 		return o;
 	}
 	json_object_object_add(o, "log_file", json_object_new_string(cfg->log_file));
-	key = xasprintf("file:%s", cfg->log_file);
-	p.json = key;
+	key = position_key_file(cfg->log_file);
+	p.key = key;
 	if (store_run(ctl_store(ctl), position_cb, &p, 0) != STORE_OK)
-		p.json = NULL;
+		p.found = 0;
 	free(key);
-	pos = p.found ? json_tokener_parse(p.json) : NULL;
-	if (pos != NULL) {
-		p.dev = uint_member(pos, "dev");
-		p.ino = uint_member(pos, "ino");
-		p.offset = uint_member(pos, "offset");
-		if (json_object_object_get_ex(pos, "fp", &v))
-			snprintf(p.fp, sizeof(p.fp), "%s", json_object_get_string(v));
-		lag_of(cfg->log_file, &p, &bytes, &lines, &reading);
+	if (p.found) {
+		pos = position_to_json(&p.pos);
+		lag_of(cfg->log_file, &p.pos, &bytes, &lines, &reading);
 	}
 	json_object_object_add(o, "position", pos);
 	json_object_object_add(o, "reading", reading ? json_object_new_string(
 				       reading == cfg->log_file ? "current" : reading) : NULL);
 	json_object_object_add(o, "lag_bytes", bytes >= 0 ? json_object_new_int64(bytes) : NULL);
 	json_object_object_add(o, "lag_lines", lines >= 0 ? json_object_new_int64(lines) : NULL);
-	free(p.json);
+	position_clear(&p.pos);
 	return o;
 }
 
@@ -254,11 +235,9 @@ endpoints_cb(struct store_txn *txn, void *arg)
 static int
 bool_member(json_object *o, const char *key, int def)
 {
-	json_object *v;
+	json_object *v = json_member(o, key);
 
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return def;
-	return json_object_get_boolean(v);
+	return v != NULL ? json_object_get_boolean(v) : def;
 }
 
 /* endpoint_status - one endpoint with its failing deliveries */
@@ -334,23 +313,13 @@ key_json(const struct config *cfg)
 	return o;
 }
 
-/* get - a member, or NULL */
-static json_object *
-get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
 /* text_of - a member as text, "-" when null */
 static const char *
 text_of(json_object *o, const char *key)
 {
-	json_object *v = get(o, key);
+	const char *s = json_text_member(o, key);
 
-	return v ? json_object_get_string(v) : "-";
+	return s != NULL ? s : "-";
 }
 
 /* print_report - the readable form */
@@ -362,8 +331,8 @@ print_report(json_object *st)
 		"ENDPOINT", "NAME", "ENABLED", "FAILING", "RETRYING", "GAVE UP",
 		"LAST ERROR"
 	};
-	json_object *d = get(st, "daemons"), *t = get(st, "tailer");
-	json_object *eps = get(st, "endpoints"), *k = get(st, "signing_key");
+	json_object *d = json_member(st, "daemons"), *t = json_member(st, "tailer");
+	json_object *eps = json_member(st, "endpoints"), *k = json_member(st, "signing_key");
 	struct table *tab = table_new(3, dh);
 	const char *row[7];
 
@@ -372,7 +341,7 @@ print_report(json_object *st)
 		row[1] = bool_member(o, "running", 0) ? "up"
 			: bool_member(o, "stale_pid_file", 0) ? "down (stale pid file)"
 			: "down";
-		row[2] = get(o, "pid") ? text_of(o, "pid") : NULL;
+		row[2] = json_member(o, "pid") ? text_of(o, "pid") : NULL;
 		table_add_row(tab, row);
 	}
 	table_print(tab);
@@ -380,9 +349,9 @@ print_report(json_object *st)
 	printf("\n");
 	if (strcmp(text_of(t, "log_source"), "journal") == 0) {
 		printf("log:      the systemd journal (lag not measured)\n");
-	} else if (get(t, "position") == NULL) {
+	} else if (json_member(t, "position") == NULL) {
 		printf("log:      %s, not read yet\n", text_of(t, "log_file"));
-	} else if (get(t, "lag_bytes") == NULL) {
+	} else if (json_member(t, "lag_bytes") == NULL) {
 		printf("log:      %s, lag unknown (the file read last is gone)\n",
 		       text_of(t, "log_file"));
 	} else {
@@ -393,7 +362,7 @@ print_report(json_object *st)
 		       ? ", finishing the rotated file" : "");
 	}
 	printf("outbox:   %s events waiting\n", text_of(st, "outbox_depth"));
-	if (get(k, "active_kid") != NULL)
+	if (json_member(k, "active_kid") != NULL)
 		printf("key:      %s signs (%s published)\n", text_of(k, "active_kid"),
 		       text_of(k, "published"));
 	else
@@ -409,7 +378,7 @@ print_report(json_object *st)
 		row[3] = text_of(e, "failing");
 		row[4] = text_of(e, "retrying");
 		row[5] = text_of(e, "failed");
-		row[6] = get(e, "last_error") ? text_of(e, "last_error") : NULL;
+		row[6] = json_member(e, "last_error") ? text_of(e, "last_error") : NULL;
 		table_add_row(tab, row);
 	}
 	if (json_object_array_length(eps) == 0)

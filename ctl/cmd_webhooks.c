@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "ctl.h"
@@ -17,6 +16,7 @@
 #include "store/endpoint.h"
 #include "event/event_sample.h"
 #include "store/outbox.h"
+#include "util/base64.h"
 #include "util/util.h"
 
 #define WEBHOOKS_USAGE                                                                   \
@@ -104,12 +104,15 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 static char *
 new_secret(void)
 {
-	unsigned char raw[24], b64[40];
+	unsigned char raw[24];
+	char   *b64, *secret;
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return NULL;
-	EVP_EncodeBlock(b64, raw, sizeof(raw));
-	return xasprintf("whsec_%s", b64);
+	b64 = base64_encode(raw, sizeof(raw), 0);
+	secret = xasprintf("whsec_%s", b64);
+	free(b64);
+	return secret;
 }
 
 /* apply_opts - validate what was given and set it on ep; 1 on error. */

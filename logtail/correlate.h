@@ -124,7 +124,4 @@ int correlate_restore(struct correlate *c, const char *qid, json_object *state);
 /* correlate_count - how many messages are tracked. */
 size_t correlate_count(const struct correlate *c);
 
-/* format_age - seconds as "45s", "12m", "3h 5m", "5d 2h". */
-void format_age(double seconds, char *out, size_t outlen);
-
 #endif

@@ -1,18 +1,24 @@
 /*
- * journal.c - read Postfix's records from the systemd journal with
- * libsystemd, resuming after a saved cursor.
+ * journal.c - log_source = journal: read Postfix's records from the
+ * systemd journal with libsystemd, resuming after a saved cursor, and the
+ * tailer's loop over them (read a batch, commit it with the cursor of its
+ * last record, wait for more).
  *
  * Each record's fields (SYSLOG_IDENTIFIER, _PID, MESSAGE, _HOSTNAME) are
  * copied out, since sd_journal_get_data() reuses its buffer, and parsed
  * with parse_journal_fields().
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <systemd/sd-journal.h>
 
 #include "util/log.h"
 #include "util/util.h"
 #include "journal.h"
+#include "tail_int.h"
 
 struct journal_src {
 	sd_journal *j;
@@ -154,4 +160,86 @@ void
 journal_src_wait(struct journal_src *js, int ms)
 {
 	sd_journal_wait(js->j, (uint64_t) ms * 1000);
+}
+
+/*
+ * wait_journal_dir - journal_dir does not exist (yet): say so once and
+ * wait for it, as for a missing log_file.  -1 when told to stop first.
+ */
+static int
+wait_journal_dir(struct tail *t)
+{
+	const char *dir = t->cfg->journal_dir;
+	struct stat sb;
+	int     said = 0;
+
+	if (dir == NULL || *dir == 0)
+		return (0);
+	while (stat(dir, &sb) < 0 && errno == ENOENT) {
+		if (t->sig->stop)
+			return (-1);
+		if (!said)
+			log_warn("journal_dir %s: %m; waiting for it", dir);
+		said = 1;
+		wait_for(t, FALLBACK_POLL_MS);
+	}
+	if (said)
+		log_info("journal_dir %s: there now", dir);
+	return (0);
+}
+
+/* journal_loop - log_source = journal: read, commit, wait. */
+int
+journal_loop(struct tail *t, const struct position_record *pos, int from_start)
+{
+	int64_t last_maintain = monotonic_ms();
+	struct log_line l;
+	const char *cur;
+	int     n, r = 0;
+
+	if (wait_journal_dir(t) < 0)
+		return (0);
+	t->js = journal_src_open(t->cfg->journal_dir, pos->cursor, from_start);
+	if (t->js == NULL)
+		return (-1);
+	if (pos->cursor == NULL && journal_src_cursor(t->js) != NULL) {
+		t->cursor = xstrdup(journal_src_cursor(t->js));
+		t->dirty = 1;
+		if (commit(t) < 0)
+			return (-1);
+	}
+	while (!t->sig->stop) {
+		tick(t);
+		correlate_set_now(t->corr, time(NULL));
+		for (n = 0; n < BATCH_LINES
+		     && (r = journal_src_next(t->js, &l, &cur)) == 1; n++) {
+			struct log_pos lp = { "journal", 0, cur };
+
+			correlate_feed(t->corr, &l, &lp);
+			free(t->cursor);
+			t->cursor = xstrdup(cur);
+			t->dirty = 1;
+		}
+		if (n > 0)
+			tick(t);
+		if (commit(t) < 0)
+			break;
+		if (r < 0)
+			return (-1);
+		if (n == 0 && t->once)
+			break;
+		if (t->sig->reload) {
+			t->sig->reload = 0;
+			reload(t);
+		}
+		if (n < BATCH_LINES)
+			journal_src_wait(t->js, correlate_pending(t->corr) > 0
+					 ? HOLD_RECHECK_MS : IDLE_POLL_MS);
+		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
+			if (store_maintain(t->st) != STORE_OK)
+				log_warn("store maintenance failed; will retry");
+			last_maintain = monotonic_ms();
+		}
+	}
+	return (commit(t));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/utf8.h"
 #include "app_headers.h"
 
 /* header_value_clean - unfold, blank out control bytes, trim. */
@@ -50,49 +51,6 @@ header_value_clean(const char *raw)
 	if (start > 0)
 		memmove(out, out + start, n - start + 1);
 	return out;
-}
-
-/* utf8_valid - strict UTF-8 check: no overlongs, surrogates or > U+10FFFF. */
-int
-utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *) s;
-	size_t  i = 0;
-
-	while (i < len) {
-		unsigned c = p[i];
-		size_t  need, k;
-		unsigned cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (i + need >= len)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000)
-		    || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 /* app_tag_parse - one tag value. */

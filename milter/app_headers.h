@@ -41,9 +41,6 @@ enum spam_status {
  */
 char   *header_value_clean(const char *raw);
 
-/* utf8_valid - whether len bytes at s are well-formed UTF-8. */
-int     utf8_valid(const char *s, size_t len);
-
 /*
  * app_tag_parse - one tag value: at most APP_TAG_MAX bytes of UTF-8 text
  * after cleaning, not empty.  On APP_OK *out is malloc()ed.

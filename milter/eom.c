@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "app_headers.h"
-#include "bounce/bounce_intake.h"
+#include "bounce/verp.h"
 #include "eom.h"
 #include "util/log.h"
 #include "store/message.h"

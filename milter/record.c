@@ -22,19 +22,6 @@ struct record_job {
 	struct record_result *res;
 };
 
-/* verp_address - see record.h. */
-int
-verp_address(const char *token, const char *domain, char *out)
-{
-	int     n = snprintf(out, VERP_ADDR_MAX + 1, "b+%s@%s", token, domain);
-
-	if (n < 0 || n > VERP_ADDR_MAX) {
-		out[0] = 0;
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * reused_verp - a message came back with a known record: the VERP address
  * to set (none when the sender already is it), and the record's

@@ -8,12 +8,10 @@
 #define PH_MILTER_RECORD_H
 
 #include <stdint.h>
+#include "bounce/verp.h"
 #include "store/message.h"
 #include "store/store.h"
 #include "token.h"
-
-/* Longest VERP address: "b+" TOKEN "@" domain (settings.c caps the domain). */
-#define VERP_ADDR_MAX	256
 
 struct record_result {
 	uint64_t id;
@@ -21,13 +19,6 @@ struct record_result {
 	int     reused;			/* the presented token was ours */
 	char    verp[VERP_ADDR_MAX + 1];	/* envelope sender to set, or "" */
 };
-
-/*
- * verp_address - "b+TOKEN@domain" into out (VERP_ADDR_MAX + 1 bytes), the
- * form posthook-bounce reads back (bounce_verp_token()).  -1 when it does
- * not fit.
- */
-int     verp_address(const char *token, const char *domain, char *out);
 
 /*
  * record_message - store rec (queue id, sender, recipients, ... set; id and

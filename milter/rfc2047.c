@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/base64.h"
+#include "util/utf8.h"
 #include "app_headers.h"
 #include "rfc2047.h"
 
@@ -111,16 +113,13 @@ put_utf8ish(struct out *o, const unsigned char *p, size_t len,
 	size_t  i = 0;
 
 	while (i < len) {
-		size_t  n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+		size_t  n = 1;
 
-		if (p[i] >= 0x80 && (i + n > len
-				     || !utf8_valid((const char *) p + i, n))) {
-			put_cp(o, bad_cp(p[i]));
-			i++;
-			continue;
-		}
-		if (n == 1) {
+		if (p[i] < 0x80) {
 			put_cp(o, p[i]);
+		} else if ((n = utf8_seq_len(p + i, len - i)) == 0) {
+			put_cp(o, bad_cp(p[i]));
+			n = 1;
 		} else if (o->len + n < o->cap) {
 			memcpy(o->data + o->len, p + i, n);
 			o->len += n;
@@ -241,23 +240,6 @@ hexval(int c)
 	return -1;
 }
 
-/* b64val - value of one base64 character, or -1. */
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* decode_text - B or Q text into dst (room for len bytes); -1 if bad. */
 static ssize_t
 decode_text(int enc, const char *s, size_t len, char *dst)
@@ -280,24 +262,9 @@ decode_text(int enc, const char *s, size_t len, char *dst)
 			}
 		}
 		return (ssize_t) n;
-	} else {
-		unsigned acc = 0;
-		int     bits = 0;
-
-		for (i = 0; i < len && s[i] != '='; i++) {
-			int     v = b64val((unsigned char) s[i]);
-
-			if (v < 0)
-				return -1;
-			acc = (acc << 6) | (unsigned) v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				dst[n++] = (char) ((acc >> bits) & 0xff);
-			}
-		}
-		return (ssize_t) n;
 	}
+	return base64_decode(s, len, (unsigned char *) dst, len, BASE64_TO_PAD,
+			     NULL, NULL);
 }
 
 /*

@@ -25,9 +25,19 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Postfix is only a test fixture here: leave the system's mail alone.
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	# Services the packages bring (Postfix, and the servers later suites
+	# start themselves) must not start on install: policy-rc.d says no.
+	made_policy=no
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		made_policy=yes
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+	[ "$made_policy" = no ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 getent group posthook >/dev/null || groupadd --system posthook

@@ -16,8 +16,8 @@
 #include "classify/classify.h"
 #include "event/event.h"
 #include "store/message.h"
-#include "store/purge.h"
 #include "store/outbox.h"
+#include "util/json.h"
 #include "util/util.h"
 
 /* bounce_outcome_name - the name of an outcome */
@@ -29,43 +29,6 @@ bounce_outcome_name(enum bounce_outcome o)
 					    "unparsed"};
 
 	return (unsigned) o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
-}
-
-/* bounce_verp_token - see bounce_intake.h */
-int
-bounce_verp_token(const char *addr, const char *domain, char *out, size_t outlen)
-{
-	const char *at, *p, *end;
-	size_t  n, alen;
-
-	if (addr == NULL || outlen == 0)
-		return 0;
-	while (*addr == ' ' || *addr == '<')
-		addr++;
-	alen = strcspn(addr, "> \t");
-	end = addr + alen;
-	for (at = end; at > addr && at[-1] != '@'; at--)
-		;
-	if (at == addr)
-		return 0;
-	at--;				/* at the '@' */
-	if (domain != NULL && *domain != 0
-	    && ((size_t) (end - at - 1) != strlen(domain)
-		|| strncasecmp(at + 1, domain, strlen(domain)) != 0))
-		return 0;
-	if (at - addr < 3 || strncasecmp(addr, "b+", 2) != 0)
-		return 0;
-	p = addr + 2;
-	n = (size_t) (at - p);
-	if (n == 0 || n >= outlen || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char) p[i]) && p[i] != '-' && p[i] != '_')
-			return 0;
-		out[i] = (char) tolower((unsigned char) p[i]);
-	}
-	out[n] = 0;
-	return 1;
 }
 
 /* trace_header - whether the line at p starts a header our MTA adds */
@@ -224,11 +187,11 @@ own_ndr(struct bounce_intake *b, const struct message_record *rec)
 	return 0;
 }
 
-/* str_or_null - a JSON string, or null for NULL and "" */
-static json_object *
-str_or_null(const char *s)
+/* nonempty - s, or NULL for NULL and "": those are null in the JSON */
+static const char *
+nonempty(const char *s)
 {
-	return s != NULL && *s ? json_object_new_string(s) : NULL;
+	return s != NULL && *s ? s : NULL;
 }
 
 /* original_object - the seed's message object of the original message */
@@ -314,12 +277,12 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 	json_object_object_add(p, "bounce", bounce_object(b));
 	json_object_object_add(p, "status",
 			       json_object_new_string(r->permanent ? "HardFail" : "SoftFail"));
-	json_object_object_add(p, "classification", str_or_null(name));
+	json_add_string(p, "classification", nonempty(name));
 	json_object_object_add(p, "classification_code", json_object_new_int((int) cls));
-	json_object_object_add(p, "smtp_enhanced_code", str_or_null(enh));
-	json_object_object_add(p, "remote_host", str_or_null(host));
-	json_object_object_add(p, "diagnostic", str_or_null(r->diagnostic));
-	json_object_object_add(p, "recipient", str_or_null(rcpt));
+	json_add_string(p, "smtp_enhanced_code", nonempty(enh));
+	json_add_string(p, "remote_host", nonempty(host));
+	json_add_string(p, "diagnostic", nonempty(r->diagnostic));
+	json_add_string(p, "recipient", nonempty(rcpt));
 
 	lrcpt = lowercase(rcpt);
 	key = xasprintf("bounce:%s:%s", b->id, lrcpt);
@@ -395,11 +358,11 @@ keep_record(struct store_txn *txn, struct bounce_intake *b,
 	json_object_object_add(o, "received", json_double_new(b->now, 6));
 	json_object_object_add(o, "outcome",
 			       json_object_new_string(bounce_outcome_name(b->outcome)));
-	json_object_object_add(o, "envelope_recipient", str_or_null(b->recipient));
-	json_object_object_add(o, "envelope_sender", str_or_null(b->sender));
-	json_object_object_add(o, "linked_by", str_or_null(b->linked_by));
-	json_object_object_add(o, "queue_id", str_or_null(rec ? rec->queue_id : NULL));
-	json_object_object_add(o, "token", str_or_null(rec ? rec->token : NULL));
+	json_add_string(o, "envelope_recipient", nonempty(b->recipient));
+	json_add_string(o, "envelope_sender", nonempty(b->sender));
+	json_add_string(o, "linked_by", nonempty(b->linked_by));
+	json_add_string(o, "queue_id", nonempty(rec ? rec->queue_id : NULL));
+	json_add_string(o, "token", nonempty(rec ? rec->token : NULL));
 	json_object_object_add(o, "message_size", json_object_new_int64((int64_t) b->len));
 	json_object_object_add(o, "dsn", dsn_to_json(d));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -476,97 +439,4 @@ bounce_intake_run(struct store_txn *txn, void *ctx)
 	}
 	message_record_free(rec);
 	return status;
-}
-
-/* received_of - a kept record's receive time */
-static double
-received_of(json_object *o)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, "received", &v) ? json_object_get_double(v) : 0;
-}
-
-/* newest_first - qsort order of kept records */
-static int
-newest_first(const void *a, const void *b)
-{
-	double  x = received_of(*(json_object *const *) a);
-	double  y = received_of(*(json_object *const *) b);
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
-/* bounce_record_list - see bounce_intake.h */
-int
-bounce_record_list(struct store_txn *txn, double since, int limit,
-		   json_object ***out, int *n)
-{
-	struct store_cursor *c;
-	const void *k, *v;
-	size_t  kl, vl, cap = 0;
-	json_object **recs = NULL;
-	int     status, count = 0;
-
-	*out = NULL;
-	*n = 0;
-	status = store_cursor_open(txn, STORE_BOUNCES, &c);
-	if (status != STORE_OK)
-		return status;
-	while ((status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		json_object *o = json_parse_len(v, vl);
-
-		if (o == NULL)
-			continue;
-		if (received_of(o) < since) {
-			json_object_put(o);
-			continue;
-		}
-		if ((size_t) count == cap) {
-			cap = cap ? cap * 2 : 64;
-			recs = xrealloc(recs, cap * sizeof(*recs));
-		}
-		recs[count++] = o;
-	}
-	store_cursor_close(c);
-	if (status != STORE_NOTFOUND) {
-		bounce_records_free(recs, count);
-		return status;
-	}
-	if (count > 0)
-		qsort(recs, (size_t) count, sizeof(*recs), newest_first);
-	while (limit > 0 && count > limit)
-		json_object_put(recs[--count]);
-	*out = recs;
-	*n = count;
-	return STORE_OK;
-}
-
-/* bounce_records_free - free a list */
-void
-bounce_records_free(json_object **recs, int n)
-{
-	for (int i = 0; i < n; i++)
-		json_object_put(recs[i]);
-	free(recs);
-}
-
-/* kept_time - when a stored bounce record was received */
-static double
-kept_time(const void *val, size_t len)
-{
-	json_object *o = json_parse_len(val, len);
-	double  t = o ? received_of(o) : -1;
-
-	json_object_put(o);
-	return t;
-}
-
-/* bounce_record_purge - see bounce_intake.h */
-int
-bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count)
-{
-	static const struct purge_ops ops = { STORE_BOUNCES, kept_time, NULL };
-
-	return purge_older(txn, &ops, cutoff, limit, count);
 }

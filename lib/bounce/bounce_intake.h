@@ -8,7 +8,7 @@
  *
  * The program (bounce/) reads the message, parses it with dsn_parse() and
  * runs bounce_intake_run() through store_run(); posthookctl reads the kept
- * records with bounce_record_list().
+ * records with bounce_record_list() (bounce_record.h).
  */
 #ifndef PH_BOUNCE_INTAKE_H
 #define PH_BOUNCE_INTAKE_H
@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "bounce/dsn.h"
+#include "bounce/verp.h"
 #include "store/store.h"
 
 /* What became of one message. */
@@ -50,13 +51,6 @@ struct bounce_intake {
 	char    why[256];		/* a line for the log */
 };
 
-/*
- * bounce_verp_token - the token of a VERP address b+TOKEN@domain (the
- * local part's case ignored, the token lowercased) into out.  With domain
- * NULL or "", any domain.  1 when found, else 0.
- */
-int bounce_verp_token(const char *addr, const char *domain, char *out, size_t outlen);
-
 /* bounce_message_id - the hex SHA-256 of the message without the trace
  * headers (Return-Path, Received, Delivered-To, X-Original-To) at its top,
  * so that a redelivery has the same id.  out holds 65 bytes. */
@@ -67,17 +61,5 @@ int bounce_intake_run(struct store_txn *txn, void *ctx);
 
 /* bounce_outcome_name - "reported", "unmatched", ... */
 const char *bounce_outcome_name(enum bounce_outcome o);
-
-/*
- * bounce_record_list - the kept records (JSON objects, newest first) with
- * received >= since, at most limit; *out is an array the caller frees with
- * bounce_records_free().
- */
-int bounce_record_list(struct store_txn *txn, double since, int limit,
-		       json_object ***out, int *n);
-void bounce_records_free(json_object **recs, int n);
-
-/* bounce_record_purge - delete kept records received before cutoff. */
-int bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count);
 
 #endif

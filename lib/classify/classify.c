@@ -1,6 +1,6 @@
 /*
  * classify.c - the bounce classifier: from Postfix's dsn= value and the text
- * of a status line to seed 002's classification, the SMTP reply code, the
+ * of a status line to the classification (docs/events.md), the reply code, the
  * RFC 3463 enhanced code and the remote host.
  *
  * The text is read as Postfix logs it: "host NAME[IP] said: REPLY (in reply

@@ -1,6 +1,6 @@
 /*
  * classify.h - the bounce classifier: a pure function from Postfix's dsn=
- * value and the reply text to seed 002's classification, the SMTP reply
+ * value and the reply text to the classification (docs/events.md), the reply
  * code, the RFC 3463 enhanced code and the remote host.
  *
  * The rules are data (classify_rules.c): ordered, first match wins.

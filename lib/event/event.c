@@ -1,6 +1,6 @@
 /*
- * event.c - event names, classification names, and the JSON of seed
- * 002's payloads and seed 000's envelope.
+ * event.c - event names, classification names, and the JSON of the
+ * payloads and the envelope (docs/events.md, Envelope, Delivery events).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "event/event.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -85,7 +86,7 @@ static const struct {
 
 #define NCLASSES (sizeof(class_names) / sizeof(class_names[0]))
 
-/* classification_name - seed 002's name, or NULL for CLASS_NONE */
+/* classification_name - the name on the wire, or NULL for CLASS_NONE */
 const char *
 classification_name(enum classification c)
 {
@@ -244,13 +245,6 @@ json_parse_len(const void *data, size_t len)
 	return o;
 }
 
-/* json_string_or_null - a string, or null for NULL */
-static json_object *
-json_string_or_null(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
 /* event_message_clear - free the strings of a message object */
 void
 event_message_clear(struct event_message *m)
@@ -267,26 +261,26 @@ event_message_clear(struct event_message *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* event_message_to_json - seed 003's message object, keys in its order */
+/* event_message_to_json - docs/events.md, The message object, keys in order */
 json_object *
 event_message_to_json(const struct event_message *m)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", m->id ? json_object_new_uint64(m->id) : NULL);
-	json_object_object_add(o, "token", json_string_or_null(m->token));
+	json_add_string(o, "token", m->token);
 	json_object_object_add(o, "direction",
 			       json_object_new_string(m->direction ? m->direction : "outgoing"));
-	json_object_object_add(o, "message_id", json_string_or_null(m->message_id));
-	json_object_object_add(o, "to", json_string_or_null(m->to));
-	json_object_object_add(o, "from", json_string_or_null(m->from));
-	json_object_object_add(o, "subject", json_string_or_null(m->subject));
+	json_add_string(o, "message_id", m->message_id);
+	json_add_string(o, "to", m->to);
+	json_add_string(o, "from", m->from);
+	json_add_string(o, "subject", m->subject);
 	json_object_object_add(o, "timestamp",
 			       m->timestamp > 0 ? json_double_new(m->timestamp, 6) : NULL);
 	json_object_object_add(o, "spam_status",
 			       json_object_new_string(m->spam_status ? m->spam_status
 						      : "NotChecked"));
-	json_object_object_add(o, "tag", json_string_or_null(m->tag));
+	json_add_string(o, "tag", m->tag);
 	json_object_object_add(o, "metadata", json_object_get(m->metadata));
 	return o;
 }
@@ -313,7 +307,7 @@ delivery_event_clear(struct delivery_event *ev)
 	delivery_event_init(ev, ev->type);
 }
 
-/* delivery_event_payload - seed 002's payload for a delivery event */
+/* delivery_event_payload - docs/events.md, Delivery events */
 json_object *
 delivery_event_payload(const struct delivery_event *ev)
 {
@@ -321,9 +315,9 @@ delivery_event_payload(const struct delivery_event *ev)
 	const char *status = event_status_name(ev->type);
 
 	json_object_object_add(o, "message", event_message_to_json(&ev->message));
-	json_object_object_add(o, "status", json_string_or_null(status));
-	json_object_object_add(o, "details", json_string_or_null(ev->details));
-	json_object_object_add(o, "output", json_string_or_null(ev->output));
+	json_add_string(o, "status", status);
+	json_add_string(o, "details", ev->details);
+	json_add_string(o, "output", ev->output);
 	json_object_object_add(o, "sent_with_ssl",
 			       ev->sent_with_ssl == SSL_UNKNOWN ? NULL
 			       : json_object_new_boolean(ev->sent_with_ssl));
@@ -336,9 +330,8 @@ delivery_event_payload(const struct delivery_event *ev)
 		json_object_object_add(o, "classification",
 				       json_object_new_string(classification_name(c)));
 		json_object_object_add(o, "classification_code", json_object_new_int(c));
-		json_object_object_add(o, "smtp_enhanced_code",
-				       json_string_or_null(ev->smtp_enhanced_code));
-		json_object_object_add(o, "remote_host", json_string_or_null(ev->remote_host));
+		json_add_string(o, "smtp_enhanced_code", ev->smtp_enhanced_code);
+		json_add_string(o, "remote_host", ev->remote_host);
 	}
 	return o;
 }

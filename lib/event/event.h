@@ -33,7 +33,7 @@ int event_type_from_name(const char *name, enum event_type *out);
 /* The delivery status a delivery event carries: Sent, SoftFail, ... */
 const char *event_status_name(enum event_type t);
 
-/* The 13 bounce classifications of seed 002. */
+/* The 13 bounce classifications (docs/events.md, Bounce classifications). */
 enum classification {
 	CLASS_NONE = 0,			/* success: no classification */
 	CLASS_INVALID_RECIPIENT = 10,
@@ -92,7 +92,7 @@ struct delivery_event {
 void delivery_event_init(struct delivery_event *ev, enum event_type type);
 void delivery_event_clear(struct delivery_event *ev);
 
-/* delivery_event_payload - the payload object of seed 002. */
+/* delivery_event_payload - the payload (docs/events.md, Delivery events). */
 json_object *delivery_event_payload(const struct delivery_event *ev);
 
 /*

@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "event/event_sample.h"
+#include "util/json.h"
 #include "util/util.h"
 
-/* sample_message - seed 003's example message. */
+/* sample_message - the test events' message (docs/events.md, Test events). */
 static void
 sample_message(struct event_message *m, double now)
 {
@@ -85,23 +86,16 @@ message_json(double now)
 	return o;
 }
 
-/* add_str - a string member. */
-static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 /* server_json - the server object of DomainDNSError and SendLimit. */
 static json_object *
 server_json(void)
 {
 	json_object *s = json_object_new_object();
 
-	add_str(s, "uuid", "00000000-0000-4000-8000-000000000000");
-	add_str(s, "name", "posthook test server");
-	add_str(s, "permalink", "test");
-	add_str(s, "organization", "posthook");
+	json_add_string(s, "uuid", "00000000-0000-4000-8000-000000000000");
+	json_add_string(s, "name", "posthook test server");
+	json_add_string(s, "permalink", "test");
+	json_add_string(s, "organization", "posthook");
 	return s;
 }
 
@@ -127,27 +121,27 @@ event_sample_payload(enum event_type t, double now)
 		json_object_object_add(p, "bounce", message_json(now));
 		break;
 	case EV_MESSAGE_LINK_CLICKED:
-		add_str(p, "url", "https://example.com/welcome");
-		add_str(p, "token", "abc123def456");
+		json_add_string(p, "url", "https://example.com/welcome");
+		json_add_string(p, "token", "abc123def456");
 		/* FALLTHROUGH */
 	case EV_MESSAGE_LOADED:
 		json_object_object_add(p, "message", message_json(now));
-		add_str(p, "ip_address", "203.0.113.45");
-		add_str(p, "user_agent", "Mozilla/5.0 (posthook test)");
+		json_add_string(p, "ip_address", "203.0.113.45");
+		json_add_string(p, "user_agent", "Mozilla/5.0 (posthook test)");
 		break;
 	case EV_DOMAIN_DNS_ERROR:
 		json_object_object_add(p, "server", server_json());
-		add_str(p, "domain", "example.com");
-		add_str(p, "uuid", "a1b2c3d4-e5f6-7890");
+		json_add_string(p, "domain", "example.com");
+		json_add_string(p, "uuid", "a1b2c3d4-e5f6-7890");
 		json_object_object_add(p, "dns_checked_at", json_double_new(now, 6));
-		add_str(p, "spf_status", "Missing");
-		add_str(p, "spf_error", "No SPF record exists for this domain");
-		add_str(p, "dkim_status", "OK");
-		add_str(p, "dkim_error", NULL);
-		add_str(p, "mx_status", "OK");
-		add_str(p, "mx_error", NULL);
-		add_str(p, "return_path_status", "Missing");
-		add_str(p, "return_path_error",
+		json_add_string(p, "spf_status", "Missing");
+		json_add_string(p, "spf_error", "No SPF record exists for this domain");
+		json_add_string(p, "dkim_status", "OK");
+		json_add_string(p, "dkim_error", NULL);
+		json_add_string(p, "mx_status", "OK");
+		json_add_string(p, "mx_error", NULL);
+		json_add_string(p, "return_path_status", "Missing");
+		json_add_string(p, "return_path_error",
 			"There is no return path record at rp.example.com");
 		break;
 	case EV_SEND_LIMIT:

@@ -1,5 +1,5 @@
 /*
- * event_sample.h - a sample payload of each event type, shaped as seed 002
+ * event_sample.h - a sample payload of each event type, as docs/events.md
  * describes, for `posthookctl webhooks test` and for benchmarks.
  */
 #ifndef PH_EVENT_SAMPLE_H

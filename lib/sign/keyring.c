@@ -30,6 +30,7 @@
 
 #include "config/config.h"
 #include "util/file_atomic.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "sign/sign.h"
 #include "util/util.h"
@@ -185,7 +186,6 @@ state_parse(struct keyring *kr, const char *text, struct signing_key *main,
 	json_object *root = json_tokener_parse(text);
 	json_object *keys;
 	json_object *e;
-	json_object *v;
 	const char *kid;
 	struct signing_key *k;
 	char    why[256];
@@ -201,8 +201,7 @@ state_parse(struct keyring *kr, const char *text, struct signing_key *main,
 	}
 	for (i = 0; i < json_object_array_length(keys); i++) {
 		e = json_object_array_get_idx(keys, i);
-		if (!json_object_object_get_ex(e, "kid", &v)
-		    || !kid_is_valid(kid = json_object_get_string(v))) {
+		if (!kid_is_valid(kid = json_text_member(e, "kid"))) {
 			log_warn("%s: entry %zu has no valid kid; ignored",
 				 kr->state_path, i);
 			continue;
@@ -229,10 +228,8 @@ state_parse(struct keyring *kr, const char *text, struct signing_key *main,
 			}
 		}
 		ring_add(r, k,
-			 json_object_object_get_ex(e, "published", &v)
-			 ? json_object_get_double(v) : 0,
-			 json_object_object_get_ex(e, "activates", &v)
-			 ? json_object_get_double(v) : 0);
+			 json_object_get_double(json_member(e, "published")),
+			 json_object_get_double(json_member(e, "activates")));
 	}
 	json_object_put(root);
 	return 0;

@@ -5,7 +5,7 @@
  *
  * The key id is the lowercase hex SHA-256 of the PKCS#1 RSAPublicKey DER,
  * SEQUENCE{modulus, publicExponent}: what `openssl rsa -RSAPublicKey_out
- * -outform DER | sha256sum` prints, and what seed 000's receivers expect.
+ * -outform DER | sha256sum` prints (docs/events.md, Signatures and headers).
  */
 
 #include <stdio.h>
@@ -23,6 +23,7 @@
 
 #include "util/file_atomic.h"
 #include "sign/sign.h"
+#include "util/base64.h"
 #include "util/util.h"
 
 #define SIGN_RSA_BITS	2048
@@ -43,61 +44,6 @@ ssl_error(char *out, size_t outlen)
 	else
 		ERR_error_string_n(e, out, outlen);
 	ERR_clear_error();
-	return out;
-}
-
-/* b64_encode - standard base64 with padding (malloc()ed) */
-static char *
-b64_encode(const unsigned char *in, size_t len)
-{
-	char   *out = xmalloc(4 * ((len + 2) / 3) + 1);
-
-	(void) EVP_EncodeBlock((unsigned char *) out, in, (int) len);
-	return out;
-}
-
-/* b64url_encode - base64url without padding, as JWK wants (malloc()ed) */
-static char *
-b64url_encode(const unsigned char *in, size_t len)
-{
-	char   *out = b64_encode(in, len);
-	char   *p;
-
-	for (p = out; *p != '\0'; p++) {
-		if (*p == '+')
-			*p = '-';
-		else if (*p == '/')
-			*p = '_';
-		else if (*p == '=') {
-			*p = '\0';
-			break;
-		}
-	}
-	return out;
-}
-
-/* b64_decode - standard base64 to bytes (malloc()ed); NULL if malformed */
-static unsigned char *
-b64_decode(const char *in, size_t *outlen)
-{
-	size_t  len = strlen(in);
-	unsigned char *out;
-	int     n;
-	int     pad = 0;
-
-	if (len == 0 || len % 4 != 0 || len > 4096)
-		return NULL;
-	if (in[len - 1] == '=')
-		pad++;
-	if (in[len - 2] == '=')
-		pad++;
-	out = xmalloc(len / 4 * 3 + 1);
-	n = EVP_DecodeBlock(out, (const unsigned char *) in, (int) len);
-	if (n < 0 || n < pad) {
-		free(out);
-		return NULL;
-	}
-	*outlen = (size_t) n - (size_t) pad;
 	return out;
 }
 
@@ -260,7 +206,7 @@ signing_key_sign(const struct signing_key *k, const void *body, size_t len)
 	sig = xmalloc(siglen);
 	if (EVP_DigestSign(md, sig, &siglen, body, len) != 1)
 		goto done;
-	out = b64_encode(sig, siglen);
+	out = base64_encode(sig, siglen, 0);
 done:
 	if (out == NULL)
 		ERR_clear_error();
@@ -282,7 +228,7 @@ bn_param_b64url(const EVP_PKEY *pkey, const char *name)
 		return NULL;
 	bytes = xmalloc((size_t) BN_num_bytes(bn) + 1);
 	n = BN_bn2bin(bn, bytes);
-	out = b64url_encode(bytes, (size_t) n);
+	out = base64_encode(bytes, (size_t) n, BASE64_URL);
 	free(bytes);
 	BN_free(bn);
 	return out;
@@ -322,7 +268,8 @@ stdwebhooks_signature(const char *secret, const char *msg_id,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	unsigned char *key;
-	size_t  keylen;
+	size_t  keylen, room;
+	ssize_t n;
 	struct buf msg;
 	char   *b64;
 	char   *out = NULL;
@@ -330,17 +277,22 @@ stdwebhooks_signature(const char *secret, const char *msg_id,
 	/* The reference libraries take the secret with or without prefix. */
 	if (strncmp(secret, "whsec_", 6) == 0)
 		secret += 6;
-	key = b64_decode(secret, &keylen);
-	if (key == NULL || keylen == 0) {
+	keylen = strlen(secret);
+	if (keylen > 4096)
+		return NULL;
+	room = keylen / 4 * 3 + 1;
+	key = xmalloc(room);
+	if ((n = base64_decode(secret, keylen, key, room, 0, NULL, NULL)) <= 0) {
 		free(key);
 		return NULL;
 	}
+	keylen = (size_t) n;
 	buf_init(&msg);
 	buf_printf(&msg, "%s.%ld.", msg_id, timestamp);
 	buf_append(&msg, body, len);
 	if (HMAC(EVP_sha256(), key, (int) keylen, (unsigned char *) msg.data,
 		 msg.len, md, &mdlen) != NULL) {
-		b64 = b64_encode(md, mdlen);
+		b64 = base64_encode(md, mdlen, 0);
 		out = xasprintf("v1,%s", b64);
 		free(b64);
 	}

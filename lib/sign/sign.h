@@ -4,7 +4,7 @@
  *
  * A signature is the standard base64 of RSASSA-PKCS1-v1_5 SHA-256 over the
  * exact body bytes; the key id is the lowercase hex SHA-256 of the DER
- * encoding of SEQUENCE{modulus, exponent} (seed 000's receivers expect it).
+ * encoding of SEQUENCE{modulus, exponent}; see docs/events.md, Signatures.
  */
 #ifndef PH_SIGN_H
 #define PH_SIGN_H

@@ -1,5 +1,5 @@
 /*
- * attempt.c - attempt records: seed 003's "data" object for one HTTP
+ * attempt.c - attempt records (docs/events.md, Delivery attempt) for one HTTP
  * request of a delivery, and reading them back from STORE_ATTEMPTS
  * (see delivery.h).  Records are written by delivery_complete().
  */
@@ -9,62 +9,14 @@
 #include <string.h>
 
 #include "store/delivery.h"
+#include "util/json.h"
+#include "util/utf8.h"
 
 /* attempt_success - see delivery.h. */
 int
 attempt_success(const struct attempt_result *r)
 {
 	return r->error == NULL && r->status >= 200 && r->status <= 299;
-}
-
-/* utf8_seq_len - length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t left)
-{
-	size_t n, i;
-	unsigned int cp;
-
-	if (p[0] >= 0x01 && p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* utf8_sanitize - see delivery.h. */
-void
-utf8_sanitize(const char *text, size_t len, struct buf *out)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	size_t i = 0, n;
-
-	while (i < len) {
-		n = utf8_seq_len(p + i, len - i);
-		if (n == 0) {
-			buf_append(out, "\xef\xbf\xbd", 3);
-			i++;
-		} else {
-			buf_append(out, p + i, n);
-			i += n;
-		}
-	}
 }
 
 /* attempt_record_new - see delivery.h. */
@@ -106,10 +58,9 @@ attempt_record_new(const char *id, const struct delivery *d, const char *webhook
 					     : NULL);
 	if (r->status > 0) {
 		buf_init(&body);
-		utf8_sanitize(r->body ? r->body : "",
-			      r->body_len < RESPONSE_BODY_MAX ? r->body_len
-							      : RESPONSE_BODY_MAX,
-			      &body);
+		utf8_clean_append(&body, r->body ? r->body : "",
+				  r->body_len < RESPONSE_BODY_MAX ? r->body_len
+								  : RESPONSE_BODY_MAX);
 		json_object_object_add(resp, "body",
 				       json_object_new_string_len(
 					   body.data ? body.data : "", (int)body.len));
@@ -194,39 +145,30 @@ attempt_get(struct store_txn *txn, const char *id, json_object **rec)
 	return STORE_OK;
 }
 
-/* str_member - the string o[key], or "". */
-static const char *
-str_member(json_object *o, const char *key)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return "";
-	s = json_object_get_string(v);
-	return s ? s : "";
-}
-
 /* matches - does a stored wrapper pass the filter? */
 static int
 matches(json_object *w, const struct attempt_filter *f)
 {
 	json_object *rec, *v;
+	const char *s;
 	enum event_type t;
 
 	json_object_object_get_ex(w, "record", &rec);
-	if (f->endpoint_id && strcmp(str_member(rec, "webhookId"), f->endpoint_id) != 0)
+	s = json_text_member(rec, "webhookId");
+	if (f->endpoint_id && strcmp(s ? s : "", f->endpoint_id) != 0)
 		return 0;
 	if (f->failed_only && json_object_object_get_ex(rec, "success", &v) &&
 	    json_object_get_boolean(v))
 		return 0;
-	if (f->event >= 0 && (event_type_from_name(str_member(rec, "event"), &t) < 0 ||
+	s = json_text_member(rec, "event");
+	if (f->event >= 0 && (event_type_from_name(s ? s : "", &t) < 0 ||
 			      (int)t != f->event))
 		return 0;
 	if (f->since > 0 && json_object_object_get_ex(w, "ts", &v) &&
 	    json_object_get_double(v) < f->since)
 		return 0;
-	if (f->event_key && strcmp(str_member(w, "key"), f->event_key) != 0)
+	s = json_text_member(w, "key");
+	if (f->event_key && strcmp(s ? s : "", f->event_key) != 0)
 		return 0;
 	return 1;
 }

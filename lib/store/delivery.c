@@ -13,6 +13,7 @@
 #include "store/endpoint.h"
 #include "util/log.h"
 #include "store/outbox.h"
+#include "util/json.h"
 
 /* be64_put - v as 8 big-endian bytes. */
 static void
@@ -68,13 +69,6 @@ delivery_state_name(enum delivery_state s)
 	return "unknown";
 }
 
-/* add_opt_str - a string member, or null. */
-static void
-add_opt_str(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
-}
-
 /* delivery_to_json - the stored form. */
 static json_object *
 delivery_to_json(const struct delivery *d)
@@ -84,7 +78,7 @@ delivery_to_json(const struct delivery *d)
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)d->id));
 	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
 	json_object_object_add(o, "endpoint", json_object_new_string(d->endpoint_id));
-	add_opt_str(o, "key", d->event_key);
+	json_add_string(o, "key", d->event_key);
 	json_object_object_add(o, "event",
 			       json_object_new_string(event_type_name(d->type)));
 	json_object_object_add(o, "timestamp", json_double_new(d->timestamp, 6));
@@ -94,31 +88,11 @@ delivery_to_json(const struct delivery *d)
 	json_object_object_add(o, "replay", json_object_new_boolean(d->replay));
 	json_object_object_add(o, "due", json_object_new_int64(d->due_ms));
 	json_object_object_add(o, "state", json_object_new_int(d->state));
-	add_opt_str(o, "kid", d->kid);
+	json_add_string(o, "kid", d->kid);
 	json_object_object_add(o, "created", json_double_new(d->created, 6));
 	json_object_object_add(o, "updated", json_double_new(d->updated, 6));
-	add_opt_str(o, "lastAttempt", d->last_attempt);
+	json_add_string(o, "lastAttempt", d->last_attempt);
 	return o;
-}
-
-/* member - o[key] or NULL. */
-static json_object *
-member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* opt_str - a copy of a string member, or NULL. */
-static char *
-opt_str(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-
-	return json_object_is_type(v, json_type_string)
-		   ? xstrdup(json_object_get_string(v))
-		   : NULL;
 }
 
 /* delivery_from_json - parse the stored form; NULL when broken. */
@@ -126,29 +100,34 @@ static struct delivery *
 delivery_from_json(json_object *o)
 {
 	struct delivery *d;
-	const char *uuid = json_object_get_string(member(o, "uuid"));
+	const char *uuid = json_object_get_string(json_member(o, "uuid"));
+	const char *s;
 	enum event_type t;
 
-	if (uuid == NULL || strlen(uuid) != 36 || member(o, "endpoint") == NULL ||
-	    event_type_from_name(json_object_get_string(member(o, "event")), &t) < 0)
+	if (uuid == NULL || strlen(uuid) != 36 || json_member(o, "endpoint") == NULL ||
+	    event_type_from_name(json_object_get_string(json_member(o, "event")), &t) < 0)
 		return NULL;
 	d = xcalloc(1, sizeof(*d));
-	d->id = (uint64_t)json_object_get_int64(member(o, "id"));
+	d->id = (uint64_t)json_object_get_int64(json_member(o, "id"));
 	memcpy(d->uuid, uuid, 37);
-	d->endpoint_id = opt_str(o, "endpoint");
-	d->event_key = opt_str(o, "key");
+	if ((s = json_string_member(o, "endpoint")) != NULL)
+		d->endpoint_id = xstrdup(s);
+	if ((s = json_string_member(o, "key")) != NULL)
+		d->event_key = xstrdup(s);
 	d->type = t;
-	d->timestamp = json_object_get_double(member(o, "timestamp"));
-	d->payload = json_object_get(member(o, "payload"));
-	d->attempts = json_object_get_int(member(o, "attempts"));
-	d->base = json_object_get_int(member(o, "base"));
-	d->replay = json_object_get_boolean(member(o, "replay"));
-	d->due_ms = json_object_get_int64(member(o, "due"));
-	d->state = (enum delivery_state)json_object_get_int(member(o, "state"));
-	d->kid = opt_str(o, "kid");
-	d->created = json_object_get_double(member(o, "created"));
-	d->updated = json_object_get_double(member(o, "updated"));
-	d->last_attempt = opt_str(o, "lastAttempt");
+	d->timestamp = json_object_get_double(json_member(o, "timestamp"));
+	d->payload = json_object_get(json_member(o, "payload"));
+	d->attempts = json_object_get_int(json_member(o, "attempts"));
+	d->base = json_object_get_int(json_member(o, "base"));
+	d->replay = json_object_get_boolean(json_member(o, "replay"));
+	d->due_ms = json_object_get_int64(json_member(o, "due"));
+	d->state = (enum delivery_state)json_object_get_int(json_member(o, "state"));
+	if ((s = json_string_member(o, "kid")) != NULL)
+		d->kid = xstrdup(s);
+	d->created = json_object_get_double(json_member(o, "created"));
+	d->updated = json_object_get_double(json_member(o, "updated"));
+	if ((s = json_string_member(o, "lastAttempt")) != NULL)
+		d->last_attempt = xstrdup(s);
 	return d;
 }
 
@@ -422,7 +401,7 @@ delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 	wrap = json_object_new_object();
 	json_object_object_add(wrap, "ts", json_double_new(r->started, 6));
 	json_object_object_add(wrap, "delivery", json_object_new_int64((int64_t)d->id));
-	add_opt_str(wrap, "key", d->event_key);
+	json_add_string(wrap, "key", d->event_key);
 	json_object_object_add(wrap, "record", rec);
 	s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
 	attempt_key(key, seq);
@@ -449,11 +428,11 @@ delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id)
 	rc = attempt_get(txn, attempt_id, &rec);
 	if (rc != STORE_OK)
 		return rc;
-	uuid = json_object_get_string(member(rec, "uuid"));
-	ep = json_object_get_string(member(rec, "webhookId"));
-	req = member(rec, "request");
+	uuid = json_object_get_string(json_member(rec, "uuid"));
+	ep = json_object_get_string(json_member(rec, "webhookId"));
+	req = json_member(rec, "request");
 	if (uuid == NULL || strlen(uuid) != 36 || ep == NULL || req == NULL ||
-	    event_type_from_name(json_object_get_string(member(rec, "event")), &t) < 0) {
+	    event_type_from_name(json_object_get_string(json_member(rec, "event")), &t) < 0) {
 		json_object_put(rec);
 		return STORE_ERROR;
 	}
@@ -462,7 +441,7 @@ delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id)
 	d.endpoint_id = (char *)ep;
 	d.type = t;
 	d.timestamp = now;
-	d.payload = member(req, "payload");
+	d.payload = json_member(req, "payload");
 	d.replay = 1;
 	d.due_ms = (int64_t)(now * 1000);
 	d.state = DELIVERY_PENDING;
@@ -543,7 +522,7 @@ purge_attempts(struct store_txn *txn, double cutoff, int limit, int *count)
 	while (*count < limit &&
 	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		o = parse_value(v, vlen);
-		ts = o ? json_object_get_double(member(o, "ts")) : 0;
+		ts = o ? json_object_get_double(json_member(o, "ts")) : 0;
 		if (o != NULL)
 			json_object_put(o);
 		if (ts >= cutoff)
@@ -573,8 +552,8 @@ purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
 	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if ((o = parse_value(v, vlen)) == NULL)
 			continue;
-		done = json_object_get_int(member(o, "state")) != DELIVERY_PENDING &&
-		       json_object_get_double(member(o, "updated")) < cutoff;
+		done = json_object_get_int(json_member(o, "state")) != DELIVERY_PENDING &&
+		       json_object_get_double(json_member(o, "updated")) < cutoff;
 		json_object_put(o);
 		if (!done)
 			continue;

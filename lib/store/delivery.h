@@ -5,8 +5,8 @@
  * envelope uuid fixed for good (STORE_DELIVERIES, key: 8-byte big-endian
  * id).  Pending deliveries are indexed by when they are due
  * (STORE_DELIVERY_DUE, key: 8-byte big-endian due ms + delivery id).  An
- * attempt is one HTTP request; its record is seed 003's "data" object plus
- * duration, error and uuid (STORE_ATTEMPTS, key: 8-byte big-endian
+ * attempt is one HTTP request; its record (docs/events.md, Delivery attempt)
+ * has duration, error and uuid too (STORE_ATTEMPTS, key: 8-byte big-endian
  * sequence; id "whr_" + 12 hex digits).
  *
  * The sender records an attempt and updates its delivery in one
@@ -117,7 +117,7 @@ struct attempt_result {
 int attempt_success(const struct attempt_result *r);
 
 /*
- * attempt_record_new - seed 003's data object for this attempt: id,
+ * attempt_record_new - the record of this attempt (docs/events.md): id,
  * webhookId, webhookName, event, url, statusCode, success, attempt,
  * willRetry, timestamp, request {payload, headers}, response {statusCode,
  * body}, and duration, error, uuid.
@@ -184,11 +184,5 @@ int delivery_recover(struct store_txn *txn, const char *endpoint_id, double sinc
  * than cutoff; at most limit of each per call.
  */
 int delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count);
-
-/*
- * utf8_sanitize - append text to out with every invalid UTF-8 sequence
- * and NUL replaced by U+FFFD, so a response body is safe in JSON.
- */
-void utf8_sanitize(const char *text, size_t len, struct buf *out);
 
 #endif

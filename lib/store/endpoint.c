@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "store/endpoint.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define GEN_KEY "endpoints_gen"
@@ -343,18 +344,6 @@ endpoint_to_json(const struct endpoint *ep, int show_secret)
 	return o;
 }
 
-/* get_str - a string member, or NULL. */
-static const char *
-get_str(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* endpoint_from_json - see endpoint.h. */
 struct endpoint *
 endpoint_from_json(json_object *obj)
@@ -364,15 +353,15 @@ endpoint_from_json(json_object *obj)
 	enum event_type t;
 	size_t i;
 
-	if (get_str(obj, "id") == NULL || get_str(obj, "name") == NULL ||
-	    get_str(obj, "url") == NULL)
+	if (json_string_member(obj, "id") == NULL || json_string_member(obj, "name") == NULL ||
+	    json_string_member(obj, "url") == NULL)
 		return NULL;
 	ep = endpoint_new();
-	ep->id = xstrdup(get_str(obj, "id"));
-	ep->name = xstrdup(get_str(obj, "name"));
-	ep->url = xstrdup(get_str(obj, "url"));
-	ep->secret = opt_dup(get_str(obj, "secret"));
-	ep->tenant = opt_dup(get_str(obj, "tenant"));
+	ep->id = xstrdup(json_string_member(obj, "id"));
+	ep->name = xstrdup(json_string_member(obj, "name"));
+	ep->url = xstrdup(json_string_member(obj, "url"));
+	ep->secret = opt_dup(json_string_member(obj, "secret"));
+	ep->tenant = opt_dup(json_string_member(obj, "tenant"));
 	if (json_object_object_get_ex(obj, "allEvents", &v))
 		ep->all_events = json_object_get_boolean(v);
 	if (json_object_object_get_ex(obj, "enabled", &v))

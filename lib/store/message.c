@@ -8,6 +8,7 @@
 #include "event/event.h"
 #include "util/log.h"
 #include "store/message.h"
+#include "util/json.h"
 #include "store/purge.h"
 #include "util/util.h"
 
@@ -59,13 +60,6 @@ message_record_add_recipient(struct message_record *r, const char *rcpt)
 	r->recipients[n + 1] = NULL;
 }
 
-/* add_string - a string member, or null */
-static void
-add_string(json_object *o, const char *key, const char *value)
-{
-	json_object_object_add(o, key, value ? json_object_new_string(value) : NULL);
-}
-
 /* message_record_to_json - the record as stored and as shown */
 json_object *
 message_record_to_json(const struct message_record *r)
@@ -75,35 +69,51 @@ message_record_to_json(const struct message_record *r)
 	char **p;
 
 	json_object_object_add(o, "id", json_object_new_uint64(r->id));
-	add_string(o, "token", r->token);
-	add_string(o, "direction", r->direction ? r->direction : "outgoing");
-	add_string(o, "message_id", r->message_id);
-	add_string(o, "from", r->from);
-	add_string(o, "subject", r->subject);
+	json_add_string(o, "token", r->token);
+	json_add_string(o, "direction", r->direction ? r->direction : "outgoing");
+	json_add_string(o, "message_id", r->message_id);
+	json_add_string(o, "from", r->from);
+	json_add_string(o, "subject", r->subject);
 	json_object_object_add(o, "timestamp", json_double_new(r->timestamp, 6));
-	add_string(o, "spam_status", r->spam_status ? r->spam_status : "NotChecked");
-	add_string(o, "tag", r->tag);
+	json_add_string(o, "spam_status", r->spam_status ? r->spam_status : "NotChecked");
+	json_add_string(o, "tag", r->tag);
 	json_object_object_add(o, "metadata", json_object_get(r->metadata));
-	add_string(o, "queue_id", r->queue_id);
+	json_add_string(o, "queue_id", r->queue_id);
 	for (p = r->recipients; *p != NULL; p++)
 		json_object_array_add(rcpts, json_object_new_string(*p));
 	json_object_object_add(o, "recipients", rcpts);
 	if (r->verp_sender != NULL)
-		add_string(o, "verp_sender", r->verp_sender);
+		json_add_string(o, "verp_sender", r->verp_sender);
 	if (r->tenant != NULL)
-		add_string(o, "tenant", r->tenant);
+		json_add_string(o, "tenant", r->tenant);
 	return o;
 }
 
-/* get_string - a copy of a string member, or NULL */
-static char *
-get_string(json_object *o, const char *key)
+/* take_strings - the record's string members from its stored form */
+static void
+take_strings(struct message_record *r, json_object *o)
 {
-	json_object *v;
+	struct {
+		const char *key;
+		char **field;
+	} strings[] = {
+		{"token", &r->token},
+		{"queue_id", &r->queue_id},
+		{"message_id", &r->message_id},
+		{"from", &r->from},
+		{"subject", &r->subject},
+		{"tag", &r->tag},
+		{"direction", &r->direction},
+		{"spam_status", &r->spam_status},
+		{"verp_sender", &r->verp_sender},
+		{"tenant", &r->tenant},
+	};
+	const char *s;
+	size_t i;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return xstrdup(json_object_get_string(v));
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if ((s = json_string_member(o, strings[i].key)) != NULL)
+			*strings[i].field = xstrdup(s);
 }
 
 /* message_record_from_json - parse a stored record; NULL if malformed */
@@ -117,18 +127,9 @@ message_record_from_json(json_object *o)
 	if (!json_object_is_type(o, json_type_object))
 		return NULL;
 	r = message_record_new();
+	take_strings(r, o);
 	if (json_object_object_get_ex(o, "id", &v))
 		r->id = json_object_get_uint64(v);
-	r->token = get_string(o, "token");
-	r->queue_id = get_string(o, "queue_id");
-	r->message_id = get_string(o, "message_id");
-	r->from = get_string(o, "from");
-	r->subject = get_string(o, "subject");
-	r->tag = get_string(o, "tag");
-	r->direction = get_string(o, "direction");
-	r->spam_status = get_string(o, "spam_status");
-	r->verp_sender = get_string(o, "verp_sender");
-	r->tenant = get_string(o, "tenant");
 	if (json_object_object_get_ex(o, "timestamp", &v))
 		r->timestamp = json_object_get_double(v);
 	if (json_object_object_get_ex(o, "metadata", &v)

@@ -25,6 +25,15 @@ json_string_member(json_object *o, const char *key)
 	return (json_object_get_string(v));
 }
 
+/* json_text_member - member key as text, or NULL when absent or null. */
+const char *
+json_text_member(json_object *o, const char *key)
+{
+	json_object *v = json_member(o, key);
+
+	return (v != NULL ? json_object_get_string(v) : NULL);
+}
+
 /* json_add_string - add member key: the string v, or null. */
 void
 json_add_string(json_object *o, const char *key, const char *v)

@@ -245,6 +245,22 @@ format_duration(int64_t ms)
 	return xasprintf("%lldms", (long long) ms);
 }
 
+/* format_age - see util.h. */
+void
+format_age(double seconds, char *out, size_t outlen)
+{
+	long long s = seconds > 0 ? (long long) (seconds + 0.5) : 0;
+
+	if (s < 60)
+		snprintf(out, outlen, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, outlen, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, outlen, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, outlen, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+}
+
 /* iso8601_utc - 2024-01-15T10:30:00Z */
 void
 iso8601_utc(double when, char *out, size_t outlen)

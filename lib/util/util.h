@@ -49,6 +49,9 @@ int parse_duration_ms(const char *text, int64_t *out);
 /* format_duration - "2m", "200ms", "0": the inverse of parse_duration_ms. */
 char *format_duration(int64_t ms);
 
+/* format_age - seconds as "45s", "12m", "3h 5m", "5d 2h", rounded. */
+void format_age(double seconds, char *out, size_t outlen);
+
 /* iso8601_utc - format seconds since the epoch as 2024-01-15T10:30:00Z. */
 void iso8601_utc(double when, char *out, size_t outlen);
 /* parse_time_spec - "2h" (ago) or ISO 8601 UTC to seconds since the epoch. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bounce/bounce_intake.h"
+#include "bounce/bounce_record.h"
 #include "bounce/dsn.h"
 #include "store/message.h"
 #include "store/outbox.h"
@@ -250,6 +251,38 @@ START_TEST(deep_nesting)
 	ck_assert_int_eq(d->kind, DSN_KIND_BOUNCE);
 	ck_assert_int_eq(d->nrcpt, 1);
 	ck_assert(!(d->warnings & DSN_WARN_DEPTH));
+	dsn_free(d);
+	free(msg);
+}
+END_TEST
+
+/* A base64 part read to its end warns of nothing; a stray byte is bad encoding. */
+START_TEST(base64_part_warnings)
+{
+	static const char head[] =
+		"From: MAILER-DAEMON@b64.test\nSubject: Undelivered Mail\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
+		"--Q\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n";
+	/* "Final-Recipient: rfc822; x@b64.test\nAction: failed\nStatus: 5.1.1\n" */
+	static const char body[] =
+		"RmluYWwtUmVjaXBpZW50OiByZmM4MjI7IHhAYjY0LnRlc3QKQWN0aW9uOiBmYWlsZWQK\n"
+		"U3RhdHVzOiA1LjEuMQo=\n";
+	char   *msg;
+	struct dsn *d;
+
+	msg = xasprintf("%s%s--Q--\n", head, body);
+	d = dsn_parse(msg, strlen(msg), NULL);
+	ck_assert_int_eq(d->nrcpt, 1);
+	ck_assert_str_eq(d->rcpt[0].status, "5.1.1");
+	ck_assert_uint_eq(d->warnings & (DSN_WARN_PART_CAP | DSN_WARN_ENCODING), 0);
+	dsn_free(d);
+	free(msg);
+
+	msg = xasprintf("%s*%s--Q--\n", head, body);
+	d = dsn_parse(msg, strlen(msg), NULL);
+	ck_assert_int_eq(d->nrcpt, 1);
+	ck_assert(d->warnings & DSN_WARN_ENCODING);
+	ck_assert(!(d->warnings & DSN_WARN_PART_CAP));
 	dsn_free(d);
 	free(msg);
 }
@@ -661,6 +694,7 @@ main(void)
 	tcase_add_test(tc, rfc3464_details);
 	tcase_add_test(tc, token_header_prefix);
 	tcase_add_test(tc, deep_nesting);
+	tcase_add_test(tc, base64_part_warnings);
 	tcase_add_test(tc, huge_part);
 	tcase_add_test(tc, million_recipients);
 	tcase_add_test(tc, garbage);

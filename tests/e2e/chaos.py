@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""chaos - the chaos run of issue 8: many messages through the real stack
+"""chaos - the chaos run (RELIABILITY.md): many messages through the real stack
 (a scratch Postfix, posthook-milter, -logtail and -webhook under the
 sanitizers, a scripted MX, a verifying receiver) while a driver, at random
 moments, SIGKILLs each daemon and restarts it, restarts a daemon with a

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """reliability_outage - a receiver down for a whole retry schedule
-(issue 8, item 2), time-scaled: retry_schedule = 0 1s 1s 2s.
+(docs/events.md, Retry schedule), time-scaled: retry_schedule = 0 1s 1s 2s.
 
 The receiver is switched off (its port refuses, open connections cut).
 A first batch of mail is delivered, bounced and deferred by the scripted

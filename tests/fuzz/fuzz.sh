@@ -20,16 +20,17 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$src/lib -I$src/logtail -I$src/milter
 	$(pkg-config --cflags json-c)"
 libs="$(pkg-config --libs json-c libcrypto) -ldb-5.3 -lpthread"
-common="lib/util/util.c lib/util/log.c lib/event/event.c"
+common="lib/util/util.c lib/util/log.c lib/util/utf8.c lib/util/base64.c lib/util/json.c
+	lib/event/event.c"
 
 # name: the harness's own sources besides tests/fuzz/fuzz_NAME.c
 sources() {
 	case "$1" in
 	config) echo "lib/config/config.c lib/config/config_keys.c lib/util/cidr.c" ;;
 	classify) echo "lib/classify/classify.c lib/classify/classify_rules.c" ;;
-	parse_line) echo "logtail/parse_line.c" ;;
+	parse_line) echo "logtail/parse_line.c logtail/parse_message.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
-	dsn) echo "lib/bounce/dsn.c lib/bounce/dsn_text.c" ;;
+	dsn) echo "lib/bounce/dsn.c lib/bounce/mime.c lib/bounce/dsn_report.c lib/bounce/dsn_text.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
 }

@@ -1,8 +1,9 @@
 /*
  * fuzz_dsn.c - libFuzzer harness for the bounce parser (lib/bounce/dsn.c,
- * lib/bounce/dsn_text.c): any bytes in, no crash, no leak, no sanitizer report,
- * and the invariants the intake relies on: at most max_recipients kept,
- * every string clean UTF-8 without control characters, JSON printable.
+ * mime.c, dsn_report.c, dsn_text.c): any bytes in, no crash, no leak, no
+ * sanitizer report, and the invariants the intake relies on: at most
+ * max_recipients kept, every string clean UTF-8 without control
+ * characters, JSON printable.
  *
  * Built and run by "make -C tests fuzz-dsn" (see tests/bounce/bounce.am).  Small
  * limits here let the fuzzer reach the caps with small inputs.

@@ -25,7 +25,7 @@ static const char seed_payload[] =
 	" \"output\": \"250 2.0.0 OK\", \"sent_with_ssl\": true,"
 	" \"timestamp\": 1705312200.123456, \"time\": 2.11}";
 
-/* seed_event - the event seed 003 shows, built through the model */
+/* seed_event - seed_payload built through the model (docs/events.md) */
 static void
 seed_event(struct delivery_event *ev, enum event_type t)
 {

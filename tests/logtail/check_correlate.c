@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "store/message.h"
+#include "util/util.h"
 #include "../logtail/correlate.h"
 
 #include "testlib.h"

@@ -1,6 +1,7 @@
 /*
- * check_parse_line.c - unit tests of logtail/parse_line.c: every prefix
- * form, both queue id forms, every message kind the tailer reads, year
+ * check_parse_line.c - unit tests of logtail/parse_line.c and
+ * parse_message.c: every prefix form, both queue id forms, every message
+ * kind the tailer reads, year
  * inference, and bad input; and of what feeds it: linereader.c (offsets,
  * partial and over-long lines) and fingerprint.c.
  */

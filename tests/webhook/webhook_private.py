@@ -1,4 +1,4 @@
-"""refuse_private_endpoints (issue 8, security review): with yes, the
+"""refuse_private_endpoints (security review, RELIABILITY.md): with yes, the
 sender never connects to a loopback or private address (here 127.0.0.1,
 and ::1 when the host has it): the attempt fails with the reason and the
 receiver sees nothing.  With no (the default) the same endpoint gets its

@@ -10,7 +10,7 @@ webhook endpoint for all events pointing at a Receiver that verifies every
 signature through the daemon's jwks_file.
 
 expect_delivery() builds the whole expected webhook body of a delivery
-event (seed 000's envelope, seed 002's payload, issue 3's details/output);
+event (docs/events.md: Envelope, Delivery events, details and output);
 match() compares a body with it key by key and says what differs.
 """
 
@@ -139,9 +139,9 @@ CLASS_CODE = {"invalid_recipient": 10, "inactive_mailbox": 11,
 
 def expect_message(to, sender, message_id, subject=None, tag=None,
 		   metadata=None, recorded=True, token=None, id=None):
-	"""The seed's message object.  recorded: the milter saw the message
+	"""docs/events.md, The message object.  recorded: the milter saw the message
 	(id, token, subject, tag, metadata come from its record); else those
-	are null (issue 3: "from the record, else null")."""
+	are null (docs/events.md: "no milter record")."""
 	return {
 		"id": (id or ID) if recorded else None,
 		"token": (token or TOKEN) if recorded else None,

@@ -1,4 +1,4 @@
-"""reliability - what the reliability runs share (issue 8): a plan of
+"""reliability - what the reliability runs share (RELIABILITY.md): a plan of
 messages with scripted outcomes, the SMTP senders, a receiver that can be
 switched off and on, the expected events from sources independent of
 posthook (the scripted MX's record of what it answered and a small

@@ -126,7 +126,8 @@ class Env:
 
 
 def check_seed_003_shape(rec):
-	"""check_seed_003_shape - seed 003's data keys, in order, and types."""
+	"""check_seed_003_shape - the attempt record's keys in order, and types
+	(docs/events.md, Delivery attempt)."""
 	keys = list(rec.keys())
 	assert keys[:len(SEED_003_KEYS)] == SEED_003_KEYS, keys
 	assert rec["id"].startswith("whr_"), rec["id"]

@@ -1,15 +1,15 @@
 /*
- * utf8.c - copy log bytes as valid UTF-8: Postfix logs what remote
- * servers and clients said, which may be any bytes at all.
+ * utf8.c - strict UTF-8 checks and cleaned copies (see utf8.h): Postfix
+ * logs, bounce texts and webhook responses may hold any bytes at all.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "util/util.h"
-#include "utf8.h"
+#include "util/utf8.h"
 
-/* seq_len - length of the valid UTF-8 sequence at p, or 0. */
-static size_t
+/* seq_len - length of the valid UTF-8 sequence at p, or 0 (also for NUL). */
+static inline size_t
 seq_len(const unsigned char *p, size_t avail)
 {
 	size_t  n;
@@ -41,6 +41,32 @@ seq_len(const unsigned char *p, size_t avail)
 	    || (cp >= 0xd800 && cp <= 0xdfff))
 		return (0);
 	return (n);
+}
+
+/* utf8_seq_len - see utf8.h. */
+size_t
+utf8_seq_len(const unsigned char *p, size_t avail)
+{
+	return (seq_len(p, avail));
+}
+
+/* utf8_valid - see utf8.h. */
+int
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t  i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+		} else if ((n = seq_len(p + i, len - i)) > 0) {
+			i += n;
+		} else {
+			return (0);
+		}
+	}
+	return (1);
 }
 
 /* ascii8 - the 8 bytes at p are printable ASCII or DEL (0x20 to 0x7f):
@@ -98,4 +124,22 @@ utf8_clean_dup(const char *p, size_t len)
 
 	(void) utf8_clean_to(out, p, len);
 	return (out);
+}
+
+/* utf8_clean_append - see utf8.h. */
+void
+utf8_clean_append(struct buf *out, const char *p, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) p;
+	size_t  i = 0, n;
+
+	while (i < len) {
+		if ((n = seq_len(s + i, len - i)) > 0) {
+			buf_append(out, s + i, n);
+			i += n;
+		} else {
+			buf_append(out, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
 }
