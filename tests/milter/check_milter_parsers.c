@@ -10,8 +10,6 @@
 
 #include "../milter/app_headers.h"
 #include "util/utf8.h"
-#include "util/base64.h"
-#include "util/util.h"
 #include "../milter/rfc2047.h"
 #include "../milter/token.h"
 
@@ -341,121 +339,6 @@ START_TEST(test_token)
 }
 END_TEST
 
-/* The one UTF-8 module: the strict reading, and the three cleaned copies. */
-START_TEST(test_utf8)
-{
-	static const struct {
-		const char *in;
-		size_t  len;
-		int     valid;
-		const char *clean;
-	}       cases[] = {
-		{"plain", 5, 1, "plain"},
-		{"a\0b", 3, 1, "a\xef\xbf\xbd" "b"},
-		{"\x01\x1f\x7f", 3, 1, "\x01\x1f\x7f"},
-		{"caf\xc3\xa9", 5, 1, "caf\xc3\xa9"},
-		{"\xf0\x9f\x98\x80", 4, 1, "\xf0\x9f\x98\x80"},
-		{"\xf4\x8f\xbf\xbf", 4, 1, "\xf4\x8f\xbf\xbf"},
-		{"\xc0\xaf", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd"},		/* overlong */
-		{"\xe0\x80\xaf", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
-		{"\xed\xa0\x80", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},	/* surrogate */
-		{"\xf4\x90\x80\x80", 4, 0,
-		 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},	/* > U+10FFFF */
-		{"ab\xe2\x82", 4, 0, "ab\xef\xbf\xbd\xef\xbf\xbd"},	/* cut short */
-		{"\xff" "abcdefghij", 11, 0, "\xef\xbf\xbd" "abcdefghij"},
-		{"", 0, 1, ""},
-	};
-	size_t  i, n;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char    out[64];
-		char   *dup;
-		struct buf b;
-
-		ck_assert_int_eq(utf8_valid(cases[i].in, cases[i].len), cases[i].valid);
-		n = utf8_clean_to(out, cases[i].in, cases[i].len);
-		ck_assert_uint_eq(n, strlen(cases[i].clean));
-		ck_assert_str_eq(out, cases[i].clean);
-		dup = utf8_clean_dup(cases[i].in, cases[i].len);
-		ck_assert_str_eq(dup, cases[i].clean);
-		free(dup);
-		buf_init(&b);
-		buf_puts(&b, ">");
-		utf8_clean_append(&b, cases[i].in, cases[i].len);
-		ck_assert_str_eq(b.data + 1, cases[i].clean);
-		buf_free(&b);
-	}
-	ck_assert_uint_eq(utf8_seq_len((const unsigned char *) "\0", 1), 0);
-	ck_assert_uint_eq(utf8_seq_len((const unsigned char *) "\xc3\xa9", 2), 2);
-	ck_assert_uint_eq(utf8_seq_len((const unsigned char *) "\xc3\xa9", 1), 0);
-}
-END_TEST
-
-/* The one base64 module: encodings, and each decoder's tolerance. */
-START_TEST(test_base64)
-{
-	unsigned char out[64];
-	char   *e;
-	int     junk = 0;
-	size_t  used = 0;
-
-	e = base64_encode("", 0, 0);
-	ck_assert_str_eq(e, "");
-	free(e);
-	e = base64_encode("f", 1, 0);
-	ck_assert_str_eq(e, "Zg==");
-	free(e);
-	e = base64_encode("fo", 2, 0);
-	ck_assert_str_eq(e, "Zm8=");
-	free(e);
-	e = base64_encode("foobar", 6, 0);
-	ck_assert_str_eq(e, "Zm9vYmFy");
-	free(e);
-	e = base64_encode("\xfb\xff", 2, 0);
-	ck_assert_str_eq(e, "+/8=");
-	free(e);
-	e = base64_encode("\xfb\xff", 2, BASE64_URL);
-	ck_assert_str_eq(e, "-_8");
-	free(e);
-
-	/* Strict: padding only at the end, groups of four. */
-	ck_assert_int_eq(base64_decode("Zm8=", 4, out, sizeof(out), 0, NULL, NULL), 2);
-	ck_assert_int_eq(memcmp(out, "fo", 2), 0);
-	ck_assert_int_eq(base64_decode("Zg==", 4, out, sizeof(out), 0, NULL, NULL), 1);
-	ck_assert_int_eq(base64_decode("Zm9vYmFy", 8, out, sizeof(out), 0, NULL, NULL), 6);
-	ck_assert_int_eq(base64_decode("Zm9", 3, out, sizeof(out), 0, NULL, NULL), -1);
-	ck_assert_int_eq(base64_decode("Z===", 4, out, sizeof(out), 0, NULL, NULL), -1);
-	ck_assert_int_eq(base64_decode("Zm=v", 4, out, sizeof(out), 0, NULL, NULL), -1);
-	ck_assert_int_eq(base64_decode("Zm 8", 4, out, sizeof(out), 0, NULL, NULL), -1);
-	ck_assert_int_eq(base64_decode("-_8=", 4, out, sizeof(out), 0, NULL, NULL), -1);
-
-	/* RFC 2047: the first '=' ends the word, anything else is an error. */
-	ck_assert_int_eq(base64_decode("Zm8=xx", 6, out, sizeof(out),
-				       BASE64_TO_PAD, NULL, NULL), 2);
-	ck_assert_int_eq(base64_decode("Zm9", 3, out, sizeof(out),
-				       BASE64_TO_PAD, NULL, NULL), 2);
-	ck_assert_int_eq(base64_decode("Zm 8", 4, out, sizeof(out),
-				       BASE64_TO_PAD, NULL, NULL), -1);
-
-	/* MIME: white space and '=' skipped, other junk counted, output capped. */
-	ck_assert_int_eq(base64_decode("Zm9v\r\nYm=Fy", 11, out, sizeof(out),
-				       BASE64_MIME, &junk, NULL), 6);
-	ck_assert_int_eq(memcmp(out, "foobar", 6), 0);
-	ck_assert_int_eq(junk, 0);
-	ck_assert_int_eq(base64_decode("Zm9v*YmFy", 9, out, sizeof(out),
-				       BASE64_MIME, &junk, NULL), 6);
-	ck_assert_int_eq(junk, 1);
-	junk = 0;
-	ck_assert_int_eq(base64_decode("Zm9v*YmFy", 9, out, 3,
-				       BASE64_MIME, &junk, &used), 3);
-	ck_assert_int_eq(junk, 0);
-	ck_assert_uint_eq(used, 4);
-	ck_assert_int_eq(base64_decode("Zm9vYmFy", 8, out, 6,
-				       BASE64_MIME, &junk, &used), 6);
-	ck_assert_uint_eq(used, 8);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -472,8 +355,6 @@ main(void)
 	tcase_add_test(tc, test_rfc2047);
 	tcase_add_test(tc, test_rfc2047_truncate);
 	tcase_add_test(tc, test_token);
-	tcase_add_test(tc, test_utf8);
-	tcase_add_test(tc, test_base64);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
