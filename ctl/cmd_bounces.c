@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounce/bounce_record.h"
+#include "store/bounce_record.h"
 #include "classify/classify.h"
 #include "ctl.h"
 #include "bounce/dsn.h"

@@ -1,6 +1,6 @@
 /*
  * correlate_event.c - the events the correlator hands out: each one's key
- * (where its line was read, and the recipient), the seed's message object
+ * (where its line was read, and the recipient), the message object
  * from what is known and the milter's record, and the details, output and
  * classification of a delivery attempt.
  */
@@ -98,7 +98,7 @@ emit_event(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 	delivery_event_init(ev, ev->type);
 }
 
-/* fill_message - the seed's message object for one recipient. */
+/* fill_message - the message object (docs/events.md) for one recipient. */
 void
 fill_message(struct correlate *c, struct qstate *qs, const char *rcpt,
 	     struct event_message *m)

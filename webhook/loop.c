@@ -19,6 +19,11 @@
  * with the key keyring_signer() gave for that batch and carries that key's
  * kid; the keyring is refreshed (which may free keys) only when the pool
  * holds no job (keys_wait holds picking back until then).
+ *
+ * One file, though long: the states of a transfer (picked, signing,
+ * running, recorded) and the rules above that keep them safe are read
+ * best in one place; what stands alone is elsewhere already (transfer.c,
+ * sender.c, signpool.c).
  */
 #include <stddef.h>
 #include <stdlib.h>

@@ -194,7 +194,7 @@ nonempty(const char *s)
 	return s != NULL && *s ? s : NULL;
 }
 
-/* original_object - the seed's message object of the original message */
+/* original_object - the message object (docs/events.md) of the original message */
 static json_object *
 original_object(const struct message_record *rec, const char *rcpt)
 {
@@ -218,7 +218,7 @@ original_object(const struct message_record *rec, const char *rcpt)
 	return o;
 }
 
-/* bounce_object - the seed's message object of the bounce itself */
+/* bounce_object - the message object (docs/events.md) of the bounce itself */
 static json_object *
 bounce_object(const struct bounce_intake *b)
 {

@@ -1,6 +1,7 @@
 /*
  * config.c - read posthook.conf into a struct config, driven by the key
- * table in config_keys.c.
+ * table in config_keys.c (which holds the keys; this file only their
+ * parsing, loading and printing).
  */
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,7 @@
 /*
- * event.h - the event model: event names, the seed's payloads, and the
- * envelope {"event","timestamp","uuid","payload"} every webhook carries.
+ * event.h - the event model: event names, the payloads (docs/events.md),
+ * and the envelope {"event","timestamp","uuid","payload"} every webhook carries
+ * (event.c the model, event_json.c its JSON).
  *
  * An event is built once, by whoever saw it happen (the tailer, the bounce
  * intake, later the tracker), as a payload object; the envelope is made
@@ -12,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+/* The numbers of every payload are json_double_new()'s, and whoever reads
+ * a stored event parses it with json_parse_len(): both come with events. */
+#include "util/json.h"
+#include "util/jsonw.h"
 
 enum event_type {
 	EV_MESSAGE_SENT,
@@ -54,7 +60,7 @@ enum classification {
 const char *classification_name(enum classification c);
 int classification_from_name(const char *name, enum classification *out);
 
-/* The seed's message object.  Strings are owned; NULL prints as null. */
+/* The message object (docs/events.md).  Strings are owned; NULL prints as null. */
 struct event_message {
 	uint64_t id;			/* 0: unknown (null) */
 	char   *token;
@@ -125,19 +131,5 @@ void delivery_event_write_json(struct buf *b, double timestamp, const char *uuid
  */
 void delivery_event_write_payload_json(struct buf *b,
 				       const struct delivery_event *ev);
-
-/* json_parse_len - parse exactly len bytes of JSON; NULL if invalid. */
-json_object *json_parse_len(const void *data, size_t len);
-
-/* json_double_new - a double printed with at most six decimals. */
-json_object *json_double_new(double v, int decimals);
-
-/*
- * json_double_format - the text json_double_new(v, decimals) prints, into
- * out (cut to size - 1 bytes and terminated; JSON_DOUBLE_MAX is always
- * enough); returns its whole length.
- */
-#define JSON_DOUBLE_MAX	400
-size_t json_double_format(char *out, size_t size, double v, int decimals);
 
 #endif

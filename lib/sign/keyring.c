@@ -17,6 +17,11 @@
  * lock when a next key's time has come moves it to signing_key (the old one
  * going to signing_key.<kid>) and deletes keys no longer published, so the
  * daemon and posthookctl can each make these changes and see the other's.
+ *
+ * One file, though long: the ring in memory, its state file and its lock
+ * are one protocol (read under the lock, change, write, publish), and
+ * every part works on the same struct ring; apart, each would be half of
+ * that protocol.
  */
 
 #include <errno.h>

@@ -2,7 +2,11 @@
  * delivery.c - delivery records, their due-time index, fan-out from the
  * outbox, completion of an attempt, replay, recover and purge (see
  * delivery.h).  Attempt records are built in attempt.c, retry delays
- * computed in retry.c.
+ * computed in retry.c.  What stays here is one job, the life of a
+ * delivery record: made by fan-out, due in the STORE_DELIVERY_DUE index
+ * that delivery_write() keeps in step with it, completed, replayed,
+ * recovered, purged.  Apart, each part would need delivery_write() and
+ * the record's JSON form, so it reads best whole.
  */
 #include <inttypes.h>
 #include <stdio.h>

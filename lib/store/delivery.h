@@ -54,14 +54,14 @@ void delivery_free(struct delivery *d);
 const char *delivery_state_name(enum delivery_state s);
 
 /* delivery_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND. */
-int delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out);
+PH_MUST_CHECK int delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out);
 
 /*
  * delivery_fanout - take up to max events from the outbox and make one
  * pending delivery, due first_delay_ms from now, per enabled endpoint that
  * wants each (or for the one endpoint an event names); all in txn.
  */
-int delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *events,
+PH_MUST_CHECK int delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *events,
 		    int *deliveries);
 
 /* One entry of the due index: a delivery and its endpoint. */
@@ -74,20 +74,20 @@ struct due_entry {
  * delivery_due_ids - pending deliveries due at or before now_ms, earliest
  * first, at most max; *out is malloc()ed.
  */
-int delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max,
+PH_MUST_CHECK int delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max,
 		     struct due_entry **out, int *n);
 
 /* delivery_reschedule - move a pending delivery to due_ms (no attempt). */
-int delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms);
+PH_MUST_CHECK int delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms);
 
 /* delivery_abandon - mark a pending delivery failed without an attempt. */
-int delivery_abandon(struct store_txn *txn, struct delivery *d);
+PH_MUST_CHECK int delivery_abandon(struct store_txn *txn, struct delivery *d);
 
 /*
  * retry_after_parse - a Retry-After value (delta seconds or an HTTP date)
  * to milliseconds from now (never negative); -1 when unparsable.
  */
-int retry_after_parse(const char *value, double now, int64_t *ms);
+PH_MUST_CHECK int retry_after_parse(const char *value, double now, int64_t *ms);
 
 /*
  * retry_delay - after attempt number done (1-based, counted since the last
@@ -138,13 +138,13 @@ struct attempt_target {
  * and make the delivery succeeded, due again, or failed.  *record_id gets
  * the attempt id ("whr_..."), *will_retry whether another attempt follows.
  */
-int delivery_complete(struct store_txn *txn, uint64_t delivery_id,
+PH_MUST_CHECK int delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 		      const struct attempt_target *target, const struct attempt_result *r,
 		      const int64_t *sched, int count, char record_id[32],
 		      int *will_retry);
 
 /* attempt_get - the record for "whr_..." (caller puts it), or NOTFOUND. */
-int attempt_get(struct store_txn *txn, const char *id, json_object **rec);
+PH_MUST_CHECK int attempt_get(struct store_txn *txn, const char *id, json_object **rec);
 
 struct attempt_filter {
 	const char *endpoint_id; /* NULL: all */
@@ -160,29 +160,29 @@ struct attempt_filter {
  * attempt_list - matching records, newest first, into a json array
  * (*out, caller puts it).
  */
-int attempt_list(struct store_txn *txn, const struct attempt_filter *f,
+PH_MUST_CHECK int attempt_list(struct store_txn *txn, const struct attempt_filter *f,
 		 json_object **out);
 
 /* attempt_last_seq - the sequence of the newest attempt (0: none). */
-int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
+PH_MUST_CHECK int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
 
 /*
  * delivery_replay - a new one-attempt delivery of the attempt's event, due
  * now, same uuid and a new envelope timestamp.
  */
-int delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id);
+PH_MUST_CHECK int delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id);
 
 /*
  * delivery_recover - make every failed delivery of the endpoint created
  * since since pending again, due now, with the whole schedule ahead.
  */
-int delivery_recover(struct store_txn *txn, const char *endpoint_id, double since,
+PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_id, double since,
 		     int *count);
 
 /*
  * delivery_purge - delete attempt records, and finished deliveries, older
  * than cutoff; at most limit of each per call.
  */
-int delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+PH_MUST_CHECK int delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count);
 
 #endif

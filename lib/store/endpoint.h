@@ -42,19 +42,19 @@ struct endpoint *endpoint_dup(const struct endpoint *ep);
  * host (name, IPv4 or [IPv6]), an optional port and path; else -1 and the
  * reason in err.  Pure: no lookup is made.
  */
-int endpoint_check_url(const char *url, char *err, size_t errlen);
+PH_MUST_CHECK int endpoint_check_url(const char *url, char *err, size_t errlen);
 
 /* endpoint_check_name - 0 for a printable name of 1..ENDPOINT_NAME_MAX. */
-int endpoint_check_name(const char *name, char *err, size_t errlen);
+PH_MUST_CHECK int endpoint_check_name(const char *name, char *err, size_t errlen);
 
 /* endpoint_check_secret - 0 for "whsec_" followed by base64. */
-int endpoint_check_secret(const char *secret, char *err, size_t errlen);
+PH_MUST_CHECK int endpoint_check_secret(const char *secret, char *err, size_t errlen);
 
 /*
  * endpoint_parse_events - "MessageSent,MessageHeld" to a mask; -1 and err
  * naming the unknown event (and the known ones) on error.
  */
-int endpoint_parse_events(const char *list, uint32_t *mask, char *err, size_t errlen);
+PH_MUST_CHECK int endpoint_parse_events(const char *list, uint32_t *mask, char *err, size_t errlen);
 
 /* endpoint_wants - does ep receive events of type t? */
 int endpoint_wants(const struct endpoint *ep, enum event_type t);
@@ -68,18 +68,18 @@ json_object *endpoint_to_json(const struct endpoint *ep, int show_secret);
 struct endpoint *endpoint_from_json(json_object *obj);
 
 /* endpoint_create - give ep a new id and store it. */
-int endpoint_create(struct store_txn *txn, struct endpoint *ep);
+PH_MUST_CHECK int endpoint_create(struct store_txn *txn, struct endpoint *ep);
 /* endpoint_put - store an existing endpoint (update). */
-int endpoint_put(struct store_txn *txn, const struct endpoint *ep);
+PH_MUST_CHECK int endpoint_put(struct store_txn *txn, const struct endpoint *ep);
 /* endpoint_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND. */
-int endpoint_get(struct store_txn *txn, const char *id, struct endpoint **out);
-int endpoint_delete(struct store_txn *txn, const char *id);
+PH_MUST_CHECK int endpoint_get(struct store_txn *txn, const char *id, struct endpoint **out);
+PH_MUST_CHECK int endpoint_delete(struct store_txn *txn, const char *id);
 
 /* endpoint_list - every endpoint, by id; free with endpoint_list_free. */
-int endpoint_list(struct store_txn *txn, struct endpoint ***out, int *n);
+PH_MUST_CHECK int endpoint_list(struct store_txn *txn, struct endpoint ***out, int *n);
 void endpoint_list_free(struct endpoint **eps, int n);
 
 /* endpoint_generation - the change counter (0 before any change). */
-int endpoint_generation(struct store_txn *txn, uint64_t *gen);
+PH_MUST_CHECK int endpoint_generation(struct store_txn *txn, uint64_t *gen);
 
 #endif

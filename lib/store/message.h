@@ -40,31 +40,31 @@ struct message_record *message_record_from_json(json_object *obj);
  * message_put - store r under its queue id and index it by token and id,
  * in the caller's transaction.
  */
-int message_put(struct store_txn *txn, const struct message_record *r);
+PH_MUST_CHECK int message_put(struct store_txn *txn, const struct message_record *r);
 
 /* message_get_by_* - STORE_OK with *out set (caller frees), or NOTFOUND. */
-int message_get_by_queue_id(struct store_txn *txn, const char *qid,
+PH_MUST_CHECK int message_get_by_queue_id(struct store_txn *txn, const char *qid,
 			    struct message_record **out);
-int message_get_by_token(struct store_txn *txn, const char *token,
+PH_MUST_CHECK int message_get_by_token(struct store_txn *txn, const char *token,
 			 struct message_record **out);
-int message_get_by_id(struct store_txn *txn, uint64_t id,
+PH_MUST_CHECK int message_get_by_id(struct store_txn *txn, uint64_t id,
 		      struct message_record **out);
 /*
  * message_get_by_message_id - the record of a Message-ID (without angle
  * brackets), through the index message_put keeps (message_index_mid).
  */
-int message_get_by_message_id(struct store_txn *txn, const char *mid,
+PH_MUST_CHECK int message_get_by_message_id(struct store_txn *txn, const char *mid,
 			      struct message_record **out);
 /* message_index_mid - index r by its Message-ID; OK when it has none. */
-int message_index_mid(struct store_txn *txn, const struct message_record *r);
+PH_MUST_CHECK int message_index_mid(struct store_txn *txn, const struct message_record *r);
 /* message_get - by queue id, token or decimal id, whichever KEY is. */
-int message_get(struct store_txn *txn, const char *key,
+PH_MUST_CHECK int message_get(struct store_txn *txn, const char *key,
 		struct message_record **out);
 
 /* message_rekey - the message with this token now has queue id new_qid. */
-int message_rekey(struct store_txn *txn, const char *token, const char *new_qid);
+PH_MUST_CHECK int message_rekey(struct store_txn *txn, const char *token, const char *new_qid);
 
 /* message_purge - delete records older than cutoff; *count gets how many. */
-int message_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+PH_MUST_CHECK int message_purge(struct store_txn *txn, double cutoff, int limit, int *count);
 
 #endif

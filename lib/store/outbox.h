@@ -27,7 +27,7 @@ struct outbox_event {
  * outbox_add - queue an event.  STORE_OK when added, STORE_EXISTS when an
  * event with this key was seen before (nothing is written).
  */
-int outbox_add(struct store_txn *txn, const char *key, enum event_type type,
+PH_MUST_CHECK int outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 	       double timestamp, json_object *payload, const char *endpoint_id);
 
 /* An event whose payload is JSON text already, for outbox_add_many(). */
@@ -46,7 +46,7 @@ struct outbox_item {
  * sequence numbers in one step and are stored with their payload text as
  * it is.  *added gets how many were queued.
  */
-int outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
+PH_MUST_CHECK int outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
 		    size_t n, long *added);
 
 /* outbox_event_free - free one taken event. */
@@ -56,15 +56,15 @@ void outbox_event_free(struct outbox_event *ev);
  * outbox_take - remove up to max events, oldest key first, into *out
  * (an array the caller frees with outbox_events_free); *n gets the count.
  */
-int outbox_take(struct store_txn *txn, int max, struct outbox_event ***out,
+PH_MUST_CHECK int outbox_take(struct store_txn *txn, int max, struct outbox_event ***out,
 		int *n);
 void outbox_events_free(struct outbox_event **evs, int n);
 
 /* outbox_depth - how many events wait. */
-int outbox_depth(struct store_txn *txn, long *depth);
+PH_MUST_CHECK int outbox_depth(struct store_txn *txn, long *depth);
 
 /* outbox_purge_seen - forget event keys older than cutoff. */
-int outbox_purge_seen(struct store_txn *txn, double cutoff, int limit,
+PH_MUST_CHECK int outbox_purge_seen(struct store_txn *txn, double cutoff, int limit,
 		      int *count);
 
 #endif

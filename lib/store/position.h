@@ -40,7 +40,7 @@ char   *position_encode(const struct position_record *p);
 
 /* position_decode - the record's text into p (cleared first; missing
  * members are 0 or ""); 0, or -1 when the text is no JSON object. */
-int     position_decode(const char *text, size_t len,
+PH_MUST_CHECK int position_decode(const char *text, size_t len,
 			struct position_record *p);
 
 /* position_to_json - p as the JSON object it is stored as (new reference). */
@@ -52,11 +52,11 @@ json_object *position_to_json(const struct position_record *p);
  * or it cannot be read (the tailer starts as the first time), or a store
  * error.
  */
-int     position_get(struct store_txn *txn, const char *key,
+PH_MUST_CHECK int position_get(struct store_txn *txn, const char *key,
 		     struct position_record *p);
 
 /* position_put - store p under key, in the caller's transaction. */
-int     position_put(struct store_txn *txn, const char *key,
+PH_MUST_CHECK int position_put(struct store_txn *txn, const char *key,
 		     const struct position_record *p);
 
 #endif

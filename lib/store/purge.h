@@ -20,7 +20,7 @@ struct purge_ops {
  * purge_older - delete up to limit records of ops->table whose time is
  * before cutoff, in the caller's transaction; *count gets how many.
  */
-int purge_older(struct store_txn *txn, const struct purge_ops *ops,
+PH_MUST_CHECK int purge_older(struct store_txn *txn, const struct purge_ops *ops,
 		double cutoff, int limit, int *count);
 
 #endif

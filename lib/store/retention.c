@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "bounce/bounce_record.h"
+#include "store/bounce_record.h"
 #include "store/delivery.h"
 #include "store/message.h"
 #include "store/outbox.h"

@@ -21,7 +21,7 @@ struct retention_counts {
  * retention_purge - delete, in small transactions so that no writer waits
  * long, everything past its retention at time now.  STORE_OK or an error.
  */
-int retention_purge(struct store *st, const struct config *cfg, double now,
+PH_MUST_CHECK int retention_purge(struct store *st, const struct config *cfg, double now,
 		    struct retention_counts *counts);
 
 #endif

@@ -3,9 +3,10 @@
  * under state_dir, shared by every posthook process and thread.
  *
  * This module owns the environment, its recovery, deadlock handling,
- * checkpoints and log removal.  store.c is the only file that includes
- * <db.h>; the record modules (message.c, outbox.c, ...) build on the
- * table interface below.
+ * checkpoints and log removal.  Its files store.c, store_txn.c and
+ * store_table.c are the only ones that include <db.h>, through their
+ * private store_int.h; sequences (store_seq.c) and the record modules
+ * (message.c, outbox.c, ...) build on the table interface below.
  *
  * Work is done in store_run(): the callback runs inside a transaction that
  * is committed when it returns STORE_OK and aborted otherwise; a deadlock
@@ -18,6 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "util/util.h"
 
 enum store_status {
 	STORE_OK = 0,
@@ -58,7 +61,7 @@ struct store_cursor;
  * store_open - open (creating and recovering as needed) the environment in
  * dir.  Returns NULL and logs why on failure.
  */
-struct store *store_open(const char *dir, int flags);
+PH_MUST_CHECK struct store *store_open(const char *dir, int flags);
 void store_close(struct store *st);
 
 /*
@@ -88,32 +91,32 @@ typedef int (*store_fn)(struct store_txn *txn, void *ctx);
  * STORE_OK, or the callback's own non-OK status after abort, or
  * STORE_ERROR.  deadline_ms > 0 bounds the total time spent retrying.
  */
-int store_run(struct store *st, store_fn fn, void *ctx, int64_t deadline_ms);
+PH_MUST_CHECK int store_run(struct store *st, store_fn fn, void *ctx, int64_t deadline_ms);
 
 /*
  * Values returned by store_get() are malloc()ed: the caller frees them.
  * A NUL byte (not counted in *vlen) follows each, so text can be used as is.
  */
-int store_get(struct store_txn *txn, enum store_table t, const void *key,
+PH_MUST_CHECK int store_get(struct store_txn *txn, enum store_table t, const void *key,
 	      size_t klen, void **val, size_t *vlen);
 /* store_get_rmw - store_get() that takes a write lock at once. */
-int store_get_rmw(struct store_txn *txn, enum store_table t, const void *key,
+PH_MUST_CHECK int store_get_rmw(struct store_txn *txn, enum store_table t, const void *key,
 		  size_t klen, void **val, size_t *vlen);
-int store_put(struct store_txn *txn, enum store_table t, const void *key,
+PH_MUST_CHECK int store_put(struct store_txn *txn, enum store_table t, const void *key,
 	      size_t klen, const void *val, size_t vlen);
 /* store_put_new - put unless the key exists (STORE_EXISTS). */
-int store_put_new(struct store_txn *txn, enum store_table t, const void *key,
+PH_MUST_CHECK int store_put_new(struct store_txn *txn, enum store_table t, const void *key,
 		  size_t klen, const void *val, size_t vlen);
-int store_del(struct store_txn *txn, enum store_table t, const void *key,
+PH_MUST_CHECK int store_del(struct store_txn *txn, enum store_table t, const void *key,
 	      size_t klen);
 
 /* store_seq_next - next value (from 1) of a named 64-bit sequence. */
-int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
+PH_MUST_CHECK int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
 /*
  * store_seq_reserve - n consecutive values of the sequence in one step:
  * *first .. *first + n - 1, as n calls of store_seq_next() would give.
  */
-int store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
+PH_MUST_CHECK int store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
 		      uint64_t *first);
 
 /*
@@ -121,21 +124,21 @@ int store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
  * from store_cursor_next() stay valid until the next call on the cursor.
  * Close every cursor before the callback returns.
  */
-int store_cursor_open(struct store_txn *txn, enum store_table t,
+PH_MUST_CHECK int store_cursor_open(struct store_txn *txn, enum store_table t,
 		      struct store_cursor **out);
 /* store_cursor_seek - the next store_cursor_next() starts at key or after. */
-int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen);
-int store_cursor_next(struct store_cursor *c, const void **key, size_t *klen,
+PH_MUST_CHECK int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen);
+PH_MUST_CHECK int store_cursor_next(struct store_cursor *c, const void **key, size_t *klen,
 		      const void **val, size_t *vlen);
 /* store_cursor_del - delete the record the cursor is on. */
-int store_cursor_del(struct store_cursor *c);
+PH_MUST_CHECK int store_cursor_del(struct store_cursor *c);
 void store_cursor_close(struct store_cursor *c);
 
 /*
  * store_maintain - checkpoint and remove log files no longer needed.
  * Daemons call it every few seconds; it is cheap when nothing changed.
  */
-int store_maintain(struct store *st);
+PH_MUST_CHECK int store_maintain(struct store *st);
 
 /* store_log_bytes - total size of the environment's log files. */
 int64_t store_log_bytes(const struct store *st);

@@ -1,7 +1,30 @@
 /*
- * json.c - member access for json-c objects (see json.h).
+ * json.c - member access for json-c objects, and exact parsing (see json.h).
  */
+#include <stdint.h>
+
 #include "util/json.h"
+
+/* json_parse_len - a whole JSON text of known length */
+json_object *
+json_parse_len(const void *data, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *o;
+
+	if (data == NULL || len == 0 || len > INT32_MAX)
+		return NULL;
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, data, (int) len);
+	if (o != NULL && json_tokener_get_parse_end(tok) != len) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
 
 /* json_member - the member key of o, or NULL. */
 json_object *

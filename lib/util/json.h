@@ -1,5 +1,6 @@
 /*
- * json.h - reading and writing members of json-c objects.
+ * json.h - reading and writing members of json-c objects, and parsing a
+ * text of known length into one.
  *
  * One place for what every record's (de)serialiser needs: a member by
  * name, a string member that is really a string, a member as text, and a string member
@@ -9,7 +10,11 @@
 #ifndef PH_UTIL_JSON_H
 #define PH_UTIL_JSON_H
 
+#include <stddef.h>
 #include <json-c/json.h>
+
+/* json_parse_len - parse exactly len bytes of JSON; NULL if invalid. */
+json_object *json_parse_len(const void *data, size_t len);
 
 /* json_member - the member key of o, or NULL (also when o is NULL). */
 json_object *json_member(json_object *o, const char *key);

@@ -12,6 +12,13 @@
 #include <stdint.h>
 #include <stdarg.h>
 
+/*
+ * PH_MUST_CHECK - on a function whose result says whether it worked: the
+ * compiler warns where a caller drops it.  A (void) cast does not silence
+ * gcc; a caller that may really ignore a status tests it and says why.
+ */
+#define PH_MUST_CHECK	__attribute__((warn_unused_result))
+
 void *xmalloc(size_t len);
 void *xcalloc(size_t n, size_t len);
 void *xrealloc(void *ptr, size_t len);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "bounce/bounce_intake.h"
-#include "bounce/bounce_record.h"
+#include "store/bounce_record.h"
 #include "bounce/dsn.h"
 #include "store/message.h"
 #include "store/outbox.h"

@@ -389,11 +389,15 @@ hold_cb(struct store_txn *txn, void *arg)
 	return rc;
 }
 
+/* holder - hold the store for 3 s; NULL when its transaction committed */
 static void *
 holder(void *arg)
 {
+	static char failed;
+
 	(void) arg;
-	store_run(app.store, hold_cb, NULL, 0);
+	if (store_run(app.store, hold_cb, NULL, 0) != STORE_OK)
+		return &failed;
 	return NULL;
 }
 
@@ -402,6 +406,7 @@ START_TEST(test_locked_store_fails_open_fast)
 	static const char *const kv[] = {"milter_store_timeout", "200ms", NULL};
 	static const char *const hdrs[] = {"X-Posthook-Tag", "t", NULL};
 	pthread_t t;
+	void   *held_rc;
 	int64_t start, took;
 
 	setup_app(kv);
@@ -420,7 +425,8 @@ START_TEST(test_locked_store_fails_open_fast)
 	ck_assert_msg(took < 2500, "end of message took %lld ms", (long long) took);
 	ck_assert(has_edit("del X-Posthook-Tag 1"));
 	ck_assert(!has_edit("add X-Posthook-Token"));
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, &held_rc), 0);
+	ck_assert_ptr_null(held_rc);
 	ck_assert_ptr_null(recorded("LOCKED000001"));
 	cb_close(CTX);
 	teardown_app();

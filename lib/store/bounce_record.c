@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "bounce/bounce_record.h"
+#include "store/bounce_record.h"
 #include "event/event.h"
 #include "store/purge.h"
 #include "util/json.h"

@@ -15,11 +15,11 @@
  * received >= since, at most limit; *out is an array the caller frees with
  * bounce_records_free().
  */
-int bounce_record_list(struct store_txn *txn, double since, int limit,
+PH_MUST_CHECK int bounce_record_list(struct store_txn *txn, double since, int limit,
 		       json_object ***out, int *n);
 void bounce_records_free(json_object **recs, int n);
 
 /* bounce_record_purge - delete kept records received before cutoff. */
-int bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+PH_MUST_CHECK int bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count);
 
 #endif
