@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """latency.py - end-to-end latency: Postfix's delivery line to webhook.
 
-Runs the real stack of the end-to-end suite (tests/e2e/e2e_stack.py: a
+Runs the real stack of the end-to-end suite (posthook_test.e2e_stack: a
 scratch Postfix with posthook-milter, posthook-logtail and
 posthook-webhook, a scripted MX and a webhook receiver on loopback) and
 sends COUNT messages, one recipient each, at RATE per second.  Two clocks
@@ -32,9 +32,9 @@ import sys
 import time
 
 _top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(_top, "tests", "e2e"))
-import e2e_stack as E  # noqa: E402
-from e2e_stack import H  # noqa: E402
+sys.path.insert(0, os.path.join(_top, "tests", "pylib"))
+from posthook_test import e2e_stack as E  # noqa: E402
+from posthook_test import harness as H  # noqa: E402
 
 IN_MODIFY = 0x00000002
 IN_NONBLOCK = 0o4000

@@ -10,7 +10,7 @@ shows what the milter protocol itself costs.
 
 smtp-source (20 sessions, one message of about 2 KB per connection, with
 X-Posthook-Tag and X-Posthook-Metadata headers) -> a scratch Postfix on
-loopback (tests/harness) -> smtp-sink.  Each round runs the three setups
+loopback (posthook_test.harness) -> smtp-sink.  Each round runs the three setups
 one after the other on fresh Postfix instances; the figure is the median
 rate of smtp-source's wall time.  Needs root (Postfix, opendkim).
 """
@@ -25,9 +25,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
-from posthook_harness import (Daemon, ScratchPostfix, free_port,  # noqa: E402
-			      scratch_dir, wait_until)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "pylib"))
+from posthook_test.harness import (Daemon, ScratchPostfix, free_port,  # noqa: E402
+				   scratch_dir, wait_until)
 
 SESSIONS = 20
 

@@ -10,8 +10,8 @@ time from the first receipt to the last.
     python3 bench/webhook_bench.py BUILD_DIR [EVENTS] [--receiver=c|python]
 
 BUILD_DIR holds webhook/posthook-webhook, ctl/posthookctl and
-tests/webhook_queue (a build configured without sanitizers; `make -C
-BUILD_DIR/tests webhook_queue` makes the last).
+tests/webhook/webhook_queue (a build configured without sanitizers; `make -C
+BUILD_DIR/tests webhook/webhook_queue` makes the last).
 
 The receiver (default `c`) is a small single-threaded epoll HTTP/1.1 server
 whose source is below, compiled with cc -O2 at run time: it answers 200 and
@@ -35,9 +35,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.environ.setdefault("top_builddir", os.path.abspath(sys.argv[1]))
-os.environ.setdefault("srcdir", os.path.join(HERE, "..", "tests"))
-sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-import webhook_lib as W  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "pylib"))
+from posthook_test import webhook as W  # noqa: E402
 
 ARGS = [a for a in sys.argv[2:] if not a.startswith("--")]
 N = int(ARGS[0]) if ARGS else 20000

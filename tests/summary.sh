@@ -1,6 +1,7 @@
 #!/bin/sh
 # summary.sh DIR - print each failed test's log and a last line
-# "N passed, N failed, N skipped" from automake's .trs files under DIR.
+# "N passed, N failed, N skipped" from automake's .trs files under DIR
+# (the build's tests/, whose suites are in one folder per program).
 set -eu
 dir=${1:-tests}
 passed=0 failed=0 skipped=0
@@ -11,7 +12,8 @@ for trs in $(find "$dir" -name '*.trs' | sort); do
 	SKIP) skipped=$((skipped + 1)) ;;
 	*)
 		failed=$((failed + 1))
-		echo "=== $result: ${trs%.trs}"
+		name=${trs#"$dir"/}
+		echo "=== $result: ${name%.trs}"
 		tail -n 60 "${trs%.trs}.log" 2>/dev/null || true
 		;;
 	esac

@@ -14,8 +14,12 @@
  *	test_message_put(st, r) stores a message record under the next
  *	message id (set in r->id), as the milter does.  It asserts nothing,
  *	so that the helpers outside Check can use it too.
+ *	test_message_put_sample(st, s) stores a record of two recipients,
+ *	tag and metadata, with s's queue id, token and time, likewise.
  *	test_message_find(st, get, key) is the record that get (message_get
  *	or a message_get_by_*) finds under key, or NULL when there is none.
+ *	test_outbox_add(st, key, endpoint) queues a MessageSent event under
+ *	key (for one endpoint, or all when NULL): outbox_add's status.
  *	test_outbox_take(st, max, &evs, &n) takes up to max events out of
  *	the outbox, as the webhook sender does; like test_message_put it
  *	asserts nothing.
@@ -30,6 +34,7 @@
 #include <string.h>
 
 #include "store/outbox.h"
+#include "util/util.h"
 #include "testlib.h"
 
 struct store *test_store;
@@ -132,6 +137,28 @@ test_message_put(struct store *st, struct message_record *r)
 	return store_run(st, put_txn, r, 0);
 }
 
+/* test_message_put_sample - store a sample record: a STORE_ status */
+int
+test_message_put_sample(struct store *st, struct test_sample *s)
+{
+	struct message_record *r = message_record_new();
+	int	status;
+
+	r->queue_id = xstrdup(s->qid);
+	r->token = xstrdup(s->token);
+	r->from = xstrdup("app@example.com");
+	r->subject = xstrdup("Grüße");
+	r->timestamp = s->when;
+	r->tag = xstrdup("welcome");
+	r->metadata = json_tokener_parse("{\"user_id\":\"42\"}");
+	message_record_add_recipient(r, "a@example.net");
+	message_record_add_recipient(r, "b@example.net");
+	status = test_message_put(st, r);
+	s->id = r->id;
+	message_record_free(r);
+	return status;
+}
+
 struct find_ctx {
 	test_message_getter get;
 	const char *key;
@@ -159,6 +186,35 @@ test_message_find(struct store *st, test_message_getter get, const char *key)
 	ck_assert_msg(status == STORE_OK || status == STORE_NOTFOUND,
 		      "looking up %s: store status %d", key, status);
 	return f.r;
+}
+
+struct add_ctx {
+	const char *key;
+	const char *endpoint;
+	int	status;
+};
+
+/* add_txn - queue the event; a duplicate still commits */
+static int
+add_txn(struct store_txn *txn, void *arg)
+{
+	struct add_ctx *a = arg;
+	json_object *payload = json_tokener_parse("{\"status\":\"Sent\"}");
+
+	a->status = outbox_add(txn, a->key, EV_MESSAGE_SENT, 1700000000.25, payload,
+			       a->endpoint);
+	json_object_put(payload);
+	return a->status == STORE_EXISTS ? STORE_OK : a->status;
+}
+
+/* test_outbox_add - queue a MessageSent event: outbox_add's STORE_ status */
+int
+test_outbox_add(struct store *st, const char *key, const char *endpoint)
+{
+	struct add_ctx a = {key, endpoint, STORE_OK};
+	int	status = store_run(st, add_txn, &a, 0);
+
+	return status == STORE_OK ? a.status : status;
 }
 
 struct take_ctx {

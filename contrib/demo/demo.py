@@ -20,9 +20,9 @@ import time
 
 _top = os.path.dirname(os.path.dirname(os.path.dirname(
 	os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(_top, "tests", "e2e"))
-import e2e_stack as E  # noqa: E402
-from e2e_stack import H  # noqa: E402
+sys.path.insert(0, os.path.join(_top, "tests", "pylib"))
+from posthook_test import e2e_stack as E  # noqa: E402
+from posthook_test import harness as H  # noqa: E402
 
 SENDER = "shop@app.test"
 HOLD_RULE = "/^X-Demo-Review:/ HOLD held for review by the demo"

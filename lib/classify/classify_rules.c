@@ -22,7 +22,7 @@
  *     permanent failure that nothing explains stays unclassified.
  *
  * To add a rule: put it in its family, above any broader rule it must beat,
- * name its source, and add a case to tests/check_classify.c.  Rules name a
+ * name its source, and add a case to tests/lib/check_classify.c.  Rules name a
  * provider's wording or a filter's phrase, never one message's text.
  */
 #include "classify/classify.h"

@@ -18,7 +18,7 @@
  * other rule is tried as before, in order, so the first rule that matches
  * is the same.  A pattern the reader does not understand, or with an
  * alternative that has no literal, gets no pre-filter: its rule is always
- * tried.  tests/check_classify.c checks, for every rule and every test
+ * tried.  tests/lib/check_classify.c checks, for every rule and every test
  * text, that the pre-filter's verdict agrees with regexec().
  *
  * When regexec() must say, only the alternatives whose factors are all

@@ -2,7 +2,7 @@
  * config_keys.c - every posthook.conf key: type, default, description.
  *
  * This table is the single source of the keys.  posthook.conf(5) lists the
- * same keys with the same defaults, and tests/check_config.c proves it.
+ * same keys with the same defaults, and tests/lib/check_config.c proves it.
  */
 #include <stddef.h>
 

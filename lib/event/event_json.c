@@ -83,7 +83,7 @@ event_envelope(enum event_type t, double timestamp, const char *uuid,
  * The webhook body of a delivery event written straight into a buffer:
  * the same bytes as json-c prints for event_envelope() around
  * delivery_event_payload() with JSON_C_TO_STRING_PLAIN |
- * JSON_C_TO_STRING_NOSLASHESCAPE (tests/check_event.c compares the two on
+ * JSON_C_TO_STRING_NOSLASHESCAPE (tests/lib/check_event.c compares the two on
  * many events), at a fraction of the cost, for posthook-logtail --print.
  * The shape is the one above: a field added there must be added here.
  */

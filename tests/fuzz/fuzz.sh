@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz.sh [-t SECONDS] [NAME...] - build posthook's libFuzzer harnesses with
 # clang (ASan + UBSan) and run each for SECONDS (default 60), starting from
-# its seed corpus in tests/fuzz/corpus/NAME.  New inputs go to a scratch
+# its seed corpus (tests/fuzz/corpus/NAME, or the unit test's messages for
+# dsn: tests/bounce/dsn).  New inputs go to a scratch
 # corpus, never into the repository; a crash leaves its input in the build
 # directory and makes the script fail.
 set -eu
@@ -34,6 +35,14 @@ sources() {
 	esac
 }
 
+# seeds NAME: the harness's seed corpus, shared with its unit test if any
+seeds() {
+	case "$1" in
+	dsn) echo "$src/tests/bounce/dsn" ;;
+	*) echo "$src/tests/fuzz/corpus/$1" ;;
+	esac
+}
+
 if [ $# -gt 0 ]; then
 	names=$*
 else
@@ -57,7 +66,7 @@ for name in $names; do
 	echo "fuzz: $name for ${secs}s"
 	if ! "$out/fuzz_$name" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
 		-artifact_prefix="$out/crash-$name-" -print_final_stats=1 \
-		"$out/corpus-$name" "$src/tests/fuzz/corpus/$name" > "$out/$name.log" 2>&1; then
+		"$out/corpus-$name" "$(seeds "$name")" > "$out/$name.log" 2>&1; then
 		echo "fuzz: $name FAILED; input and report in $out" >&2
 		tail -n 40 "$out/$name.log" >&2
 		failed=1

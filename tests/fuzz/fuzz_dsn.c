@@ -5,7 +5,7 @@
  * max_recipients kept, every string clean UTF-8 without control
  * characters, JSON printable.
  *
- * Built and run by "make -C tests fuzz-dsn" (see tests/bounce.am).  Small
+ * Built and run by "make -C tests fuzz-dsn" (see tests/bounce/bounce.am).  Small
  * limits here let the fuzzer reach the caps with small inputs.
  */
 #include <stddef.h>
