@@ -10,7 +10,7 @@ packages="
 	libsystemd-dev zlib1g-dev check
 	postfix miltertest db5.3-util
 	python3 python3-cryptography openssl
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-format
 	systemd systemd-journal-remote
 	nodejs ruby php-cli
 	procps iproute2 util-linux
