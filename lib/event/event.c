@@ -22,6 +22,7 @@ static const char *const event_names[EV_TYPE_COUNT] = {
 	[EV_MESSAGE_LINK_CLICKED] = "MessageLinkClicked",
 	[EV_DOMAIN_DNS_ERROR] = "DomainDNSError",
 	[EV_SEND_LIMIT] = "SendLimit",
+	[EV_DOMAIN_DNS_OK] = "DomainDNSOK",
 };
 
 /* event_type_name - the event's name on the wire */

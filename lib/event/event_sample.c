@@ -144,6 +144,20 @@ event_sample_payload(enum event_type t, double now)
 		json_add_string(p, "return_path_error",
 			"There is no return path record at rp.example.com");
 		break;
+	case EV_DOMAIN_DNS_OK:
+		json_object_object_add(p, "server", server_json());
+		json_add_string(p, "domain", "example.com");
+		json_add_string(p, "uuid", "a1b2c3d4-e5f6-7890");
+		json_object_object_add(p, "dns_checked_at", json_double_new(now, 6));
+		json_add_string(p, "spf_status", "OK");
+		json_add_string(p, "spf_error", NULL);
+		json_add_string(p, "dkim_status", "OK");
+		json_add_string(p, "dkim_error", NULL);
+		json_add_string(p, "mx_status", "OK");
+		json_add_string(p, "mx_error", NULL);
+		json_add_string(p, "return_path_status", "OK");
+		json_add_string(p, "return_path_error", NULL);
+		break;
 	case EV_SEND_LIMIT:
 		json_object_object_add(p, "server", server_json());
 		json_object_object_add(p, "volume", json_object_new_int(950));
