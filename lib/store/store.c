@@ -87,6 +87,7 @@ const char *const store_files[] = {
 	[STORE_KEYS] = "keys.db",
 	[STORE_BOUNCES] = "bounces.db",
 	[STORE_MESSAGE_MIDS] = "message_mids.db",
+	[STORE_DOMAINS] = "domains.db",
 };
 
 static void store_abandon(const void *);

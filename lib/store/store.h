@@ -48,6 +48,7 @@ enum store_table {
 	STORE_KEYS,			/* key id -> signing key state */
 	STORE_BOUNCES,			/* bounce id -> unmatched/ARF record */
 	STORE_MESSAGE_MIDS,		/* Message-ID -> queue id */
+	STORE_DOMAINS,			/* tenant NUL domain -> domain record */
 	STORE_TABLE_COUNT
 };
 
