@@ -78,6 +78,13 @@ struct config {
 	int64_t key_activation_delay_ms;
 	char   *jwks_file;
 	int     refuse_private_endpoints;
+
+	/* DNS checks of the sending domains */
+	int64_t dns_timeout_ms;
+	char  **sending_ips;		/* NULL-terminated; empty: the host's */
+	char  **mx_hostnames;		/* NULL-terminated; empty: see keys */
+	int64_t dns_error_repeat_ms;
+	int     dns_check_parallel;
 };
 
 enum config_type {

@@ -91,5 +91,17 @@ const struct config_key config_keys[] = {
 	  "File rewritten with the JWKS whenever the keys change; empty: none." },
 	{ "refuse_private_endpoints", CT_BOOL, OFF(refuse_private_endpoints), "no", NULL,
 	  "Refuse webhook endpoints on private or loopback addresses." },
+
+	/* DNS checks of the sending domains (posthookctl domains) */
+	{ "dns_timeout", CT_DURATION, OFF(dns_timeout_ms), "10s", NULL,
+	  "Longest one DNS check of a domain waits for all its lookups together." },
+	{ "sending_ips", CT_LIST, OFF(sending_ips), "", NULL,
+	  "Addresses mail leaves from, for SPF and reverse DNS; empty: the host's global addresses." },
+	{ "mx_hostnames", CT_LIST, OFF(mx_hostnames), "", NULL,
+	  "Names of this host an MX of the return path must name; empty: bounce_own_hostnames, else the host name." },
+	{ "dns_error_repeat", CT_DURATION, OFF(dns_error_repeat_ms), "24h", NULL,
+	  "How often DomainDNSError is sent again while a domain stays broken; 0: never." },
+	{ "dns_check_parallel", CT_INT, OFF(dns_check_parallel), "16", NULL,
+	  "How many domains domains check --all checks at once." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
