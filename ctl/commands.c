@@ -13,6 +13,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "messages", cmd_messages, "show and list recorded messages" },
 	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
 	{ "status", cmd_status, "daemons up or down, tailer lag, outbox, failing deliveries, key" },
+	{ "domains", cmd_domains, "sending domains: add, list, show, remove, check their DNS" },
 	{ "bounces", cmd_bounces, "kept bounces and complaints; parse bounce messages" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },

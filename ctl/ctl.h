@@ -62,5 +62,6 @@ int cmd_webhooks(struct ctl *ctl, int argc, char **argv);
 int cmd_deliveries(struct ctl *ctl, int argc, char **argv);
 int cmd_keys(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
+int cmd_domains(struct ctl *ctl, int argc, char **argv);
 
 #endif
