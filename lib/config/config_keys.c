@@ -99,7 +99,7 @@ const struct config_key config_keys[] = {
 	  "Addresses mail leaves from, for SPF and reverse DNS; empty: the host's global addresses." },
 	{ "mx_hostnames", CT_LIST, OFF(mx_hostnames), "", NULL,
 	  "Names of this host an MX of the return path must name; empty: bounce_own_hostnames, else the host name." },
-	{ "dns_error_repeat", CT_DURATION, OFF(dns_error_repeat_ms), "24h", NULL,
+	{ "dns_error_repeat", CT_DURATION, OFF(dns_error_repeat_ms), "1d", NULL,
 	  "How often DomainDNSError is sent again while a domain stays broken; 0: never." },
 	{ "dns_check_parallel", CT_INT, OFF(dns_check_parallel), "16", NULL,
 	  "How many domains domains check --all checks at once." },
