@@ -116,13 +116,6 @@ layer_lookup(SPF_dns_server_t *server, const char *domain, ns_type type,
 	return (rr);
 }
 
-/* layer_destroy - libspf2 frees the layer with its server */
-static void
-layer_destroy(SPF_dns_server_t *server)
-{
-	free(server);
-}
-
 /* verdict_of - libspf2's result as the check reads it */
 static enum spf_verdict
 verdict_of(SPF_result_t r)
@@ -178,8 +171,8 @@ spf_evaluate(const struct dns_source *src, const char *domain, const char *ip,
 
 	memset(out, 0, sizeof(*out));
 	(void) pthread_once(&quiet_once, quiet);
+	/* No destroy: libspf2 then leaves the layer to its owner, here. */
 	layer = xcalloc(1, sizeof(*layer));
-	layer->destroy = layer_destroy;
 	layer->lookup = layer_lookup;
 	layer->name = "posthook";
 	/* libspf2 takes a non-const hook; the source is only read. */
@@ -190,6 +183,7 @@ spf_evaluate(const struct dns_source *src, const char *domain, const char *ip,
 	}
 	if ((req = SPF_request_new(server)) == NULL) {
 		SPF_server_free(server);
+		free(layer);
 		return (-1);
 	}
 	bad_ip = strchr(ip, ':') != NULL
@@ -213,5 +207,6 @@ spf_evaluate(const struct dns_source *src, const char *domain, const char *ip,
 		SPF_response_free(resp);
 	SPF_request_free(req);
 	SPF_server_free(server);
+	free(layer);
 	return (0);
 }
