@@ -31,6 +31,7 @@ sources() {
 	parse_line) echo "logtail/parse_line.c logtail/parse_message.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
 	dsn) echo "lib/bounce/dsn.c lib/bounce/mime.c lib/bounce/dsn_report.c lib/bounce/dsn_text.c" ;;
+	dns_records) echo "lib/dns/records.c lib/dns/spf.c lib/dns/answer.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
 }
@@ -60,8 +61,10 @@ for name in $names; do
 	for f in $common $(sources "$name"); do
 		srcs="$srcs $src/$f"
 	done
+	extra=""
+	[ "$name" = dns_records ] && extra="-lspf2"
 	# shellcheck disable=SC2086
-	$cc $cflags -o "$out/fuzz_$name" "$harness" $srcs $libs
+	$cc $cflags -o "$out/fuzz_$name" "$harness" $srcs $libs $extra
 	mkdir -p "$out/corpus-$name"
 	echo "fuzz: $name for ${secs}s"
 	if ! "$out/fuzz_$name" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
