@@ -7,13 +7,13 @@ set -eu
 packages="
 	autoconf automake make gcc pkg-config
 	libmilter-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libdb5.3-dev
-	libsystemd-dev zlib1g-dev check
+	libsystemd-dev zlib1g-dev check libunbound-dev libspf2-dev
 	postfix miltertest db5.3-util
 	python3 python3-cryptography openssl
 	clang libclang-rt-14-dev clang-format
 	systemd systemd-journal-remote
 	nodejs ruby php-cli
-	procps iproute2 util-linux
+	procps iproute2 util-linux nsd
 "
 
 missing=""

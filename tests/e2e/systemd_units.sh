@@ -9,10 +9,14 @@ for d in milter logtail webhook; do
 	sed -e "s|@sbindir@|$top_builddir/$d|g" -e "s|@sysconfdir@|/etc|g" \
 		"$top_srcdir/contrib/systemd/posthook-$d.service.in" > "$dir/posthook-$d.service"
 done
-cp "$top_srcdir/contrib/systemd/posthook.target" "$dir/"
+sed -e "s|@bindir@|$top_builddir/ctl|g" -e "s|@sysconfdir@|/etc|g" \
+	"$top_srcdir/contrib/systemd/posthook-dnscheck.service.in" > "$dir/posthook-dnscheck.service"
+cp "$top_srcdir/contrib/systemd/posthook.target" \
+	"$top_srcdir/contrib/systemd/posthook-dnscheck.timer" "$dir/"
 cd "$dir" || exit 1
 systemd-analyze verify --man=no ./posthook-milter.service ./posthook-logtail.service \
-	./posthook-webhook.service ./posthook.target > out 2>&1
+	./posthook-webhook.service ./posthook.target \
+	./posthook-dnscheck.service ./posthook-dnscheck.timer > out 2>&1
 status=$?
 cat out
 if [ "$status" -ne 0 ] || [ -s out ]; then
