@@ -64,6 +64,7 @@ START_TEST(names_and_statuses)
 	static const char *const names[] = {
 		"MessageSent", "MessageDelayed", "MessageDeliveryFailed", "MessageBounced",
 		"MessageHeld", "MessageLoaded", "MessageLinkClicked", "DomainDNSError",
+		"SendLimit", "DomainDNSOK",
 	};
 	enum event_type t;
 	size_t i;

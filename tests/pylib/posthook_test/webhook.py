@@ -23,7 +23,7 @@ SEED_003_KEYS = ["id", "webhookId", "webhookName", "event", "url",
 
 EVENTS = ["MessageSent", "MessageDelayed", "MessageDeliveryFailed",
 	  "MessageBounced", "MessageHeld", "MessageLoaded",
-	  "MessageLinkClicked", "DomainDNSError", "SendLimit"]
+	  "MessageLinkClicked", "DomainDNSError", "SendLimit", "DomainDNSOK"]
 
 
 class Env:
