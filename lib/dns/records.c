@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "dns/records.h"
+#include "util/base64.h"
 #include "util/util.h"
 
 /* One tag of a tag list: pointers into a copy the caller owns. */
@@ -133,41 +134,6 @@ squeeze(char *s)
 	*o = 0;
 }
 
-/*
- * base64_decode - the bytes of a base64 text; NULL when it is not base64.
- * *len gets the decoded length (padding not counted).
- */
-static unsigned char *
-base64_decode(const char *text, size_t *len)
-{
-	size_t  tl = strlen(text), i, pad = 0;
-	unsigned char *out;
-	int     n;
-
-	if (tl == 0 || tl % 4 != 0 || tl > 65536)
-		return (NULL);
-	for (i = 0; i < tl; i++) {
-		char    c = text[i];
-
-		if (c == '=') {
-			if (i < tl - 2)
-				return (NULL);
-			pad++;
-		} else if (pad > 0 || !(isalnum((unsigned char) c) || c == '+'
-					|| c == '/')) {
-			return (NULL);
-		}
-	}
-	out = xmalloc(tl / 4 * 3 + 1);
-	n = EVP_DecodeBlock(out, (const unsigned char *) text, (int) tl);
-	if (n < 0 || (size_t) n < pad) {
-		free(out);
-		return (NULL);
-	}
-	*len = (size_t) n - pad;
-	return (out);
-}
-
 /* key_valid - whether the decoded p= is a public key of its type */
 static int
 key_valid(enum dkim_key_type type, const unsigned char *der, size_t len)
@@ -205,6 +171,7 @@ dkim_record_parse(const char *text, struct dkim_record *out, char *err,
 	unsigned char *der;
 	char   *copy = xstrdup(text), *key;
 	size_t  len;
+	ssize_t dl;
 	int     n, rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -233,11 +200,16 @@ dkim_record_parse(const char *text, struct dkim_record *out, char *err,
 	key = xstrdup(p);
 	squeeze(key);
 	if (*key != 0) {
-		if ((der = base64_decode(key, &len)) == NULL) {
+		der = xmalloc(strlen(key) / 4 * 3 + 3);
+		dl = base64_decode(key, strlen(key), der, strlen(key) / 4 * 3 + 3, 0,
+				   NULL, NULL);
+		if (dl <= 0) {
 			snprintf(err, errlen, "p= is not base64");
+			free(der);
 			free(key);
 			goto done;
 		}
+		len = (size_t) dl;
 		if (!key_valid(out->key_type, der, len)) {
 			snprintf(err, errlen, "p= is not an %s public key",
 				 out->key_type == DKIM_KEY_RSA ? "RSA" : "ed25519");
