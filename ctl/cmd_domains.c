@@ -24,12 +24,12 @@
 #include "dns/records.h"
 #include "util/util.h"
 
-#define DOMAINS_USAGE \
+#define DOMAINS_USAGE                                                                           \
 	"usage: posthookctl domains add DOMAIN [--dkim-selector S --dkim-public-key FILE]...\n" \
-	"                               [--send-only] [--return-path NAME] [--tenant T]\n" \
-	"       posthookctl domains list [--tenant T]\n" \
-	"       posthookctl domains show DOMAIN [--tenant T]\n" \
-	"       posthookctl domains remove DOMAIN [--tenant T]\n" \
+	"                               [--send-only] [--return-path NAME] [--tenant T]\n"      \
+	"       posthookctl domains list [--tenant T]\n"                                        \
+	"       posthookctl domains show DOMAIN [--tenant T]\n"                                 \
+	"       posthookctl domains remove DOMAIN [--tenant T]\n"                               \
 	"       posthookctl domains check [DOMAIN | --all] [--events] [--tenant T]"
 
 #define KEY_FILE_MAX 65536
@@ -39,11 +39,11 @@ struct dopts {
 	const char *tenant;
 	const char *selectors[DNS_MAX_SELECTORS];
 	const char *key_files[DNS_MAX_SELECTORS];
-	int     nsel, nkeys;
-	int     send_only;
+	int nsel, nkeys;
+	int send_only;
 	const char *return_path;
-	int     all;
-	int     events;
+	int all;
+	int events;
 	const char *domain;
 };
 
@@ -61,7 +61,7 @@ parse_opts(int argc, char **argv, struct dopts *o)
 		{ "events", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int     opt;
+	int opt;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
@@ -112,10 +112,10 @@ parse_opts(int argc, char **argv, struct dopts *o)
 static char *
 read_key_file(const char *path)
 {
-	FILE   *fp = fopen(path, "r");
+	FILE *fp = fopen(path, "r");
 	struct buf b;
-	char    chunk[4096];
-	size_t  n;
+	char chunk[4096];
+	size_t n;
 
 	if (fp == NULL) {
 		ctl_error("%s: %m", path);
@@ -140,11 +140,12 @@ static int
 set_keys(const struct dopts *o, struct domain_record *r)
 {
 	struct dkim_record rec;
-	char    err[200], *text, *sel;
-	int     i;
+	char err[200], *text, *sel;
+	int i;
 
 	if (o->nsel != o->nkeys && o->nsel > 0)
-		return (ctl_usage_error("give one --dkim-public-key per --dkim-selector"));
+		return (
+		    ctl_usage_error("give one --dkim-public-key per --dkim-selector"));
 	for (i = 0; i < o->nkeys; i++) {
 		if ((text = read_key_file(o->key_files[i])) == NULL)
 			return (1);
@@ -177,9 +178,9 @@ set_keys(const struct dopts *o, struct domain_record *r)
 struct one {
 	const char *tenant;
 	const char *domain;
-	struct domain_record *set;	/* add: the new settings */
-	struct domain_record *got;	/* show, add: the stored record */
-	int     added;
+	struct domain_record *set; /* add: the new settings */
+	struct domain_record *got; /* show, add: the stored record */
+	int added;
 };
 
 /* add_txn - store new settings, keeping the state of a known domain */
@@ -188,7 +189,7 @@ add_txn(struct store_txn *txn, void *arg)
 {
 	struct one *a = arg;
 	struct domain_record *cur;
-	int     rc, i;
+	int rc, i;
 
 	a->added = 0;
 	rc = domain_get(txn, a->tenant, a->domain, &cur);
@@ -201,7 +202,8 @@ add_txn(struct store_txn *txn, void *arg)
 	for (i = 0; i < DNS_MAX_SELECTORS; i++) {
 		free(cur->selectors[i]);
 		free(cur->keys[i]);
-		cur->selectors[i] = a->set->selectors[i] ? xstrdup(a->set->selectors[i]) : NULL;
+		cur->selectors[i] =
+		    a->set->selectors[i] ? xstrdup(a->set->selectors[i]) : NULL;
 		cur->keys[i] = a->set->keys[i] ? xstrdup(a->set->keys[i]) : NULL;
 	}
 	cur->send_only = a->set->send_only;
@@ -217,7 +219,7 @@ static int
 domains_add(struct ctl *ctl, const struct dopts *o, const char *domain)
 {
 	struct one a;
-	int     rc;
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	a.tenant = o->tenant;
@@ -270,7 +272,7 @@ domains_show_remove(struct ctl *ctl, const struct dopts *o, const char *domain,
 {
 	struct one a;
 	json_object *j;
-	int     rc;
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	a.tenant = o->tenant;
@@ -295,7 +297,7 @@ domains_show_remove(struct ctl *ctl, const struct dopts *o, const char *domain,
 struct many {
 	const char *tenant;
 	struct domain_record **recs;
-	size_t  n;
+	size_t n;
 };
 
 /* list_txn - the tenant's domains, or every tenant's */
@@ -320,16 +322,15 @@ status_cell(const struct dns_check *c, char *out, size_t len)
 static int
 domains_list(struct ctl *ctl, const struct dopts *o)
 {
-	static const char *const headers[] = {
-		"DOMAIN", "TENANT", "SPF", "DKIM", "MX", "RETURN_PATH", "CHECKED"
-	};
+	static const char *const headers[] = { "DOMAIN", "TENANT",	"SPF",	  "DKIM",
+					       "MX",	 "RETURN_PATH", "CHECKED" };
 	struct many m = { o->tenant, NULL, 0 };
 	struct table *t;
-	char    cells[4][16], when[64];
+	char cells[4][16], when[64];
 	const char *row[7];
 	json_object *j;
-	size_t  i;
-	int     k, rc;
+	size_t i;
+	int k, rc;
 
 	if ((rc = store_run(ctl_store(ctl), list_txn, &m, 0)) != STORE_OK)
 		return (ctl_error("cannot list the domains (store status %d)", rc));
@@ -365,7 +366,7 @@ static void
 print_result(const struct domain_record *r, enum dns_event_kind made)
 {
 	const struct dns_check *c;
-	int     k;
+	int k;
 
 	printf("%s%s%s%s\n", r->domain, r->tenant ? " (tenant " : "",
 	       r->tenant ? r->tenant : "", r->tenant ? ")" : "");
@@ -394,16 +395,17 @@ domains_check(struct ctl *ctl, const struct dopts *o)
 	struct many m = { o->tenant, NULL, 0 };
 	struct one a;
 	enum dns_event_kind *made;
-	char    err[300];
+	char err[300];
 	json_object *j;
-	size_t  i;
-	int     rc, bad = 0, k;
+	size_t i;
+	int rc, bad = 0, k;
 
 	if ((o->domain == NULL) == !o->all)
 		return (ctl_usage_error("check: name a DOMAIN or give --all"));
 	if (o->all) {
 		if ((rc = store_run(ctl_store(ctl), list_txn, &m, 0)) != STORE_OK)
-			return (ctl_error("cannot list the domains (store status %d)", rc));
+			return (
+			    ctl_error("cannot list the domains (store status %d)", rc));
 	} else {
 		memset(&a, 0, sizeof(a));
 		a.tenant = o->tenant;
@@ -412,14 +414,16 @@ domains_check(struct ctl *ctl, const struct dopts *o)
 		if (rc == STORE_NOTFOUND)
 			return (ctl_error("no domain %s (add it first)", o->domain));
 		if (rc != STORE_OK)
-			return (ctl_error("cannot read %s (store status %d)", o->domain, rc));
+			return (
+			    ctl_error("cannot read %s (store status %d)", o->domain, rc));
 		m.recs = xcalloc(2, sizeof(*m.recs));
 		m.recs[0] = a.got;
 		m.n = 1;
 	}
 	made = xcalloc(m.n + 1, sizeof(*made));
-	if (dnscheck_run(ctl_store(ctl), ctl_config(ctl), m.recs, m.n, o->events,
-			 made, err, sizeof(err)) < 0) {
+	if (dnscheck_run(ctl_store(ctl), ctl_config(ctl), m.recs, m.n, o->events, made,
+			 err, sizeof(err))
+	    < 0) {
 		free(made);
 		domain_records_free(m.recs);
 		return (ctl_error("check: %s", err));
@@ -433,7 +437,9 @@ domains_check(struct ctl *ctl, const struct dopts *o)
 		if (ctl->json) {
 			j = domain_record_to_json(r);
 			if (made[i] != DNS_EVENT_NONE)
-				json_object_object_add(j, "event", json_object_new_string(
+				json_object_object_add(
+				    j, "event",
+				    json_object_new_string(
 					event_type_name(dns_event_type(made[i]))));
 			ctl_print_json_line(j);
 			json_object_put(j);
@@ -452,8 +458,8 @@ cmd_domains(struct ctl *ctl, int argc, char **argv)
 {
 	struct dopts o;
 	const char *verb;
-	char   *domain;
-	int     rc;
+	char *domain;
+	int rc;
 
 	if (argc < 2)
 		return (ctl_usage_error("%s", DOMAINS_USAGE));
@@ -462,7 +468,7 @@ cmd_domains(struct ctl *ctl, int argc, char **argv)
 		return (rc);
 	if (strcmp(verb, "list") == 0)
 		return (o.domain ? ctl_usage_error("%s", DOMAINS_USAGE)
-			: domains_list(ctl, &o));
+				 : domains_list(ctl, &o));
 	if (strcmp(verb, "check") == 0 && o.domain == NULL)
 		return (domains_check(ctl, &o));
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "show") != 0

@@ -24,7 +24,7 @@ dns_answer_add(struct dns_answer *a, const char *text, int pref)
 void
 dns_answer_clear(struct dns_answer *a)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < a->n; i++)
 		free(a->rr[i]);

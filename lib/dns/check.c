@@ -26,7 +26,7 @@ dns_status_name(enum dns_status s)
 int
 dns_status_from_name(const char *name, enum dns_status *out)
 {
-	int     i;
+	int i;
 
 	for (i = 0; i < 3; i++) {
 		if (strcmp(status_names[i], name) == 0) {
@@ -62,7 +62,7 @@ void
 check_set(struct dns_check *c, enum dns_status s, const char *fmt, ...)
 {
 	va_list ap;
-	char    text[600];
+	char text[600];
 
 	c->status = s;
 	free(c->error);
@@ -77,8 +77,7 @@ check_set(struct dns_check *c, enum dns_status s, const char *fmt, ...)
 
 /* check_unsure - not checked, and why */
 void
-check_unsure(struct dns_check *c, const char *name, enum dns_type type,
-	     enum dns_result r)
+check_unsure(struct dns_check *c, const char *name, enum dns_type type, enum dns_result r)
 {
 	c->unsure = 1;
 	free(c->note);
@@ -91,8 +90,8 @@ int
 check_cname_loop(const struct dns_source *src, const char *name)
 {
 	struct dns_answer a = { 0 };
-	char   *seen[17];
-	int     n = 0, i, loop = 0;
+	char *seen[17];
+	int n = 0, i, loop = 0;
 
 	seen[n++] = xstrdup(name);
 	while (n < 17 && !loop) {
@@ -105,7 +104,7 @@ check_cname_loop(const struct dns_source *src, const char *name)
 		seen[n++] = xstrdup(a.rr[0]);
 	}
 	if (n == 17)
-		loop = 1;		/* as long as a loop, for a resolver */
+		loop = 1; /* as long as a loop, for a resolver */
 	dns_answer_clear(&a);
 	for (i = 0; i < n; i++)
 		free(seen[i]);
@@ -124,21 +123,21 @@ where(const char *here, char *buf, size_t len)
 
 /* check_spf_for - see check_int.h */
 void
-check_spf_for(const struct dns_source *src, const char *domain,
-	      const char *here, const char *const *ips, struct dns_check *out)
+check_spf_for(const struct dns_source *src, const char *domain, const char *here,
+	      const char *const *ips, struct dns_check *out)
 {
 	struct dns_answer txt = { 0 };
 	struct spf_eval ev;
 	const char *rec;
-	char    wb[300];
+	char wb[300];
 	const char *w = where(here, wb, sizeof(wb));
-	size_t  n;
+	size_t n;
 
 	(void) dns_lookup(src, domain, DNS_T_TXT, &txt);
 	if (dns_result_unsure(txt.result)) {
 		if (txt.result == DNS_R_SERVFAIL && check_cname_loop(src, domain))
-			check_set(out, DNS_ST_INVALID,
-				  "There is a CNAME loop at %s", domain);
+			check_set(out, DNS_ST_INVALID, "There is a CNAME loop at %s",
+				  domain);
 		else
 			check_unsure(out, domain, DNS_T_TXT, txt.result);
 		goto done;
@@ -180,12 +179,11 @@ check_spf_for(const struct dns_source *src, const char *domain,
 		case SPF_V_TEMPERROR:
 			out->unsure = 1;
 			out->note = xasprintf("Could not be checked: SPF evaluation "
-					      "of %s got a DNS error%s%s", *ips,
-					      ev.reason[0] ? ": " : "", ev.reason);
+					      "of %s got a DNS error%s%s",
+					      *ips, ev.reason[0] ? ": " : "", ev.reason);
 			goto done;
 		case SPF_V_NONE:
-			check_set(out, DNS_ST_MISSING,
-				  "No SPF record exists %s", w);
+			check_set(out, DNS_ST_MISSING, "No SPF record exists %s", w);
 			goto done;
 		case SPF_V_PERMERROR:
 			check_set(out, DNS_ST_INVALID, "The SPF record %s is invalid%s%s",
@@ -193,8 +191,8 @@ check_spf_for(const struct dns_source *src, const char *domain,
 			goto done;
 		case SPF_V_FAIL:
 			check_set(out, DNS_ST_INVALID,
-				  "The SPF record %s does not allow %s to send (%s)",
-				  w, *ips, ev.result);
+				  "The SPF record %s does not allow %s to send (%s)", w,
+				  *ips, ev.result);
 			goto done;
 		}
 	}
@@ -205,15 +203,15 @@ done:
 
 /* check_selector - one selector's key record against the configured key */
 static void
-check_selector(const struct dns_source *src, const char *domain,
-	       const char *selector, const char *key, struct dns_check *out)
+check_selector(const struct dns_source *src, const char *domain, const char *selector,
+	       const char *key, struct dns_check *out)
 {
 	struct dns_answer txt = { 0 };
 	struct dkim_record rec;
-	char   *name = xasprintf("%s._domainkey.%s", selector, domain);
-	char    err[200];
+	char *name = xasprintf("%s._domainkey.%s", selector, domain);
+	char err[200];
 	const char *found = NULL;
-	size_t  i, n = 0;
+	size_t i, n = 0;
 
 	(void) dns_lookup(src, name, DNS_T_TXT, &txt);
 	if (dns_result_unsure(txt.result)) {
@@ -236,8 +234,7 @@ check_selector(const struct dns_source *src, const char *domain,
 	}
 	if (n > 1) {
 		check_set(out, DNS_ST_INVALID,
-			  "There are %zu DKIM records at %s; there must be one", n,
-			  name);
+			  "There are %zu DKIM records at %s; there must be one", n, name);
 		goto done;
 	}
 	if (dkim_record_parse(found, &rec, err, sizeof(err)) < 0) {
@@ -251,7 +248,8 @@ check_selector(const struct dns_source *src, const char *domain,
 	else if (strcmp(rec.p, key) != 0)
 		check_set(out, DNS_ST_INVALID,
 			  "The DKIM record at %s does not match the configured "
-			  "public key", name);
+			  "public key",
+			  name);
 	else
 		check_set(out, DNS_ST_OK, NULL);
 	dkim_record_clear(&rec);
@@ -265,7 +263,7 @@ static void
 check_dkim(const struct dns_source *src, const struct dns_domain_spec *spec,
 	   struct dns_check *out)
 {
-	int     i;
+	int i;
 
 	if (spec->selectors[0] == NULL) {
 		check_set(out, DNS_ST_OK, NULL);

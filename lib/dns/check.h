@@ -24,24 +24,24 @@ int dns_status_from_name(const char *name, enum dns_status *out);
 
 struct dns_check {
 	enum dns_status status;
-	char   *error;			/* NULL when OK */
-	int     unsure;			/* not checked: see note */
-	char   *note;			/* why not checked, or what was skipped */
+	char *error; /* NULL when OK */
+	int unsure;  /* not checked: see note */
+	char *note;  /* why not checked, or what was skipped */
 };
 
 void dns_check_clear(struct dns_check *c);
 
-#define DNS_MAX_SELECTORS 2		/* the current and the next key */
+#define DNS_MAX_SELECTORS 2 /* the current and the next key */
 
 /* What is checked for one domain. */
 struct dns_domain_spec {
 	const char *domain;
-	const char *selectors[DNS_MAX_SELECTORS];	/* NULL: none */
-	const char *keys[DNS_MAX_SELECTORS];		/* their p= (base64) */
-	int     null_mx_ok;			/* a send-only domain */
-	const char *return_path;		/* NULL or "": not checked */
-	const char *const *sending_ips;		/* NULL-terminated */
-	const char *const *mx_hostnames;	/* NULL-terminated */
+	const char *selectors[DNS_MAX_SELECTORS]; /* NULL: none */
+	const char *keys[DNS_MAX_SELECTORS];	  /* their p= (base64) */
+	int null_mx_ok;				  /* a send-only domain */
+	const char *return_path;		  /* NULL or "": not checked */
+	const char *const *sending_ips;		  /* NULL-terminated */
+	const char *const *mx_hostnames;	  /* NULL-terminated */
 };
 
 /* The checks Postal's payload has, then the extras. */
@@ -63,9 +63,9 @@ const char *dns_check_field(enum dns_check_kind k);
 
 /* DMARC's findings, for the payload's extra fields. */
 struct dns_dmarc_info {
-	char    policy[12];		/* "" when there is no valid record */
-	int     spf_aligned;
-	int     dkim_aligned;
+	char policy[12]; /* "" when there is no valid record */
+	int spf_aligned;
+	int dkim_aligned;
 };
 
 /*
@@ -73,9 +73,8 @@ struct dns_dmarc_info {
  * reads the SPF, DKIM and return path results in done[] for alignment and
  * fills *dmarc.
  */
-void dns_check_run(const struct dns_source *src,
-		   const struct dns_domain_spec *spec, enum dns_check_kind k,
-		   const struct dns_check *done, struct dns_dmarc_info *dmarc,
-		   struct dns_check *out);
+void dns_check_run(const struct dns_source *src, const struct dns_domain_spec *spec,
+		   enum dns_check_kind k, const struct dns_check *done,
+		   struct dns_dmarc_info *dmarc, struct dns_check *out);
 
 #endif

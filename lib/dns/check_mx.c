@@ -17,15 +17,16 @@ static int
 is_ip_literal(const char *host)
 {
 	unsigned char buf[16];
-	char    inner[64];
-	size_t  len = strlen(host);
+	char inner[64];
+	size_t len = strlen(host);
 
 	if (len > 2 && host[0] == '[' && host[len - 1] == ']' && len < sizeof(inner)) {
 		memcpy(inner, host + 1, len - 2);
 		inner[len - 2] = 0;
 		host = inner;
 	}
-	return (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1);
+	return (inet_pton(AF_INET, host, buf) == 1
+		|| inet_pton(AF_INET6, host, buf) == 1);
 }
 
 /*
@@ -33,12 +34,12 @@ is_ip_literal(const char *host)
  * the lookups failed (*r gets the failure).
  */
 static int
-host_resolves(const struct dns_source *src, const char *host,
-	      enum dns_result *r, enum dns_type *t)
+host_resolves(const struct dns_source *src, const char *host, enum dns_result *r,
+	      enum dns_type *t)
 {
 	static const enum dns_type types[] = { DNS_T_A, DNS_T_AAAA };
 	struct dns_answer a = { 0 };
-	int     i, unsure = 0;
+	int i, unsure = 0;
 
 	for (i = 0; i < 2; i++) {
 		(void) dns_lookup(src, host, types[i], &a);
@@ -65,8 +66,8 @@ check_mx(const struct dns_source *src, const struct dns_domain_spec *spec,
 	const char *d = spec->domain;
 	enum dns_result r;
 	enum dns_type t;
-	size_t  i;
-	int     nulls = 0, rc;
+	size_t i;
+	int nulls = 0, rc;
 
 	(void) dns_lookup(src, d, DNS_T_MX, &mx);
 	if (dns_result_unsure(mx.result)) {
@@ -103,7 +104,8 @@ check_mx(const struct dns_source *src, const struct dns_domain_spec *spec,
 		if (is_ip_literal(mx.rr[i])) {
 			check_set(out, DNS_ST_INVALID,
 				  "The MX record points at an IP address (%s), "
-				  "not a host name", mx.rr[i]);
+				  "not a host name",
+				  mx.rr[i]);
 			goto done;
 		}
 		rc = host_resolves(src, mx.rr[i], &r, &t);
@@ -112,8 +114,8 @@ check_mx(const struct dns_source *src, const struct dns_domain_spec *spec,
 			goto done;
 		}
 		if (rc == 0) {
-			check_set(out, DNS_ST_INVALID,
-				  "The MX host %s has no address", mx.rr[i]);
+			check_set(out, DNS_ST_INVALID, "The MX host %s has no address",
+				  mx.rr[i]);
 			goto done;
 		}
 	}
@@ -136,15 +138,15 @@ names_this_host(const struct dns_domain_spec *spec, const char *host)
 
 /* check_return_path - it resolves, an MX is this host, its SPF passes */
 void
-check_return_path(const struct dns_source *src,
-		  const struct dns_domain_spec *spec, struct dns_check *out)
+check_return_path(const struct dns_source *src, const struct dns_domain_spec *spec,
+		  struct dns_check *out)
 {
 	struct dns_answer mx = { 0 };
 	const char *rp = spec->return_path;
 	enum dns_result r;
 	enum dns_type t;
-	size_t  i;
-	int     rc, ours = 0;
+	size_t i;
+	int rc, ours = 0;
 
 	if (rp == NULL || *rp == 0) {
 		check_set(out, DNS_ST_OK, NULL);
@@ -165,7 +167,8 @@ check_return_path(const struct dns_source *src,
 		if (!ours) {
 			check_set(out, DNS_ST_INVALID,
 				  "No MX record of %s names this host (mx_hostnames), "
-				  "so bounces do not reach posthook", rp);
+				  "so bounces do not reach posthook",
+				  rp);
 			goto done;
 		}
 	} else {
@@ -202,7 +205,7 @@ static const char *
 org_domain(const char *name)
 {
 	const char *p = name + strlen(name);
-	int     dots = 0;
+	int dots = 0;
 
 	while (p > name) {
 		if (p[-1] == '.' && ++dots == 2)
@@ -229,10 +232,10 @@ check_dmarc(const struct dns_source *src, const struct dns_domain_spec *spec,
 {
 	struct dns_answer txt = { 0 };
 	struct dmarc_record rec;
-	char   *name = xasprintf("_dmarc.%s", spec->domain);
+	char *name = xasprintf("_dmarc.%s", spec->domain);
 	const char *found = NULL;
-	char    err[200];
-	size_t  i, n = 0;
+	char err[200];
+	size_t i, n = 0;
 
 	memset(info, 0, sizeof(*info));
 	(void) dns_lookup(src, name, DNS_T_TXT, &txt);
@@ -264,17 +267,19 @@ check_dmarc(const struct dns_source *src, const struct dns_domain_spec *spec,
 	snprintf(info->policy, sizeof(info->policy), "%s", rec.policy);
 	/* SPF aligns through the return path: the envelope sender's domain. */
 	if (spec->return_path != NULL && *spec->return_path)
-		info->spf_aligned = done[DNS_CHECK_RETURN_PATH].status == DNS_ST_OK
-			&& aligned(spec->domain, spec->return_path, rec.strict_spf);
+		info->spf_aligned =
+		    done[DNS_CHECK_RETURN_PATH].status == DNS_ST_OK
+		    && aligned(spec->domain, spec->return_path, rec.strict_spf);
 	else
 		info->spf_aligned = done[DNS_CHECK_SPF].status == DNS_ST_OK;
 	/* posthook's DKIM signer signs as the domain itself (d=domain). */
-	info->dkim_aligned = spec->selectors[0] != NULL
-		&& done[DNS_CHECK_DKIM].status == DNS_ST_OK;
+	info->dkim_aligned =
+	    spec->selectors[0] != NULL && done[DNS_CHECK_DKIM].status == DNS_ST_OK;
 	if (!info->spf_aligned && !info->dkim_aligned)
 		check_set(out, DNS_ST_INVALID,
 			  "Neither SPF (through the return path) nor DKIM aligns "
-			  "with %s, so DMARC fails", spec->domain);
+			  "with %s, so DMARC fails",
+			  spec->domain);
 	else
 		check_set(out, DNS_ST_OK, NULL);
 done:
@@ -287,19 +292,18 @@ static int
 reverse_name(const char *ip, char *out, size_t outlen)
 {
 	unsigned char a[16];
-	size_t  used = 0;
-	int     i;
+	size_t used = 0;
+	int i;
 
 	if (inet_pton(AF_INET, ip, a) == 1) {
-		snprintf(out, outlen, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1],
-			 a[0]);
+		snprintf(out, outlen, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
 		return (0);
 	}
 	if (inet_pton(AF_INET6, ip, a) != 1 || outlen < 73)
 		return (-1);
 	for (i = 15; i >= 0; i--)
-		used += (size_t) snprintf(out + used, outlen - used, "%x.%x.",
-					  a[i] & 0xf, a[i] >> 4);
+		used += (size_t) snprintf(out + used, outlen - used, "%x.%x.", a[i] & 0xf,
+					  a[i] >> 4);
 	snprintf(out + used, outlen - used, "ip6.arpa");
 	return (0);
 }
@@ -309,8 +313,8 @@ static int
 confirms(const struct dns_source *src, const char *name, const char *ip)
 {
 	struct dns_answer a = { 0 };
-	size_t  i;
-	int     found = 0;
+	size_t i;
+	int found = 0;
 
 	(void) dns_lookup(src, name, strchr(ip, ':') ? DNS_T_AAAA : DNS_T_A, &a);
 	if (dns_result_unsure(a.result)) {
@@ -330,9 +334,9 @@ check_fcrdns(const struct dns_source *src, const struct dns_domain_spec *spec,
 {
 	const char *const *ip;
 	struct dns_answer ptr = { 0 };
-	char    rev[80];
-	size_t  i;
-	int     ok, rc;
+	char rev[80];
+	size_t i;
+	int ok, rc;
 
 	for (ip = spec->sending_ips; ip != NULL && *ip != NULL; ip++) {
 		if (reverse_name(*ip, rev, sizeof(rev)) < 0)

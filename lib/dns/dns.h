@@ -21,12 +21,12 @@ enum dns_type {
 
 /* What came back.  Only DNS_R_DATA has records. */
 enum dns_result {
-	DNS_R_DATA,			/* one or more records */
-	DNS_R_NODATA,			/* the name exists, no record of the type */
-	DNS_R_NXDOMAIN,			/* the name does not exist */
-	DNS_R_SERVFAIL,			/* the server failed or refused */
-	DNS_R_TIMEOUT,			/* no answer within dns_timeout */
-	DNS_R_BAD,			/* an answer that could not be read */
+	DNS_R_DATA,	/* one or more records */
+	DNS_R_NODATA,	/* the name exists, no record of the type */
+	DNS_R_NXDOMAIN, /* the name does not exist */
+	DNS_R_SERVFAIL, /* the server failed or refused */
+	DNS_R_TIMEOUT,	/* no answer within dns_timeout */
+	DNS_R_BAD,	/* an answer that could not be read */
 };
 
 /*
@@ -37,10 +37,10 @@ enum dns_result {
  */
 struct dns_answer {
 	enum dns_result result;
-	size_t  n;
-	char  **rr;
-	int    *pref;
-	char   *canon;
+	size_t n;
+	char **rr;
+	int *pref;
+	char *canon;
 };
 
 /*
@@ -53,12 +53,12 @@ typedef int (*dns_lookup_fn)(void *ctx, const char *name, enum dns_type type,
 
 struct dns_source {
 	dns_lookup_fn lookup;
-	void   *ctx;
+	void *ctx;
 };
 
 /* dns_lookup - ask src; out is cleared first. */
-int dns_lookup(const struct dns_source *src, const char *name,
-	       enum dns_type type, struct dns_answer *out);
+int dns_lookup(const struct dns_source *src, const char *name, enum dns_type type,
+	       struct dns_answer *out);
 
 /* dns_answer_add - append one record (the MX preference, else 0). */
 void dns_answer_add(struct dns_answer *a, const char *text, int pref);

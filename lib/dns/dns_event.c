@@ -13,12 +13,12 @@
 enum dns_event_kind
 dns_event_decide(const struct domain_record *r, double now, int64_t repeat_ms)
 {
-	char   *errors;
-	int     changed;
+	char *errors;
+	int changed;
 
 	if (!r->broken)
 		return (r->reported && r->reported_broken ? DNS_EVENT_OK
-			: DNS_EVENT_NONE);
+							  : DNS_EVENT_NONE);
 	if (!r->reported || !r->reported_broken)
 		return (DNS_EVENT_ERROR);
 	errors = domain_record_errors(r);
@@ -56,7 +56,7 @@ dns_event_type(enum dns_event_kind k)
 static void
 add_check(json_object *p, enum dns_check_kind k, const struct dns_check *c)
 {
-	char    name[40];
+	char name[40];
 	const char *f = dns_check_field(k);
 
 	snprintf(name, sizeof(name), "%s_status", f);
@@ -71,7 +71,7 @@ dns_event_payload(const struct domain_record *r, const char *server_uuid,
 		  const char *server_name)
 {
 	json_object *p = json_object_new_object(), *s = json_object_new_object();
-	int     i;
+	int i;
 
 	json_add_string(s, "uuid", server_uuid);
 	json_add_string(s, "name", server_name);
@@ -84,10 +84,12 @@ dns_event_payload(const struct domain_record *r, const char *server_uuid,
 		if (i == DNS_CHECK_DMARC) {
 			json_add_string(p, "dmarc_policy",
 					r->dmarc.policy[0] ? r->dmarc.policy : NULL);
-			json_object_object_add(p, "dmarc_spf_aligned",
-					       json_object_new_boolean(r->dmarc.spf_aligned));
-			json_object_object_add(p, "dmarc_dkim_aligned",
-					       json_object_new_boolean(r->dmarc.dkim_aligned));
+			json_object_object_add(
+			    p, "dmarc_spf_aligned",
+			    json_object_new_boolean(r->dmarc.spf_aligned));
+			json_object_object_add(
+			    p, "dmarc_dkim_aligned",
+			    json_object_new_boolean(r->dmarc.dkim_aligned));
 		}
 	}
 	if (r->tenant != NULL)

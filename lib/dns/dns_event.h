@@ -14,8 +14,8 @@
 
 enum dns_event_kind {
 	DNS_EVENT_NONE,
-	DNS_EVENT_ERROR,		/* DomainDNSError */
-	DNS_EVENT_OK,			/* DomainDNSOK */
+	DNS_EVENT_ERROR, /* DomainDNSError */
+	DNS_EVENT_OK,	 /* DomainDNSOK */
 };
 
 /*
@@ -25,15 +25,14 @@ enum dns_event_kind {
  * repeat_ms after the last error event while it stays broken; OK when it
  * recovers.
  */
-enum dns_event_kind dns_event_decide(const struct domain_record *r,
-				     double now, int64_t repeat_ms);
+enum dns_event_kind dns_event_decide(const struct domain_record *r, double now,
+				     int64_t repeat_ms);
 
 /*
  * dns_event_reported - r's reported state after this run, and event k
  * (made at now) counted.
  */
-void dns_event_reported(struct domain_record *r, enum dns_event_kind k,
-			double now);
+void dns_event_reported(struct domain_record *r, enum dns_event_kind k, double now);
 
 /* dns_event_type - the event type of a kind (not DNS_EVENT_NONE). */
 enum event_type dns_event_type(enum dns_event_kind k);
@@ -44,7 +43,7 @@ enum event_type dns_event_type(enum dns_event_kind k);
  * dmarc_policy, dmarc_spf_aligned, dmarc_dkim_aligned, fcrdns_..., and
  * tenant when not the default}.
  */
-json_object *dns_event_payload(const struct domain_record *r,
-			       const char *server_uuid, const char *server_name);
+json_object *dns_event_payload(const struct domain_record *r, const char *server_uuid,
+			       const char *server_name);
 
 #endif

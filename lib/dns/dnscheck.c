@@ -24,12 +24,12 @@
 struct run {
 	const struct config *cfg;
 	struct domain_record **recs;
-	size_t  n;
-	size_t  next;			/* atomic: the next domain to take */
-	char  **ips;
-	char  **mx_hostnames;
-	int     failed;			/* a worker had no resolver */
-	char    err[256];
+	size_t n;
+	size_t next; /* atomic: the next domain to take */
+	char **ips;
+	char **mx_hostnames;
+	int failed; /* a worker had no resolver */
+	char err[256];
 	pthread_mutex_t lock;
 };
 
@@ -47,7 +47,7 @@ list_add(char **list, size_t *n, const char *s)
 void
 dnscheck_list_free(char **list)
 {
-	char  **p;
+	char **p;
 
 	for (p = list; p != NULL && *p != NULL; p++)
 		free(*p);
@@ -61,8 +61,8 @@ global_v4(const struct in_addr *a)
 	uint32_t h = ntohl(a->s_addr);
 
 	return (!((h >> 24) == 0 || (h >> 24) == 10 || (h >> 24) == 127
-		  || (h >> 16) == 0xa9fe || (h >> 20) == 0xac1
-		  || (h >> 16) == 0xc0a8 || (h >> 22) == (0x64400000u >> 22)));
+		  || (h >> 16) == 0xa9fe || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8
+		  || (h >> 22) == (0x64400000u >> 22)));
 }
 
 /* global_v6 - not loopback, link-local or unique local */
@@ -75,13 +75,13 @@ global_v6(const struct in6_addr *a)
 }
 
 /* dnscheck_sending_ips - the key, or the host's global addresses */
-char  **
+char **
 dnscheck_sending_ips(const struct config *cfg)
 {
 	struct ifaddrs *ifs, *i;
-	char  **list = NULL, text[INET6_ADDRSTRLEN];
-	size_t  n = 0;
-	char  **p;
+	char **list = NULL, text[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	char **p;
 
 	for (p = cfg->sending_ips; p != NULL && *p != NULL; p++)
 		list = list_add(list, &n, *p);
@@ -90,14 +90,19 @@ dnscheck_sending_ips(const struct config *cfg)
 	if (getifaddrs(&ifs) == 0) {
 		for (i = ifs; i != NULL; i = i->ifa_next) {
 			const void *a = NULL;
-			int     fam = i->ifa_addr ? i->ifa_addr->sa_family : 0;
+			int fam = i->ifa_addr ? i->ifa_addr->sa_family : 0;
 
-			if (fam == AF_INET && global_v4(&((struct sockaddr_in *)
-							   (void *) i->ifa_addr)->sin_addr))
-				a = &((struct sockaddr_in *) (void *) i->ifa_addr)->sin_addr;
-			else if (fam == AF_INET6 && global_v6(&((struct sockaddr_in6 *)
-								 (void *) i->ifa_addr)->sin6_addr))
-				a = &((struct sockaddr_in6 *) (void *) i->ifa_addr)->sin6_addr;
+			if (fam == AF_INET
+			    && global_v4(
+				&((struct sockaddr_in *) (void *) i->ifa_addr)->sin_addr))
+				a = &((struct sockaddr_in *) (void *) i->ifa_addr)
+					 ->sin_addr;
+			else if (fam == AF_INET6
+				 && global_v6(
+				     &((struct sockaddr_in6 *) (void *) i->ifa_addr)
+					  ->sin6_addr))
+				a = &((struct sockaddr_in6 *) (void *) i->ifa_addr)
+					 ->sin6_addr;
 			if (a != NULL && inet_ntop(fam, a, text, sizeof(text)) != NULL)
 				list = list_add(list, &n, text);
 		}
@@ -109,11 +114,11 @@ dnscheck_sending_ips(const struct config *cfg)
 }
 
 /* dnscheck_mx_hostnames - the names an MX must give to reach this host */
-char  **
+char **
 dnscheck_mx_hostnames(const struct config *cfg)
 {
-	char  **list = NULL, **p, host[256];
-	size_t  n = 0;
+	char **list = NULL, **p, host[256];
+	size_t n = 0;
 
 	for (p = cfg->mx_hostnames; p != NULL && *p != NULL; p++)
 		list = list_add(list, &n, *p);
@@ -136,7 +141,7 @@ check_domain(struct run *run, struct dns_resolver *res, struct domain_record *r)
 	struct dns_domain_spec spec;
 	struct dns_check now[DNS_CHECK_COUNT];
 	struct dns_dmarc_info dmarc;
-	int     i;
+	int i;
 
 	memset(&spec, 0, sizeof(spec));
 	memset(now, 0, sizeof(now));
@@ -146,15 +151,14 @@ check_domain(struct run *run, struct dns_resolver *res, struct domain_record *r)
 		spec.keys[i] = r->keys[i];
 	}
 	spec.null_mx_ok = r->send_only;
-	spec.return_path = r->return_path != NULL ? r->return_path
-		: run->cfg->return_path_domain;
+	spec.return_path =
+	    r->return_path != NULL ? r->return_path : run->cfg->return_path_domain;
 	spec.sending_ips = (const char *const *) run->ips;
 	spec.mx_hostnames = (const char *const *) run->mx_hostnames;
 	memset(&dmarc, 0, sizeof(dmarc));
 	for (i = 0; i < DNS_CHECK_COUNT; i++) {
 		dns_resolver_deadline(res, monotonic_ms() + run->cfg->dns_timeout_ms);
-		dns_check_run(&src, &spec, (enum dns_check_kind) i, now, &dmarc,
-			      &now[i]);
+		dns_check_run(&src, &spec, (enum dns_check_kind) i, now, &dmarc, &now[i]);
 	}
 	dns_resolver_deadline(res, 0);
 	for (i = 0; i < DNS_CHECK_COUNT; i++) {
@@ -180,8 +184,8 @@ worker(void *arg)
 {
 	struct run *run = arg;
 	struct dns_resolver *res;
-	char    err[256];
-	size_t  i;
+	char err[256];
+	size_t i;
 
 	res = dns_resolver_new(NULL, run->cfg->dns_timeout_ms, err, sizeof(err));
 	if (res == NULL) {
@@ -199,9 +203,9 @@ worker(void *arg)
 
 /* One domain's results on their way into the store. */
 struct save {
-	const struct domain_record *r;	/* this run's results */
+	const struct domain_record *r; /* this run's results */
 	int64_t repeat_ms;
-	int     events;
+	int events;
 	const char *server_name;
 	enum dns_event_kind made;
 };
@@ -227,13 +231,13 @@ save_one(struct store_txn *txn, void *arg)
 	struct save *s = arg;
 	struct domain_record *cur;
 	json_object *payload;
-	char    server[37], *key;
-	int     rc, i;
+	char server[37], *key;
+	int rc, i;
 
 	s->made = DNS_EVENT_NONE;
 	rc = domain_get(txn, s->r->tenant, s->r->domain, &cur);
 	if (rc == STORE_NOTFOUND)
-		return (STORE_OK);	/* removed while it was checked */
+		return (STORE_OK); /* removed while it was checked */
 	if (rc != STORE_OK)
 		return (rc);
 	for (i = 0; i < DNS_CHECK_COUNT; i++)
@@ -248,8 +252,9 @@ save_one(struct store_txn *txn, void *arg)
 	if (s->made != DNS_EVENT_NONE
 	    && (rc = domain_server_uuid(txn, server)) == STORE_OK) {
 		payload = dns_event_payload(cur, server, s->server_name);
-		key = xasprintf("dns:%s:%s:%.6f", cur->tenant ? cur->tenant
-				: DOMAIN_DEFAULT_TENANT, cur->domain, cur->checked_at);
+		key = xasprintf("dns:%s:%s:%.6f",
+				cur->tenant ? cur->tenant : DOMAIN_DEFAULT_TENANT,
+				cur->domain, cur->checked_at);
 		rc = outbox_add(txn, key, dns_event_type(s->made), cur->checked_at,
 				payload, NULL);
 		if (rc == STORE_EXISTS)
@@ -265,16 +270,15 @@ save_one(struct store_txn *txn, void *arg)
 
 /* dnscheck_run - see dnscheck.h */
 int
-dnscheck_run(struct store *st, const struct config *cfg,
-	     struct domain_record **recs, size_t n, int events,
-	     enum dns_event_kind *made, char *err, size_t errlen)
+dnscheck_run(struct store *st, const struct config *cfg, struct domain_record **recs,
+	     size_t n, int events, enum dns_event_kind *made, char *err, size_t errlen)
 {
 	pthread_t threads[MAX_THREADS];
 	struct run run;
 	struct save save;
-	char    host[256];
-	int     nthreads, started = 0, i, rc = 0;
-	size_t  k;
+	char host[256];
+	int nthreads, started = 0, i, rc = 0;
+	size_t k;
 
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;

@@ -19,9 +19,9 @@
  * updated in place; made[i] gets the event queued for recs[i], which is
  * DNS_EVENT_NONE without events).  0, or -1 and why in err.
  */
-int dnscheck_run(struct store *st, const struct config *cfg,
-		 struct domain_record **recs, size_t n, int events,
-		 enum dns_event_kind *made, char *err, size_t errlen);
+int dnscheck_run(struct store *st, const struct config *cfg, struct domain_record **recs,
+		 size_t n, int events, enum dns_event_kind *made, char *err,
+		 size_t errlen);
 
 /*
  * dnscheck_sending_ips - the sending_ips key, or when empty the host's

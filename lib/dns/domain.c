@@ -29,7 +29,7 @@ domain_record_new(const char *tenant, const char *domain)
 void
 domain_record_free(struct domain_record *r)
 {
-	int     i;
+	int i;
 
 	if (r == NULL)
 		return;
@@ -50,7 +50,7 @@ domain_record_free(struct domain_record *r)
 int
 domain_record_broken(const struct domain_record *r)
 {
-	int     i;
+	int i;
 
 	for (i = 0; i < DNS_CHECK_CORE; i++)
 		if (r->checks[i].status != DNS_ST_OK)
@@ -63,14 +63,15 @@ char *
 domain_record_errors(const struct domain_record *r)
 {
 	struct buf b;
-	int     i;
+	int i;
 
 	buf_init(&b);
 	for (i = 0; i < DNS_CHECK_CORE; i++)
 		buf_printf(&b, "%s=%s:%s\n", dns_check_field((enum dns_check_kind) i),
 			   dns_status_name(r->checks[i].status),
 			   r->checks[i].status != DNS_ST_OK && r->checks[i].error
-			   ? r->checks[i].error : "");
+			       ? r->checks[i].error
+			       : "");
 	return (buf_take(&b));
 }
 
@@ -78,8 +79,8 @@ domain_record_errors(const struct domain_record *r)
 char *
 domain_name_normal(const char *domain)
 {
-	size_t  len = strlen(domain), i, label = 0;
-	char   *out;
+	size_t len = strlen(domain), i, label = 0;
+	char *out;
 
 	if (len > 0 && domain[len - 1] == '.')
 		len--;
@@ -146,7 +147,7 @@ json_object *
 domain_record_to_json(const struct domain_record *r)
 {
 	json_object *o = json_object_new_object(), *a, *c, *s;
-	int     i;
+	int i;
 
 	json_add_string(o, "domain", r->domain);
 	json_add_string(o, "tenant", r->tenant);
@@ -167,7 +168,8 @@ domain_record_to_json(const struct domain_record *r)
 				       json_double_new(r->checked_at, 6));
 		c = json_object_new_object();
 		for (i = 0; i < DNS_CHECK_COUNT; i++)
-			json_object_object_add(c, dns_check_field((enum dns_check_kind) i),
+			json_object_object_add(c,
+					       dns_check_field((enum dns_check_kind) i),
 					       check_to_json(&r->checks[i]));
 		json_object_object_add(o, "checks", c);
 		json_add_string(o, "dmarc_policy",
@@ -195,7 +197,7 @@ domain_record_from_json(json_object *obj)
 	struct domain_record *r;
 	json_object *a, *c, *s;
 	const char *str;
-	size_t  i;
+	size_t i;
 
 	if (json_string_member(obj, "domain") == NULL)
 		return (NULL);
@@ -206,7 +208,8 @@ domain_record_from_json(json_object *obj)
 	r->created = json_object_get_double(json_member(obj, "created"));
 	a = json_member(obj, "dkim");
 	for (i = 0; json_object_is_type(a, json_type_array)
-	     && i < json_object_array_length(a) && i < DNS_MAX_SELECTORS; i++) {
+		    && i < json_object_array_length(a) && i < DNS_MAX_SELECTORS;
+	     i++) {
 		s = json_object_array_get_idx(a, i);
 		if ((str = json_string_member(s, "selector")) == NULL)
 			continue;
@@ -220,21 +223,23 @@ domain_record_from_json(json_object *obj)
 	r->checked_at = json_object_get_double(json_member(obj, "checked_at"));
 	if ((c = json_member(obj, "checks")) != NULL)
 		for (i = 0; i < DNS_CHECK_COUNT; i++)
-			check_from_json(json_member(c, dns_check_field(
-							    (enum dns_check_kind) i)),
-					&r->checks[i]);
+			check_from_json(
+			    json_member(c, dns_check_field((enum dns_check_kind) i)),
+			    &r->checks[i]);
 	if ((str = json_string_member(obj, "dmarc_policy")) != NULL)
 		snprintf(r->dmarc.policy, sizeof(r->dmarc.policy), "%s", str);
-	r->dmarc.spf_aligned = json_object_get_boolean(json_member(obj, "dmarc_spf_aligned"));
-	r->dmarc.dkim_aligned = json_object_get_boolean(json_member(obj, "dmarc_dkim_aligned"));
+	r->dmarc.spf_aligned =
+	    json_object_get_boolean(json_member(obj, "dmarc_spf_aligned"));
+	r->dmarc.dkim_aligned =
+	    json_object_get_boolean(json_member(obj, "dmarc_dkim_aligned"));
 	r->broken = json_object_get_boolean(json_member(obj, "broken"));
 	if ((str = json_string_member(obj, "reported_errors")) != NULL) {
 		r->reported = 1;
 		r->reported_errors = xstrdup(str);
-		r->reported_broken = json_object_get_boolean(
-			json_member(obj, "reported_broken"));
-		r->error_event_at = json_object_get_double(
-			json_member(obj, "error_event_at"));
+		r->reported_broken =
+		    json_object_get_boolean(json_member(obj, "reported_broken"));
+		r->error_event_at =
+		    json_object_get_double(json_member(obj, "error_event_at"));
 	}
 	return (r);
 }
@@ -244,8 +249,8 @@ static char *
 record_key(const char *tenant, const char *domain, size_t *len)
 {
 	const char *t = tenant != NULL ? tenant : DOMAIN_DEFAULT_TENANT;
-	size_t  tl = strlen(t), dl = strlen(domain);
-	char   *k = xmalloc(tl + 1 + dl + 1);
+	size_t tl = strlen(t), dl = strlen(domain);
+	char *k = xmalloc(tl + 1 + dl + 1);
 
 	memcpy(k, t, tl + 1);
 	memcpy(k + tl + 1, domain, dl + 1);
@@ -272,10 +277,10 @@ int
 domain_get(struct store_txn *txn, const char *tenant, const char *domain,
 	   struct domain_record **out)
 {
-	size_t  klen, vlen;
-	char   *key = record_key(tenant, domain, &klen);
-	void   *val;
-	int     rc;
+	size_t klen, vlen;
+	char *key = record_key(tenant, domain, &klen);
+	void *val;
+	int rc;
 
 	*out = NULL;
 	rc = store_get(txn, STORE_DOMAINS, key, klen, &val, &vlen);
@@ -293,13 +298,12 @@ write_record(struct store_txn *txn, const struct domain_record *r, int only_new)
 {
 	json_object *o = domain_record_to_json(r);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	size_t  klen;
-	char   *key = record_key(r->tenant, r->domain, &klen);
-	int     rc;
+	size_t klen;
+	char *key = record_key(r->tenant, r->domain, &klen);
+	int rc;
 
-	rc = only_new
-		? store_put_new(txn, STORE_DOMAINS, key, klen, text, strlen(text))
-		: store_put(txn, STORE_DOMAINS, key, klen, text, strlen(text));
+	rc = only_new ? store_put_new(txn, STORE_DOMAINS, key, klen, text, strlen(text))
+		      : store_put(txn, STORE_DOMAINS, key, klen, text, strlen(text));
 	free(key);
 	json_object_put(o);
 	return (rc);
@@ -323,9 +327,9 @@ domain_add(struct store_txn *txn, const struct domain_record *r)
 int
 domain_del(struct store_txn *txn, const char *tenant, const char *domain)
 {
-	size_t  klen;
-	char   *key = record_key(tenant, domain, &klen);
-	int     rc;
+	size_t klen;
+	char *key = record_key(tenant, domain, &klen);
+	int rc;
 
 	rc = store_del(txn, STORE_DOMAINS, key, klen);
 	free(key);
@@ -334,19 +338,19 @@ domain_del(struct store_txn *txn, const char *tenant, const char *domain)
 
 /* domain_list - the records in key order */
 int
-domain_list(struct store_txn *txn, const char *tenant,
-	    struct domain_record ***out, size_t *n)
+domain_list(struct store_txn *txn, const char *tenant, struct domain_record ***out,
+	    size_t *n)
 {
 	struct store_cursor *c;
 	struct domain_record **recs = NULL, *r;
 	const void *k, *v;
-	size_t  klen, vlen, count = 0, tl = 0;
-	int     rc;
+	size_t klen, vlen, count = 0, tl = 0;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (tenant != NULL)
-		tl = strlen(tenant) + 1;	/* with its NUL */
+		tl = strlen(tenant) + 1; /* with its NUL */
 	if ((rc = store_cursor_open(txn, STORE_DOMAINS, &c)) != STORE_OK)
 		return (rc);
 	if (tenant != NULL && (rc = store_cursor_seek(c, tenant, tl)) != STORE_OK
@@ -356,7 +360,7 @@ domain_list(struct store_txn *txn, const char *tenant,
 		if (tenant != NULL && (klen < tl || memcmp(k, tenant, tl) != 0))
 			break;
 		if ((r = parse_value(v, vlen)) == NULL)
-			continue;	/* a corrupt record is skipped, not fatal */
+			continue; /* a corrupt record is skipped, not fatal */
 		recs = xrealloc(recs, (count + 2) * sizeof(*recs));
 		recs[count++] = r;
 		recs[count] = NULL;
@@ -379,7 +383,7 @@ fail:
 void
 domain_records_free(struct domain_record **recs)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; recs != NULL && recs[i] != NULL; i++)
 		domain_record_free(recs[i]);
@@ -390,12 +394,12 @@ domain_records_free(struct domain_record **recs)
 int
 domain_server_uuid(struct store_txn *txn, char out[37])
 {
-	void   *val;
-	size_t  vlen;
-	int     rc;
+	void *val;
+	size_t vlen;
+	int rc;
 
-	rc = store_get_rmw(txn, STORE_META, SERVER_UUID_KEY,
-			   strlen(SERVER_UUID_KEY), &val, &vlen);
+	rc = store_get_rmw(txn, STORE_META, SERVER_UUID_KEY, strlen(SERVER_UUID_KEY),
+			   &val, &vlen);
 	if (rc == STORE_OK) {
 		snprintf(out, 37, "%.*s", (int) (vlen < 36 ? vlen : 36),
 			 (const char *) val);
@@ -405,6 +409,6 @@ domain_server_uuid(struct store_txn *txn, char out[37])
 	if (rc != STORE_NOTFOUND)
 		return (rc);
 	event_uuid_new(out);
-	return (store_put(txn, STORE_META, SERVER_UUID_KEY,
-			  strlen(SERVER_UUID_KEY), out, 36));
+	return (store_put(txn, STORE_META, SERVER_UUID_KEY, strlen(SERVER_UUID_KEY), out,
+			  36));
 }

@@ -15,26 +15,26 @@
 #define DOMAIN_DEFAULT_TENANT "default"
 
 struct domain_record {
-	char   *tenant;			/* NULL: the default tenant */
-	char   *domain;			/* lowercase, no final dot */
-	char    uuid[37];
-	double  created;
-	char   *selectors[DNS_MAX_SELECTORS];
-	char   *keys[DNS_MAX_SELECTORS];	/* p= of each, base64 */
-	int     send_only;		/* a null MX is right */
-	char   *return_path;		/* NULL: return_path_domain */
+	char *tenant; /* NULL: the default tenant */
+	char *domain; /* lowercase, no final dot */
+	char uuid[37];
+	double created;
+	char *selectors[DNS_MAX_SELECTORS];
+	char *keys[DNS_MAX_SELECTORS]; /* p= of each, base64 */
+	int send_only;		       /* a null MX is right */
+	char *return_path;	       /* NULL: return_path_domain */
 
 	/* what the last check found */
-	double  checked_at;		/* 0: never checked */
+	double checked_at; /* 0: never checked */
 	struct dns_check checks[DNS_CHECK_COUNT];
 	struct dns_dmarc_info dmarc;
-	int     broken;			/* a core check was not OK */
+	int broken; /* a core check was not OK */
 
 	/* what the last run with events reported: the next event's base */
-	int     reported;		/* 0: no run with events yet */
-	int     reported_broken;
-	char   *reported_errors;	/* domain_record_errors() then */
-	double  error_event_at;		/* the last DomainDNSError, or 0 */
+	int reported; /* 0: no run with events yet */
+	int reported_broken;
+	char *reported_errors; /* domain_record_errors() then */
+	double error_event_at; /* the last DomainDNSError, or 0 */
 };
 
 struct domain_record *domain_record_new(const char *tenant, const char *domain);
@@ -72,8 +72,8 @@ int domain_del(struct store_txn *txn, const char *tenant, const char *domain);
  * NULL), by tenant and name, into a NULL-terminated array the caller frees
  * with domain_records_free().
  */
-int domain_list(struct store_txn *txn, const char *tenant,
-		struct domain_record ***out, size_t *n);
+int domain_list(struct store_txn *txn, const char *tenant, struct domain_record ***out,
+		size_t *n);
 void domain_records_free(struct domain_record **recs);
 
 /* domain_server_uuid - this site's uuid, made and kept on first use. */

@@ -18,8 +18,8 @@
 
 /* One tag of a tag list: pointers into a copy the caller owns. */
 struct tag {
-	char   *name;
-	char   *value;
+	char *name;
+	char *value;
 };
 
 #define MAX_TAGS 32
@@ -28,7 +28,7 @@ struct tag {
 static char *
 trim(char *s)
 {
-	char   *e;
+	char *e;
 
 	while (isspace((unsigned char) *s))
 		s++;
@@ -45,14 +45,14 @@ trim(char *s)
 static int
 tag_list(char *copy, struct tag *tags)
 {
-	char   *item, *save = NULL, *eq;
-	int     n = 0;
+	char *item, *save = NULL, *eq;
+	int n = 0;
 
 	for (item = strtok_r(copy, ";", &save); item != NULL;
 	     item = strtok_r(NULL, ";", &save)) {
 		item = trim(item);
 		if (*item == 0)
-			continue;	/* a trailing ";" is allowed */
+			continue; /* a trailing ";" is allowed */
 		if ((eq = strchr(item, '=')) == NULL || n == MAX_TAGS)
 			return (-1);
 		*eq = 0;
@@ -69,7 +69,7 @@ tag_list(char *copy, struct tag *tags)
 static const char *
 tag_value(const struct tag *tags, int n, const char *name)
 {
-	int     i;
+	int i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(tags[i].name, name) == 0)
@@ -81,15 +81,14 @@ tag_value(const struct tag *tags, int n, const char *name)
 static int
 spf_record_is(const char *text)
 {
-	return (strncasecmp(text, "v=spf1", 6) == 0
-		&& (text[6] == 0 || text[6] == ' '));
+	return (strncasecmp(text, "v=spf1", 6) == 0 && (text[6] == 0 || text[6] == ' '));
 }
 
 /* spf_record_count - see records.h */
 size_t
 spf_record_count(const struct dns_answer *txt, const char **first)
 {
-	size_t  i, n = 0;
+	size_t i, n = 0;
 
 	*first = NULL;
 	for (i = 0; txt->result == DNS_R_DATA && i < txt->n; i++) {
@@ -106,7 +105,7 @@ int
 spf_record_allows_all(const char *record)
 {
 	const char *p = record, *e;
-	size_t  len;
+	size_t len;
 
 	while (*p) {
 		while (*p == ' ')
@@ -126,7 +125,7 @@ spf_record_allows_all(const char *record)
 static void
 squeeze(char *s)
 {
-	char   *o = s;
+	char *o = s;
 
 	for (; *s; s++)
 		if (!isspace((unsigned char) *s))
@@ -140,10 +139,10 @@ key_valid(enum dkim_key_type type, const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *key;
-	int     ok;
+	int ok;
 
 	if (type == DKIM_KEY_ED25519)
-		return (len == 32);	/* RFC 8463: the raw public key */
+		return (len == 32); /* RFC 8463: the raw public key */
 	key = d2i_PUBKEY(NULL, &p, (long) len);
 	if (key == NULL)
 		return (0);
@@ -163,16 +162,15 @@ dkim_record_like(const char *text)
 
 /* dkim_record_parse - see records.h */
 int
-dkim_record_parse(const char *text, struct dkim_record *out, char *err,
-		  size_t errlen)
+dkim_record_parse(const char *text, struct dkim_record *out, char *err, size_t errlen)
 {
 	struct tag tags[MAX_TAGS];
 	const char *v, *k, *p;
 	unsigned char *der;
-	char   *copy = xstrdup(text), *key;
-	size_t  len;
+	char *copy = xstrdup(text), *key;
+	size_t len;
 	ssize_t dl;
-	int     n, rc = -1;
+	int n, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if ((n = tag_list(copy, tags)) < 0) {
@@ -236,12 +234,12 @@ dkim_record_clear(struct dkim_record *r)
 
 /* dkim_keyfile_parse - see records.h */
 int
-dkim_keyfile_parse(const char *text, char **selector, struct dkim_record *out,
-		   char *err, size_t errlen)
+dkim_keyfile_parse(const char *text, char **selector, struct dkim_record *out, char *err,
+		   size_t errlen)
 {
 	struct buf rec;
 	const char *p, *q, *dk;
-	int     rc;
+	int rc;
 
 	*selector = NULL;
 	buf_init(&rec);
@@ -286,13 +284,12 @@ dmarc_record_like(const char *text)
 
 /* dmarc_record_parse - see records.h */
 int
-dmarc_record_parse(const char *text, struct dmarc_record *out, char *err,
-		   size_t errlen)
+dmarc_record_parse(const char *text, struct dmarc_record *out, char *err, size_t errlen)
 {
 	struct tag tags[MAX_TAGS];
 	const char *p, *a;
-	char   *copy = xstrdup(text);
-	int     n, rc = -1;
+	char *copy = xstrdup(text);
+	int n, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if ((n = tag_list(copy, tags)) < 1 || strcmp(tags[0].name, "v") != 0
@@ -302,8 +299,9 @@ dmarc_record_parse(const char *text, struct dmarc_record *out, char *err,
 	}
 	/* RFC 7489 6.3: p= comes second; receivers accept it anywhere. */
 	p = tag_value(tags, n, "p");
-	if (p == NULL || (strcmp(p, "none") != 0 && strcmp(p, "quarantine") != 0
-			  && strcmp(p, "reject") != 0)) {
+	if (p == NULL
+	    || (strcmp(p, "none") != 0 && strcmp(p, "quarantine") != 0
+		&& strcmp(p, "reject") != 0)) {
 		snprintf(err, errlen, "p= must be none, quarantine or reject");
 		goto done;
 	}

@@ -26,7 +26,7 @@ enum dkim_key_type {
 
 struct dkim_record {
 	enum dkim_key_type key_type;
-	char   *p;			/* base64, whitespace removed; "" revoked */
+	char *p; /* base64, whitespace removed; "" revoked */
 };
 
 /*
@@ -47,13 +47,13 @@ int dkim_record_like(const char *text);
  * record text alone.  *selector gets the selector the file names (NULL if
  * none); the record is parsed as dkim_record_parse() does.
  */
-int dkim_keyfile_parse(const char *text, char **selector,
-		       struct dkim_record *out, char *err, size_t errlen);
+int dkim_keyfile_parse(const char *text, char **selector, struct dkim_record *out,
+		       char *err, size_t errlen);
 
 struct dmarc_record {
-	char    policy[12];		/* none, quarantine, reject */
-	int     strict_spf;		/* aspf=s */
-	int     strict_dkim;		/* adkim=s */
+	char policy[12]; /* none, quarantine, reject */
+	int strict_spf;	 /* aspf=s */
+	int strict_dkim; /* adkim=s */
 };
 
 /* dmarc_record_parse - one _dmarc TXT record; -1 and why in err. */

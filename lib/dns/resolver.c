@@ -22,23 +22,22 @@
 struct dns_resolver {
 	struct ub_ctx *ctx;
 	int64_t timeout_ms;
-	int64_t deadline_ms;		/* 0: none */
+	int64_t deadline_ms; /* 0: none */
 };
 
 /* One question in flight. */
 struct pending {
-	int     done;
-	int     err;
+	int done;
+	int err;
 	struct ub_result *result;
 };
 
 /* dns_resolver_new - a libunbound context over resolv.conf */
 struct dns_resolver *
-dns_resolver_new(const char *resolv_conf, int64_t timeout_ms, char *err,
-		 size_t errlen)
+dns_resolver_new(const char *resolv_conf, int64_t timeout_ms, char *err, size_t errlen)
 {
 	struct dns_resolver *r;
-	int     rc;
+	int rc;
 
 	r = xcalloc(1, sizeof(*r));
 	r->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
@@ -87,10 +86,9 @@ answered(void *arg, int err, struct ub_result *result)
  * gives rdata) as text without the final dot; -1 if malformed.
  */
 static int
-wire_name(const unsigned char *data, size_t len, size_t *off, char *out,
-	  size_t outlen)
+wire_name(const unsigned char *data, size_t len, size_t *off, char *out, size_t outlen)
 {
-	size_t  o = *off, used = 0, l, i;
+	size_t o = *off, used = 0, l, i;
 
 	for (;;) {
 		if (o >= len)
@@ -117,19 +115,19 @@ wire_name(const unsigned char *data, size_t len, size_t *off, char *out,
 
 /* add_rdata - one record of the answer as text; -1 if malformed */
 static int
-add_rdata(struct dns_answer *a, enum dns_type type, const unsigned char *d,
-	  size_t len)
+add_rdata(struct dns_answer *a, enum dns_type type, const unsigned char *d, size_t len)
 {
-	char    name[1100], addr[INET6_ADDRSTRLEN];
+	char name[1100], addr[INET6_ADDRSTRLEN];
 	struct buf b;
-	size_t  off = 0, l;
+	size_t off = 0, l;
 
 	switch (type) {
 	case DNS_T_A:
 	case DNS_T_AAAA:
 		if (len != (type == DNS_T_A ? 4u : 16u)
 		    || inet_ntop(type == DNS_T_A ? AF_INET : AF_INET6, d, addr,
-				 sizeof(addr)) == NULL)
+				 sizeof(addr))
+			   == NULL)
 			return (-1);
 		dns_answer_add(a, addr, 0);
 		return (0);
@@ -176,7 +174,7 @@ add_rdata(struct dns_answer *a, enum dns_type type, const unsigned char *d,
 static void
 convert(const struct ub_result *res, enum dns_type type, struct dns_answer *out)
 {
-	int     i;
+	int i;
 
 	if (res->rcode == 3 || res->nxdomain) {
 		out->result = DNS_R_NXDOMAIN;
@@ -189,7 +187,8 @@ convert(const struct ub_result *res, enum dns_type type, struct dns_answer *out)
 	out->result = DNS_R_NODATA;
 	for (i = 0; res->havedata && res->data[i] != NULL; i++) {
 		if (add_rdata(out, type, (const unsigned char *) res->data[i],
-			      (size_t) res->len[i]) < 0) {
+			      (size_t) res->len[i])
+		    < 0) {
 			dns_answer_clear(out);
 			out->result = DNS_R_BAD;
 			return;
@@ -201,14 +200,13 @@ convert(const struct ub_result *res, enum dns_type type, struct dns_answer *out)
 
 /* resolver_lookup - ask, and wait no longer than the timeout */
 static int
-resolver_lookup(void *arg, const char *name, enum dns_type type,
-		struct dns_answer *out)
+resolver_lookup(void *arg, const char *name, enum dns_type type, struct dns_answer *out)
 {
 	struct dns_resolver *r = arg;
 	struct pending p = { 0, 0, NULL };
 	struct pollfd pfd;
 	int64_t deadline = monotonic_ms() + r->timeout_ms, left;
-	int     id, rc;
+	int id, rc;
 
 	if (r->deadline_ms > 0 && r->deadline_ms < deadline)
 		deadline = r->deadline_ms;

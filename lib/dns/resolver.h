@@ -20,9 +20,8 @@ struct dns_resolver;
  * answering each question within timeout_ms.  NULL and a message in err
  * on failure.
  */
-struct dns_resolver *dns_resolver_new(const char *resolv_conf,
-				      int64_t timeout_ms, char *err,
-				      size_t errlen);
+struct dns_resolver *dns_resolver_new(const char *resolv_conf, int64_t timeout_ms,
+				      char *err, size_t errlen);
 void dns_resolver_free(struct dns_resolver *r);
 
 /*

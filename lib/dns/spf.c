@@ -60,7 +60,7 @@ herrno_of(enum dns_result r)
 static int
 fill(SPF_dns_rr_t *rr, int idx, ns_type type, const char *text)
 {
-	size_t  len = strlen(text) + 1;
+	size_t len = strlen(text) + 1;
 
 	switch (type) {
 	case ns_t_a:
@@ -84,18 +84,21 @@ fill(SPF_dns_rr_t *rr, int idx, ns_type type, const char *text)
 
 /* layer_lookup - libspf2's lookup, answered by the dns_source */
 static SPF_dns_rr_t *
-layer_lookup(SPF_dns_server_t *server, const char *domain, ns_type type,
-	     int should_cache)
+layer_lookup(SPF_dns_server_t *server, const char *domain, ns_type type, int should_cache)
 {
 	const struct dns_source *src = server->hook;
 	struct dns_answer a = { 0 };
 	SPF_dns_rr_t *rr;
-	size_t  i;
-	int     n = 0;
+	size_t i;
+	int n = 0;
 
 	(void) should_cache;
 	switch (type) {
-	case ns_t_a: case ns_t_aaaa: case ns_t_mx: case ns_t_txt: case ns_t_ptr:
+	case ns_t_a:
+	case ns_t_aaaa:
+	case ns_t_mx:
+	case ns_t_txt:
+	case ns_t_ptr:
 		(void) dns_lookup(src, domain, (enum dns_type) type, &a);
 		break;
 	default:
@@ -140,7 +143,7 @@ static void
 first_error(SPF_response_t *resp, char *out, size_t outlen)
 {
 	const char *comment;
-	int     i;
+	int i;
 
 	out[0] = 0;
 	for (i = 0; i < SPF_response_messages(resp); i++) {
@@ -166,8 +169,8 @@ spf_evaluate(const struct dns_source *src, const char *domain, const char *ip,
 	SPF_request_t *req;
 	SPF_response_t *resp = NULL;
 	SPF_result_t r;
-	char   *from;
-	int     bad_ip;
+	char *from;
+	int bad_ip;
 
 	memset(out, 0, sizeof(*out));
 	(void) pthread_once(&quiet_once, quiet);
@@ -187,13 +190,13 @@ spf_evaluate(const struct dns_source *src, const char *domain, const char *ip,
 		return (-1);
 	}
 	bad_ip = strchr(ip, ':') != NULL
-		? SPF_request_set_ipv6_str(req, ip) != SPF_E_SUCCESS
-		: SPF_request_set_ipv4_str(req, ip) != SPF_E_SUCCESS;
+		     ? SPF_request_set_ipv6_str(req, ip) != SPF_E_SUCCESS
+		     : SPF_request_set_ipv4_str(req, ip) != SPF_E_SUCCESS;
 	from = xasprintf("postmaster@%s", domain);
 	if (bad_ip || SPF_request_set_env_from(req, from) != 0) {
 		out->verdict = SPF_V_PERMERROR;
-		snprintf(out->reason, sizeof(out->reason),
-			 "cannot evaluate %s for %s", domain, ip);
+		snprintf(out->reason, sizeof(out->reason), "cannot evaluate %s for %s",
+			 domain, ip);
 	} else {
 		(void) SPF_request_query_mailfrom(req, &resp);
 		r = resp != NULL ? SPF_response_result(resp) : SPF_RESULT_TEMPERROR;

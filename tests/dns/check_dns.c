@@ -16,8 +16,9 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define RSA_P "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDLNug7KVyurIqckww5NQJd8ZPn9QnO5" \
-	"+39tc+97iT3tF8BZnGypazzLu/OXf2bMzd5PexUp1CLOxolNx/NWIhozTurWxbLunImJ5cWyAV5" \
+#define RSA_P                                                                            \
+	"MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDLNug7KVyurIqckww5NQJd8ZPn9QnO5"          \
+	"+39tc+97iT3tF8BZnGypazzLu/OXf2bMzd5PexUp1CLOxolNx/NWIhozTurWxbLunImJ5cWyAV5"    \
 	"7P98oF5zPUR5Vp5N1lvzqa3VSGq51dYecPszZmkN23L8w5eiYRbEha0M2Tv9afFZNQIDAQAB"
 #define ED_P "gawdcrTIrCwBEJwW48vPqYHxvCFzWXm1S0FhafEGaZc="
 
@@ -26,8 +27,8 @@ struct row {
 	const char *name;
 	enum dns_type type;
 	enum dns_result result;
-	const char *rr[4];		/* NULL-terminated */
-	int     pref[4];
+	const char *rr[4]; /* NULL-terminated */
+	int pref[4];
 };
 
 /* The answers of every test: a small world of zones. */
@@ -35,9 +36,13 @@ static const struct row world[] = {
 	{ "good.example", DNS_T_TXT, DNS_R_DATA, { "v=spf1 ip4:192.0.2.0/24 -all" } },
 	{ "good.example", DNS_T_MX, DNS_R_DATA, { "mx.good.example" }, { 10 } },
 	{ "mx.good.example", DNS_T_A, DNS_R_DATA, { "192.0.2.25" } },
-	{ "s1._domainkey.good.example", DNS_T_TXT, DNS_R_DATA,
+	{ "s1._domainkey.good.example",
+	  DNS_T_TXT,
+	  DNS_R_DATA,
 	  { "v=DKIM1; k=rsa; p=" RSA_P } },
-	{ "s2._domainkey.good.example", DNS_T_TXT, DNS_R_DATA,
+	{ "s2._domainkey.good.example",
+	  DNS_T_TXT,
+	  DNS_R_DATA,
 	  { "v=DKIM1; k=ed25519; p=" ED_P } },
 	{ "_dmarc.good.example", DNS_T_TXT, DNS_R_DATA, { "v=DMARC1; p=quarantine" } },
 	{ "rp.good.example", DNS_T_MX, DNS_R_DATA, { "mx.posthook.example" }, { 10 } },
@@ -47,8 +52,14 @@ static const struct row world[] = {
 	{ "soft.example", DNS_T_TXT, DNS_R_DATA, { "v=spf1 ip4:198.51.100.1 ~all" } },
 	{ "all.example", DNS_T_TXT, DNS_R_DATA, { "v=spf1 mx all" } },
 	{ "two.example", DNS_T_TXT, DNS_R_DATA, { "v=spf1 -all", "v=spf1 +mx -all" } },
-	{ "loop.example", DNS_T_TXT, DNS_R_DATA, { "v=spf1 include:loop2.example -all" } },
-	{ "loop2.example", DNS_T_TXT, DNS_R_DATA, { "v=spf1 include:loop.example -all" } },
+	{ "loop.example",
+	  DNS_T_TXT,
+	  DNS_R_DATA,
+	  { "v=spf1 include:loop2.example -all" } },
+	{ "loop2.example",
+	  DNS_T_TXT,
+	  DNS_R_DATA,
+	  { "v=spf1 include:loop.example -all" } },
 	{ "slow.example", DNS_T_TXT, DNS_R_TIMEOUT, { NULL } },
 	{ "slow.example", DNS_T_MX, DNS_R_TIMEOUT, { NULL } },
 	{ "sf.example", DNS_T_TXT, DNS_R_SERVFAIL, { NULL } },
@@ -66,11 +77,10 @@ static const struct row world[] = {
 
 /* table_lookup - the world's answer; names not in it do not exist */
 static int
-table_lookup(void *ctx, const char *name, enum dns_type type,
-	     struct dns_answer *out)
+table_lookup(void *ctx, const char *name, enum dns_type type, struct dns_answer *out)
 {
 	const struct row *r;
-	int     i, known = 0;
+	int i, known = 0;
 
 	(void) ctx;
 	for (r = world; r->name != NULL; r++) {
@@ -119,8 +129,7 @@ run(const struct dns_domain_spec *s, enum dns_check_kind k, struct dns_check *ou
 
 /* expect - status and a piece of the error */
 static void
-expect(const char *domain, enum dns_check_kind k, enum dns_status st,
-       const char *text)
+expect(const char *domain, enum dns_check_kind k, enum dns_status st, const char *text)
 {
 	struct dns_domain_spec s = spec_for(domain);
 	struct dns_check c;
@@ -159,65 +168,69 @@ END_TEST
 START_TEST(dkim_records)
 {
 	struct dkim_record r;
-	char    err[200], *sel;
+	char err[200], *sel;
 
-	ck_assert_int_eq(dkim_record_parse("v=DKIM1; k=rsa; p=" RSA_P, &r, err,
-					   sizeof(err)), 0);
+	ck_assert_int_eq(
+	    dkim_record_parse("v=DKIM1; k=rsa; p=" RSA_P, &r, err, sizeof(err)), 0);
 	ck_assert_str_eq(r.p, RSA_P);
 	dkim_record_clear(&r);
-	ck_assert_int_eq(dkim_record_parse("v=DKIM1; k=ed25519; p=" ED_P, &r, err,
-					   sizeof(err)), 0);
+	ck_assert_int_eq(
+	    dkim_record_parse("v=DKIM1; k=ed25519; p=" ED_P, &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(r.key_type, DKIM_KEY_ED25519);
 	dkim_record_clear(&r);
 	ck_assert_int_eq(dkim_record_parse("v=DKIM1; p=", &r, err, sizeof(err)), 0);
-	ck_assert_str_eq(r.p, "");	/* revoked */
+	ck_assert_str_eq(r.p, ""); /* revoked */
 	dkim_record_clear(&r);
-	ck_assert_int_eq(dkim_record_parse("v=DKIM1; k=rsa; p=!!garbage", &r, err,
-					   sizeof(err)), -1);
+	ck_assert_int_eq(
+	    dkim_record_parse("v=DKIM1; k=rsa; p=!!garbage", &r, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "p= is not base64");
-	ck_assert_int_eq(dkim_record_parse("v=DKIM1; k=ed25519; p=" RSA_P, &r, err,
-					   sizeof(err)), -1);
+	ck_assert_int_eq(
+	    dkim_record_parse("v=DKIM1; k=ed25519; p=" RSA_P, &r, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "p= is not an ed25519 public key");
 	ck_assert_int_eq(dkim_record_parse("k=dsa; p=" RSA_P, &r, err, sizeof(err)), -1);
-	ck_assert_int_eq(dkim_record_parse("k=rsa; v=DKIM1; p=" RSA_P, &r, err,
-					   sizeof(err)), -1);
+	ck_assert_int_eq(
+	    dkim_record_parse("k=rsa; v=DKIM1; p=" RSA_P, &r, err, sizeof(err)), -1);
 	ck_assert_int_eq(dkim_record_parse("v=DKIM1; k=rsa", &r, err, sizeof(err)), -1);
 	ck_assert_int_eq(dkim_record_parse("garbage", &r, err, sizeof(err)), -1);
 
 	/* opendkim-genkey's SELECTOR.txt, folded as it writes it */
-	ck_assert_int_eq(dkim_keyfile_parse(
+	ck_assert_int_eq(
+	    dkim_keyfile_parse(
 		"mail._domainkey\tIN\tTXT\t( \"v=DKIM1; h=sha256; k=rsa; \"\n"
 		"\t  \"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDLNug7KVyurIqckww5NQJd8ZPn9QnO5\"\n"
 		"\t  \"+39tc+97iT3tF8BZnGypazzLu/OXf2bMzd5PexUp1CLOxolNx/NWIhozTurWxbLunImJ5cWyAV5"
 		"7P98oF5zPUR5Vp5N1lvzqa3VSGq51dYecPszZmkN23L8w5eiYRbEha0M2Tv9afFZNQIDAQAB\" )"
-		"  ; ----- DKIM key mail for example.com\n", &sel, &r, err, sizeof(err)), 0);
+		"  ; ----- DKIM key mail for example.com\n",
+		&sel, &r, err, sizeof(err)),
+	    0);
 	ck_assert_str_eq(sel, "mail");
 	ck_assert_str_eq(r.p, RSA_P);
 	free(sel);
 	dkim_record_clear(&r);
-	ck_assert_int_eq(dkim_keyfile_parse("v=DKIM1; k=ed25519; p=" ED_P, &sel, &r,
-					    err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    dkim_keyfile_parse("v=DKIM1; k=ed25519; p=" ED_P, &sel, &r, err, sizeof(err)),
+	    0);
 	ck_assert_ptr_null(sel);
 	dkim_record_clear(&r);
-	ck_assert_int_eq(dkim_keyfile_parse("v=DKIM1; p=", &sel, &r, err,
-					    sizeof(err)), -1);
+	ck_assert_int_eq(dkim_keyfile_parse("v=DKIM1; p=", &sel, &r, err, sizeof(err)),
+			 -1);
 }
 END_TEST
 
 START_TEST(dmarc_records)
 {
 	struct dmarc_record d;
-	char    err[200];
+	char err[200];
 
-	ck_assert_int_eq(dmarc_record_parse("v=DMARC1; p=reject; aspf=s", &d, err,
-					    sizeof(err)), 0);
+	ck_assert_int_eq(
+	    dmarc_record_parse("v=DMARC1; p=reject; aspf=s", &d, err, sizeof(err)), 0);
 	ck_assert_str_eq(d.policy, "reject");
 	ck_assert_int_eq(d.strict_spf, 1);
 	ck_assert_int_eq(d.strict_dkim, 0);
-	ck_assert_int_eq(dmarc_record_parse("v=DMARC1; p=maybe", &d, err,
-					    sizeof(err)), -1);
-	ck_assert_int_eq(dmarc_record_parse("p=none; v=DMARC1", &d, err,
-					    sizeof(err)), -1);
+	ck_assert_int_eq(dmarc_record_parse("v=DMARC1; p=maybe", &d, err, sizeof(err)),
+			 -1);
+	ck_assert_int_eq(dmarc_record_parse("p=none; v=DMARC1", &d, err, sizeof(err)),
+			 -1);
 }
 END_TEST
 
@@ -242,7 +255,7 @@ START_TEST(unsure_checks)
 					       "inc.example" };
 	struct dns_domain_spec s;
 	struct dns_check c;
-	size_t  i;
+	size_t i;
 
 	/* A timeout or SERVFAIL, even inside an include, is not Missing. */
 	for (i = 0; i < 3; i++) {
@@ -282,12 +295,13 @@ START_TEST(dkim_checks)
 	run(&s, DNS_CHECK_DKIM, &c);
 	ck_assert_int_eq(c.status, DNS_ST_INVALID);
 	ck_assert_str_eq(c.error, "The DKIM record at s2._domainkey.good.example "
-			 "does not match the configured public key");
+				  "does not match the configured public key");
 	dns_check_clear(&c);
 	s.selectors[1] = "s3";
 	run(&s, DNS_CHECK_DKIM, &c);
 	ck_assert_int_eq(c.status, DNS_ST_MISSING);
-	ck_assert_str_eq(c.error, "There is no DKIM record at s3._domainkey.good.example");
+	ck_assert_str_eq(c.error,
+			 "There is no DKIM record at s3._domainkey.good.example");
 	dns_check_clear(&c);
 }
 END_TEST
@@ -336,7 +350,7 @@ START_TEST(return_path_checks)
 	dns_check_clear(&c);
 	/* no MX, an address that is this host, no SPF */
 	s.return_path = "rpa.example";
-	s.mx_hostnames = (const char *const []) { "rpa.example", NULL };
+	s.mx_hostnames = (const char *const[]){ "rpa.example", NULL };
 	run(&s, DNS_CHECK_RETURN_PATH, &c);
 	ck_assert_int_eq(c.status, DNS_ST_MISSING);
 	ck_assert_str_eq(c.error, "No SPF record exists at rpa.example");
@@ -362,7 +376,7 @@ START_TEST(extra_checks)
 	expect("soft.example", DNS_CHECK_DMARC, DNS_ST_MISSING,
 	       "There is no DMARC record at _dmarc.soft.example");
 	expect("good.example", DNS_CHECK_FCRDNS, DNS_ST_OK, NULL);
-	s.sending_ips = (const char *const []) { "192.0.2.11", NULL };
+	s.sending_ips = (const char *const[]){ "192.0.2.11", NULL };
 	dns_check_run(&table, &s, DNS_CHECK_FCRDNS, done, &info, &c);
 	ck_assert_int_eq(c.status, DNS_ST_MISSING);
 	ck_assert_str_eq(c.error, "There is no PTR record for 192.0.2.11");
@@ -425,21 +439,35 @@ END_TEST
 
 START_TEST(payload_shape)
 {
-	static const char *const keys[] = {
-		"server", "domain", "uuid", "dns_checked_at", "spf_status",
-		"spf_error", "dkim_status", "dkim_error", "mx_status", "mx_error",
-		"return_path_status", "return_path_error", "dmarc_status",
-		"dmarc_error", "dmarc_policy", "dmarc_spf_aligned",
-		"dmarc_dkim_aligned", "fcrdns_status", "fcrdns_error", NULL
-	};
+	static const char *const keys[] = { "server",
+					    "domain",
+					    "uuid",
+					    "dns_checked_at",
+					    "spf_status",
+					    "spf_error",
+					    "dkim_status",
+					    "dkim_error",
+					    "mx_status",
+					    "mx_error",
+					    "return_path_status",
+					    "return_path_error",
+					    "dmarc_status",
+					    "dmarc_error",
+					    "dmarc_policy",
+					    "dmarc_spf_aligned",
+					    "dmarc_dkim_aligned",
+					    "fcrdns_status",
+					    "fcrdns_error",
+					    NULL };
 	struct domain_record *r = domain_record_new(NULL, "a.example");
 	json_object *p;
-	size_t  i = 0;
+	size_t i = 0;
 
 	set_spf(r, DNS_ST_MISSING, "No SPF record exists for this domain");
 	r->checked_at = 1704672000.123456;
 	p = dns_event_payload(r, "u-1", "host");
-	json_object_object_foreach(p, key, val) {
+	json_object_object_foreach(p, key, val)
+	{
 		(void) val;
 		ck_assert_ptr_nonnull(keys[i]);
 		ck_assert_str_eq(key, keys[i]);
@@ -447,7 +475,7 @@ START_TEST(payload_shape)
 	}
 	ck_assert_ptr_null(keys[i]);
 	ck_assert_str_eq(json_object_to_json_string_ext(json_member(p, "server"),
-						       JSON_C_TO_STRING_PLAIN),
+							JSON_C_TO_STRING_PLAIN),
 			 "{\"uuid\":\"u-1\",\"name\":\"host\"}");
 	ck_assert_str_eq(json_object_get_string(json_member(p, "spf_error")),
 			 "No SPF record exists for this domain");
@@ -461,9 +489,9 @@ END_TEST
 struct ctx {
 	struct domain_record *r;
 	struct domain_record **list;
-	size_t  n;
+	size_t n;
 	const char *tenant;
-	char    uuid[37];
+	char uuid[37];
 };
 
 static int
@@ -502,11 +530,13 @@ del_cb(struct store_txn *txn, void *arg)
 START_TEST(store_records)
 {
 	static const char *const names[][2] = {
-		{ NULL, "b.example" }, { NULL, "a.example" }, { "t1", "b.example" },
+		{ NULL, "b.example" },
+		{ NULL, "a.example" },
+		{ "t1", "b.example" },
 	};
 	struct ctx c;
-	char    first[37];
-	size_t  i;
+	char first[37];
+	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < 3; i++) {
@@ -544,7 +574,7 @@ END_TEST
 
 START_TEST(domain_names)
 {
-	char   *n = domain_name_normal("Mail.Example.COM.");
+	char *n = domain_name_normal("Mail.Example.COM.");
 
 	ck_assert_str_eq(n, "mail.example.com");
 	free(n);
@@ -558,9 +588,9 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("dns");
-	TCase  *tc = tcase_create("pure");
-	TCase  *ts = tcase_create("store");
+	Suite *s = suite_create("dns");
+	TCase *tc = tcase_create("pure");
+	TCase *ts = tcase_create("store");
 
 	tcase_add_test(tc, spf_records);
 	tcase_add_test(tc, dkim_records);

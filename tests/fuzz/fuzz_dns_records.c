@@ -50,10 +50,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dmarc_record dm;
 	struct spf_eval ev;
 	const char *first, *p;
-	char   *text, *sel, err[200];
+	char *text, *sel, err[200];
 
 	if (size > 70000 || memchr(data, 0, size) != NULL)
-		return (0);		/* a TXT record holds no NUL (resolver.c) */
+		return (0); /* a TXT record holds no NUL (resolver.c) */
 	text = malloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = 0;
