@@ -167,6 +167,8 @@ check_spf_for(const struct dns_source *src, const char *domain, const char *here
 			  "The SPF record %s allows every address (+all)", w);
 		goto done;
 	}
+	if (ips == NULL || *ips == NULL)
+		out->note = xstrdup("Not evaluated: no sending address (sending_ips)");
 	for (; ips != NULL && *ips != NULL; ips++) {
 		if (spf_evaluate(src, domain, *ips, &ev) < 0) {
 			out->unsure = 1;
