@@ -5,6 +5,7 @@ namespace (unshare -n -m) in which Debian's nsd serves the test zones on
 rest), and /etc/resolv.conf is bind-mounted to point at it: no test ever
 asks a real resolver.  Also DKIM keys in opendkim's file format."""
 
+import atexit
 import base64
 import os
 import shutil
@@ -23,12 +24,20 @@ import dns_responder  # noqa: E402
 H = W.H
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 _NS_ENV = "POSTHOOK_DNS_NETNS"
+TEST_TIMEOUT = 300			# seconds for a whole test
+
+
+def _timed_out(sig, frame):
+	H.mark_failed()
+	raise SystemExit("FAIL: the test ran past %d s" % TEST_TIMEOUT)
 
 
 def isolate():
 	"""Re-execute under unshare -n -m; in there, bring lo up and point
 	resolv.conf at the responder.  False when that cannot be done."""
 	if os.environ.get(_NS_ENV) == "1":
+		signal.signal(signal.SIGALRM, _timed_out)
+		signal.alarm(TEST_TIMEOUT)
 		H._loopback_up()
 		d = H.scratch_dir("posthook-dns-ns-")
 		conf = os.path.join(d, "resolv.conf")
@@ -90,6 +99,7 @@ remote-control:
 		self.proc = subprocess.Popen([NSD, "-d", "-c", self.conf],
 					     stdout=subprocess.DEVNULL,
 					     stderr=subprocess.DEVNULL)
+		atexit.register(self.stop)
 		H.wait_until(self.ready, 20, what="nsd answering")
 
 	def write(self, zones):
@@ -118,8 +128,9 @@ remote-control:
 		time.sleep(1.5)
 
 	def stop(self):
-		self.proc.terminate()
-		self.proc.wait(timeout=10)
+		if self.proc.poll() is None:
+			self.proc.terminate()
+			self.proc.wait(timeout=10)
 
 
 def txt(value):
