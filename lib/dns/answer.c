@@ -40,6 +40,11 @@ dns_lookup(const struct dns_source *src, const char *name, enum dns_type type,
 	   struct dns_answer *out)
 {
 	dns_answer_clear(out);
+	/* No name this long exists (RFC 1035 2.3.4); an SPF macro can make one. */
+	if (strlen(name) > DNS_NAME_MAX) {
+		out->result = DNS_R_NXDOMAIN;
+		return (0);
+	}
 	if (src->lookup(src->ctx, name, type, out) < 0) {
 		dns_answer_clear(out);
 		out->result = DNS_R_SERVFAIL;

@@ -56,7 +56,13 @@ struct dns_source {
 	void *ctx;
 };
 
-/* dns_lookup - ask src; out is cleared first. */
+/* The longest name in text, with a final dot (RFC 1035 2.3.4: 255 octets). */
+#define DNS_NAME_MAX 254
+
+/*
+ * dns_lookup - ask src; out is cleared first.  A name longer than
+ * DNS_NAME_MAX does not exist and is not asked about.
+ */
 int dns_lookup(const struct dns_source *src, const char *name, enum dns_type type,
 	       struct dns_answer *out);
 
