@@ -1,10 +1,11 @@
 /*
  * check.h - the checks of one sending domain's DNS, each a function of the
  * answers its dns_source gives (no I/O of its own): SPF, DKIM, MX and the
- * return path as seed 002 names them, DMARC and forward-confirmed reverse
- * DNS besides.  Each gives OK, Missing or Invalid with an error in the
- * seed's words, or says it could not be checked (a timeout or SERVFAIL is
- * not a fact about the zone, so the caller keeps the last status).
+ * return path of DomainDNSError (docs/events.md), DMARC and
+ * forward-confirmed reverse DNS besides.  Each gives OK, Missing or
+ * Invalid with an error in the event's words, or says it could not be
+ * checked (a timeout or SERVFAIL is not a fact about the zone, so the
+ * caller keeps the last status).
  */
 #ifndef PH_DNS_CHECK_H
 #define PH_DNS_CHECK_H
@@ -44,7 +45,7 @@ struct dns_domain_spec {
 	const char *const *mx_hostnames;	  /* NULL-terminated */
 };
 
-/* The checks Postal's payload has, then the extras. */
+/* The checks of the hosted API's payload, then posthook's extras. */
 enum dns_check_kind {
 	DNS_CHECK_SPF,
 	DNS_CHECK_DKIM,
@@ -55,7 +56,7 @@ enum dns_check_kind {
 	DNS_CHECK_COUNT
 };
 
-/* The checks that decide whether a domain is healthy (seed 002's four). */
+/* The checks that decide whether a domain is healthy (the hosted API's four). */
 #define DNS_CHECK_CORE 4
 
 /* dns_check_field - the payload's prefix: "spf", ..., "return_path". */

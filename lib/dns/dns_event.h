@@ -1,7 +1,9 @@
 /*
  * dns_event.h - when a domain's check makes an event, and its payload:
- * DomainDNSError (seed 002's fields, then the extras) and DomainDNSOK.
- * Pure: the caller gives the record before and after, and the time.
+ * DomainDNSError (the hosted API's fields, then posthook's) and DomainDNSOK
+ * (docs/events.md, DomainDNSError).  Pure: the record carries this run's
+ * results and what the last run with events reported; the caller gives
+ * the time.
  */
 #ifndef PH_DNS_EVENT_H
 #define PH_DNS_EVENT_H

@@ -29,7 +29,7 @@ enum event_type {
 	EV_MESSAGE_LINK_CLICKED,
 	EV_DOMAIN_DNS_ERROR,
 	EV_SEND_LIMIT,
-	EV_DOMAIN_DNS_OK,		/* beyond Ark: a broken domain recovered */
+	EV_DOMAIN_DNS_OK,		/* posthook's: a broken sending domain recovered */
 	EV_TYPE_COUNT
 };
 

@@ -1,5 +1,5 @@
 """posthookctl domains check against nsd in a private namespace: each kind
-of good and broken record gives its status and the seed's error; hostile
+of good and broken record gives its status and the error docs/events.md gives; hostile
 records (a 64 KB TXT, 20 includes, an include loop, DKIM garbage, a CNAME
 loop, an MX at an IP literal or ".") give a clear status, never a crash or
 a hang past dns_timeout; a timeout or SERVFAIL is "could not be checked"."""

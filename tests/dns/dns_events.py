@@ -2,7 +2,7 @@
 as the hourly `domains check --all --events` makes them: once when a domain
 breaks (not again every run), again when its errors change and every
 dns_error_repeat while it stays broken, DomainDNSOK when it is fixed; a
-flapping resolver (a timeout) changes nothing; the payload is seed 002's."""
+flapping resolver (a timeout) changes nothing; the payload is docs/events.md's."""
 
 import socket
 import sys
@@ -66,7 +66,7 @@ EXTRA_KEYS = ["dmarc_status", "dmarc_error", "dmarc_policy",
 	      "dmarc_spf_aligned", "dmarc_dkim_aligned", "fcrdns_status",
 	      "fcrdns_error", "tenant"]
 
-# 1. broken: one DomainDNSError, seed 002's payload first
+# 1. broken: one DomainDNSError, the hosted API's fields first
 out = run()
 assert "DomainDNSError queued" in out, out
 ev = events(1)[0]
