@@ -21,7 +21,8 @@ for f in sbin/posthook-milter sbin/posthook-logtail sbin/posthook-webhook \
 	doc/posthook/examples/receivers/receiver.py doc/posthook/examples/receivers/receiver.js \
 	doc/posthook/examples/receivers/receiver.rb doc/posthook/examples/receivers/receiver.php \
 	lib/systemd/system/posthook-milter.service lib/systemd/system/posthook-logtail.service \
-	lib/systemd/system/posthook-webhook.service lib/systemd/system/posthook.target; do
+	lib/systemd/system/posthook-webhook.service lib/systemd/system/posthook.target \
+	lib/systemd/system/posthook-dnscheck.service lib/systemd/system/posthook-dnscheck.timer; do
 	found=$(find "$dest" -path "*/$f" | head -n 1)
 	if [ -z "$found" ]; then
 		echo "FAIL: $f not installed"
@@ -32,6 +33,12 @@ done
 unit=$(find "$dest" -name posthook-milter.service | head -n 1)
 if [ -n "$unit" ] && ! grep -q '^ExecStart=/.*/sbin/posthook-milter -f -c /.*/posthook/posthook.conf$' "$unit"; then
 	echo "FAIL: $unit does not start the installed milter:"
+	grep ExecStart "$unit"
+	fail=1
+fi
+unit=$(find "$dest" -name posthook-dnscheck.service | head -n 1)
+if [ -n "$unit" ] && ! grep -q '^ExecStart=/.*/bin/posthookctl -c /.*/posthook/posthook.conf domains check --all --events$' "$unit"; then
+	echo "FAIL: $unit does not run the installed posthookctl:"
 	grep ExecStart "$unit"
 	fail=1
 fi
