@@ -14,6 +14,7 @@
  * checked domain's SPF, DKIM, MX and return path are OK; with --events
  * (the hourly timer) it also queues DomainDNSError and DomainDNSOK.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,27 @@ read_key_file(const char *path)
 	return (buf_take(&b));
 }
 
+/* selector_valid - labels of letters, digits, "-" and "_" (RFC 6376 3.1) */
+static int
+selector_valid(const char *s)
+{
+	size_t label = 0;
+
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return (0);
+			label = 0;
+		} else if ((isalnum((unsigned char) *s) || *s == '-' || *s == '_')
+			   && ++label <= 63) {
+			continue;
+		} else {
+			return (0);
+		}
+	}
+	return (label > 0);
+}
+
 /* set_keys - the record's selectors and keys from the options */
 static int
 set_keys(const struct dopts *o, struct domain_record *r)
@@ -159,6 +181,12 @@ set_keys(const struct dopts *o, struct domain_record *r)
 			dkim_record_clear(&rec);
 			return (ctl_error("%s names no selector: give --dkim-selector",
 					  o->key_files[i]));
+		}
+		if (!selector_valid(o->selectors[i] ? o->selectors[i] : sel)) {
+			dkim_record_clear(&rec);
+			free(sel);
+			return (ctl_usage_error("bad DKIM selector \"%s\"",
+						o->selectors[i] ? o->selectors[i] : sel));
 		}
 		free(r->selectors[i]);
 		free(r->keys[i]);

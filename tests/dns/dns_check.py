@@ -89,6 +89,9 @@ env.ctl("domains", "add", "slow.timeout.example")
 env.ctl("domains", "add", "x.servfail.example")
 p = env.ctl("domains", "add", "not a domain", check=False)
 assert p.returncode == 2, p
+p = env.ctl("domains", "add", "x.example", "--dkim-selector", "a b",
+	    "--dkim-public-key", good_file, check=False)
+assert p.returncode == 2 and "bad DKIM selector" in p.stderr, p
 
 
 def check(domain):
