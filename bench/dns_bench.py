@@ -19,6 +19,7 @@ import time
 
 src = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("srcdir", os.path.join(src, "tests"))
+sys.path.insert(0, os.path.join(src, "tests", "pylib"))
 sys.path.insert(0, os.path.join(src, "tests", "dns"))
 import dns_lib as D  # noqa: E402
 

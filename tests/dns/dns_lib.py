@@ -15,10 +15,9 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, ".."))
-import webhook_lib as W  # noqa: E402
+from posthook_test import webhook as W
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dns_responder  # noqa: E402
 
 H = W.H
