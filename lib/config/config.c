@@ -230,20 +230,6 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
-/* trim - strip white space at both ends, in place */
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char) *s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char) e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* config_load - read a file of key = value lines */
 int
 config_load(struct config *cfg, const char *path, int must_exist,
@@ -267,7 +253,7 @@ config_load(struct config *cfg, const char *path, int must_exist,
 		char *key, *value, *eq;
 
 		lineno++;
-		key = trim(line);
+		key = str_trim(line);
 		if (*key == '\0' || *key == '#')
 			continue;
 		eq = strchr(key, '=');
@@ -278,8 +264,8 @@ config_load(struct config *cfg, const char *path, int must_exist,
 			break;
 		}
 		*eq = '\0';
-		value = trim(eq + 1);
-		key = trim(key);
+		value = str_trim(eq + 1);
+		key = str_trim(key);
 		if (config_set(cfg, key, value, kerr, sizeof(kerr)) < 0) {
 			snprintf(err, errlen, "%s, line %d: %s", path, lineno, kerr);
 			status = -1;

@@ -24,20 +24,6 @@ struct tag {
 
 #define MAX_TAGS 32
 
-/* trim - s without leading and trailing whitespace, in place */
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char) *s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char) e[-1]))
-		*--e = 0;
-	return (s);
-}
-
 /*
  * tag_list - split copy into tags; the count, or -1 if a tag has no "=",
  * an empty name, or there are more than MAX_TAGS.
@@ -50,14 +36,14 @@ tag_list(char *copy, struct tag *tags)
 
 	for (item = strtok_r(copy, ";", &save); item != NULL;
 	     item = strtok_r(NULL, ";", &save)) {
-		item = trim(item);
+		item = str_trim(item);
 		if (*item == 0)
 			continue; /* a trailing ";" is allowed */
 		if ((eq = strchr(item, '=')) == NULL || n == MAX_TAGS)
 			return (-1);
 		*eq = 0;
-		tags[n].name = trim(item);
-		tags[n].value = trim(eq + 1);
+		tags[n].name = str_trim(item);
+		tags[n].value = str_trim(eq + 1);
 		if (*tags[n].name == 0)
 			return (-1);
 		n++;

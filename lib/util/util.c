@@ -295,3 +295,17 @@ parse_time_spec(const char *text, double now, double *out)
 	*out = (double) timegm(&tm);
 	return 0;
 }
+
+/* str_trim - s without white space at both ends, cut in place. */
+char *
+str_trim(char *s)
+{
+	char   *e;
+
+	while (isspace((unsigned char) *s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char) e[-1]))
+		*--e = '\0';
+	return (s);
+}

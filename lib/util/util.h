@@ -33,6 +33,9 @@ struct buf {
 	size_t  cap;
 };
 
+/* str_trim - s without white space at both ends, cut in place. */
+char *str_trim(char *s);
+
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
