@@ -74,6 +74,9 @@ struct config {
 	int64_t webhook_timeout_ms;
 	int     webhook_max_per_endpoint;
 	int     webhook_max_in_flight;
+	int     breaker_failures;
+	int64_t breaker_cooldown_ms;
+	int64_t disable_after_ms;
 	char   *webhook_proxy;
 	int64_t key_activation_delay_ms;
 	char   *jwks_file;

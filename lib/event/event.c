@@ -23,6 +23,8 @@ static const char *const event_names[EV_TYPE_COUNT] = {
 	[EV_DOMAIN_DNS_ERROR] = "DomainDNSError",
 	[EV_SEND_LIMIT] = "SendLimit",
 	[EV_DOMAIN_DNS_OK] = "DomainDNSOK",
+	[EV_WEBHOOK_DISABLED] = "WebhookDisabled",
+	[EV_DELIVERY_EXHAUSTED] = "DeliveryExhausted",
 };
 
 /* event_type_name - the event's name on the wire */

@@ -30,8 +30,17 @@ enum event_type {
 	EV_DOMAIN_DNS_ERROR,
 	EV_SEND_LIMIT,
 	EV_DOMAIN_DNS_OK,		/* posthook's: a broken sending domain recovered */
+	EV_WEBHOOK_DISABLED,	/* operational: see event_type_operational */
+	EV_DELIVERY_EXHAUSTED,
 	EV_TYPE_COUNT
 };
+
+/*
+ * event_type_operational - is t about posthook's own webhooks
+ * (WebhookDisabled, DeliveryExhausted)?  An endpoint gets those only when
+ * it names them, never through "all events".
+ */
+int event_type_operational(enum event_type t);
 
 const char *event_type_name(enum event_type t);
 /* event_type_from_name - 0 and *out set, or -1 for an unknown name. */

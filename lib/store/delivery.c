@@ -89,6 +89,8 @@ delivery_to_json(const struct delivery *d)
 	json_object_object_add(o, "payload", json_object_get(d->payload));
 	json_object_object_add(o, "attempts", json_object_new_int(d->attempts));
 	json_object_object_add(o, "base", json_object_new_int(d->base));
+	json_object_object_add(o, "spared", json_object_new_int(d->spared));
+	json_object_object_add(o, "parked", json_object_new_boolean(d->parked));
 	json_object_object_add(o, "replay", json_object_new_boolean(d->replay));
 	json_object_object_add(o, "due", json_object_new_int64(d->due_ms));
 	json_object_object_add(o, "state", json_object_new_int(d->state));
@@ -123,6 +125,8 @@ delivery_from_json(json_object *o)
 	d->payload = json_object_get(json_member(o, "payload"));
 	d->attempts = json_object_get_int(json_member(o, "attempts"));
 	d->base = json_object_get_int(json_member(o, "base"));
+	d->spared = json_object_get_int(json_member(o, "spared"));
+	d->parked = json_object_get_boolean(json_member(o, "parked"));
 	d->replay = json_object_get_boolean(json_member(o, "replay"));
 	d->due_ms = json_object_get_int64(json_member(o, "due"));
 	d->state = (enum delivery_state)json_object_get_int(json_member(o, "state"));
@@ -147,12 +151,28 @@ parse_value(const void *val, size_t vlen)
 	return o;
 }
 
-/* due_key - 8-byte due ms + 8-byte id. */
+/*
+ * A parked delivery (its endpoint's breaker is open, or it is disabled)
+ * keeps its due time, with this bit set in its index entry: it sorts
+ * after every due time, in its old order, and is never due.
+ */
+#define PARK_BIT ((uint64_t)1 << 62)
+
+/* due_key - 8-byte due ms (PARK_BIT when parked) + 8-byte id. */
 static void
 due_key(unsigned char key[16], int64_t due_ms, uint64_t id)
 {
-	be64_put(key, (uint64_t)(due_ms < 0 ? 0 : due_ms));
+	be64_put(key, due_ms < 0 ? 0 : (uint64_t)due_ms);
 	be64_put(key + 8, id);
+}
+
+/* index_pos - where d's due entry is: its due time, with PARK_BIT if parked. */
+static int64_t
+index_pos(const struct delivery *d)
+{
+	int64_t due = d->due_ms < 0 ? 0 : d->due_ms;
+
+	return d->parked ? (int64_t)((uint64_t)due | PARK_BIT) : due;
 }
 
 /* delivery_load - read a delivery, with a write lock when rmw. */
@@ -193,7 +213,7 @@ delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out)
 
 /*
  * delivery_write - store d; old_due_ms >= 0 names the due entry it had
- * while pending, which is replaced.
+ * while pending (index_pos), which is replaced.
  */
 static int
 delivery_write(struct store_txn *txn, const struct delivery *d, int64_t old_due_ms)
@@ -215,7 +235,7 @@ delivery_write(struct store_txn *txn, const struct delivery *d, int64_t old_due_
 			return rc;
 	}
 	if (d->state == DELIVERY_PENDING) {
-		due_key(dkey, d->due_ms, d->id);
+		due_key(dkey, index_pos(d), d->id);
 		rc = store_put(txn, STORE_DELIVERY_DUE, dkey, sizeof(dkey),
 			       d->endpoint_id, strlen(d->endpoint_id));
 	}
@@ -337,9 +357,10 @@ delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max, struct due_entr
 int
 delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms)
 {
-	int64_t old = d->due_ms;
+	int64_t old = index_pos(d);
 
 	d->due_ms = due_ms;
+	d->parked = 0;
 	return delivery_write(txn, d, old);
 }
 
@@ -347,9 +368,159 @@ delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms)
 int
 delivery_abandon(struct store_txn *txn, struct delivery *d)
 {
+	int64_t old = index_pos(d);
+
 	d->state = DELIVERY_FAILED;
+	d->parked = 0;
 	d->updated = now_seconds();
-	return delivery_write(txn, d, d->due_ms);
+	return delivery_write(txn, d, old);
+}
+
+/* delivery_park - see delivery.h. */
+int
+delivery_park(struct store_txn *txn, struct delivery *d)
+{
+	int64_t old = index_pos(d);
+
+	if (d->state != DELIVERY_PENDING || d->parked)
+		return STORE_OK;
+	d->parked = 1;
+	return delivery_write(txn, d, old);
+}
+
+/*
+ * parked_ids - up to max (0: all) of the endpoint's parked deliveries,
+ * oldest first, read from the index alone.
+ */
+static int
+parked_ids(struct store_txn *txn, const char *endpoint_id, int max, uint64_t **out, int *n)
+{
+	struct store_cursor *c;
+	unsigned char from[16];
+	const void *k, *v;
+	size_t klen, vlen, elen = strlen(endpoint_id);
+	int rc, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	be64_put(from, PARK_BIT);
+	memset(from + 8, 0, 8);
+	rc = store_cursor_open(txn, STORE_DELIVERY_DUE, &c);
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_cursor_seek(c, from, sizeof(from));
+	while (rc == STORE_OK && (max <= 0 || *n < max) &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (klen != 16 || vlen != elen || memcmp(v, endpoint_id, elen) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, (size_t)cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = be64_get((const unsigned char *)k + 8);
+	}
+	store_cursor_close(c);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* delivery_unpark - see delivery.h. */
+int
+delivery_unpark(struct store_txn *txn, const char *endpoint_id, int max, int *count)
+{
+	struct delivery *d;
+	uint64_t *ids;
+	int64_t old;
+	int rc, n, i;
+
+	*count = 0;
+	if (max <= 0)
+		return STORE_OK;
+	rc = parked_ids(txn, endpoint_id, max, &ids, &n);
+	for (i = 0; rc == STORE_OK && i < n; i++) {
+		rc = delivery_load(txn, ids[i], 1, &d);
+		if (rc == STORE_NOTFOUND) {
+			rc = STORE_OK;
+			continue;
+		}
+		if (rc != STORE_OK)
+			break;
+		old = index_pos(d);
+		d->parked = 0;
+		rc = delivery_write(txn, d, old);
+		delivery_free(d);
+		if (rc == STORE_OK)
+			(*count)++;
+	}
+	free(ids);
+	return rc;
+}
+
+/* delivery_discard_parked - see delivery.h. */
+int
+delivery_discard_parked(struct store_txn *txn, const char *endpoint_id, int *count)
+{
+	struct delivery *d;
+	uint64_t *ids;
+	int rc, n, i;
+
+	*count = 0;
+	rc = parked_ids(txn, endpoint_id, 0, &ids, &n);
+	for (i = 0; rc == STORE_OK && i < n; i++) {
+		rc = delivery_load(txn, ids[i], 1, &d);
+		if (rc == STORE_NOTFOUND) {
+			rc = STORE_OK;
+			continue;
+		}
+		if (rc != STORE_OK)
+			break;
+		rc = delivery_abandon(txn, d);
+		delivery_free(d);
+		if (rc == STORE_OK)
+			(*count)++;
+	}
+	free(ids);
+	return rc;
+}
+
+/* delivery_parked - see delivery.h. */
+int
+delivery_parked(struct store_txn *txn, struct parked_count **out, int *n)
+{
+	struct store_cursor *c;
+	unsigned char from[16];
+	const void *k, *v;
+	size_t klen, vlen;
+	int rc, i, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	be64_put(from, PARK_BIT);
+	memset(from + 8, 0, 8);
+	rc = store_cursor_open(txn, STORE_DELIVERY_DUE, &c);
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_cursor_seek(c, from, sizeof(from));
+	while (rc == STORE_OK &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (klen != 16 || vlen == 0 || vlen >= sizeof((*out)->endpoint_id))
+			continue;
+		for (i = 0; i < *n; i++)
+			if (strlen((*out)[i].endpoint_id) == vlen &&
+			    memcmp((*out)[i].endpoint_id, v, vlen) == 0)
+				break;
+		if (i == *n) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 8;
+				*out = xrealloc(*out, (size_t)cap * sizeof(**out));
+			}
+			memset(&(*out)[i], 0, sizeof(**out));
+			memcpy((*out)[i].endpoint_id, v, vlen);
+			(*n)++;
+		}
+		(*out)[i].count++;
+	}
+	store_cursor_close(c);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 /* attempt_key - the store key of attempt sequence seq. */
@@ -382,11 +553,18 @@ delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 		return rc;
 	}
 	snprintf(record_id, 32, "whr_%012" PRIx64, seq);
-	old_due = d->state == DELIVERY_PENDING ? d->due_ms : -1;
+	old_due = d->state == DELIVERY_PENDING ? index_pos(d) : -1;
+	d->parked = 0;
 	d->attempts++;
-	if (!success && !d->replay)
-		retry = retry_delay(sched, count, d->attempts - d->base, r->status,
-				    r->retry_after, r->started + r->duration, &delay);
+	if (!success && r->spare && !d->replay) {
+		/* the breaker's or a throttled attempt: no retry spent */
+		d->spared++;
+		retry = 1;
+		delay = r->not_before_ms;
+	} else if (!success && !d->replay)
+		retry = retry_delay(sched, count, d->attempts - d->base - d->spared,
+				    r->status, r->retry_after, r->started + r->duration,
+				    &delay);
 	if (success)
 		d->state = DELIVERY_SUCCEEDED;
 	else if (retry) {
@@ -497,6 +675,8 @@ delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, i
 		if (rc == STORE_OK) {
 			d->state = DELIVERY_PENDING;
 			d->base = d->attempts;
+			d->spared = 0;
+			d->parked = 0;
 			d->due_ms = (int64_t)(now * 1000);
 			d->updated = now;
 			rc = delivery_write(txn, d, -1);

@@ -41,6 +41,8 @@ struct delivery {
 	json_object *payload; /* owned reference */
 	int attempts;	      /* attempts made */
 	int base;	      /* attempts before the last recover */
+	int spared;	      /* attempts since then that spent no retry */
+	int parked;	      /* waiting for its endpoint (breaker, disabled) */
 	int replay;	      /* one attempt, never retried */
 	int64_t due_ms;	      /* wall clock ms; meaningful when pending */
 	enum delivery_state state;
@@ -84,6 +86,33 @@ PH_MUST_CHECK int delivery_reschedule(struct store_txn *txn, struct delivery *d,
 PH_MUST_CHECK int delivery_abandon(struct store_txn *txn, struct delivery *d);
 
 /*
+ * delivery_park - set a pending delivery aside until its endpoint takes
+ * requests again: never due, its due time and retries kept.
+ */
+int delivery_park(struct store_txn *txn, struct delivery *d);
+
+/*
+ * delivery_unpark - let up to max of the endpoint's parked deliveries go,
+ * oldest first, each due at the time it had; *count gets how many.
+ */
+int delivery_unpark(struct store_txn *txn, const char *endpoint_id, int max, int *count);
+
+/*
+ * delivery_discard_parked - mark every parked delivery of the endpoint
+ * failed without an attempt (deliveries recover brings them back).
+ */
+int delivery_discard_parked(struct store_txn *txn, const char *endpoint_id, int *count);
+
+/* One endpoint's parked deliveries. */
+struct parked_count {
+	char endpoint_id[24];
+	long count;
+};
+
+/* delivery_parked - how many wait parked, per endpoint; *out malloc()ed. */
+int delivery_parked(struct store_txn *txn, struct parked_count **out, int *n);
+
+/*
  * retry_after_parse - a Retry-After value (delta seconds or an HTTP date)
  * to milliseconds from now (never negative); -1 when unparsable.
  */
@@ -110,6 +139,8 @@ struct attempt_result {
 	json_object *headers;	 /* request headers sent (borrowed) */
 	const char *kid;	 /* signing key id used */
 	const char *retry_after; /* Retry-After value, or NULL */
+	int spare;		 /* a failure that spends no retry (probe, throttle) */
+	int64_t not_before_ms;	 /* spare: due again this long after the end */
 	double envelope_ts;	 /* timestamp in the body sent */
 };
 
@@ -135,7 +166,9 @@ struct attempt_target {
 
 /*
  * delivery_complete - in one transaction: record the attempt, count it,
- * and make the delivery succeeded, due again, or failed.  *record_id gets
+ * and make the delivery succeeded, due again, or failed.  A failed
+ * attempt marked spare keeps the delivery's place in the schedule: it is
+ * due again not_before_ms after the attempt ended.  *record_id gets
  * the attempt id ("whr_..."), *will_retry whether another attempt follows.
  */
 PH_MUST_CHECK int delivery_complete(struct store_txn *txn, uint64_t delivery_id,

@@ -34,6 +34,7 @@ endpoint_free(struct endpoint *ep)
 	free(ep->url);
 	free(ep->secret);
 	free(ep->tenant);
+	free(ep->disabled_reason);
 	free(ep);
 }
 
@@ -56,6 +57,7 @@ endpoint_dup(const struct endpoint *ep)
 	c->url = opt_dup(ep->url);
 	c->secret = opt_dup(ep->secret);
 	c->tenant = opt_dup(ep->tenant);
+	c->disabled_reason = opt_dup(ep->disabled_reason);
 	return c;
 }
 
@@ -63,7 +65,9 @@ endpoint_dup(const struct endpoint *ep)
 int
 endpoint_wants(const struct endpoint *ep, enum event_type t)
 {
-	return ep->all_events || (ep->events & (1u << t)) != 0;
+	if (ep->all_events && !event_type_operational(t))
+		return 1;
+	return (ep->events & (1u << t)) != 0;
 }
 
 /* endpoint_to_json - see endpoint.h. */
@@ -95,6 +99,11 @@ endpoint_to_json(const struct endpoint *ep, int show_secret)
 		    json_object_new_string(show_secret ? ep->secret : "whsec_(hidden)"));
 	if (ep->tenant != NULL)
 		json_object_object_add(o, "tenant", json_object_new_string(ep->tenant));
+	if (ep->disabled_reason != NULL)
+		json_object_object_add(o, "disabledReason",
+				       json_object_new_string(ep->disabled_reason));
+	if (ep->max_rate > 0)
+		json_object_object_add(o, "maxRate", json_double_new(ep->max_rate, 3));
 	return o;
 }
 
@@ -116,6 +125,9 @@ endpoint_from_json(json_object *obj)
 	ep->url = xstrdup(json_string_member(obj, "url"));
 	ep->secret = opt_dup(json_string_member(obj, "secret"));
 	ep->tenant = opt_dup(json_string_member(obj, "tenant"));
+	ep->disabled_reason = opt_dup(json_string_member(obj, "disabledReason"));
+	if (json_object_object_get_ex(obj, "maxRate", &v))
+		ep->max_rate = json_object_get_double(v);
 	if (json_object_object_get_ex(obj, "allEvents", &v))
 		ep->all_events = json_object_get_boolean(v);
 	if (json_object_object_get_ex(obj, "enabled", &v))

@@ -5,6 +5,8 @@
  * An endpoint has a name, an http or https URL, the event types it wants
  * (or all of them), an enabled flag and optionally a Standard Webhooks
  * secret ("whsec_..."), for which the sender adds webhook-* headers.
+ * A disabled endpoint says why (disabled_reason: the receiver answered 410
+ * Gone, it failed for disable_after, or an admin disabled it).
  * Every change bumps the "endpoints_gen" counter in STORE_META, so a
  * running sender notices it without a restart.
  */
@@ -17,7 +19,10 @@
 #include "event/event.h"
 #include "store/store.h"
 
-#define ENDPOINT_ALL_EVENTS ((uint32_t)((1u << EV_TYPE_COUNT) - 1))
+/* "All events": every message and domain event, not the operational ones. */
+#define ENDPOINT_ALL_EVENTS \
+	((uint32_t)((1u << EV_TYPE_COUNT) - 1) & \
+	 ~((1u << EV_WEBHOOK_DISABLED) | (1u << EV_DELIVERY_EXHAUSTED)))
 #define ENDPOINT_NAME_MAX 200
 #define ENDPOINT_URL_MAX 2048
 
@@ -31,6 +36,8 @@ struct endpoint {
 	double created_at;
 	char *secret; /* "whsec_...", or NULL */
 	char *tenant; /* owning tenant; NULL means "default" */
+	char *disabled_reason; /* gone, failing or admin; NULL while enabled */
+	double max_rate;       /* requests per second; 0 unlimited */
 };
 
 struct endpoint *endpoint_new(void);
@@ -56,7 +63,10 @@ PH_MUST_CHECK int endpoint_check_secret(const char *secret, char *err, size_t er
  */
 PH_MUST_CHECK int endpoint_parse_events(const char *list, uint32_t *mask, char *err, size_t errlen);
 
-/* endpoint_wants - does ep receive events of type t? */
+/*
+ * endpoint_wants - does ep receive events of type t?  The operational
+ * events only when it names them.
+ */
 int endpoint_wants(const struct endpoint *ep, enum event_type t);
 
 /*
