@@ -7,15 +7,18 @@
  * far the tailer is behind the log (the position it committed in
  * STORE_POSITIONS against the size of log_file, and of log_file.1 when it
  * is still finishing a rotated file); how many events wait in the outbox;
- * per endpoint, the deliveries whose newest attempt since T (default 24h)
- * failed, still retrying or given up; and the key that signs now.
+ * per endpoint, its health (breaker state, failing since, deliveries
+ * waiting for it) and the deliveries whose newest attempt since T
+ * (default 24h) failed, still retrying or given up; and the key that
+ * signs now.
  *
  * A readable report by default; with --json one object:
  *	{"daemons":{NAME:{"running","pid"}}, "tailer":{...}, "outbox_depth",
- *	 "endpoints":[{"id","name","url","enabled","failing","retrying",
- *	 "failed","last_error"}], "signing_key":{"active_kid",...}}
- * Unknown values are null.  Exit status 0, 1 when the store cannot be
- * read.
+ *	 "endpoints":[{"id","name","url","enabled","state","disabled_reason",
+ *	 "failing_since","waiting","failing","retrying","failed","last_error"}],
+ *	 "signing_key":{"active_kid",...}}
+ * Unknown values are null.  Exit status 0; 1 while an endpoint's breaker
+ * is open (degraded) or when the store cannot be read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "health/health.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "store/outbox.h"
@@ -199,6 +203,9 @@ struct ep_ctx {
 	int     n;
 	double  since;
 	json_object **attempts;		/* per endpoint, newest first */
+	struct breaker *health;		/* per endpoint */
+	struct parked_count *parked;	/* deliveries waiting, per endpoint */
+	int     nparked;
 };
 
 /* endpoints_cb - the endpoints and their attempts since ctx->since */
@@ -213,14 +220,23 @@ endpoints_cb(struct store_txn *txn, void *arg)
 		for (int i = 0; i < c->n; i++)
 			json_object_put(c->attempts[i]);
 		free(c->attempts);
+		free(c->health);
+		free(c->parked);
 		endpoint_list_free(c->eps, c->n);
 		c->eps = NULL;
 		c->attempts = NULL;
+		c->health = NULL;
+		c->parked = NULL;
 	}
 	if ((rc = endpoint_list(txn, &c->eps, &c->n)) != STORE_OK)
 		return rc;
 	c->attempts = xcalloc((size_t) c->n + 1, sizeof(*c->attempts));
+	c->health = xcalloc((size_t) c->n + 1, sizeof(*c->health));
+	if ((rc = delivery_parked(txn, &c->parked, &c->nparked)) != STORE_OK)
+		return rc;
 	for (int i = 0; i < c->n; i++) {
+		if ((rc = health_get(txn, c->eps[i]->id, 0, &c->health[i])) != STORE_OK)
+			return rc;
 		memset(&f, 0, sizeof(f));
 		f.endpoint_id = c->eps[i]->id;
 		f.event = -1;
@@ -240,9 +256,38 @@ bool_member(json_object *o, const char *key, int def)
 	return v != NULL ? json_object_get_boolean(v) : def;
 }
 
-/* endpoint_status - one endpoint with its failing deliveries */
+/* waiting_of - how many deliveries wait parked for endpoint id */
+static long
+waiting_of(const struct ep_ctx *c, const char *id)
+{
+	for (int i = 0; i < c->nparked; i++)
+		if (strcmp(c->parked[i].endpoint_id, id) == 0)
+			return c->parked[i].count;
+	return 0;
+}
+
+/* health_status - add the endpoint's state, failing since and waiting */
+static void
+health_status(json_object *o, const struct endpoint *ep, const struct breaker *b,
+	      long waiting)
+{
+	char    when[32];
+
+	json_object_object_add(o, "state", json_object_new_string(
+		ep->enabled ? breaker_state_name(b->state)
+			    : breaker_state_name(BREAKER_DISABLED)));
+	json_object_object_add(o, "disabled_reason", ep->disabled_reason
+			       ? json_object_new_string(ep->disabled_reason) : NULL);
+	iso8601_utc(b->failing_since, when, sizeof(when));
+	json_object_object_add(o, "failing_since", b->failing_since > 0
+			       ? json_object_new_string(when) : NULL);
+	json_object_object_add(o, "waiting", json_object_new_int64(waiting));
+}
+
+/* endpoint_status - one endpoint with its health and failing deliveries */
 static json_object *
-endpoint_status(const struct endpoint *ep, json_object *attempts)
+endpoint_status(const struct endpoint *ep, json_object *attempts,
+		const struct breaker *b, long waiting)
 {
 	json_object *o = json_object_new_object(), *seen = json_object_new_object();
 	json_object *rec, *v;
@@ -273,6 +318,9 @@ endpoint_status(const struct endpoint *ep, json_object *attempts)
 	json_object_object_add(o, "name", json_object_new_string(ep->name));
 	json_object_object_add(o, "url", json_object_new_string(ep->url));
 	json_object_object_add(o, "enabled", json_object_new_boolean(ep->enabled));
+	health_status(o, ep, b, waiting);
+	if (last_error == NULL && b->last_error[0] != 0)
+		last_error = b->last_error;
 	json_object_object_add(o, "failing", json_object_new_int(retrying + failed));
 	json_object_object_add(o, "retrying", json_object_new_int(retrying));
 	json_object_object_add(o, "failed", json_object_new_int(failed));
@@ -328,13 +376,14 @@ print_report(json_object *st)
 {
 	static const char *const dh[] = { "DAEMON", "STATE", "PID" };
 	static const char *const eh[] = {
-		"ENDPOINT", "NAME", "ENABLED", "FAILING", "RETRYING", "GAVE UP",
-		"LAST ERROR"
+		"ENDPOINT", "NAME", "STATE", "WAITING", "FAILING", "RETRYING",
+		"GAVE UP", "LAST ERROR"
 	};
 	json_object *d = json_member(st, "daemons"), *t = json_member(st, "tailer");
 	json_object *eps = json_member(st, "endpoints"), *k = json_member(st, "signing_key");
 	struct table *tab = table_new(3, dh);
-	const char *row[7];
+	const char *row[8];
+	char    state[64];
 
 	json_object_object_foreach(d, name, o) {
 		row[0] = name;
@@ -368,17 +417,23 @@ print_report(json_object *st)
 	else
 		printf("key:      none (%s)\n", text_of(k, "error"));
 	printf("\n");
-	tab = table_new(7, eh);
+	tab = table_new(8, eh);
 	for (size_t i = 0; i < json_object_array_length(eps); i++) {
 		json_object *e = json_object_array_get_idx(eps, i);
 
 		row[0] = text_of(e, "id");
 		row[1] = text_of(e, "name");
-		row[2] = bool_member(e, "enabled", 0) ? "yes" : "no";
-		row[3] = text_of(e, "failing");
-		row[4] = text_of(e, "retrying");
-		row[5] = text_of(e, "failed");
-		row[6] = json_member(e, "last_error") ? text_of(e, "last_error") : NULL;
+		if (json_member(e, "disabled_reason") != NULL)
+			snprintf(state, sizeof(state), "disabled (%s)",
+				 text_of(e, "disabled_reason"));
+		else
+			snprintf(state, sizeof(state), "%s", text_of(e, "state"));
+		row[2] = state;
+		row[3] = text_of(e, "waiting");
+		row[4] = text_of(e, "failing");
+		row[5] = text_of(e, "retrying");
+		row[6] = text_of(e, "failed");
+		row[7] = json_member(e, "last_error") ? text_of(e, "last_error") : NULL;
 		table_add_row(tab, row);
 	}
 	if (json_object_array_length(eps) == 0)
@@ -403,7 +458,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	json_object *st, *eps;
 	char    since_text[64];
 	long    depth = -1;
-	int     c;
+	int     c, degraded = 0;
 
 	memset(&ec, 0, sizeof(ec));
 	ec.since = now_seconds() - 24 * 3600;
@@ -432,10 +487,17 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	}
 	eps = json_object_new_array();
 	for (int i = 0; i < ec.n; i++) {
-		json_object_array_add(eps, endpoint_status(ec.eps[i], ec.attempts[i]));
+		json_object_array_add(eps, endpoint_status(ec.eps[i], ec.attempts[i],
+			&ec.health[i], waiting_of(&ec, ec.eps[i]->id)));
 		json_object_put(ec.attempts[i]);
+		/* an open breaker is "degraded": up, but a receiver is not */
+		if (ec.eps[i]->enabled && (ec.health[i].state == BREAKER_OPEN ||
+					   ec.health[i].state == BREAKER_PROBING))
+			degraded = 1;
 	}
 	free(ec.attempts);
+	free(ec.health);
+	free(ec.parked);
 	endpoint_list_free(ec.eps, ec.n);
 	json_object_object_add(st, "endpoints", eps);
 	iso8601_utc(ec.since, since_text, sizeof(since_text));
@@ -446,5 +508,5 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	else
 		print_report(st);
 	json_object_put(st);
-	return 0;
+	return degraded;
 }

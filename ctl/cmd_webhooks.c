@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "ctl.h"
+#include "health/health.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "event/event_sample.h"
@@ -22,14 +23,27 @@
 #define WEBHOOKS_USAGE                                                                   \
 	"usage: posthookctl webhooks create --name N --url U "                           \
 	"(--events A,B,... | --all-events) [--secret whsec_...|generate] [--disabled]\n" \
+	"         [--max-rate R]\n"                                                      \
 	"       posthookctl webhooks list\n"                                             \
 	"       posthookctl webhooks show ID\n"                                          \
 	"       posthookctl webhooks update ID [--name N] [--url U] "                    \
-	"[--events A,B,... | --all-events] [--secret S|generate|none]\n"                 \
-	"       posthookctl webhooks enable|disable|delete ID\n"                         \
+	"[--events A,B,... | --all-events] [--secret S|generate|none] [--max-rate R]\n"  \
+	"       posthookctl webhooks enable ID [--discard | --recover]\n"                \
+	"       posthookctl webhooks disable|delete ID\n"                                \
 	"       posthookctl webhooks test ID [--event NAME]"
 
-enum { OPT_NAME = 1, OPT_URL, OPT_EVENTS, OPT_ALL, OPT_SECRET, OPT_DISABLED, OPT_EVENT };
+enum {
+	OPT_NAME = 1,
+	OPT_URL,
+	OPT_EVENTS,
+	OPT_ALL,
+	OPT_SECRET,
+	OPT_DISABLED,
+	OPT_EVENT,
+	OPT_MAX_RATE,
+	OPT_DISCARD,
+	OPT_RECOVER
+};
 
 /* What create and update were told. */
 struct ep_opts {
@@ -40,7 +54,9 @@ struct ep_opts {
 	const char *secret;
 	int disabled;
 	const char *event;
-	const char *id; /* the operand */
+	const char *max_rate;
+	enum enable_mode enable; /* enable: what becomes of the waiting */
+	const char *id;		 /* the operand */
 };
 
 /* parse_opts - the options after "webhooks VERB"; 0, or 2 after a usage error. */
@@ -55,6 +71,9 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 	    {"secret", required_argument, NULL, OPT_SECRET},
 	    {"disabled", no_argument, NULL, OPT_DISABLED},
 	    {"event", required_argument, NULL, OPT_EVENT},
+	    {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+	    {"discard", no_argument, NULL, OPT_DISCARD},
+	    {"recover", no_argument, NULL, OPT_RECOVER},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -84,6 +103,15 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 			break;
 		case OPT_EVENT:
 			o->event = optarg;
+			break;
+		case OPT_MAX_RATE:
+			o->max_rate = optarg;
+			break;
+		case OPT_DISCARD:
+		case OPT_RECOVER:
+			if (o->enable != ENABLE_RESUME)
+				return ctl_usage_error("use --discard or --recover, not both");
+			o->enable = opt == OPT_DISCARD ? ENABLE_DISCARD : ENABLE_RECOVER;
 			break;
 		default:
 			return ctl_usage_error("webhooks %s: bad option \"%s\"\n%s",
@@ -142,6 +170,15 @@ apply_opts(struct endpoint *ep, const struct ep_opts *o)
 		ep->all_events = 1;
 		ep->events = 0;
 	}
+	if (o->max_rate != NULL) {
+		char *end;
+		double r = strtod(o->max_rate, &end);
+
+		if (end == o->max_rate || *end != 0 || !(r >= 0 && r <= 1e6))
+			return ctl_error("invalid --max-rate \"%s\": requests per second, "
+					 "0 for no limit", o->max_rate);
+		ep->max_rate = r;
+	}
 	if (o->secret != NULL) {
 		free(ep->secret);
 		ep->secret = NULL;
@@ -160,7 +197,8 @@ apply_opts(struct endpoint *ep, const struct ep_opts *o)
 struct ep_ctx {
 	struct endpoint *ep;
 	const char *id;
-	int enabled; /* enable/disable: the new value */
+	enum enable_mode mode; /* enable */
+	int count;	       /* enable: discarded or recovered; disable: told */
 };
 
 /* create_cb - store the new endpoint. */
@@ -198,6 +236,8 @@ webhooks_create(struct ctl *ctl, const struct ep_opts *o)
 	memset(&c, 0, sizeof(c));
 	c.ep = endpoint_new();
 	c.ep->enabled = !o->disabled;
+	if (o->disabled)
+		c.ep->disabled_reason = xstrdup(DISABLED_ADMIN);
 	if (apply_opts(c.ep, o) != 0) {
 		endpoint_free(c.ep);
 		return 1;
@@ -349,7 +389,62 @@ save(struct ctl *ctl, struct endpoint *ep)
 	return 0;
 }
 
-/* webhooks_update - change some fields; enable and disable too. */
+/* enable_cb - enable the endpoint and close its breaker. */
+static int
+enable_cb(struct store_txn *txn, void *arg)
+{
+	struct ep_ctx *c = arg;
+
+	return endpoint_enable(txn, c->id, c->mode, &c->count);
+}
+
+/* disable_cb - disable it as an admin (WebhookDisabled, reason admin). */
+static int
+disable_cb(struct store_txn *txn, void *arg)
+{
+	struct ep_ctx *c = arg;
+
+	return endpoint_disable(txn, c->id, DISABLED_ADMIN, &c->count);
+}
+
+/*
+ * webhooks_switch - enable (its waiting deliveries go, or are discarded;
+ * --recover queues again what failed) or disable; print the endpoint.
+ */
+static int
+webhooks_switch(struct ctl *ctl, int enable, const struct ep_opts *o)
+{
+	struct endpoint *ep;
+	struct ep_ctx c;
+	int rc;
+
+	if (o->id == NULL)
+		return ctl_usage_error("webhooks %s needs an ID\n%s",
+				       enable ? "enable" : "disable", WEBHOOKS_USAGE);
+	if (!enable && o->enable != ENABLE_RESUME)
+		return ctl_usage_error("--discard and --recover go with enable");
+	memset(&c, 0, sizeof(c));
+	c.id = o->id;
+	c.mode = o->enable;
+	rc = store_run(ctl_store(ctl), enable ? enable_cb : disable_cb, &c, 0);
+	if (rc == STORE_NOTFOUND)
+		return ctl_error("no webhook with id \"%s\"", o->id);
+	if (rc != STORE_OK)
+		return ctl_error("cannot %s webhook %s", enable ? "enable" : "disable", o->id);
+	if (enable && o->enable == ENABLE_DISCARD)
+		fprintf(stderr, "%d waiting deliver%s marked failed\n", c.count,
+			c.count == 1 ? "y" : "ies");
+	else if (enable && o->enable == ENABLE_RECOVER)
+		fprintf(stderr, "%d failed deliver%s queued again\n", c.count,
+			c.count == 1 ? "y" : "ies");
+	if ((ep = load(ctl, o->id)) == NULL)
+		return 1;
+	print_endpoint(ctl, ep, 0);
+	endpoint_free(ep);
+	return 0;
+}
+
+/* webhooks_update - change some fields. */
 static int
 webhooks_update(struct ctl *ctl, const char *verb, const struct ep_opts *o)
 {
@@ -361,11 +456,7 @@ webhooks_update(struct ctl *ctl, const char *verb, const struct ep_opts *o)
 				       WEBHOOKS_USAGE);
 	if ((ep = load(ctl, o->id)) == NULL)
 		return 1;
-	if (strcmp(verb, "enable") == 0)
-		ep->enabled = 1;
-	else if (strcmp(verb, "disable") == 0)
-		ep->enabled = 0;
-	else if (apply_opts(ep, o) != 0) {
+	if (apply_opts(ep, o) != 0) {
 		endpoint_free(ep);
 		return 1;
 	}
@@ -380,7 +471,9 @@ delete_cb(struct store_txn *txn, void *arg)
 {
 	struct ep_ctx *c = arg;
 
-	return endpoint_delete(txn, c->id);
+	int rc = endpoint_delete(txn, c->id);
+
+	return rc == STORE_OK ? health_delete(txn, c->id) : rc;
 }
 
 /* webhooks_delete - remove; its pending deliveries then fail. */
@@ -541,9 +634,10 @@ cmd_webhooks(struct ctl *ctl, int argc, char **argv)
 		endpoint_free(ep);
 		return 0;
 	}
-	if (strcmp(verb, "update") == 0 || strcmp(verb, "enable") == 0 ||
-	    strcmp(verb, "disable") == 0)
+	if (strcmp(verb, "update") == 0)
 		return webhooks_update(ctl, verb, &o);
+	if (strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0)
+		return webhooks_switch(ctl, strcmp(verb, "enable") == 0, &o);
 	if (strcmp(verb, "delete") == 0)
 		return webhooks_delete(ctl, &o);
 	if (strcmp(verb, "test") == 0)

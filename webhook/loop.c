@@ -33,21 +33,21 @@
 #include "config/daemon.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
+#include "store/retention.h"
+#include "store/store.h"
+#include "sign/sign.h"
 #include "util/fault.h"
 #include "util/log.h"
+#include "health.h"
 #include "loop.h"
-#include "store/retention.h"
 #include "sender.h"
-#include "sign/sign.h"
 #include "signpool.h"
-#include "store/store.h"
 
 #define FANOUT_BATCH 200  /* events per fan-out transaction */
 #define DUE_SCAN 2000	  /* due entries looked at per pick, at most */
 #define IDLE_POLL_MS 25	  /* outbox poll interval when idle */
 #define BUSY_POLL_MS 1	  /* ... just after it held events (doubles to idle) */
 #define PICK_EVERY_MS 250 /* look for due retries this often */
-#define PAUSE_MS 10000	  /* recheck a disabled endpoint's work */
 #define MAINTAIN_MS 5000
 #define PURGE_MS 60000
 #define KEYS_MS 5000
@@ -92,6 +92,7 @@ fanout(struct webhook *w, int *events)
 struct job {
 	struct delivery *d;
 	struct endpoint *ep;
+	int probe;
 };
 
 struct pick_ctx {
@@ -100,6 +101,7 @@ struct pick_ctx {
 	int slots;
 	struct job *jobs;
 	int njobs;
+	struct health_pick hp; /* the endpoints' breakers */
 };
 
 /* jobs_clear - free the picked jobs. */
@@ -127,10 +129,11 @@ find_endpoint(struct endpoint **eps, int n, const char *id)
 	return NULL;
 }
 
-/* endpoint_busy - is the endpoint at its cap, counting what was picked? */
+/* endpoint_load - the endpoint's requests in flight, signing or picked. */
 static int
-endpoint_busy(const struct pick_ctx *c, const char *id)
+endpoint_load(void *arg, const char *id)
 {
+	const struct pick_ctx *c = arg;
 	int i, n = sender_endpoint_load(c->w->snd, id);
 
 	for (i = 0; i < c->njobs; i++)
@@ -139,7 +142,7 @@ endpoint_busy(const struct pick_ctx *c, const char *id)
 	for (i = 0; i < c->w->nsigning; i++)
 		if (strcmp(c->w->signing[i]->endpoint_id, id) == 0)
 			n++;
-	return n >= c->w->cfg->webhook_max_per_endpoint;
+	return n;
 }
 
 /* taken - is delivery id in flight, being signed, or picked already? */
@@ -166,7 +169,8 @@ pick_one(struct pick_ctx *c, struct store_txn *txn, struct endpoint **eps, int n
 {
 	struct delivery *d;
 	struct endpoint *ep;
-	int rc;
+	enum breaker_admit a;
+	int rc, i;
 
 	rc = delivery_get(txn, id, &d);
 	if (rc == STORE_NOTFOUND)
@@ -174,19 +178,25 @@ pick_one(struct pick_ctx *c, struct store_txn *txn, struct endpoint **eps, int n
 	if (rc != STORE_OK)
 		return rc;
 	ep = find_endpoint(eps, nep, d->endpoint_id);
-	if (ep == NULL) {
+	i = ep != NULL ? health_index(&c->hp, ep->id) : -1;
+	if (ep == NULL || i < 0) {
 		log_warn("delivery %llu (%s): endpoint %s no longer exists; "
 			 "marked failed",
 			 (unsigned long long)id, d->uuid, d->endpoint_id);
 		rc = delivery_abandon(txn, d);
-	} else if (!ep->enabled) {
-		rc = delivery_reschedule(txn, d, c->now_ms + PAUSE_MS);
-	} else if (!endpoint_busy(c, ep->id)) {
+		delivery_free(d);
+		return rc;
+	}
+	a = health_admit(&c->hp, i, (double)c->now_ms / 1000, endpoint_load(c, ep->id));
+	if (a == ADMIT_SEND || a == ADMIT_PROBE) {
 		c->jobs[c->njobs].d = d;
 		c->jobs[c->njobs].ep = endpoint_dup(ep);
+		c->jobs[c->njobs].probe = a == ADMIT_PROBE;
 		c->njobs++;
 		return STORE_OK;
 	}
+	if (a == ADMIT_PARK)
+		rc = health_park(&c->hp, txn, i, d);
 	delivery_free(d);
 	return rc;
 }
@@ -198,9 +208,10 @@ pick_cb(struct store_txn *txn, void *arg)
 	struct pick_ctx *c = arg;
 	struct endpoint **eps = NULL;
 	struct due_entry *due = NULL;
-	int n = 0, nep = 0, i, rc, scan;
+	int n = 0, nep = 0, i, j, rc, scan;
 
 	jobs_clear(c); /* a retried transaction starts over */
+	health_pick_clear(&c->hp);
 	/*
 	 * The earliest due entries are mostly those in flight: look at that
 	 * many and twice the free slots, and further (up to DUE_SCAN, past a
@@ -209,18 +220,22 @@ pick_cb(struct store_txn *txn, void *arg)
 	scan = sender_in_flight(c->w->snd) + c->w->nsigning + 2 * c->slots + 32;
 	if (scan > DUE_SCAN)
 		scan = DUE_SCAN;
+	rc = endpoint_list(txn, &eps, &nep);
+	if (rc == STORE_OK)
+		rc = health_pick_begin(&c->hp, c->w->health, c->w->cfg, txn, eps, nep);
 again:
-	rc = delivery_due_ids(txn, c->now_ms, scan, &due, &n);
-	if (rc == STORE_OK && n > 0 && eps == NULL)
-		rc = endpoint_list(txn, &eps, &nep);
+	if (rc == STORE_OK)
+		rc = delivery_due_ids(txn, c->now_ms, scan, &due, &n);
 	for (i = 0; rc == STORE_OK && i < n && c->njobs < c->slots; i++) {
 		if (taken(c, due[i].id))
 			continue;
-		/* the index names the endpoint: skip a busy one unread */
-		if (due[i].endpoint_id[0] != 0 &&
-		    find_endpoint(eps, nep, due[i].endpoint_id) != NULL &&
-		    endpoint_busy(c, due[i].endpoint_id))
+		/* the index names the endpoint: skip a full one unread */
+		j = due[i].endpoint_id[0] != 0 ? health_index(&c->hp, due[i].endpoint_id)
+					       : -1;
+		if (j >= 0 && health_full(&c->hp, j, endpoint_load(c, due[i].endpoint_id))) {
+			c->hp.due[j]++;
 			continue;
+		}
 		rc = pick_one(c, txn, eps, nep, due[i].id);
 	}
 	free(due);
@@ -229,7 +244,10 @@ again:
 		scan = DUE_SCAN;
 		goto again;
 	}
+	if (rc == STORE_OK)
+		rc = health_pick_end(&c->hp, txn, (double)c->now_ms / 1000, endpoint_load, c);
 	endpoint_list_free(eps, nep);
+	c->hp.eps = NULL; /* freed with the list */
 	return rc;
 }
 
@@ -290,6 +308,7 @@ submit_jobs(struct webhook *w, struct pick_ctx *c)
 		t = transfer_prepare(key, c->jobs[i].d, c->jobs[i].ep);
 		if (t == NULL)
 			continue; /* logged; the delivery stays due */
+		t->probe = c->jobs[i].probe;
 		signing_add(w, t);
 		t->job.next = NULL;
 		*tail = &t->job;
@@ -351,10 +370,14 @@ pick(struct webhook *w)
 	if (c.slots <= 0)
 		return;
 	c.jobs = xcalloc((size_t)c.slots, sizeof(*c.jobs));
-	if (store_run(w->st, pick_cb, &c, 0) == STORE_OK)
+	if (store_run(w->st, pick_cb, &c, 0) == STORE_OK) {
+		health_pick_commit(&c.hp);
+		if (c.hp.released > 0)
+			w->pick_now = 1; /* they are due: send them */
 		submit_jobs(w, &c);
-	else
+	} else
 		log_error("cannot read due deliveries");
+	health_pick_clear(&c.hp);
 	jobs_clear(&c);
 	free(c.jobs);
 }
@@ -368,6 +391,9 @@ struct record_ctx {
 	char (*ids)[32];
 	int *will_retry;
 	int *status;
+	struct health_batch *hb; /* the endpoints' breakers */
+	uint64_t *exhausted;	 /* deliveries given up on */
+	int nexhausted;
 };
 
 /*
@@ -382,18 +408,25 @@ record_cb(struct store_txn *txn, void *arg)
 	struct attempt_result r;
 	int i, rc;
 
+	health_batch_reset(c->hb); /* a retried transaction starts over */
+	c->nexhausted = 0;
 	for (i = 0; i < c->n; i++) {
 		target.name = c->done[i]->name;
 		target.url = c->done[i]->url;
 		transfer_result(c->done[i], &r);
+		rc = health_attempt(c->hb, txn, c->cfg, c->done[i], &r);
+		if (rc != STORE_OK)
+			return rc;
 		rc = delivery_complete(txn, c->done[i]->delivery_id, &target, &r,
 				       c->cfg->retry_schedule_ms, c->cfg->retry_count,
 				       c->ids[i], &c->will_retry[i]);
 		c->status[i] = rc;
 		if (rc != STORE_OK && rc != STORE_NOTFOUND)
 			return rc;
+		if (rc == STORE_OK && !attempt_success(&r) && !c->will_retry[i])
+			c->exhausted[c->nexhausted++] = c->done[i]->delivery_id;
 	}
-	return STORE_OK;
+	return health_batch_end(c->hb, txn, c->exhausted, c->nexhausted);
 }
 
 /* log_attempt - one line per recorded attempt. */
@@ -425,7 +458,11 @@ record(struct webhook *w, struct transfer **done, int n)
 	c.ids = xcalloc((size_t)n, sizeof(*c.ids));
 	c.will_retry = xcalloc((size_t)n, sizeof(*c.will_retry));
 	c.status = xcalloc((size_t)n, sizeof(*c.status));
+	c.exhausted = xcalloc((size_t)n, sizeof(*c.exhausted));
+	c.hb = health_batch_new();
 	rc = store_run(w->st, record_cb, &c, 0);
+	if (rc == STORE_OK)
+		health_batch_log(c.hb);
 	for (i = 0; i < n; i++) {
 		if (rc != STORE_OK)
 			log_error("delivery %llu: cannot record the attempt; it will be "
@@ -440,6 +477,8 @@ record(struct webhook *w, struct transfer **done, int n)
 	free(c.ids);
 	free(c.will_retry);
 	free(c.status);
+	free(c.exhausted);
+	health_batch_free(c.hb);
 }
 
 /* reap - record every finished request, a batch per transaction. */

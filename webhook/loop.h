@@ -14,6 +14,7 @@ struct keyring;
 struct sender;
 struct signpool;
 struct transfer;
+struct health_table;
 struct daemon_signals;
 
 struct webhook {
@@ -24,6 +25,7 @@ struct webhook {
 	struct daemon_signals *sig;
 	struct signpool *pool;	   /* signs the requests picked */
 	struct transfer **signing; /* requests in the pool (see loop.c) */
+	struct health_table *health; /* parked counts, rate gaps (health.h) */
 	int nsigning;
 	int signing_cap;
 	int64_t next_pick; /* monotonic ms */

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "config/daemon.h"
 #include "util/log.h"
+#include "health.h"
 #include "loop.h"
 #include "sender.h"
 #include "sign/sign.h"
@@ -87,8 +88,10 @@ main(int argc, char **argv)
 		 "%d signing thread(s)",
 		 cfg->webhook_max_in_flight, cfg->webhook_max_per_endpoint,
 		 signpool_threads(w.pool));
+	w.health = health_table_new();
 	rc = webhook_loop(&w);
 	log_info("stopping");
+	health_table_free(w.health);
 	signpool_free(w.pool);
 	/* left in the pool only when the loop failed; never sent */
 	while (w.nsigning > 0)

@@ -30,6 +30,7 @@ struct transfer {
 	char *kid;		     /* of the key that signs it */
 	char uuid[37];		     /* for the log */
 	int attempt;		     /* its number, for the log */
+	int probe;		     /* the breaker's probe (health.h) */
 	char *std_sig;		     /* Standard Webhooks signature, or NULL */
 	long std_ts;		     /* and its timestamp */
 	struct sign_job job;	     /* owned by the signing pool while submitted */
