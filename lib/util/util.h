@@ -45,7 +45,10 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 /* buf_take - hand the string to the caller; b must be buf_init()ed to reuse. */
 char *buf_take(struct buf *b);
 
-/* Current wall-clock time as seconds with microsecond precision. */
+/*
+ * Current wall-clock time as seconds with microsecond precision; tests
+ * move it on by the seconds in the file POSTHOOK_CLOCK_FILE names.
+ */
 double now_seconds(void);
 /* Monotonic clock in milliseconds, for timers. */
 int64_t monotonic_ms(void);
