@@ -1,14 +1,14 @@
 """Retries: a failing endpoint gets the schedule's attempts (in seconds
-here) and then a failed record; Retry-After on 429 only lengthens a delay,
-to at most twice the schedule; a redirect is a failed attempt and is not
-followed."""
+here) and then a failed record; a 429 with Retry-After is waited out as
+asked, without spending a retry (webhook_health.py: longer waits); a
+redirect is a failed attempt and is not followed."""
 
 from posthook_test import webhook as W
 from posthook_test.harness import Reply
 
 env = W.Env(retry_schedule="0 1s 2s")
 fail = env.receiver(default=Reply.error(500, "broken"))
-slow = env.receiver(script=[Reply.retry_after(2), Reply.retry_after(3600)])
+slow = env.receiver(script=[Reply.retry_after(2), Reply.retry_after(3)])
 target = env.receiver()
 redir = env.receiver(default=Reply.redirect(target.url))
 f = env.create("failing", fail.url, "MessageSent")
@@ -35,18 +35,18 @@ failed = env.attempts("--failed", "--webhook", f)
 assert len(failed) == 3
 print("500: retried on schedule, then failed:", gaps)
 
-# 2. 429 with Retry-After: 2 s (> 1 s scheduled) is honoured; 3600 s is
-# capped at twice the scheduled 2 s; the third attempt succeeds
+# 2. 429 with Retry-After: 2 s, then 3 s, each waited out; the third
+# attempt succeeds
 env.queue("MessageHeld", 1)
 recs = env.wait_attempts(3, "--webhook", s)
 reqs = slow.wait_requests(3)
 gaps = [reqs[1].monotonic - reqs[0].monotonic, reqs[2].monotonic - reqs[1].monotonic]
 assert 1.9 <= gaps[0] < 3.5, gaps
-assert 3.9 <= gaps[1] < 6.0, gaps
+assert 2.9 <= gaps[1] < 4.5, gaps
 assert [x["statusCode"] for x in recs] == [429, 429, 200]
 assert [x["success"] for x in recs] == [False, False, True]
 assert recs[2]["willRetry"] is False
-print("429 Retry-After honoured and capped:", gaps)
+print("429 Retry-After honoured:", gaps)
 
 # 3. a redirect is one failed attempt; the Location is never visited
 env.queue("MessageDelayed", 1)
