@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "event/event_ops.h"
 #include "event/event_sample.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -105,12 +106,22 @@ event_sample_payload(enum event_type t, double now)
 {
 	json_object *p;
 
+	struct event_webhook w = { "1", "posthook test endpoint",
+				   "https://hooks.example.com/posthook" };
+	struct event_exhausted x = { 42, "00000000-0000-4000-8000-000000000042",
+				     "MessageSent", 6, 0, "whr_00000000002a", "HTTP 503" };
+
 	switch (t) {
 	case EV_MESSAGE_SENT:
 	case EV_MESSAGE_DELAYED:
 	case EV_MESSAGE_DELIVERY_FAILED:
 	case EV_MESSAGE_HELD:
 		return delivery_sample(t, now);
+	case EV_WEBHOOK_DISABLED:
+		return webhook_disabled_payload(&w, "failing", now - 5 * 86400, "HTTP 503");
+	case EV_DELIVERY_EXHAUSTED:
+		x.created = now - 36 * 60;
+		return delivery_exhausted_payload(&w, &x);
 	default:
 		break;
 	}
