@@ -8,7 +8,9 @@ logtail-before-commit, logtail-after-commit, store-in-txn; needs
 ./configure --enable-fault-injection), rotates the Postfix log by rename
 (logrotate's create + postfix reload; --rename-style postfix: rename,
 reload, postlogd creates the file) and by copytruncate, and switches the
-receiver off for a while.
+receiver off for a while: once for --breaker-outage seconds (30), long
+enough for the webhook endpoint's circuit breaker to open, park what is
+due, probe (breaker_cooldown 2s here) and close again.
 
 At the end, with everything up again, it waits for the Postfix queue to
 empty and posthook to settle, recovers failed deliveries with posthookctl
@@ -67,6 +69,7 @@ class Driver:
 		self.stats = collections.Counter()
 		self.crashes = []
 		self.rcv_on_at = None
+		self.long_outage_done = False
 		self.last_rotation = 0.0
 		self.tailer_since = time.monotonic()
 		self.acting = False
@@ -220,11 +223,25 @@ class Driver:
 				self.stats["receiver off"] += 1
 				self.log("receiver off for %.1fs" % secs)
 
+	def long_outage(self):
+		"""the receiver off long enough to open the breaker, once."""
+		with self.lock:
+			self.long_outage_done = True
+			self.sw.off()
+			self.rcv_on_at = time.monotonic() + self.args.breaker_outage
+			self.stats["receiver off"] += 1
+			self.log("receiver off for %.1fs (the breaker opens)"
+				 % self.args.breaker_outage)
+
 	def _loop(self):
 		next_act = time.monotonic() + 3
 		while not self.stop.is_set():
 			try:
 				self.watch()
+				if self.acting and not self.long_outage_done and \
+				   self.rcv_on_at is None and \
+				   time.monotonic() - self.args.t0 > 10:
+					self.long_outage()
 				if self.acting and time.monotonic() >= next_act:
 					self.act()
 					next_act = time.monotonic() + self.rng.uniform(
@@ -250,6 +267,17 @@ class Driver:
 					self.kill(name)
 					self.pending[name] = (time.monotonic(), None)
 		time.sleep(0.5)
+
+
+def breaker_log(path):
+	"""breaker_log - how often the webhook log says a breaker opened and
+	closed."""
+	opened = closed = 0
+	with open(path, errors="replace") as f:
+		for line in f:
+			opened += ": breaker open after " in line
+			closed += ": breaker closed" in line
+	return opened, closed
 
 
 def record(path, text):
@@ -279,6 +307,9 @@ def main():
 			help="mean seconds between chaos actions (default 4)")
 	ap.add_argument("--max-outage", type=float, default=25.0,
 			help="longest receiver outage, seconds (default 25)")
+	ap.add_argument("--breaker-outage", type=float, default=30.0,
+			help="one receiver outage this long: the breaker opens "
+			"(default 30 s)")
 	ap.add_argument("--min-chaos", type=float, default=60.0,
 			help="chaos lasts at least this long (default 60 s)")
 	ap.add_argument("--lifetime", default="60s",
@@ -307,7 +338,8 @@ def main():
 	closed = H.ClosedPort()
 	st = E.Stack(routes={R.MX_DOMAIN: mx.port, R.DEAD_DOMAIN: closed.port},
 		     queue_lifetime=args.lifetime,
-		     retry_schedule=args.retry_schedule)
+		     retry_schedule=args.retry_schedule,
+		     conf={"breaker_cooldown": "2s"})
 	t_start = time.time()
 	args.t0 = time.monotonic()
 	with st:
@@ -352,6 +384,8 @@ def main():
 		stats = dict(drv.stats)
 		stats["receiver off, seconds in all"] = round(sw.off_seconds, 1)
 		stats["deliveries recovered"] = recovered
+		stats["breaker opened"], stats["breaker closed"] = breaker_log(
+			st._log(WEBHOOK))
 		stats["daemons that died by themselves"] = len(
 			[c for c in drv.crashes if c[0] != "driver"])
 		stats["driver errors"] = len([c for c in drv.crashes
@@ -366,7 +400,7 @@ def main():
 		for p, text in reports:
 			print("# ==== %s\n%s" % (p, text[:4000]))
 		ok = count.ok() and not drv.crashes and not reports and \
-			s is not None
+			s is not None and stats["breaker opened"] > 0
 		if isolated and H.dns_trap.queries:
 			print("# DNS queries: %s" % H.dns_trap.queries)
 			ok = False
