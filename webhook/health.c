@@ -111,9 +111,15 @@ health_pick_begin(struct health_pick *p, struct health_table *h, const struct co
 			continue;
 		}
 		for (j = 0; j < npc; j++)
-			if (strcmp(pc[j].endpoint_id, eps[i]->id) == 0)
+			if (strcmp(pc[j].endpoint_id, eps[i]->id) == 0) {
 				p->waiting[i] = pc[j].count;
+				pc[j].count = 0;
+			}
 	}
+	/* a deleted endpoint's: due again, so the pick marks them failed */
+	for (j = 0; rc == STORE_OK && j < npc; j++)
+		if (pc[j].count > 0)
+			rc = delivery_unpark(txn, pc[j].endpoint_id, (int)pc[j].count, &i);
 	free(pc);
 	return rc;
 }

@@ -403,8 +403,14 @@ class MXRecord:
 
 
 def status(st):
+	"""status - posthookctl status as JSON; exit 1 is "degraded" (an
+	endpoint's breaker is open): the report is whole."""
 	try:
-		return json.loads(st.ctl("--json", "status", timeout=60).stdout)
+		r = st.ctl("--json", "status", check=False, timeout=60)
+		if r.returncode not in (0, 1):
+			raise RuntimeError("posthookctl status: exit %d: %s" % (
+				r.returncode, r.stderr))
+		return json.loads(r.stdout)
 	except (RuntimeError, ValueError, OSError) as e:
 		print("# status: %s" % e)
 		return None
