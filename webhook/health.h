@@ -44,7 +44,7 @@ struct health_pick {
  * health_pick_begin - read the breakers of eps (and count the parked
  * deliveries again when the endpoints changed since the last pick).
  */
-int health_pick_begin(struct health_pick *p, struct health_table *h,
+PH_MUST_CHECK int health_pick_begin(struct health_pick *p, struct health_table *h,
 		      const struct config *cfg, struct store_txn *txn,
 		      struct endpoint **eps, int nep);
 
@@ -61,14 +61,14 @@ enum breaker_admit health_admit(struct health_pick *p, int i, double now, int lo
 int health_full(const struct health_pick *p, int i, int load);
 
 /* health_park - park d, which endpoint i cannot take now. */
-int health_park(struct health_pick *p, struct store_txn *txn, int i, struct delivery *d);
+PH_MUST_CHECK int health_park(struct health_pick *p, struct store_txn *txn, int i, struct delivery *d);
 
 /*
  * health_pick_end - let parked deliveries go where the breaker allows;
  * load(arg, id) is how many requests of endpoint id are under way.  Then
  * store the breakers that changed.
  */
-int health_pick_end(struct health_pick *p, struct store_txn *txn, double now,
+PH_MUST_CHECK int health_pick_end(struct health_pick *p, struct store_txn *txn, double now,
 		    int (*load)(void *, const char *), void *arg);
 
 /* health_pick_commit - the pick's transaction committed: keep its counts. */
@@ -86,7 +86,7 @@ void health_batch_free(struct health_batch *hb);
  * health_attempt - before t's attempt is recorded: count its answer on
  * its endpoint's breaker, and tell r whether it spends a retry.
  */
-int health_attempt(struct health_batch *hb, struct store_txn *txn,
+PH_MUST_CHECK int health_attempt(struct health_batch *hb, struct store_txn *txn,
 		   const struct config *cfg, const struct transfer *t,
 		   struct attempt_result *r);
 
@@ -95,7 +95,7 @@ int health_attempt(struct health_batch *hb, struct store_txn *txn,
  * gone or failed too long, raise DeliveryExhausted for the deliveries
  * given up on.  exhausted lists delivery ids, n of them.
  */
-int health_batch_end(struct health_batch *hb, struct store_txn *txn,
+PH_MUST_CHECK int health_batch_end(struct health_batch *hb, struct store_txn *txn,
 		     const uint64_t *exhausted, int n);
 
 /* health_batch_log - after the commit: log what changed. */

@@ -19,11 +19,11 @@
 #define DISABLED_ADMIN "admin"
 
 /* health_get - the endpoint's breaker, closed when none is stored. */
-int health_get(struct store_txn *txn, const char *endpoint_id, int rmw, struct breaker *b);
+PH_MUST_CHECK int health_get(struct store_txn *txn, const char *endpoint_id, int rmw, struct breaker *b);
 /* health_put - store the endpoint's breaker. */
-int health_put(struct store_txn *txn, const char *endpoint_id, const struct breaker *b);
+PH_MUST_CHECK int health_put(struct store_txn *txn, const char *endpoint_id, const struct breaker *b);
 /* health_delete - forget it (the endpoint is deleted). */
-int health_delete(struct store_txn *txn, const char *endpoint_id);
+PH_MUST_CHECK int health_delete(struct store_txn *txn, const char *endpoint_id);
 
 /*
  * endpoint_disable - disable the endpoint for reason (DISABLED_*), its
@@ -31,7 +31,7 @@ int health_delete(struct store_txn *txn, const char *endpoint_id);
  * endpoint of its tenant that names the event (*notified: how many).
  * Its pending deliveries stay pending.  STORE_NOTFOUND: no such endpoint.
  */
-int endpoint_disable(struct store_txn *txn, const char *id, const char *reason,
+PH_MUST_CHECK int endpoint_disable(struct store_txn *txn, const char *id, const char *reason,
 		     int *notified);
 
 enum enable_mode {
@@ -46,7 +46,7 @@ enum enable_mode {
  * ENABLE_RECOVER also makes pending again the deliveries that failed
  * since it began failing: *count).  STORE_NOTFOUND: no such endpoint.
  */
-int endpoint_enable(struct store_txn *txn, const char *id, enum enable_mode mode,
+PH_MUST_CHECK int endpoint_enable(struct store_txn *txn, const char *id, enum enable_mode mode,
 		    int *count);
 
 /*
@@ -55,6 +55,6 @@ int endpoint_enable(struct store_txn *txn, const char *id, enum enable_mode mode
  * its endpoint's tenant that names the event.  None for replays and for
  * operational events (no event about an event about an event).
  */
-int delivery_exhausted_raise(struct store_txn *txn, uint64_t delivery_id, int *notified);
+PH_MUST_CHECK int delivery_exhausted_raise(struct store_txn *txn, uint64_t delivery_id, int *notified);
 
 #endif
