@@ -225,8 +225,8 @@ health_pick_commit(struct health_pick *p)
 		p->h->gen = p->gen;
 		p->h->counted = 1;
 	}
-	if (p->released > 0)
-		log_debug("released %d parked delivery(ies)", p->released);
+	if (p->parked + p->released > 0)
+		log_debug("parked %d delivery(ies), released %d", p->parked, p->released);
 }
 
 /* health_pick_clear - see health.h. */
@@ -384,6 +384,8 @@ health_batch_log(struct health_batch *hb)
 	struct batch_ep *e;
 	int i;
 
+	if (hb->exhausted_notified > 0)
+		log_debug("DeliveryExhausted queued for %d endpoint(s)", hb->exhausted_notified);
 	for (i = 0; i < hb->n; i++) {
 		e = &hb->e[i];
 		if (e->change == BREAKER_DISABLE_GONE)

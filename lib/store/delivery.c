@@ -353,17 +353,6 @@ delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max, struct due_entr
 	return STORE_OK;
 }
 
-/* delivery_reschedule - see delivery.h. */
-int
-delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms)
-{
-	int64_t old = index_pos(d);
-
-	d->due_ms = due_ms;
-	d->parked = 0;
-	return delivery_write(txn, d, old);
-}
-
 /* delivery_abandon - see delivery.h. */
 int
 delivery_abandon(struct store_txn *txn, struct delivery *d)

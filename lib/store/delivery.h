@@ -79,9 +79,6 @@ struct due_entry {
 PH_MUST_CHECK int delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max,
 		     struct due_entry **out, int *n);
 
-/* delivery_reschedule - move a pending delivery to due_ms (no attempt). */
-PH_MUST_CHECK int delivery_reschedule(struct store_txn *txn, struct delivery *d, int64_t due_ms);
-
 /* delivery_abandon - mark a pending delivery failed without an attempt. */
 PH_MUST_CHECK int delivery_abandon(struct store_txn *txn, struct delivery *d);
 
