@@ -3,8 +3,9 @@ POSTHOOK_CLOCK_FILE (nothing sleeps for minutes): a receiver that answers
 410 is disabled at once; 429 with Retry-After waits as asked without
 spending retries; one that flaps loses nothing; a delivery given up on
 raises DeliveryExhausted; a receiver down for a simulated week opens the
-breaker (a probe an hour, attempts counted), is disabled after 5 days with
-WebhookDisabled, and once enabled gets every delivery that waited."""
+breaker (a probe an hour, attempts counted; a restart keeps it and what
+waits), is disabled after 5 days with WebhookDisabled, and once enabled
+gets every delivery that waited."""
 
 import json
 import os
@@ -139,6 +140,11 @@ assert e["failing_since"] is not None and e["last_error"] == "HTTP 503", e
 wait_until(lambda: endpoint_status(d)[0]["waiting"] == 20, 20, what="20 parked")
 opened_after = len(dead.requests)
 assert opened_after <= 5 + 4, opened_after	# in flight when it opened
+# a restart keeps the breaker and what waits
+env.stop()
+env.start()
+e, rc = endpoint_status(d)
+assert e["state"] == "open" and e["waiting"] == 20 and rc == 1, e
 steps = 0
 while env.ctl_json("webhooks", "show", d)["enabled"]:
 	advance(3600 if steps < 6 else 2 * 3600, settle=0.5)
