@@ -45,8 +45,8 @@ struct health_pick {
  * deliveries again when the endpoints changed since the last pick).
  */
 PH_MUST_CHECK int health_pick_begin(struct health_pick *p, struct health_table *h,
-		      const struct config *cfg, struct store_txn *txn,
-		      struct endpoint **eps, int nep);
+				    const struct config *cfg, struct store_txn *txn,
+				    struct endpoint **eps, int nep);
 
 /* health_index - the position of endpoint id in the pick's list, or -1. */
 int health_index(const struct health_pick *p, const char *id);
@@ -61,15 +61,17 @@ enum breaker_admit health_admit(struct health_pick *p, int i, double now, int lo
 int health_full(const struct health_pick *p, int i, int load);
 
 /* health_park - park d, which endpoint i cannot take now. */
-PH_MUST_CHECK int health_park(struct health_pick *p, struct store_txn *txn, int i, struct delivery *d);
+PH_MUST_CHECK int health_park(struct health_pick *p, struct store_txn *txn, int i,
+			      struct delivery *d);
 
 /*
  * health_pick_end - let parked deliveries go where the breaker allows;
  * load(arg, id) is how many requests of endpoint id are under way.  Then
  * store the breakers that changed.
  */
-PH_MUST_CHECK int health_pick_end(struct health_pick *p, struct store_txn *txn, double now,
-		    int (*load)(void *, const char *), void *arg);
+PH_MUST_CHECK int health_pick_end(struct health_pick *p, struct store_txn *txn,
+				  double now, int (*load)(void *, const char *),
+				  void *arg);
 
 /* health_pick_commit - the pick's transaction committed: keep its counts. */
 void health_pick_commit(struct health_pick *p);
@@ -87,8 +89,8 @@ void health_batch_free(struct health_batch *hb);
  * its endpoint's breaker, and tell r whether it spends a retry.
  */
 PH_MUST_CHECK int health_attempt(struct health_batch *hb, struct store_txn *txn,
-		   const struct config *cfg, const struct transfer *t,
-		   struct attempt_result *r);
+				 const struct config *cfg, const struct transfer *t,
+				 struct attempt_result *r);
 
 /*
  * health_batch_end - store the breakers, disable the endpoints that are
@@ -96,7 +98,7 @@ PH_MUST_CHECK int health_attempt(struct health_batch *hb, struct store_txn *txn,
  * given up on.  exhausted lists delivery ids, n of them.
  */
 PH_MUST_CHECK int health_batch_end(struct health_batch *hb, struct store_txn *txn,
-		     const uint64_t *exhausted, int n);
+				   const uint64_t *exhausted, int n);
 
 /* health_batch_log - after the commit: log what changed. */
 void health_batch_log(struct health_batch *hb);

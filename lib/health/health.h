@@ -19,9 +19,11 @@
 #define DISABLED_ADMIN "admin"
 
 /* health_get - the endpoint's breaker, closed when none is stored. */
-PH_MUST_CHECK int health_get(struct store_txn *txn, const char *endpoint_id, int rmw, struct breaker *b);
+PH_MUST_CHECK int health_get(struct store_txn *txn, const char *endpoint_id, int rmw,
+			     struct breaker *b);
 /* health_put - store the endpoint's breaker. */
-PH_MUST_CHECK int health_put(struct store_txn *txn, const char *endpoint_id, const struct breaker *b);
+PH_MUST_CHECK int health_put(struct store_txn *txn, const char *endpoint_id,
+			     const struct breaker *b);
 /* health_delete - forget it (the endpoint is deleted). */
 PH_MUST_CHECK int health_delete(struct store_txn *txn, const char *endpoint_id);
 
@@ -31,8 +33,8 @@ PH_MUST_CHECK int health_delete(struct store_txn *txn, const char *endpoint_id);
  * endpoint of its tenant that names the event (*notified: how many).
  * Its pending deliveries stay pending.  STORE_NOTFOUND: no such endpoint.
  */
-PH_MUST_CHECK int endpoint_disable(struct store_txn *txn, const char *id, const char *reason,
-		     int *notified);
+PH_MUST_CHECK int endpoint_disable(struct store_txn *txn, const char *id,
+				   const char *reason, int *notified);
 
 enum enable_mode {
 	ENABLE_RESUME,	/* parked deliveries go out again */
@@ -46,8 +48,8 @@ enum enable_mode {
  * ENABLE_RECOVER also makes pending again the deliveries that failed
  * since it began failing: *count).  STORE_NOTFOUND: no such endpoint.
  */
-PH_MUST_CHECK int endpoint_enable(struct store_txn *txn, const char *id, enum enable_mode mode,
-		    int *count);
+PH_MUST_CHECK int endpoint_enable(struct store_txn *txn, const char *id,
+				  enum enable_mode mode, int *count);
 
 /*
  * delivery_exhausted_raise - queue a DeliveryExhausted event about the
@@ -55,6 +57,7 @@ PH_MUST_CHECK int endpoint_enable(struct store_txn *txn, const char *id, enum en
  * its endpoint's tenant that names the event.  None for replays and for
  * operational events (no event about an event about an event).
  */
-PH_MUST_CHECK int delivery_exhausted_raise(struct store_txn *txn, uint64_t delivery_id, int *notified);
+PH_MUST_CHECK int delivery_exhausted_raise(struct store_txn *txn, uint64_t delivery_id,
+					   int *notified);
 
 #endif

@@ -92,13 +92,15 @@ PH_MUST_CHECK int delivery_park(struct store_txn *txn, struct delivery *d);
  * delivery_unpark - let up to max of the endpoint's parked deliveries go,
  * oldest first, each due at the time it had; *count gets how many.
  */
-PH_MUST_CHECK int delivery_unpark(struct store_txn *txn, const char *endpoint_id, int max, int *count);
+PH_MUST_CHECK int delivery_unpark(struct store_txn *txn, const char *endpoint_id, int max,
+				  int *count);
 
 /*
  * delivery_discard_parked - mark every parked delivery of the endpoint
  * failed without an attempt (deliveries recover brings them back).
  */
-PH_MUST_CHECK int delivery_discard_parked(struct store_txn *txn, const char *endpoint_id, int *count);
+PH_MUST_CHECK int delivery_discard_parked(struct store_txn *txn, const char *endpoint_id,
+					  int *count);
 
 /* One endpoint's parked deliveries. */
 struct parked_count {
@@ -107,7 +109,8 @@ struct parked_count {
 };
 
 /* delivery_parked - how many wait parked, per endpoint; *out malloc()ed. */
-PH_MUST_CHECK int delivery_parked(struct store_txn *txn, struct parked_count **out, int *n);
+PH_MUST_CHECK int delivery_parked(struct store_txn *txn, struct parked_count **out,
+				  int *n);
 
 /*
  * retry_after_parse - a Retry-After value (delta seconds or an HTTP date)
