@@ -58,7 +58,7 @@ mem(struct health_table *h, const char *id)
 			return &h->e[i];
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 16;
-		h->e = xrealloc(h->e, (size_t)h->cap * sizeof(*h->e));
+		h->e = xrealloc(h->e, (size_t) h->cap * sizeof(*h->e));
 	}
 	memset(&h->e[h->n], 0, sizeof(h->e[h->n]));
 	snprintf(h->e[h->n].id, sizeof(h->e[h->n].id), "%s", id);
@@ -71,8 +71,9 @@ policy(const struct config *cfg, const struct endpoint *ep, struct breaker_polic
 {
 	p->failures = cfg->breaker_failures;
 	p->cooldown_ms = cfg->breaker_cooldown_ms;
-	p->cooldown_max_ms =
-	    cfg->breaker_cooldown_ms > COOLDOWN_MAX_MS ? cfg->breaker_cooldown_ms : COOLDOWN_MAX_MS;
+	p->cooldown_max_ms = cfg->breaker_cooldown_ms > COOLDOWN_MAX_MS
+				 ? cfg->breaker_cooldown_ms
+				 : COOLDOWN_MAX_MS;
 	p->disable_after_ms = cfg->disable_after_ms;
 	p->max_rate = ep != NULL ? ep->max_rate : 0;
 }
@@ -90,11 +91,11 @@ health_pick_begin(struct health_pick *p, struct health_table *h, const struct co
 	p->cfg = cfg;
 	p->eps = eps;
 	p->nep = nep;
-	p->b = xcalloc((size_t)(nep > 0 ? nep : 1), sizeof(*p->b));
-	p->dirty = xcalloc((size_t)(nep > 0 ? nep : 1), sizeof(*p->dirty));
-	p->waiting = xcalloc((size_t)(nep > 0 ? nep : 1), sizeof(*p->waiting));
-	p->due = xcalloc((size_t)(nep > 0 ? nep : 1), sizeof(*p->due));
-	p->id = xcalloc((size_t)(nep > 0 ? nep : 1), sizeof(*p->id));
+	p->b = xcalloc((size_t) (nep > 0 ? nep : 1), sizeof(*p->b));
+	p->dirty = xcalloc((size_t) (nep > 0 ? nep : 1), sizeof(*p->dirty));
+	p->waiting = xcalloc((size_t) (nep > 0 ? nep : 1), sizeof(*p->waiting));
+	p->due = xcalloc((size_t) (nep > 0 ? nep : 1), sizeof(*p->due));
+	p->id = xcalloc((size_t) (nep > 0 ? nep : 1), sizeof(*p->id));
 	for (i = 0; i < nep; i++)
 		snprintf(p->id[i], sizeof(p->id[i]), "%s", eps[i]->id);
 	rc = endpoint_generation(txn, &p->gen);
@@ -119,7 +120,8 @@ health_pick_begin(struct health_pick *p, struct health_table *h, const struct co
 	/* a deleted endpoint's: due again, so the pick marks them failed */
 	for (j = 0; rc == STORE_OK && j < npc; j++)
 		if (pc[j].count > 0)
-			rc = delivery_unpark(txn, pc[j].endpoint_id, (int)pc[j].count, &i);
+			rc = delivery_unpark(txn, pc[j].endpoint_id, (int) pc[j].count,
+					     &i);
 	free(pc);
 	return rc;
 }
@@ -140,8 +142,8 @@ health_index(const struct health_pick *p, const char *id)
 int
 health_full(const struct health_pick *p, int i, int load)
 {
-	return p->b[i].state == BREAKER_CLOSED &&
-	       load >= breaker_cap(&p->b[i], p->cfg->webhook_max_per_endpoint);
+	return p->b[i].state == BREAKER_CLOSED
+	       && load >= breaker_cap(&p->b[i], p->cfg->webhook_max_per_endpoint);
 }
 
 /* health_admit - see health.h. */
@@ -190,9 +192,9 @@ health_pick_end(struct health_pick *p, struct store_txn *txn, double now,
 		if (p->waiting[i] <= 0)
 			continue;
 		policy(p->cfg, p->eps[i], &pol);
-		n = breaker_release(&p->b[i], &pol, now, load(arg, p->eps[i]->id) + p->due[i],
-				    p->cfg->webhook_max_per_endpoint, p->waiting[i],
-				    p->eps[i]->enabled);
+		n = breaker_release(
+		    &p->b[i], &pol, now, load(arg, p->eps[i]->id) + p->due[i],
+		    p->cfg->webhook_max_per_endpoint, p->waiting[i], p->eps[i]->enabled);
 		if (n <= 0)
 			continue;
 		rc = delivery_unpark(txn, p->eps[i]->id, n, &got);
@@ -294,7 +296,7 @@ batch_ep(struct health_batch *hb, struct store_txn *txn, const char *id,
 		}
 	if (hb->n == hb->cap) {
 		hb->cap = hb->cap ? hb->cap * 2 : 8;
-		hb->e = xrealloc(hb->e, (size_t)hb->cap * sizeof(*hb->e));
+		hb->e = xrealloc(hb->e, (size_t) hb->cap * sizeof(*hb->e));
 	}
 	*out = &hb->e[hb->n];
 	memset(*out, 0, sizeof(**out));
@@ -353,8 +355,8 @@ health_attempt(struct health_batch *hb, struct store_txn *txn, const struct conf
 
 /* health_batch_end - see health.h. */
 int
-health_batch_end(struct health_batch *hb, struct store_txn *txn, const uint64_t *exhausted,
-		 int n)
+health_batch_end(struct health_batch *hb, struct store_txn *txn,
+		 const uint64_t *exhausted, int n)
 {
 	int i, rc = STORE_OK, notified;
 
@@ -364,7 +366,8 @@ health_batch_end(struct health_batch *hb, struct store_txn *txn, const uint64_t 
 		if (hb->e[i].change == BREAKER_DISABLE_GONE)
 			rc = endpoint_disable(txn, hb->e[i].id, DISABLED_GONE, &notified);
 		else if (hb->e[i].change == BREAKER_DISABLE_FAILING)
-			rc = endpoint_disable(txn, hb->e[i].id, DISABLED_FAILING, &notified);
+			rc = endpoint_disable(txn, hb->e[i].id, DISABLED_FAILING,
+					      &notified);
 		if (rc == STORE_NOTFOUND)
 			rc = STORE_OK; /* deleted meanwhile */
 	}
@@ -385,13 +388,15 @@ health_batch_log(struct health_batch *hb)
 	int i;
 
 	if (hb->exhausted_notified > 0)
-		log_debug("DeliveryExhausted queued for %d endpoint(s)", hb->exhausted_notified);
+		log_debug("DeliveryExhausted queued for %d endpoint(s)",
+			  hb->exhausted_notified);
 	for (i = 0; i < hb->n; i++) {
 		e = &hb->e[i];
 		if (e->change == BREAKER_DISABLE_GONE)
-			log_warn("endpoint %s disabled: it answered 410 Gone; its deliveries "
-				 "wait until it is enabled",
-				 e->id);
+			log_warn(
+			    "endpoint %s disabled: it answered 410 Gone; its deliveries "
+			    "wait until it is enabled",
+			    e->id);
 		else if (e->change == BREAKER_DISABLE_FAILING)
 			log_warn("endpoint %s disabled: every attempt failed since %.0f "
 				 "(last: %s); its deliveries wait until it is enabled",
@@ -400,8 +405,9 @@ health_batch_log(struct health_batch *hb)
 			log_warn("endpoint %s: breaker open after %d failed attempt(s) "
 				 "(last: %s); next probe in %llds",
 				 e->id, e->b.failures, e->b.last_error,
-				 (long long)(e->b.cooldown_ms / 1000));
+				 (long long) (e->b.cooldown_ms / 1000));
 		else if (e->closed)
-			log_info("endpoint %s: breaker closed, the probe succeeded", e->id);
+			log_info("endpoint %s: breaker closed, the probe succeeded",
+				 e->id);
 	}
 }

@@ -31,12 +31,12 @@ struct health_pick {
 	struct endpoint **eps; /* borrowed, the pick's list, in its transaction */
 	char (*id)[24];	       /* their ids, for health_pick_commit */
 	int nep;
-	struct breaker *b;  /* per endpoint, as stored */
-	int *dirty;	    /* b[i] changed: store it */
-	long *waiting;	    /* parked deliveries */
-	int *due;	    /* due entries seen in the scan, not picked */
-	uint64_t gen;	    /* endpoint generation read */
-	int recounted;	    /* waiting was counted again */
+	struct breaker *b; /* per endpoint, as stored */
+	int *dirty;	   /* b[i] changed: store it */
+	long *waiting;	   /* parked deliveries */
+	int *due;	   /* due entries seen in the scan, not picked */
+	uint64_t gen;	   /* endpoint generation read */
+	int recounted;	   /* waiting was counted again */
 	int parked, released;
 };
 

@@ -54,7 +54,7 @@ delivery_exhausted_payload(const struct event_webhook *w, const struct event_exh
 	json_object *d = json_object_new_object();
 
 	json_object_object_add(p, "webhook", webhook_json(w));
-	json_object_object_add(d, "id", json_object_new_int64((int64_t)x->id));
+	json_object_object_add(d, "id", json_object_new_int64((int64_t) x->id));
 	json_add_string(d, "uuid", x->uuid);
 	json_add_string(d, "event", x->event);
 	json_object_object_add(d, "attempts", json_object_new_int(x->attempts));

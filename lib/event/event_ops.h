@@ -27,8 +27,8 @@ json_object *webhook_disabled_payload(const struct event_webhook *w, const char 
 /* The delivery a DeliveryExhausted event is about. */
 struct event_exhausted {
 	uint64_t id;
-	const char *uuid;	  /* the envelope uuid every attempt carried */
-	const char *event;	  /* its event's name */
+	const char *uuid;  /* the envelope uuid every attempt carried */
+	const char *event; /* its event's name */
 	int attempts;
 	double created;
 	const char *last_attempt; /* "whr_..." */

@@ -33,8 +33,8 @@ breaker_verdict(long status, const char *error, int retry_after_ok)
 		return VERDICT_OK;
 	if (status == 410)
 		return VERDICT_GONE;
-	if (((status == 429 || status == 503) && retry_after_ok) || status == 502 ||
-	    status == 504)
+	if (((status == 429 || status == 503) && retry_after_ok) || status == 502
+	    || status == 504)
 		return VERDICT_THROTTLED;
 	return VERDICT_FAILED;
 }
@@ -57,7 +57,7 @@ open_at(struct breaker *b, const struct breaker_policy *p, double now)
 	if (b->cooldown_ms > p->cooldown_max_ms)
 		b->cooldown_ms = p->cooldown_max_ms;
 	b->state = BREAKER_OPEN;
-	b->probe_at = now + (double)b->cooldown_ms / 1000;
+	b->probe_at = now + (double) b->cooldown_ms / 1000;
 	/* a receiver that asked for a longer pause gets it */
 	if (b->slow_until > b->probe_at)
 		b->probe_at = b->slow_until;
@@ -72,10 +72,10 @@ slow_down(struct breaker *b, const struct breaker_policy *p, double now,
 
 	if (b->slow < BREAKER_SLOW_MAX)
 		b->slow++;
-	pause = retry_after_ms >= 0 ? retry_after_ms : (int64_t)1000 << b->slow;
+	pause = retry_after_ms >= 0 ? retry_after_ms : (int64_t) 1000 << b->slow;
 	pause = min64(pause, p->cooldown_max_ms);
-	if (now + (double)pause / 1000 > b->slow_until)
-		b->slow_until = now + (double)pause / 1000;
+	if (now + (double) pause / 1000 > b->slow_until)
+		b->slow_until = now + (double) pause / 1000;
 }
 
 /* breaker_record - see breaker.h. */
@@ -112,15 +112,15 @@ breaker_record(struct breaker *b, const struct breaker_policy *p, double now,
 		b->state = BREAKER_DISABLED;
 		return BREAKER_DISABLE_GONE;
 	}
-	if (p->disable_after_ms > 0 &&
-	    (now - b->failing_since) * 1000 >= (double)p->disable_after_ms) {
+	if (p->disable_after_ms > 0
+	    && (now - b->failing_since) * 1000 >= (double) p->disable_after_ms) {
 		b->state = BREAKER_DISABLED;
 		return BREAKER_DISABLE_FAILING;
 	}
 	if (v == VERDICT_THROTTLED)
 		slow_down(b, p, now, retry_after_ms);
-	if (probe || was == BREAKER_PROBING ||
-	    (was == BREAKER_CLOSED && b->failures >= p->failures)) {
+	if (probe || was == BREAKER_PROBING
+	    || (was == BREAKER_CLOSED && b->failures >= p->failures)) {
 		open_at(b, p, now);
 		return BREAKER_OPENED;
 	}
@@ -139,8 +139,8 @@ breaker_cap(const struct breaker *b, int cap)
 static int
 probe_due(const struct breaker *b, double now, int load)
 {
-	return (b->state == BREAKER_OPEN || b->state == BREAKER_PROBING) &&
-	       now >= b->probe_at && load == 0;
+	return (b->state == BREAKER_OPEN || b->state == BREAKER_PROBING)
+	       && now >= b->probe_at && load == 0;
 }
 
 /* breaker_admit - see breaker.h. */
@@ -188,11 +188,11 @@ breaker_release(const struct breaker *b, const struct breaker_policy *p, double 
 	if (now < b->slow_until)
 		return 0;
 	n = 2L * breaker_cap(b, cap) - backlog;
-	if (p->max_rate > 0 && n > (long)p->max_rate + 1)
-		n = (long)p->max_rate + 1;
+	if (p->max_rate > 0 && n > (long) p->max_rate + 1)
+		n = (long) p->max_rate + 1;
 	if (n > waiting)
 		n = waiting;
-	return n > 0 ? (int)n : 0;
+	return n > 0 ? (int) n : 0;
 }
 
 /* breaker_probe - see breaker.h. */
@@ -209,7 +209,7 @@ breaker_delay(const struct breaker *b, double now, int64_t retry_after_ms)
 {
 	if (retry_after_ms >= 0)
 		return retry_after_ms;
-	return b->slow_until > now ? (int64_t)((b->slow_until - now) * 1000) : 0;
+	return b->slow_until > now ? (int64_t) ((b->slow_until - now) * 1000) : 0;
 }
 
 /* breaker_state_name - see breaker.h. */
@@ -235,7 +235,8 @@ breaker_to_json(const struct breaker *b)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "state", json_object_new_string(breaker_state_name(b->state)));
+	json_object_object_add(o, "state",
+			       json_object_new_string(breaker_state_name(b->state)));
 	json_object_object_add(o, "failures", json_object_new_int(b->failures));
 	json_object_object_add(o, "failingSince", json_double_new(b->failing_since, 3));
 	json_object_object_add(o, "cooldownMs", json_object_new_int64(b->cooldown_ms));
@@ -244,7 +245,8 @@ breaker_to_json(const struct breaker *b)
 	json_object_object_add(o, "slow", json_object_new_int(b->slow));
 	json_object_object_add(o, "lastStatus", json_object_new_int64(b->last_status));
 	json_object_object_add(o, "lastError",
-			       b->last_error[0] ? json_object_new_string(b->last_error) : NULL);
+			       b->last_error[0] ? json_object_new_string(b->last_error)
+						: NULL);
 	return o;
 }
 
@@ -254,8 +256,9 @@ get_num(json_object *o, const char *key, double dflt)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+	if (!json_object_object_get_ex(o, key, &v)
+	    || !(json_object_is_type(v, json_type_int)
+		 || json_object_is_type(v, json_type_double)))
 		return dflt;
 	return json_object_get_double(v);
 }
@@ -269,21 +272,22 @@ breaker_from_json(struct breaker *b, json_object *o)
 	int st;
 
 	breaker_init(b);
-	if (json_object_object_get_ex(o, "state", &v) &&
-	    (s = json_object_get_string(v)) != NULL)
+	if (json_object_object_get_ex(o, "state", &v)
+	    && (s = json_object_get_string(v)) != NULL)
 		for (st = BREAKER_CLOSED; st <= BREAKER_DISABLED; st++)
-			if (strcmp(s, breaker_state_name((enum breaker_state)st)) == 0)
-				b->state = (enum breaker_state)st;
-	b->failures = (int)get_num(o, "failures", 0);
+			if (strcmp(s, breaker_state_name((enum breaker_state) st)) == 0)
+				b->state = (enum breaker_state) st;
+	b->failures = (int) get_num(o, "failures", 0);
 	b->failing_since = get_num(o, "failingSince", 0);
-	b->cooldown_ms = (int64_t)get_num(o, "cooldownMs", 0);
+	b->cooldown_ms = (int64_t) get_num(o, "cooldownMs", 0);
 	b->probe_at = get_num(o, "probeAt", 0);
 	b->slow_until = get_num(o, "slowUntil", 0);
-	b->slow = (int)get_num(o, "slow", 0);
+	b->slow = (int) get_num(o, "slow", 0);
 	if (b->slow < 0 || b->slow > BREAKER_SLOW_MAX)
 		b->slow = 0;
-	b->last_status = (long)get_num(o, "lastStatus", 0);
-	if (json_object_object_get_ex(o, "lastError", &v) &&
-	    json_object_is_type(v, json_type_string))
-		snprintf(b->last_error, sizeof(b->last_error), "%s", json_object_get_string(v));
+	b->last_status = (long) get_num(o, "lastStatus", 0);
+	if (json_object_object_get_ex(o, "lastError", &v)
+	    && json_object_is_type(v, json_type_string))
+		snprintf(b->last_error, sizeof(b->last_error), "%s",
+			 json_object_get_string(v));
 }

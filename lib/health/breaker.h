@@ -38,10 +38,10 @@ enum breaker_verdict {
 /* What recording an attempt did to the breaker. */
 enum breaker_change {
 	BREAKER_SAME,
-	BREAKER_OPENED,		  /* closed or probing became open */
-	BREAKER_CLOSED_AGAIN,	  /* open or probing became closed */
-	BREAKER_DISABLE_GONE,	  /* disable the endpoint: 410 */
-	BREAKER_DISABLE_FAILING	  /* disable it: failing for disable_after */
+	BREAKER_OPENED,		/* closed or probing became open */
+	BREAKER_CLOSED_AGAIN,	/* open or probing became closed */
+	BREAKER_DISABLE_GONE,	/* disable the endpoint: 410 */
+	BREAKER_DISABLE_FAILING /* disable it: failing for disable_after */
 };
 
 /* What to do with a due delivery of the endpoint now. */
@@ -52,8 +52,8 @@ enum breaker_admit {
 	ADMIT_PARK   /* park it until the endpoint takes requests again */
 };
 
-#define BREAKER_SLOW_MAX 3	 /* in-flight cap halved at most this often */
-#define BREAKER_ERROR_MAX 200	 /* last_error kept, in bytes */
+#define BREAKER_SLOW_MAX 3	   /* in-flight cap halved at most this often */
+#define BREAKER_ERROR_MAX 200	   /* last_error kept, in bytes */
 #define BREAKER_PARK_AHEAD_MS 2000 /* a longer pause parks deliveries */
 
 struct breaker_policy {
@@ -74,7 +74,7 @@ struct breaker {
 	int slow;	      /* 0..BREAKER_SLOW_MAX: in-flight cap >> slow */
 	long last_status;     /* HTTP status of the last failure, 0 none */
 	char last_error[BREAKER_ERROR_MAX];
-	double next_send;     /* max_rate: the next request not before */
+	double next_send; /* max_rate: the next request not before */
 };
 
 /* breaker_init - a closed, healthy breaker. */
@@ -94,7 +94,8 @@ enum breaker_verdict breaker_verdict(long status, const char *error, int retry_a
  */
 enum breaker_change breaker_record(struct breaker *b, const struct breaker_policy *p,
 				   double now, enum breaker_verdict v, int probe,
-				   long status, const char *error, int64_t retry_after_ms);
+				   long status, const char *error,
+				   int64_t retry_after_ms);
 
 /*
  * breaker_admit - may a due delivery of the endpoint go at now?  load is

@@ -25,7 +25,7 @@ health_key(char key[64], const char *endpoint_id)
 {
 	int n = snprintf(key, 64, HEALTH_PREFIX "%s", endpoint_id);
 
-	return n > 0 && n < 64 ? (size_t)n : 0;
+	return n > 0 && n < 64 ? (size_t) n : 0;
 }
 
 /* health_get - see health.h. */
@@ -118,8 +118,8 @@ notify(struct store_txn *txn, const struct endpoint *subject, enum event_type ty
 	*notified = 0;
 	rc = endpoint_list(txn, &eps, &n);
 	for (i = 0; rc == STORE_OK && i < n; i++) {
-		if (strcmp(eps[i]->id, subject->id) == 0 || !eps[i]->enabled ||
-		    !endpoint_wants(eps[i], type) || !same_tenant(eps[i], subject))
+		if (strcmp(eps[i]->id, subject->id) == 0 || !eps[i]->enabled
+		    || !endpoint_wants(eps[i], type) || !same_tenant(eps[i], subject))
 			continue;
 		key = xasprintf("%s:%s", key_base, eps[i]->id);
 		rc = outbox_add(txn, key, type, now_seconds(), payload, eps[i]->id);
@@ -165,7 +165,8 @@ endpoint_disable(struct store_txn *txn, const char *id, const char *reason, int 
 		w.url = ep->url;
 		payload = webhook_disabled_payload(&w, reason, b.failing_since,
 						   b.last_error[0] ? b.last_error : NULL);
-		key = xasprintf("op:WebhookDisabled:%s:%.0f", ep->id, now_seconds() * 1000);
+		key =
+		    xasprintf("op:WebhookDisabled:%s:%.0f", ep->id, now_seconds() * 1000);
 		rc = notify(txn, ep, EV_WEBHOOK_DISABLED, payload, key, notified);
 		free(key);
 		json_object_put(payload);
@@ -238,8 +239,8 @@ delivery_exhausted_raise(struct store_txn *txn, uint64_t delivery_id, int *notif
 	rc = delivery_get(txn, delivery_id, &d);
 	if (rc != STORE_OK)
 		return rc;
-	if (d->replay || event_type_operational(d->type) ||
-	    endpoint_get(txn, d->endpoint_id, &ep) != STORE_OK) {
+	if (d->replay || event_type_operational(d->type)
+	    || endpoint_get(txn, d->endpoint_id, &ep) != STORE_OK) {
 		delivery_free(d);
 		return STORE_OK;
 	}

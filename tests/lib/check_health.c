@@ -24,11 +24,11 @@
 #define DAY (24 * 3600.0)
 
 static const struct breaker_policy pol = {
-    .failures = 10,
-    .cooldown_ms = 60 * 1000,
-    .cooldown_max_ms = 3600 * 1000,
-    .disable_after_ms = (int64_t)(5 * DAY * 1000),
-    .max_rate = 0,
+	.failures = 10,
+	.cooldown_ms = 60 * 1000,
+	.cooldown_max_ms = 3600 * 1000,
+	.disable_after_ms = (int64_t) (5 * DAY * 1000),
+	.max_rate = 0,
 };
 
 START_TEST(verdicts)
@@ -81,9 +81,9 @@ simulate(struct sim *s, double span, double every, int (*down)(double))
 			s->probes++;
 		}
 		s->attempts++;
-		ch = breaker_record(&b, &pol, t + 1,
-				    down(t) ? VERDICT_FAILED : VERDICT_OK, probe,
-				    down(t) ? 0 : 200, down(t) ? "connection refused" : NULL, -1);
+		ch = breaker_record(
+		    &b, &pol, t + 1, down(t) ? VERDICT_FAILED : VERDICT_OK, probe,
+		    down(t) ? 0 : 200, down(t) ? "connection refused" : NULL, -1);
 		s->opened += ch == BREAKER_OPENED;
 		s->closed += ch == BREAKER_CLOSED_AGAIN;
 		if (ch == BREAKER_DISABLE_FAILING || ch == BREAKER_DISABLE_GONE) {
@@ -97,7 +97,7 @@ simulate(struct sim *s, double span, double every, int (*down)(double))
 static int
 always(double t)
 {
-	(void)t;
+	(void) t;
 	return 1;
 }
 
@@ -112,14 +112,14 @@ two_days(double t)
 static int
 flapping(double t)
 {
-	return ((long)t / 600) % 3 == 0;
+	return ((long) t / 600) % 3 == 0;
 }
 
 /* fails every third attempt: never ten in a row */
 static int
 every_third(double t)
 {
-	return ((long)t / 10) % 3 == 0;
+	return ((long) t / 10) % 3 == 0;
 }
 
 START_TEST(dead_for_a_week)
@@ -151,7 +151,7 @@ START_TEST(comes_back_by_itself)
 	ck_assert_int_eq(s.closed, 1);
 	ck_assert_int_eq(s.opened, s.probes); /* the last probe closed it */
 	/* within an hour of its return everything goes again */
-	ck_assert_int_ge(s.attempts, 10 + (int)(DAY / 10) - 400);
+	ck_assert_int_ge(s.attempts, 10 + (int) (DAY / 10) - 400);
 }
 END_TEST
 
@@ -163,11 +163,11 @@ START_TEST(flapping_recovers)
 	ck_assert_int_eq(s.disabled_at, 0); /* it never failed for five days */
 	/* it came back after each of its 336 outages, at most 15 min late */
 	ck_assert_int_ge(s.closed, 7 * 24 * 2 - 1);
-	ck_assert_int_le(s.attempts, (int)(7 * DAY / 10));
-	ck_assert_int_ge(s.attempts, (int)(7 * DAY / 10 / 2));
+	ck_assert_int_le(s.attempts, (int) (7 * DAY / 10));
+	ck_assert_int_ge(s.attempts, (int) (7 * DAY / 10 / 2));
 	simulate(&s, 7 * DAY, 10, every_third);
 	ck_assert_int_eq(s.opened, 0); /* never ten failures in a row */
-	ck_assert_int_eq(s.attempts, (int)(7 * DAY / 10));
+	ck_assert_int_eq(s.attempts, (int) (7 * DAY / 10));
 }
 END_TEST
 
@@ -179,10 +179,12 @@ START_TEST(cooldown_backs_off_to_an_hour)
 
 	breaker_init(&b);
 	for (i = 0; i < 9; i++)
-		ck_assert_int_eq(breaker_record(&b, &pol, t, VERDICT_FAILED, 0, 500, "HTTP 500", -1),
-				 BREAKER_SAME);
-	ck_assert_int_eq(breaker_record(&b, &pol, t, VERDICT_FAILED, 0, 500, "HTTP 500", -1),
-			 BREAKER_OPENED);
+		ck_assert_int_eq(
+		    breaker_record(&b, &pol, t, VERDICT_FAILED, 0, 500, "HTTP 500", -1),
+		    BREAKER_SAME);
+	ck_assert_int_eq(
+	    breaker_record(&b, &pol, t, VERDICT_FAILED, 0, 500, "HTTP 500", -1),
+	    BREAKER_OPENED);
 	ck_assert_int_eq(b.state, BREAKER_OPEN);
 	ck_assert_int_eq(b.cooldown_ms, 60000);
 	ck_assert_str_eq(b.last_error, "HTTP 500");
@@ -195,8 +197,9 @@ START_TEST(cooldown_backs_off_to_an_hour)
 		t = b.probe_at;
 		breaker_probe(&b, t);
 		ck_assert_int_eq(breaker_admit(&b, &pol, t, 1, 4, 1), ADMIT_PARK);
-		ck_assert_int_eq(breaker_record(&b, &pol, t, VERDICT_FAILED, 1, 0, "timeout", -1),
-				 BREAKER_OPENED);
+		ck_assert_int_eq(
+		    breaker_record(&b, &pol, t, VERDICT_FAILED, 1, 0, "timeout", -1),
+		    BREAKER_OPENED);
 	}
 	ck_assert_int_eq(b.cooldown_ms, 3600 * 1000);
 	/* a probe whose answer never came is sent again a minute on */
@@ -222,13 +225,15 @@ START_TEST(gone_disables_at_once)
 	struct breaker b;
 
 	breaker_init(&b);
-	ck_assert_int_eq(breaker_record(&b, &pol, 5, VERDICT_GONE, 0, 410, "HTTP 410", -1),
-			 BREAKER_DISABLE_GONE);
+	ck_assert_int_eq(
+	    breaker_record(&b, &pol, 5, VERDICT_GONE, 0, 410, "HTTP 410", -1),
+	    BREAKER_DISABLE_GONE);
 	ck_assert_int_eq(b.state, BREAKER_DISABLED);
 	ck_assert_int_eq(breaker_admit(&b, &pol, 6, 0, 4, 1), ADMIT_PARK);
 	ck_assert_int_eq(breaker_release(&b, &pol, 6, 0, 4, 10, 1), 0);
 	/* a straggler's success does not undo it: an admin enables */
-	ck_assert_int_eq(breaker_record(&b, &pol, 7, VERDICT_OK, 0, 200, NULL, -1), BREAKER_SAME);
+	ck_assert_int_eq(breaker_record(&b, &pol, 7, VERDICT_OK, 0, 200, NULL, -1),
+			 BREAKER_SAME);
 	ck_assert_int_eq(b.state, BREAKER_DISABLED);
 	breaker_reset(&b);
 	ck_assert_int_eq(breaker_admit(&b, &pol, 8, 0, 4, 1), ADMIT_SEND);
@@ -240,8 +245,9 @@ START_TEST(throttled_slows_down)
 	struct breaker b;
 
 	breaker_init(&b);
-	ck_assert_int_eq(breaker_record(&b, &pol, 100, VERDICT_THROTTLED, 0, 429, "HTTP 429", 30000),
-			 BREAKER_SAME);
+	ck_assert_int_eq(
+	    breaker_record(&b, &pol, 100, VERDICT_THROTTLED, 0, 429, "HTTP 429", 30000),
+	    BREAKER_SAME);
 	ck_assert_int_eq(b.slow, 1);
 	ck_assert(b.slow_until == 130);
 	ck_assert_int_eq(breaker_delay(&b, 100, 30000), 30000);
@@ -259,7 +265,8 @@ START_TEST(throttled_slows_down)
 	breaker_record(&b, &pol, 200, VERDICT_THROTTLED, 0, 502, "HTTP 502", -1);
 	ck_assert_int_eq(b.slow, 2);
 	ck_assert(b.slow_until == 204);
-	breaker_record(&b, &pol, 300, VERDICT_THROTTLED, 0, 503, "HTTP 503", 86400 * 1000LL);
+	breaker_record(&b, &pol, 300, VERDICT_THROTTLED, 0, 503, "HTTP 503",
+		       86400 * 1000LL);
 	ck_assert(b.slow_until == 300 + 3600);
 	/* successes speed it up again, one step each */
 	breaker_record(&b, &pol, 4000, VERDICT_OK, 0, 200, NULL, -1);
@@ -327,8 +334,9 @@ START_TEST(operational_events_named_only)
 	ck_assert(endpoint_wants(ep, EV_SEND_LIMIT));
 	ck_assert(!endpoint_wants(ep, EV_WEBHOOK_DISABLED));
 	ck_assert(!endpoint_wants(ep, EV_DELIVERY_EXHAUSTED));
-	ck_assert_int_eq(endpoint_parse_events("WebhookDisabled,DeliveryExhausted", &mask, err,
-					       sizeof(err)), 0);
+	ck_assert_int_eq(endpoint_parse_events("WebhookDisabled,DeliveryExhausted", &mask,
+					       err, sizeof(err)),
+			 0);
 	ep->events = mask;
 	ck_assert(endpoint_wants(ep, EV_WEBHOOK_DISABLED));
 	ck_assert(endpoint_wants(ep, EV_DELIVERY_EXHAUSTED));
@@ -365,7 +373,8 @@ setup_cb(struct store_txn *txn, void *arg)
 		ep->name = xasprintf("hook %d", i);
 		ep->url = xstrdup("http://127.0.0.1:9/x");
 		if (i == 2)
-			ep->events = (1u << EV_WEBHOOK_DISABLED) | (1u << EV_MESSAGE_HELD);
+			ep->events =
+			    (1u << EV_WEBHOOK_DISABLED) | (1u << EV_MESSAGE_HELD);
 		else if (i == 1)
 			ep->events = 1u << EV_MESSAGE_SENT;
 		else
