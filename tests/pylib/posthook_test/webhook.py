@@ -23,7 +23,8 @@ SEED_003_KEYS = ["id", "webhookId", "webhookName", "event", "url",
 
 EVENTS = ["MessageSent", "MessageDelayed", "MessageDeliveryFailed",
 	  "MessageBounced", "MessageHeld", "MessageLoaded",
-	  "MessageLinkClicked", "DomainDNSError", "SendLimit", "DomainDNSOK"]
+	  "MessageLinkClicked", "DomainDNSError", "SendLimit", "DomainDNSOK",
+	  "WebhookDisabled", "DeliveryExhausted"]
 
 
 class Env:
