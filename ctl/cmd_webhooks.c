@@ -9,15 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/rand.h>
 
 #include "ctl.h"
 #include "health/health.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "event/event_sample.h"
-#include "store/outbox.h"
-#include "util/base64.h"
+#include "store/probe.h"
 #include "util/util.h"
 
 #define WEBHOOKS_USAGE                                                                   \
@@ -128,21 +126,6 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 	return 0;
 }
 
-/* new_secret - "whsec_" and 24 random bytes in base64. */
-static char *
-new_secret(void)
-{
-	unsigned char raw[24];
-	char   *b64, *secret;
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return NULL;
-	b64 = base64_encode(raw, sizeof(raw), 0);
-	secret = xasprintf("whsec_%s", b64);
-	free(b64);
-	return secret;
-}
-
 /* apply_opts - validate what was given and set it on ep; 1 on error. */
 static int
 apply_opts(struct endpoint *ep, const struct ep_opts *o)
@@ -183,7 +166,7 @@ apply_opts(struct endpoint *ep, const struct ep_opts *o)
 		free(ep->secret);
 		ep->secret = NULL;
 		if (strcmp(o->secret, "generate") == 0) {
-			if ((ep->secret = new_secret()) == NULL)
+			if ((ep->secret = endpoint_new_secret()) == NULL)
 				return ctl_error("cannot make a random secret");
 		} else if (strcmp(o->secret, "none") != 0) {
 			if (endpoint_check_secret(o->secret, err, sizeof(err)) < 0)
@@ -511,20 +494,9 @@ static int
 test_queue_cb(struct store_txn *txn, void *arg)
 {
 	struct test_ctx *c = arg;
-	struct endpoint *ep;
-	int rc;
 
-	rc = endpoint_get(txn, c->id, &ep);
-	if (rc != STORE_OK)
-		return rc;
-	c->disabled = !ep->enabled;
-	endpoint_free(ep);
-	if (c->disabled)
-		return STORE_OK;
-	rc = attempt_last_seq(txn, &c->after);
-	if (rc != STORE_OK)
-		return rc;
-	return outbox_add(txn, c->key, c->type, now_seconds(), c->payload, c->id);
+	return probe_queue(txn, c->id, c->key, c->type, c->payload, &c->after,
+			   &c->disabled);
 }
 
 /* test_find_cb - the first attempt of the test event, if made. */
@@ -532,25 +504,10 @@ static int
 test_find_cb(struct store_txn *txn, void *arg)
 {
 	struct test_ctx *c = arg;
-	struct attempt_filter f;
-	json_object *list;
-	int rc;
 
-	memset(&f, 0, sizeof(f));
-	f.event = -1;
-	f.event_key = c->key;
-	f.after_seq = c->after;
-	rc = attempt_list(txn, &f, &list);
-	if (rc != STORE_OK)
-		return rc;
 	if (c->found != NULL)
 		json_object_put(c->found);
-	c->found = NULL;
-	if (json_object_array_length(list) > 0) /* newest first: take the oldest */
-		c->found = json_object_get(
-		    json_object_array_get_idx(list, json_object_array_length(list) - 1));
-	json_object_put(list);
-	return STORE_OK;
+	return probe_find(txn, c->key, c->after, &c->found);
 }
 
 /* webhooks_test - queue a sample event for one endpoint, print its first attempt. */

@@ -11,6 +11,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "webhooks", cmd_webhooks, "manage webhook endpoints; send a test event" },
 	{ "deliveries", cmd_deliveries, "webhook delivery history; replay and recover" },
 	{ "messages", cmd_messages, "show and list recorded messages" },
+	{ "apikeys", cmd_apikeys, "keys of the HTTP API: create, list, revoke" },
 	{ "keys", cmd_keys, "webhook signing keys: jwks, list, rotate" },
 	{ "status", cmd_status, "daemons up or down, tailer lag, outbox, failing deliveries, key" },
 	{ "domains", cmd_domains, "sending domains: add, list, show, remove, check their DNS" },

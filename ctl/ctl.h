@@ -61,6 +61,7 @@ int cmd_messages(struct ctl *ctl, int argc, char **argv);
 int cmd_webhooks(struct ctl *ctl, int argc, char **argv);
 int cmd_deliveries(struct ctl *ctl, int argc, char **argv);
 int cmd_keys(struct ctl *ctl, int argc, char **argv);
+int cmd_apikeys(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_domains(struct ctl *ctl, int argc, char **argv);
 

@@ -7,9 +7,10 @@ set -eu
 packages="
 	autoconf automake make gcc pkg-config
 	libmilter-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libdb5.3-dev
-	libsystemd-dev zlib1g-dev check libunbound-dev libspf2-dev
+	libsystemd-dev zlib1g-dev check libunbound-dev libspf2-dev libmicrohttpd-dev
 	postfix miltertest db5.3-util
-	python3 python3-cryptography openssl
+	python3 python3-cryptography openssl python3-jsonschema python3-yaml
+	curl wrk nginx-light
 	clang libclang-rt-14-dev clang-format
 	systemd systemd-journal-remote
 	nodejs ruby php-cli

@@ -88,6 +88,18 @@ struct config {
 	char  **mx_hostnames;		/* NULL-terminated; empty: see keys */
 	int64_t dns_error_repeat_ms;
 	int     dns_check_parallel;
+
+	/* api */
+	char  **api_listen;		/* NULL-terminated HOST:PORT list */
+	char   *api_tls_cert;
+	char   *api_tls_key;
+	int     api_max_body;		/* bytes */
+	int     api_rate_limit;		/* requests per second per key */
+	int     api_rate_burst;
+	int     api_max_connections;
+	int64_t api_connection_timeout_ms;
+	int     api_threads;
+	char   *metrics_key;
 };
 
 enum config_type {

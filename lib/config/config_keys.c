@@ -109,5 +109,27 @@ const struct config_key config_keys[] = {
 	  "How often DomainDNSError is sent again while a domain stays broken; 0: never." },
 	{ "dns_check_parallel", CT_INT, OFF(dns_check_parallel), "16", NULL,
 	  "How many domains domains check --all checks at once." },
+
+	/* api */
+	{ "api_listen", CT_LIST, OFF(api_listen), "127.0.0.1:8025", NULL,
+	  "Addresses posthook-api listens on: HOST:PORT, [IPv6]:PORT; several allowed." },
+	{ "api_tls_cert", CT_PATH, OFF(api_tls_cert), "", NULL,
+	  "PEM certificate chain of the API's HTTPS; empty: plain HTTP (behind a proxy)." },
+	{ "api_tls_key", CT_PATH, OFF(api_tls_key), "", NULL,
+	  "PEM private key of api_tls_cert." },
+	{ "api_max_body", CT_INT, OFF(api_max_body), "1048576", NULL,
+	  "Largest request body in bytes; larger ones are answered 413." },
+	{ "api_rate_limit", CT_INT, OFF(api_rate_limit), "10", NULL,
+	  "Requests per second one API key may make on average." },
+	{ "api_rate_burst", CT_INT, OFF(api_rate_burst), "20", NULL,
+	  "Requests one API key may make at once above api_rate_limit." },
+	{ "api_max_connections", CT_INT, OFF(api_max_connections), "256", NULL,
+	  "Most open connections to the API; more are refused." },
+	{ "api_connection_timeout", CT_DURATION, OFF(api_connection_timeout_ms), "30s", NULL,
+	  "An idle or slow API connection is closed after this long." },
+	{ "api_threads", CT_INT, OFF(api_threads), "4", NULL,
+	  "Threads answering API requests." },
+	{ "metrics_key", CT_STRING, OFF(metrics_key), "", NULL,
+	  "Bearer key GET /metrics requires; empty: /metrics needs no key." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };

@@ -160,12 +160,18 @@ matches(json_object *w, const struct attempt_filter *f)
 	if (f->failed_only && json_object_object_get_ex(rec, "success", &v) &&
 	    json_object_get_boolean(v))
 		return 0;
+	if (f->succeeded_only && !(json_object_object_get_ex(rec, "success", &v) &&
+				   json_object_get_boolean(v)))
+		return 0;
 	s = json_text_member(rec, "event");
 	if (f->event >= 0 && (event_type_from_name(s ? s : "", &t) < 0 ||
 			      (int)t != f->event))
 		return 0;
 	if (f->since > 0 && json_object_object_get_ex(w, "ts", &v) &&
 	    json_object_get_double(v) < f->since)
+		return 0;
+	if (f->before > 0 && json_object_object_get_ex(w, "ts", &v) &&
+	    json_object_get_double(v) >= f->before)
 		return 0;
 	s = json_text_member(w, "key");
 	if (f->event_key && strcmp(s ? s : "", f->event_key) != 0)

@@ -678,6 +678,41 @@ delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, i
 	return rc;
 }
 
+/* delivery_each - see delivery.h. */
+int
+delivery_each(struct store_txn *txn, uint64_t after,
+	      int (*fn)(const struct delivery *d, void *ctx), void *ctx)
+{
+	struct store_cursor *c;
+	unsigned char key[8];
+	const void *k, *v;
+	size_t klen, vlen;
+	struct delivery *d;
+	json_object *o;
+	int rc, stop = 0;
+
+	rc = store_cursor_open(txn, STORE_DELIVERIES, &c);
+	if (rc != STORE_OK)
+		return rc;
+	be64_put(key, after + 1);
+	rc = store_cursor_seek(c, key, sizeof(key));
+	while (rc == STORE_OK && stop == 0 &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if ((o = parse_value(v, vlen)) == NULL)
+			continue;
+		d = delivery_from_json(o);
+		json_object_put(o);
+		if (d == NULL)
+			continue;
+		stop = fn(d, ctx);
+		delivery_free(d);
+	}
+	store_cursor_close(c);
+	if (stop < 0)
+		return STORE_ERROR;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
 /* purge_attempts - delete attempt records older than cutoff, oldest first. */
 static int
 purge_attempts(struct store_txn *txn, double cutoff, int limit, int *count)

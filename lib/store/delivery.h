@@ -182,8 +182,10 @@ PH_MUST_CHECK int attempt_get(struct store_txn *txn, const char *id, json_object
 struct attempt_filter {
 	const char *endpoint_id; /* NULL: all */
 	int failed_only;
+	int succeeded_only;
 	int event;	       /* -1: all, else enum event_type */
 	double since;	       /* 0: all */
+	double before;	       /* 0: all; else only attempts made earlier */
 	int limit;	       /* 0: all */
 	const char *event_key; /* NULL: any */
 	uint64_t after_seq;    /* only attempts with a higher sequence */
@@ -211,6 +213,14 @@ PH_MUST_CHECK int delivery_replay(struct store_txn *txn, const char *attempt_id,
  */
 PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_id, double since,
 		     int *count);
+
+/*
+ * delivery_each - call fn with every delivery whose id is above after, in
+ * id order (the order they were made), until fn returns non-zero: 1 stops,
+ * -1 stops with STORE_ERROR.  d is valid during the call only.
+ */
+int delivery_each(struct store_txn *txn, uint64_t after,
+		  int (*fn)(const struct delivery *d, void *ctx), void *ctx);
 
 /*
  * delivery_purge - delete attempt records, and finished deliveries, older

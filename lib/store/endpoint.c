@@ -6,8 +6,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/rand.h>
 
 #include "store/endpoint.h"
+#include "util/base64.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -59,6 +61,21 @@ endpoint_dup(const struct endpoint *ep)
 	c->tenant = opt_dup(ep->tenant);
 	c->disabled_reason = opt_dup(ep->disabled_reason);
 	return c;
+}
+
+/* endpoint_new_secret - see endpoint.h. */
+char *
+endpoint_new_secret(void)
+{
+	unsigned char raw[24];
+	char *b64, *secret;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return NULL;
+	b64 = base64_encode(raw, sizeof(raw), 0);
+	secret = xasprintf("whsec_%s", b64);
+	free(b64);
+	return secret;
 }
 
 /* endpoint_wants - see endpoint.h. */

@@ -54,6 +54,9 @@ PH_MUST_CHECK int endpoint_check_url(const char *url, char *err, size_t errlen);
 /* endpoint_check_name - 0 for a printable name of 1..ENDPOINT_NAME_MAX. */
 PH_MUST_CHECK int endpoint_check_name(const char *name, char *err, size_t errlen);
 
+/* endpoint_new_secret - "whsec_" and 24 random bytes in base64; NULL when none. */
+char *endpoint_new_secret(void);
+
 /* endpoint_check_secret - 0 for "whsec_" followed by base64. */
 PH_MUST_CHECK int endpoint_check_secret(const char *secret, char *err, size_t errlen);
 

@@ -380,3 +380,33 @@ message_purge(struct store_txn *txn, double cutoff, int limit, int *count)
 
 	return purge_older(txn, &ops, cutoff, limit, count);
 }
+
+/* message_each - see message.h. */
+int
+message_each(struct store_txn *txn,
+	     int (*fn)(const struct message_record *r, void *ctx), void *ctx)
+{
+	struct store_cursor *c;
+	struct message_record *r;
+	const void *k, *v;
+	size_t kl, vl;
+	json_object *o;
+	int status, stop = 0;
+
+	if ((status = store_cursor_open(txn, STORE_MESSAGES, &c)) != STORE_OK)
+		return status;
+	while (stop == 0 && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
+		if ((o = json_parse_len(v, vl)) == NULL)
+			continue;
+		r = message_record_from_json(o);
+		json_object_put(o);
+		if (r == NULL)
+			continue;
+		stop = fn(r, ctx);
+		message_record_free(r);
+	}
+	store_cursor_close(c);
+	if (stop < 0)
+		return STORE_ERROR;
+	return status == STORE_NOTFOUND ? STORE_OK : status;
+}

@@ -64,6 +64,14 @@ PH_MUST_CHECK int message_get(struct store_txn *txn, const char *key,
 /* message_rekey - the message with this token now has queue id new_qid. */
 PH_MUST_CHECK int message_rekey(struct store_txn *txn, const char *token, const char *new_qid);
 
+/*
+ * message_each - call fn with every record, by queue id, until it returns
+ * non-zero: 1 stops, -1 stops with STORE_ERROR.  r is valid during the
+ * call only.
+ */
+int message_each(struct store_txn *txn,
+		 int (*fn)(const struct message_record *r, void *ctx), void *ctx);
+
 /* message_purge - delete records older than cutoff; *count gets how many. */
 PH_MUST_CHECK int message_purge(struct store_txn *txn, double cutoff, int limit, int *count);
 

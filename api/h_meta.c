@@ -1,0 +1,181 @@
+/*
+ * h_meta.c - what answers without an API key: /health, the signing keys'
+ * JWKS at /.well-known/jwks.json, and /metrics in Prometheus' text format
+ * (behind metrics_key when one is set).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "event/event.h"
+#include "sign/sign.h"
+#include "store/delivery.h"
+#include "store/message.h"
+#include "store/outbox.h"
+#include "util/json.h"
+#include "util/util.h"
+
+/* health_cb - a read of the store proves it answers. */
+static int
+health_cb(struct store_txn *txn, void *arg)
+{
+	return outbox_depth(txn, arg);
+}
+
+/* h_health - see api.h. */
+void
+h_health(struct api *a, struct api_req *req, struct api_resp *resp)
+{
+	json_object *data = json_object_new_object();
+	long depth = 0;
+	int ok = store_run(a->st, health_cb, &depth, 5000) == STORE_OK;
+
+	json_add_string(data, "status", ok ? "ok" : "store_unavailable");
+	json_add_string(data, "version", PACKAGE_VERSION);
+	json_object_object_add(data, "uptime", json_object_new_int64(
+						   (int64_t)(now_seconds() - a->started)));
+	reply_ok(resp, req, ok ? 200 : 503, data);
+}
+
+/* h_jwks - see api.h.  The bare JWKS, as receivers expect it. */
+void
+h_jwks(struct api *a, struct api_req *req, struct api_resp *resp)
+{
+	json_object *jwks;
+	double now = now_seconds();
+
+	if (a->kr == NULL) {
+		reply_error(resp, req, 503, "unavailable", "no signing keys are loaded");
+		return;
+	}
+	pthread_mutex_lock(&a->kr_lock);
+	(void)keyring_refresh(a->kr, now);
+	jwks = keyring_jwks(a->kr, now);
+	pthread_mutex_unlock(&a->kr_lock);
+	reply_text(resp, 200, "application/json",
+		   xstrdup(json_object_to_json_string_ext(jwks, JSON_C_TO_STRING_PLAIN)));
+	json_object_put(jwks);
+}
+
+/* What /metrics counts in the store. */
+struct counts {
+	long depth;
+	long messages;
+	long events[EV_TYPE_COUNT];
+	long deliveries[3];		/* enum delivery_state */
+	json_object *classes;		/* name -> count */
+	char last_key[256];
+};
+
+/* count_delivery - one delivery: its outcome; its event once. */
+static int
+count_delivery(const struct delivery *d, void *arg)
+{
+	struct counts *c = arg;
+	const char *cls;
+	json_object *n;
+
+	c->deliveries[d->state]++;
+	if (d->replay || d->event_key == NULL || strcmp(d->event_key, c->last_key) == 0)
+		return 0;
+	snprintf(c->last_key, sizeof(c->last_key), "%s", d->event_key);
+	c->events[d->type]++;
+	if ((cls = json_string_member(d->payload, "classification")) != NULL) {
+		n = json_member(c->classes, cls);
+		json_object_object_add(c->classes, cls,
+				       json_object_new_int64(n ? json_object_get_int64(n) + 1 : 1));
+	}
+	return 0;
+}
+
+/* count_message - one recorded message. */
+static int
+count_message(const struct message_record *r, void *arg)
+{
+	struct counts *c = arg;
+
+	(void)r;
+	c->messages++;
+	return 0;
+}
+
+/* counts_cb - everything /metrics reads from the store. */
+static int
+counts_cb(struct store_txn *txn, void *arg)
+{
+	struct counts *c = arg;
+	json_object *classes = c->classes;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	json_object_put(classes);
+	c->classes = json_object_new_object();
+	if ((rc = outbox_depth(txn, &c->depth)) != STORE_OK ||
+	    (rc = delivery_each(txn, 0, count_delivery, c)) != STORE_OK)
+		return rc;
+	return message_each(txn, count_message, c);
+}
+
+/* h_metrics - see api.h. */
+void
+h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
+{
+	const char *key = a->cfg->metrics_key, *given;
+	struct counts c;
+	struct buf b;
+	int t;
+
+	if (key != NULL && key[0] != 0) {
+		given = auth_bearer(req->authorization);
+		if (given == NULL || strlen(given) != strlen(key) ||
+		    CRYPTO_memcmp(given, key, strlen(key)) != 0) {
+			reply_error(resp, req, 401, "unauthorized",
+				    "send metrics_key as \"Authorization: Bearer ...\"");
+			return;
+		}
+	}
+	memset(&c, 0, sizeof(c));
+	if (store_run(a->st, counts_cb, &c, 0) != STORE_OK) {
+		json_object_put(c.classes);
+		reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
+		return;
+	}
+	buf_init(&b);
+	buf_puts(&b, "# HELP posthook_events_total Events made, by type (those fanned out).\n"
+		     "# TYPE posthook_events_total counter\n");
+	for (t = 0; t < EV_TYPE_COUNT; t++)
+		buf_printf(&b, "posthook_events_total{event=\"%s\"} %ld\n",
+			   event_type_name((enum event_type)t), c.events[t]);
+	buf_puts(&b, "# HELP posthook_deliveries Webhook deliveries kept, by outcome.\n"
+		     "# TYPE posthook_deliveries gauge\n");
+	for (t = 0; t < 3; t++)
+		buf_printf(&b, "posthook_deliveries{outcome=\"%s\"} %ld\n",
+			   delivery_state_name((enum delivery_state)t), c.deliveries[t]);
+	buf_printf(&b, "# HELP posthook_outbox_depth Events waiting for fan-out.\n"
+		       "# TYPE posthook_outbox_depth gauge\nposthook_outbox_depth %ld\n",
+		   c.depth);
+	buf_printf(&b, "# HELP posthook_messages Messages the milter recorded (kept).\n"
+		       "# TYPE posthook_messages gauge\nposthook_messages %ld\n",
+		   c.messages);
+	buf_puts(&b, "# HELP posthook_classifications_total Failed deliveries by "
+		     "classification.\n# TYPE posthook_classifications_total counter\n");
+	json_object_object_foreach(c.classes, name, n)
+		buf_printf(&b, "posthook_classifications_total{classification=\"%s\"} %lld\n",
+			   name, (long long)json_object_get_int64(n));
+	buf_printf(&b, "# HELP posthook_api_requests_total API requests answered.\n"
+		       "# TYPE posthook_api_requests_total counter\n"
+		       "posthook_api_requests_total %lu\n"
+		       "# HELP posthook_api_errors_total API answers with status >= 400.\n"
+		       "# TYPE posthook_api_errors_total counter\n"
+		       "posthook_api_errors_total %lu\n"
+		       "# HELP posthook_api_rate_limited_total API requests refused by the "
+		       "rate limit.\n# TYPE posthook_api_rate_limited_total counter\n"
+		       "posthook_api_rate_limited_total %lu\n",
+		   __atomic_load_n(&a->requests, __ATOMIC_RELAXED),
+		   __atomic_load_n(&a->errors, __ATOMIC_RELAXED),
+		   __atomic_load_n(&a->rate_limited, __ATOMIC_RELAXED));
+	json_object_put(c.classes);
+	reply_text(resp, 200, "text/plain; version=0.0.4", buf_take(&b));
+}
