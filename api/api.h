@@ -66,7 +66,10 @@ void reply_request_id(char out[24]);
 /* reply_ok - {"success":true,"data":data,"meta":{"requestId"}}; takes data. */
 void reply_ok(struct api_resp *resp, const struct api_req *req, int status,
 	      json_object *data);
-/* reply_page - reply_ok with page, perPage, total, totalPages beside data. */
+/*
+ * reply_page - reply_ok with page, perPage, total, totalPages beside data;
+ * a 400 (taking data) when page is past the last one.
+ */
 void reply_page(struct api_resp *resp, const struct api_req *req,
 		json_object *data, int page, int per_page, long total);
 /* reply_error - {"success":false,"error":{"code","message"},"meta"}. */

@@ -1,11 +1,12 @@
 /*
- * body.c - what a request carries: its JSON body (an object with known
- * members only) and the query parameters shared by the lists.
+ * body.c - what a request carries, answered on error: its JSON body (an
+ * object with known members only) and the query parameters of the lists.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "json_body.h"
 #include "util/util.h"
 
 #define PER_PAGE_DEFAULT 30
@@ -16,46 +17,14 @@ json_object *
 body_object(const struct api_req *req, struct api_resp *resp,
 	    const char *const *allowed)
 {
-	struct json_tokener *tok;
 	json_object *o;
-	size_t i;
+	char err[300];
+	int status;
 
-	if (req->body_len == 0) {
-		reply_error(resp, req, 400, "invalid_json", "a JSON object body is required");
-		return NULL;
-	}
-	if (memchr(req->body, 0, req->body_len) != NULL) {
-		reply_error(resp, req, 400, "invalid_json", "the body holds a NUL byte");
-		return NULL;
-	}
-	if ((tok = json_tokener_new()) == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != req->body_len) {
-		json_tokener_free(tok);
-		json_object_put(o);
-		reply_error(resp, req, 400, "invalid_json", "the body is not valid JSON");
-		return NULL;
-	}
-	json_tokener_free(tok);
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		reply_error(resp, req, 422, "validation_error", "the body must be a JSON object");
-		return NULL;
-	}
-	json_object_object_foreach(o, key, val) {
-		(void)val;
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], key) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			reply_error(resp, req, 422, "validation_error", "unknown field \"%.100s\"",
-				    key);
-			json_object_put(o);
-			return NULL;
-		}
-	}
+	o = body_parse(req->body, req->body_len, allowed, &status, err, sizeof(err));
+	if (o == NULL)
+		reply_error(resp, req, status, status == 400 ? "invalid_json" : "validation_error",
+			    "%s", err);
 	return o;
 }
 

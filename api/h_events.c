@@ -14,19 +14,48 @@
 #include "api.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
+#include "store/message.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define EVENTS_DEFAULT 100
 #define EVENTS_MAX 1000
 
 struct ev_ctx {
+	struct store_txn *txn;
 	const char *tenant;
+	json_object *owners;		/* message token -> its tenant's name */
 	json_object *mine;		/* endpoint id -> true: the tenant's */
 	json_object *list;
 	char last_key[256];		/* one envelope per event */
 	uint64_t cursor;
 	int limit;
 };
+
+/*
+ * foreign - is d about a message of another tenant?  The fan-out sends a
+ * tenant's webhooks only its own events; this keeps the answer right
+ * for deliveries made before it did.
+ */
+static int
+foreign(struct ev_ctx *c, const struct delivery *d)
+{
+	const char *tok = json_string_member(json_member(d->payload, "message"), "token");
+	struct message_record *r;
+	json_object *owner;
+
+	if (tok == NULL)
+		return 0;
+	if (!json_object_object_get_ex(c->owners, tok, &owner)) {
+		owner = NULL;
+		if (message_get_by_token(c->txn, tok, &r) == STORE_OK) {
+			owner = json_object_new_string(tenant_of(r->tenant));
+			message_record_free(r);
+		}
+		json_object_object_add(c->owners, tok, owner);
+	}
+	return owner != NULL && strcmp(json_object_get_string(owner), c->tenant) != 0;
+}
 
 /* each_fn - add d's envelope when it is the tenant's and new. */
 static int
@@ -45,7 +74,7 @@ each_fn(const struct delivery *d, void *arg)
 	c->cursor = d->id;
 	if (d->replay || d->event_key == NULL || strncmp(d->event_key, "test:", 5) == 0 ||
 	    !json_object_object_get_ex(c->mine, d->endpoint_id, NULL) ||
-	    strcmp(d->event_key, c->last_key) == 0)
+	    strcmp(d->event_key, c->last_key) == 0 || foreign(c, d))
 		return 0;
 	snprintf(c->last_key, sizeof(c->last_key), "%s", d->event_key);
 	json_object_array_add(c->list,
@@ -72,6 +101,9 @@ events_cb(struct store_txn *txn, void *arg)
 	endpoint_list_free(eps, n);
 	json_object_put(c->list);
 	c->list = json_object_new_array();
+	json_object_put(c->owners);
+	c->owners = json_object_new_object();
+	c->txn = txn;
 	c->last_key[0] = 0;
 	rc = delivery_each(txn, start, each_fn, c);
 	if (rc != STORE_OK)
@@ -113,6 +145,7 @@ h_events(struct api *a, struct api_req *req, struct api_resp *resp)
 	if (store_run(a->st, events_cb, &c, 0) != STORE_OK) {
 		json_object_put(c.mine);
 		json_object_put(c.list);
+		json_object_put(c.owners);
 		reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
 		return;
 	}
@@ -121,5 +154,6 @@ h_events(struct api *a, struct api_req *req, struct api_resp *resp)
 	json_object_object_add(data, "events", c.list);
 	json_object_object_add(data, "cursor", json_object_new_string(next));
 	json_object_put(c.mine);
+	json_object_put(c.owners);
 	reply_ok(resp, req, 200, data);
 }

@@ -8,14 +8,12 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "json_body.h"
 #include "event/event_sample.h"
 #include "store/endpoint.h"
 #include "store/probe.h"
 #include "util/json.h"
 #include "util/util.h"
-
-static const char *const fields[] = {"name", "url", "events", "allEvents",
-				     "enabled", "secret", NULL};
 
 /* api_endpoint_get - see api.h. */
 int
@@ -34,99 +32,16 @@ api_endpoint_get(struct store_txn *txn, const char *tenant, const char *id,
 	return STORE_OK;
 }
 
-/* bad - a 422 about one field; returns -1. */
-static int
-bad(struct api_resp *resp, const struct api_req *req, const char *field, const char *why)
-{
-	reply_error(resp, req, 422, "validation_error", "%s: %.300s", field, why);
-	return -1;
-}
-
-/* apply_body - validate the body's fields and set them on ep; -1 after a 422. */
+/* apply_body - the body's fields onto ep; -1 after the 422 answer. */
 static int
 apply_body(struct endpoint *ep, json_object *o, const struct api_req *req,
 	   struct api_resp *resp, int *secret_set)
 {
-	char err[700];
-	json_object *v, *e;
-	uint32_t mask = 0;
-	enum event_type t;
-	size_t i;
+	char err[800];
 
-	*secret_set = 0;
-	if ((v = json_member(o, "name")) != NULL) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    endpoint_check_name(json_object_get_string(v), err, sizeof(err)) < 0)
-			return bad(resp, req, "name",
-				   json_object_is_type(v, json_type_string) ? err
-									     : "must be a string");
-	}
-	if ((e = json_member(o, "url")) != NULL) {
-		if (!json_object_is_type(e, json_type_string) ||
-		    endpoint_check_url(json_object_get_string(e), err, sizeof(err)) < 0)
-			return bad(resp, req, "url",
-				   json_object_is_type(e, json_type_string)
-				       ? err : "must be an http or https URL string");
-	}
-	if ((v = json_member(o, "events")) != NULL) {
-		if (!json_object_is_type(v, json_type_array))
-			return bad(resp, req, "events", "must be an array of event names");
-		for (i = 0; i < json_object_array_length(v); i++) {
-			json_object *n = json_object_array_get_idx(v, i);
-
-			if (!json_object_is_type(n, json_type_string))
-				return bad(resp, req, "events", "must be an array of event names");
-			if (event_type_from_name(json_object_get_string(n), &t) < 0)
-				return bad(resp, req, "events: unknown event",
-					   json_object_get_string(n));
-			mask |= 1u << t;
-		}
-	}
-	if ((e = json_member(o, "allEvents")) != NULL &&
-	    !json_object_is_type(e, json_type_boolean))
-		return bad(resp, req, "allEvents", "must be true or false");
-	if ((e = json_member(o, "enabled")) != NULL &&
-	    !json_object_is_type(e, json_type_boolean))
-		return bad(resp, req, "enabled", "must be true or false");
-	if ((e = json_member(o, "secret")) != NULL && !json_object_is_type(e, json_type_null)) {
-		if (!json_object_is_type(e, json_type_string))
-			return bad(resp, req, "secret", "must be a string, \"generate\" or null");
-		if (strcmp(json_object_get_string(e), "generate") != 0 &&
-		    endpoint_check_secret(json_object_get_string(e), err, sizeof(err)) < 0)
-			return bad(resp, req, "secret", err);
-	}
-	/* every field is valid: apply them */
-	if ((v = json_member(o, "name")) != NULL) {
-		free(ep->name);
-		ep->name = xstrdup(json_object_get_string(v));
-	}
-	if ((v = json_member(o, "url")) != NULL) {
-		free(ep->url);
-		ep->url = xstrdup(json_object_get_string(v));
-	}
-	if (json_member(o, "events") != NULL) {
-		ep->events = mask;
-		ep->all_events = 0;
-	}
-	if ((v = json_member(o, "allEvents")) != NULL) {
-		ep->all_events = json_object_get_boolean(v);
-		if (ep->all_events)
-			ep->events = 0;
-	}
-	if ((v = json_member(o, "enabled")) != NULL)
-		ep->enabled = json_object_get_boolean(v);
-	if (json_object_object_get_ex(o, "secret", &v)) {
-		free(ep->secret);
-		ep->secret = NULL;
-		if (v != NULL && strcmp(json_object_get_string(v), "generate") == 0) {
-			if ((ep->secret = endpoint_new_secret()) == NULL) {
-				reply_error(resp, req, 500, "internal", "no random bytes");
-				return -1;
-			}
-		} else if (v != NULL) {
-			ep->secret = xstrdup(json_object_get_string(v));
-		}
-		*secret_set = ep->secret != NULL;
+	if (webhook_body_apply(ep, o, err, sizeof(err), secret_set) < 0) {
+		reply_error(resp, req, 422, "validation_error", "%s", err);
+		return -1;
 	}
 	return 0;
 }
@@ -237,7 +152,7 @@ wh_create(struct api *a, struct api_req *req, struct api_resp *resp)
 	json_object *o;
 	int secret_set;
 
-	if ((o = body_object(req, resp, fields)) == NULL)
+	if ((o = body_object(req, resp, webhook_body_fields)) == NULL)
 		return;
 	if (json_member(o, "name") == NULL || json_member(o, "url") == NULL) {
 		json_object_put(o);
@@ -308,7 +223,7 @@ wh_one(struct api *a, struct api_req *req, struct api_resp *resp)
 		}
 		return;
 	}
-	if (req->route.method == M_PATCH && (o = body_object(req, resp, fields)) == NULL)
+	if (req->route.method == M_PATCH && (o = body_object(req, resp, webhook_body_fields)) == NULL)
 		return;
 	rc = store_run(a->st, get_cb, &c, 0);
 	if (rc == STORE_NOTFOUND)

@@ -72,8 +72,16 @@ void
 reply_page(struct api_resp *resp, const struct api_req *req, json_object *data,
 	   int page, int per_page, long total)
 {
-	json_object *o = envelope(1);
+	json_object *o;
 
+	if (page > 1 && (long)(page - 1) * per_page >= total) {
+		json_object_put(data);
+		reply_error(resp, req, 400, "invalid_parameter",
+			    "page %d is beyond the last page (%ld)", page,
+			    (total + per_page - 1) / per_page);
+		return;
+	}
+	o = envelope(1);
 	json_object_object_add(o, "data", data);
 	json_object_object_add(o, "page", json_object_new_int(page));
 	json_object_object_add(o, "perPage", json_object_new_int(per_page));
