@@ -347,7 +347,11 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", msg);
 }
 
-/* start_one - a daemon on fd with the given TLS text (NULL: plain). */
+/*
+ * start_one - a daemon on a copy of fd with the given TLS text (NULL:
+ * plain).  The copy is the daemon's own: libmicrohttpd closes it when it
+ * fails to start, and hands it back when quiesced; fd stays ours.
+ */
 static struct MHD_Daemon *
 start_one(struct server *s, int fd, const char *cert, const char *key)
 {
@@ -356,7 +360,12 @@ start_one(struct server *s, int fd, const char *cert, const char *key)
 			 MHD_USE_ERROR_LOG;
 	unsigned timeout = (unsigned)((cfg->api_connection_timeout_ms + 999) / 1000);
 	struct MHD_OptionItem tls[3];
+	int copy;
 
+	if ((copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		log_error("cannot copy the listening socket: %s", strerror(errno));
+		return NULL;
+	}
 	memset(tls, 0, sizeof(tls));
 	tls[0].option = tls[1].option = tls[2].option = MHD_OPTION_END;
 	if (cert != NULL) {
@@ -368,7 +377,7 @@ start_one(struct server *s, int fd, const char *cert, const char *key)
 	}
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_LISTEN_SOCKET, copy,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->api_threads > 0 ? cfg->api_threads : 1),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->api_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout > 0 ? timeout : 1,
@@ -392,12 +401,16 @@ server_start(struct server *s)
 	return 0;
 }
 
-/* drain - let a quiesced daemon finish its connections, then stop it. */
+/*
+ * retire - stop a daemon taking connections, let it finish those it has
+ * (for a while), stop it and close its copy of the listening socket.
+ */
 static void
-drain(struct MHD_Daemon *d)
+retire(struct MHD_Daemon *d)
 {
 	const union MHD_DaemonInfo *info;
 	int64_t until = monotonic_ms() + DRAIN_MS;
+	MHD_socket fd = MHD_quiesce_daemon(d);
 
 	while (monotonic_ms() < until) {
 		info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -406,6 +419,8 @@ drain(struct MHD_Daemon *d)
 		usleep(20 * 1000);
 	}
 	MHD_stop_daemon(d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 }
 
 /* server_reload - see server.h. */
@@ -421,18 +436,15 @@ server_reload(struct server *s, const char *cert, const char *key)
 	for (i = 0; i < s->n; i++) {
 		if ((fresh[i] = start_one(s, s->l[i].fd, c, k)) == NULL) {
 			log_error("reload: cannot start the HTTP server; the old one serves on");
-			while (--i >= 0) {
-				MHD_quiesce_daemon(fresh[i]);
-				MHD_stop_daemon(fresh[i]);
-			}
+			while (--i >= 0)
+				retire(fresh[i]);
 			free(c);
 			free(k);
 			return -1;
 		}
 	}
 	for (i = 0; i < s->n; i++) {
-		MHD_quiesce_daemon(s->l[i].d);
-		drain(s->l[i].d);
+		retire(s->l[i].d);
 		s->l[i].d = fresh[i];
 	}
 	free(s->cert);
@@ -451,10 +463,8 @@ server_free(struct server *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->n; i++) {
-		if (s->l[i].d != NULL) {
-			MHD_quiesce_daemon(s->l[i].d);
-			drain(s->l[i].d);
-		}
+		if (s->l[i].d != NULL)
+			retire(s->l[i].d);
 		close(s->l[i].fd);
 	}
 	free(s->cert);
