@@ -17,7 +17,7 @@ mkdir -p "$out"
 
 cc=${FUZZ_CC:-clang}
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$src/lib -I$src/logtail -I$src/milter
+	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$src/lib -I$src/logtail -I$src/milter -I$src/api
 	$(pkg-config --cflags json-c)"
 libs="$(pkg-config --libs json-c libcrypto) -ldb-5.3 -lpthread"
 common="lib/util/util.c lib/util/log.c lib/util/utf8.c lib/util/base64.c lib/util/json.c
@@ -32,6 +32,8 @@ sources() {
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
 	dsn) echo "lib/bounce/dsn.c lib/bounce/mime.c lib/bounce/dsn_report.c lib/bounce/dsn_text.c" ;;
 	dns_records) echo "lib/dns/records.c lib/dns/spf.c lib/dns/answer.c" ;;
+	api_router) echo "api/router.c" ;;
+	api_body) echo "api/json_body.c lib/store/endpoint.c lib/store/endpoint_check.c lib/store/store.c lib/store/store_seq.c lib/store/store_table.c lib/store/store_txn.c lib/util/jsonw.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
 }
