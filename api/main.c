@@ -84,8 +84,12 @@ main(int argc, char **argv)
 	load = args;
 	load.check = 0;
 	memset(&a, 0, sizeof(a));
-	if ((a.cfg = daemon_config_load(&load, 0)) == NULL || check_settings(a.cfg) < 0)
+	if ((a.cfg = daemon_config_load(&load, 0)) == NULL)
 		return 1;
+	if (check_settings(a.cfg) < 0) {
+		config_free(a.cfg);
+		return 1;
+	}
 	if (args.check) {
 		log_info("%s: configuration is valid", args.config_path);
 		config_free(a.cfg);
