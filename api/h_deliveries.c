@@ -24,6 +24,7 @@ static const char *const summary_fields[] = {
     "webhookId", "willRetry", NULL};
 
 struct dl_ctx {
+	long offset, limit, total;	/* list: the page */
 	const char *tenant;
 	const char *webhook;
 	const char *attempt_id;
@@ -67,7 +68,7 @@ list_cb(struct store_txn *txn, void *arg)
 		return rc;
 	json_object_put(c->out);
 	c->out = NULL;
-	return attempt_list(txn, &c->f, &c->out);
+	return attempt_page(txn, &c->f, c->offset, c->limit, &c->out, &c->total);
 }
 
 /* one_cb - one attempt of the webhook. */
@@ -145,7 +146,7 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 	json_object *page_arr;
 	enum event_type t;
 	int page, per_page, rc;
-	size_t i, n, first;
+	size_t i;
 
 	c->f.event = -1;
 	if (query_page(req, resp, &page, &per_page) < 0 ||
@@ -172,17 +173,17 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 		}
 	}
 	c->f.endpoint_id = c->webhook;
+	c->offset = (long)(page - 1) * per_page;
+	c->limit = per_page;
 	if ((rc = store_run(a->st, list_cb, c, 0)) != STORE_OK) {
 		answer_failed(resp, req, rc, "webhook");
 		return;
 	}
-	n = json_object_array_length(c->out);
 	page_arr = json_object_new_array();
-	first = (size_t)(page - 1) * (size_t)per_page;
-	for (i = first; i < n && i < first + (size_t)per_page; i++)
+	for (i = 0; i < json_object_array_length(c->out); i++)
 		json_object_array_add(page_arr,
 				      pick(json_object_array_get_idx(c->out, i), summary_fields));
-	reply_page(resp, req, page_arr, page, per_page, (long)n);
+	reply_page(resp, req, page_arr, page, per_page, c->total);
 }
 
 /* dl_replay - POST .../deliveries/{d}/replay: send now, answer the result. */

@@ -164,6 +164,7 @@ scan_status(const struct scan *s, const char *token)
 
 struct em_ctx {
 	const struct api_req *req;
+	char *needle;			/* the token as its deliveries hold it */
 	struct scan scan;
 	struct message_record *rec;
 	/* list filters */
@@ -201,7 +202,7 @@ one_cb(struct store_txn *txn, void *arg)
 	if (strcmp(tenant_of(c->rec->tenant), c->req->tenant) != 0)
 		return STORE_NOTFOUND;
 	scan_reset(&c->scan, c->rec->token);
-	return delivery_each(txn, 0, scan_fn, &c->scan);
+	return delivery_each(txn, 0, c->needle, scan_fn, &c->scan);
 }
 
 /* has_recipient - is rcpt among r's recipients? */
@@ -243,7 +244,7 @@ list_cb(struct store_txn *txn, void *arg)
 	int rc;
 
 	scan_reset(&c->scan, NULL);
-	if ((rc = delivery_each(txn, 0, scan_fn, &c->scan)) != STORE_OK)
+	if ((rc = delivery_each(txn, 0, NULL, scan_fn, &c->scan)) != STORE_OK)
 		return rc;
 	json_object_put(c->list);
 	c->list = json_object_new_array();
@@ -368,6 +369,9 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		em_list(a, req, resp, &c);
 		goto out;
 	}
+	if (strspn(req->route.email, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789._@+=-") == strlen(req->route.email))
+		c.needle = xasprintf("\"token\":\"%s\"", req->route.email);
 	if ((rc = store_run(a->st, one_cb, &c, 0)) != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			reply_error(resp, req, 404, "not_found", "no email with this id");
@@ -398,6 +402,7 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		break;
 	}
 out:
+	free(c.needle);
 	message_record_free(c.rec);
 	json_object_put(c.scan.seen);
 	json_object_put(c.scan.attempts);

@@ -105,7 +105,7 @@ events_cb(struct store_txn *txn, void *arg)
 	c->owners = json_object_new_object();
 	c->txn = txn;
 	c->last_key[0] = 0;
-	rc = delivery_each(txn, start, each_fn, c);
+	rc = delivery_each(txn, start, NULL, each_fn, c);
 	if (rc != STORE_OK)
 		c->cursor = start;
 	return rc;

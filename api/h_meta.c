@@ -113,7 +113,7 @@ counts_cb(struct store_txn *txn, void *arg)
 	json_object_put(classes);
 	c->classes = json_object_new_object();
 	if ((rc = outbox_depth(txn, &c->depth)) != STORE_OK ||
-	    (rc = delivery_each(txn, 0, count_delivery, c)) != STORE_OK)
+	    (rc = delivery_each(txn, 0, NULL, count_delivery, c)) != STORE_OK)
 		return rc;
 	return message_each(txn, count_message, c);
 }

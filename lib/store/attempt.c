@@ -179,18 +179,117 @@ matches(json_object *w, const struct attempt_filter *f)
 	return 1;
 }
 
-/* attempt_list - see delivery.h. */
+/*
+ * What peek() reads from a stored wrapper's text without parsing it.  The
+ * wrapper is written by one writer (delivery_complete) in one order:
+ * {"ts":T,"delivery":N,"key":...,"record":{"id":"whr_...","webhookId":"W",
+ * "webhookName":...,"event":"E",...,"success":B,...}.  Inside a JSON string
+ * every '"' is escaped, so the first '"record":{"id":"' and, after it, the
+ * first ',"event":"' and ',"success":' are the members themselves.
+ */
+struct peeked {
+	double ts;
+	char webhook[32];
+	char event[40];
+	int success;
+};
+
+/* after - the byte after the first needle in [p, end), or NULL. */
+static const char *
+after(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+	const char *hit = memmem(p, (size_t)(end - p), needle, n);
+
+	return hit != NULL ? hit + n : NULL;
+}
+
+/* copy_until_quote - a string member's plain text; -1 if escaped or long. */
+static int
+copy_until_quote(const char *p, const char *end, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; p + i < end && p[i] != '"'; i++)
+		if (p[i] == '\\' || i + 1 >= outlen)
+			return -1;
+	if (p + i >= end)
+		return -1;
+	memcpy(out, p, i);
+	out[i] = 0;
+	return 0;
+}
+
+/* peek - the filter's fields of a wrapper's text; -1: parse it instead. */
+static int
+peek(const char *v, size_t len, struct peeked *out)
+{
+	const char *end = v + len, *rec, *p;
+	char *num_end;
+
+	if (len < 8 || memcmp(v, "{\"ts\":", 6) != 0)
+		return -1;
+	out->ts = strtod(v + 6, &num_end);
+	if (num_end == v + 6 || (rec = after(v, end, "\"record\":{\"id\":\"")) == NULL ||
+	    (p = after(rec, end, "\",\"webhookId\":\"")) == NULL ||
+	    copy_until_quote(p, end, out->webhook, sizeof(out->webhook)) < 0 ||
+	    (p = after(p, end, ",\"event\":\"")) == NULL ||
+	    copy_until_quote(p, end, out->event, sizeof(out->event)) < 0 ||
+	    (p = after(p, end, ",\"success\":")) == NULL)
+		return -1;
+	if (end - p >= 4 && memcmp(p, "true", 4) == 0)
+		out->success = 1;
+	else if (end - p >= 5 && memcmp(p, "false", 5) == 0)
+		out->success = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* peek_matches - the filter on peeked fields (no event_key filter). */
+static int
+peek_matches(const struct peeked *pk, const struct attempt_filter *f)
+{
+	enum event_type t;
+
+	if (f->endpoint_id && strcmp(pk->webhook, f->endpoint_id) != 0)
+		return 0;
+	if (f->failed_only && pk->success)
+		return 0;
+	if (f->succeeded_only && !pk->success)
+		return 0;
+	if (f->event >= 0 && (event_type_from_name(pk->event, &t) < 0 || (int)t != f->event))
+		return 0;
+	if (f->since > 0 && pk->ts < f->since)
+		return 0;
+	if (f->before > 0 && pk->ts >= f->before)
+		return 0;
+	return 1;
+}
+
+/* A matching attempt's text, kept until the page is known. */
+struct kept {
+	char *text;
+	size_t len;
+};
+
+/* attempt_page - see delivery.h. */
 int
-attempt_list(struct store_txn *txn, const struct attempt_filter *f, json_object **out)
+attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
+	     long limit, json_object **out, long *total)
 {
 	struct store_cursor *c;
-	json_object **ring = NULL, *w, *rec;
+	struct kept *ring = NULL;
+	struct peeked pk;
+	json_object *w, *rec;
 	const void *k, *v;
-	size_t klen, vlen, cap = 0, total = 0, i, keep;
+	size_t klen, vlen, cap = 0, i, keep;
 	unsigned char start[8];
-	int rc;
+	long n = 0;
+	int rc, ok;
 
 	*out = NULL;
+	*total = 0;
 	rc = store_cursor_open(txn, STORE_ATTEMPTS, &c);
 	if (rc != STORE_OK)
 		return rc;
@@ -198,48 +297,63 @@ attempt_list(struct store_txn *txn, const struct attempt_filter *f, json_object 
 		key_of(start, f->after_seq + 1);
 		rc = store_cursor_seek(c, start, sizeof(start));
 	}
+	if (limit > 0)
+		cap = (size_t)(offset + limit);
 	while (rc == STORE_OK &&
 	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		if ((w = parse_wrap(v, vlen)) == NULL)
-			continue;
-		if (!matches(w, f)) {
-			json_object_put(w);
-			continue;
-		}
-		if (f->limit > 0) {
-			if (ring == NULL) {
-				cap = (size_t)f->limit;
-				ring = xcalloc(cap, sizeof(*ring));
-			}
-			if (ring[total % cap] != NULL)
-				json_object_put(ring[total % cap]);
-			ring[total % cap] = w;
+		if (f->event_key == NULL && peek(v, vlen, &pk) == 0) {
+			ok = peek_matches(&pk, f);
 		} else {
-			if (total == cap) {
-				cap = cap ? cap * 2 : 64;
-				ring = xrealloc(ring, cap * sizeof(*ring));
-			}
-			ring[total] = w;
+			if ((w = parse_wrap(v, vlen)) == NULL)
+				continue;
+			ok = matches(w, f);
+			json_object_put(w);
 		}
-		total++;
+		if (!ok)
+			continue;
+		if (limit <= 0 && (size_t)n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ring = xrealloc(ring, cap * sizeof(*ring));
+		} else if (ring == NULL) {
+			ring = xcalloc(cap, sizeof(*ring));
+		}
+		i = (size_t)n % cap;
+		if (limit > 0 && (size_t)n >= cap)
+			free(ring[i].text);
+		ring[i].text = xstrndup(v, vlen);
+		ring[i].len = vlen;
+		n++;
 	}
 	store_cursor_close(c);
-	keep = f->limit > 0 && total > cap ? cap : total;
+	keep = (size_t)n < cap || limit <= 0 ? (size_t)n : cap;
 	if (rc == STORE_NOTFOUND) {
 		rc = STORE_OK;
 		*out = json_object_new_array();
+		*total = n;
 	}
+	/* newest first: the newest offset are skipped, the next limit kept */
 	for (i = 0; i < keep; i++) {
-		size_t idx = (total - 1 - i) % (cap ? cap : 1);
+		size_t idx = (size_t)(n - 1 - (long)i) % (cap ? cap : 1);
 
-		if (*out != NULL) {
-			json_object_object_get_ex(ring[idx], "record", &rec);
+		if (*out != NULL && (long)i >= offset &&
+		    (w = parse_wrap(ring[idx].text, ring[idx].len)) != NULL) {
+			json_object_object_get_ex(w, "record", &rec);
 			json_object_array_add(*out, json_object_get(rec));
+			json_object_put(w);
 		}
-		json_object_put(ring[idx]);
+		free(ring[idx].text);
 	}
 	free(ring);
 	return rc;
+}
+
+/* attempt_list - see delivery.h. */
+int
+attempt_list(struct store_txn *txn, const struct attempt_filter *f, json_object **out)
+{
+	long total;
+
+	return attempt_page(txn, f, 0, f->limit, out, &total);
 }
 
 /* attempt_last_seq - see delivery.h. */

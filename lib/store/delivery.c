@@ -680,7 +680,7 @@ delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, i
 
 /* delivery_each - see delivery.h. */
 int
-delivery_each(struct store_txn *txn, uint64_t after,
+delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
 	      int (*fn)(const struct delivery *d, void *ctx), void *ctx)
 {
 	struct store_cursor *c;
@@ -698,6 +698,8 @@ delivery_each(struct store_txn *txn, uint64_t after,
 	rc = store_cursor_seek(c, key, sizeof(key));
 	while (rc == STORE_OK && stop == 0 &&
 	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (needle != NULL && memmem(v, vlen, needle, strlen(needle)) == NULL)
+			continue;
 		if ((o = parse_value(v, vlen)) == NULL)
 			continue;
 		d = delivery_from_json(o);

@@ -198,6 +198,13 @@ struct attempt_filter {
 PH_MUST_CHECK int attempt_list(struct store_txn *txn, const struct attempt_filter *f,
 		 json_object **out);
 
+/*
+ * attempt_page - attempt_list() a page at a time: skip the newest offset
+ * matches, then at most limit (0: all); *total gets how many matched.
+ */
+int attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
+		 long limit, json_object **out, long *total);
+
 /* attempt_last_seq - the sequence of the newest attempt (0: none). */
 PH_MUST_CHECK int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
 
@@ -217,9 +224,11 @@ PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_i
 /*
  * delivery_each - call fn with every delivery whose id is above after, in
  * id order (the order they were made), until fn returns non-zero: 1 stops,
- * -1 stops with STORE_ERROR.  d is valid during the call only.
+ * -1 stops with STORE_ERROR.  d is valid during the call only.  With a
+ * needle, only deliveries whose stored text holds it are read (a cheap
+ * first cut: fn still decides).
  */
-int delivery_each(struct store_txn *txn, uint64_t after,
+int delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
 		  int (*fn)(const struct delivery *d, void *ctx), void *ctx);
 
 /*
