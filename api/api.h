@@ -22,8 +22,8 @@ struct apikey;
 struct api {
 	struct config *cfg;
 	struct store *st;
-	struct keyring *kr;		/* NULL: no signing keys to publish */
-	pthread_mutex_t kr_lock;	/* the keyring is single-threaded */
+	struct keyring *kr;	 /* NULL: no signing keys to publish */
+	pthread_mutex_t kr_lock; /* the keyring is single-threaded */
 	struct ratelimit *rl;
 	double started;
 	/* counters for /metrics, updated atomically */
@@ -37,24 +37,24 @@ struct api_req {
 	const char *method;
 	const char *path;
 	struct route route;
-	const char *body;		/* NUL-terminated, may be empty */
+	const char *body; /* NUL-terminated, may be empty */
 	size_t body_len;
-	const char *authorization;	/* header, or NULL */
+	const char *authorization; /* header, or NULL */
 	/* query_arg - a query parameter, or NULL */
 	const char *(*query_arg)(void *ctx, const char *name);
 	void *query_ctx;
 	char request_id[24];
-	struct apikey *key;		/* after auth: the caller's key */
-	const char *tenant;		/* after auth: the tenant in scope */
+	struct apikey *key; /* after auth: the caller's key */
+	const char *tenant; /* after auth: the tenant in scope */
 };
 
 /* The answer: status, body and the few headers handlers set. */
 struct api_resp {
 	int status;
-	char *body;			/* malloc()ed */
-	const char *content_type;	/* NULL: application/json */
-	int retry_after;		/* seconds; 0: no header */
-	char allow[48];			/* 405: the methods allowed */
+	char *body;		  /* malloc()ed */
+	const char *content_type; /* NULL: application/json */
+	int retry_after;	  /* seconds; 0: no header */
+	char allow[48];		  /* 405: the methods allowed */
 };
 
 /* api_dispatch - route, authenticate and answer one request (dispatch.c). */
@@ -70,15 +70,14 @@ void reply_ok(struct api_resp *resp, const struct api_req *req, int status,
  * reply_page - reply_ok with page, perPage, total, totalPages beside data;
  * a 400 (taking data) when page is past the last one.
  */
-void reply_page(struct api_resp *resp, const struct api_req *req,
-		json_object *data, int page, int per_page, long total);
+void reply_page(struct api_resp *resp, const struct api_req *req, json_object *data,
+		int page, int per_page, long total);
 /* reply_error - {"success":false,"error":{"code","message"},"meta"}. */
 void reply_error(struct api_resp *resp, const struct api_req *req, int status,
 		 const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 /* reply_text - a non-JSON body (metrics). */
-void reply_text(struct api_resp *resp, int status, const char *content_type,
-		char *body);
+void reply_text(struct api_resp *resp, int status, const char *content_type, char *body);
 
 /* auth.c */
 /*
@@ -102,8 +101,8 @@ json_object *body_object(const struct api_req *req, struct api_resp *resp,
 int query_page(const struct api_req *req, struct api_resp *resp, int *page,
 	       int *per_page);
 /* query_time - a time parameter (ISO 8601 or epoch seconds); -1 after a 400. */
-int query_time(const struct api_req *req, struct api_resp *resp,
-	       const char *name, double *out);
+int query_time(const struct api_req *req, struct api_resp *resp, const char *name,
+	       double *out);
 
 /* The handlers, one file each. */
 void h_webhooks(struct api *a, struct api_req *req, struct api_resp *resp);

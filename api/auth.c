@@ -64,8 +64,9 @@ auth_request(struct api *a, struct api_req *req, struct api_resp *resp)
 	memset(&c, 0, sizeof(c));
 	c.text = auth_bearer(req->authorization);
 	if (c.text == NULL || strlen(c.text) != APIKEY_LEN) {
-		reply_error(resp, req, 401, "unauthorized",
-			    "send a valid API key as \"Authorization: Bearer ph_live_...\"");
+		reply_error(
+		    resp, req, 401, "unauthorized",
+		    "send a valid API key as \"Authorization: Bearer ph_live_...\"");
 		return -1;
 	}
 	rc = store_run(a->st, find_cb, &c, 0);
@@ -74,7 +75,8 @@ auth_request(struct api *a, struct api_req *req, struct api_resp *resp)
 		return -1;
 	}
 	if (rc != STORE_OK) {
-		reply_error(resp, req, 503, "unavailable", "the store cannot be read now");
+		reply_error(resp, req, 503, "unavailable",
+			    "the store cannot be read now");
 		return -1;
 	}
 	req->key = c.key;
@@ -86,7 +88,8 @@ auth_request(struct api *a, struct api_req *req, struct api_resp *resp)
 		return -1;
 	}
 	if (req->route.tenant_given) {
-		if (!c.key->all_tenants && strcmp(c.key->tenant, req->route.tenant) != 0) {
+		if (!c.key->all_tenants &&
+		    strcmp(c.key->tenant, req->route.tenant) != 0) {
 			reply_error(resp, req, 404, "not_found", "no such tenant");
 			return -1;
 		}

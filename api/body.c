@@ -14,8 +14,7 @@
 
 /* body_object - see api.h. */
 json_object *
-body_object(const struct api_req *req, struct api_resp *resp,
-	    const char *const *allowed)
+body_object(const struct api_req *req, struct api_resp *resp, const char *const *allowed)
 {
 	json_object *o;
 	char err[300];
@@ -23,8 +22,9 @@ body_object(const struct api_req *req, struct api_resp *resp,
 
 	o = body_parse(req->body, req->body_len, allowed, &status, err, sizeof(err));
 	if (o == NULL)
-		reply_error(resp, req, status, status == 400 ? "invalid_json" : "validation_error",
-			    "%s", err);
+		reply_error(resp, req, status,
+			    status == 400 ? "invalid_json" : "validation_error", "%s",
+			    err);
 	return o;
 }
 
@@ -55,7 +55,8 @@ query_page(const struct api_req *req, struct api_resp *resp, int *page, int *per
 			    "page must be a whole number from 1");
 		return -1;
 	}
-	if (number_arg(req->query_arg(req->query_ctx, "perPage"), 1, PER_PAGE_MAX, &pp) < 0) {
+	if (number_arg(req->query_arg(req->query_ctx, "perPage"), 1, PER_PAGE_MAX, &pp) <
+	    0) {
 		reply_error(resp, req, 400, "invalid_parameter",
 			    "perPage must be a whole number from 1 to %d", PER_PAGE_MAX);
 		return -1;
@@ -84,6 +85,7 @@ query_time(const struct api_req *req, struct api_resp *resp, const char *name,
 	if (parse_time_spec(s, now_seconds(), out) == 0)
 		return 0;
 	reply_error(resp, req, 400, "invalid_parameter",
-		    "%s must be ISO 8601 UTC (2024-01-15T10:30:00Z) or epoch seconds", name);
+		    "%s must be ISO 8601 UTC (2024-01-15T10:30:00Z) or epoch seconds",
+		    name);
 	return -1;
 }

@@ -23,8 +23,8 @@ api_dispatch(struct api *a, struct api_req *req, struct api_resp *resp)
 	}
 	if (rs == ROUTE_BAD_METHOD) {
 		router_allow_header(req->route.allowed, resp->allow, sizeof(resp->allow));
-		reply_error(resp, req, 405, "method_not_allowed", "%s is not allowed here",
-			    req->method);
+		reply_error(resp, req, 405, "method_not_allowed",
+			    "%s is not allowed here", req->method);
 		goto out;
 	}
 	switch (req->route.id) {

@@ -16,15 +16,15 @@
 
 /* Seed 003's members of a delivery, in its order; the rest stay internal. */
 static const char *const seed_fields[] = {
-    "id", "webhookId", "webhookName", "event", "url", "statusCode", "success",
-    "attempt", "willRetry", "timestamp", "request", "response", NULL};
+    "id",      "webhookId", "webhookName", "event",   "url",	  "statusCode", "success",
+    "attempt", "willRetry", "timestamp",   "request", "response", NULL};
 
 static const char *const summary_fields[] = {
-    "id", "attempt", "event", "statusCode", "success", "timestamp", "url",
-    "webhookId", "willRetry", NULL};
+    "id",	 "attempt", "event",	 "statusCode", "success",
+    "timestamp", "url",	    "webhookId", "willRetry",  NULL};
 
 struct dl_ctx {
-	long offset, limit, total;	/* list: the page */
+	long offset, limit, total; /* list: the page */
 	const char *tenant;
 	const char *webhook;
 	const char *attempt_id;
@@ -84,8 +84,9 @@ one_cb(struct store_txn *txn, void *arg)
 	c->out = NULL;
 	if ((rc = attempt_get(txn, c->attempt_id, &c->out)) != STORE_OK)
 		return rc;
-	if (strcmp(json_string_member(c->out, "webhookId") ? json_string_member(c->out, "webhookId")
-							   : "",
+	if (strcmp(json_string_member(c->out, "webhookId")
+		       ? json_string_member(c->out, "webhookId")
+		       : "",
 		   c->webhook) != 0)
 		return STORE_NOTFOUND;
 	return STORE_OK;
@@ -134,7 +135,8 @@ answer_failed(struct api_resp *resp, const struct api_req *req, int rc, const ch
 	if (rc == STORE_NOTFOUND)
 		reply_error(resp, req, 404, "not_found", "no %s with this id", what);
 	else
-		reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
+		reply_error(resp, req, 503, "unavailable",
+			    "the store cannot be used now");
 }
 
 /* dl_list - GET .../deliveries?after&before&event&success&page&perPage. */
@@ -181,8 +183,8 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 	}
 	page_arr = json_object_new_array();
 	for (i = 0; i < json_object_array_length(c->out); i++)
-		json_object_array_add(page_arr,
-				      pick(json_object_array_get_idx(c->out, i), summary_fields));
+		json_object_array_add(
+		    page_arr, pick(json_object_array_get_idx(c->out, i), summary_fields));
 	reply_page(resp, req, page_arr, page, per_page, c->total);
 }
 
@@ -220,16 +222,18 @@ dl_replay(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_c
 	}
 	data = json_object_new_object();
 	v = json_member(c->out, "duration");
-	json_object_object_add(data, "duration",
-			       json_object_new_int64(v ? (int64_t)(json_object_get_double(v) * 1000)
-						       : monotonic_ms() - started));
+	json_object_object_add(
+	    data, "duration",
+	    json_object_new_int64(v ? (int64_t)(json_object_get_double(v) * 1000)
+				    : monotonic_ms() - started));
 	json_object_object_add(data, "newDeliveryId",
 			       json_object_get(json_member(c->out, "id")));
 	json_object_object_add(data, "originalDeliveryId",
 			       json_object_new_string(c->attempt_id));
 	json_object_object_add(data, "statusCode",
 			       json_object_get(json_member(c->out, "statusCode")));
-	json_object_object_add(data, "success", json_object_get(json_member(c->out, "success")));
+	json_object_object_add(data, "success",
+			       json_object_get(json_member(c->out, "success")));
 	json_object_object_add(data, "timestamp",
 			       json_object_get(json_member(c->out, "timestamp")));
 	reply_ok(resp, req, 200, data);
@@ -246,14 +250,16 @@ dl_recover(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_
 	if ((o = body_object(req, resp, fields)) == NULL)
 		return;
 	v = json_member(o, "since");
-	if (v == NULL ||
-	    !((json_object_is_type(v, json_type_string) &&
-	       parse_time_spec(json_object_get_string(v), now_seconds(), &c->f.since) == 0) ||
-	      ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) &&
-	       (c->f.since = json_object_get_double(v)) >= 0))) {
+	if (v == NULL || !((json_object_is_type(v, json_type_string) &&
+			    parse_time_spec(json_object_get_string(v), now_seconds(),
+					    &c->f.since) == 0) ||
+			   ((json_object_is_type(v, json_type_int) ||
+			     json_object_is_type(v, json_type_double)) &&
+			    (c->f.since = json_object_get_double(v)) >= 0))) {
 		json_object_put(o);
-		reply_error(resp, req, 422, "validation_error",
-			    "since: required, ISO 8601 UTC, a span ago (2h) or epoch seconds");
+		reply_error(
+		    resp, req, 422, "validation_error",
+		    "since: required, ISO 8601 UTC, a span ago (2h) or epoch seconds");
 		return;
 	}
 	json_object_put(o);

@@ -77,9 +77,10 @@ email_json(const struct message_record *r, const char *status)
 	json_add_string(o, "timestampIso", when);
 	json_add_string(o, "tag", r->tag);
 	json_add_string(o, "scope", r->direction != NULL ? r->direction : "outgoing");
-	json_object_object_add(o, "spam", json_object_new_boolean(
-					      r->spam_status != NULL &&
-					      strcmp(r->spam_status, "Spam") == 0));
+	json_object_object_add(
+	    o, "spam",
+	    json_object_new_boolean(r->spam_status != NULL &&
+				    strcmp(r->spam_status, "Spam") == 0));
 	json_object_object_add(o, "metadata", json_object_get(r->metadata));
 	return o;
 }
@@ -105,18 +106,19 @@ attempt_json(const struct delivery *d)
 	json_add_string(o, "classification", json_string_member(p, "classification"));
 	json_object_object_add(o, "classificationCode",
 			       json_object_get(json_member(p, "classification_code")));
-	json_add_string(o, "smtpEnhancedCode", json_string_member(p, "smtp_enhanced_code"));
+	json_add_string(o, "smtpEnhancedCode",
+			json_string_member(p, "smtp_enhanced_code"));
 	json_add_string(o, "remoteHost", json_string_member(p, "remote_host"));
 	return o;
 }
 
 /* What a scan of the deliveries collects. */
 struct scan {
-	const char *token;		/* one message's: NULL for all */
-	json_object *seen;		/* event key -> true: one attempt per event */
-	json_object *attempts;		/* token given: its attempts */
-	double *times;			/* parallel to attempts */
-	json_object *latest;		/* token -> [time, status] */
+	const char *token;     /* one message's: NULL for all */
+	json_object *seen;     /* event key -> true: one attempt per event */
+	json_object *attempts; /* token given: its attempts */
+	double *times;	       /* parallel to attempts */
+	json_object *latest;   /* token -> [time, status] */
 };
 
 /* scan_fn - note one delivery event. */
@@ -164,7 +166,7 @@ scan_status(const struct scan *s, const char *token)
 
 struct em_ctx {
 	const struct api_req *req;
-	char *needle;			/* the token as its deliveries hold it */
+	char *needle; /* the token as its deliveries hold it */
 	struct scan scan;
 	struct message_record *rec;
 	/* list filters */
@@ -276,8 +278,8 @@ sorted_attempts(struct scan *s)
 			if (!used[j] && (best == n || s->times[j] < s->times[best]))
 				best = j;
 		used[best] = 1;
-		json_object_array_add(out, json_object_get(
-					       json_object_array_get_idx(s->attempts, best)));
+		json_object_array_add(
+		    out, json_object_get(json_object_array_get_idx(s->attempts, best)));
 	}
 	free(used);
 	return out;
@@ -302,17 +304,20 @@ em_list(struct api *a, struct api_req *req, struct api_resp *resp, struct em_ctx
 	c->to = req->query_arg(req->query_ctx, "to");
 	c->tag = req->query_arg(req->query_ctx, "tag");
 	if (c->status != NULL) {
-		for (i = 0; statuses[i] != NULL && strcmp(statuses[i], c->status) != 0; i++)
+		for (i = 0; statuses[i] != NULL && strcmp(statuses[i], c->status) != 0;
+		     i++)
 			;
 		if (statuses[i] == NULL) {
-			reply_error(resp, req, 400, "invalid_parameter",
-				    "status must be one of pending, sent, softfail, hardfail, "
-				    "bounced, held");
+			reply_error(
+			    resp, req, 400, "invalid_parameter",
+			    "status must be one of pending, sent, softfail, hardfail, "
+			    "bounced, held");
 			return;
 		}
 	}
 	if (store_run(a->st, list_cb, c, 0) != STORE_OK) {
-		reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
+		reply_error(resp, req, 503, "unavailable",
+			    "the store cannot be used now");
 		return;
 	}
 	json_object_array_sort(c->list, newest_first);
@@ -320,8 +325,8 @@ em_list(struct api *a, struct api_req *req, struct api_resp *resp, struct em_ctx
 	page_arr = json_object_new_array();
 	first = (size_t)(page - 1) * (size_t)per_page;
 	for (k = first; k < n && k < first + (size_t)per_page; k++)
-		json_object_array_add(page_arr,
-				      json_object_get(json_object_array_get_idx(c->list, k)));
+		json_object_array_add(
+		    page_arr, json_object_get(json_object_array_get_idx(c->list, k)));
 	reply_page(resp, req, page_arr, page, per_page, (long)n);
 }
 
@@ -343,8 +348,9 @@ em_retry(struct api_req *req, struct api_resp *resp, struct em_ctx *c)
 		return;
 	}
 	if (postqueue_flush(c->rec->queue_id) < 0) {
-		reply_error(resp, req, 409, "not_queued",
-			    "Postfix did not take the retry (is the message still queued?)");
+		reply_error(
+		    resp, req, 409, "not_queued",
+		    "Postfix did not take the retry (is the message still queued?)");
 		return;
 	}
 	data = json_object_new_object();
@@ -369,14 +375,16 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		em_list(a, req, resp, &c);
 		goto out;
 	}
-	if (strspn(req->route.email, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				     "0123456789._@+=-") == strlen(req->route.email))
+	if (strspn(req->route.email,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789._@+=-") == strlen(req->route.email))
 		c.needle = xasprintf("\"token\":\"%s\"", req->route.email);
 	if ((rc = store_run(a->st, one_cb, &c, 0)) != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			reply_error(resp, req, 404, "not_found", "no email with this id");
 		else
-			reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
+			reply_error(resp, req, 503, "unavailable",
+				    "the store cannot be used now");
 		goto out;
 	}
 	switch (req->route.id) {
@@ -384,7 +392,8 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		data = email_json(c.rec, scan_status(&c.scan, c.rec->token));
 		expand = req->query_arg(req->query_ctx, "expand");
 		if (expand != NULL && strstr(expand, "deliveries") != NULL)
-			json_object_object_add(data, "deliveries", sorted_attempts(&c.scan));
+			json_object_object_add(data, "deliveries",
+					       sorted_attempts(&c.scan));
 		reply_ok(resp, req, 200, data);
 		break;
 	case R_EMAIL_DELIVERIES:
@@ -392,7 +401,9 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		json_add_string(data, "id", c.rec->token);
 		json_add_string(data, "status", scan_status(&c.scan, c.rec->token));
 		json_object_object_add(data, "deliveries", sorted_attempts(&c.scan));
-		json_object_object_add(data, "canRetryManually", json_object_new_boolean(
+		json_object_object_add(
+		    data, "canRetryManually",
+		    json_object_new_boolean(
 			strcmp(scan_status(&c.scan, c.rec->token), "softfail") == 0 ||
 			strcmp(scan_status(&c.scan, c.rec->token), "pending") == 0));
 		reply_ok(resp, req, 200, data);

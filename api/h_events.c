@@ -24,10 +24,10 @@
 struct ev_ctx {
 	struct store_txn *txn;
 	const char *tenant;
-	json_object *owners;		/* message token -> its tenant's name */
-	json_object *mine;		/* endpoint id -> true: the tenant's */
+	json_object *owners; /* message token -> its tenant's name */
+	json_object *mine;   /* endpoint id -> true: the tenant's */
 	json_object *list;
-	char last_key[256];		/* one envelope per event */
+	char last_key[256]; /* one envelope per event */
 	uint64_t cursor;
 	int limit;
 };
@@ -137,7 +137,8 @@ h_events(struct api *a, struct api_req *req, struct api_resp *resp)
 		n = strtol(limit, &end, 10);
 		if (*limit == 0 || *end != 0 || n < 1 || n > EVENTS_MAX) {
 			reply_error(resp, req, 400, "invalid_parameter",
-				    "limit must be a whole number from 1 to %d", EVENTS_MAX);
+				    "limit must be a whole number from 1 to %d",
+				    EVENTS_MAX);
 			return;
 		}
 		c.limit = (int)n;
@@ -146,7 +147,8 @@ h_events(struct api *a, struct api_req *req, struct api_resp *resp)
 		json_object_put(c.mine);
 		json_object_put(c.list);
 		json_object_put(c.owners);
-		reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
+		reply_error(resp, req, 503, "unavailable",
+			    "the store cannot be used now");
 		return;
 	}
 	snprintf(next, sizeof(next), "%" PRIu64, c.cursor);

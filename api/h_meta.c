@@ -34,8 +34,8 @@ h_health(struct api *a, struct api_req *req, struct api_resp *resp)
 
 	json_add_string(data, "status", ok ? "ok" : "store_unavailable");
 	json_add_string(data, "version", PACKAGE_VERSION);
-	json_object_object_add(data, "uptime", json_object_new_int64(
-						   (int64_t)(now_seconds() - a->started)));
+	json_object_object_add(
+	    data, "uptime", json_object_new_int64((int64_t)(now_seconds() - a->started)));
 	reply_ok(resp, req, ok ? 200 : 503, data);
 }
 
@@ -64,8 +64,8 @@ struct counts {
 	long depth;
 	long messages;
 	long events[EV_TYPE_COUNT];
-	long deliveries[3];		/* enum delivery_state */
-	json_object *classes;		/* name -> count */
+	long deliveries[3];   /* enum delivery_state */
+	json_object *classes; /* name -> count */
 	char last_key[256];
 };
 
@@ -84,8 +84,9 @@ count_delivery(const struct delivery *d, void *arg)
 	c->events[d->type]++;
 	if ((cls = json_string_member(d->payload, "classification")) != NULL) {
 		n = json_member(c->classes, cls);
-		json_object_object_add(c->classes, cls,
-				       json_object_new_int64(n ? json_object_get_int64(n) + 1 : 1));
+		json_object_object_add(
+		    c->classes, cls,
+		    json_object_new_int64(n ? json_object_get_int64(n) + 1 : 1));
 	}
 	return 0;
 }
@@ -139,12 +140,14 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 	memset(&c, 0, sizeof(c));
 	if (store_run(a->st, counts_cb, &c, 0) != STORE_OK) {
 		json_object_put(c.classes);
-		reply_error(resp, req, 503, "unavailable", "the store cannot be used now");
+		reply_error(resp, req, 503, "unavailable",
+			    "the store cannot be used now");
 		return;
 	}
 	buf_init(&b);
-	buf_puts(&b, "# HELP posthook_events_total Events made, by type (those fanned out).\n"
-		     "# TYPE posthook_events_total counter\n");
+	buf_puts(&b,
+		 "# HELP posthook_events_total Events made, by type (those fanned out).\n"
+		 "# TYPE posthook_events_total counter\n");
 	for (t = 0; t < EV_TYPE_COUNT; t++)
 		buf_printf(&b, "posthook_events_total{event=\"%s\"} %ld\n",
 			   event_type_name((enum event_type)t), c.events[t]);
@@ -153,26 +156,29 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 	for (t = 0; t < 3; t++)
 		buf_printf(&b, "posthook_deliveries{outcome=\"%s\"} %ld\n",
 			   delivery_state_name((enum delivery_state)t), c.deliveries[t]);
-	buf_printf(&b, "# HELP posthook_outbox_depth Events waiting for fan-out.\n"
-		       "# TYPE posthook_outbox_depth gauge\nposthook_outbox_depth %ld\n",
+	buf_printf(&b,
+		   "# HELP posthook_outbox_depth Events waiting for fan-out.\n"
+		   "# TYPE posthook_outbox_depth gauge\nposthook_outbox_depth %ld\n",
 		   c.depth);
-	buf_printf(&b, "# HELP posthook_messages Messages the milter recorded (kept).\n"
-		       "# TYPE posthook_messages gauge\nposthook_messages %ld\n",
+	buf_printf(&b,
+		   "# HELP posthook_messages Messages the milter recorded (kept).\n"
+		   "# TYPE posthook_messages gauge\nposthook_messages %ld\n",
 		   c.messages);
 	buf_puts(&b, "# HELP posthook_classifications_total Failed deliveries by "
 		     "classification.\n# TYPE posthook_classifications_total counter\n");
 	json_object_object_foreach(c.classes, name, n)
-		buf_printf(&b, "posthook_classifications_total{classification=\"%s\"} %lld\n",
-			   name, (long long)json_object_get_int64(n));
-	buf_printf(&b, "# HELP posthook_api_requests_total API requests answered.\n"
-		       "# TYPE posthook_api_requests_total counter\n"
-		       "posthook_api_requests_total %lu\n"
-		       "# HELP posthook_api_errors_total API answers with status >= 400.\n"
-		       "# TYPE posthook_api_errors_total counter\n"
-		       "posthook_api_errors_total %lu\n"
-		       "# HELP posthook_api_rate_limited_total API requests refused by the "
-		       "rate limit.\n# TYPE posthook_api_rate_limited_total counter\n"
-		       "posthook_api_rate_limited_total %lu\n",
+	    buf_printf(&b, "posthook_classifications_total{classification=\"%s\"} %lld\n",
+		       name, (long long)json_object_get_int64(n));
+	buf_printf(&b,
+		   "# HELP posthook_api_requests_total API requests answered.\n"
+		   "# TYPE posthook_api_requests_total counter\n"
+		   "posthook_api_requests_total %lu\n"
+		   "# HELP posthook_api_errors_total API answers with status >= 400.\n"
+		   "# TYPE posthook_api_errors_total counter\n"
+		   "posthook_api_errors_total %lu\n"
+		   "# HELP posthook_api_rate_limited_total API requests refused by the "
+		   "rate limit.\n# TYPE posthook_api_rate_limited_total counter\n"
+		   "posthook_api_rate_limited_total %lu\n",
 		   __atomic_load_n(&a->requests, __ATOMIC_RELAXED),
 		   __atomic_load_n(&a->errors, __ATOMIC_RELAXED),
 		   __atomic_load_n(&a->rate_limited, __ATOMIC_RELAXED));

@@ -123,10 +123,12 @@ webhook_json(const struct endpoint *ep, int show_secret)
 	json_object *o = endpoint_to_json(ep, show_secret);
 
 	json_object_object_del(o, "tenant");
-	json_object_object_add(o, "tenantId", json_object_new_string(tenant_of(ep->tenant)));
+	json_object_object_add(o, "tenantId",
+			       json_object_new_string(tenant_of(ep->tenant)));
 	if (!show_secret)
 		json_object_object_del(o, "secret");
-	json_object_object_add(o, "hasSecret", json_object_new_boolean(ep->secret != NULL));
+	json_object_object_add(o, "hasSecret",
+			       json_object_new_boolean(ep->secret != NULL));
 	return o;
 }
 
@@ -156,7 +158,8 @@ wh_create(struct api *a, struct api_req *req, struct api_resp *resp)
 		return;
 	if (json_member(o, "name") == NULL || json_member(o, "url") == NULL) {
 		json_object_put(o);
-		reply_error(resp, req, 422, "validation_error", "name and url are required");
+		reply_error(resp, req, 422, "validation_error",
+			    "name and url are required");
 		return;
 	}
 	memset(&c, 0, sizeof(c));
@@ -223,7 +226,8 @@ wh_one(struct api *a, struct api_req *req, struct api_resp *resp)
 		}
 		return;
 	}
-	if (req->route.method == M_PATCH && (o = body_object(req, resp, webhook_body_fields)) == NULL)
+	if (req->route.method == M_PATCH &&
+	    (o = body_object(req, resp, webhook_body_fields)) == NULL)
 		return;
 	rc = store_run(a->st, get_cb, &c, 0);
 	if (rc == STORE_NOTFOUND)

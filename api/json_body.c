@@ -12,7 +12,7 @@
 #include "util/json.h"
 #include "util/util.h"
 
-const char *const webhook_body_fields[] = {"name", "url", "events", "allEvents",
+const char *const webhook_body_fields[] = {"name",    "url",	"events", "allEvents",
 					   "enabled", "secret", NULL};
 
 /* body_parse - see json_body.h. */
@@ -26,8 +26,9 @@ body_parse(const char *body, size_t len, const char *const *allowed, int *status
 
 	*status = 400;
 	if (len == 0 || len > (size_t)0x7fffffff || memchr(body, 0, len) != NULL) {
-		snprintf(err, errlen, len == 0 ? "a JSON object body is required"
-					       : "the body is not valid JSON");
+		snprintf(err, errlen,
+			 len == 0 ? "a JSON object body is required"
+				  : "the body is not valid JSON");
 		return NULL;
 	}
 	if ((tok = json_tokener_new()) == NULL) {
@@ -49,7 +50,8 @@ body_parse(const char *body, size_t len, const char *const *allowed, int *status
 		snprintf(err, errlen, "the body must be a JSON object");
 		return NULL;
 	}
-	json_object_object_foreach(o, key, val) {
+	json_object_object_foreach(o, key, val)
+	{
 		(void)val;
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(allowed[i], key) == 0)
@@ -85,9 +87,11 @@ check_events(json_object *v, uint32_t *mask, char *err, size_t errlen)
 	for (i = 0; i < json_object_array_length(v); i++) {
 		n = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(n, json_type_string))
-			return bad(err, errlen, "events", "must be an array of event names");
+			return bad(err, errlen, "events",
+				   "must be an array of event names");
 		if (event_type_from_name(json_object_get_string(n), &t) < 0)
-			return bad(err, errlen, "events: unknown event", json_object_get_string(n));
+			return bad(err, errlen, "events: unknown event",
+				   json_object_get_string(n));
 		*mask |= 1u << t;
 	}
 	return 0;
@@ -108,11 +112,13 @@ check_fields(json_object *o, uint32_t *mask, char *err, size_t errlen)
 	}
 	if ((v = json_member(o, "url")) != NULL) {
 		if (!json_object_is_type(v, json_type_string))
-			return bad(err, errlen, "url", "must be an http or https URL string");
+			return bad(err, errlen, "url",
+				   "must be an http or https URL string");
 		if (endpoint_check_url(json_object_get_string(v), why, sizeof(why)) < 0)
 			return bad(err, errlen, "url", why);
 	}
-	if ((v = json_member(o, "events")) != NULL && check_events(v, mask, err, errlen) < 0)
+	if ((v = json_member(o, "events")) != NULL &&
+	    check_events(v, mask, err, errlen) < 0)
 		return -1;
 	if ((v = json_member(o, "allEvents")) != NULL &&
 	    !json_object_is_type(v, json_type_boolean))
@@ -122,9 +128,11 @@ check_fields(json_object *o, uint32_t *mask, char *err, size_t errlen)
 		return bad(err, errlen, "enabled", "must be true or false");
 	if ((v = json_member(o, "secret")) != NULL) {
 		if (!json_object_is_type(v, json_type_string))
-			return bad(err, errlen, "secret", "must be a string, \"generate\" or null");
+			return bad(err, errlen, "secret",
+				   "must be a string, \"generate\" or null");
 		if (strcmp(json_object_get_string(v), "generate") != 0 &&
-		    endpoint_check_secret(json_object_get_string(v), why, sizeof(why)) < 0)
+		    endpoint_check_secret(json_object_get_string(v), why, sizeof(why)) <
+			0)
 			return bad(err, errlen, "secret", why);
 	}
 	return 0;
@@ -168,7 +176,8 @@ webhook_body_apply(struct endpoint *ep, json_object *o, char *err, size_t errlen
 	if (json_object_object_get_ex(o, "secret", &v)) {
 		free(ep->secret);
 		ep->secret = secret != NULL ? secret
-			     : v != NULL ? xstrdup(json_object_get_string(v)) : NULL;
+			     : v != NULL    ? xstrdup(json_object_get_string(v))
+					    : NULL;
 		*secret_set = ep->secret != NULL;
 	}
 	return 0;

@@ -62,7 +62,8 @@ reload(struct api *a, struct server *srv, const struct daemon_args *args)
 	a->cfg->api_rate_burst = cfg->api_rate_burst;
 	a->cfg->api_max_body = cfg->api_max_body;
 	if (server_reload(srv, cfg->api_tls_cert, cfg->api_tls_key) == 0)
-		log_info("reloaded%s", cfg->api_tls_cert[0] ? " with the TLS certificate" : "");
+		log_info("reloaded%s",
+			 cfg->api_tls_cert[0] ? " with the TLS certificate" : "");
 	config_free(cfg);
 }
 
@@ -79,7 +80,8 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	daemon_args_parse(argc, argv, &args, USAGE, NULL, NULL, NULL);
-	log_open("posthook-api", args.foreground || args.check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
+	log_open("posthook-api",
+		 args.foreground || args.check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
 	log_set_verbose(args.verbose);
 	load = args;
 	load.check = 0;

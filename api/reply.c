@@ -46,7 +46,8 @@ finish(struct api_resp *resp, const struct api_req *req, int status, json_object
 {
 	json_object *meta = json_object_new_object();
 
-	json_object_object_add(meta, "requestId", json_object_new_string(req->request_id));
+	json_object_object_add(meta, "requestId",
+			       json_object_new_string(req->request_id));
 	json_object_object_add(o, "meta", meta);
 	free(resp->body);
 	resp->status = status;
@@ -58,8 +59,7 @@ finish(struct api_resp *resp, const struct api_req *req, int status, json_object
 
 /* reply_ok - see api.h. */
 void
-reply_ok(struct api_resp *resp, const struct api_req *req, int status,
-	 json_object *data)
+reply_ok(struct api_resp *resp, const struct api_req *req, int status, json_object *data)
 {
 	json_object *o = envelope(1);
 
@@ -69,8 +69,8 @@ reply_ok(struct api_resp *resp, const struct api_req *req, int status,
 
 /* reply_page - see api.h. */
 void
-reply_page(struct api_resp *resp, const struct api_req *req, json_object *data,
-	   int page, int per_page, long total)
+reply_page(struct api_resp *resp, const struct api_req *req, json_object *data, int page,
+	   int per_page, long total)
 {
 	json_object *o;
 

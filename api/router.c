@@ -16,27 +16,32 @@ enum slot { S_NONE, S_WEBHOOK, S_DELIVERY, S_EMAIL };
 struct pattern {
 	enum route_id id;
 	unsigned allowed;
-	const char *segs[6];		/* NULL-terminated; "{}" a parameter */
+	const char *segs[6]; /* NULL-terminated; "{}" a parameter */
 	enum slot slots[6];
 };
 
 static const struct pattern patterns[] = {
-	{R_WEBHOOKS, M_GET | M_POST, {"webhooks", NULL}, {0}},
-	{R_WEBHOOK, M_GET | M_PATCH | M_DELETE, {"webhooks", "{}", NULL},
-	 {S_NONE, S_WEBHOOK}},
-	{R_WEBHOOK_TEST, M_POST, {"webhooks", "{}", "test", NULL}, {S_NONE, S_WEBHOOK}},
-	{R_WEBHOOK_RECOVER, M_POST, {"webhooks", "{}", "recover", NULL},
-	 {S_NONE, S_WEBHOOK}},
-	{R_DELIVERIES, M_GET, {"webhooks", "{}", "deliveries", NULL}, {S_NONE, S_WEBHOOK}},
-	{R_DELIVERY, M_GET, {"webhooks", "{}", "deliveries", "{}", NULL},
-	 {S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY}},
-	{R_DELIVERY_REPLAY, M_POST, {"webhooks", "{}", "deliveries", "{}", "replay", NULL},
-	 {S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY}},
-	{R_EMAILS, M_GET, {"emails", NULL}, {0}},
-	{R_EMAIL, M_GET, {"emails", "{}", NULL}, {S_NONE, S_EMAIL}},
-	{R_EMAIL_DELIVERIES, M_GET, {"emails", "{}", "deliveries", NULL}, {S_NONE, S_EMAIL}},
-	{R_EMAIL_RETRY, M_POST, {"emails", "{}", "retry", NULL}, {S_NONE, S_EMAIL}},
-	{R_EVENTS, M_GET, {"events", NULL}, {0}},
+    {R_WEBHOOKS, M_GET | M_POST, {"webhooks", NULL}, {0}},
+    {R_WEBHOOK,
+     M_GET | M_PATCH | M_DELETE,
+     {"webhooks", "{}", NULL},
+     {S_NONE, S_WEBHOOK}},
+    {R_WEBHOOK_TEST, M_POST, {"webhooks", "{}", "test", NULL}, {S_NONE, S_WEBHOOK}},
+    {R_WEBHOOK_RECOVER, M_POST, {"webhooks", "{}", "recover", NULL}, {S_NONE, S_WEBHOOK}},
+    {R_DELIVERIES, M_GET, {"webhooks", "{}", "deliveries", NULL}, {S_NONE, S_WEBHOOK}},
+    {R_DELIVERY,
+     M_GET,
+     {"webhooks", "{}", "deliveries", "{}", NULL},
+     {S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY}},
+    {R_DELIVERY_REPLAY,
+     M_POST,
+     {"webhooks", "{}", "deliveries", "{}", "replay", NULL},
+     {S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY}},
+    {R_EMAILS, M_GET, {"emails", NULL}, {0}},
+    {R_EMAIL, M_GET, {"emails", "{}", NULL}, {S_NONE, S_EMAIL}},
+    {R_EMAIL_DELIVERIES, M_GET, {"emails", "{}", "deliveries", NULL}, {S_NONE, S_EMAIL}},
+    {R_EMAIL_RETRY, M_POST, {"emails", "{}", "retry", NULL}, {S_NONE, S_EMAIL}},
+    {R_EVENTS, M_GET, {"events", NULL}, {0}},
 };
 
 #define MAX_SEGS 8
@@ -77,7 +82,7 @@ split(const char *path, struct seg *segs)
 		if (e == NULL)
 			e = p + strlen(p);
 		if (e == p)
-			return -1;	/* "//" or a trailing '/' */
+			return -1; /* "//" or a trailing '/' */
 		segs[n].p = p;
 		segs[n].len = (size_t)(e - p);
 		n++;
@@ -204,8 +209,8 @@ router_allow_header(unsigned allowed, char *out, int outlen)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {{M_GET, "GET"}, {M_POST, "POST"}, {M_PATCH, "PATCH"},
-		     {M_DELETE, "DELETE"}};
+	} names[] = {
+	    {M_GET, "GET"}, {M_POST, "POST"}, {M_PATCH, "PATCH"}, {M_DELETE, "DELETE"}};
 	size_t i;
 	int used = 0;
 

@@ -10,18 +10,18 @@ enum route_id {
 	R_HEALTH,
 	R_JWKS,
 	R_METRICS,
-	R_WEBHOOKS,		/* /v1/webhooks */
-	R_WEBHOOK,		/* /v1/webhooks/{w} */
-	R_WEBHOOK_TEST,		/* /v1/webhooks/{w}/test */
-	R_WEBHOOK_RECOVER,	/* /v1/webhooks/{w}/recover */
-	R_DELIVERIES,		/* /v1/webhooks/{w}/deliveries */
-	R_DELIVERY,		/* /v1/webhooks/{w}/deliveries/{d} */
-	R_DELIVERY_REPLAY,	/* /v1/webhooks/{w}/deliveries/{d}/replay */
-	R_EMAILS,		/* /v1/emails */
-	R_EMAIL,		/* /v1/emails/{e} */
-	R_EMAIL_DELIVERIES,	/* /v1/emails/{e}/deliveries */
-	R_EMAIL_RETRY,		/* /v1/emails/{e}/retry */
-	R_EVENTS,		/* /v1/events */
+	R_WEBHOOKS,	    /* /v1/webhooks */
+	R_WEBHOOK,	    /* /v1/webhooks/{w} */
+	R_WEBHOOK_TEST,	    /* /v1/webhooks/{w}/test */
+	R_WEBHOOK_RECOVER,  /* /v1/webhooks/{w}/recover */
+	R_DELIVERIES,	    /* /v1/webhooks/{w}/deliveries */
+	R_DELIVERY,	    /* /v1/webhooks/{w}/deliveries/{d} */
+	R_DELIVERY_REPLAY,  /* /v1/webhooks/{w}/deliveries/{d}/replay */
+	R_EMAILS,	    /* /v1/emails */
+	R_EMAIL,	    /* /v1/emails/{e} */
+	R_EMAIL_DELIVERIES, /* /v1/emails/{e}/deliveries */
+	R_EMAIL_RETRY,	    /* /v1/emails/{e}/retry */
+	R_EVENTS,	    /* /v1/events */
 };
 
 enum route_method {
@@ -35,9 +35,9 @@ enum route_method {
 
 struct route {
 	enum route_id id;
-	int method;			/* enum route_method of the request */
-	unsigned allowed;		/* the methods this path takes */
-	int tenant_given;		/* under /v1/tenants/{t}/ */
+	int method;	  /* enum route_method of the request */
+	unsigned allowed; /* the methods this path takes */
+	int tenant_given; /* under /v1/tenants/{t}/ */
 	char tenant[ROUTE_PARAM_MAX];
 	char webhook[ROUTE_PARAM_MAX];
 	char delivery[ROUTE_PARAM_MAX];
@@ -47,15 +47,14 @@ struct route {
 enum route_status {
 	ROUTE_OK,
 	ROUTE_NOT_FOUND,
-	ROUTE_BAD_METHOD,		/* path known: see allowed */
+	ROUTE_BAD_METHOD, /* path known: see allowed */
 };
 
 /*
  * router_match - match method and path (without the query) against the
  * API's paths.  A parameter is 1..127 of [A-Za-z0-9._@+=-].
  */
-enum route_status router_match(const char *method, const char *path,
-			       struct route *out);
+enum route_status router_match(const char *method, const char *path, struct route *out);
 
 /* router_allow_header - "GET, POST" for allowed, into out. */
 void router_allow_header(unsigned allowed, char *out, int outlen);

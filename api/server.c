@@ -32,7 +32,7 @@ struct server {
 	struct api *a;
 	struct listener l[MAX_LISTEN];
 	int n;
-	char *cert;			/* PEM text the running daemons use */
+	char *cert; /* PEM text the running daemons use */
 	char *key;
 };
 
@@ -76,7 +76,8 @@ resolve(const char *addr, struct addrinfo **res, char *err, size_t errlen)
 	int rc;
 
 	if (split_addr(addr, host, sizeof(host), &port) < 0) {
-		snprintf(err, errlen, "api_listen: \"%s\" is not HOST:PORT or [IPv6]:PORT", addr);
+		snprintf(err, errlen,
+			 "api_listen: \"%s\" is not HOST:PORT or [IPv6]:PORT", addr);
 		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -131,8 +132,10 @@ server_bind(struct server *s, char *const *addrs)
 			log_error("%s", err);
 			return -1;
 		}
-		fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		fd =
+		    socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    (res->ai_family == AF_INET6 &&
 		     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 		    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
@@ -226,8 +229,9 @@ send_resp(struct MHD_Connection *mc, struct api_resp *resp, const char *request_
 	if (r == NULL)
 		return MHD_NO;
 	resp->body = NULL;
-	MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type
-								      : "application/json");
+	MHD_add_response_header(r, "Content-Type",
+				resp->content_type ? resp->content_type
+						   : "application/json");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Request-Id", request_id);
 	if (resp->retry_after > 0) {
@@ -377,12 +381,12 @@ start_one(struct server *s, int fd, const char *cert, const char *key)
 	}
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-	    MHD_OPTION_LISTEN_SOCKET, copy,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->api_threads > 0 ? cfg->api_threads : 1),
+	    MHD_OPTION_LISTEN_SOCKET, copy, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)(cfg->api_threads > 0 ? cfg->api_threads : 1),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->api_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout > 0 ? timeout : 1,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_END);
 }
 
 /* server_start - see server.h. */
@@ -394,7 +398,8 @@ server_start(struct server *s)
 	for (i = 0; i < s->n; i++) {
 		s->l[i].d = start_one(s, s->l[i].fd, s->cert, s->key);
 		if (s->l[i].d == NULL) {
-			log_error("cannot start the HTTP server%s", s->cert ? " (TLS)" : "");
+			log_error("cannot start the HTTP server%s",
+				  s->cert ? " (TLS)" : "");
 			return -1;
 		}
 	}
@@ -435,7 +440,8 @@ server_reload(struct server *s, const char *cert, const char *key)
 		return -1;
 	for (i = 0; i < s->n; i++) {
 		if ((fresh[i] = start_one(s, s->l[i].fd, c, k)) == NULL) {
-			log_error("reload: cannot start the HTTP server; the old one serves on");
+			log_error("reload: cannot start the HTTP server; the old one "
+				  "serves on");
 			while (--i >= 0)
 				retire(fresh[i]);
 			free(c);

@@ -11,10 +11,10 @@
 #include "api/apikey.h"
 #include "util/util.h"
 
-#define APIKEYS_USAGE                                                              \
-	"usage: posthookctl apikeys create --tenant T [--name N] [--read-only] "   \
-	"[--all-tenants]\n"                                                        \
-	"       posthookctl apikeys list\n"                                        \
+#define APIKEYS_USAGE                                                                    \
+	"usage: posthookctl apikeys create --tenant T [--name N] [--read-only] "         \
+	"[--all-tenants]\n"                                                              \
+	"       posthookctl apikeys list\n"                                              \
 	"       posthookctl apikeys revoke ID"
 
 enum { OPT_TENANT = 1, OPT_NAME, OPT_RO, OPT_ALL };
@@ -77,7 +77,8 @@ apikeys_create(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("apikeys create: unexpected \"%s\"\n%s",
 				       argv[optind], APIKEYS_USAGE);
 	if (tenant == NULL)
-		return ctl_usage_error("apikeys create needs --tenant\n%s", APIKEYS_USAGE);
+		return ctl_usage_error("apikeys create needs --tenant\n%s",
+				       APIKEYS_USAGE);
 	if (!apikey_tenant_valid(tenant))
 		return ctl_error("invalid tenant name \"%s\": [a-z0-9][a-z0-9_-]{0,62}",
 				 tenant);
@@ -114,8 +115,8 @@ list_cb(struct store_txn *txn, void *arg)
 static int
 apikeys_list(struct ctl *ctl)
 {
-	static const char *const headers[] = {"ID", "TENANT", "NAME", "ACCESS",
-					      "CREATED", "LAST_USED"};
+	static const char *const headers[] = {"ID",	"TENANT",  "NAME",
+					      "ACCESS", "CREATED", "LAST_USED"};
 	char created[32], used[32];
 	struct ak_ctx c;
 	struct table *t;
@@ -141,10 +142,12 @@ apikeys_list(struct ctl *ctl)
 		else
 			strcpy(used, "-");
 		{
-			const char *row[6] = {
-			    k->id, k->all_tenants ? "(all)" : k->tenant,
-			    k->name[0] ? k->name : "-",
-			    k->read_only ? "read-only" : "read-write", created, used};
+			const char *row[6] = {k->id,
+					      k->all_tenants ? "(all)" : k->tenant,
+					      k->name[0] ? k->name : "-",
+					      k->read_only ? "read-only" : "read-write",
+					      created,
+					      used};
 
 			table_add_row(t, row);
 		}

@@ -65,27 +65,26 @@ apikey_tenant_valid(const char *name)
 {
 	size_t i;
 
-	if (name == NULL || !((name[0] >= 'a' && name[0] <= 'z') ||
-			      (name[0] >= '0' && name[0] <= '9')))
+	if (name == NULL ||
+	    !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
 		return 0;
 	for (i = 1; name[i] != 0; i++)
 		if (i > 62 || !((name[i] >= 'a' && name[i] <= 'z') ||
-				(name[i] >= '0' && name[i] <= '9') ||
-				name[i] == '_' || name[i] == '-'))
+				(name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+				name[i] == '-'))
 			return 0;
 	return 1;
 }
 
 /* apikey_generate - see apikey.h. */
 int
-apikey_generate(const char *tenant, const char *name, int read_only,
-		int all_tenants, char key[APIKEY_LEN + 1], struct apikey **out)
+apikey_generate(const char *tenant, const char *name, int read_only, int all_tenants,
+		char key[APIKEY_LEN + 1], struct apikey **out)
 {
 	unsigned char raw[32], idraw[6];
 	struct apikey *k;
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1 ||
-	    RAND_bytes(idraw, sizeof(idraw)) != 1)
+	if (RAND_bytes(raw, sizeof(raw)) != 1 || RAND_bytes(idraw, sizeof(idraw)) != 1)
 		return -1;
 	memcpy(key, APIKEY_PREFIX, sizeof(APIKEY_PREFIX) - 1);
 	hex(raw, sizeof(raw), key + sizeof(APIKEY_PREFIX) - 1);
@@ -128,8 +127,8 @@ from_record(const void *val, size_t len)
 	id = json_string_member(o, "id");
 	tenant = json_string_member(o, "tenant");
 	h = json_string_member(o, "sha256");
-	if (id == NULL || strlen(id) != APIKEY_ID_LEN || tenant == NULL ||
-	    h == NULL || strlen(h) != 64)
+	if (id == NULL || strlen(id) != APIKEY_ID_LEN || tenant == NULL || h == NULL ||
+	    strlen(h) != 64)
 		goto out;
 	k = xcalloc(1, sizeof(*k));
 	memcpy(k->id, id, APIKEY_ID_LEN + 1);
@@ -139,10 +138,12 @@ from_record(const void *val, size_t len)
 		goto out;
 	}
 	k->tenant = xstrdup(tenant);
-	k->name = xstrdup(json_string_member(o, "name") ? json_string_member(o, "name") : "");
-	k->read_only = (v = json_member(o, "readOnly")) != NULL && json_object_get_boolean(v);
-	k->all_tenants = (v = json_member(o, "allTenants")) != NULL &&
-			 json_object_get_boolean(v);
+	k->name =
+	    xstrdup(json_string_member(o, "name") ? json_string_member(o, "name") : "");
+	k->read_only =
+	    (v = json_member(o, "readOnly")) != NULL && json_object_get_boolean(v);
+	k->all_tenants =
+	    (v = json_member(o, "allTenants")) != NULL && json_object_get_boolean(v);
 	if ((v = json_member(o, "created")) != NULL)
 		k->created = json_object_get_double(v);
 	if ((v = json_member(o, "lastUsed")) != NULL)

@@ -16,17 +16,17 @@
 
 #define APIKEY_PREFIX "ph_live_"
 #define APIKEY_LEN (sizeof(APIKEY_PREFIX) - 1 + 64)
-#define APIKEY_ID_LEN 15		/* "ak_" + 12 hex */
+#define APIKEY_ID_LEN 15 /* "ak_" + 12 hex */
 
 struct apikey {
-	char	id[APIKEY_ID_LEN + 1];
+	char id[APIKEY_ID_LEN + 1];
 	unsigned char sha256[32];
-	char   *tenant;			/* never NULL */
-	char   *name;			/* may be "" */
-	int	read_only;
-	int	all_tenants;		/* admin: reaches every tenant */
-	double	created;
-	double	last_used;		/* 0: never */
+	char *tenant; /* never NULL */
+	char *name;   /* may be "" */
+	int read_only;
+	int all_tenants; /* admin: reaches every tenant */
+	double created;
+	double last_used; /* 0: never */
 };
 
 void apikey_free(struct apikey *k);
@@ -38,9 +38,8 @@ int apikey_tenant_valid(const char *name);
  * apikey_generate - a new key's text (APIKEY_LEN + 1 bytes) and its
  * record (caller frees); -1 when no random bytes could be had.
  */
-int apikey_generate(const char *tenant, const char *name, int read_only,
-		    int all_tenants, char key[APIKEY_LEN + 1],
-		    struct apikey **out);
+int apikey_generate(const char *tenant, const char *name, int read_only, int all_tenants,
+		    char key[APIKEY_LEN + 1], struct apikey **out);
 
 /* apikey_put - store a new or changed key. */
 int apikey_put(struct store_txn *txn, const struct apikey *k);

@@ -11,9 +11,8 @@
 
 /* probe_queue - see probe.h. */
 int
-probe_queue(struct store_txn *txn, const char *id, const char *key,
-	    enum event_type type, json_object *payload, uint64_t *after,
-	    int *disabled)
+probe_queue(struct store_txn *txn, const char *id, const char *key, enum event_type type,
+	    json_object *payload, uint64_t *after, int *disabled)
 {
 	struct endpoint *ep;
 	int rc;

@@ -70,7 +70,8 @@ main(int argc, char **argv)
 		event_uuid_new(uuid);
 		snprintf(s.key, sizeof(s.key), "api-test:%s", uuid);
 	} else {
-		fprintf(stderr, "usage: api_seed DIR message JSON | DIR event NAME JSON\n");
+		fprintf(stderr,
+			"usage: api_seed DIR message JSON | DIR event NAME JSON\n");
 		return 2;
 	}
 	if ((st = store_open(argv[1], 0)) == NULL)

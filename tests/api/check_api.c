@@ -41,8 +41,8 @@ static const struct {
      "whr_00000000000a", ""},
     {"POST", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_OK, R_DELIVERY_REPLAY, "",
      "12", "whr_1", ""},
-    {"GET", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_BAD_METHOD, R_DELIVERY_REPLAY,
-     "", "12", "whr_1", ""},
+    {"GET", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_BAD_METHOD,
+     R_DELIVERY_REPLAY, "", "12", "whr_1", ""},
     {"GET", "/v1/emails", ROUTE_OK, R_EMAILS, "", "", "", ""},
     {"GET", "/v1/emails/aBc123", ROUTE_OK, R_EMAIL, "", "", "", "aBc123"},
     {"GET", "/v1/emails/aBc123/deliveries", ROUTE_OK, R_EMAIL_DELIVERIES, "", "", "",
@@ -186,7 +186,8 @@ START_TEST(body_checks)
 	}
 	ck_assert_ptr_null(o);
 	ck_assert_int_eq(status, bodies[_i].status);
-	ck_assert_msg(strstr(err, bodies[_i].why) != NULL, "%s: %s", bodies[_i].body, err);
+	ck_assert_msg(strstr(err, bodies[_i].why) != NULL, "%s: %s", bodies[_i].body,
+		      err);
 }
 END_TEST
 
@@ -195,8 +196,8 @@ START_TEST(body_nul)
 	char err[256];
 	int status;
 
-	ck_assert_ptr_null(body_parse("{\"name\":\"a\0\"}", 13, fields, &status, err,
-				      sizeof(err)));
+	ck_assert_ptr_null(
+	    body_parse("{\"name\":\"a\0\"}", 13, fields, &status, err, sizeof(err)));
 	ck_assert_int_eq(status, 400);
 }
 END_TEST
@@ -271,8 +272,10 @@ START_TEST(tenant_names)
 	ck_assert(!apikey_tenant_valid("Acme"));
 	ck_assert(!apikey_tenant_valid("-acme"));
 	ck_assert(!apikey_tenant_valid("a/b"));
-	ck_assert(apikey_tenant_valid("a23456789012345678901234567890123456789012345678901234567890123"));
-	ck_assert(!apikey_tenant_valid("a234567890123456789012345678901234567890123456789012345678901234"));
+	ck_assert(apikey_tenant_valid(
+	    "a23456789012345678901234567890123456789012345678901234567890123"));
+	ck_assert(!apikey_tenant_valid(
+	    "a234567890123456789012345678901234567890123456789012345678901234"));
 }
 END_TEST
 
