@@ -88,8 +88,8 @@ auth_request(struct api *a, struct api_req *req, struct api_resp *resp)
 		return -1;
 	}
 	if (req->route.tenant_given) {
-		if (!c.key->all_tenants &&
-		    strcmp(c.key->tenant, req->route.tenant) != 0) {
+		if (!c.key->all_tenants
+		    && strcmp(c.key->tenant, req->route.tenant) != 0) {
 			reply_error(resp, req, 404, "not_found", "no such tenant");
 			return -1;
 		}

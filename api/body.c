@@ -55,14 +55,14 @@ query_page(const struct api_req *req, struct api_resp *resp, int *page, int *per
 			    "page must be a whole number from 1");
 		return -1;
 	}
-	if (number_arg(req->query_arg(req->query_ctx, "perPage"), 1, PER_PAGE_MAX, &pp) <
-	    0) {
+	if (number_arg(req->query_arg(req->query_ctx, "perPage"), 1, PER_PAGE_MAX, &pp)
+	    < 0) {
 		reply_error(resp, req, 400, "invalid_parameter",
 			    "perPage must be a whole number from 1 to %d", PER_PAGE_MAX);
 		return -1;
 	}
-	*page = (int)p;
-	*per_page = (int)pp;
+	*page = (int) p;
+	*per_page = (int) pp;
 	return 0;
 }
 

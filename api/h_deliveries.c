@@ -15,13 +15,16 @@
 #include "util/util.h"
 
 /* Seed 003's members of a delivery, in its order; the rest stay internal. */
-static const char *const seed_fields[] = {
-    "id",      "webhookId", "webhookName", "event",   "url",	  "statusCode", "success",
-    "attempt", "willRetry", "timestamp",   "request", "response", NULL};
+static const char *const seed_fields[] = { "id",	"webhookId", "webhookName",
+					   "event",	"url",	     "statusCode",
+					   "success",	"attempt",   "willRetry",
+					   "timestamp", "request",   "response",
+					   NULL };
 
-static const char *const summary_fields[] = {
-    "id",	 "attempt", "event",	 "statusCode", "success",
-    "timestamp", "url",	    "webhookId", "willRetry",  NULL};
+static const char *const summary_fields[] = { "id",	    "attempt",	 "event",
+					      "statusCode", "success",	 "timestamp",
+					      "url",	    "webhookId", "willRetry",
+					      NULL };
 
 struct dl_ctx {
 	long offset, limit, total; /* list: the page */
@@ -87,7 +90,8 @@ one_cb(struct store_txn *txn, void *arg)
 	if (strcmp(json_string_member(c->out, "webhookId")
 		       ? json_string_member(c->out, "webhookId")
 		       : "",
-		   c->webhook) != 0)
+		   c->webhook)
+	    != 0)
 		return STORE_NOTFOUND;
 	return STORE_OK;
 }
@@ -151,9 +155,9 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 	size_t i;
 
 	c->f.event = -1;
-	if (query_page(req, resp, &page, &per_page) < 0 ||
-	    query_time(req, resp, "after", &c->f.since) < 0 ||
-	    query_time(req, resp, "before", &c->f.before) < 0)
+	if (query_page(req, resp, &page, &per_page) < 0
+	    || query_time(req, resp, "after", &c->f.since) < 0
+	    || query_time(req, resp, "before", &c->f.before) < 0)
 		return;
 	if (ev != NULL) {
 		if (event_type_from_name(ev, &t) < 0) {
@@ -161,7 +165,7 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 				    "event: unknown event \"%.100s\"", ev);
 			return;
 		}
-		c->f.event = (int)t;
+		c->f.event = (int) t;
 	}
 	if (ok != NULL) {
 		if (strcmp(ok, "true") == 0)
@@ -175,7 +179,7 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 		}
 	}
 	c->f.endpoint_id = c->webhook;
-	c->offset = (long)(page - 1) * per_page;
+	c->offset = (long) (page - 1) * per_page;
 	c->limit = per_page;
 	if ((rc = store_run(a->st, list_cb, c, 0)) != STORE_OK) {
 		answer_failed(resp, req, rc, "webhook");
@@ -224,7 +228,7 @@ dl_replay(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_c
 	v = json_member(c->out, "duration");
 	json_object_object_add(
 	    data, "duration",
-	    json_object_new_int64(v ? (int64_t)(json_object_get_double(v) * 1000)
+	    json_object_new_int64(v ? (int64_t) (json_object_get_double(v) * 1000)
 				    : monotonic_ms() - started));
 	json_object_object_add(data, "newDeliveryId",
 			       json_object_get(json_member(c->out, "id")));
@@ -243,19 +247,21 @@ dl_replay(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_c
 static void
 dl_recover(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx *c)
 {
-	static const char *const fields[] = {"since", NULL};
+	static const char *const fields[] = { "since", NULL };
 	json_object *o, *v, *data;
 	int rc;
 
 	if ((o = body_object(req, resp, fields)) == NULL)
 		return;
 	v = json_member(o, "since");
-	if (v == NULL || !((json_object_is_type(v, json_type_string) &&
-			    parse_time_spec(json_object_get_string(v), now_seconds(),
-					    &c->f.since) == 0) ||
-			   ((json_object_is_type(v, json_type_int) ||
-			     json_object_is_type(v, json_type_double)) &&
-			    (c->f.since = json_object_get_double(v)) >= 0))) {
+	if (v == NULL
+	    || !(
+		(json_object_is_type(v, json_type_string)
+		 && parse_time_spec(json_object_get_string(v), now_seconds(), &c->f.since)
+			== 0)
+		|| ((json_object_is_type(v, json_type_int)
+		     || json_object_is_type(v, json_type_double))
+		    && (c->f.since = json_object_get_double(v)) >= 0))) {
 		json_object_put(o);
 		reply_error(
 		    resp, req, 422, "validation_error",

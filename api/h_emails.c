@@ -79,8 +79,8 @@ email_json(const struct message_record *r, const char *status)
 	json_add_string(o, "scope", r->direction != NULL ? r->direction : "outgoing");
 	json_object_object_add(
 	    o, "spam",
-	    json_object_new_boolean(r->spam_status != NULL &&
-				    strcmp(r->spam_status, "Spam") == 0));
+	    json_object_new_boolean(r->spam_status != NULL
+				    && strcmp(r->spam_status, "Spam") == 0));
 	json_object_object_add(o, "metadata", json_object_get(r->metadata));
 	return o;
 }
@@ -131,9 +131,9 @@ scan_fn(const struct delivery *d, void *arg)
 	double ts;
 	size_t n;
 
-	if (tok == NULL || st == NULL || d->replay || d->event_key == NULL ||
-	    (s->token != NULL && strcmp(tok, s->token) != 0) ||
-	    json_object_object_get_ex(s->seen, d->event_key, NULL))
+	if (tok == NULL || st == NULL || d->replay || d->event_key == NULL
+	    || (s->token != NULL && strcmp(tok, s->token) != 0)
+	    || json_object_object_get_ex(s->seen, d->event_key, NULL))
 		return 0;
 	json_object_object_add(s->seen, d->event_key, NULL);
 	ts = event_time(d);
@@ -143,8 +143,8 @@ scan_fn(const struct delivery *d, void *arg)
 		s->times[n] = ts;
 		json_object_array_add(s->attempts, attempt_json(d));
 	}
-	if (!json_object_object_get_ex(s->latest, tok, &cur) ||
-	    json_object_get_double(json_object_array_get_idx(cur, 0)) <= ts) {
+	if (!json_object_object_get_ex(s->latest, tok, &cur)
+	    || json_object_get_double(json_object_array_get_idx(cur, 0)) <= ts) {
 		cur = json_object_new_array();
 		json_object_array_add(cur, json_object_new_double(ts));
 		json_object_array_add(cur, json_object_new_string(st));
@@ -226,13 +226,13 @@ list_fn(const struct message_record *r, void *arg)
 	struct em_ctx *c = arg;
 	const char *st = scan_status(&c->scan, r->token);
 
-	if (strcmp(tenant_of(r->tenant), c->req->tenant) != 0 ||
-	    (c->status && strcmp(st, c->status) != 0) ||
-	    (c->from && (r->from == NULL || strcasecmp(r->from, c->from) != 0)) ||
-	    (c->to && !has_recipient(r, c->to)) ||
-	    (c->tag && (r->tag == NULL || strcmp(r->tag, c->tag) != 0)) ||
-	    (c->after > 0 && r->timestamp < c->after) ||
-	    (c->before > 0 && r->timestamp >= c->before))
+	if (strcmp(tenant_of(r->tenant), c->req->tenant) != 0
+	    || (c->status && strcmp(st, c->status) != 0)
+	    || (c->from && (r->from == NULL || strcasecmp(r->from, c->from) != 0))
+	    || (c->to && !has_recipient(r, c->to))
+	    || (c->tag && (r->tag == NULL || strcmp(r->tag, c->tag) != 0))
+	    || (c->after > 0 && r->timestamp < c->after)
+	    || (c->before > 0 && r->timestamp >= c->before))
 		return 0;
 	json_object_array_add(c->list, email_json(r, st));
 	return 0;
@@ -289,15 +289,15 @@ sorted_attempts(struct scan *s)
 static void
 em_list(struct api *a, struct api_req *req, struct api_resp *resp, struct em_ctx *c)
 {
-	static const char *const statuses[] = {"pending", "sent", "softfail", "hardfail",
-					       "bounced", "held", NULL};
+	static const char *const statuses[] = { "pending", "sent", "softfail", "hardfail",
+						"bounced", "held", NULL };
 	json_object *page_arr;
 	int page, per_page, i;
 	size_t n, k, first;
 
-	if (query_page(req, resp, &page, &per_page) < 0 ||
-	    query_time(req, resp, "after", &c->after) < 0 ||
-	    query_time(req, resp, "before", &c->before) < 0)
+	if (query_page(req, resp, &page, &per_page) < 0
+	    || query_time(req, resp, "after", &c->after) < 0
+	    || query_time(req, resp, "before", &c->before) < 0)
 		return;
 	c->status = req->query_arg(req->query_ctx, "status");
 	c->from = req->query_arg(req->query_ctx, "from");
@@ -323,11 +323,11 @@ em_list(struct api *a, struct api_req *req, struct api_resp *resp, struct em_ctx
 	json_object_array_sort(c->list, newest_first);
 	n = json_object_array_length(c->list);
 	page_arr = json_object_new_array();
-	first = (size_t)(page - 1) * (size_t)per_page;
-	for (k = first; k < n && k < first + (size_t)per_page; k++)
+	first = (size_t) (page - 1) * (size_t) per_page;
+	for (k = first; k < n && k < first + (size_t) per_page; k++)
 		json_object_array_add(
 		    page_arr, json_object_get(json_object_array_get_idx(c->list, k)));
-	reply_page(resp, req, page_arr, page, per_page, (long)n);
+	reply_page(resp, req, page_arr, page, per_page, (long) n);
 }
 
 /* em_retry - POST /emails/{id}/retry: postqueue -i, 409 when not queued. */
@@ -377,7 +377,8 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 	}
 	if (strspn(req->route.email,
 		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789._@+=-") == strlen(req->route.email))
+		   "0123456789._@+=-")
+	    == strlen(req->route.email))
 		c.needle = xasprintf("\"token\":\"%s\"", req->route.email);
 	if ((rc = store_run(a->st, one_cb, &c, 0)) != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
@@ -404,8 +405,8 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		json_object_object_add(
 		    data, "canRetryManually",
 		    json_object_new_boolean(
-			strcmp(scan_status(&c.scan, c.rec->token), "softfail") == 0 ||
-			strcmp(scan_status(&c.scan, c.rec->token), "pending") == 0));
+			strcmp(scan_status(&c.scan, c.rec->token), "softfail") == 0
+			|| strcmp(scan_status(&c.scan, c.rec->token), "pending") == 0));
 		reply_ok(resp, req, 200, data);
 		break;
 	default:

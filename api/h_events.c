@@ -63,7 +63,7 @@ each_fn(const struct delivery *d, void *arg)
 {
 	struct ev_ctx *c = arg;
 
-	if ((int)json_object_array_length(c->list) >= c->limit) {
+	if ((int) json_object_array_length(c->list) >= c->limit) {
 		/* the same event for another webhook follows at once: skip it too */
 		if (d->event_key != NULL && strcmp(d->event_key, c->last_key) == 0) {
 			c->cursor = d->id;
@@ -72,9 +72,9 @@ each_fn(const struct delivery *d, void *arg)
 		return 1;
 	}
 	c->cursor = d->id;
-	if (d->replay || d->event_key == NULL || strncmp(d->event_key, "test:", 5) == 0 ||
-	    !json_object_object_get_ex(c->mine, d->endpoint_id, NULL) ||
-	    strcmp(d->event_key, c->last_key) == 0 || foreign(c, d))
+	if (d->replay || d->event_key == NULL || strncmp(d->event_key, "test:", 5) == 0
+	    || !json_object_object_get_ex(c->mine, d->endpoint_id, NULL)
+	    || strcmp(d->event_key, c->last_key) == 0 || foreign(c, d))
 		return 0;
 	snprintf(c->last_key, sizeof(c->last_key), "%s", d->event_key);
 	json_object_array_add(c->list,
@@ -141,7 +141,7 @@ h_events(struct api *a, struct api_req *req, struct api_resp *resp)
 				    EVENTS_MAX);
 			return;
 		}
-		c.limit = (int)n;
+		c.limit = (int) n;
 	}
 	if (store_run(a->st, events_cb, &c, 0) != STORE_OK) {
 		json_object_put(c.mine);

@@ -35,7 +35,8 @@ h_health(struct api *a, struct api_req *req, struct api_resp *resp)
 	json_add_string(data, "status", ok ? "ok" : "store_unavailable");
 	json_add_string(data, "version", PACKAGE_VERSION);
 	json_object_object_add(
-	    data, "uptime", json_object_new_int64((int64_t)(now_seconds() - a->started)));
+	    data, "uptime",
+	    json_object_new_int64((int64_t) (now_seconds() - a->started)));
 	reply_ok(resp, req, ok ? 200 : 503, data);
 }
 
@@ -51,7 +52,7 @@ h_jwks(struct api *a, struct api_req *req, struct api_resp *resp)
 		return;
 	}
 	pthread_mutex_lock(&a->kr_lock);
-	(void)keyring_refresh(a->kr, now);
+	(void) keyring_refresh(a->kr, now);
 	jwks = keyring_jwks(a->kr, now);
 	pthread_mutex_unlock(&a->kr_lock);
 	reply_text(resp, 200, "application/json",
@@ -97,7 +98,7 @@ count_message(const struct message_record *r, void *arg)
 {
 	struct counts *c = arg;
 
-	(void)r;
+	(void) r;
 	c->messages++;
 	return 0;
 }
@@ -113,8 +114,8 @@ counts_cb(struct store_txn *txn, void *arg)
 	memset(c, 0, sizeof(*c));
 	json_object_put(classes);
 	c->classes = json_object_new_object();
-	if ((rc = outbox_depth(txn, &c->depth)) != STORE_OK ||
-	    (rc = delivery_each(txn, 0, NULL, count_delivery, c)) != STORE_OK)
+	if ((rc = outbox_depth(txn, &c->depth)) != STORE_OK
+	    || (rc = delivery_each(txn, 0, NULL, count_delivery, c)) != STORE_OK)
 		return rc;
 	return message_each(txn, count_message, c);
 }
@@ -130,8 +131,8 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 
 	if (key != NULL && key[0] != 0) {
 		given = auth_bearer(req->authorization);
-		if (given == NULL || strlen(given) != strlen(key) ||
-		    CRYPTO_memcmp(given, key, strlen(key)) != 0) {
+		if (given == NULL || strlen(given) != strlen(key)
+		    || CRYPTO_memcmp(given, key, strlen(key)) != 0) {
 			reply_error(resp, req, 401, "unauthorized",
 				    "send metrics_key as \"Authorization: Bearer ...\"");
 			return;
@@ -150,12 +151,12 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 		 "# TYPE posthook_events_total counter\n");
 	for (t = 0; t < EV_TYPE_COUNT; t++)
 		buf_printf(&b, "posthook_events_total{event=\"%s\"} %ld\n",
-			   event_type_name((enum event_type)t), c.events[t]);
+			   event_type_name((enum event_type) t), c.events[t]);
 	buf_puts(&b, "# HELP posthook_deliveries Webhook deliveries kept, by outcome.\n"
 		     "# TYPE posthook_deliveries gauge\n");
 	for (t = 0; t < 3; t++)
 		buf_printf(&b, "posthook_deliveries{outcome=\"%s\"} %ld\n",
-			   delivery_state_name((enum delivery_state)t), c.deliveries[t]);
+			   delivery_state_name((enum delivery_state) t), c.deliveries[t]);
 	buf_printf(&b,
 		   "# HELP posthook_outbox_depth Events waiting for fan-out.\n"
 		   "# TYPE posthook_outbox_depth gauge\nposthook_outbox_depth %ld\n",
@@ -168,7 +169,7 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 		     "classification.\n# TYPE posthook_classifications_total counter\n");
 	json_object_object_foreach(c.classes, name, n)
 	    buf_printf(&b, "posthook_classifications_total{classification=\"%s\"} %lld\n",
-		       name, (long long)json_object_get_int64(n));
+		       name, (long long) json_object_get_int64(n));
 	buf_printf(&b,
 		   "# HELP posthook_api_requests_total API requests answered.\n"
 		   "# TYPE posthook_api_requests_total counter\n"

@@ -226,8 +226,8 @@ wh_one(struct api *a, struct api_req *req, struct api_resp *resp)
 		}
 		return;
 	}
-	if (req->route.method == M_PATCH &&
-	    (o = body_object(req, resp, webhook_body_fields)) == NULL)
+	if (req->route.method == M_PATCH
+	    && (o = body_object(req, resp, webhook_body_fields)) == NULL)
 		return;
 	rc = store_run(a->st, get_cb, &c, 0);
 	if (rc == STORE_NOTFOUND)
@@ -283,7 +283,7 @@ test_find_cb(struct store_txn *txn, void *arg)
 static void
 wh_test(struct api *a, struct api_req *req, struct api_resp *resp)
 {
-	static const char *const test_fields[] = {"event", NULL};
+	static const char *const test_fields[] = { "event", NULL };
 	struct wh_ctx w;
 	struct test_ctx c;
 	json_object *o = NULL, *v;
@@ -296,9 +296,10 @@ wh_test(struct api *a, struct api_req *req, struct api_resp *resp)
 	if (req->body_len > 0) {
 		if ((o = body_object(req, resp, test_fields)) == NULL)
 			return;
-		if ((v = json_member(o, "event")) != NULL &&
-		    (!json_object_is_type(v, json_type_string) ||
-		     event_type_from_name(json_object_get_string(v), &c.type) < 0)) {
+		if ((v = json_member(o, "event")) != NULL
+		    && (!json_object_is_type(v, json_type_string)
+			|| event_type_from_name(json_object_get_string(v), &c.type)
+			       < 0)) {
 			reply_error(resp, req, 422, "validation_error",
 				    "event: not a known event name");
 			json_object_put(o);

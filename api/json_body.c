@@ -12,8 +12,8 @@
 #include "util/json.h"
 #include "util/util.h"
 
-const char *const webhook_body_fields[] = {"name",    "url",	"events", "allEvents",
-					   "enabled", "secret", NULL};
+const char *const webhook_body_fields[] = { "name",    "url",	 "events", "allEvents",
+					    "enabled", "secret", NULL };
 
 /* body_parse - see json_body.h. */
 json_object *
@@ -25,7 +25,7 @@ body_parse(const char *body, size_t len, const char *const *allowed, int *status
 	size_t i;
 
 	*status = 400;
-	if (len == 0 || len > (size_t)0x7fffffff || memchr(body, 0, len) != NULL) {
+	if (len == 0 || len > (size_t) 0x7fffffff || memchr(body, 0, len) != NULL) {
 		snprintf(err, errlen,
 			 len == 0 ? "a JSON object body is required"
 				  : "the body is not valid JSON");
@@ -35,9 +35,9 @@ body_parse(const char *body, size_t len, const char *const *allowed, int *status
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
+	o = json_tokener_parse_ex(tok, body, (int) len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success
+	    || json_tokener_get_parse_end(tok) != len) {
 		json_tokener_free(tok);
 		json_object_put(o);
 		snprintf(err, errlen, "the body is not valid JSON");
@@ -52,7 +52,7 @@ body_parse(const char *body, size_t len, const char *const *allowed, int *status
 	}
 	json_object_object_foreach(o, key, val)
 	{
-		(void)val;
+		(void) val;
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(allowed[i], key) == 0)
 				break;
@@ -117,22 +117,22 @@ check_fields(json_object *o, uint32_t *mask, char *err, size_t errlen)
 		if (endpoint_check_url(json_object_get_string(v), why, sizeof(why)) < 0)
 			return bad(err, errlen, "url", why);
 	}
-	if ((v = json_member(o, "events")) != NULL &&
-	    check_events(v, mask, err, errlen) < 0)
+	if ((v = json_member(o, "events")) != NULL
+	    && check_events(v, mask, err, errlen) < 0)
 		return -1;
-	if ((v = json_member(o, "allEvents")) != NULL &&
-	    !json_object_is_type(v, json_type_boolean))
+	if ((v = json_member(o, "allEvents")) != NULL
+	    && !json_object_is_type(v, json_type_boolean))
 		return bad(err, errlen, "allEvents", "must be true or false");
-	if ((v = json_member(o, "enabled")) != NULL &&
-	    !json_object_is_type(v, json_type_boolean))
+	if ((v = json_member(o, "enabled")) != NULL
+	    && !json_object_is_type(v, json_type_boolean))
 		return bad(err, errlen, "enabled", "must be true or false");
 	if ((v = json_member(o, "secret")) != NULL) {
 		if (!json_object_is_type(v, json_type_string))
 			return bad(err, errlen, "secret",
 				   "must be a string, \"generate\" or null");
-		if (strcmp(json_object_get_string(v), "generate") != 0 &&
-		    endpoint_check_secret(json_object_get_string(v), why, sizeof(why)) <
-			0)
+		if (strcmp(json_object_get_string(v), "generate") != 0
+		    && endpoint_check_secret(json_object_get_string(v), why, sizeof(why))
+			   < 0)
 			return bad(err, errlen, "secret", why);
 	}
 	return 0;
@@ -150,9 +150,9 @@ webhook_body_apply(struct endpoint *ep, json_object *o, char *err, size_t errlen
 	*secret_set = 0;
 	if (check_fields(o, &mask, err, errlen) < 0)
 		return -1;
-	if ((v = json_member(o, "secret")) != NULL &&
-	    strcmp(json_object_get_string(v), "generate") == 0 &&
-	    (secret = endpoint_new_secret()) == NULL)
+	if ((v = json_member(o, "secret")) != NULL
+	    && strcmp(json_object_get_string(v), "generate") == 0
+	    && (secret = endpoint_new_secret()) == NULL)
 		return bad(err, errlen, "secret", "no random bytes to make one");
 	if ((v = json_member(o, "name")) != NULL) {
 		free(ep->name);

@@ -101,14 +101,14 @@ main(int argc, char **argv)
 		return 1;
 	srv = server_new(&a);
 	/* as root: privileged ports and the TLS key */
-	if (server_bind(srv, a.cfg->api_listen) < 0 ||
-	    server_load_tls(srv, a.cfg->api_tls_cert, a.cfg->api_tls_key) < 0)
+	if (server_bind(srv, a.cfg->api_listen) < 0
+	    || server_load_tls(srv, a.cfg->api_tls_cert, a.cfg->api_tls_key) < 0)
 		return 1;
 	if (!args.foreground)
 		daemon_detach();
 	sig = daemon_signals_init(SIGHUP);
-	if (a.cfg->pid_dir != NULL && a.cfg->pid_dir[0] != 0 &&
-	    (pidfile = daemon_pidfile_write(a.cfg->pid_dir, "posthook-api")) == NULL)
+	if (a.cfg->pid_dir != NULL && a.cfg->pid_dir[0] != 0
+	    && (pidfile = daemon_pidfile_write(a.cfg->pid_dir, "posthook-api")) == NULL)
 		return 1;
 	if (daemon_drop_privileges(a.cfg) < 0)
 		return 1;

@@ -43,9 +43,9 @@ run(const char *opt, const char *arg, struct buf *out)
 
 	if (pipe(fds) < 0)
 		return -1;
-	argv[0] = (char *)program();
-	argv[1] = (char *)opt;
-	argv[2] = (char *)arg;
+	argv[0] = (char *) program();
+	argv[1] = (char *) opt;
+	argv[2] = (char *) arg;
 	argv[3] = NULL;
 	if (posix_spawn_file_actions_init(&fa) != 0) {
 		close(fds[0]);
@@ -64,8 +64,8 @@ run(const char *opt, const char *arg, struct buf *out)
 		return -1;
 	}
 	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && (long)out->len < OUTPUT_MAX)
-			buf_append(out, chunk, (size_t)n);
+		if (n > 0 && (long) out->len < OUTPUT_MAX)
+			buf_append(out, chunk, (size_t) n);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

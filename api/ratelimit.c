@@ -68,7 +68,7 @@ hash(const char *s)
 	unsigned h = 2166136261u;
 
 	for (; *s != 0; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
+		h = (h ^ (unsigned char) *s) * 16777619u;
 	return h;
 }
 
@@ -108,7 +108,7 @@ ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry
 	pthread_mutex_lock(&rl->lock);
 	b = find(rl, key, now_ms);
 	if (now_ms > b->last_ms) {
-		b->tokens += (double)(now_ms - b->last_ms) * rl->rate / 1000.0;
+		b->tokens += (double) (now_ms - b->last_ms) * rl->rate / 1000.0;
 		if (b->tokens > rl->burst)
 			b->tokens = rl->burst;
 		b->last_ms = now_ms;
@@ -118,7 +118,7 @@ ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry
 		b->tokens -= 1.0;
 	} else {
 		need = (1.0 - b->tokens) / rl->rate;
-		*retry_after_s = (int)need + ((double)(int)need < need ? 1 : 0);
+		*retry_after_s = (int) need + ((double) (int) need < need ? 1 : 0);
 		if (*retry_after_s < 1)
 			*retry_after_s = 1;
 	}

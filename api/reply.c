@@ -74,7 +74,7 @@ reply_page(struct api_resp *resp, const struct api_req *req, json_object *data, 
 {
 	json_object *o;
 
-	if (page > 1 && (long)(page - 1) * per_page >= total) {
+	if (page > 1 && (long) (page - 1) * per_page >= total) {
 		json_object_put(data);
 		reply_error(resp, req, 400, "invalid_parameter",
 			    "page %d is beyond the last page (%ld)", page,

@@ -21,27 +21,39 @@ struct pattern {
 };
 
 static const struct pattern patterns[] = {
-    {R_WEBHOOKS, M_GET | M_POST, {"webhooks", NULL}, {0}},
-    {R_WEBHOOK,
-     M_GET | M_PATCH | M_DELETE,
-     {"webhooks", "{}", NULL},
-     {S_NONE, S_WEBHOOK}},
-    {R_WEBHOOK_TEST, M_POST, {"webhooks", "{}", "test", NULL}, {S_NONE, S_WEBHOOK}},
-    {R_WEBHOOK_RECOVER, M_POST, {"webhooks", "{}", "recover", NULL}, {S_NONE, S_WEBHOOK}},
-    {R_DELIVERIES, M_GET, {"webhooks", "{}", "deliveries", NULL}, {S_NONE, S_WEBHOOK}},
-    {R_DELIVERY,
-     M_GET,
-     {"webhooks", "{}", "deliveries", "{}", NULL},
-     {S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY}},
-    {R_DELIVERY_REPLAY,
-     M_POST,
-     {"webhooks", "{}", "deliveries", "{}", "replay", NULL},
-     {S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY}},
-    {R_EMAILS, M_GET, {"emails", NULL}, {0}},
-    {R_EMAIL, M_GET, {"emails", "{}", NULL}, {S_NONE, S_EMAIL}},
-    {R_EMAIL_DELIVERIES, M_GET, {"emails", "{}", "deliveries", NULL}, {S_NONE, S_EMAIL}},
-    {R_EMAIL_RETRY, M_POST, {"emails", "{}", "retry", NULL}, {S_NONE, S_EMAIL}},
-    {R_EVENTS, M_GET, {"events", NULL}, {0}},
+	{ R_WEBHOOKS, M_GET | M_POST, { "webhooks", NULL }, { 0 } },
+	{ R_WEBHOOK,
+	  M_GET | M_PATCH | M_DELETE,
+	  { "webhooks", "{}", NULL },
+	  { S_NONE, S_WEBHOOK } },
+	{ R_WEBHOOK_TEST,
+	  M_POST,
+	  { "webhooks", "{}", "test", NULL },
+	  { S_NONE, S_WEBHOOK } },
+	{ R_WEBHOOK_RECOVER,
+	  M_POST,
+	  { "webhooks", "{}", "recover", NULL },
+	  { S_NONE, S_WEBHOOK } },
+	{ R_DELIVERIES,
+	  M_GET,
+	  { "webhooks", "{}", "deliveries", NULL },
+	  { S_NONE, S_WEBHOOK } },
+	{ R_DELIVERY,
+	  M_GET,
+	  { "webhooks", "{}", "deliveries", "{}", NULL },
+	  { S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY } },
+	{ R_DELIVERY_REPLAY,
+	  M_POST,
+	  { "webhooks", "{}", "deliveries", "{}", "replay", NULL },
+	  { S_NONE, S_WEBHOOK, S_NONE, S_DELIVERY } },
+	{ R_EMAILS, M_GET, { "emails", NULL }, { 0 } },
+	{ R_EMAIL, M_GET, { "emails", "{}", NULL }, { S_NONE, S_EMAIL } },
+	{ R_EMAIL_DELIVERIES,
+	  M_GET,
+	  { "emails", "{}", "deliveries", NULL },
+	  { S_NONE, S_EMAIL } },
+	{ R_EMAIL_RETRY, M_POST, { "emails", "{}", "retry", NULL }, { S_NONE, S_EMAIL } },
+	{ R_EVENTS, M_GET, { "events", NULL }, { 0 } },
 };
 
 #define MAX_SEGS 8
@@ -84,7 +96,7 @@ split(const char *path, struct seg *segs)
 		if (e == p)
 			return -1; /* "//" or a trailing '/' */
 		segs[n].p = p;
-		segs[n].len = (size_t)(e - p);
+		segs[n].len = (size_t) (e - p);
 		n++;
 		p = *e == '/' ? e + 1 : e;
 		if (*e == '/' && *p == 0)
@@ -104,9 +116,9 @@ param_ok(const struct seg *s)
 		return 0;
 	for (i = 0; i < s->len; i++) {
 		c = s->p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@' ||
-		      c == '+' || c == '=' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		      || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@'
+		      || c == '+' || c == '=' || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -209,14 +221,16 @@ router_allow_header(unsigned allowed, char *out, int outlen)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {
-	    {M_GET, "GET"}, {M_POST, "POST"}, {M_PATCH, "PATCH"}, {M_DELETE, "DELETE"}};
+	} names[] = { { M_GET, "GET" },
+		      { M_POST, "POST" },
+		      { M_PATCH, "PATCH" },
+		      { M_DELETE, "DELETE" } };
 	size_t i;
 	int used = 0;
 
 	out[0] = 0;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if ((allowed & names[i].bit) && used < outlen)
-			used += snprintf(out + used, (size_t)(outlen - used), "%s%s",
+			used += snprintf(out + used, (size_t) (outlen - used), "%s%s",
 					 used ? ", " : "", names[i].name);
 }

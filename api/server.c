@@ -58,9 +58,9 @@ split_addr(const char *addr, char *host, size_t hostlen, const char **port)
 			return -1;
 		end = colon;
 	}
-	if ((size_t)(end - addr) >= hostlen || end == addr || colon[1] == 0)
+	if ((size_t) (end - addr) >= hostlen || end == addr || colon[1] == 0)
 		return -1;
-	memcpy(host, addr, (size_t)(end - addr));
+	memcpy(host, addr, (size_t) (end - addr));
 	host[end - addr] = 0;
 	*port = colon + 1;
 	return 0;
@@ -134,11 +134,13 @@ server_bind(struct server *s, char *const *addrs)
 		}
 		fd =
 		    socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0 ||
-		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-		    (res->ai_family == AF_INET6 &&
-		     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
-		    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+		if (fd < 0
+		    || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0
+		    || (res->ai_family == AF_INET6
+			&& setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))
+			       < 0)
+		    || bind(fd, res->ai_addr, res->ai_addrlen) < 0
+		    || listen(fd, 1024) < 0) {
 			log_error("cannot listen on %s: %s", *addrs, strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -223,7 +225,7 @@ send_resp(struct MHD_Connection *mc, struct api_resp *resp, const char *request_
 	char wait[16];
 	size_t len = resp->body ? strlen(resp->body) : 0;
 
-	r = MHD_create_response_from_buffer(len, resp->body ? resp->body : (char *)"",
+	r = MHD_create_response_from_buffer(len, resp->body ? resp->body : (char *) "",
 					    resp->body ? MHD_RESPMEM_MUST_FREE
 						       : MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
@@ -240,7 +242,7 @@ send_resp(struct MHD_Connection *mc, struct api_resp *resp, const char *request_
 	}
 	if (resp->allow[0] != 0)
 		MHD_add_response_header(r, "Allow", resp->allow);
-	ok = MHD_queue_response(mc, (unsigned)resp->status, r);
+	ok = MHD_queue_response(mc, (unsigned) resp->status, r);
 	MHD_destroy_response(r);
 	return ok;
 }
@@ -277,9 +279,9 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 	struct api_resp resp;
 	enum MHD_Result ok;
 	const char *cl;
-	size_t max = (size_t)s->a->cfg->api_max_body;
+	size_t max = (size_t) s->a->cfg->api_max_body;
 
-	(void)version;
+	(void) version;
 	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
 		buf_init(&c->body);
@@ -326,9 +328,9 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 {
 	struct conn *c = *con_cls;
 
-	(void)cls;
-	(void)mc;
-	(void)toe;
+	(void) cls;
+	(void) mc;
+	(void) toe;
 	if (c == NULL)
 		return;
 	buf_free(&c->body);
@@ -343,7 +345,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	char msg[512];
 	size_t n;
 
-	(void)cls;
+	(void) cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
@@ -360,9 +362,9 @@ static struct MHD_Daemon *
 start_one(struct server *s, int fd, const char *cert, const char *key)
 {
 	const struct config *cfg = s->a->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
-	unsigned timeout = (unsigned)((cfg->api_connection_timeout_ms + 999) / 1000);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC
+			 | MHD_USE_ERROR_LOG;
+	unsigned timeout = (unsigned) ((cfg->api_connection_timeout_ms + 999) / 1000);
 	struct MHD_OptionItem tls[3];
 	int copy;
 
@@ -375,15 +377,15 @@ start_one(struct server *s, int fd, const char *cert, const char *key)
 	if (cert != NULL) {
 		flags |= MHD_USE_TLS;
 		tls[0].option = MHD_OPTION_HTTPS_MEM_CERT;
-		tls[0].ptr_value = (void *)cert;
+		tls[0].ptr_value = (void *) cert;
 		tls[1].option = MHD_OPTION_HTTPS_MEM_KEY;
-		tls[1].ptr_value = (void *)key;
+		tls[1].ptr_value = (void *) key;
 	}
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 	    MHD_OPTION_LISTEN_SOCKET, copy, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned)(cfg->api_threads > 0 ? cfg->api_threads : 1),
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->api_max_connections,
+	    (unsigned) (cfg->api_threads > 0 ? cfg->api_threads : 1),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned) cfg->api_max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout > 0 ? timeout : 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_END);

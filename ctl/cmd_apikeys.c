@@ -40,11 +40,11 @@ static int
 apikeys_create(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"tenant", required_argument, NULL, OPT_TENANT},
-	    {"name", required_argument, NULL, OPT_NAME},
-	    {"read-only", no_argument, NULL, OPT_RO},
-	    {"all-tenants", no_argument, NULL, OPT_ALL},
-	    {NULL, 0, NULL, 0},
+		{ "tenant", required_argument, NULL, OPT_TENANT },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "read-only", no_argument, NULL, OPT_RO },
+		{ "all-tenants", no_argument, NULL, OPT_ALL },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *tenant = NULL, *name = "";
 	char key[APIKEY_LEN + 1];
@@ -115,8 +115,8 @@ list_cb(struct store_txn *txn, void *arg)
 static int
 apikeys_list(struct ctl *ctl)
 {
-	static const char *const headers[] = {"ID",	"TENANT",  "NAME",
-					      "ACCESS", "CREATED", "LAST_USED"};
+	static const char *const headers[] = { "ID",	 "TENANT",  "NAME",
+					       "ACCESS", "CREATED", "LAST_USED" };
 	char created[32], used[32];
 	struct ak_ctx c;
 	struct table *t;
@@ -142,12 +142,12 @@ apikeys_list(struct ctl *ctl)
 		else
 			strcpy(used, "-");
 		{
-			const char *row[6] = {k->id,
-					      k->all_tenants ? "(all)" : k->tenant,
-					      k->name[0] ? k->name : "-",
-					      k->read_only ? "read-only" : "read-write",
-					      created,
-					      used};
+			const char *row[6] = { k->id,
+					       k->all_tenants ? "(all)" : k->tenant,
+					       k->name[0] ? k->name : "-",
+					       k->read_only ? "read-only" : "read-write",
+					       created,
+					       used };
 
 			table_add_row(t, row);
 		}

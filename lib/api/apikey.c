@@ -39,11 +39,11 @@ unhex(const char *in, unsigned char *out, size_t n)
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		hi = OPENSSL_hexchar2int((unsigned char)in[2 * i]);
-		lo = OPENSSL_hexchar2int((unsigned char)in[2 * i + 1]);
+		hi = OPENSSL_hexchar2int((unsigned char) in[2 * i]);
+		lo = OPENSSL_hexchar2int((unsigned char) in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
+		out[i] = (unsigned char) (hi << 4 | lo);
 	}
 	return in[2 * n] == 0 ? 0 : -1;
 }
@@ -65,13 +65,15 @@ apikey_tenant_valid(const char *name)
 {
 	size_t i;
 
-	if (name == NULL ||
-	    !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+	if (name == NULL
+	    || !((name[0] >= 'a' && name[0] <= 'z')
+		 || (name[0] >= '0' && name[0] <= '9')))
 		return 0;
 	for (i = 1; name[i] != 0; i++)
-		if (i > 62 || !((name[i] >= 'a' && name[i] <= 'z') ||
-				(name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
-				name[i] == '-'))
+		if (i > 62
+		    || !((name[i] >= 'a' && name[i] <= 'z')
+			 || (name[i] >= '0' && name[i] <= '9') || name[i] == '_'
+			 || name[i] == '-'))
 			return 0;
 	return 1;
 }
@@ -91,7 +93,7 @@ apikey_generate(const char *tenant, const char *name, int read_only, int all_ten
 	k = xcalloc(1, sizeof(*k));
 	memcpy(k->id, "ak_", 3);
 	hex(idraw, sizeof(idraw), k->id + 3);
-	SHA256((const unsigned char *)key, strlen(key), k->sha256);
+	SHA256((const unsigned char *) key, strlen(key), k->sha256);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	k->tenant = xstrdup(tenant);
 	k->name = xstrdup(name != NULL ? name : "");
@@ -127,8 +129,8 @@ from_record(const void *val, size_t len)
 	id = json_string_member(o, "id");
 	tenant = json_string_member(o, "tenant");
 	h = json_string_member(o, "sha256");
-	if (id == NULL || strlen(id) != APIKEY_ID_LEN || tenant == NULL || h == NULL ||
-	    strlen(h) != 64)
+	if (id == NULL || strlen(id) != APIKEY_ID_LEN || tenant == NULL || h == NULL
+	    || strlen(h) != 64)
 		goto out;
 	k = xcalloc(1, sizeof(*k));
 	memcpy(k->id, id, APIKEY_ID_LEN + 1);
@@ -203,7 +205,7 @@ apikey_find(struct store_txn *txn, const char *text, struct apikey **out)
 	int rc;
 
 	*out = NULL;
-	SHA256((const unsigned char *)text, strlen(text), sum);
+	SHA256((const unsigned char *) text, strlen(text), sum);
 	memcpy(hk, HASH_PREFIX, sizeof(HASH_PREFIX) - 1);
 	hex(sum, sizeof(sum), hk + sizeof(HASH_PREFIX) - 1);
 	if ((rc = store_get(txn, STORE_META, hk, strlen(hk), &id, &len)) != STORE_OK)
@@ -252,16 +254,16 @@ apikey_list(struct store_txn *txn, struct apikey ***out, int *n)
 	if ((rc = store_cursor_open(txn, STORE_META, &c)) != STORE_OK)
 		return rc;
 	rc = store_cursor_seek(c, REC_PREFIX, sizeof(REC_PREFIX) - 1);
-	while (rc == STORE_OK &&
-	       (rc = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		if (kl < sizeof(REC_PREFIX) - 1 ||
-		    memcmp(k, REC_PREFIX, sizeof(REC_PREFIX) - 1) != 0)
+	while (rc == STORE_OK
+	       && (rc = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
+		if (kl < sizeof(REC_PREFIX) - 1
+		    || memcmp(k, REC_PREFIX, sizeof(REC_PREFIX) - 1) != 0)
 			break;
 		if ((key = from_record(v, vl)) == NULL)
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 8;
-			*out = xrealloc(*out, (size_t)cap * sizeof(**out));
+			*out = xrealloc(*out, (size_t) cap * sizeof(**out));
 		}
 		(*out)[(*n)++] = key;
 	}
@@ -301,8 +303,8 @@ apikey_revoke(struct store_txn *txn, const char *id)
 	memcpy(hk, HASH_PREFIX, sizeof(HASH_PREFIX) - 1);
 	hex(k->sha256, sizeof(k->sha256), hk + sizeof(HASH_PREFIX) - 1);
 	apikey_free(k);
-	if ((rc = store_del(txn, STORE_META, hk, strlen(hk))) != STORE_OK &&
-	    rc != STORE_NOTFOUND)
+	if ((rc = store_del(txn, STORE_META, hk, strlen(hk))) != STORE_OK
+	    && rc != STORE_NOTFOUND)
 		return rc;
 	return store_del(txn, STORE_META, rk, strlen(rk));
 }

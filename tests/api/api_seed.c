@@ -55,15 +55,15 @@ main(int argc, char **argv)
 	log_open("api_seed", LOG_TO_STDERR);
 	memset(&s, 0, sizeof(s));
 	if (argc == 4 && strcmp(argv[2], "message") == 0) {
-		if ((o = json_tokener_parse(argv[3])) == NULL ||
-		    (s.rec = message_record_from_json(o)) == NULL) {
+		if ((o = json_tokener_parse(argv[3])) == NULL
+		    || (s.rec = message_record_from_json(o)) == NULL) {
 			fprintf(stderr, "api_seed: bad record\n");
 			return 2;
 		}
 		json_object_put(o);
 	} else if (argc == 5 && strcmp(argv[2], "event") == 0) {
-		if (event_type_from_name(argv[3], &s.type) < 0 ||
-		    (s.payload = json_tokener_parse(argv[4])) == NULL) {
+		if (event_type_from_name(argv[3], &s.type) < 0
+		    || (s.payload = json_tokener_parse(argv[4])) == NULL) {
 			fprintf(stderr, "api_seed: bad event or payload\n");
 			return 2;
 		}

@@ -25,47 +25,49 @@ static const struct {
 	enum route_id id;
 	const char *tenant, *webhook, *delivery, *email;
 } routes[] = {
-    {"GET", "/health", ROUTE_OK, R_HEALTH, "", "", "", ""},
-    {"POST", "/health", ROUTE_BAD_METHOD, R_HEALTH, "", "", "", ""},
-    {"GET", "/.well-known/jwks.json", ROUTE_OK, R_JWKS, "", "", "", ""},
-    {"GET", "/metrics", ROUTE_OK, R_METRICS, "", "", "", ""},
-    {"GET", "/v1/webhooks", ROUTE_OK, R_WEBHOOKS, "", "", "", ""},
-    {"POST", "/v1/webhooks", ROUTE_OK, R_WEBHOOKS, "", "", "", ""},
-    {"PUT", "/v1/webhooks", ROUTE_BAD_METHOD, R_WEBHOOKS, "", "", "", ""},
-    {"PATCH", "/v1/webhooks/12", ROUTE_OK, R_WEBHOOK, "", "12", "", ""},
-    {"DELETE", "/v1/webhooks/12", ROUTE_OK, R_WEBHOOK, "", "12", "", ""},
-    {"POST", "/v1/webhooks/12/test", ROUTE_OK, R_WEBHOOK_TEST, "", "12", "", ""},
-    {"POST", "/v1/webhooks/12/recover", ROUTE_OK, R_WEBHOOK_RECOVER, "", "12", "", ""},
-    {"GET", "/v1/webhooks/12/deliveries", ROUTE_OK, R_DELIVERIES, "", "12", "", ""},
-    {"GET", "/v1/webhooks/12/deliveries/whr_00000000000a", ROUTE_OK, R_DELIVERY, "", "12",
-     "whr_00000000000a", ""},
-    {"POST", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_OK, R_DELIVERY_REPLAY, "",
-     "12", "whr_1", ""},
-    {"GET", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_BAD_METHOD,
-     R_DELIVERY_REPLAY, "", "12", "whr_1", ""},
-    {"GET", "/v1/emails", ROUTE_OK, R_EMAILS, "", "", "", ""},
-    {"GET", "/v1/emails/aBc123", ROUTE_OK, R_EMAIL, "", "", "", "aBc123"},
-    {"GET", "/v1/emails/aBc123/deliveries", ROUTE_OK, R_EMAIL_DELIVERIES, "", "", "",
-     "aBc123"},
-    {"POST", "/v1/emails/aBc123/retry", ROUTE_OK, R_EMAIL_RETRY, "", "", "", "aBc123"},
-    {"GET", "/v1/events", ROUTE_OK, R_EVENTS, "", "", "", ""},
-    {"GET", "/v1/tenants/acme/webhooks", ROUTE_OK, R_WEBHOOKS, "acme", "", "", ""},
-    {"GET", "/v1/tenants/acme/webhooks/3/deliveries/whr_2", ROUTE_OK, R_DELIVERY, "acme",
-     "3", "whr_2", ""},
-    {"GET", "/v1/tenants/acme/emails/x", ROUTE_OK, R_EMAIL, "acme", "", "", "x"},
-    {"GET", "/v1/tenants/acme/events", ROUTE_OK, R_EVENTS, "acme", "", "", ""},
-    {"GET", "/v1/tenants/acme", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1/tenants/a%2f/webhooks", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1/webhooks/", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1//webhooks", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1/webhooks/a b", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1/webhooks/../x", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1/webhooks/..", ROUTE_OK, R_WEBHOOK, "", "..", "", ""},
-    {"GET", "/v2/webhooks", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/", ROUTE_NOT_FOUND, R_NONE, "", "", "", ""},
-    {"GET", "/v1/webhooks/1/deliveries/2/replay/x/y/z", ROUTE_NOT_FOUND, R_NONE, "", "",
-     "", ""},
+	{ "GET", "/health", ROUTE_OK, R_HEALTH, "", "", "", "" },
+	{ "POST", "/health", ROUTE_BAD_METHOD, R_HEALTH, "", "", "", "" },
+	{ "GET", "/.well-known/jwks.json", ROUTE_OK, R_JWKS, "", "", "", "" },
+	{ "GET", "/metrics", ROUTE_OK, R_METRICS, "", "", "", "" },
+	{ "GET", "/v1/webhooks", ROUTE_OK, R_WEBHOOKS, "", "", "", "" },
+	{ "POST", "/v1/webhooks", ROUTE_OK, R_WEBHOOKS, "", "", "", "" },
+	{ "PUT", "/v1/webhooks", ROUTE_BAD_METHOD, R_WEBHOOKS, "", "", "", "" },
+	{ "PATCH", "/v1/webhooks/12", ROUTE_OK, R_WEBHOOK, "", "12", "", "" },
+	{ "DELETE", "/v1/webhooks/12", ROUTE_OK, R_WEBHOOK, "", "12", "", "" },
+	{ "POST", "/v1/webhooks/12/test", ROUTE_OK, R_WEBHOOK_TEST, "", "12", "", "" },
+	{ "POST", "/v1/webhooks/12/recover", ROUTE_OK, R_WEBHOOK_RECOVER, "", "12", "",
+	  "" },
+	{ "GET", "/v1/webhooks/12/deliveries", ROUTE_OK, R_DELIVERIES, "", "12", "", "" },
+	{ "GET", "/v1/webhooks/12/deliveries/whr_00000000000a", ROUTE_OK, R_DELIVERY, "",
+	  "12", "whr_00000000000a", "" },
+	{ "POST", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_OK, R_DELIVERY_REPLAY,
+	  "", "12", "whr_1", "" },
+	{ "GET", "/v1/webhooks/12/deliveries/whr_1/replay", ROUTE_BAD_METHOD,
+	  R_DELIVERY_REPLAY, "", "12", "whr_1", "" },
+	{ "GET", "/v1/emails", ROUTE_OK, R_EMAILS, "", "", "", "" },
+	{ "GET", "/v1/emails/aBc123", ROUTE_OK, R_EMAIL, "", "", "", "aBc123" },
+	{ "GET", "/v1/emails/aBc123/deliveries", ROUTE_OK, R_EMAIL_DELIVERIES, "", "", "",
+	  "aBc123" },
+	{ "POST", "/v1/emails/aBc123/retry", ROUTE_OK, R_EMAIL_RETRY, "", "", "",
+	  "aBc123" },
+	{ "GET", "/v1/events", ROUTE_OK, R_EVENTS, "", "", "", "" },
+	{ "GET", "/v1/tenants/acme/webhooks", ROUTE_OK, R_WEBHOOKS, "acme", "", "", "" },
+	{ "GET", "/v1/tenants/acme/webhooks/3/deliveries/whr_2", ROUTE_OK, R_DELIVERY,
+	  "acme", "3", "whr_2", "" },
+	{ "GET", "/v1/tenants/acme/emails/x", ROUTE_OK, R_EMAIL, "acme", "", "", "x" },
+	{ "GET", "/v1/tenants/acme/events", ROUTE_OK, R_EVENTS, "acme", "", "", "" },
+	{ "GET", "/v1/tenants/acme", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1/tenants/a%2f/webhooks", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1/webhooks/", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1//webhooks", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1/webhooks/a b", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1/webhooks/../x", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1/webhooks/..", ROUTE_OK, R_WEBHOOK, "", "..", "", "" },
+	{ "GET", "/v2/webhooks", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/", ROUTE_NOT_FOUND, R_NONE, "", "", "", "" },
+	{ "GET", "/v1/webhooks/1/deliveries/2/replay/x/y/z", ROUTE_NOT_FOUND, R_NONE, "",
+	  "", "", "" },
 };
 
 START_TEST(router_paths)
@@ -153,22 +155,22 @@ START_TEST(ratelimit_many_keys)
 }
 END_TEST
 
-static const char *const fields[] = {"name", "url", NULL};
+static const char *const fields[] = { "name", "url", NULL };
 
 static const struct {
 	const char *body;
 	int status;
 	const char *why;
 } bodies[] = {
-    {"", 400, "required"},
-    {"{", 400, "not valid JSON"},
-    {"{\"name\":\"a\"} x", 400, "not valid JSON"},
-    {"[1]", 422, "JSON object"},
-    {"\"x\"", 422, "JSON object"},
-    {"{\"name\":\"a\",\"other\":1}", 422, "unknown field \"other\""},
-    {"{\"name\":\"a\",\"url\":\"b\"}", 0, NULL},
-    {"{}", 0, NULL},
-    {" {\"name\" : \"a\"} ", 0, NULL},
+	{ "", 400, "required" },
+	{ "{", 400, "not valid JSON" },
+	{ "{\"name\":\"a\"} x", 400, "not valid JSON" },
+	{ "[1]", 422, "JSON object" },
+	{ "\"x\"", 422, "JSON object" },
+	{ "{\"name\":\"a\",\"other\":1}", 422, "unknown field \"other\"" },
+	{ "{\"name\":\"a\",\"url\":\"b\"}", 0, NULL },
+	{ "{}", 0, NULL },
+	{ " {\"name\" : \"a\"} ", 0, NULL },
 };
 
 START_TEST(body_checks)
@@ -206,20 +208,20 @@ static const struct {
 	const char *body;
 	const char *why; /* NULL: accepted */
 } webhook_bodies[] = {
-    {"{\"url\":\"ftp://x.test/\"}", "url: URL must start with http"},
-    {"{\"url\":5}", "url: must be"},
-    {"{\"name\":[]}", "name: must be a string"},
-    {"{\"events\":[\"MessageSent\",\"Nope\"]}", "unknown event: Nope"},
-    {"{\"events\":\"MessageSent\"}", "events: must be an array"},
-    {"{\"events\":[1]}", "events: must be an array"},
-    {"{\"enabled\":\"yes\"}", "enabled: must be true or false"},
-    {"{\"allEvents\":1}", "allEvents: must be"},
-    {"{\"secret\":\"nope\"}", "secret:"},
-    {"{\"secret\":7}", "secret: must be"},
-    {"{\"name\":\"n\",\"url\":\"https://x.test/h\",\"events\":[\"MessageBounced\"],"
-     "\"enabled\":false,\"secret\":\"generate\"}",
-     NULL},
-    {"{\"allEvents\":true,\"secret\":null}", NULL},
+	{ "{\"url\":\"ftp://x.test/\"}", "url: URL must start with http" },
+	{ "{\"url\":5}", "url: must be" },
+	{ "{\"name\":[]}", "name: must be a string" },
+	{ "{\"events\":[\"MessageSent\",\"Nope\"]}", "unknown event: Nope" },
+	{ "{\"events\":\"MessageSent\"}", "events: must be an array" },
+	{ "{\"events\":[1]}", "events: must be an array" },
+	{ "{\"enabled\":\"yes\"}", "enabled: must be true or false" },
+	{ "{\"allEvents\":1}", "allEvents: must be" },
+	{ "{\"secret\":\"nope\"}", "secret:" },
+	{ "{\"secret\":7}", "secret: must be" },
+	{ "{\"name\":\"n\",\"url\":\"https://x.test/h\",\"events\":[\"MessageBounced\"],"
+	  "\"enabled\":false,\"secret\":\"generate\"}",
+	  NULL },
+	{ "{\"allEvents\":true,\"secret\":null}", NULL },
 };
 
 START_TEST(webhook_body)
@@ -291,7 +293,7 @@ struct key_ctx {
 static int
 put_cb(struct store_txn *txn, void *arg)
 {
-	return apikey_put(txn, ((struct key_ctx *)arg)->k);
+	return apikey_put(txn, ((struct key_ctx *) arg)->k);
 }
 
 /* find_cb - look c->text up. */
@@ -318,7 +320,7 @@ list_cb(struct store_txn *txn, void *arg)
 static int
 revoke_cb(struct store_txn *txn, void *arg)
 {
-	return apikey_revoke(txn, ((struct key_ctx *)arg)->k->id);
+	return apikey_revoke(txn, ((struct key_ctx *) arg)->k->id);
 }
 
 START_TEST(apikey_store)

@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opened = 1;
 	}
 	err[0] = 0;
-	o = body_parse((const char *)data, size, webhook_body_fields, &status, err,
+	o = body_parse((const char *) data, size, webhook_body_fields, &status, err,
 		       sizeof(err));
 	if (o == NULL) {
 		if (err[0] == 0 || (status != 400 && status != 422))
@@ -42,14 +42,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ep->enabled = 1;
 	ep->all_events = 1;
 	if (webhook_body_apply(ep, o, err, sizeof(err), &secret_set) < 0) {
-		if (err[0] == 0 || strcmp(ep->name, "before") != 0 ||
-		    strcmp(ep->url, "http://before.test/") != 0 || ep->secret != NULL ||
-		    !ep->all_events || !ep->enabled)
+		if (err[0] == 0 || strcmp(ep->name, "before") != 0
+		    || strcmp(ep->url, "http://before.test/") != 0 || ep->secret != NULL
+		    || !ep->all_events || !ep->enabled)
 			abort();
-	} else if (endpoint_check_name(ep->name, why, sizeof(why)) < 0 ||
-		   endpoint_check_url(ep->url, why, sizeof(why)) < 0 ||
-		   (ep->secret != NULL &&
-		    endpoint_check_secret(ep->secret, why, sizeof(why)) < 0)) {
+	} else if (endpoint_check_name(ep->name, why, sizeof(why)) < 0
+		   || endpoint_check_url(ep->url, why, sizeof(why)) < 0
+		   || (ep->secret != NULL
+		       && endpoint_check_secret(ep->secret, why, sizeof(why)) < 0)) {
 		abort();
 	}
 	endpoint_free(ep);

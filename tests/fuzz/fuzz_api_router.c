@@ -17,9 +17,10 @@ param_fine(const char *p)
 {
 	size_t n = strlen(p);
 
-	return n < ROUTE_PARAM_MAX &&
-	       strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789._@+=-") == n;
+	return n < ROUTE_PARAM_MAX
+	       && strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._@+=-")
+		      == n;
 }
 
 int
@@ -38,8 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st != ROUTE_NOT_FOUND) {
 		if (r.id == R_NONE || r.allowed == 0)
 			abort();
-		if (!param_fine(r.tenant) || !param_fine(r.webhook) ||
-		    !param_fine(r.delivery) || !param_fine(r.email))
+		if (!param_fine(r.tenant) || !param_fine(r.webhook)
+		    || !param_fine(r.delivery) || !param_fine(r.email))
 			abort();
 		if (r.tenant_given != (r.tenant[0] != 0))
 			abort();
