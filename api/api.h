@@ -16,6 +16,7 @@
 
 struct keyring;
 struct ratelimit;
+struct api_index;
 struct apikey;
 
 /* The daemon's state, shared by every request thread. */
@@ -25,6 +26,7 @@ struct api {
 	struct keyring *kr;	 /* NULL: no signing keys to publish */
 	pthread_mutex_t kr_lock; /* the keyring is single-threaded */
 	struct ratelimit *rl;
+	struct api_index *ix; /* attempts by webhook, deliveries by message */
 	double started;
 	/* counters for /metrics, updated atomically */
 	unsigned long requests;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "index.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "store/probe.h"
@@ -28,6 +29,8 @@ static const char *const summary_fields[] = { "id",	    "attempt",	 "event",
 
 struct dl_ctx {
 	long offset, limit, total; /* list: the page */
+	uint64_t *seqs;		   /* list from the index: the page's attempts */
+	long nseqs;
 	const char *tenant;
 	const char *webhook;
 	const char *attempt_id;
@@ -72,6 +75,29 @@ list_cb(struct store_txn *txn, void *arg)
 	json_object_put(c->out);
 	c->out = NULL;
 	return attempt_page(txn, &c->f, c->offset, c->limit, &c->out, &c->total);
+}
+
+/* indexed_cb - the page's attempts the index named (some may be purged). */
+static int
+indexed_cb(struct store_txn *txn, void *arg)
+{
+	struct dl_ctx *c = arg;
+	json_object *rec;
+	long i;
+	int rc;
+
+	if ((rc = endpoint_cb(txn, c)) != STORE_OK)
+		return rc;
+	json_object_put(c->out);
+	c->out = json_object_new_array();
+	for (i = 0; i < c->nseqs; i++) {
+		if ((rc = attempt_get_head(txn, c->seqs[i], &rec)) == STORE_NOTFOUND)
+			continue;
+		if (rc != STORE_OK)
+			return rc;
+		json_object_array_add(c->out, rec);
+	}
+	return STORE_OK;
 }
 
 /* one_cb - one attempt of the webhook. */
@@ -181,7 +207,18 @@ dl_list(struct api *a, struct api_req *req, struct api_resp *resp, struct dl_ctx
 	c->f.endpoint_id = c->webhook;
 	c->offset = (long) (page - 1) * per_page;
 	c->limit = per_page;
-	if ((rc = store_run(a->st, list_cb, c, 0)) != STORE_OK) {
+	if (ev == NULL && ok == NULL && c->f.since == 0 && c->f.before == 0) {
+		/* the whole history of the webhook: its index names the page */
+		c->seqs = xcalloc((size_t) per_page, sizeof(*c->seqs));
+		rc = index_attempts(a->ix, a->st, c->webhook, c->offset, c->limit,
+				    c->seqs, &c->nseqs, &c->total);
+		if (rc == STORE_OK)
+			rc = store_run(a->st, indexed_cb, c, 0);
+		free(c->seqs);
+	} else {
+		rc = store_run(a->st, list_cb, c, 0);
+	}
+	if (rc != STORE_OK) {
 		answer_failed(resp, req, rc, "webhook");
 		return;
 	}

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "index.h"
 #include "postqueue.h"
 #include "store/delivery.h"
 #include "store/message.h"
@@ -166,7 +167,8 @@ scan_status(const struct scan *s, const char *token)
 
 struct em_ctx {
 	const struct api_req *req;
-	char *needle; /* the token as its deliveries hold it */
+	uint64_t *ids; /* one message: its deliveries, from the index */
+	size_t nids;
 	struct scan scan;
 	struct message_record *rec;
 	/* list filters */
@@ -195,6 +197,8 @@ static int
 one_cb(struct store_txn *txn, void *arg)
 {
 	struct em_ctx *c = arg;
+	struct delivery *d;
+	size_t i;
 	int rc;
 
 	message_record_free(c->rec);
@@ -204,7 +208,15 @@ one_cb(struct store_txn *txn, void *arg)
 	if (strcmp(tenant_of(c->rec->tenant), c->req->tenant) != 0)
 		return STORE_NOTFOUND;
 	scan_reset(&c->scan, c->rec->token);
-	return delivery_each(txn, 0, c->needle, scan_fn, &c->scan);
+	for (i = 0; i < c->nids; i++) {
+		if ((rc = delivery_get(txn, c->ids[i], &d)) == STORE_NOTFOUND)
+			continue;
+		if (rc != STORE_OK)
+			return rc;
+		(void) scan_fn(d, &c->scan);
+		delivery_free(d);
+	}
+	return STORE_OK;
 }
 
 /* has_recipient - is rcpt among r's recipients? */
@@ -375,11 +387,12 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		em_list(a, req, resp, &c);
 		goto out;
 	}
-	if (strspn(req->route.email,
-		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789._@+=-")
-	    == strlen(req->route.email))
-		c.needle = xasprintf("\"token\":\"%s\"", req->route.email);
+	if ((rc = index_deliveries(a->ix, a->st, req->route.email, &c.ids, &c.nids))
+	    != STORE_OK) {
+		reply_error(resp, req, 503, "unavailable",
+			    "the store cannot be used now");
+		goto out;
+	}
 	if ((rc = store_run(a->st, one_cb, &c, 0)) != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			reply_error(resp, req, 404, "not_found", "no email with this id");
@@ -414,7 +427,7 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		break;
 	}
 out:
-	free(c.needle);
+	free(c.ids);
 	message_record_free(c.rec);
 	json_object_put(c.scan.seen);
 	json_object_put(c.scan.attempts);

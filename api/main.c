@@ -12,6 +12,7 @@
 #include "api.h"
 #include "config/config.h"
 #include "config/daemon.h"
+#include "index.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "sign/sign.h"
@@ -119,8 +120,9 @@ main(int argc, char **argv)
 		log_warn("signing keys: %s; /.well-known/jwks.json answers 503", err);
 	pthread_mutex_init(&a.kr_lock, NULL);
 	a.rl = ratelimit_new(a.cfg->api_rate_limit, a.cfg->api_rate_burst);
+	a.ix = index_new();
 	a.started = now_seconds();
-	if (a.rl == NULL || server_start(srv) < 0)
+	if (a.rl == NULL || a.ix == NULL || server_start(srv) < 0)
 		return 1;
 	log_info("started: listening on %s%s", a.cfg->api_listen[0],
 		 a.cfg->api_tls_cert[0] ? " (TLS)" : "");
@@ -141,6 +143,7 @@ main(int argc, char **argv)
 	log_info("stopping");
 	server_free(srv);
 	ratelimit_free(a.rl);
+	index_free(a.ix);
 	keyring_free(a.kr);
 	pthread_mutex_destroy(&a.kr_lock);
 	store_close(a.st);

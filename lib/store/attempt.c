@@ -267,6 +267,46 @@ peek_matches(const struct peeked *pk, const struct attempt_filter *f)
 	return 1;
 }
 
+/* attempt_get_head - see delivery.h. */
+int
+attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec)
+{
+	unsigned char key[8];
+	const char *text, *end, *start, *cut;
+	json_tokener *tok;
+	json_object *w, *r;
+	struct buf head;
+	void *val;
+	size_t vlen;
+	int rc;
+
+	*rec = NULL;
+	key_of(key, seq);
+	if ((rc = store_get(txn, STORE_ATTEMPTS, key, sizeof(key), &val, &vlen)) != STORE_OK)
+		return rc;
+	text = val;
+	end = text + vlen;
+	/* the record up to its request, closed: what a list shows */
+	if ((start = after(text, end, "\"record\":{")) != NULL &&
+	    (cut = memmem(start, (size_t) (end - start), ",\"request\":{", 12)) != NULL) {
+		buf_init(&head);
+		buf_append(&head, start - 1, (size_t) (cut - start + 1));
+		buf_append(&head, "}", 1);
+		if ((tok = json_tokener_new()) != NULL) {
+			*rec = json_tokener_parse_ex(tok, head.data, (int) head.len);
+			json_tokener_free(tok);
+		}
+		buf_free(&head);
+	}
+	if (*rec == NULL && (w = parse_wrap(val, vlen)) != NULL) {
+		json_object_object_get_ex(w, "record", &r);
+		*rec = json_object_get(r);
+		json_object_put(w);
+	}
+	free(val);
+	return *rec != NULL ? STORE_OK : STORE_ERROR;
+}
+
 /* A matching attempt's text, kept until the page is known. */
 struct kept {
 	char *text;
@@ -354,6 +394,78 @@ attempt_list(struct store_txn *txn, const struct attempt_filter *f, json_object 
 	long total;
 
 	return attempt_page(txn, f, 0, f->limit, out, &total);
+}
+
+/* seq_of - the sequence of an 8-byte key. */
+static uint64_t
+seq_of(const void *k)
+{
+	uint64_t seq = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		seq = (seq << 8) | ((const unsigned char *) k)[i];
+	return seq;
+}
+
+/* attempt_each_webhook - see delivery.h. */
+int
+attempt_each_webhook(struct store_txn *txn, uint64_t after,
+		     int (*fn)(uint64_t seq, const char *webhook_id, void *ctx), void *ctx)
+{
+	struct store_cursor *c;
+	struct peeked pk;
+	unsigned char start[8];
+	const void *k, *v;
+	size_t klen, vlen;
+	json_object *w, *rec;
+	const char *id;
+	int rc, stop = 0;
+
+	if ((rc = store_cursor_open(txn, STORE_ATTEMPTS, &c)) != STORE_OK)
+		return rc;
+	key_of(start, after + 1);
+	rc = store_cursor_seek(c, start, sizeof(start));
+	while (rc == STORE_OK && stop == 0 &&
+	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (klen != 8)
+			continue;
+		if (peek(v, vlen, &pk) == 0) {
+			stop = fn(seq_of(k), pk.webhook, ctx);
+			continue;
+		}
+		if ((w = parse_wrap(v, vlen)) == NULL)
+			continue;
+		json_object_object_get_ex(w, "record", &rec);
+		id = json_text_member(rec, "webhookId");
+		stop = fn(seq_of(k), id != NULL ? id : "", ctx);
+		json_object_put(w);
+	}
+	store_cursor_close(c);
+	if (stop < 0)
+		return STORE_ERROR;
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* attempt_first_seq - see delivery.h. */
+int
+attempt_first_seq(struct store_txn *txn, uint64_t *seq)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t klen, vlen;
+	int rc;
+
+	*seq = 0;
+	if ((rc = store_cursor_open(txn, STORE_ATTEMPTS, &c)) != STORE_OK)
+		return rc;
+	while ((rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK)
+		if (klen == 8) {
+			*seq = seq_of(k);
+			break;
+		}
+	store_cursor_close(c);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 /* attempt_last_seq - see delivery.h. */

@@ -205,6 +205,26 @@ PH_MUST_CHECK int attempt_list(struct store_txn *txn, const struct attempt_filte
 int attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
 		 long limit, json_object **out, long *total);
 
+/*
+ * attempt_get_head - the record of attempt seq without its request and
+ * response (id .. timestamp: what a list shows), read without parsing
+ * those.  STORE_OK, STORE_NOTFOUND or an error.
+ */
+int attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec);
+
+/*
+ * attempt_each_webhook - fn(seq, webhook id) for every attempt after
+ * sequence after, oldest first, read without parsing where the text
+ * allows; fn returns 0 to go on, 1 to stop, -1 to fail.  For an index of
+ * attempts by webhook that a reader keeps up to date.
+ */
+int attempt_each_webhook(struct store_txn *txn, uint64_t after,
+			 int (*fn)(uint64_t seq, const char *webhook_id, void *ctx),
+			 void *ctx);
+
+/* attempt_first_seq - the oldest attempt's sequence (0: none); purges go oldest first. */
+int attempt_first_seq(struct store_txn *txn, uint64_t *seq);
+
 /* attempt_last_seq - the sequence of the newest attempt (0: none). */
 PH_MUST_CHECK int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
 
