@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 #include "store/store.h"
+#include "util/util.h"
 
 #define APIKEY_PREFIX "ph_live_"
 #define APIKEY_LEN (sizeof(APIKEY_PREFIX) - 1 + 64)
@@ -42,24 +43,25 @@ int apikey_generate(const char *tenant, const char *name, int read_only, int all
 		    char key[APIKEY_LEN + 1], struct apikey **out);
 
 /* apikey_put - store a new or changed key. */
-int apikey_put(struct store_txn *txn, const struct apikey *k);
+PH_MUST_CHECK int apikey_put(struct store_txn *txn, const struct apikey *k);
 
 /*
  * apikey_find - the key whose text this is: STORE_OK and *out (caller
  * frees), or STORE_NOTFOUND.  The stored hash is compared with the
  * presented one in constant time.
  */
-int apikey_find(struct store_txn *txn, const char *text, struct apikey **out);
+PH_MUST_CHECK int apikey_find(struct store_txn *txn, const char *text,
+			      struct apikey **out);
 
 /* apikey_touch - note the key was used at now (at most once a minute). */
-int apikey_touch(struct store_txn *txn, const struct apikey *k, double now);
+PH_MUST_CHECK int apikey_touch(struct store_txn *txn, const struct apikey *k, double now);
 
 /* apikey_list - every key, by id; free with apikey_list_free. */
-int apikey_list(struct store_txn *txn, struct apikey ***out, int *n);
+PH_MUST_CHECK int apikey_list(struct store_txn *txn, struct apikey ***out, int *n);
 void apikey_list_free(struct apikey **keys, int n);
 
 /* apikey_revoke - delete the key with this id: STORE_OK or NOTFOUND. */
-int apikey_revoke(struct store_txn *txn, const char *id);
+PH_MUST_CHECK int apikey_revoke(struct store_txn *txn, const char *id);
 
 /* apikey_to_json - the key as listed: never its hash. */
 json_object *apikey_to_json(const struct apikey *k);

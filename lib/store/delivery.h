@@ -202,7 +202,7 @@ PH_MUST_CHECK int attempt_list(struct store_txn *txn, const struct attempt_filte
  * attempt_page - attempt_list() a page at a time: skip the newest offset
  * matches, then at most limit (0: all); *total gets how many matched.
  */
-int attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
+PH_MUST_CHECK int attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
 		 long limit, json_object **out, long *total);
 
 /*
@@ -210,7 +210,7 @@ int attempt_page(struct store_txn *txn, const struct attempt_filter *f, long off
  * response (id .. timestamp: what a list shows), read without parsing
  * those.  STORE_OK, STORE_NOTFOUND or an error.
  */
-int attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec);
+PH_MUST_CHECK int attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec);
 
 /*
  * attempt_each_webhook - fn(seq, webhook id) for every attempt after
@@ -218,12 +218,12 @@ int attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec);
  * allows; fn returns 0 to go on, 1 to stop, -1 to fail.  For an index of
  * attempts by webhook that a reader keeps up to date.
  */
-int attempt_each_webhook(struct store_txn *txn, uint64_t after,
+PH_MUST_CHECK int attempt_each_webhook(struct store_txn *txn, uint64_t after,
 			 int (*fn)(uint64_t seq, const char *webhook_id, void *ctx),
 			 void *ctx);
 
 /* attempt_first_seq - the oldest attempt's sequence (0: none); purges go oldest first. */
-int attempt_first_seq(struct store_txn *txn, uint64_t *seq);
+PH_MUST_CHECK int attempt_first_seq(struct store_txn *txn, uint64_t *seq);
 
 /* attempt_last_seq - the sequence of the newest attempt (0: none). */
 PH_MUST_CHECK int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
@@ -248,7 +248,7 @@ PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_i
  * needle, only deliveries whose stored text holds it are read (a cheap
  * first cut: fn still decides).
  */
-int delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
+PH_MUST_CHECK int delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
 		  int (*fn)(const struct delivery *d, void *ctx), void *ctx);
 
 /*

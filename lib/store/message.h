@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 #include "store/store.h"
+#include "util/util.h"
 
 struct message_record {
 	uint64_t id;
@@ -69,7 +70,7 @@ PH_MUST_CHECK int message_rekey(struct store_txn *txn, const char *token, const 
  * non-zero: 1 stops, -1 stops with STORE_ERROR.  r is valid during the
  * call only.
  */
-int message_each(struct store_txn *txn,
+PH_MUST_CHECK int message_each(struct store_txn *txn,
 		 int (*fn)(const struct message_record *r, void *ctx), void *ctx);
 
 /* message_purge - delete records older than cutoff; *count gets how many. */

@@ -11,24 +11,26 @@
 #include <json-c/json.h>
 #include "event/event.h"
 #include "store/store.h"
+#include "util/util.h"
 
 /*
  * probe_queue - queue the event (type, payload) under key for endpoint id
  * alone, noting in *after where the attempt history ended.  When the
  * endpoint is disabled, *disabled is set and nothing is queued.
  */
-int probe_queue(struct store_txn *txn, const char *id, const char *key,
-		enum event_type type, json_object *payload, uint64_t *after,
-		int *disabled);
+PH_MUST_CHECK int probe_queue(struct store_txn *txn, const char *id, const char *key,
+			      enum event_type type, json_object *payload, uint64_t *after,
+			      int *disabled);
 
 /* probe_find - the first attempt of key after sequence after; NULL if none yet. */
-int probe_find(struct store_txn *txn, const char *key, uint64_t after,
-	       json_object **found);
+PH_MUST_CHECK int probe_find(struct store_txn *txn, const char *key, uint64_t after,
+			     json_object **found);
 
 /*
  * probe_delivery_done - when delivery id has finished (succeeded or
  * failed), its last attempt's record in *found; else *found is NULL.
  */
-int probe_delivery_done(struct store_txn *txn, uint64_t id, json_object **found);
+PH_MUST_CHECK int probe_delivery_done(struct store_txn *txn, uint64_t id,
+				      json_object **found);
 
 #endif
