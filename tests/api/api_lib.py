@@ -13,11 +13,9 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# webhook_lib and the harness, wherever the tests/ layout keeps them
-for sub in ("", "webhook", "harness"):
-	sys.path.insert(0, os.path.join(os.path.dirname(HERE), sub))
-import posthook_harness as H  # noqa: E402
-import webhook_lib as W  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "pylib"))
+from posthook_test import harness as H  # noqa: E402
+from posthook_test import webhook as W  # noqa: E402
 
 import jsonschema  # noqa: E402
 import yaml  # noqa: E402
