@@ -10,7 +10,7 @@ printf '# good\nstate_dir = %s/state\nwebhook_timeout = 2s\n' "$dir" > "$dir/goo
 printf 'state_dir = %s/state\n\nwebhook_timeout = soon\n' "$dir" > "$dir/bad.conf"
 printf 'no_such_key = 1\n' > "$dir/unknown.conf"
 
-for prog in milter/posthook-milter logtail/posthook-logtail webhook/posthook-webhook; do
+for prog in milter/posthook-milter logtail/posthook-logtail webhook/posthook-webhook api/posthook-api; do
 	bin="$top_builddir/$prog"
 	if ! "$bin" --check -c "$dir/good.conf" > "$dir/out" 2>&1; then
 		echo "FAIL: $prog --check rejects a good file:"; cat "$dir/out"; fail=1
