@@ -74,6 +74,9 @@ def run(env, rcv):
 	assert got.status == 200 and "secret" not in got.data and got.data["hasSecret"], got
 	wb = b.post("/v1/webhooks", {"name": "beta hook", "url": rcv.url}).data
 	assert wb["allEvents"] and wb["tenantId"] == "beta", wb
+	# every event type there is, and the OpenAPI document names them all
+	names = A.spec().doc["components"]["schemas"]["EventName"]["enum"]
+	assert sorted(wb["events"]) == sorted(names), (wb["events"], names)
 	# the admin key makes one for "default" and one for acme by path
 	wd = adm.post("/v1/webhooks", {"name": "default hook", "url": rcv.url,
 				       "enabled": False}).data
