@@ -14,6 +14,8 @@
 #include "store/delivery.h"
 #include "store/message.h"
 #include "store/outbox.h"
+#include "store/position.h"
+#include "logfile/rotation.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -62,6 +64,9 @@ h_jwks(struct api *a, struct api_req *req, struct api_resp *resp)
 
 /* What /metrics counts in the store. */
 struct counts {
+	const char *pos_key; /* the tailer's position record, or NULL */
+	struct position_record pos;
+	int pos_found;
 	long depth;
 	long messages;
 	long events[EV_TYPE_COUNT];
@@ -109,14 +114,23 @@ counts_cb(struct store_txn *txn, void *arg)
 {
 	struct counts *c = arg;
 	json_object *classes = c->classes;
+	const char *key = c->pos_key;
 	int rc;
 
+	position_clear(&c->pos);
 	memset(c, 0, sizeof(*c));
+	c->pos_key = key;
 	json_object_put(classes);
 	c->classes = json_object_new_object();
 	if ((rc = outbox_depth(txn, &c->depth)) != STORE_OK
 	    || (rc = delivery_each(txn, 0, NULL, count_delivery, c)) != STORE_OK)
 		return rc;
+	if (key != NULL) {
+		rc = position_get(txn, key, &c->pos);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return rc;
+		c->pos_found = rc == STORE_OK;
+	}
 	return message_each(txn, count_message, c);
 }
 
@@ -124,22 +138,30 @@ counts_cb(struct store_txn *txn, void *arg)
 void
 h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 {
-	const char *key = a->cfg->metrics_key, *given;
+	const char *mkey = a->cfg->metrics_key, *given, *reading;
+	long long lag_bytes = -1, lag_lines = -1;
 	struct counts c;
 	struct buf b;
-	int t;
+	char *key;
+	int t, rc;
 
-	if (key != NULL && key[0] != 0) {
+	if (mkey != NULL && mkey[0] != 0) {
 		given = auth_bearer(req->authorization);
-		if (given == NULL || strlen(given) != strlen(key)
-		    || CRYPTO_memcmp(given, key, strlen(key)) != 0) {
+		if (given == NULL || strlen(given) != strlen(mkey)
+		    || CRYPTO_memcmp(given, mkey, strlen(mkey)) != 0) {
 			reply_error(resp, req, 401, "unauthorized",
 				    "send metrics_key as \"Authorization: Bearer ...\"");
 			return;
 		}
 	}
 	memset(&c, 0, sizeof(c));
-	if (store_run(a->st, counts_cb, &c, 0) != STORE_OK) {
+	key = a->cfg->log_source == LOG_SOURCE_FILE ? position_key_file(a->cfg->log_file)
+						    : NULL;
+	c.pos_key = key;
+	rc = store_run(a->st, counts_cb, &c, 0);
+	free(key);
+	if (rc != STORE_OK) {
+		position_clear(&c.pos);
 		json_object_put(c.classes);
 		reply_error(resp, req, 503, "unavailable",
 			    "the store cannot be used now");
@@ -183,6 +205,22 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 		   __atomic_load_n(&a->requests, __ATOMIC_RELAXED),
 		   __atomic_load_n(&a->errors, __ATOMIC_RELAXED),
 		   __atomic_load_n(&a->rate_limited, __ATOMIC_RELAXED));
+	if (c.pos_found) {
+		rotation_lag(a->cfg->log_file, c.pos.fp, c.pos.dev, c.pos.ino,
+			     c.pos.offset, &lag_bytes, &lag_lines, &reading);
+		buf_puts(
+		    &b,
+		    "# HELP posthook_tailer_lag_bytes Log not yet read by the tailer.\n"
+		    "# TYPE posthook_tailer_lag_bytes gauge\n");
+		if (lag_bytes >= 0)
+			buf_printf(&b, "posthook_tailer_lag_bytes %lld\n", lag_bytes);
+		buf_puts(&b,
+			 "# HELP posthook_tailer_lag_lines Log lines not yet read by the "
+			 "tailer.\n# TYPE posthook_tailer_lag_lines gauge\n");
+		if (lag_lines >= 0)
+			buf_printf(&b, "posthook_tailer_lag_lines %lld\n", lag_lines);
+	}
+	position_clear(&c.pos);
 	json_object_put(c.classes);
 	reply_text(resp, 200, "text/plain; version=0.0.4", buf_take(&b));
 }

@@ -43,7 +43,6 @@
 #include "util/util.h"
 
 #define STATUS_USAGE	"usage: posthookctl [--json] status [--since T]"
-#define LAG_SCAN_MAX	(64LL << 20)	/* count lines of at most 64 MiB */
 
 static const char *const daemon_names[] = {
 	"posthook-milter", "posthook-logtail", "posthook-webhook", NULL
@@ -113,46 +112,6 @@ position_cb(struct store_txn *txn, void *arg)
 	return STORE_OK;
 }
 
-/*
- * lag_of - bytes and lines of log not yet committed (-1 when unknown):
- * the rest of the file the position names (log_file, or a rotated file
- * when it was rotated meanwhile, compressed or not), then every newer file
- * whole.  Lines are counted in at most LAG_SCAN_MAX bytes of each file.
- */
-static void
-lag_of(const char *log_file, const struct position_record *p, long long *bytes,
-       long long *lines, const char **reading)
-{
-	struct rotation *r = rotation_new(log_file);
-	int     k = rotation_find(r, p->fp, p->dev, p->ino, 0);
-	long long b = 0, l = 0;
-
-	*bytes = *lines = -1;
-	*reading = NULL;
-	if (k >= 0) {
-		*reading = (size_t) k + 1 == r->n ? log_file : "rotated";
-		for (size_t j = (size_t) k; j < r->n && b >= 0; j++) {
-			const struct rotation_file *f = &r->f[j];
-			uint64_t from = j == (size_t) k ? p->offset : 0, fb, fl;
-
-			if (rotation_count(f, from, LAG_SCAN_MAX, &fb, &fl) == 0) {
-				b += (long long) fb;
-				l = l < 0 ? -1 : l + (long long) fl;
-			} else if (!f->gz && f->fp[0] && f->size >= from) {
-				b += (long long) (f->size - from);
-				l = -1;
-			} else {
-				b = -1;
-			}
-		}
-		if (b >= 0) {
-			*bytes = b;
-			*lines = l;
-		}
-	}
-	rotation_free(r);
-}
-
 /* tailer_json - where the tailer stands in the log */
 static json_object *
 tailer_json(struct ctl *ctl, const struct config *cfg)
@@ -180,7 +139,8 @@ tailer_json(struct ctl *ctl, const struct config *cfg)
 	free(key);
 	if (p.found) {
 		pos = position_to_json(&p.pos);
-		lag_of(cfg->log_file, &p.pos, &bytes, &lines, &reading);
+		rotation_lag(cfg->log_file, p.pos.fp, p.pos.dev, p.pos.ino, p.pos.offset,
+			     &bytes, &lines, &reading);
 	}
 	json_object_object_add(o, "position", pos);
 	json_object_object_add(o, "reading", reading ? json_object_new_string(

@@ -288,3 +288,39 @@ rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
 	*lines = l;
 	return (rc);
 }
+
+/* rotation_lag - see rotation.h. */
+void
+rotation_lag(const char *log_file, const char *fp, unsigned long long dev,
+	     unsigned long long ino, unsigned long long offset,
+	     long long *bytes, long long *lines, const char **reading)
+{
+	struct rotation *r = rotation_new(log_file);
+	int     k = rotation_find(r, fp, dev, ino, 0);
+	long long b = 0, l = 0;
+
+	*bytes = *lines = -1;
+	*reading = NULL;
+	if (k >= 0) {
+		*reading = (size_t) k + 1 == r->n ? log_file : "rotated";
+		for (size_t j = (size_t) k; j < r->n && b >= 0; j++) {
+			const struct rotation_file *f = &r->f[j];
+			uint64_t from = j == (size_t) k ? offset : 0, fb, fl;
+
+			if (rotation_count(f, from, ROTATION_LAG_SCAN_MAX, &fb, &fl) == 0) {
+				b += (long long) fb;
+				l = l < 0 ? -1 : l + (long long) fl;
+			} else if (!f->gz && f->fp[0] && f->size >= from) {
+				b += (long long) (f->size - from);
+				l = -1;
+			} else {
+				b = -1;
+			}
+		}
+		if (b >= 0) {
+			*bytes = b;
+			*lines = l;
+		}
+	}
+	rotation_free(r);
+}

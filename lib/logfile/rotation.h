@@ -71,4 +71,17 @@ int rotation_find(const struct rotation *r, const char *fp,
 int rotation_count(const struct rotation_file *f, uint64_t offset,
 		   uint64_t max, uint64_t *bytes, uint64_t *lines);
 
+/*
+ * rotation_lag - how far a reader of log_file is behind, in bytes and
+ * lines (-1 when unknown), when it stands at offset in the file with this
+ * fingerprint, device and inode: the rest of that file (log_file, or a
+ * rotated one, compressed or not), then every newer file whole.  Lines are
+ * counted in at most ROTATION_LAG_SCAN_MAX bytes of each file.  *reading
+ * gets log_file, "rotated", or NULL when the file is not found.
+ */
+#define ROTATION_LAG_SCAN_MAX	(64LL << 20)
+void rotation_lag(const char *log_file, const char *fp, unsigned long long dev,
+		  unsigned long long ino, unsigned long long offset,
+		  long long *bytes, long long *lines, const char **reading);
+
 #endif
