@@ -33,7 +33,7 @@ sources() {
 	dsn) echo "lib/bounce/dsn.c lib/bounce/mime.c lib/bounce/dsn_report.c lib/bounce/dsn_text.c" ;;
 	dns_records) echo "lib/dns/records.c lib/dns/spf.c lib/dns/answer.c" ;;
 	api_router) echo "api/router.c" ;;
-	api_body) echo "api/json_body.c lib/store/endpoint.c lib/store/endpoint_check.c lib/store/store.c lib/store/store_seq.c lib/store/store_table.c lib/store/store_txn.c lib/util/jsonw.c" ;;
+	api_body) echo "api/json_body.c lib/store/endpoint.c lib/store/endpoint_check.c lib/store/store.c lib/store/store_seq.c lib/store/store_table.c lib/store/store_txn.c lib/util/jsonw.c lib/event/event_ops.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
 }
