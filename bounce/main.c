@@ -31,12 +31,19 @@
 #include "store/store.h"
 #include "util/util.h"
 
-#define USAGE "posthook-bounce [-c FILE] [-v] [-e] [--check] [-s SENDER] -r RECIPIENT < MESSAGE"
+#define USAGE "posthook-bounce [-ve] [-c FILE] [--check] [-s SENDER] -r RECIPIENT < MESSAGE\n" \
+	"  -c, --config FILE     read FILE, not " PH_DEFAULT_CONFIG "\n" \
+	"  -r, --recipient ADDR  the VERP address the message came to (or the operand)\n" \
+	"  -s, --sender ADDR     the envelope sender, kept with unmatched bounces\n" \
+	"  -e, --stderr          log to stderr, not syslog\n" \
+	"  -v, --verbose         log more\n" \
+	"      --check           check the configuration, exit 0 when valid, 1 if not\n" \
+	"  -V, --version         print the version and exit\n" \
+	"  -h, --help            print this help and exit"
 #define STORE_DEADLINE_MS 60000
 
 struct args {
 	const char *config;
-	int     config_given;
 	const char *recipient;
 	const char *sender;
 	int     verbose;
@@ -55,6 +62,7 @@ parse_args(int argc, char **argv, struct args *a)
 		{"verbose", no_argument, NULL, 'v'},
 		{"stderr", no_argument, NULL, 'e'},
 		{"check", no_argument, NULL, 'C'},
+		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -62,11 +70,10 @@ parse_args(int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->config = PH_DEFAULT_CONFIG;
-	while ((opt = getopt_long(argc, argv, "c:r:s:ve", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:r:s:veVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			a->config = optarg;
-			a->config_given = 1;
 			break;
 		case 'r':
 			a->recipient = optarg;
@@ -83,6 +90,9 @@ parse_args(int argc, char **argv, struct args *a)
 		case 'C':
 			a->check = 1;
 			break;
+		case 'V':
+			printf("posthook-bounce %s\n", PACKAGE_VERSION);
+			exit(0);
 		case 'h':
 			printf("usage: %s\n", USAGE);
 			exit(0);
@@ -186,7 +196,8 @@ main(int argc, char **argv)
 	log_open("posthook-bounce", a.to_stderr ? LOG_TO_STDERR : LOG_TO_SYSLOG);
 	log_set_verbose(a.verbose);
 	cfg = config_new();
-	if (config_load(cfg, a.config, a.config_given, err, sizeof(err)) < 0) {
+	/* A missing file, the default too, is a broken install: defer. */
+	if (config_load(cfg, a.config, 1, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		config_free(cfg);
 		return a.check ? 1 : EX_CONFIG;

@@ -21,10 +21,11 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define BOUNCES_USAGE \
-	"usage: posthookctl bounces list [--since T] [--limit N]\n" \
-	"       posthookctl bounces parse FILE...\n" \
-	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)"
+/* The usage, also for "posthookctl bounces --help" (commands.c). */
+const char cmd_bounces_usage[] =
+	"usage: posthookctl bounces list [--since T] [--limit N]\n"
+	"       posthookctl bounces parse FILE...\n"
+	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
@@ -87,7 +88,7 @@ bounces_parse(struct ctl *ctl, int argc, char **argv)
 
 	if (argc < 1) {
 		free(hdr);
-		return ctl_usage_error("%s", BOUNCES_USAGE);
+		return ctl_usage_error("%s", cmd_bounces_usage);
 	}
 	memset(&opt, 0, sizeof(opt));
 	opt.token_header = hdr;
@@ -215,11 +216,11 @@ bounces_list(struct ctl *ctl, int argc, char **argv)
 			lc.limit = (int) n;
 			break;
 		default:
-			return ctl_usage_error("%s", BOUNCES_USAGE);
+			return ctl_usage_error("%s", cmd_bounces_usage);
 		}
 	}
 	if (optind != argc)
-		return ctl_usage_error("%s", BOUNCES_USAGE);
+		return ctl_usage_error("%s", cmd_bounces_usage);
 	status = store_run(ctl_store(ctl), list_txn, &lc, 0);
 	if (status != STORE_OK) {
 		bounce_records_free(lc.recs, lc.n);
@@ -263,10 +264,10 @@ int
 cmd_bounces(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc < 2)
-		return ctl_usage_error("%s", BOUNCES_USAGE);
+		return ctl_usage_error("%s", cmd_bounces_usage);
 	if (strcmp(argv[1], "list") == 0)
 		return bounces_list(ctl, argc - 1, argv + 1);
 	if (strcmp(argv[1], "parse") == 0)
 		return bounces_parse(ctl, argc - 2, argv + 2);
-	return ctl_usage_error("%s", BOUNCES_USAGE);
+	return ctl_usage_error("%s", cmd_bounces_usage);
 }

@@ -82,6 +82,11 @@ classify_line(char *line)
 	return (obj);
 }
 
+/* The usage, also for "posthookctl classify --help" (commands.c). */
+const char cmd_classify_usage[] =
+	"usage: posthookctl classify < CASES\n"
+	"  each line of CASES is TEXT or X.Y.Z<TAB>TEXT (a bounce reply)";
+
 /* cmd_classify - classify each line of standard input */
 int
 cmd_classify(struct ctl *ctl, int argc, char **argv)
@@ -94,8 +99,7 @@ cmd_classify(struct ctl *ctl, int argc, char **argv)
 	(void) ctl;
 	(void) argv;
 	if (argc > 1)
-		return (ctl_usage_error("usage: posthookctl classify < cases "
-					"(each line TEXT or X.Y.Z<TAB>TEXT)"));
+		return (ctl_usage_error("%s", cmd_classify_usage));
 	while ((len = getline(&line, &cap, stdin)) >= 0) {
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;

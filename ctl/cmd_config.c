@@ -46,30 +46,57 @@ config_keys_list(struct ctl *ctl)
 	return 0;
 }
 
+/* The usage, also for "posthookctl config --help" (commands.c). */
+const char cmd_config_usage[] =
+	"usage: posthookctl config [-n] [KEY...]\n"
+	"       posthookctl config keys\n"
+	"  KEY...   the settings in force, as \"key = value\" (all when none named)\n"
+	"  -n       only the settings that differ from their defaults\n"
+	"  keys     every key with its type, default and description";
+
+/* differs - the value of k in cfg is not its default */
+static int
+differs(const struct config *cfg, const struct config *def,
+	const struct config_key *k)
+{
+	char *a = config_format_value(cfg, k), *b = config_format_value(def, k);
+	int d = strcmp(a, b) != 0;
+
+	free(a);
+	free(b);
+	return d;
+}
+
 /* cmd_config - "key = value" for every key, or for the keys named */
 int
 cmd_config(struct ctl *ctl, int argc, char **argv)
 {
 	const struct config_key *k;
-	struct config *cfg;
+	struct config *cfg, *def = NULL;
 	json_object *o = NULL;
-	int i;
+	int i, first = 1;
 
 	if (argc == 2 && strcmp(argv[1], "keys") == 0)
 		return config_keys_list(ctl);
+	if (argc > 1 && strcmp(argv[1], "-n") == 0) {
+		def = config_new();
+		first = 2;
+	}
 	cfg = ctl_config(ctl);
-	for (i = 1; i < argc; i++)
-		if (config_key_find(argv[i]) == NULL)
+	for (i = first; i < argc; i++)
+		if (config_key_find(argv[i]) == NULL) {
+			config_free(def);
 			return ctl_error("unknown configuration key \"%s\"", argv[i]);
+		}
 	if (ctl->json)
 		o = json_object_new_object();
 	for (k = config_keys; k->name != NULL; k++) {
 		char *value;
-		int wanted = argc == 1;
+		int wanted = argc == first;
 
-		for (i = 1; i < argc && !wanted; i++)
+		for (i = first; i < argc && !wanted; i++)
 			wanted = strcmp(argv[i], k->name) == 0;
-		if (!wanted)
+		if (!wanted || (def != NULL && !differs(cfg, def, k)))
 			continue;
 		value = config_format_value(cfg, k);
 		if (o != NULL)
@@ -78,6 +105,7 @@ cmd_config(struct ctl *ctl, int argc, char **argv)
 			printf("%s = %s\n", k->name, value);
 		free(value);
 	}
+	config_free(def);
 	if (o != NULL) {
 		ctl_print_json_line(o);
 		json_object_put(o);

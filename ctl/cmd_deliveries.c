@@ -15,13 +15,14 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define DELIVERIES_USAGE                                                                 \
-	"usage: posthookctl deliveries list [--webhook ID] [--failed] [--event NAME] "   \
-	"[--since T] [--limit N]\n"                                                      \
-	"       posthookctl deliveries show ATTEMPT-ID\n"                                \
-	"       posthookctl deliveries replay ATTEMPT-ID\n"                              \
-	"       posthookctl deliveries recover --webhook ID --since T\n"                 \
-	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)"
+/* The usage, also for "posthookctl deliveries --help" (commands.c). */
+const char cmd_deliveries_usage[] =
+	"usage: posthookctl deliveries list [--webhook ID] [--failed] [--event NAME] "
+	"[--since T] [--limit N]\n"
+	"       posthookctl deliveries show ATTEMPT-ID\n"
+	"       posthookctl deliveries replay ATTEMPT-ID\n"
+	"       posthookctl deliveries recover --webhook ID --since T\n"
+	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
@@ -85,14 +86,14 @@ parse_opts(int argc, char **argv, struct dl_opts *o)
 		default:
 			return ctl_usage_error("deliveries %s: bad option \"%s\"\n%s",
 					       argv[0], argv[optind - 1],
-					       DELIVERIES_USAGE);
+					       cmd_deliveries_usage);
 		}
 	}
 	if (optind < argc)
 		o->id = argv[optind++];
 	if (optind < argc)
 		return ctl_usage_error("deliveries %s: unexpected \"%s\"\n%s", argv[0],
-				       argv[optind], DELIVERIES_USAGE);
+				       argv[optind], cmd_deliveries_usage);
 	return 0;
 }
 
@@ -294,7 +295,7 @@ cmd_deliveries(struct ctl *ctl, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return ctl_usage_error("%s", DELIVERIES_USAGE);
+		return ctl_usage_error("%s", cmd_deliveries_usage);
 	verb = argv[1];
 	if ((rc = parse_opts(argc - 1, argv + 1, &o)) != 0)
 		return rc;
@@ -307,5 +308,5 @@ cmd_deliveries(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(verb, "recover") == 0)
 		return deliveries_recover(ctl, &o);
 	return ctl_usage_error("unknown deliveries command \"%s\"\n%s", verb,
-			       DELIVERIES_USAGE);
+			       cmd_deliveries_usage);
 }

@@ -25,13 +25,14 @@
 #include "dns/records.h"
 #include "util/util.h"
 
-#define DOMAINS_USAGE                                                                           \
-	"usage: posthookctl domains add DOMAIN [--dkim-selector S --dkim-public-key FILE]...\n" \
-	"                               [--send-only] [--return-path NAME] [--tenant T]\n"      \
-	"       posthookctl domains list [--tenant T]\n"                                        \
-	"       posthookctl domains show DOMAIN [--tenant T]\n"                                 \
-	"       posthookctl domains remove DOMAIN [--tenant T]\n"                               \
-	"       posthookctl domains check [DOMAIN | --all] [--events] [--tenant T]"
+/* The usage, also for "posthookctl domains --help" (commands.c). */
+const char cmd_domains_usage[] =
+	"usage: posthookctl domains add DOMAIN [--dkim-selector S --dkim-public-key FILE]...\n"
+	"                               [--send-only] [--return-path NAME] [--tenant T]\n"
+	"       posthookctl domains list [--tenant T]\n"
+	"       posthookctl domains show DOMAIN [--tenant T]\n"
+	"       posthookctl domains remove DOMAIN [--tenant T]\n"
+	"       posthookctl domains check [DOMAIN | --all] [--events] [--tenant T]";
 
 #define KEY_FILE_MAX 65536
 
@@ -97,13 +98,13 @@ parse_opts(int argc, char **argv, struct dopts *o)
 			o->events = 1;
 			break;
 		default:
-			return (ctl_usage_error("%s", DOMAINS_USAGE));
+			return (ctl_usage_error("%s", cmd_domains_usage));
 		}
 	}
 	if (optind < argc)
 		o->domain = argv[optind++];
 	if (optind != argc)
-		return (ctl_usage_error("%s", DOMAINS_USAGE));
+		return (ctl_usage_error("%s", cmd_domains_usage));
 	if (o->tenant != NULL && strcmp(o->tenant, DOMAIN_DEFAULT_TENANT) == 0)
 		o->tenant = NULL;
 	return (0);
@@ -490,20 +491,20 @@ cmd_domains(struct ctl *ctl, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return (ctl_usage_error("%s", DOMAINS_USAGE));
+		return (ctl_usage_error("%s", cmd_domains_usage));
 	verb = argv[1];
 	if ((rc = parse_opts(argc - 1, argv + 1, &o)) != 0)
 		return (rc);
 	if (strcmp(verb, "list") == 0)
-		return (o.domain ? ctl_usage_error("%s", DOMAINS_USAGE)
+		return (o.domain ? ctl_usage_error("%s", cmd_domains_usage)
 				 : domains_list(ctl, &o));
 	if (strcmp(verb, "check") == 0 && o.domain == NULL)
 		return (domains_check(ctl, &o));
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "show") != 0
 	    && strcmp(verb, "remove") != 0 && strcmp(verb, "check") != 0)
-		return (ctl_usage_error("%s", DOMAINS_USAGE));
+		return (ctl_usage_error("%s", cmd_domains_usage));
 	if (o.domain == NULL)
-		return (ctl_usage_error("%s", DOMAINS_USAGE));
+		return (ctl_usage_error("%s", cmd_domains_usage));
 	if ((domain = domain_name_normal(o.domain)) == NULL)
 		return (ctl_usage_error("bad domain \"%s\"", o.domain));
 	o.domain = domain;

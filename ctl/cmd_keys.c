@@ -118,6 +118,12 @@ keys_rotate(struct ctl *ctl, struct keyring *kr, double now)
 	return 0;
 }
 
+/* The usage, also for "posthookctl keys --help" (commands.c). */
+const char cmd_keys_usage[] =
+	"usage: posthookctl keys jwks     the published keys as a JWKS document\n"
+	"       posthookctl keys list     every key, its kid and state\n"
+	"       posthookctl keys rotate   make a new key; it signs after key_activation_delay";
+
 /* cmd_keys - posthookctl keys jwks|list|rotate */
 int
 cmd_keys(struct ctl *ctl, int argc, char **argv)
@@ -130,7 +136,7 @@ cmd_keys(struct ctl *ctl, int argc, char **argv)
 	if (argc != 2 || (strcmp(argv[1], "jwks") != 0
 			  && strcmp(argv[1], "list") != 0
 			  && strcmp(argv[1], "rotate") != 0))
-		return ctl_usage_error("usage: keys jwks | keys list | keys rotate");
+		return ctl_usage_error("%s", cmd_keys_usage);
 	if ((kr = open_keyring(ctl)) == NULL)
 		return 1;
 	if (strcmp(argv[1], "jwks") == 0) {

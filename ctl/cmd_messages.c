@@ -14,10 +14,11 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define MESSAGES_USAGE \
-	"usage: posthookctl messages show KEY   (queue id, token or id)\n" \
-	"       posthookctl messages list [--since T] [--limit N]\n" \
-	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)"
+/* The usage, also for "posthookctl messages --help" (commands.c). */
+const char cmd_messages_usage[] =
+	"usage: posthookctl messages show KEY   (queue id, token or id)\n"
+	"       posthookctl messages list [--since T] [--limit N]\n"
+	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
@@ -55,7 +56,7 @@ messages_show(struct ctl *ctl, int argc, char **argv)
 	int     status;
 
 	if (argc != 3)
-		return ctl_usage_error("%s", MESSAGES_USAGE);
+		return ctl_usage_error("%s", cmd_messages_usage);
 	memset(&c, 0, sizeof(c));
 	c.key = argv[2];
 	status = store_run(ctl_store(ctl), show_cb, &c, 0);
@@ -180,12 +181,12 @@ messages_list(struct ctl *ctl, int argc, char **argv)
 			break;
 		default:
 			return ctl_usage_error("messages list: bad option\n%s",
-					       MESSAGES_USAGE);
+					       cmd_messages_usage);
 		}
 	}
 	if (optind + 1 < argc)
 		return ctl_usage_error("messages list: unexpected \"%s\"\n%s",
-				       argv[optind + 1], MESSAGES_USAGE);
+				       argv[optind + 1], cmd_messages_usage);
 	if (store_run(ctl_store(ctl), list_cb, &c, 0) != STORE_OK)
 		return ctl_error("cannot read the message records");
 	json_object_array_sort(c.found, newest_first);
@@ -213,11 +214,11 @@ int
 cmd_messages(struct ctl *ctl, int argc, char **argv)
 {
 	if (argc < 2)
-		return ctl_usage_error("%s", MESSAGES_USAGE);
+		return ctl_usage_error("%s", cmd_messages_usage);
 	if (strcmp(argv[1], "show") == 0)
 		return messages_show(ctl, argc, argv);
 	if (strcmp(argv[1], "list") == 0)
 		return messages_list(ctl, argc, argv);
 	return ctl_usage_error("unknown messages command \"%s\"\n%s", argv[1],
-			       MESSAGES_USAGE);
+			       cmd_messages_usage);
 }

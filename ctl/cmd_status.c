@@ -1,7 +1,8 @@
 /*
  * cmd_status.c - posthookctl status: what an admin asks first.
  *
- *	posthookctl [--json] status [--since T]
+ *	posthookctl status [--json | --nagios] [--since T] [--max-lag LINES]
+ *		[--max-outbox N]
  *
  * Each daemon up or down (its pid file in pid_dir, and kill(pid, 0)); how
  * far the tailer is behind the log (the position it committed in
@@ -16,9 +17,12 @@
  *	{"daemons":{NAME:{"running","pid"}}, "tailer":{...}, "outbox_depth",
  *	 "endpoints":[{"id","name","url","enabled","state","disabled_reason",
  *	 "failing_since","waiting","failing","retrying","failed","last_error"}],
- *	 "signing_key":{"active_kid",...}}
- * Unknown values are null.  Exit status 0; 1 while an endpoint's breaker
- * is open (degraded) or when the store cannot be read.
+ *	 "signing_key":{"active_kid",...}, "status", "reason"}
+ * Unknown values are null.  Exit status as a monitoring plugin's: 0 when
+ * every daemon is up and the tailer's lag and the outbox are under their
+ * thresholds, 1 when degraded (over one, an enabled endpoint's breaker
+ * open, or the store cannot be read), 2 when a daemon is down; --nagios
+ * prints the verdict as one plugin line with performance data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +46,15 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define STATUS_USAGE	"usage: posthookctl [--json] status [--since T]"
+/* The usage, also for "posthookctl status --help" (commands.c). */
+const char cmd_status_usage[] =
+	"usage: posthookctl status [--json | --nagios] [--since T] [--max-lag LINES] "
+	"[--max-outbox N]\n"
+	"  --since T         failing deliveries since T (default 24h ago)\n"
+	"  --max-lag LINES   degraded above this tailer lag (default 10000 lines)\n"
+	"  --max-outbox N    degraded above this many waiting events (default 1000)\n"
+	"  --nagios          one line in the monitoring-plugin format\n"
+	"  exit status 0 OK, 1 degraded, 2 a daemon down";
 
 static const char *const daemon_names[] = {
 	"posthook-milter", "posthook-logtail", "posthook-webhook", NULL
@@ -403,6 +415,75 @@ print_report(json_object *st)
 	table_free(tab);
 	printf("(deliveries failing: newest attempt since %s failed)\n",
 	       text_of(st, "since"));
+	printf("\nstatus:   %s%s%s\n", text_of(st, "status"),
+	       get(st, "reason") ? ": " : "", get(st, "reason") ? text_of(st, "reason") : "");
+}
+
+struct verdict {
+	int     status;			/* 0 OK, 1 degraded, 2 a daemon down */
+	char    why[256];		/* the first reason, or "" */
+	int     up, daemons;
+};
+
+/* verdict_add - raise the status; keep the reason of the worst */
+static void
+verdict_add(struct verdict *v, int status, const char *why)
+{
+	if (status <= v->status)
+		return;
+	v->status = status;
+	snprintf(v->why, sizeof(v->why), "%s", why);
+}
+
+/* judge - the status against the thresholds */
+static void
+judge(json_object *st, long long max_lag, long long max_outbox, struct verdict *v)
+{
+	json_object *t = get(st, "tailer"), *lag = get(t, "lag_lines");
+	json_object *depth = get(st, "outbox_depth");
+	char    why[256];
+
+	memset(v, 0, sizeof(*v));
+	json_object_object_foreach(get(st, "daemons"), name, o) {
+		v->daemons++;
+		if (bool_member(o, "running", 0)) {
+			v->up++;
+			continue;
+		}
+		snprintf(why, sizeof(why), "%s is down", name);
+		verdict_add(v, 2, why);
+	}
+	if (lag != NULL && json_object_get_int64(lag) > max_lag) {
+		snprintf(why, sizeof(why), "tailer %lld lines behind",
+			 (long long) json_object_get_int64(lag));
+		verdict_add(v, 1, why);
+	}
+	if (depth == NULL) {
+		verdict_add(v, 1, "outbox depth unknown");
+	} else if (json_object_get_int64(depth) > max_outbox) {
+		snprintf(why, sizeof(why), "%lld events waiting in the outbox",
+			 (long long) json_object_get_int64(depth));
+		verdict_add(v, 1, why);
+	}
+}
+
+/* print_nagios - "POSTHOOK OK - text | perfdata", one line */
+static void
+print_nagios(json_object *st, const struct verdict *v, long long max_lag,
+	     long long max_outbox)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL" };
+	json_object *lag = get(get(st, "tailer"), "lag_lines");
+	json_object *depth = get(st, "outbox_depth");
+
+	printf("POSTHOOK %s - %s%s%d/%d daemons up, lag %s lines, outbox %s"
+	       " | daemons_up=%d;;%d;0;%d lag_lines=%s;%lld outbox=%s;%lld\n",
+	       names[v->status], v->why, v->why[0] ? "; " : "", v->up,
+	       v->daemons, lag ? json_object_get_string(lag) : "unknown",
+	       depth ? json_object_get_string(depth) : "unknown",
+	       v->up, v->daemons - 1, v->daemons,
+	       lag ? json_object_get_string(lag) : "U", max_lag,
+	       depth ? json_object_get_string(depth) : "U", max_outbox);
 }
 
 /* cmd_status - posthookctl status */
@@ -411,27 +492,46 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "since", required_argument, NULL, 's' },
+		{ "max-lag", required_argument, NULL, 'l' },
+		{ "max-outbox", required_argument, NULL, 'o' },
+		{ "nagios", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config *cfg = ctl_config(ctl);
 	struct ep_ctx ec;
+	struct verdict v;
 	json_object *st, *eps;
-	char    since_text[64];
+	char    since_text[64], *end;
 	long    depth = -1;
-	int     c, degraded = 0;
+	long long max_lag = 10000, max_outbox = 1000, *limit;
+	int     c, nagios = 0, degraded = 0;
 
 	memset(&ec, 0, sizeof(ec));
 	ec.since = now_seconds() - 24 * 3600;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 's')
-			return ctl_usage_error("%s", STATUS_USAGE);
-		if (parse_time_spec(optarg, now_seconds(), &ec.since) < 0)
-			return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC "
-					       "or a span like 2h", optarg);
+		switch (c) {
+		case 's':
+			if (parse_time_spec(optarg, now_seconds(), &ec.since) < 0)
+				return ctl_usage_error("bad time \"%s\": use ISO 8601 "
+						       "UTC or a span like 2h", optarg);
+			break;
+		case 'l':
+		case 'o':
+			limit = c == 'l' ? &max_lag : &max_outbox;
+			*limit = strtoll(optarg, &end, 10);
+			if (*optarg == 0 || *end != 0 || *limit < 0)
+				return ctl_usage_error("bad number \"%s\"", optarg);
+			break;
+		case 'n':
+			nagios = 1;
+			break;
+		default:
+			return ctl_usage_error("%s", cmd_status_usage);
+		}
 	}
 	if (optind < argc)
-		return ctl_usage_error("%s", STATUS_USAGE);
+		return ctl_usage_error("%s", cmd_status_usage);
 
 	st = json_object_new_object();
 	/* Before ctl_store() drops privileges: pid files are readable anyway. */
@@ -463,10 +563,18 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	iso8601_utc(ec.since, since_text, sizeof(since_text));
 	json_object_object_add(st, "since", json_object_new_string(since_text));
 	json_object_object_add(st, "signing_key", key_json(cfg));
-	if (ctl->json)
+	judge(st, max_lag, max_outbox, &v);
+	if (degraded)
+		verdict_add(&v, 1, "an endpoint's breaker is open");
+	json_object_object_add(st, "status", json_object_new_string(
+		v.status == 0 ? "ok" : v.status == 1 ? "degraded" : "down"));
+	json_object_object_add(st, "reason", v.why[0] ? json_object_new_string(v.why) : NULL);
+	if (nagios)
+		print_nagios(st, &v, max_lag, max_outbox);
+	else if (ctl->json)
 		ctl_print_json_line(st);
 	else
 		print_report(st);
 	json_object_put(st);
-	return degraded;
+	return v.status;
 }

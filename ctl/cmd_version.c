@@ -5,6 +5,9 @@
 
 #include "ctl.h"
 
+/* The usage, also for "posthookctl version --help" (commands.c). */
+const char cmd_version_usage[] = "usage: posthookctl version   (as posthookctl -V)";
+
 /* cmd_version - print the package version */
 int
 cmd_version(struct ctl *ctl, int argc, char **argv)
@@ -12,7 +15,7 @@ cmd_version(struct ctl *ctl, int argc, char **argv)
 	json_object *o;
 
 	if (argc > 1)
-		return ctl_usage_error("usage: posthookctl version");
+		return ctl_usage_error("%s", cmd_version_usage);
 	if (!ctl->json) {
 		printf("posthook %s\n", PACKAGE_VERSION);
 		return 0;

@@ -18,17 +18,18 @@
 #include "store/probe.h"
 #include "util/util.h"
 
-#define WEBHOOKS_USAGE                                                                   \
-	"usage: posthookctl webhooks create --name N --url U "                           \
-	"(--events A,B,... | --all-events) [--secret whsec_...|generate] [--disabled]\n" \
-	"         [--max-rate R]\n"                                                      \
-	"       posthookctl webhooks list\n"                                             \
-	"       posthookctl webhooks show ID\n"                                          \
-	"       posthookctl webhooks update ID [--name N] [--url U] "                    \
-	"[--events A,B,... | --all-events] [--secret S|generate|none] [--max-rate R]\n"  \
-	"       posthookctl webhooks enable ID [--discard | --recover]\n"                \
-	"       posthookctl webhooks disable|delete ID\n"                                \
-	"       posthookctl webhooks test ID [--event NAME]"
+/* The usage, also for "posthookctl webhooks --help" (commands.c). */
+const char cmd_webhooks_usage[] =
+	"usage: posthookctl webhooks create --name N --url U "
+	"(--events A,B,... | --all-events) [--secret whsec_...|generate] [--disabled]\n"
+	"         [--max-rate R]\n"
+	"       posthookctl webhooks list\n"
+	"       posthookctl webhooks show ID\n"
+	"       posthookctl webhooks update ID [--name N] [--url U] "
+	"[--events A,B,... | --all-events] [--secret S|generate|none] [--max-rate R]\n"
+	"       posthookctl webhooks enable ID [--discard | --recover]\n"
+	"       posthookctl webhooks disable|delete ID\n"
+	"       posthookctl webhooks test ID [--event NAME]";
 
 enum {
 	OPT_NAME = 1,
@@ -113,14 +114,14 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 			break;
 		default:
 			return ctl_usage_error("webhooks %s: bad option \"%s\"\n%s",
-					       argv[0], argv[optind - 1], WEBHOOKS_USAGE);
+					       argv[0], argv[optind - 1], cmd_webhooks_usage);
 		}
 	}
 	if (optind < argc)
 		o->id = argv[optind++];
 	if (optind < argc)
 		return ctl_usage_error("webhooks %s: unexpected \"%s\"\n%s", argv[0],
-				       argv[optind], WEBHOOKS_USAGE);
+				       argv[optind], cmd_webhooks_usage);
 	if (o->events != NULL && o->all_events)
 		return ctl_usage_error("use --events or --all-events, not both");
 	return 0;
@@ -211,11 +212,11 @@ webhooks_create(struct ctl *ctl, const struct ep_opts *o)
 	int rc;
 
 	if (o->id != NULL)
-		return ctl_usage_error("webhooks create takes no ID\n%s", WEBHOOKS_USAGE);
+		return ctl_usage_error("webhooks create takes no ID\n%s", cmd_webhooks_usage);
 	if (o->name == NULL || o->url == NULL || (o->events == NULL && !o->all_events))
 		return ctl_usage_error("webhooks create needs --name, --url and "
 				       "--events or --all-events\n%s",
-				       WEBHOOKS_USAGE);
+				       cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.ep = endpoint_new();
 	c.ep->enabled = !o->disabled;
@@ -403,7 +404,7 @@ webhooks_switch(struct ctl *ctl, int enable, const struct ep_opts *o)
 
 	if (o->id == NULL)
 		return ctl_usage_error("webhooks %s needs an ID\n%s",
-				       enable ? "enable" : "disable", WEBHOOKS_USAGE);
+				       enable ? "enable" : "disable", cmd_webhooks_usage);
 	if (!enable && o->enable != ENABLE_RESUME)
 		return ctl_usage_error("--discard and --recover go with enable");
 	memset(&c, 0, sizeof(c));
@@ -436,7 +437,7 @@ webhooks_update(struct ctl *ctl, const char *verb, const struct ep_opts *o)
 
 	if (o->id == NULL)
 		return ctl_usage_error("webhooks %s needs an ID\n%s", verb,
-				       WEBHOOKS_USAGE);
+				       cmd_webhooks_usage);
 	if ((ep = load(ctl, o->id)) == NULL)
 		return 1;
 	if (apply_opts(ep, o) != 0) {
@@ -467,7 +468,7 @@ webhooks_delete(struct ctl *ctl, const struct ep_opts *o)
 	int rc;
 
 	if (o->id == NULL)
-		return ctl_usage_error("webhooks delete needs an ID\n%s", WEBHOOKS_USAGE);
+		return ctl_usage_error("webhooks delete needs an ID\n%s", cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
 	rc = store_run(ctl_store(ctl), delete_cb, &c, 0);
@@ -522,7 +523,7 @@ webhooks_test(struct ctl *ctl, const struct ep_opts *o)
 	json_object *v;
 
 	if (o->id == NULL)
-		return ctl_usage_error("webhooks test needs an ID\n%s", WEBHOOKS_USAGE);
+		return ctl_usage_error("webhooks test needs an ID\n%s", cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
 	c.type = EV_MESSAGE_SENT;
@@ -573,7 +574,7 @@ cmd_webhooks(struct ctl *ctl, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return ctl_usage_error("%s", WEBHOOKS_USAGE);
+		return ctl_usage_error("%s", cmd_webhooks_usage);
 	verb = argv[1];
 	if ((rc = parse_opts(argc - 1, argv + 1, &o)) != 0)
 		return rc;
@@ -584,7 +585,7 @@ cmd_webhooks(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(verb, "show") == 0) {
 		if (o.id == NULL)
 			return ctl_usage_error("webhooks show needs an ID\n%s",
-					       WEBHOOKS_USAGE);
+					       cmd_webhooks_usage);
 		if ((ep = load(ctl, o.id)) == NULL)
 			return 1;
 		print_endpoint(ctl, ep, 0);
@@ -600,5 +601,5 @@ cmd_webhooks(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(verb, "test") == 0)
 		return webhooks_test(ctl, &o);
 	return ctl_usage_error("unknown webhooks command \"%s\"\n%s", verb,
-			       WEBHOOKS_USAGE);
+			       cmd_webhooks_usage);
 }

@@ -20,7 +20,12 @@ usage(FILE *fp)
 {
 	const struct ctl_command *c;
 
-	fprintf(fp, "usage: posthookctl [-c FILE] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(fp, "usage: posthookctl [-c FILE] [--json] COMMAND [ARGS] [--json]\n"
+		"  -c, --config FILE  read FILE, not " PH_DEFAULT_CONFIG "\n"
+		"  -j, --json         one JSON object per line (anywhere on the line)\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         print this help and exit; COMMAND --help: its usage\n"
+		"\ncommands:\n");
 	for (c = ctl_commands; c->name != NULL; c++)
 		fprintf(fp, "  %-11s %s\n", c->name, c->summary);
 }
@@ -119,6 +124,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,8 +136,9 @@ main(int argc, char **argv)
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.config_path = PH_DEFAULT_CONFIG;
 	log_open("posthookctl", LOG_TO_STDERR);
+	argc = ctl_args_take_json(argc, argv, &ctl.json);
 	/* "+": stop at the subcommand, whose own options follow it */
-	while ((opt = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:jVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			ctl.config_path = optarg;
@@ -140,6 +147,9 @@ main(int argc, char **argv)
 		case 'j':
 			ctl.json = 1;
 			break;
+		case 'V':
+			printf("posthookctl (posthook) %s\n", PACKAGE_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -160,6 +170,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (ctl_args_want_help(argc - optind, argv + optind))
+		return ctl_command_help(c);
 	status = c->run(&ctl, argc - optind, argv + optind);
 	if (ctl.store != NULL)
 		store_close(ctl.store);

@@ -15,8 +15,11 @@
 #include "print.h"
 #include "tail.h"
 
-#define USAGE "posthook-logtail [-f] [-v] [-c FILE] [--check] [--from-start] [--once]\n" \
-	"       posthook-logtail --print [-c FILE] [FILE...]"
+#define USAGE "posthook-logtail [-fv] [-c FILE] [--check] [--from-start] [--once]\n" \
+	"       posthook-logtail --print [-c FILE] [FILE...]\n" \
+	"      --from-start   read the log from its start, not from the end\n" \
+	"      --once         read what the log holds now, then exit\n" \
+	"      --print        print the events FILEs (or the log) make; write nothing"
 
 enum { OPT_PRINT = 2000, OPT_FROM_START, OPT_ONCE };
 
@@ -98,7 +101,7 @@ main(int argc, char **argv)
 	}
 	log_open("posthook-logtail", args.foreground || args.check
 		 ? LOG_TO_STDERR : LOG_TO_SYSLOG);
-	if ((cfg = daemon_config_load(&args, 0)) == NULL)
+	if ((cfg = daemon_config_load(&args)) == NULL)
 		return (1);
 	rc = tail_main(cfg, &args, o.flags);
 	config_free(cfg);

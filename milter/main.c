@@ -33,7 +33,7 @@
 #define MAINTAIN_SECONDS	5
 #define STORE_OPEN_TRIES	20	/* half a second apart */
 
-static const char usage[] = PROGNAME " [-c FILE] [-f] [-v] [--check]";
+static const char usage[] = PROGNAME " [-fv] [-c FILE] [--check]";
 
 /* load_settings - config and prepared settings; NULL after logging why. */
 static struct milter_settings *
@@ -45,7 +45,7 @@ load_settings(const struct daemon_args *args)
 	char    err[256];
 
 	quiet.check = 0;		/* check the settings too, below */
-	if ((cfg = daemon_config_load(&quiet, 0)) == NULL)
+	if ((cfg = daemon_config_load(&quiet)) == NULL)
 		return NULL;
 	if ((set = settings_new(cfg, err, sizeof(err))) == NULL) {
 		log_error("%s: %s", args->config_path, err);

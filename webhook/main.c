@@ -19,7 +19,7 @@
 #include "store/store.h"
 #include "transfer.h"
 
-#define USAGE "posthook-webhook [-f] [-v] [-c FILE] [--check]"
+#define USAGE "posthook-webhook [-fv] [-c FILE] [--check]"
 
 /* check_settings - limits the loop relies on; -1 (logged) when off. */
 static int
@@ -55,7 +55,7 @@ main(int argc, char **argv)
 	log_open("posthook-webhook",
 		 args.foreground || args.check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
 	log_set_verbose(args.verbose);
-	cfg = daemon_config_load(&args, 0);
+	cfg = daemon_config_load(&args);
 	if (cfg == NULL || check_settings(cfg) < 0)
 		return 1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

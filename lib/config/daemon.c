@@ -17,9 +17,32 @@
 #include "util/log.h"
 #include "util/util.h"
 
-enum { OPT_CHECK = 1000, OPT_HELP };
+enum { OPT_CHECK = 1000 };
 
-/* daemon_args_parse - -c FILE, -f, -v, --check, --help, and the extras */
+/* The options every daemon takes, one a line, after its own in --help. */
+static const char common_help[] =
+	"  -c, --config FILE  read FILE, not " PH_DEFAULT_CONFIG "\n"
+	"  -f, --foreground   stay in the foreground and log to stderr\n"
+	"  -v, --verbose      log more; twice for debugging\n"
+	"      --check        check the configuration, exit 0 when valid, 1 if not\n"
+	"  -V, --version      print the version and exit\n"
+	"  -h, --help         print this help and exit\n";
+
+/* print_usage - the usage (synopsis and own options), then the common ones */
+static void
+print_usage(FILE *fp, const char *usage)
+{
+	fprintf(fp, "usage: %s\n%s", usage, common_help);
+}
+
+/* print_version - "NAME VERSION", the name being the usage's first word */
+static void
+print_version(const char *usage)
+{
+	printf("%.*s %s\n", (int) strcspn(usage, " \n"), usage, PACKAGE_VERSION);
+}
+
+/* daemon_args_parse - -c FILE, -f, -v, --check, -V, -h, and the extras */
 void
 daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 		  const char *usage, const struct option *extra,
@@ -30,7 +53,8 @@ daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
 	};
 	size_t ncommon = sizeof(common) / sizeof(common[0]);
 	size_t nextra = 0;
@@ -47,7 +71,7 @@ daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 	memset(args, 0, sizeof(*args));
 	args->config_path = PH_DEFAULT_CONFIG;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:fv", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fvVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			args->config_path = optarg;
@@ -62,14 +86,18 @@ daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 		case OPT_CHECK:
 			args->check = 1;
 			break;
-		case OPT_HELP:
-			printf("usage: %s\n", usage);
+		case 'V':
+			print_version(usage);
+			free(opts);
+			exit(0);
+		case 'h':
+			print_usage(stdout, usage);
 			free(opts);
 			exit(0);
 		default:
 			if (handler != NULL && opt != '?' && handler(opt, optarg, ctx) == 0)
 				break;
-			fprintf(stderr, "usage: %s\n", usage);
+			print_usage(stderr, usage);
 			free(opts);
 			exit(1);
 		}
@@ -78,15 +106,18 @@ daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 	free(opts);
 }
 
-/* daemon_config_load - the config the arguments name; --check ends here */
+/*
+ * daemon_config_load - the config the arguments name; --check ends here.
+ * The file must exist, the default one too: a daemon running on defaults
+ * because its file is missing would hide a broken install.
+ */
 struct config *
-daemon_config_load(const struct daemon_args *args, int must_exist)
+daemon_config_load(const struct daemon_args *args)
 {
 	struct config *cfg = config_new();
 	char err[1024];
 
-	if (config_load(cfg, args->config_path, must_exist || args->config_given,
-			err, sizeof(err)) < 0) {
+	if (config_load(cfg, args->config_path, 1, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		config_free(cfg);
 		if (args->check)
@@ -189,30 +220,67 @@ lookup_ids(const struct config *cfg, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-/* daemon_prepare_state_dir - create state_dir, owned by the daemon user */
-int
-daemon_prepare_state_dir(const struct config *cfg)
+/* give_dir - create dir with mode, owned by the daemon user when root */
+static int
+give_dir(const struct config *cfg, const char *dir, mode_t mode)
 {
 	uid_t uid;
 	gid_t gid;
 
-	/*
-	 * Private to the daemons' user: the store holds endpoint secrets,
-	 * and Postfix shares the posthook group to reach the milter socket.
-	 */
-	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
-		log_error("cannot create %s: %m", cfg->state_dir);
+	if (mkdir(dir, mode) < 0 && errno != EEXIST) {
+		log_error("cannot create %s: %m", dir);
 		return -1;
 	}
 	if (geteuid() != 0)
 		return 0;
 	if (lookup_ids(cfg, &uid, &gid) < 0)
 		return -1;
-	if (chown(cfg->state_dir, uid, gid) < 0 || chmod(cfg->state_dir, 0700) < 0) {
-		log_error("cannot give %s to %s: %m", cfg->state_dir, cfg->user);
+	if (chown(dir, uid, gid) < 0 || chmod(dir, mode) < 0) {
+		log_error("cannot give %s to %s: %m", dir, cfg->user);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * key_dir - the signing key's directory, when missing: the user's, as the
+ * key is written after privileges are dropped.  An existing one (such as
+ * /etc/posthook) is the admin's and stays as it is.
+ */
+static int
+key_dir(const struct config *cfg)
+{
+	struct stat st;
+	char   *dir;
+	int     rc = 0;
+
+	if (cfg->signing_key == NULL || cfg->signing_key[0] == 0)
+		return 0;
+	dir = path_dir(cfg->signing_key);
+	if (stat(dir, &st) < 0 && errno == ENOENT)
+		rc = give_dir(cfg, dir, 0700);
+	free(dir);
+	return rc;
+}
+
+/* daemon_prepare_state_dir - state_dir, pid_dir and the key's directory */
+int
+daemon_prepare_state_dir(const struct config *cfg)
+{
+	/*
+	 * Private to the daemons' user: the store holds endpoint secrets,
+	 * and Postfix shares the posthook group to reach the milter socket.
+	 */
+	if (give_dir(cfg, cfg->state_dir, 0700) < 0)
+		return -1;
+	/*
+	 * The daemon writes its pid file as root but removes it on a clean
+	 * stop as the user: the directory must be the user's.
+	 */
+	if (cfg->pid_dir != NULL && cfg->pid_dir[0] != 0
+	    && give_dir(cfg, cfg->pid_dir, 0755) < 0)
+		return -1;
+	return key_dir(cfg);
 }
 
 /* daemon_drop_privileges - as root, become user and group for good */

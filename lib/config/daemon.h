@@ -1,6 +1,6 @@
 /*
  * daemon.h - what makes a posthook program behave like a mail daemon:
- * the common command line (-c, -f, --check, -v), the pid file, detaching,
+ * the common command line (-c, -f, --check, -v, -V, -h), the pid file, detaching,
  * dropping privileges to the configured user, and signals turned into
  * flags and a wake-up pipe for the main loop.
  */
@@ -22,7 +22,10 @@ struct daemon_args {
 /*
  * daemon_args_parse - parse the common options; extra is getopt_long's
  * table of the program's own long options (may be NULL) and handler sees
- * each of them.  Prints usage and exits 1 on a bad option.
+ * each of them.  usage is the synopsis, then one line per own option;
+ * --help prints it with the common options, --version the name (usage's
+ * first word) and version; both exit 0.  Prints usage and exits 1 on a
+ * bad option.
  */
 struct option;
 void daemon_args_parse(int argc, char **argv, struct daemon_args *args,
@@ -33,10 +36,10 @@ void daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 
 /*
  * daemon_config_load - load the config the arguments name, logging the
- * error; with --check, exit 0 or 1 right after.
+ * error (a missing file is one, the default too); with --check, exit 0 or
+ * 1 right after.
  */
-struct config *daemon_config_load(const struct daemon_args *args,
-				  int must_exist);
+struct config *daemon_config_load(const struct daemon_args *args);
 
 /* daemon_detach - fork into the background unless foreground. */
 void daemon_detach(void);
@@ -51,7 +54,11 @@ void daemon_pidfile_remove(char *path);
  */
 int daemon_drop_privileges(const struct config *cfg);
 
-/* daemon_prepare_state_dir - create state_dir owned by the daemon user. */
+/*
+ * daemon_prepare_state_dir - create state_dir (0700), pid_dir (0755) and
+ * the signing key's directory when missing (0700), owned by the daemon user
+ * when root: it removes its pid file and writes its key as that user.
+ */
 int daemon_prepare_state_dir(const struct config *cfg);
 
 /* Signal flags, set by the handlers daemon_signals_init() installs. */

@@ -419,7 +419,8 @@ ring_lock(const struct keyring *kr, char *err, size_t errlen)
 	int     fd = open(kr->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", kr->lock_path, strerror(errno));
+		snprintf(err, errlen, "signing_key %s: cannot create its lock "
+			 "file %s: %s", kr->key_path, kr->lock_path, strerror(errno));
 		return -1;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
@@ -527,6 +528,25 @@ retire_after(const struct config *cfg)
 	return (double) ms / 1000.0;
 }
 
+/*
+ * key_dir - create the directory of signing_key when missing (the daemon,
+ * as root, has made it its user's already when it lies outside state_dir).
+ */
+static int
+key_dir(const char *key_path, char *err, size_t errlen)
+{
+	char   *dir = path_dir(key_path);
+	int     rc = 0;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "signing_key %s: cannot create its "
+			 "directory %s: %s", key_path, dir, strerror(errno));
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
 /* keyring_open - load the keys, creating signing_key on first start */
 struct keyring *
 keyring_open(const struct config *cfg, struct store *st, char *err,
@@ -540,6 +560,8 @@ keyring_open(const struct config *cfg, struct store *st, char *err,
 		snprintf(err, errlen, "signing_key is not set");
 		return NULL;
 	}
+	if (key_dir(cfg->signing_key, err, errlen) < 0)
+		return NULL;
 	kr = xcalloc(1, sizeof(*kr));
 	kr->key_path = xstrdup(cfg->signing_key);
 	kr->state_path = xasprintf("%s.keys", cfg->signing_key);

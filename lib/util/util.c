@@ -343,3 +343,16 @@ str_trim(char *s)
 		*--e = '\0';
 	return (s);
 }
+
+/* path_dir - what dirname(3) returns, without touching path */
+char *
+path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t) (slash - path));
+}

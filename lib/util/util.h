@@ -70,4 +70,7 @@ void iso8601_utc(double when, char *out, size_t outlen);
 /* parse_time_spec - "2h" (ago) or ISO 8601 UTC to seconds since the epoch. */
 int parse_time_spec(const char *text, double now, double *out);
 
+/* path_dir - the directory part of a path ("." or "/" at the ends; malloc()ed). */
+char *path_dir(const char *path);
+
 #endif
