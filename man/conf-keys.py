@@ -5,7 +5,7 @@ the key table (lib/config/config_keys.c), as printed by `posthookctl config keys
 usage: conf-keys.py POSTHOOKCTL SRCDIR [--check]
 
 Rewrites the text between the "keys begin"/"keys end" markers of
-man/posthook.conf.5 and contrib/posthook.conf.sample; with --check, changes
+man/posthook.conf.5.in and contrib/posthook.conf.sample; with --check, changes
 nothing and exits 1 if either file differs from the table.
 """
 import json
@@ -65,7 +65,7 @@ def main():
     keys = [json.loads(line) for line in out.splitlines() if line]
     if not keys:
         sys.exit("no keys from %s" % ctl)
-    ok = splice(srcdir + "/man/posthook.conf.5", '.\\" keys begin',
+    ok = splice(srcdir + "/man/posthook.conf.5.in", '.\\" keys begin',
                 '.\\" keys end', man_block(keys), check)
     ok = splice(srcdir + "/contrib/posthook.conf.sample", "# keys begin",
                 "# keys end", sample_block(keys), check) and ok

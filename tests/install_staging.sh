@@ -42,5 +42,12 @@ if [ -n "$unit" ] && ! grep -q '^ExecStart=/.*/bin/posthookctl -c /.*/posthook/p
 	grep ExecStart "$unit"
 	fail=1
 fi
+# The man page names the configuration file the programs read.
+page=$(find "$dest" -name posthook.conf.5 | head -n 1)
+conf=$("$top_builddir/ctl/posthookctl" --help | sed -n 's/.*read FILE, not //p')
+if [ -n "$page" ] && { grep -q '@[a-z]*dir@' "$page" || ! grep -qF "$conf" "$page"; }; then
+	echo "FAIL: $page does not name $conf"
+	fail=1
+fi
 [ "$fail" -eq 0 ] && echo "everything listed is installed"
 exit "$fail"
