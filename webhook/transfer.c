@@ -52,7 +52,9 @@ transfer_prepare(const struct signing_key *key, const struct delivery *d,
 	t->uuid[sizeof(t->uuid) - 1] = 0;
 	t->attempt = d->attempts + 1;
 	env = event_envelope(d->type, d->timestamp, d->uuid, d->payload);
-	t->body = xstrdup(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN));
+	/* As delivery_event_write_json() writes events: "/" unescaped. */
+	t->body = xstrdup(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN
+							 | JSON_C_TO_STRING_NOSLASHESCAPE));
 	t->body_len = strlen(t->body);
 	json_object_put(env);
 	t->kid = xstrdup(signing_key_kid(key));

@@ -14,7 +14,7 @@
 
 #include "bounce/bounce_intake.h"
 #include "classify/classify.h"
-#include "event/event.h"
+#include "event/bounce_event.h"
 #include "store/message.h"
 #include "store/outbox.h"
 #include "util/json.h"
@@ -194,51 +194,40 @@ nonempty(const char *s)
 	return s != NULL && *s ? s : NULL;
 }
 
-/* original_object - the message object (docs/events.md) of the original message */
-static json_object *
-original_object(const struct message_record *rec, const char *rcpt)
+/* original_message - the message object of the original message */
+static void
+original_message(struct event_message *m, const struct message_record *rec,
+		 const char *rcpt)
 {
-	struct event_message m;
-	json_object *o;
-
-	memset(&m, 0, sizeof(m));
-	m.id = rec->id;
-	m.token = rec->token;
-	m.direction = rec->direction;
-	m.message_id = rec->message_id;
-	m.to = (char *) (rcpt != NULL && *rcpt ? rcpt
-			 : rec->recipients[0] ? rec->recipients[0] : NULL);
-	m.from = rec->from;
-	m.subject = rec->subject;
-	m.timestamp = rec->timestamp;
-	m.spam_status = rec->spam_status;
-	m.tag = rec->tag;
-	m.metadata = rec->metadata;
-	o = event_message_to_json(&m);	/* takes its own metadata reference */
-	return o;
+	memset(m, 0, sizeof(*m));
+	m->id = rec->id;
+	m->token = rec->token;
+	m->direction = rec->direction;
+	m->message_id = rec->message_id;
+	m->to = (char *) (rcpt != NULL && *rcpt ? rcpt
+			  : rec->recipients[0] ? rec->recipients[0] : NULL);
+	m->from = rec->from;
+	m->subject = rec->subject;
+	m->timestamp = rec->timestamp;
+	m->spam_status = rec->spam_status;
+	m->tag = rec->tag;
+	m->metadata = rec->metadata;
 }
 
-/* bounce_object - the message object (docs/events.md) of the bounce itself */
-static json_object *
-bounce_object(const struct bounce_intake *b)
+/* bounce_message - the message object of the bounce itself; the caller
+ * frees to and from */
+static void
+bounce_message(struct event_message *m, const struct bounce_intake *b)
 {
 	const struct dsn *d = b->dsn;
-	struct event_message m;
-	json_object *o;
-	char   *from = address_only(d->self.from);
-	char   *to = b->recipient ? address_only(b->recipient) : address_only(d->self.to);
 
-	memset(&m, 0, sizeof(m));
-	m.direction = (char *) "incoming";
-	m.message_id = d->self.message_id;
-	m.to = to;
-	m.from = from;
-	m.subject = d->self.subject;
-	m.timestamp = b->now;
-	o = event_message_to_json(&m);
-	free(from);
-	free(to);
-	return o;
+	memset(m, 0, sizeof(*m));
+	m->direction = (char *) "incoming";
+	m->message_id = d->self.message_id;
+	m->to = b->recipient ? address_only(b->recipient) : address_only(d->self.to);
+	m->from = address_only(d->self.from);
+	m->subject = d->self.subject;
+	m->timestamp = b->now;
 }
 
 /* recipient_of - the address a DSN recipient is about */
@@ -261,28 +250,26 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 		 const struct message_record *rec, const struct dsn_recipient *r)
 {
 	struct classify_result res;
-	const char *rcpt = recipient_of(r, rec), *name, *enh, *host;
-	json_object *p = json_object_new_object();
-	enum classification cls;
+	struct bounce_event ev;
+	const char *rcpt = recipient_of(r, rec);
+	json_object *p;
 	char   *key, *lrcpt;
 	int     status;
 
 	classify(r->status, r->diagnostic, &res);
-	cls = res.classification == CLASS_NONE ? CLASS_UNCLASSIFIED : res.classification;
-	name = classification_name(cls);
-	enh = res.smtp_enhanced_code[0] ? res.smtp_enhanced_code : r->status;
-	host = res.remote_host[0] ? res.remote_host : r->remote_mta;
-
-	json_object_object_add(p, "original_message", original_object(rec, rcpt));
-	json_object_object_add(p, "bounce", bounce_object(b));
-	json_object_object_add(p, "status",
-			       json_object_new_string(r->permanent ? "HardFail" : "SoftFail"));
-	json_add_string(p, "classification", nonempty(name));
-	json_object_object_add(p, "classification_code", json_object_new_int((int) cls));
-	json_add_string(p, "smtp_enhanced_code", nonempty(enh));
-	json_add_string(p, "remote_host", nonempty(host));
-	json_add_string(p, "diagnostic", nonempty(r->diagnostic));
-	json_add_string(p, "recipient", nonempty(rcpt));
+	memset(&ev, 0, sizeof(ev));
+	original_message(&ev.original, rec, rcpt);
+	bounce_message(&ev.bounce, b);
+	ev.permanent = r->permanent;
+	ev.classification = res.classification;
+	ev.smtp_enhanced_code = res.smtp_enhanced_code[0] ? res.smtp_enhanced_code
+		: r->status;
+	ev.remote_host = res.remote_host[0] ? res.remote_host : r->remote_mta;
+	ev.diagnostic = r->diagnostic;
+	ev.recipient = rcpt;
+	p = bounce_event_payload(&ev);
+	free(ev.bounce.to);
+	free(ev.bounce.from);
 
 	lrcpt = lowercase(rcpt);
 	key = xasprintf("bounce:%s:%s", b->id, lrcpt);

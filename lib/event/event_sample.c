@@ -1,11 +1,13 @@
 /*
  * event_sample.c - sample payloads of every event type (see
- * event_sample.h).  Delivery events go through delivery_event_payload(),
- * so a sample has exactly the shape of a real event.
+ * event_sample.h).  Delivery events go through delivery_event_payload()
+ * and MessageBounced through bounce_event_payload(), the functions real
+ * events are built with, so a sample has exactly the shape of a real one.
  */
 #include <string.h>
 
 #include "event/event_ops.h"
+#include "event/bounce_event.h"
 #include "event/event_sample.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -74,6 +76,33 @@ delivery_sample(enum event_type t, double now)
 	return p;
 }
 
+/* bounce_sample - MessageBounced, as the bounce intake builds it. */
+static json_object *
+bounce_sample(double now)
+{
+	struct bounce_event ev;
+	json_object *p;
+
+	memset(&ev, 0, sizeof(ev));
+	sample_message(&ev.original, now);
+	ev.bounce.direction = xstrdup("incoming");
+	ev.bounce.message_id = xstrdup("bounce-test@mx.example.com");
+	ev.bounce.to = xstrdup("b+abc123@bounces.example.com");
+	ev.bounce.from = xstrdup("MAILER-DAEMON@mx.example.com");
+	ev.bounce.subject = xstrdup("Undelivered Mail Returned to Sender");
+	ev.bounce.timestamp = now;
+	ev.permanent = 1;
+	ev.classification = CLASS_INVALID_RECIPIENT;
+	ev.smtp_enhanced_code = "5.1.1";
+	ev.remote_host = "mx.example.com";
+	ev.diagnostic = "smtp; 550 5.1.1 <user@example.com>: No such user";
+	ev.recipient = "user@example.com";
+	p = bounce_event_payload(&ev);
+	event_message_clear(&ev.original);
+	event_message_clear(&ev.bounce);
+	return p;
+}
+
 /* message_json - the sample message as JSON. */
 static json_object *
 message_json(double now)
@@ -122,15 +151,13 @@ event_sample_payload(enum event_type t, double now)
 	case EV_DELIVERY_EXHAUSTED:
 		x.created = now - 36 * 60;
 		return delivery_exhausted_payload(&w, &x);
+	case EV_MESSAGE_BOUNCED:
+		return bounce_sample(now);
 	default:
 		break;
 	}
 	p = json_object_new_object();
 	switch (t) {
-	case EV_MESSAGE_BOUNCED:
-		json_object_object_add(p, "original_message", message_json(now));
-		json_object_object_add(p, "bounce", message_json(now));
-		break;
 	case EV_MESSAGE_LINK_CLICKED:
 		json_add_string(p, "url", "https://example.com/welcome");
 		json_add_string(p, "token", "abc123def456");

@@ -142,7 +142,7 @@ outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 	it.type = type;
 	it.timestamp = timestamp;
 	it.payload = json_object_to_json_string_length(payload,
-					JSON_C_TO_STRING_PLAIN, &len);
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	it.payload_len = len;
 	it.endpoint_id = endpoint_id;
 	status = outbox_add_many(txn, &it, 1, &added);

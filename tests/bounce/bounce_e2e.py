@@ -205,6 +205,7 @@ def run_cases(ours, remote, conf, posthook_run):
 	for rcpt, ps in by_rcpt.items():
 		expect(len(ps) == 1, "%d events for %s: %r" % (len(ps), rcpt, ps))
 		p = ps[0]
+		expect(list(p) == H.BOUNCED_KEYS, "payload members %r" % list(p))
 		o = p["original_message"]
 		expect(o["from"] == APP, "original_message.from %r" % o["from"])
 		expect(o["token"] == tokens[rcpt], o)

@@ -35,6 +35,11 @@ for i, ev in enumerate(W.EVENTS):
 	assert req.json["event"] == ev
 	assert req.json["uuid"] == rec["uuid"]
 	assert req.json["payload"] == rec["request"]["payload"]
+	# The shape and the bytes of a real event: no "\/" escapes, and a
+	# MessageBounced with the members the bounce intake gives it.
+	assert b"\\/" not in req.body, req.body
+	if ev == "MessageBounced":
+		assert list(req.json["payload"].keys()) == W.H.BOUNCED_KEYS, req.json
 	h = rec["request"]["headers"]
 	assert h["X-Posthook-Signature"] == req.header("X-Posthook-Signature")
 	assert h["X-Posthook-Signature-KID"] == req.kid

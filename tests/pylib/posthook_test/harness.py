@@ -49,6 +49,12 @@ LOOPBACK = "127.0.0.1"
 POSTFIX_SBIN = "/usr/sbin"
 POSTFIX_META = "/etc/postfix"		# read only: postfix-files, dynamicmaps
 
+# The members of a MessageBounced payload, in order: the bounce intake's
+# and `posthookctl webhooks test`'s alike (lib/event/bounce_event.c).
+BOUNCED_KEYS = ["original_message", "bounce", "status", "classification",
+		"classification_code", "smtp_enhanced_code", "remote_host",
+		"diagnostic", "recipient"]
+
 _live = []				# objects whose stop() runs at exit
 _live_lock = threading.Lock()
 _scratch = []				# scratch dirs removed at a clean exit
