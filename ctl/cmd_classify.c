@@ -7,8 +7,11 @@
  * parentheses, or a bare SMTP reply), and prints exactly one JSON object
  * per input line, in order:
  * {"classification","classification_code","smtp_code","smtp_enhanced_code",
- *  "remote_host"}.  An empty line gives all nulls; a success (2XX, 2.X.X)
- * has a null classification and code.
+ *  "remote_host","dsn"}.  smtp_enhanced_code is the reply's own code, null
+ * when it has none, as the webhook reports it (logtail/correlate.c); dsn
+ * is the X.Y.Z given, which the classifier reads when the reply has no
+ * code.  An empty line gives all nulls; a success (2XX, 2.X.X) has a null
+ * classification and code.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -76,9 +79,10 @@ classify_line(char *line)
 	json_object_object_add(obj, "smtp_code",
 			       res.smtp_code ? json_object_new_int(res.smtp_code) : NULL);
 	/* Both are ASCII by construction (classify.c checks remote_host). */
-	json_object_object_add(obj, "smtp_enhanced_code",
-			       string_or_null(res.smtp_enhanced_code));
+	json_object_object_add(obj, "smtp_enhanced_code", string_or_null(
+		res.enhanced_from_text ? res.smtp_enhanced_code : ""));
 	json_object_object_add(obj, "remote_host", string_or_null(res.remote_host));
+	json_object_object_add(obj, "dsn", string_or_null(dsn));
 	return (obj);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """classify_cli.py - `posthookctl classify` end to end: one valid JSON object
-per input line, in order, whatever the bytes of the line."""
+per input line, in order, whatever the bytes of the line; smtp_enhanced_code
+only when the reply has one (as in the webhook), the X.Y.Z given as dsn."""
 import json
 import os
 import subprocess
@@ -14,38 +15,41 @@ CASES = [
      b"RCPT TO command)",
      {"classification": "invalid_recipient", "classification_code": 10,
       "smtp_code": 550, "smtp_enhanced_code": "5.1.1",
-      "remote_host": "mx.example.com"}),
+      "remote_host": "mx.example.com", "dsn": "5.1.1"}),
     (b"",
      {"classification": None, "classification_code": None, "smtp_code": None,
-      "smtp_enhanced_code": None, "remote_host": None}),
+      "smtp_enhanced_code": None, "remote_host": None, "dsn": None}),
     (b"250 2.0.0 Ok: queued as 4XyZ",
      {"classification": None, "classification_code": None, "smtp_code": 250,
-      "smtp_enhanced_code": "2.0.0", "remote_host": None}),
+      "smtp_enhanced_code": "2.0.0", "remote_host": None, "dsn": None}),
     (b"4.4.1\tconnect to mx.example.com[192.0.2.1]:25: Connection refused\r",
      {"classification": "connection_error", "classification_code": 40,
-      "smtp_code": None, "smtp_enhanced_code": "4.4.1", "remote_host": None}),
+      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None,
+      "dsn": "4.4.1"}),
     (b"4.4.3\tHost or domain name not found. Name service error for "
      b"name=example.com type=MX: Host not found, try again",
      {"classification": "dns_failure", "classification_code": 21,
-      "smtp_code": None, "smtp_enhanced_code": "4.4.3", "remote_host": None}),
+      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None,
+      "dsn": "4.4.3"}),
     (b"no code, no known words",
      {"classification": "unclassified", "classification_code": 99,
-      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None}),
+      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None, "dsn": None}),
     (b"5.7.1\t",
      {"classification": "policy_rejection", "classification_code": 32,
-      "smtp_code": None, "smtp_enhanced_code": "5.7.1", "remote_host": None}),
+      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None,
+      "dsn": "5.7.1"}),
     # invalid UTF-8 and a NUL byte in the text and in the host name
     (b"host \xff\xfe[192.0.2.1] said: 550 \xc3\x28 \x00 user unknown \x01\x7f",
      {"classification": "invalid_recipient", "classification_code": 10,
-      "smtp_code": 550, "smtp_enhanced_code": None, "remote_host": None}),
+      "smtp_code": 550, "smtp_enhanced_code": None, "remote_host": None, "dsn": None}),
     # a tab that is not after a dsn is part of the text
     (b"mailbox\tfull",
      {"classification": "unclassified", "classification_code": 99,
-      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None}),
+      "smtp_code": None, "smtp_enhanced_code": None, "remote_host": None, "dsn": None}),
     # a line of 1 MiB
     (b"552 5.2.2 mailbox full " + b"x" * (1 << 20),
      {"classification": "mailbox_full", "classification_code": 12,
-      "smtp_code": 552, "smtp_enhanced_code": "5.2.2", "remote_host": None}),
+      "smtp_code": 552, "smtp_enhanced_code": "5.2.2", "remote_host": None, "dsn": None}),
 ]
 
 

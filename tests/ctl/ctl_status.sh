@@ -1,0 +1,69 @@
+#!/bin/sh
+# ctl_status.sh - posthookctl status answers as a monitoring plugin: exit
+# 0 with every daemon up and the outbox under --max-outbox, 1 over it, 2
+# with a daemon down, and --nagios one "POSTHOOK STATE - ... | perfdata"
+# line.  A daemon stopped cleanly leaves no pid file behind, and the
+# signing key's directory is created when it is missing.  Root, with the
+# posthook user (tests/install-deps.sh).
+set -u
+dir=$(mktemp -d)
+chmod 755 "$dir"
+trap 'rm -rf "$dir"' EXIT
+ctl="$top_builddir/ctl/posthookctl"
+fail=0
+conf="$dir/posthook.conf"
+printf 'state_dir = %s/state\npid_dir = %s/run\nlog_file = %s/mail.log\nsigning_key = %s/keys/signing.key\n' \
+	"$dir" "$dir" "$dir" "$dir" > "$conf"
+
+# A clean stop: the pid file goes; the key's directories were made.
+"$top_builddir/webhook/posthook-webhook" -f -c "$conf" > "$dir/webhook.out" 2>&1 &
+pid=$!
+i=0
+while [ ! -s "$dir/run/posthook-webhook.pid" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+while ! grep -q started "$dir/webhook.out" && [ $i -lt 200 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+[ -s "$dir/keys/signing.key" ] || { echo "FAIL: no key in a new directory"; cat "$dir/webhook.out"; fail=1; }
+kill -TERM "$pid"
+wait "$pid"
+if [ -e "$dir/run/posthook-webhook.pid" ]; then
+	echo "FAIL: the pid file stayed after a clean stop"; cat "$dir/webhook.out"; fail=1
+fi
+
+# status: pid files of a live process stand for the daemons.
+expect() {	# expect STATUS WORD [ARGS]: exit status and the plugin line
+	want=$1 word=$2
+	shift 2
+	out=$("$ctl" -c "$conf" status --nagios "$@")
+	st=$?
+	case "$out" in
+	"POSTHOOK $word - "*" | daemons_up="*) ;;
+	*) st=x ;;
+	esac
+	if [ "$st" != "$want" ] || [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ]; then
+		echo "FAIL: status --nagios $* (exit $st, want $want $word): $out"; fail=1
+	fi
+}
+expect 2 CRITICAL
+for d in milter logtail webhook; do
+	echo $$ > "$dir/run/posthook-$d.pid"
+done
+expect 0 OK
+runuser -u posthook -- "$top_builddir/tests/webhook/webhook_queue" "$dir/state" MessageSent 3 > /dev/null \
+	|| { echo "FAIL: webhook_queue"; fail=1; }
+expect 0 OK --max-outbox 3
+expect 1 WARNING --max-outbox 2
+"$ctl" -c "$conf" status --json --max-outbox 2 > "$dir/json"
+case $(cat "$dir/json") in
+*'"outbox_depth":3,'*'"status":"degraded","reason":"3 events waiting in the outbox"}') ;;
+*) echo "FAIL: status --json: $(cat "$dir/json")"; fail=1 ;;
+esac
+rm "$dir/run/posthook-logtail.pid"
+expect 2 CRITICAL
+"$ctl" -c "$conf" status > "$dir/report"
+[ $? -eq 2 ] && grep -q '^status: *down: posthook-logtail is down' "$dir/report" \
+	|| { echo "FAIL: the readable report:"; cat "$dir/report"; fail=1; }
+[ "$fail" -eq 0 ] && echo "status exits as a monitoring plugin"
+exit "$fail"
