@@ -78,7 +78,28 @@ app_tag_parse(const char *raw, char **out, const char **why)
 	return APP_INVALID;
 }
 
-/* metadata_check - the limits on a parsed metadata object. */
+/*
+ * metadata_scalar - a number or boolean becomes a string of its JSON text
+ * (json-c keeps a parsed number's own text), as clients typed for
+ * {string: string} metadata read it; 0, or -1 when out of memory.
+ */
+static int
+metadata_scalar(json_object *obj, const char *key, json_object *val)
+{
+	json_object *s;
+
+	s = json_object_new_string(json_object_to_json_string_ext(val,
+						JSON_C_TO_STRING_PLAIN));
+	if (s == NULL)
+		return -1;
+	/* Replacing a member's value keeps the iteration valid. */
+	return json_object_object_add(obj, key, s) < 0 ? -1 : 0;
+}
+
+/*
+ * metadata_check - the limits on a parsed metadata object, whose numbers
+ * and booleans become strings and whose null members are dropped.
+ */
 static int
 metadata_check(json_object *obj, const char **why)
 {
@@ -88,9 +109,27 @@ metadata_check(json_object *obj, const char **why)
 		*why = "metadata is not a JSON object";
 		return APP_INVALID;
 	}
+	/* json-c's foreach holds the next member: deleting this one is safe. */
 	json_object_object_foreach(obj, key, val) {
 		size_t  vlen;
 
+		switch (json_object_get_type(val)) {
+		case json_type_null:
+			json_object_object_del(obj, key);
+			continue;
+		case json_type_int:
+		case json_type_double:
+		case json_type_boolean:
+			if (metadata_scalar(obj, key, val) < 0)
+				return APP_ENOMEM;
+			json_object_object_get_ex(obj, key, &val);
+			break;
+		case json_type_string:
+			break;
+		default:
+			*why = "metadata value is an object or array";
+			return APP_INVALID;
+		}
 		if (++nkeys > APP_META_MAX_KEYS) {
 			*why = "metadata has more than 20 keys";
 			return APP_INVALID;
@@ -101,10 +140,6 @@ metadata_check(json_object *obj, const char **why)
 		}
 		if (strlen(key) > APP_META_MAX_KEY) {
 			*why = "metadata key is longer than 40 bytes";
-			return APP_INVALID;
-		}
-		if (!json_object_is_type(val, json_type_string)) {
-			*why = "metadata value is not a string";
 			return APP_INVALID;
 		}
 		vlen = (size_t) json_object_get_string_len(val);
@@ -120,7 +155,7 @@ metadata_check(json_object *obj, const char **why)
 	return APP_OK;
 }
 
-/* app_metadata_parse - a JSON object of string values within the limits. */
+/* app_metadata_parse - a JSON object of scalar values within the limits. */
 int
 app_metadata_parse(const char *raw, json_object **out, const char **why)
 {
@@ -152,7 +187,7 @@ app_metadata_parse(const char *raw, json_object **out, const char **why)
 	obj = json_tokener_parse_ex(tok, v, (int) len);
 	if (obj == NULL) {
 		*why = json_tokener_get_error(tok) == json_tokener_error_depth ?
-		    "metadata value is not a string" : "metadata is not valid JSON";
+		    "metadata value is an object or array" : "metadata is not valid JSON";
 		status = APP_INVALID;
 	} else if (json_tokener_get_parse_end(tok) != len) {
 		*why = "metadata has text after the JSON object";

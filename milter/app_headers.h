@@ -48,8 +48,11 @@ char   *header_value_clean(const char *raw);
 int     app_tag_parse(const char *raw, char **out, const char **why);
 
 /*
- * app_metadata_parse - a JSON object whose values are all strings, within
- * the APP_META_* limits.  On APP_OK *out is a new json-c reference.
+ * app_metadata_parse - a JSON object of scalar values within the APP_META_*
+ * limits, made {string: string}: a number or boolean becomes a string of
+ * its JSON text (42 -> "42", true -> "true"), a null member is dropped,
+ * and an object or array value refuses the whole metadata.  On APP_OK
+ * *out is a new json-c reference.
  */
 int     app_metadata_parse(const char *raw, json_object **out, const char **why);
 

@@ -34,6 +34,7 @@ struct app_values {
 	char   *tag;
 	json_object *metadata;
 	int     bad;			/* something was invalid or repeated */
+	const char *metadata_error;	/* why metadata was refused, or NULL */
 };
 
 /* read_app_headers - parse tag and metadata, logging every problem. */
@@ -65,8 +66,9 @@ read_app_headers(const struct msg_state *ms, const struct milter_settings *set,
 		v->bad = 1;
 	}
 	if (ms->metadata_huge) {
-		log_warn("%s: %s ignored: metadata is larger than 4 KiB", qid,
-			 set->hdr_metadata);
+		v->metadata_error = "metadata is larger than 4 KiB";
+		log_warn("%s: %s ignored: %s", qid, set->hdr_metadata,
+			 v->metadata_error);
 		v->bad = 1;
 	} else if (ms->metadata != NULL) {
 		rc = app_metadata_parse(ms->metadata, &v->metadata, &why);
@@ -74,6 +76,7 @@ read_app_headers(const struct msg_state *ms, const struct milter_settings *set,
 			return -1;
 		if (rc == APP_INVALID) {
 			log_warn("%s: %s ignored: %s", qid, set->hdr_metadata, why);
+			v->metadata_error = why;
 			v->bad = 1;
 		}
 	}
@@ -100,6 +103,8 @@ build_record(const struct msg_state *ms, const char *qid, struct app_values *v)
 	v->tag = NULL;
 	r->metadata = v->metadata;
 	v->metadata = NULL;
+	if (v->metadata_error != NULL)
+		r->metadata_error = xstrdup(v->metadata_error);
 	r->direction = xstrdup("outgoing");
 	r->spam_status = xstrdup(spam_status_name(ms->spam));
 	return r;

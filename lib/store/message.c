@@ -44,6 +44,7 @@ message_record_free(struct message_record *r)
 	free(r->spam_status);
 	free(r->verp_sender);
 	free(r->tenant);
+	free(r->metadata_error);
 	free(r);
 }
 
@@ -86,6 +87,8 @@ message_record_to_json(const struct message_record *r)
 		json_add_string(o, "verp_sender", r->verp_sender);
 	if (r->tenant != NULL)
 		json_add_string(o, "tenant", r->tenant);
+	if (r->metadata_error != NULL)
+		json_add_string(o, "metadata_error", r->metadata_error);
 	return o;
 }
 
@@ -107,6 +110,7 @@ take_strings(struct message_record *r, json_object *o)
 		{"spam_status", &r->spam_status},
 		{"verp_sender", &r->verp_sender},
 		{"tenant", &r->tenant},
+		{"metadata_error", &r->metadata_error},
 	};
 	const char *s;
 	size_t i;

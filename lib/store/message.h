@@ -28,6 +28,7 @@ struct message_record {
 	char   *spam_status;		/* NotChecked, Spam, NotSpam */
 	char   *verp_sender;		/* envelope sender set by the milter */
 	char   *tenant;			/* owning tenant; NULL means "default" */
+	char   *metadata_error;		/* why the app's metadata was refused */
 };
 
 struct message_record *message_record_new(void);

@@ -310,7 +310,7 @@ static void
 bad_metadata(const char *action, sfsistat want, const char *want_reply)
 {
 	const char *const kv[] = {"on_bad_metadata", action, NULL};
-	static const char *const hdrs[] = {"X-Posthook-Metadata", "{\"a\": 1}", NULL};
+	static const char *const hdrs[] = {"X-Posthook-Metadata", "{\"a\": [1]}", NULL};
 
 	setup_app(kv);
 	connect_from("app.example", "127.0.0.1", 40003, 0);

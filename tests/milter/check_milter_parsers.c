@@ -92,6 +92,15 @@ START_TEST(test_metadata_good)
 	ck_assert_int_eq(json_object_object_length(out), 0);
 	json_object_put(out);
 
+	/* Numbers and booleans as their JSON text, nulls dropped. */
+	ck_assert_int_eq(app_metadata_parse("{\"n\": 42, \"x\": -1.50, \"e\": 1e3, "
+	    "\"t\": true, \"f\": false, \"z\": null, \"s\": \"v\"}", &out, &why),
+	    APP_OK);
+	ck_assert_str_eq(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN),
+	    "{\"n\":\"42\",\"x\":\"-1.50\",\"e\":\"1e3\",\"t\":\"true\","
+	    "\"f\":\"false\",\"s\":\"v\"}");
+	json_object_put(out);
+
 	ck_assert_int_eq(app_metadata_parse("{\"k\":\"caf\\u00e9 \xc3\xa9\"}",
 					    &out, &why), APP_OK);
 	ck_assert(json_object_object_get_ex(out, "k", &v));
@@ -112,10 +121,9 @@ START_TEST(test_metadata_bad)
 	meta_bad("not json", "metadata is not valid JSON");
 	meta_bad("[\"a\"]", "metadata is not a JSON object");
 	meta_bad("\"a\"", "metadata is not a JSON object");
-	meta_bad("{\"a\": 1}", "metadata value is not a string");
-	meta_bad("{\"a\": null}", "metadata value is not a string");
-	meta_bad("{\"a\": {\"b\": \"c\"}}", "metadata value is not a string");
-	meta_bad("{\"a\": [\"b\"]}", "metadata value is not a string");
+	meta_bad("{\"a\": {\"b\": \"c\"}}", "metadata value is an object or array");
+	meta_bad("{\"a\": [\"b\"]}", "metadata value is an object or array");
+	meta_bad("{\"a\": 1, \"b\": []}", "metadata value is an object or array");
 	meta_bad("{\"a\": \"b\"} trailing", "metadata is not valid JSON");
 	meta_bad("{\"a\": \"b\"}{}", "metadata is not valid JSON");
 	meta_bad("{\"a\": \"b\"", "metadata is not valid JSON");

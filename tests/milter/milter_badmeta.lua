@@ -4,10 +4,10 @@ local t = dofile(os.getenv("srcdir") .. "/milter_lib.lua")
 
 local conn = t.connect("app.example", "127.0.0.1")
 
--- Metadata with a number value; a valid tag.
+-- Metadata with a nested object; a valid tag.
 t.message(conn, {qid = "MTBAD1AAAAAA", headers = {
 	{"X-Posthook-Tag", "kept"},
-	{"X-Posthook-Metadata", "{\"user_id\": 42}"},
+	{"X-Posthook-Metadata", "{\"user_id\": 42, \"address\": {\"city\": \"x\"}}"},
 }})
 t.check(t.accepted(conn), "bad metadata: not accepted")
 t.check(t.removed(conn, {"X-Posthook-Tag", "X-Posthook-Metadata"}), "bad metadata: headers kept")
@@ -42,4 +42,10 @@ t.message(conn, {qid = "MTBAD4AAAAAA", headers = {
 }})
 t.check(t.accepted(conn), "not JSON: not accepted")
 t.check(t.token(conn) ~= nil, "not JSON: no token")
+-- Numbers and booleans kept as their JSON text, a null dropped.
+t.message(conn, {qid = "MTBAD5AAAAAA", headers = {
+	{"X-Posthook-Metadata", "{\"user_id\": 42, \"vip\": true, \"score\": 1.5, \"gone\": null}"},
+}})
+t.check(t.accepted(conn), "scalars: not accepted")
+t.check(t.token(conn) ~= nil, "scalars: no token")
 mt.disconnect(conn)

@@ -164,8 +164,12 @@ def check_badmeta(m):
 	log = m.log()
 	r = m.show("MTBAD1AAAAAA")
 	expect(r["tag"] == "kept" and r["metadata"] is None, r)
-	expect("MTBAD1AAAAAA: X-Posthook-Metadata ignored: metadata value is not a string"
+	expect(r["metadata_error"] == "metadata value is an object or array", r)
+	expect("MTBAD1AAAAAA: X-Posthook-Metadata ignored: metadata value is an object or array"
 	       in log, "reason 1 not logged")
+	r = m.show("MTBAD5AAAAAA")
+	expect(r["metadata"] == {"user_id": "42", "vip": "true", "score": "1.5"}, r)
+	expect("metadata_error" not in r, r)
 	r = m.show("MTBAD2AAAAAA")
 	expect(r["tag"] is None and r["metadata"] is None, r)
 	expect("MTBAD2AAAAAA: X-Posthook-Tag ignored: tag is longer than 255 bytes" in log
@@ -179,6 +183,7 @@ def check_badmeta(m):
 	       in log, "reasons 3 not logged")
 	r = m.show("MTBAD4AAAAAA")
 	expect(r["metadata"] is None and r["message_id"] is None, r)
+	expect(r["metadata_error"] == "metadata is not valid JSON", r)
 	expect("MTBAD4AAAAAA: X-Posthook-Metadata ignored: metadata is not valid JSON"
 	       in log, "reason 4 not logged")
 
@@ -213,7 +218,7 @@ def check_list(m):
 	expect(times == sorted(times, reverse=True), "list not newest first: %r" % times)
 	expect(recs[0]["queue_id"] == "MTRE2AAAAAAA", "newest is %r" % recs[0]["queue_id"])
 	every = m.ctl("--json", "messages", "list", "--since", "1h").splitlines()
-	expect(len(every) == 11, "list --since 1h gave %d records, not 11" % len(every))
+	expect(len(every) == 12, "list --since 1h gave %d records, not 12" % len(every))
 	expect(m.ctl("--json", "messages", "list", "--since", "2099-01-01T00:00:00Z") == "",
 	       "list --since the future is not empty")
 	table = m.ctl("messages", "list", "--limit", "2").splitlines()
