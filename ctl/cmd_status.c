@@ -416,7 +416,7 @@ print_report(json_object *st)
 	printf("(deliveries failing: newest attempt since %s failed)\n",
 	       text_of(st, "since"));
 	printf("\nstatus:   %s%s%s\n", text_of(st, "status"),
-	       get(st, "reason") ? ": " : "", get(st, "reason") ? text_of(st, "reason") : "");
+	       json_member(st, "reason") ? ": " : "", json_member(st, "reason") ? text_of(st, "reason") : "");
 }
 
 struct verdict {
@@ -439,12 +439,12 @@ verdict_add(struct verdict *v, int status, const char *why)
 static void
 judge(json_object *st, long long max_lag, long long max_outbox, struct verdict *v)
 {
-	json_object *t = get(st, "tailer"), *lag = get(t, "lag_lines");
-	json_object *depth = get(st, "outbox_depth");
+	json_object *t = json_member(st, "tailer"), *lag = json_member(t, "lag_lines");
+	json_object *depth = json_member(st, "outbox_depth");
 	char    why[256];
 
 	memset(v, 0, sizeof(*v));
-	json_object_object_foreach(get(st, "daemons"), name, o) {
+	json_object_object_foreach(json_member(st, "daemons"), name, o) {
 		v->daemons++;
 		if (bool_member(o, "running", 0)) {
 			v->up++;
@@ -473,8 +473,8 @@ print_nagios(json_object *st, const struct verdict *v, long long max_lag,
 	     long long max_outbox)
 {
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL" };
-	json_object *lag = get(get(st, "tailer"), "lag_lines");
-	json_object *depth = get(st, "outbox_depth");
+	json_object *lag = json_member(json_member(st, "tailer"), "lag_lines");
+	json_object *depth = json_member(st, "outbox_depth");
 
 	printf("POSTHOOK %s - %s%s%d/%d daemons up, lag %s lines, outbox %s"
 	       " | daemons_up=%d;;%d;0;%d lag_lines=%s;%lld outbox=%s;%lld\n",
