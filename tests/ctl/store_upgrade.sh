@@ -54,12 +54,13 @@ st=$(status)
 "$top_builddir/webhook/posthook-webhook" -f -c "$conf" > "$dir/webhook.out" 2>&1 &
 pid=$!
 i=0
-while [ "$(json deliveries list | get 'len(j)')" != 2 ] && [ $i -lt 100 ]; do
+while [ "$(json deliveries list --event MessageSent | get 'len(j)')" != 1 ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 kill -TERM "$pid"
 wait "$pid"
-[ "$(json deliveries list | get 'sorted(d["event"] for d in j)')" \
+# (The old delivery may be retried meanwhile, once its time has come.)
+[ "$(json deliveries list | get 'sorted(set(d["event"] for d in j))')" \
 	= "['MessageDelayed', 'MessageSent']" ] || { no "new deliveries"; cat "$dir/webhook.out"; }
 [ "$(status | get 'j[0]["outbox_depth"]')" = 0 ] || no "outbox not emptied"
 [ "$fail" -eq 0 ] && echo "a 0.1 store opens and reads in this build"
