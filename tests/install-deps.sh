@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh - install, from Debian's archive, everything posthook's
-# build, tests and demo need, and create the posthook user and group.
+# build, tests, demo and Debian package (tests/package.sh) need, and
+# create the posthook user and group.
 # Run as root on Debian 12.  Safe to run again.
 set -eu
 
@@ -15,6 +16,7 @@ packages="
 	systemd systemd-journal-remote
 	nodejs ruby php-cli
 	procps iproute2 util-linux nsd
+	debhelper dh-autoreconf lintian
 "
 
 missing=""
