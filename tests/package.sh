@@ -2,8 +2,9 @@
 # package.sh - the Debian package as CI's last step: build it from this
 # tree (dpkg-buildpackage, the suites having run already), check it with
 # lintian, install it, see that posthookctl -V and posthook-webhook
-# --check answer, that remove keeps the admin's files and that purge
-# removes them; any failure exits non-zero.  Root on Debian 12, with
+# --check answer, install it again (postinst's upgrade step), see that
+# remove keeps the admin's files and that purge removes them; any failure
+# exits non-zero.  Root on Debian 12, with
 # debhelper, dh-autoreconf, lintian and the build dependencies installed.
 # It installs and purges the package "posthook" on this machine.
 set -eu
@@ -53,6 +54,10 @@ fi
 [ "$(stat -c %U /var/lib/posthook)" = posthook ] || fail "/var/lib/posthook is not posthook's"
 zcat /usr/share/man/man8/posthook-bounce.8.gz | grep -q 'argv=/usr/sbin/posthook-bounce' \
 	|| fail "posthook-bounce(8) does not name /usr/sbin/posthook-bounce"
+
+# Installing over itself runs postinst's upgrade step: the store opens.
+dpkg -i "$deb" || fail "dpkg -i $deb over itself (the upgrade step)"
+posthookctl messages list --limit 1 > /dev/null || fail "the store does not open"
 
 # remove keeps the admin's configuration and state; purge takes them.
 touch /var/lib/posthook/package-test
