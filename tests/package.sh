@@ -17,6 +17,14 @@ fail() {
 	exit 1
 }
 
+# Purging at the end removes /etc/posthook and /var/lib/posthook: never
+# those of an installation that is not the package's.
+if ! dpkg-query -W posthook >/dev/null 2>&1; then
+	[ ! -e /etc/posthook ] || fail "/etc/posthook exists: this machine has a posthook"
+	[ -z "$(ls -A /var/lib/posthook 2>/dev/null)" ] \
+		|| fail "/var/lib/posthook holds a store: this machine has a posthook"
+fi
+
 # A copy of the tree as git sees it (tracked and new files), so that no
 # build of the working tree, in tree or not, gets into the package.
 mkdir "$work/posthook"
