@@ -3,8 +3,8 @@
 # 0 with every daemon up and the outbox under --max-outbox, 1 over it, 2
 # with a daemon down, and --nagios one "POSTHOOK STATE - ... | perfdata"
 # line.  A daemon stopped cleanly leaves no pid file behind, and the
-# signing key's directory is created when it is missing.  Root, with the
-# posthook user (tests/install-deps.sh).
+# signing key's directory is created when it is missing, or named when it
+# cannot be.  Root, with the posthook user (tests/install-deps.sh).
 set -u
 dir=$(mktemp -d)
 chmod 755 "$dir"
@@ -65,5 +65,11 @@ expect 2 CRITICAL
 "$ctl" -c "$conf" status > "$dir/report"
 [ $? -eq 2 ] && grep -q '^status: *down: posthook-logtail is down' "$dir/report" \
 	|| { echo "FAIL: the readable report:"; cat "$dir/report"; fail=1; }
+# A key directory the user cannot create: the error names it and the key.
+printf 'state_dir = %s/state\nsigning_key = %s/nokeys/signing.key\n' "$dir" "$dir" > "$dir/k.conf"
+"$ctl" -c "$dir/k.conf" keys list > "$dir/out" 2>&1
+st=$?
+[ "$st" -eq 1 ] && grep -qF "signing_key $dir/nokeys/signing.key: cannot create its directory $dir/nokeys:" "$dir/out" \
+	|| { echo "FAIL: keys list without the key's directory (exit $st):"; cat "$dir/out"; fail=1; }
 [ "$fail" -eq 0 ] && echo "status exits as a monitoring plugin"
 exit "$fail"
