@@ -12,7 +12,7 @@
 int
 ctl_args_take_json(int argc, char **argv, int *json)
 {
-	int	i, n = 0, done = 0;
+	int i, n = 0, done = 0;
 
 	for (i = 0; i < argc; i++) {
 		if (!done && strcmp(argv[i], "--") == 0)
@@ -31,7 +31,7 @@ ctl_args_take_json(int argc, char **argv, int *json)
 int
 ctl_args_want_help(int argc, char **argv)
 {
-	int	i;
+	int i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)

@@ -11,11 +11,11 @@
 
 /* One returned message for one recipient.  Strings are the caller's. */
 struct bounce_event {
-	struct event_message original;	/* the message posthook sent */
-	struct event_message bounce;	/* the bounce, as received */
-	int     permanent;		/* HardFail, else SoftFail */
-	enum classification classification;	/* CLASS_NONE: Unclassified */
-	const char *smtp_enhanced_code;	/* NULL or "": null */
+	struct event_message original;	    /* the message posthook sent */
+	struct event_message bounce;	    /* the bounce, as received */
+	int permanent;			    /* HardFail, else SoftFail */
+	enum classification classification; /* CLASS_NONE: Unclassified */
+	const char *smtp_enhanced_code;	    /* NULL or "": null */
 	const char *remote_host;
 	const char *diagnostic;
 	const char *recipient;
