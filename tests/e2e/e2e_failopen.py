@@ -32,7 +32,13 @@ def before(res, st, mx, qid, mid):
 
 
 def status(st):
-	return json.loads(st.ctl("--json", "status").stdout)
+	"""status - posthookctl status as JSON, whatever its verdict: exit 0
+	all up, 1 degraded, 2 a daemon down."""
+	r = st.ctl("--json", "status", check=False)
+	if r.returncode not in (0, 1, 2):
+		raise RuntimeError("posthookctl status: exit %d: %s" % (
+			r.returncode, r.stderr))
+	return json.loads(r.stdout)
 
 
 def status_up(res, st, dead_port):
@@ -80,6 +86,10 @@ def status_down(res, st):
 			  for d in s["daemons"].values()),
 		  "status: the three daemons down, no stale pid file",
 		  s["daemons"])
+	r = st.ctl("status", "--nagios", check=False)
+	res.check(r.returncode == 2 and r.stdout.startswith("POSTHOOK CRITICAL - ")
+		  and len(r.stdout.splitlines()) == 1,
+		  "status --nagios: exit 2 and one CRITICAL line", r.stdout)
 
 
 def while_down(res, st, mx, sent):

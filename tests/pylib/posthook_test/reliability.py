@@ -404,10 +404,11 @@ class MXRecord:
 
 def status(st):
 	"""status - posthookctl status as JSON; exit 1 is "degraded" (an
-	endpoint's breaker is open): the report is whole."""
+	endpoint's breaker is open, lag or outbox over a threshold), 2 a
+	daemon down: the report is whole."""
 	try:
 		r = st.ctl("--json", "status", check=False, timeout=60)
-		if r.returncode not in (0, 1):
+		if r.returncode not in (0, 1, 2):
 			raise RuntimeError("posthookctl status: exit %d: %s" % (
 				r.returncode, r.stderr))
 		return json.loads(r.stdout)
