@@ -52,7 +52,7 @@ reload(struct api *a, struct server *srv, const struct daemon_args *args)
 
 	quiet.check = 0;
 	log_info("reloading %s", args->config_path);
-	if ((cfg = daemon_config_load(&quiet, 0)) == NULL || check_settings(cfg) < 0) {
+	if ((cfg = daemon_config_load(&quiet)) == NULL || check_settings(cfg) < 0) {
 		config_free(cfg);
 		log_error("reload: configuration not changed");
 		return;
@@ -87,7 +87,7 @@ main(int argc, char **argv)
 	load = args;
 	load.check = 0;
 	memset(&a, 0, sizeof(a));
-	if ((a.cfg = daemon_config_load(&load, 0)) == NULL)
+	if ((a.cfg = daemon_config_load(&load)) == NULL)
 		return 1;
 	if (check_settings(a.cfg) < 0) {
 		config_free(a.cfg);
