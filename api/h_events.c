@@ -15,6 +15,7 @@
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "store/message.h"
+#include "store/probe.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -72,7 +73,7 @@ each_fn(const struct delivery *d, void *arg)
 		return 1;
 	}
 	c->cursor = d->id;
-	if (d->replay || d->event_key == NULL || strncmp(d->event_key, "test:", 5) == 0
+	if (d->replay || d->event_key == NULL || probe_is_test(d->event_key)
 	    || !json_object_object_get_ex(c->mine, d->endpoint_id, NULL)
 	    || strcmp(d->event_key, c->last_key) == 0 || foreign(c, d))
 		return 0;

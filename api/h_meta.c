@@ -15,6 +15,7 @@
 #include "store/message.h"
 #include "store/outbox.h"
 #include "store/position.h"
+#include "store/probe.h"
 #include "logfile/rotation.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -72,7 +73,8 @@ struct counts {
 	long events[EV_TYPE_COUNT];
 	long deliveries[3];   /* enum delivery_state */
 	json_object *classes; /* name -> count */
-	char last_key[256];
+	json_object *seen;    /* event keys counted: an event has a delivery
+			       * per endpoint, not always one after another */
 };
 
 /* count_delivery - one delivery: its outcome; its event once. */
@@ -84,9 +86,10 @@ count_delivery(const struct delivery *d, void *arg)
 	json_object *n;
 
 	c->deliveries[d->state]++;
-	if (d->replay || d->event_key == NULL || strcmp(d->event_key, c->last_key) == 0)
+	if (d->replay || d->event_key == NULL || probe_is_test(d->event_key)
+	    || json_object_object_get_ex(c->seen, d->event_key, NULL))
 		return 0;
-	snprintf(c->last_key, sizeof(c->last_key), "%s", d->event_key);
+	json_object_object_add(c->seen, d->event_key, NULL);
 	c->events[d->type]++;
 	if ((cls = json_string_member(d->payload, "classification")) != NULL) {
 		n = json_member(c->classes, cls);
@@ -113,7 +116,7 @@ static int
 counts_cb(struct store_txn *txn, void *arg)
 {
 	struct counts *c = arg;
-	json_object *classes = c->classes;
+	json_object *classes = c->classes, *seen = c->seen;
 	const char *key = c->pos_key;
 	int rc;
 
@@ -121,7 +124,9 @@ counts_cb(struct store_txn *txn, void *arg)
 	memset(c, 0, sizeof(*c));
 	c->pos_key = key;
 	json_object_put(classes);
+	json_object_put(seen);
 	c->classes = json_object_new_object();
+	c->seen = json_object_new_object();
 	if ((rc = outbox_depth(txn, &c->depth)) != STORE_OK
 	    || (rc = delivery_each(txn, 0, NULL, count_delivery, c)) != STORE_OK)
 		return rc;
@@ -163,6 +168,7 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 	if (rc != STORE_OK) {
 		position_clear(&c.pos);
 		json_object_put(c.classes);
+		json_object_put(c.seen);
 		reply_error(resp, req, 503, "unavailable",
 			    "the store cannot be used now");
 		return;
@@ -222,5 +228,6 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 	}
 	position_clear(&c.pos);
 	json_object_put(c.classes);
+	json_object_put(c.seen);
 	reply_text(resp, 200, "text/plain; version=0.0.4", buf_take(&b));
 }

@@ -319,7 +319,7 @@ wh_test(struct api *a, struct api_req *req, struct api_resp *resp)
 	}
 	endpoint_free(w.ep);
 	event_uuid_new(uuid);
-	key = xasprintf("test:%s", uuid);
+	key = xasprintf(PROBE_TEST_KEY_PREFIX "%s", uuid);
 	c.id = req->route.webhook;
 	c.key = key;
 	c.payload = event_sample_payload(c.type, now_seconds());

@@ -531,7 +531,7 @@ webhooks_test(struct ctl *ctl, const struct ep_opts *o)
 		return ctl_error("unknown event \"%s\"", o->event);
 	st = ctl_store(ctl);
 	event_uuid_new(uuid);
-	key = xasprintf("test:%s", uuid);
+	key = xasprintf(PROBE_TEST_KEY_PREFIX "%s", uuid);
 	c.key = key;
 	c.payload = event_sample_payload(c.type, now_seconds());
 	rc = store_run(st, test_queue_cb, &c, 0);

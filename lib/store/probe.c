@@ -30,6 +30,14 @@ probe_queue(struct store_txn *txn, const char *id, const char *key, enum event_t
 	return outbox_add(txn, key, type, now_seconds(), payload, id);
 }
 
+/* probe_is_test - see probe.h. */
+int
+probe_is_test(const char *event_key)
+{
+	return strncmp(event_key, PROBE_TEST_KEY_PREFIX,
+		       sizeof(PROBE_TEST_KEY_PREFIX) - 1) == 0;
+}
+
 /* probe_find - see probe.h. */
 int
 probe_find(struct store_txn *txn, const char *key, uint64_t after, json_object **found)

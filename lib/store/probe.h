@@ -13,6 +13,12 @@
 #include "store/store.h"
 #include "util/util.h"
 
+/* The event key of a test event: "test:" and its uuid; no real event's key. */
+#define PROBE_TEST_KEY_PREFIX "test:"
+
+/* probe_is_test - whether an event key is a test event's. */
+int probe_is_test(const char *event_key);
+
 /*
  * probe_queue - queue the event (type, payload) under key for endpoint id
  * alone, noting in *after where the attempt history ended.  When the
