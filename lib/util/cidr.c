@@ -126,6 +126,22 @@ cidr_list_new(char *const *entries, char *err, size_t errlen)
 	return list;
 }
 
+/* cidr_list_add - see cidr.h. */
+int
+cidr_list_add(struct cidr_list *list, const char *entry)
+{
+	struct cidr c, *nets;
+
+	if (cidr_parse(entry, &c) != 0)
+		return -1;
+	nets = realloc(list->nets, (list->count + 1) * sizeof(*nets));
+	if (nets == NULL)
+		return -1;
+	nets[list->count++] = c;
+	list->nets = nets;
+	return 0;
+}
+
 /* cidr_list_free - release the list. */
 void
 cidr_list_free(struct cidr_list *list)
@@ -173,21 +189,77 @@ cidr_list_match_bytes(const struct cidr_list *list, int family,
 	return 0;
 }
 
+/* text_bytes - a textual address in network byte order; its family or 0. */
+static int
+text_bytes(const char *addr, unsigned char *bytes)
+{
+	/* Postfix writes IPv6 client addresses as "IPv6:..." in some macros. */
+	if (strncasecmp(addr, "IPv6:", 5) == 0)
+		addr += 5;
+	if (inet_pton(AF_INET, addr, bytes) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, addr, bytes) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+/* cidr_list_best_text - see cidr.h. */
+int
+cidr_list_best_text(const struct cidr_list *list, const char *addr)
+{
+	unsigned char bytes[16];
+	const unsigned char *a = bytes;
+	int     family, best = -1;
+	size_t  i;
+
+	if (list == NULL || (family = text_bytes(addr, bytes)) == 0)
+		return -1;
+	if (family == AF_INET6 && memcmp(bytes, v4mapped, 12) == 0) {
+		family = AF_INET;
+		a += 12;
+	}
+	for (i = 0; i < list->count; i++) {
+		const struct cidr *c = &list->nets[i];
+
+		if (c->family == family && prefix_equal(c->addr, a, c->bits)
+		    && (best < 0 || c->bits > list->nets[best].bits))
+			best = (int) i;
+	}
+	return best;
+}
+
+/* cidr_canonical - see cidr.h. */
+int
+cidr_canonical(const char *entry, char *out, size_t outlen)
+{
+	char    text[INET6_ADDRSTRLEN];
+	struct cidr c;
+	int     i, n;
+
+	if (cidr_parse(entry, &c) != 0)
+		return -1;
+	for (i = 0; i < 16; i++) {
+		int     keep = c.bits - 8 * i;
+
+		if (keep <= 0)
+			c.addr[i] = 0;
+		else if (keep < 8)
+			c.addr[i] &= (unsigned char) (0xff << (8 - keep));
+	}
+	if (inet_ntop(c.family, c.addr, text, sizeof(text)) == NULL)
+		return -1;
+	n = snprintf(out, outlen, "%s/%d", text, c.bits);
+	return n > 0 && (size_t) n < outlen ? 0 : -1;
+}
+
 /* cidr_list_match_text - see cidr.h. */
 int
 cidr_list_match_text(const struct cidr_list *list, const char *addr)
 {
 	unsigned char bytes[16];
-	const char *a = addr;
+	int     family = text_bytes(addr, bytes);
 
-	/* Postfix writes IPv6 client addresses as "IPv6:..." in some macros. */
-	if (strncasecmp(a, "IPv6:", 5) == 0)
-		a += 5;
-	if (inet_pton(AF_INET, a, bytes) == 1)
-		return cidr_list_match_bytes(list, AF_INET, bytes);
-	if (inet_pton(AF_INET6, a, bytes) == 1)
-		return cidr_list_match_bytes(list, AF_INET6, bytes);
-	return 0;
+	return family != 0 && cidr_list_match_bytes(list, family, bytes);
 }
 
 /* cidr_is_special - see cidr.h. */
