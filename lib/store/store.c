@@ -88,6 +88,7 @@ const char *const store_files[] = {
 	[STORE_BOUNCES] = "bounces.db",
 	[STORE_MESSAGE_MIDS] = "message_mids.db",
 	[STORE_DOMAINS] = "domains.db",
+	[STORE_TENANTS] = "tenants.db",
 };
 
 static void store_abandon(const void *);

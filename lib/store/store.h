@@ -49,6 +49,7 @@ enum store_table {
 	STORE_BOUNCES,			/* bounce id -> unmatched/ARF record */
 	STORE_MESSAGE_MIDS,		/* Message-ID -> queue id */
 	STORE_DOMAINS,			/* tenant NUL domain -> domain record */
+	STORE_TENANTS,			/* tenant name -> tenant */
 	STORE_TABLE_COUNT
 };
 

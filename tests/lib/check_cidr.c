@@ -1,6 +1,8 @@
 /*
- * check_cidr.c - network lists (the milter's internal_hosts) and the
- * addresses refuse_private_endpoints refuses (lib/util/cidr.c).
+ * check_cidr.c - network lists (the milter's internal_hosts), the longest
+ * network holding an address and one spelling of a network (tenant
+ * rules), and the addresses refuse_private_endpoints refuses
+ * (lib/util/cidr.c).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -104,6 +106,38 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+START_TEST(test_cidr_best)
+{
+	char   *nets[] = {"10.0.0.0/8", "10.1.0.0/16", "::/0", "10.1.2.0/24", NULL};
+	char    err[128], text[64];
+	struct cidr_list *l = cidr_list_new(nets, err, sizeof(err));
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(cidr_list_best_text(l, "10.1.2.3"), 3);
+	ck_assert_int_eq(cidr_list_best_text(l, "10.1.3.3"), 1);
+	ck_assert_int_eq(cidr_list_best_text(l, "10.9.3.3"), 0);
+	ck_assert_int_eq(cidr_list_best_text(l, "::ffff:10.1.2.9"), 3);
+	ck_assert_int_eq(cidr_list_best_text(l, "IPv6:2001:db8::1"), 2);
+	ck_assert_int_eq(cidr_list_best_text(l, "192.0.2.1"), -1);
+	ck_assert_int_eq(cidr_list_best_text(l, "unknown"), -1);
+	ck_assert_int_eq(cidr_list_add(l, "192.0.2.0/24"), 0);
+	ck_assert_int_eq(cidr_list_add(l, "192.0.2.0/x"), -1);
+	ck_assert_int_eq(cidr_list_best_text(l, "192.0.2.1"), 4);
+	ck_assert(cidr_list_match_text(l, "192.0.2.1"));
+	cidr_list_free(l);
+
+	/* one spelling of a network, host bits cleared */
+	ck_assert_int_eq(cidr_canonical("10.1.2.3/8", text, sizeof(text)), 0);
+	ck_assert_str_eq(text, "10.0.0.0/8");
+	ck_assert_int_eq(cidr_canonical("[2001:DB8::1]/32", text, sizeof(text)), 0);
+	ck_assert_str_eq(text, "2001:db8::/32");
+	ck_assert_int_eq(cidr_canonical("192.0.2.7", text, sizeof(text)), 0);
+	ck_assert_str_eq(text, "192.0.2.7/32");
+	ck_assert_int_eq(cidr_canonical("10.0.0.0/33", text, sizeof(text)), -1);
+	ck_assert_int_eq(cidr_canonical("10.0.0.0/8", text, 5), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -112,6 +146,7 @@ main(void)
 
 	tcase_add_test(tc, test_cidr);
 	tcase_add_test(tc, test_cidr_special);
+	tcase_add_test(tc, test_cidr_best);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
