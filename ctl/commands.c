@@ -10,6 +10,8 @@ const struct ctl_command ctl_commands[] = {
 	  cmd_classify_usage },
 	{ "config", cmd_config, "show the configuration and its keys",
 	  cmd_config_usage },
+	{ "tenants", cmd_tenants, "tenants and the rules that say which mail is theirs",
+	  cmd_tenants_usage },
 	{ "webhooks", cmd_webhooks, "manage webhook endpoints; send a test event",
 	  cmd_webhooks_usage },
 	{ "deliveries", cmd_deliveries, "webhook delivery history; replay and recover",
