@@ -194,6 +194,9 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	cs->non_smtp = outgoing_is_non_smtp(hostname, client_facts(cs, hostaddr));
 	daemon = the_app->mfi->getsymval(ctx, "{daemon_name}");
 	cs->originating_daemon = settings_is_originating_daemon(cs->set, daemon);
+	free(cs->daemon_name);
+	/* Out of memory, the daemon-name tenant rule just does not apply. */
+	cs->daemon_name = daemon != NULL && *daemon ? strdup(daemon) : NULL;
 	if (log_verbose())
 		log_debug("connect from %s[%s] daemon_name=%s internal=%d sendmail=%d",
 			  hostname ? hostname : "unknown", cs->addr,
@@ -218,6 +221,8 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	}
 	auth = the_app->mfi->getsymval(ctx, "{auth_authen}");
 	ms->authenticated = auth != NULL && *auth != 0;
+	if (ms->authenticated && (ms->sasl_username = strdup(auth)) == NULL)
+		ms->broken = 1;
 	if ((qid = the_app->mfi->getsymval(ctx, "i")) != NULL && *qid != 0
 	    && (ms->queue_id = strdup(qid)) == NULL)
 		ms->broken = 1;

@@ -16,11 +16,13 @@
 #include "mfi.h"
 #include "settings.h"
 #include "store/store.h"
+#include "tenant_cache.h"
 
 struct milter_app {
 	pthread_mutex_t lock;		/* guards settings */
 	struct milter_settings *settings;
 	struct store *store;		/* NULL: record nothing, log why */
+	struct tenant_cache *tenants;	/* NULL: all mail is the default's */
 	const struct mfi_ops *mfi;
 };
 

@@ -110,6 +110,21 @@ build_record(const struct msg_state *ms, const char *qid, struct app_values *v)
 	return r;
 }
 
+/* message_tenant - the tenant the rules give this message; NULL: default. */
+static char *
+message_tenant(struct milter_app *app, const struct conn_state *cs)
+{
+	struct tenant_facts f;
+	char    name[TENANT_NAME_MAX + 1];
+
+	f.sasl_username = cs->msg->sasl_username;
+	f.client_addr = cs->addr[0] ? cs->addr : NULL;
+	f.daemon_name = cs->daemon_name;
+	f.sender = cs->msg->from;
+	tenant_cache_match(app->tenants, &f, name);
+	return (strcmp(name, TENANT_DEFAULT) == 0 ? NULL : xstrdup(name));
+}
+
 /* message_verp_domain - the VERP domain for this message, or NULL. */
 static const char *
 message_verp_domain(const struct conn_state *cs)
@@ -213,6 +228,7 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs,
 		return -1;
 	}
 	rec = build_record(cs->msg, qid, v);
+	rec->tenant = message_tenant(app, cs);
 	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms,
 				rec, presented, message_verp_domain(cs),
 				cs->msg->from, res);
@@ -231,10 +247,11 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs,
 			 (unsigned long long) res->id,
 			 res->verp[0] ? " return_path=" : "", res->verp);
 	else
-		log_info("%s: id=%llu token=%s outgoing (%s)%s%s%s%s", qid,
+		log_info("%s: id=%llu token=%s outgoing (%s)%s%s%s%s%s%s", qid,
 			 (unsigned long long) res->id, res->token, reason,
 			 rec->tag ? " tag=" : "", rec->tag ? rec->tag : "",
-			 res->verp[0] ? " return_path=" : "", res->verp);
+			 res->verp[0] ? " return_path=" : "", res->verp,
+			 rec->tenant ? " tenant=" : "", rec->tenant ? rec->tenant : "");
 	message_record_free(rec);
 	free(presented);
 	return 0;

@@ -4,7 +4,8 @@
  *
  * libmilter owns SIGHUP, SIGTERM and SIGINT (its own signal thread stops
  * smfi_main()); SIGUSR1 is taken by sigtimedwait() in the housekeeping
- * thread, which rereads the config.  All four are blocked in every other
+ * thread, which rereads the config and the tenants' rules (those also
+ * every MAINTAIN_SECONDS when they changed).  All four are blocked in every other
  * thread.
  */
 #include <errno.h>
@@ -138,6 +139,9 @@ housekeeping_main(void *arg)
 			reload(hk);
 		else if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			log_error("sigtimedwait: %m");
+		if (hk->app->store != NULL)
+			(void) tenant_cache_refresh(hk->app->tenants, hk->app->store,
+						    sig == SIGUSR1);
 		if (hk->app->store != NULL && store_maintain(hk->app->store) != STORE_OK)
 			log_warn("store maintenance failed");
 	}
@@ -223,6 +227,8 @@ main(int argc, char **argv)
 		usleep(500 * 1000);
 	}
 	store_set_lock_timeout(app.store, cfg->milter_store_timeout_ms);
+	app.tenants = tenant_cache_new();
+	(void) tenant_cache_refresh(app.tenants, app.store, 1);
 
 	hk.app = &app;
 	hk.args = &args;
@@ -240,6 +246,7 @@ main(int argc, char **argv)
 	    || (err = pthread_join(thread, NULL)) != 0)
 		log_error("stopping the housekeeping thread: %s", strerror(err));
 	store_close(app.store);
+	tenant_cache_free(app.tenants);
 	daemon_pidfile_remove(pidfile);
 	settings_release(app.settings);
 	pthread_mutex_destroy(&app.lock);

@@ -26,6 +26,7 @@ conn_state_free(struct conn_state *cs)
 	if (cs == NULL)
 		return;
 	msg_state_free(cs->msg);
+	free(cs->daemon_name);
 	settings_release(cs->set);
 	free(cs);
 }
@@ -50,6 +51,7 @@ msg_state_free(struct msg_state *ms)
 	if (ms == NULL)
 		return;
 	free(ms->queue_id);
+	free(ms->sasl_username);
 	free(ms->from);
 	for (i = 0; i < ms->nrcpts; i++)
 		free(ms->rcpts[i]);

@@ -20,6 +20,7 @@
 struct msg_state {
 	int     broken;			/* state lost: touch nothing */
 	int     authenticated;		/* {auth_authen} was set */
+	char   *sasl_username;		/* {auth_authen}, or NULL */
 	char   *queue_id;		/* {i} as seen before end of message */
 	char   *from;			/* envelope sender without <> */
 	char  **rcpts;			/* envelope recipients without <> */
@@ -43,6 +44,7 @@ struct conn_state {
 	int     originating_daemon;	/* {daemon_name} listed */
 	int     non_smtp;		/* sendmail(1): cleanup's localhost, port 0 */
 	char    addr[64];		/* client address as text */
+	char   *daemon_name;		/* {daemon_name}, or NULL */
 	unsigned long noreply;		/* negotiated SMFIP_NR_* bits */
 	int     chgfrom;		/* SMFIF_CHGFROM negotiated (VERP on) */
 	struct msg_state *msg;		/* the message in progress, or NULL */

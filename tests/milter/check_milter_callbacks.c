@@ -3,8 +3,9 @@
  * struct mfi_ops (no socket, no MTA) over a real store in a scratch
  * directory: sendmail(1) detection, header removal order, on_bad_metadata
  * replies, no-reply negotiation, failing open when the store is missing
- * or locked past milter_store_timeout, and the VERP return path
- * (return_path_domain): set, unset, null sender, re-entry, refused.
+ * or locked past milter_store_timeout, the VERP return path
+ * (return_path_domain): set, unset, null sender, re-entry, refused, and
+ * the tenant each record names, from the rules read into the cache.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -24,6 +25,7 @@
 #include "config/config.h"
 #include "store/message.h"
 #include "store/store.h"
+#include "tenant/tenant.h"
 #include "util/util.h"
 
 #include "testlib.h"
@@ -666,6 +668,93 @@ START_TEST(test_verp_domain_checked)
 }
 END_TEST
 
+/* put_tenant_cb - store the tenant given. */
+static int
+put_tenant_cb(struct store_txn *txn, void *arg)
+{
+	char    err[256];
+	int     rc = tenant_put(txn, arg, err, sizeof(err));
+
+	ck_assert_msg(rc == STORE_OK, "%s", err);
+	return rc;
+}
+
+/* put_tenant - a tenant with one rule. */
+static void
+put_tenant(const char *name, enum tenant_rule_kind kind, const char *value)
+{
+	struct tenant *t = tenant_new(name);
+	char    err[256];
+
+	ck_assert_int_eq(tenant_rule_add(t, kind, value, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_run(app.store, put_tenant_cb, t, 0), STORE_OK);
+	tenant_free(t);
+}
+
+/* tenant_of_sent - send one message; the tenant its record names. */
+static char *
+tenant_of_sent(const char *ip, const char *auth, const char *daemon,
+	       const char *sender, const char *qid)
+{
+	struct message_record *r;
+	char   *tenant;
+
+	memset(&fk, 0, sizeof(fk));
+	fk.daemon_name = daemon;
+	connect_from("client.test", ip, 40000, 0);
+	fk.auth = auth;
+	fk.qid = qid;
+	ck_assert_int_eq(send_from(sender, NULL), SMFIS_CONTINUE);
+	cb_close(CTX);
+	r = recorded(qid);
+	ck_assert_ptr_nonnull(r);
+	tenant = xstrdup(tenant_of(r->tenant));
+	message_record_free(r);
+	return tenant;
+}
+
+#define ck_tenant(expect, ip, auth, daemon, sender, qid) do { \
+	char   *t_ = tenant_of_sent(ip, auth, daemon, sender, qid); \
+	ck_assert_str_eq(t_, expect); \
+	free(t_); \
+} while (0)
+
+START_TEST(test_tenant_recorded)
+{
+	static const char *const kv[] = {"internal_hosts", "10.0.0.0/8",
+	"originating_daemons", "submission", NULL};
+	struct message_record *r;
+
+	setup_app(kv);
+	put_tenant("bysasl", TENANT_RULE_SASL, "shop-app");
+	put_tenant("bynet", TENANT_RULE_CLIENT, "10.1.0.0/16");
+	put_tenant("bydaemon", TENANT_RULE_DAEMON, "submission");
+	put_tenant("bydomain", TENANT_RULE_SENDER_DOMAIN, "blog.test");
+	/* No cache: everything is the default tenant's, stored without one. */
+	ck_tenant("default", "10.1.2.3", "shop-app", NULL, "<a@blog.test>", "TEN0");
+	r = recorded("TEN0");
+	ck_assert_ptr_null(r->tenant);
+	message_record_free(r);
+
+	app.tenants = tenant_cache_new();
+	ck_tenant("default", "10.1.2.3", "shop-app", NULL, "<a@blog.test>", "TEN1");
+	ck_assert_int_eq(tenant_cache_refresh(app.tenants, app.store, 0), 0);
+	ck_tenant("bysasl", "10.1.2.3", "shop-app", NULL, "<a@blog.test>", "TEN2");
+	ck_tenant("bynet", "10.1.2.3", NULL, "submission", "<a@blog.test>", "TEN3");
+	ck_tenant("bydaemon", "10.2.2.3", NULL, "submission", "<a@blog.test>", "TEN4");
+	ck_tenant("bydomain", "10.2.2.3", NULL, "smtpd", "<a@Blog.Test>", "TEN5");
+	ck_tenant("default", "10.2.2.3", NULL, "smtpd", "<a@other.test>", "TEN6");
+
+	/* A change is read at the next refresh, not before. */
+	put_tenant("other", TENANT_RULE_SENDER_DOMAIN, "other.test");
+	ck_tenant("default", "10.2.2.3", NULL, "smtpd", "<a@other.test>", "TEN7");
+	ck_assert_int_eq(tenant_cache_refresh(app.tenants, app.store, 0), 0);
+	ck_tenant("other", "10.2.2.3", NULL, "smtpd", "<a@other.test>", "TEN8");
+	tenant_cache_free(app.tenants);
+	teardown_app();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -684,6 +773,7 @@ main(void)
 	tcase_add_test(tc, test_verp_reentry);
 	tcase_add_test(tc, test_verp_fails_open);
 	tcase_add_test(tc, test_verp_domain_checked);
+	tcase_add_test(tc, test_tenant_recorded);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
