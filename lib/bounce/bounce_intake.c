@@ -273,7 +273,8 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 
 	lrcpt = lowercase(rcpt);
 	key = xasprintf("bounce:%s:%s", b->id, lrcpt);
-	status = outbox_add(txn, key, EV_MESSAGE_BOUNCED, b->now, p, NULL);
+	status = outbox_add_tenant(txn, key, EV_MESSAGE_BOUNCED, b->now, p, NULL,
+				   rec->tenant);
 	free(key);
 	free(lrcpt);
 	json_object_put(p);

@@ -17,6 +17,7 @@
 #include "store/endpoint.h"
 #include "util/log.h"
 #include "store/outbox.h"
+#include "tenant/tenant_rules.h"
 #include "util/json.h"
 
 /* be64_put - v as 8 big-endian bytes. */
@@ -305,7 +306,9 @@ delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *eve
 			if (ev->endpoint_id != NULL) {
 				if (strcmp(ev->endpoint_id, eps[j]->id) != 0)
 					continue;
-			} else if (!eps[j]->enabled || !endpoint_wants(eps[j], ev->type))
+			} else if (!eps[j]->enabled || !endpoint_wants(eps[j], ev->type)
+				   || strcmp(tenant_of(ev->tenant),
+					     tenant_of(eps[j]->tenant)) != 0)
 				continue;
 			rc = fanout_one(txn, ev, eps[j]->id, due, now);
 			made++;

@@ -60,8 +60,9 @@ PH_MUST_CHECK int delivery_get(struct store_txn *txn, uint64_t id, struct delive
 
 /*
  * delivery_fanout - take up to max events from the outbox and make one
- * pending delivery, due first_delay_ms from now, per enabled endpoint that
- * wants each (or for the one endpoint an event names); all in txn.
+ * pending delivery, due first_delay_ms from now, per enabled endpoint of
+ * the event's tenant that wants it (or for the one endpoint an event
+ * names); all in txn.
  */
 PH_MUST_CHECK int delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *events,
 		    int *deliveries);

@@ -5,7 +5,8 @@
  * same event is never queued twice; STORE_OUTBOX holds the queued events
  * under an 8-byte sequence number, so they are taken in the order made.
  * A record is the JSON object {"key","event","timestamp","payload"} with
- * "endpoint" when the event is for one endpoint only.  One writer makes it
+ * "endpoint" when the event is for one endpoint only and "tenant" when it
+ * is not the default tenant's.  One writer makes it
  * (outbox_add_many(), from payload text: the tailer writes its payloads
  * without json-c); outbox_add() serializes its payload object and uses it.
  */
@@ -116,6 +117,10 @@ outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
 			buf_append(&b, ",\"endpoint\":", 12);
 			put_json_string(&b, it->endpoint_id);
 		}
+		if (it->tenant != NULL) {
+			buf_append(&b, ",\"tenant\":", 10);
+			put_json_string(&b, it->tenant);
+		}
 		buf_append(&b, "}", 1);
 		seq_key(seq++, k);
 		status = store_put(txn, STORE_OUTBOX, k, sizeof(k), b.data, b.len);
@@ -133,6 +138,16 @@ int
 outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 	   double timestamp, json_object *payload, const char *endpoint_id)
 {
+	return outbox_add_tenant(txn, key, type, timestamp, payload,
+				 endpoint_id, NULL);
+}
+
+/* outbox_add_tenant - queue a tenant's event unless its key was seen */
+int
+outbox_add_tenant(struct store_txn *txn, const char *key, enum event_type type,
+		  double timestamp, json_object *payload,
+		  const char *endpoint_id, const char *tenant)
+{
 	struct outbox_item it;
 	size_t  len;
 	long    added;
@@ -145,6 +160,7 @@ outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	it.payload_len = len;
 	it.endpoint_id = endpoint_id;
+	it.tenant = tenant;
 	status = outbox_add_many(txn, &it, 1, &added);
 	if (status == STORE_OK && added == 0)
 		status = STORE_EXISTS;
@@ -160,6 +176,7 @@ outbox_event_free(struct outbox_event *ev)
 	free(ev->key);
 	json_object_put(ev->payload);
 	free(ev->endpoint_id);
+	free(ev->tenant);
 	free(ev);
 }
 
@@ -179,7 +196,7 @@ static struct outbox_event *
 outbox_event_parse(const void *val, size_t vlen)
 {
 	json_object *o = json_parse_len(val, vlen);
-	json_object *key, *name, *ts, *payload, *ep;
+	json_object *key, *name, *ts, *payload, *ep, *tenant;
 	struct outbox_event *ev = NULL;
 	enum event_type type;
 
@@ -196,6 +213,9 @@ outbox_event_parse(const void *val, size_t vlen)
 		ev->payload = json_object_get(payload);
 		if (json_object_object_get_ex(o, "endpoint", &ep))
 			ev->endpoint_id = xstrdup(json_object_get_string(ep));
+		if (json_object_object_get_ex(o, "tenant", &tenant)
+		    && json_object_is_type(tenant, json_type_string))
+			ev->tenant = xstrdup(json_object_get_string(tenant));
 	}
 	json_object_put(o);
 	return ev;

@@ -6,7 +6,10 @@
  * seen (a log file's fingerprint and offset, a journal cursor, a bounce's
  * id), so that adding the same event twice is a no-op.  The sender takes
  * events out and fans each into one delivery per subscribed endpoint, in
- * the same transaction.
+ * the same transaction.  An event may name the tenant it belongs to (the
+ * message's); one that names none is the default tenant's.  The tenant is
+ * kept beside the payload, never in it: it routes the event, the webhook
+ * body is the payload as it was made.
  */
 #ifndef PH_OUTBOX_H
 #define PH_OUTBOX_H
@@ -21,6 +24,7 @@ struct outbox_event {
 	double  timestamp;
 	json_object *payload;		/* owned reference */
 	char   *endpoint_id;		/* NULL: every subscribed endpoint */
+	char   *tenant;			/* NULL: the default tenant's */
 };
 
 /*
@@ -30,6 +34,12 @@ struct outbox_event {
 PH_MUST_CHECK int outbox_add(struct store_txn *txn, const char *key, enum event_type type,
 	       double timestamp, json_object *payload, const char *endpoint_id);
 
+/* outbox_add_tenant - outbox_add() for an event of a tenant (NULL: default). */
+int outbox_add_tenant(struct store_txn *txn, const char *key,
+		      enum event_type type, double timestamp,
+		      json_object *payload, const char *endpoint_id,
+		      const char *tenant);
+
 /* An event whose payload is JSON text already, for outbox_add_many(). */
 struct outbox_item {
 	const char *key;
@@ -38,6 +48,7 @@ struct outbox_item {
 	const char *payload;		/* one JSON object, not checked */
 	size_t  payload_len;
 	const char *endpoint_id;	/* NULL: every subscribed endpoint */
+	const char *tenant;		/* NULL: the default tenant's */
 };
 
 /*

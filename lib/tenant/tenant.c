@@ -74,13 +74,6 @@ tenant_name_valid(const char *name)
 	return (1);
 }
 
-/* tenant_of - see tenant.h. */
-const char *
-tenant_of(const char *tenant_or_null)
-{
-	return (tenant_or_null != NULL ? tenant_or_null : TENANT_DEFAULT);
-}
-
 /* count_values - the length of a NULL-terminated list (NULL: 0). */
 static size_t
 count_values(char **v)

@@ -44,9 +44,6 @@ void    tenant_free(struct tenant *t);
 /* tenant_name_valid - 1 when name matches [a-z0-9][a-z0-9_-]{0,62}. */
 int     tenant_name_valid(const char *name);
 
-/* tenant_of - the tenant a record names: TENANT_DEFAULT for NULL. */
-const char *tenant_of(const char *tenant_or_null);
-
 /*
  * tenant_rule_add - add a value to one of t's rules, normalised; adding one
  * it has already is no error.  0, or -1 and err when the value is bad.

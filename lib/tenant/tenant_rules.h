@@ -16,6 +16,12 @@
 
 #define TENANT_DEFAULT	"default"
 
+/*
+ * tenant_of - the tenant a record names: TENANT_DEFAULT for NULL (records
+ * of the default tenant name none, as before tenants existed).
+ */
+const char *tenant_of(const char *tenant_or_null);
+
 /* The kinds of rule, most specific first: the order the matcher asks. */
 enum tenant_rule_kind {
 	TENANT_RULE_SASL,		/* SASL username, exact */

@@ -1,7 +1,8 @@
 /*
  * check_delivery.c - the retry schedule and Retry-After (pure), response
  * bodies made safe for JSON, the attempt record against docs/events.md,
- * and fan-out, completion, replay, recover and purge in a real store.
+ * and fan-out, completion, replay, recover and purge in a real store;
+ * fan-out to the endpoints of the event's tenant only.
  */
 #include <check.h>
 #include <regex.h>
@@ -582,6 +583,68 @@ START_TEST(fanout_complete_replay_recover_purge)
 }
 END_TEST
 
+/* tenant_setup_cb - endpoints of two tenants, events of three. */
+static int
+tenant_setup_cb(struct store_txn *txn, void *arg)
+{
+	static const char *const owners[] = {"shop", NULL, "default"};
+	struct endpoint *ep;
+	json_object *p;
+	size_t i;
+	int rc = STORE_OK;
+
+	(void)arg;
+	for (i = 0; rc == STORE_OK && i < 3; i++) {
+		ep = endpoint_new();
+		ep->name = xasprintf("hook %zu", i + 1);
+		ep->url = xstrdup("http://127.0.0.1:9/");
+		ep->all_events = 1;
+		ep->tenant = owners[i] ? xstrdup(owners[i]) : NULL;
+		rc = endpoint_create(txn, ep);
+		endpoint_free(ep);
+	}
+	p = event_sample_payload(EV_MESSAGE_SENT, 1705312200);
+	if (rc == STORE_OK)
+		rc = outbox_add_tenant(txn, "shop's", EV_MESSAGE_SENT, 1, p, NULL, "shop");
+	if (rc == STORE_OK)	/* no tenant: the default tenant's */
+		rc = outbox_add(txn, "site's", EV_SEND_LIMIT, 2, p, NULL);
+	if (rc == STORE_OK)	/* a tenant without endpoints */
+		rc = outbox_add_tenant(txn, "blog's", EV_MESSAGE_SENT, 3, p, NULL, "blog");
+	if (rc == STORE_OK)	/* for one endpoint alone: whatever its tenant */
+		rc = outbox_add_tenant(txn, "test", EV_MESSAGE_SENT, 4, p, "1", NULL);
+	json_object_put(p);
+	return rc;
+}
+
+START_TEST(fanout_by_tenant)
+{
+	static const char *const expect[][2] = {
+	    {"shop's", "1"}, {"site's", "2"}, {"site's", "3"}, {"test", "1"},
+	};
+	struct fx f;
+	json_object *sample;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(store_run(test_store, tenant_setup_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, fanout_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(f.events, 4);
+	ck_assert_int_eq(f.deliveries, 4);
+	sample = event_sample_payload(EV_MESSAGE_SENT, 1705312200);
+	for (i = 0; i < 4; i++) {
+		f.id = i + 1;
+		ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+		ck_assert_str_eq(f.d->event_key, expect[i][0]);
+		ck_assert_str_eq(f.d->endpoint_id, expect[i][1]);
+		/* the tenant routes the event; the body is the payload as made */
+		ck_assert_str_eq(json_object_to_json_string(f.d->payload),
+				 json_object_to_json_string(sample));
+	}
+	json_object_put(sample);
+	delivery_free(f.d);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -599,6 +662,7 @@ main(void)
 	suite_add_tcase(s, tc);
 	test_store_fixture(ts, "check_delivery");
 	tcase_add_test(ts, fanout_complete_replay_recover_purge);
+	tcase_add_test(ts, fanout_by_tenant);
 	suite_add_tcase(s, ts);
 	return test_run_suite(s);
 }
