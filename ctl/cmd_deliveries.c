@@ -1,7 +1,8 @@
 /*
  * cmd_deliveries.c - posthookctl deliveries: the attempt history (list,
  * show: docs/events.md, Delivery attempt), replay of one attempt's delivery
- * and recover of an endpoint's failed deliveries.
+ * and recover of an endpoint's failed deliveries.  Each sees one tenant's
+ * (--tenant, default "default"): the attempts made for its endpoints.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include "ctl.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
+#include "tenant/tenant.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -22,11 +24,12 @@ const char cmd_deliveries_usage[] =
 	"       posthookctl deliveries show ATTEMPT-ID\n"
 	"       posthookctl deliveries replay ATTEMPT-ID\n"
 	"       posthookctl deliveries recover --webhook ID --since T\n"
+	"  each also takes --tenant T (default \"default\")\n"
 	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
-enum { OPT_WEBHOOK = 1, OPT_FAILED, OPT_EVENT, OPT_SINCE, OPT_LIMIT, OPT_ALL };
+enum { OPT_WEBHOOK = 1, OPT_FAILED, OPT_EVENT, OPT_SINCE, OPT_LIMIT, OPT_ALL, OPT_TENANT };
 
 struct dl_opts {
 	struct attempt_filter f;
@@ -44,6 +47,7 @@ parse_opts(int argc, char **argv, struct dl_opts *o)
 	    {"event", required_argument, NULL, OPT_EVENT},
 	    {"since", required_argument, NULL, OPT_SINCE},
 	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"tenant", required_argument, NULL, OPT_TENANT},
 	    {NULL, 0, NULL, 0},
 	};
 	enum event_type t;
@@ -54,6 +58,7 @@ parse_opts(int argc, char **argv, struct dl_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->f.event = -1;
 	o->f.limit = LIST_DEFAULT_LIMIT;
+	o->f.tenant = TENANT_DEFAULT;
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -82,6 +87,9 @@ parse_opts(int argc, char **argv, struct dl_opts *o)
 			if (*optarg == 0 || *end != 0 || n < 0 || n > 1000000)
 				return ctl_usage_error("bad --limit \"%s\"", optarg);
 			o->f.limit = (int)n;
+			break;
+		case OPT_TENANT:
+			o->f.tenant = optarg;
 			break;
 		default:
 			return ctl_usage_error("deliveries %s: bad option \"%s\"\n%s",
@@ -151,6 +159,8 @@ deliveries_list(struct ctl *ctl, const struct dl_opts *o)
 	json_object *rec;
 	size_t i;
 
+	if (ctl_tenant_check(ctl, o->f.tenant) != 0)
+		return 1;
 	memset(&c, 0, sizeof(c));
 	c.f = &o->f;
 	if (store_run(ctl_store(ctl), list_cb, &c, 0) != STORE_OK)
@@ -179,15 +189,32 @@ deliveries_list(struct ctl *ctl, const struct dl_opts *o)
 	return 0;
 }
 
-/* show_cb - one attempt. */
+/* tenants_attempt - STORE_OK when attempt c->id is the tenant's, else NOTFOUND. */
+static int
+tenants_attempt(struct store_txn *txn, const struct list_ctx *c)
+{
+	char *tenant;
+	int rc;
+
+	if ((rc = attempt_tenant(txn, c->id, &tenant)) != STORE_OK)
+		return rc;
+	rc = strcmp(tenant, c->f->tenant) == 0 ? STORE_OK : STORE_NOTFOUND;
+	free(tenant);
+	return rc;
+}
+
+/* show_cb - one attempt of the tenant's. */
 static int
 show_cb(struct store_txn *txn, void *arg)
 {
 	struct list_ctx *c = arg;
+	int rc;
 
 	if (c->list != NULL)
 		json_object_put(c->list);
 	c->list = NULL;
+	if ((rc = tenants_attempt(txn, c)) != STORE_OK)
+		return rc;
 	return attempt_get(txn, c->id, &c->list);
 }
 
@@ -202,6 +229,7 @@ deliveries_show(struct ctl *ctl, const struct dl_opts *o)
 		return ctl_usage_error("deliveries show needs an attempt id (whr_...)");
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
+	c.f = &o->f;
 	rc = store_run(ctl_store(ctl), show_cb, &c, 0);
 	if (rc == STORE_NOTFOUND)
 		return ctl_error("no delivery attempt \"%s\"", o->id);
@@ -217,7 +245,10 @@ static int
 replay_cb(struct store_txn *txn, void *arg)
 {
 	struct list_ctx *c = arg;
+	int rc;
 
+	if ((rc = tenants_attempt(txn, c)) != STORE_OK)
+		return rc;
 	return delivery_replay(txn, c->id, &c->new_id);
 }
 
@@ -233,6 +264,7 @@ deliveries_replay(struct ctl *ctl, const struct dl_opts *o)
 		return ctl_usage_error("deliveries replay needs an attempt id (whr_...)");
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
+	c.f = &o->f;
 	rc = store_run(ctl_store(ctl), replay_cb, &c, 0);
 	if (rc == STORE_NOTFOUND)
 		return ctl_error("no delivery attempt \"%s\"", o->id);
@@ -259,7 +291,11 @@ recover_cb(struct store_txn *txn, void *arg)
 	rc = endpoint_get(txn, c->f->endpoint_id, &ep);
 	if (rc != STORE_OK)
 		return rc;
+	rc = strcmp(tenant_of(ep->tenant), c->f->tenant) == 0 ? STORE_OK
+							       : STORE_NOTFOUND;
 	endpoint_free(ep);
+	if (rc != STORE_OK)
+		return rc;
 	return delivery_recover(txn, c->f->endpoint_id, c->f->since, &c->count);
 }
 

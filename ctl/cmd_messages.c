@@ -1,7 +1,9 @@
 /*
  * cmd_messages.c - posthookctl messages: the milter's records of outgoing
  * messages.  "show KEY" prints one record as JSON (KEY is a queue id, a
- * token or an id); "list" prints the newest records first.
+ * token or an id); "list" prints the newest records first.  Both see one
+ * tenant's records (--tenant, default "default", which owns every record
+ * that names no tenant).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,22 +13,26 @@
 #include "ctl.h"
 #include "event/event.h"
 #include "store/message.h"
+#include "tenant/tenant.h"
 #include "util/json.h"
 #include "util/util.h"
 
 /* The usage, also for "posthookctl messages --help" (commands.c). */
 const char cmd_messages_usage[] =
-	"usage: posthookctl messages show KEY   (queue id, token or id)\n"
-	"       posthookctl messages list [--since T] [--limit N]\n"
+	"usage: posthookctl messages show KEY [--tenant T]   (queue id, token or id)\n"
+	"       posthookctl messages list [--since T] [--limit N] [--tenant T]\n"
 	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
-enum { OPT_SINCE = 1, OPT_LIMIT };
+enum { OPT_SINCE = 1, OPT_LIMIT, OPT_TENANT };
 
 struct msg_ctx {
 	const char *key;		/* show */
 	double  since;			/* list */
+	long    limit;			/* list */
+	int     list_opts;		/* --since or --limit given */
+	const char *tenant;		/* whose records are seen */
 	json_object *found;		/* show: the record; list: an array */
 };
 
@@ -43,29 +49,81 @@ show_cb(struct store_txn *txn, void *arg)
 	status = message_get(txn, c->key, &r);
 	if (status != STORE_OK)
 		return status;
+	if (strcmp(tenant_of(r->tenant), c->tenant) != 0) {
+		message_record_free(r);
+		return STORE_NOTFOUND;
+	}
 	c->found = message_record_to_json(r);
 	message_record_free(r);
 	return STORE_OK;
 }
 
-/* messages_show - one record as JSON. */
+/* parse_opts - the options after "messages VERB" into c; 0, or 2. */
 static int
-messages_show(struct ctl *ctl, int argc, char **argv)
+parse_opts(int argc, char **argv, struct msg_ctx *c)
 {
-	struct msg_ctx c;
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "tenant", required_argument, NULL, OPT_TENANT },
+		{ NULL, 0, NULL, 0 },
+	};
+	char   *end;
+	int     opt;
+
+	memset(c, 0, sizeof(*c));
+	c->limit = LIST_DEFAULT_LIMIT;
+	c->tenant = TENANT_DEFAULT;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SINCE:
+			if (parse_time_spec(optarg, now_seconds(), &c->since) < 0)
+				return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC"
+						       " or a span like 2h", optarg);
+			c->list_opts = 1;
+			break;
+		case OPT_LIMIT:
+			c->limit = strtol(optarg, &end, 10);
+			if (*optarg == 0 || *end != 0 || c->limit < 0
+			    || c->limit > 1000000)
+				return ctl_usage_error("bad --limit \"%s\"", optarg);
+			c->list_opts = 1;
+			break;
+		case OPT_TENANT:
+			c->tenant = optarg;
+			break;
+		default:
+			return ctl_usage_error("messages %s: bad option\n%s", argv[0],
+					       cmd_messages_usage);
+		}
+	}
+	if (optind < argc)
+		c->key = argv[optind++];
+	if (optind < argc)
+		return ctl_usage_error("messages %s: unexpected \"%s\"\n%s",
+				       argv[0], argv[optind], cmd_messages_usage);
+	return 0;
+}
+
+/* messages_show - one record of the tenant's as JSON. */
+static int
+messages_show(struct ctl *ctl, struct msg_ctx *c)
+{
 	int     status;
 
-	if (argc != 3)
+	if (c->key == NULL || c->list_opts)
 		return ctl_usage_error("%s", cmd_messages_usage);
-	memset(&c, 0, sizeof(c));
-	c.key = argv[2];
-	status = store_run(ctl_store(ctl), show_cb, &c, 0);
+	if (ctl_tenant_check(ctl, c->tenant) != 0)
+		return 1;
+	status = store_run(ctl_store(ctl), show_cb, c, 0);
 	if (status == STORE_NOTFOUND)
-		return ctl_error("no message \"%s\"", c.key);
+		return ctl_error("no message \"%s\"", c->key);
 	if (status != STORE_OK)
 		return ctl_error("cannot read the message records");
-	ctl_print_json(ctl, c.found);
-	json_object_put(c.found);
+	ctl_print_json(ctl, c->found);
+	json_object_put(c->found);
 	return 0;
 }
 
@@ -89,7 +147,9 @@ list_cb(struct store_txn *txn, void *arg)
 		if (o == NULL)
 			continue;
 		if (json_object_object_get_ex(o, "timestamp", &ts)
-		    && json_object_get_double(ts) >= c->since)
+		    && json_object_get_double(ts) >= c->since
+		    && strcmp(tenant_of(json_string_member(o, "tenant")),
+			      c->tenant) == 0)
 			json_object_array_add(c->found, o);
 		else
 			json_object_put(o);
@@ -146,56 +206,29 @@ list_row(struct table *t, json_object *rec)
 	table_add_row(t, row);
 }
 
-/* messages_list - newest first, at most --limit. */
+/* messages_list - the tenant's, newest first, at most --limit. */
 static int
-messages_list(struct ctl *ctl, int argc, char **argv)
+messages_list(struct ctl *ctl, struct msg_ctx *c)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const headers[] = { "QUEUE_ID", "ID", "TIME", "FROM",
 					       "RCPTS", "TAG", "TOKEN", "SUBJECT" };
-	struct msg_ctx c;
 	struct table *t;
-	long    limit = LIST_DEFAULT_LIMIT;
 	size_t  i, n;
-	char   *end;
-	int     opt;
 
-	memset(&c, 0, sizeof(c));
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_SINCE:
-			if (parse_time_spec(optarg, now_seconds(), &c.since) < 0)
-				return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC"
-						       " or a span like 2h", optarg);
-			break;
-		case OPT_LIMIT:
-			limit = strtol(optarg, &end, 10);
-			if (*optarg == 0 || *end != 0 || limit < 0 || limit > 1000000)
-				return ctl_usage_error("bad --limit \"%s\"", optarg);
-			break;
-		default:
-			return ctl_usage_error("messages list: bad option\n%s",
-					       cmd_messages_usage);
-		}
-	}
-	if (optind + 1 < argc)
+	if (c->key != NULL)
 		return ctl_usage_error("messages list: unexpected \"%s\"\n%s",
-				       argv[optind + 1], cmd_messages_usage);
-	if (store_run(ctl_store(ctl), list_cb, &c, 0) != STORE_OK)
+				       c->key, cmd_messages_usage);
+	if (ctl_tenant_check(ctl, c->tenant) != 0)
+		return 1;
+	if (store_run(ctl_store(ctl), list_cb, c, 0) != STORE_OK)
 		return ctl_error("cannot read the message records");
-	json_object_array_sort(c.found, newest_first);
-	n = json_object_array_length(c.found);
-	if (n > (size_t) limit)
-		n = (size_t) limit;
+	json_object_array_sort(c->found, newest_first);
+	n = json_object_array_length(c->found);
+	if (n > (size_t) c->limit)
+		n = (size_t) c->limit;
 	t = table_new(8, headers);
 	for (i = 0; i < n; i++) {
-		json_object *rec = json_object_array_get_idx(c.found, i);
+		json_object *rec = json_object_array_get_idx(c->found, i);
 
 		if (ctl->json)
 			ctl_print_json_line(rec);
@@ -205,7 +238,7 @@ messages_list(struct ctl *ctl, int argc, char **argv)
 	if (!ctl->json)
 		table_print(t);
 	table_free(t);
-	json_object_put(c.found);
+	json_object_put(c->found);
 	return 0;
 }
 
@@ -213,12 +246,17 @@ messages_list(struct ctl *ctl, int argc, char **argv)
 int
 cmd_messages(struct ctl *ctl, int argc, char **argv)
 {
+	struct msg_ctx c;
+	int     rc;
+
 	if (argc < 2)
 		return ctl_usage_error("%s", cmd_messages_usage);
+	if (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)
+		return ctl_usage_error("unknown messages command \"%s\"\n%s",
+				       argv[1], cmd_messages_usage);
+	if ((rc = parse_opts(argc - 1, argv + 1, &c)) != 0)
+		return rc;
 	if (strcmp(argv[1], "show") == 0)
-		return messages_show(ctl, argc, argv);
-	if (strcmp(argv[1], "list") == 0)
-		return messages_list(ctl, argc, argv);
-	return ctl_usage_error("unknown messages command \"%s\"\n%s", argv[1],
-			       cmd_messages_usage);
+		return messages_show(ctl, &c);
+	return messages_list(ctl, &c);
 }

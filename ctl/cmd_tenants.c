@@ -369,6 +369,27 @@ tenants_show(struct ctl *ctl, const struct tenant_opts *o)
 	return (0);
 }
 
+/* ctl_tenant_check - see ctl.h. */
+int
+ctl_tenant_check(struct ctl *ctl, const char *name)
+{
+	struct tenant_ctx c;
+	int     rc;
+
+	if (!tenant_name_valid(name))
+		return (ctl_error("invalid tenant name \"%s\"", name));
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	rc = store_run(ctl_store(ctl), get_cb, &c, 0);
+	tenant_free(c.t);
+	if (rc == STORE_NOTFOUND)
+		return (ctl_error("no tenant named \"%s\" (posthookctl tenants list)",
+				  name));
+	if (rc != STORE_OK)
+		return (ctl_error("cannot read tenant %s", name));
+	return (0);
+}
+
 /* delete_cb - remove one tenant. */
 static int
 delete_cb(struct store_txn *txn, void *arg)

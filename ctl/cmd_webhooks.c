@@ -2,7 +2,8 @@
  * cmd_webhooks.c - posthookctl webhooks: create, list, show, update,
  * enable, disable, delete and test webhook endpoints.  A running
  * posthook-webhook sees every change at once (endpoints are read from the
- * store on every pass).
+ * store on every pass).  Every verb works on one tenant's endpoints
+ * (--tenant, default "default"): another tenant's are not there for it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "store/endpoint.h"
 #include "event/event_sample.h"
 #include "store/probe.h"
+#include "tenant/tenant.h"
 #include "util/util.h"
 
 /* The usage, also for "posthookctl webhooks --help" (commands.c). */
@@ -29,7 +31,8 @@ const char cmd_webhooks_usage[] =
 	"[--events A,B,... | --all-events] [--secret S|generate|none] [--max-rate R]\n"
 	"       posthookctl webhooks enable ID [--discard | --recover]\n"
 	"       posthookctl webhooks disable|delete ID\n"
-	"       posthookctl webhooks test ID [--event NAME]";
+	"       posthookctl webhooks test ID [--event NAME]\n"
+	"  each also takes --tenant T (default \"default\")";
 
 enum {
 	OPT_NAME = 1,
@@ -41,7 +44,8 @@ enum {
 	OPT_EVENT,
 	OPT_MAX_RATE,
 	OPT_DISCARD,
-	OPT_RECOVER
+	OPT_RECOVER,
+	OPT_TENANT
 };
 
 /* What create and update were told. */
@@ -55,6 +59,7 @@ struct ep_opts {
 	const char *event;
 	const char *max_rate;
 	enum enable_mode enable; /* enable: what becomes of the waiting */
+	const char *tenant;	 /* --tenant, TENANT_DEFAULT when not given */
 	const char *id;		 /* the operand */
 };
 
@@ -73,11 +78,13 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 	    {"max-rate", required_argument, NULL, OPT_MAX_RATE},
 	    {"discard", no_argument, NULL, OPT_DISCARD},
 	    {"recover", no_argument, NULL, OPT_RECOVER},
+	    {"tenant", required_argument, NULL, OPT_TENANT},
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
 	memset(o, 0, sizeof(*o));
+	o->tenant = TENANT_DEFAULT;
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -111,6 +118,9 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 			if (o->enable != ENABLE_RESUME)
 				return ctl_usage_error("use --discard or --recover, not both");
 			o->enable = opt == OPT_DISCARD ? ENABLE_DISCARD : ENABLE_RECOVER;
+			break;
+		case OPT_TENANT:
+			o->tenant = optarg;
 			break;
 		default:
 			return ctl_usage_error("webhooks %s: bad option \"%s\"\n%s",
@@ -183,7 +193,15 @@ struct ep_ctx {
 	const char *id;
 	enum enable_mode mode; /* enable */
 	int count;	       /* enable: discarded or recovered; disable: told */
+	const char *tenant;    /* whose endpoints are seen */
 };
+
+/* owned - whether ep belongs to tenant. */
+static int
+owned(const struct endpoint *ep, const char *tenant)
+{
+	return strcmp(tenant_of(ep->tenant), tenant) == 0;
+}
 
 /* create_cb - store the new endpoint. */
 static int
@@ -217,11 +235,16 @@ webhooks_create(struct ctl *ctl, const struct ep_opts *o)
 		return ctl_usage_error("webhooks create needs --name, --url and "
 				       "--events or --all-events\n%s",
 				       cmd_webhooks_usage);
+	if (ctl_tenant_check(ctl, o->tenant) != 0)
+		return 1;
 	memset(&c, 0, sizeof(c));
 	c.ep = endpoint_new();
 	c.ep->enabled = !o->disabled;
 	if (o->disabled)
 		c.ep->disabled_reason = xstrdup(DISABLED_ADMIN);
+	/* The default tenant's records name none, as before tenants. */
+	if (strcmp(o->tenant, TENANT_DEFAULT) != 0)
+		c.ep->tenant = xstrdup(o->tenant);
 	if (apply_opts(c.ep, o) != 0) {
 		endpoint_free(c.ep);
 		return 1;
@@ -272,9 +295,9 @@ events_text(const struct endpoint *ep)
 	return buf_take(&b);
 }
 
-/* webhooks_list - a table, or one JSON object per line. */
+/* webhooks_list - the tenant's, as a table or one JSON object per line. */
 static int
-webhooks_list(struct ctl *ctl)
+webhooks_list(struct ctl *ctl, const char *tenant)
 {
 	static const char *const headers[] = {"ID", "NAME", "ENABLED", "URL", "EVENTS"};
 	struct list_ctx c;
@@ -282,11 +305,15 @@ webhooks_list(struct ctl *ctl)
 	json_object *o;
 	int i;
 
+	if (ctl_tenant_check(ctl, tenant) != 0)
+		return 1;
 	memset(&c, 0, sizeof(c));
 	if (store_run(ctl_store(ctl), list_cb, &c, 0) != STORE_OK)
 		return ctl_error("cannot read the webhooks");
 	t = table_new(5, headers);
 	for (i = 0; i < c.n; i++) {
+		if (!owned(c.eps[i], tenant))
+			continue;
 		if (ctl->json) {
 			o = endpoint_to_json(c.eps[i], 0);
 			ctl_print_json_line(o);
@@ -313,21 +340,29 @@ static int
 get_cb(struct store_txn *txn, void *arg)
 {
 	struct ep_ctx *c = arg;
+	int rc;
 
 	endpoint_free(c->ep);
 	c->ep = NULL;
-	return endpoint_get(txn, c->id, &c->ep);
+	rc = endpoint_get(txn, c->id, &c->ep);
+	if (rc == STORE_OK && !owned(c->ep, c->tenant)) {
+		endpoint_free(c->ep);
+		c->ep = NULL;
+		rc = STORE_NOTFOUND;
+	}
+	return rc;
 }
 
-/* load - the endpoint named by id, or NULL after an error message. */
+/* load - the tenant's endpoint named by id, or NULL after an error message. */
 static struct endpoint *
-load(struct ctl *ctl, const char *id)
+load(struct ctl *ctl, const char *id, const char *tenant)
 {
 	struct ep_ctx c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	c.id = id;
+	c.tenant = tenant;
 	rc = store_run(ctl_store(ctl), get_cb, &c, 0);
 	if (rc == STORE_NOTFOUND) {
 		ctl_error("no webhook with id \"%s\"", id);
@@ -373,12 +408,15 @@ save(struct ctl *ctl, struct endpoint *ep)
 	return 0;
 }
 
-/* enable_cb - enable the endpoint and close its breaker. */
+/* enable_cb - enable the tenant's endpoint and close its breaker. */
 static int
 enable_cb(struct store_txn *txn, void *arg)
 {
 	struct ep_ctx *c = arg;
+	int rc;
 
+	if ((rc = get_cb(txn, c)) != STORE_OK)
+		return rc;
 	return endpoint_enable(txn, c->id, c->mode, &c->count);
 }
 
@@ -387,7 +425,10 @@ static int
 disable_cb(struct store_txn *txn, void *arg)
 {
 	struct ep_ctx *c = arg;
+	int rc;
 
+	if ((rc = get_cb(txn, c)) != STORE_OK)
+		return rc;
 	return endpoint_disable(txn, c->id, DISABLED_ADMIN, &c->count);
 }
 
@@ -410,7 +451,9 @@ webhooks_switch(struct ctl *ctl, int enable, const struct ep_opts *o)
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
 	c.mode = o->enable;
+	c.tenant = o->tenant;
 	rc = store_run(ctl_store(ctl), enable ? enable_cb : disable_cb, &c, 0);
+	endpoint_free(c.ep);
 	if (rc == STORE_NOTFOUND)
 		return ctl_error("no webhook with id \"%s\"", o->id);
 	if (rc != STORE_OK)
@@ -421,7 +464,7 @@ webhooks_switch(struct ctl *ctl, int enable, const struct ep_opts *o)
 	else if (enable && o->enable == ENABLE_RECOVER)
 		fprintf(stderr, "%d failed deliver%s queued again\n", c.count,
 			c.count == 1 ? "y" : "ies");
-	if ((ep = load(ctl, o->id)) == NULL)
+	if ((ep = load(ctl, o->id, o->tenant)) == NULL)
 		return 1;
 	print_endpoint(ctl, ep, 0);
 	endpoint_free(ep);
@@ -438,7 +481,7 @@ webhooks_update(struct ctl *ctl, const char *verb, const struct ep_opts *o)
 	if (o->id == NULL)
 		return ctl_usage_error("webhooks %s needs an ID\n%s", verb,
 				       cmd_webhooks_usage);
-	if ((ep = load(ctl, o->id)) == NULL)
+	if ((ep = load(ctl, o->id, o->tenant)) == NULL)
 		return 1;
 	if (apply_opts(ep, o) != 0) {
 		endpoint_free(ep);
@@ -449,14 +492,16 @@ webhooks_update(struct ctl *ctl, const char *verb, const struct ep_opts *o)
 	return rc;
 }
 
-/* delete_cb - remove one endpoint. */
+/* delete_cb - remove one endpoint of the tenant. */
 static int
 delete_cb(struct store_txn *txn, void *arg)
 {
 	struct ep_ctx *c = arg;
+	int rc;
 
-	int rc = endpoint_delete(txn, c->id);
-
+	if ((rc = get_cb(txn, c)) != STORE_OK)
+		return rc;
+	rc = endpoint_delete(txn, c->id);
 	return rc == STORE_OK ? health_delete(txn, c->id) : rc;
 }
 
@@ -471,7 +516,9 @@ webhooks_delete(struct ctl *ctl, const struct ep_opts *o)
 		return ctl_usage_error("webhooks delete needs an ID\n%s", cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
+	c.tenant = o->tenant;
 	rc = store_run(ctl_store(ctl), delete_cb, &c, 0);
+	endpoint_free(c.ep);
 	if (rc == STORE_NOTFOUND)
 		return ctl_error("no webhook with id \"%s\"", o->id);
 	if (rc != STORE_OK)
@@ -482,6 +529,7 @@ webhooks_delete(struct ctl *ctl, const struct ep_opts *o)
 
 struct test_ctx {
 	const char *id;
+	const char *tenant;
 	const char *key;
 	enum event_type type;
 	json_object *payload;
@@ -495,7 +543,16 @@ static int
 test_queue_cb(struct store_txn *txn, void *arg)
 {
 	struct test_ctx *c = arg;
+	struct endpoint *ep;
+	int rc;
 
+	rc = endpoint_get(txn, c->id, &ep);
+	if (rc != STORE_OK)
+		return rc;
+	rc = owned(ep, c->tenant) ? STORE_OK : STORE_NOTFOUND;
+	endpoint_free(ep);
+	if (rc != STORE_OK)
+		return rc;
 	return probe_queue(txn, c->id, c->key, c->type, c->payload, &c->after,
 			   &c->disabled);
 }
@@ -526,6 +583,7 @@ webhooks_test(struct ctl *ctl, const struct ep_opts *o)
 		return ctl_usage_error("webhooks test needs an ID\n%s", cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
+	c.tenant = o->tenant;
 	c.type = EV_MESSAGE_SENT;
 	if (o->event != NULL && event_type_from_name(o->event, &c.type) < 0)
 		return ctl_error("unknown event \"%s\"", o->event);
@@ -581,12 +639,12 @@ cmd_webhooks(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(verb, "create") == 0)
 		return webhooks_create(ctl, &o);
 	if (strcmp(verb, "list") == 0)
-		return webhooks_list(ctl);
+		return webhooks_list(ctl, o.tenant);
 	if (strcmp(verb, "show") == 0) {
 		if (o.id == NULL)
 			return ctl_usage_error("webhooks show needs an ID\n%s",
 					       cmd_webhooks_usage);
-		if ((ep = load(ctl, o.id)) == NULL)
+		if ((ep = load(ctl, o.id, o.tenant)) == NULL)
 			return 1;
 		print_endpoint(ctl, ep, 0);
 		endpoint_free(ep);

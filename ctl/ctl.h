@@ -46,6 +46,13 @@ int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ctl_error - print "posthookctl: msg" and return 1. */
 int ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * ctl_tenant_check - 0 when name is a tenant (TENANT_DEFAULT always is),
+ * else 1 after saying so: what --tenant T on webhooks, deliveries and
+ * messages checks first (cmd_tenants.c).
+ */
+int ctl_tenant_check(struct ctl *ctl, const char *name);
+
 /* A readable table for lists. */
 struct table;
 struct table *table_new(int ncols, const char *const *headers);

@@ -413,6 +413,7 @@ record_cb(struct store_txn *txn, void *arg)
 	for (i = 0; i < c->n; i++) {
 		target.name = c->done[i]->name;
 		target.url = c->done[i]->url;
+		target.tenant = c->done[i]->tenant;
 		transfer_result(c->done[i], &r);
 		rc = health_attempt(c->hb, txn, c->cfg, c->done[i], &r);
 		if (rc != STORE_OK)

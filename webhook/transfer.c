@@ -47,6 +47,7 @@ transfer_prepare(const struct signing_key *key, const struct delivery *d,
 	t->endpoint_id = xstrdup(ep->id);
 	t->name = xstrdup(ep->name);
 	t->url = xstrdup(ep->url);
+	t->tenant = ep->tenant != NULL ? xstrdup(ep->tenant) : NULL;
 	t->envelope_ts = d->timestamp;
 	memcpy(t->uuid, d->uuid, sizeof(t->uuid));
 	t->uuid[sizeof(t->uuid) - 1] = 0;
@@ -131,6 +132,7 @@ transfer_free(struct transfer *t)
 	free(t->endpoint_id);
 	free(t->name);
 	free(t->url);
+	free(t->tenant);
 	free(t->body);
 	free(t->kid);
 	free(t->std_sig);

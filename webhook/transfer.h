@@ -22,6 +22,7 @@ struct transfer {
 	char *endpoint_id;
 	char *name; /* endpoint name and URL when sent */
 	char *url;
+	char *tenant; /* the endpoint's, or NULL: the default tenant */
 	char *body; /* the exact bytes signed and sent */
 	size_t body_len;
 	double envelope_ts;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/delivery.h"
+#include "tenant/tenant_rules.h"
 #include "util/json.h"
 #include "util/utf8.h"
 
@@ -102,7 +103,7 @@ key_of(unsigned char key[8], uint64_t seq)
 	}
 }
 
-/* parse_wrap - the stored {"ts","delivery","key","record"}, or NULL. */
+/* parse_wrap - the stored {"ts","delivery","key","tenant","record"}, or NULL. */
 static json_object *
 parse_wrap(const void *val, size_t vlen)
 {
@@ -118,12 +119,11 @@ parse_wrap(const void *val, size_t vlen)
 	return o;
 }
 
-/* attempt_get - see delivery.h. */
-int
-attempt_get(struct store_txn *txn, const char *id, json_object **rec)
+/* load_wrap - the stored wrapper of "whr_..." (caller puts it). */
+static int
+load_wrap(struct store_txn *txn, const char *id, json_object **w)
 {
 	unsigned char key[8];
-	json_object *w, *r;
 	uint64_t seq;
 	void *val;
 	size_t vlen;
@@ -135,10 +135,47 @@ attempt_get(struct store_txn *txn, const char *id, json_object **rec)
 	rc = store_get(txn, STORE_ATTEMPTS, key, sizeof(key), &val, &vlen);
 	if (rc != STORE_OK)
 		return rc;
-	w = parse_wrap(val, vlen);
+	*w = parse_wrap(val, vlen);
 	free(val);
-	if (w == NULL)
-		return STORE_ERROR;
+	return *w != NULL ? STORE_OK : STORE_ERROR;
+}
+
+/* wrap_tenant - the tenant of a stored attempt: its endpoint's when made. */
+static const char *
+wrap_tenant(json_object *w)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(w, "tenant", &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return tenant_of(NULL);
+}
+
+/* attempt_tenant - see delivery.h. */
+int
+attempt_tenant(struct store_txn *txn, const char *id, char **tenant)
+{
+	json_object *w;
+	int rc;
+
+	*tenant = NULL;
+	if ((rc = load_wrap(txn, id, &w)) != STORE_OK)
+		return rc;
+	*tenant = xstrdup(wrap_tenant(w));
+	json_object_put(w);
+	return STORE_OK;
+}
+
+/* attempt_get - see delivery.h. */
+int
+attempt_get(struct store_txn *txn, const char *id, json_object **rec)
+{
+	json_object *w, *r;
+	int rc;
+
+	if ((rc = load_wrap(txn, id, &w)) != STORE_OK)
+		return rc;
 	json_object_object_get_ex(w, "record", &r);
 	*rec = json_object_get(r);
 	json_object_put(w);
@@ -175,6 +212,8 @@ matches(json_object *w, const struct attempt_filter *f)
 		return 0;
 	s = json_text_member(w, "key");
 	if (f->event_key && strcmp(s ? s : "", f->event_key) != 0)
+		return 0;
+	if (f->tenant && strcmp(wrap_tenant(w), f->tenant) != 0)
 		return 0;
 	return 1;
 }

@@ -576,6 +576,9 @@ delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 	json_object_object_add(wrap, "ts", json_double_new(r->started, 6));
 	json_object_object_add(wrap, "delivery", json_object_new_int64((int64_t)d->id));
 	json_add_string(wrap, "key", d->event_key);
+	if (target->tenant != NULL)
+		json_object_object_add(wrap, "tenant",
+				       json_object_new_string(target->tenant));
 	json_object_object_add(wrap, "record", rec);
 	s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
 	attempt_key(key, seq);

@@ -163,6 +163,7 @@ json_object *attempt_record_new(const char *id, const struct delivery *d,
 struct attempt_target {
 	const char *name;
 	const char *url;
+	const char *tenant; /* the endpoint's; NULL: the default tenant */
 };
 
 /*
@@ -180,6 +181,13 @@ PH_MUST_CHECK int delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 /* attempt_get - the record for "whr_..." (caller puts it), or NOTFOUND. */
 PH_MUST_CHECK int attempt_get(struct store_txn *txn, const char *id, json_object **rec);
 
+/*
+ * attempt_tenant - the tenant of "whr_..." (caller frees): its endpoint's
+ * when it was made, so that it stays the tenant's after the endpoint is
+ * deleted; TENANT_DEFAULT for attempts made before tenants.
+ */
+int attempt_tenant(struct store_txn *txn, const char *id, char **tenant);
+
 struct attempt_filter {
 	const char *endpoint_id; /* NULL: all */
 	int failed_only;
@@ -190,6 +198,7 @@ struct attempt_filter {
 	int limit;	       /* 0: all */
 	const char *event_key; /* NULL: any */
 	uint64_t after_seq;    /* only attempts with a higher sequence */
+	const char *tenant;    /* NULL: any; else only this tenant's */
 };
 
 /*

@@ -386,7 +386,7 @@ static int
 complete_cb(struct store_txn *txn, void *arg)
 {
 	struct fx *f = arg;
-	struct attempt_target target = {"hook", "http://127.0.0.1:9/"};
+	struct attempt_target target = {"hook", "http://127.0.0.1:9/", NULL};
 
 	return delivery_complete(txn, f->id, &target, &f->r, test_sched, 3, f->rec_id,
 				 &f->will_retry);
