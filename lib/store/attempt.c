@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "store/delivery.h"
-#include "tenant/tenant_rules.h"
+#include "store/tenant_name.h"
 #include "util/json.h"
 #include "util/utf8.h"
 

@@ -17,7 +17,7 @@
 #include "store/endpoint.h"
 #include "util/log.h"
 #include "store/outbox.h"
-#include "tenant/tenant_rules.h"
+#include "store/tenant_name.h"
 #include "util/json.h"
 
 /* be64_put - v as 8 big-endian bytes. */

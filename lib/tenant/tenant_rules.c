@@ -42,13 +42,6 @@ static const char *const kind_words[TENANT_RULE_KINDS] = {
 	[TENANT_RULE_SENDER_DOMAIN] = "sender domain",
 };
 
-/* tenant_of - see tenant_rules.h. */
-const char *
-tenant_of(const char *tenant_or_null)
-{
-	return (tenant_or_null != NULL ? tenant_or_null : TENANT_DEFAULT);
-}
-
 /* tenant_rule_kind_name - see tenant_rules.h. */
 const char *
 tenant_rule_kind_name(enum tenant_rule_kind kind)

@@ -13,14 +13,7 @@
 #define PH_TENANT_RULES_H
 
 #include <stddef.h>
-
-#define TENANT_DEFAULT	"default"
-
-/*
- * tenant_of - the tenant a record names: TENANT_DEFAULT for NULL (records
- * of the default tenant name none, as before tenants existed).
- */
-const char *tenant_of(const char *tenant_or_null);
+#include "store/tenant_name.h"
 
 /* The kinds of rule, most specific first: the order the matcher asks. */
 enum tenant_rule_kind {

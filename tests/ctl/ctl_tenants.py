@@ -1,4 +1,4 @@
-"""posthookctl tenants and --tenant (issue 15, items 2 and 5): tenants and
+"""posthookctl tenants and --tenant: tenants and
 their rules are made, shown, changed and deleted; a value two tenants
 claim is refused; webhooks, deliveries and messages each see one tenant's
 (default "default"); an endpoint and a message record written without a
