@@ -115,6 +115,31 @@ correlate_free(struct correlate *c)
 	free(c);
 }
 
+/* correlate_set_tenants - see correlate.h. */
+void
+correlate_set_tenants(struct correlate *c, const struct tenant_matcher *m)
+{
+	c->tenants = m;
+}
+
+/* keep_client - remember the smtpd client's facts that tenant rules use. */
+static void
+keep_client(struct correlate *c, struct qstate *qs, const struct log_line *l)
+{
+	if (tenant_matcher_claims(c->tenants, TENANT_RULE_SASL) > 0
+	    && l->sasl_username.len > 0) {
+		free(qs->sasl_username);
+		qs->sasl_username = span_dup(l->sasl_username);
+		qs_mark_dirty(c, qs);
+	}
+	if (tenant_matcher_claims(c->tenants, TENANT_RULE_CLIENT) > 0
+	    && l->client_addr.len > 0) {
+		free(qs->client_addr);
+		qs->client_addr = span_dup(l->client_addr);
+		qs_mark_dirty(c, qs);
+	}
+}
+
 /* correlate_set_opts - see correlate.h. */
 void
 correlate_set_opts(struct correlate *c, const struct correlate_opts *opts)
@@ -473,6 +498,7 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 			qs->loopback = 1;
 			qs_mark_dirty(c, qs);
 		}
+		keep_client(c, qs, l);
 		break;
 	case LK_PICKUP:
 		if (l->orig_id.len > 0) {

@@ -23,6 +23,7 @@
 
 #include "event/event.h"
 #include "store/message.h"
+#include "tenant/tenant_rules.h"
 #include "parse_line.h"
 
 /* Where a line was read: its identity, from which every event key comes. */
@@ -35,6 +36,7 @@ struct log_pos {
 struct correlate_event {
 	const char *key;		/* unique per (line, recipient) */
 	const char *queue_id;
+	const char *tenant;		/* the message's; NULL: the default's */
 	struct delivery_event ev;	/* the callback may take its strings */
 };
 
@@ -76,6 +78,17 @@ void correlate_free(struct correlate *c);
 /* correlate_set_opts - new scope, internal hosts and hop relays (a
  * reload); the lists must outlive their use, as at correlate_new. */
 void correlate_set_opts(struct correlate *c, const struct correlate_opts *opts);
+
+/*
+ * correlate_set_tenants - the tenants' rules, for the messages that have no
+ * milter record (a record names its tenant): they are matched with what
+ * the log shows, the smtpd client's sasl_username= and address and the
+ * sender.  The daemon-name rule cannot apply: Postfix does not log
+ * milter_macro_daemon_name.  Only while rules of SASL usernames or client
+ * networks exist are a message's client and username kept (and saved).
+ * m (NULL: none) must outlive its use, as the lists at correlate_new.
+ */
+void correlate_set_tenants(struct correlate *c, const struct tenant_matcher *m);
 
 /* correlate_set_now - the clock for yearless stamps (default: 0 = time()). */
 void correlate_set_now(struct correlate *c, time_t now);

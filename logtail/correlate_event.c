@@ -1,8 +1,8 @@
 /*
  * correlate_event.c - the events the correlator hands out: each one's key
- * (where its line was read, and the recipient), the message object
- * from what is known and the milter's record, and the details, output and
- * classification of a delivery attempt.
+ * (where its line was read, and the recipient), its tenant, the message
+ * object from what is known and the milter's record, and the details,
+ * output and classification of a delivery attempt.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +67,29 @@ event_key(struct correlate *c, const struct log_pos *pos, const char *rcpt)
 	return (b->data);
 }
 
+/*
+ * event_tenant - whose the message is: its record's tenant, else the one
+ * the tenants' rules give what the log showed; NULL: the default's.
+ */
+static const char *
+event_tenant(struct correlate *c, struct qstate *qs)
+{
+	struct message_record *rec = qs_record(c, qs);
+	struct tenant_facts f;
+	const char *t;
+
+	if (rec != NULL)
+		return (rec->tenant);
+	if (c->tenants == NULL || tenant_matcher_rules(c->tenants) == 0)
+		return (NULL);
+	f.sasl_username = qs->sasl_username;
+	f.client_addr = qs->client_addr;
+	f.daemon_name = NULL;		/* Postfix does not log it */
+	f.sender = qs->from;
+	t = tenant_match(c->tenants, &f);
+	return (strcmp(t, TENANT_DEFAULT) == 0 ? NULL : t);
+}
+
 /* emit_key - hand one event to the caller, under key (taken). */
 void
 emit_key(struct correlate *c, struct qstate *qs, char *key,
@@ -76,6 +99,7 @@ emit_key(struct correlate *c, struct qstate *qs, char *key,
 
 	ce.key = key;
 	ce.queue_id = qs->qid;
+	ce.tenant = event_tenant(c, qs);
 	ce.ev = *ev;
 	c->emit(&ce, c->ctx);
 	free(key);
@@ -92,6 +116,7 @@ emit_event(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 
 	ce.key = event_key(c, pos, rcpt);
 	ce.queue_id = qs->qid;
+	ce.tenant = event_tenant(c, qs);
 	ce.ev = *ev;
 	c->emit(&ce, c->ctx);
 	delivery_event_clear(&ce.ev);

@@ -109,6 +109,14 @@ link_hop(struct correlate *c, struct qstate *qs, struct span new_qid,
 	}
 	nq->first_seen = qs->first_seen;
 	nq->submitted = qs->submitted;
+	if (qs->sasl_username) {
+		free(nq->sasl_username);
+		nq->sasl_username = xstrdup(qs->sasl_username);
+	}
+	if (qs->client_addr) {
+		free(nq->client_addr);
+		nq->client_addr = xstrdup(qs->client_addr);
+	}
 	if (nq->rec != NULL)
 		message_record_free(nq->rec);
 	nq->rec = NULL;

@@ -84,6 +84,8 @@ struct qstate {
 	char   *origin;			/* a hop's original queue id */
 	double  first_seen;
 	int     submitted;		/* this site submitted it */
+	char   *sasl_username;		/* smtpd's, kept for tenant rules */
+	char   *client_addr;		/* smtpd's client, likewise */
 	int     loopback;		/* smtpd client on loopback, no SASL */
 	int     removed;		/* qmgr removed it; lines still wait */
 	int     pinned;			/* being worked on: not evicted */
@@ -118,6 +120,7 @@ struct strvec {
 struct correlate {
 	struct correlate_opts opts;
 	struct cidr_list *internal;	/* opts.internal_hosts, parsed */
+	const struct tenant_matcher *tenants;	/* NULL: none */
 	correlate_emit_fn emit;
 	correlate_record_fn record;
 	void   *ctx;

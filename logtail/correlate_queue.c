@@ -81,6 +81,8 @@ qstate_free(struct qstate *qs)
 	free(qs->from);
 	free(qs->message_id);
 	free(qs->origin);
+	free(qs->sasl_username);
+	free(qs->client_addr);
 	free(qs);
 }
 

@@ -38,6 +38,8 @@ qs_to_json(const struct qstate *qs)
 	json_add_string_set(o, "origin", qs->origin);
 	json_object_object_add(o, "first_seen", json_double_new(qs->first_seen, 6));
 	json_object_object_add(o, "submitted", json_object_new_boolean(qs->submitted));
+	json_add_string_set(o, "sasl_username", qs->sasl_username);
+	json_add_string_set(o, "client", qs->client_addr);
 	if (qs->loopback)
 		json_object_object_add(o, "loopback", json_object_new_boolean(1));
 	if (qs->removed)
@@ -276,6 +278,14 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 	if ((s = json_string_member(state, "origin")) != NULL) {
 		free(qs->origin);
 		qs->origin = xstrdup(s);
+	}
+	if ((s = json_string_member(state, "sasl_username")) != NULL) {
+		free(qs->sasl_username);
+		qs->sasl_username = xstrdup(s);
+	}
+	if ((s = json_string_member(state, "client")) != NULL) {
+		free(qs->client_addr);
+		qs->client_addr = xstrdup(s);
 	}
 	qs->first_seen = json_num(state, "first_seen");
 	qs->submitted = json_flag(state, "submitted");

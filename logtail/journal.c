@@ -240,6 +240,7 @@ journal_loop(struct tail *t, const struct position_record *pos, int from_start)
 				log_warn("store maintenance failed; will retry");
 			last_maintain = monotonic_ms();
 		}
+		tenants_refresh(t, 0);
 	}
 	return (commit(t));
 }

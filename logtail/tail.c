@@ -7,7 +7,8 @@
  * state read at start (tail_load.c), sleeping at the end of the log
  * (tail_watch.c); with log_source = journal, journal.c reads and loops
  * instead, and the position is the journal cursor of the last record
- * read.
+ * read.  The tenants' rules, for the mail the milter did not record, are
+ * read at start, on reload and every TENANTS_MS when they changed.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tenant/tenant.h"
 #include "util/log.h"
 #include "tail.h"
 #include "tail_int.h"
@@ -139,9 +141,61 @@ reload(struct tail *t)
 			 "take effect at the next start");
 	correlate_opts_of(n, &opts);
 	correlate_set_opts(t->corr, &opts);
+	tenants_refresh(t, 1);
 	config_free(t->live);
 	t->live = n;
 	log_info("configuration reloaded");
+}
+
+struct tenants_job {
+	uint64_t read;			/* the counter of the rules in use */
+	uint64_t gen;
+	int     force;
+	struct tenant_matcher *m;	/* NULL: unchanged */
+};
+
+/* tenants_txn - the rules, when their change counter moved. */
+static int
+tenants_txn(struct store_txn *txn, void *ctx)
+{
+	struct tenants_job *job = ctx;
+
+	/* A retry starts again from what is in use. */
+	tenant_matcher_free(job->m);
+	job->gen = job->read;
+	return (tenant_matcher_reload(txn, &job->gen, job->force, &job->m));
+}
+
+/*
+ * tenants_refresh - reread the tenants' rules when they changed (at most
+ * every TENANTS_MS, unless forced); a store that cannot be read keeps the
+ * rules in use.
+ */
+void
+tenants_refresh(struct tail *t, int force)
+{
+	struct tenants_job job = { t->tenants_gen, 0, 0, NULL };
+	int     rc;
+
+	if (!force && monotonic_ms() - t->tenants_read < TENANTS_MS)
+		return;
+	t->tenants_read = monotonic_ms();
+	job.force = force || t->tenants == NULL;
+	if ((rc = store_run(t->st, tenants_txn, &job, 0)) != STORE_OK) {
+		tenant_matcher_free(job.m);
+		log_warn("cannot read the tenants' rules (status %d): keeping "
+			 "those in use", rc);
+		return;
+	}
+	if (job.m == NULL)
+		return;
+	correlate_set_tenants(t->corr, job.m);
+	tenant_matcher_free(t->tenants);
+	t->tenants = job.m;
+	t->tenants_gen = job.gen;
+	if (log_verbose())
+		log_debug("tenant rules loaded: %zu values",
+			  tenant_matcher_rules(job.m));
 }
 
 /* tail_loop - read, commit, follow, until told to stop. */
@@ -185,6 +239,7 @@ tail_loop(struct tail *t)
 				log_warn("store maintenance failed; will retry");
 			last_maintain = monotonic_ms();
 		}
+		tenants_refresh(t, 0);
 	}
 	return (commit(t));
 }
@@ -227,6 +282,7 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 	buf_init(&t.text);
 	correlate_opts_of(cfg, &opts);
 	t.corr = correlate_new(&opts, on_event, on_record, &t);
+	tenants_refresh(&t, 1);
 	if (cfg->log_source == LOG_SOURCE_JOURNAL)
 		t.poskey = position_key_journal(cfg->journal_dir);
 	else
@@ -264,6 +320,7 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 		close(t.ino_fd);
 	free(t.poskey);
 	correlate_free(t.corr);
+	tenant_matcher_free(t.tenants);
 	config_free(t.live);
 	store_close(t.st);
 	daemon_pidfile_remove(pidfile);

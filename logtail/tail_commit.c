@@ -50,6 +50,11 @@ on_event(struct correlate_event *ce, void *ctx)
 	p = &t->ev[t->nev++];
 	p->key = t->text.len;
 	buf_append(&t->text, ce->key, strlen(ce->key) + 1);
+	p->tenant = NO_TENANT;
+	if (ce->tenant != NULL) {
+		p->tenant = t->text.len;
+		buf_append(&t->text, ce->tenant, strlen(ce->tenant) + 1);
+	}
 	p->type = ce->ev.type;
 	p->timestamp = ce->ev.timestamp;
 	payload_text(t, &ce->ev, p);
@@ -173,6 +178,8 @@ commit(struct tail *t)
 		cm.items[i].timestamp = p->timestamp;
 		cm.items[i].payload = t->text.data + p->payload;
 		cm.items[i].payload_len = p->payload_len;
+		cm.items[i].tenant = p->tenant != NO_TENANT
+		    ? t->text.data + p->tenant : NULL;
 	}
 	PH_FAULT("logtail-before-commit");
 	while ((rc = store_run(t->st, commit_txn, &cm, 0)) != STORE_OK) {

@@ -34,6 +34,7 @@
 #define HOLD_RECHECK_MS	20		/* holds waiting: look for records */
 #define HOLD_WAIT_S	2.0		/* the longest a hold waits */
 #define MAINTAIN_MS	10000
+#define TENANTS_MS	5000		/* between looks at the tenants' rules */
 
 /*
  * After a rename rotation the writer keeps appending to the old file until
@@ -44,9 +45,12 @@
  */
 #define ROTATE_GRACE_MS	2000
 
+#define NO_TENANT	SIZE_MAX	/* pending_event.tenant: the default's */
+
 struct pending_event {
 	size_t  key;			/* offsets in tail.text */
 	size_t  payload, payload_len;
+	size_t  tenant;			/* or NO_TENANT */
 	enum event_type type;
 	double  timestamp;
 };
@@ -97,6 +101,9 @@ struct tail {
 	const struct position_record *resume;	/* saved position not reached yet */
 	int     first_at_end;		/* first start, log_file unreadable */
 	long    events_total;
+	struct tenant_matcher *tenants;	/* the rules, for mail without a record */
+	uint64_t tenants_gen;		/* their change counter */
+	int64_t tenants_read;		/* when last looked at (monotonic) */
 
 	int     ino_fd;			/* inotify, or -1 */
 	int     wd_dir;			/* log_file's directory, or -1 */
@@ -110,6 +117,7 @@ void    feed(struct tail *t, const char *line, size_t len, uint64_t off,
 	     int cut);
 void    tick(struct tail *t);
 void    reload(struct tail *t);
+void    tenants_refresh(struct tail *t, int force);
 
 /* tail_commit.c */
 void    on_event(struct correlate_event *ce, void *ctx);

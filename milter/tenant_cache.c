@@ -16,13 +16,12 @@ struct tenant_cache {
 	pthread_mutex_t lock;		/* guards matcher */
 	struct tenant_matcher *matcher;	/* NULL: no rules read yet */
 	uint64_t gen;			/* change counter of what was read */
-	int     loaded;			/* gen is meaningful */
 };
 
 struct load_job {
-	struct tenant_cache *tc;
 	int     force;
-	uint64_t gen;
+	uint64_t read;			/* the counter of the rules in use */
+	uint64_t gen;			/* the counter now */
 	struct tenant_matcher *matcher;	/* NULL: unchanged */
 };
 
@@ -48,42 +47,40 @@ tenant_cache_free(struct tenant_cache *tc)
 	free(tc);
 }
 
-/* load_txn - the change counter, and the rules when it moved. */
+/* load_txn - the rules, when their change counter moved. */
 static int
 load_txn(struct store_txn *txn, void *ctx)
 {
 	struct load_job *job = ctx;
-	int     rc;
 
+	/* A retry starts again from what is in use. */
 	tenant_matcher_free(job->matcher);
-	job->matcher = NULL;
-	if ((rc = tenant_generation(txn, &job->gen)) != STORE_OK)
-		return (rc);
-	/* Only the housekeeping thread writes gen and loaded. */
-	if (!job->force && job->tc->loaded && job->gen == job->tc->gen)
-		return (STORE_OK);
-	return (tenant_matcher_load(txn, &job->matcher));
+	job->gen = job->read;
+	return (tenant_matcher_reload(txn, &job->gen, job->force, &job->matcher));
 }
 
 /* tenant_cache_refresh - see tenant_cache.h. */
 int
 tenant_cache_refresh(struct tenant_cache *tc, struct store *st, int force)
 {
-	struct load_job job = {.tc = tc, .force = force};
+	struct load_job job;
 	struct tenant_matcher *old;
 	size_t  n;
 	int     rc;
 
+	/* Only the housekeeping thread reads and writes gen. */
+	job.force = force || tc->matcher == NULL;
+	job.read = tc->gen;
+	job.matcher = NULL;
 	if ((rc = store_run(st, load_txn, &job, 0)) != STORE_OK) {
 		tenant_matcher_free(job.matcher);
 		log_warn("cannot read the tenants' rules (status %d): keeping "
 			 "those in use", rc);
 		return (-1);
 	}
-	tc->gen = job.gen;
-	tc->loaded = 1;
 	if (job.matcher == NULL)
 		return (0);
+	tc->gen = job.gen;
 	n = tenant_matcher_rules(job.matcher);
 	pthread_mutex_lock(&tc->lock);
 	old = tc->matcher;

@@ -391,6 +391,25 @@ tenant_matcher_load(struct store_txn *txn, struct tenant_matcher **out)
 	return (STORE_OK);
 }
 
+/* tenant_matcher_reload - see tenant.h. */
+int
+tenant_matcher_reload(struct store_txn *txn, uint64_t *gen, int force,
+		      struct tenant_matcher **out)
+{
+	uint64_t now;
+	int     rc;
+
+	*out = NULL;
+	if ((rc = tenant_generation(txn, &now)) != STORE_OK)
+		return (rc);
+	if (!force && now == *gen)
+		return (STORE_OK);
+	if ((rc = tenant_matcher_load(txn, out)) != STORE_OK)
+		return (rc);
+	*gen = now;
+	return (STORE_OK);
+}
+
 /* check_claims - TENANT_CONFLICT when another tenant claims one of t's values. */
 static int
 check_claims(struct store_txn *txn, const struct tenant *t, char *err,

@@ -100,4 +100,13 @@ int     tenant_generation(struct store_txn *txn, uint64_t *gen);
  */
 int     tenant_matcher_load(struct store_txn *txn, struct tenant_matcher **out);
 
+/*
+ * tenant_matcher_reload - what a daemon that holds the rules calls every
+ * few seconds: when the change counter differs from *gen, or with force,
+ * *out gets a new matcher (caller frees) and *gen the counter; else *out
+ * is NULL.
+ */
+int     tenant_matcher_reload(struct store_txn *txn, uint64_t *gen, int force,
+			      struct tenant_matcher **out);
+
 #endif

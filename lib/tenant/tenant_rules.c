@@ -240,6 +240,13 @@ tenant_matcher_rules(const struct tenant_matcher *m)
 	return (n);
 }
 
+/* tenant_matcher_claims - see tenant_rules.h. */
+size_t
+tenant_matcher_claims(const struct tenant_matcher *m, enum tenant_rule_kind kind)
+{
+	return (m != NULL && kind < TENANT_RULE_KINDS ? m->count[kind] : 0);
+}
+
 /* sender_domain - the domain of an envelope sender, lower case; 0 or -1. */
 static int
 sender_domain(const char *sender, char *out, size_t outlen)

@@ -61,6 +61,10 @@ int tenant_matcher_add(struct tenant_matcher *m, const char *tenant,
 /* tenant_matcher_rules - how many values are claimed. */
 size_t tenant_matcher_rules(const struct tenant_matcher *m);
 
+/* tenant_matcher_claims - how many values of one kind are claimed (m may be NULL). */
+size_t tenant_matcher_claims(const struct tenant_matcher *m,
+			     enum tenant_rule_kind kind);
+
 /*
  * tenant_match - the tenant of a message, borrowed from the matcher (valid
  * until it is freed), or TENANT_DEFAULT; m may be NULL (no rules).

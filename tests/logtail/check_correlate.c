@@ -1,6 +1,7 @@
 /*
  * check_correlate.c - unit tests of logtail/correlate.c: log lines in,
- * the payloads of the events they make out, field by field.
+ * the payloads of the events they make out, field by field, and the
+ * tenant of each.
  */
 #include <check.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ struct sink {
 	json_object *payload[MAXEV];
 	char   *key[MAXEV];
 	enum event_type type[MAXEV];
+	char   *tenant[MAXEV];		/* NULL: the default tenant's */
 	struct message_record *rec;	/* returned for queue id rec_qid */
 	const char *rec_qid;
 	int     lookups;
@@ -40,6 +42,7 @@ on_event(struct correlate_event *ce, void *ctx)
 	s->payload[s->n] = delivery_event_payload(&ce->ev);
 	s->key[s->n] = strdup(ce->key);
 	s->type[s->n] = ce->ev.type;
+	s->tenant[s->n] = ce->tenant ? strdup(ce->tenant) : NULL;
 	s->n++;
 }
 
@@ -69,6 +72,7 @@ sink_reset(void)
 	for (int i = 0; i < S.n; i++) {
 		json_object_put(S.payload[i]);
 		free(S.key[i]);
+		free(S.tenant[i]);
 	}
 	S.n = 0;
 }
@@ -1067,6 +1071,110 @@ START_TEST(report_scopes)
 }
 END_TEST
 
+/* tenants - the rules of tenant_from_the_log. */
+static struct tenant_matcher *
+tenants(int with_client_rules)
+{
+	struct tenant_matcher *m = tenant_matcher_new();
+	char    err[256];
+
+	ck_assert_int_eq(tenant_matcher_add(m, "bydomain", TENANT_RULE_SENDER_DOMAIN,
+					    "example.org", err, sizeof(err)), 0);
+	ck_assert_int_eq(tenant_matcher_add(m, "bydaemon", TENANT_RULE_DAEMON,
+					    "submission", err, sizeof(err)), 0);
+	if (!with_client_rules)
+		return (m);
+	ck_assert_int_eq(tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app",
+					    err, sizeof(err)), 0);
+	ck_assert_int_eq(tenant_matcher_add(m, "bynet", TENANT_RULE_CLIENT,
+					    "10.1.0.0/16", err, sizeof(err)), 0);
+	return (m);
+}
+
+/* ck_tenant - the tenant of event i (NULL: the default's). */
+static void
+ck_tenant(int i, const char *want)
+{
+	ck_assert_int_lt(i, S.n);
+	if (want == NULL)
+		ck_assert_ptr_null(S.tenant[i]);
+	else
+		ck_assert_str_eq(S.tenant[i] ? S.tenant[i] : "(default)", want);
+}
+
+START_TEST(tenant_from_the_log)
+{
+	struct tenant_matcher *m = tenants(1), *few = tenants(0);
+
+	start(REPORT_OUTGOING);
+	F(PFX "postfix/smtpd[10]: 1A00000001: client=app[203.0.113.5], "
+	  "sasl_method=PLAIN, sasl_username=app");
+	qmgr_active("1A00000001", "app@example.org", 9, 1);
+	correlate_set_tenants(C, m);
+	F(PFX "postfix/smtpd[10]: 2A00000001: client=app[203.0.113.5], "
+	  "sasl_method=PLAIN, sasl_username=app");
+	qmgr_active("2A00000001", "app@example.org", 9, 1);
+	F(PFX "postfix/smtpd[10]: 3A00000001: client=app[10.1.2.3]");
+	qmgr_active("3A00000001", "x@example.org", 9, 1);
+	F(PFX "postfix/pickup[9]: 4A00000001: uid=0 from=<news@Sub.Example.ORG>");
+	qmgr_active("4A00000001", "news@Sub.Example.ORG", 9, 1);
+	F(PFX "postfix/smtpd[10]: 5A00000001: client=app[203.0.113.6], "
+	  "sasl_method=PLAIN, sasl_username=other");
+	qmgr_active("5A00000001", "a@example.com", 9, 1);
+	record_for("6A00000001");
+	S.rec->tenant = strdup("rec");
+	F(PFX "postfix/smtpd[10]: 6A00000001: client=app[10.1.2.3]");
+	qmgr_active("6A00000001", "app@example.org", 9, 1);
+	smtp_sent(13, "1A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "2A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "3A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "4A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "5A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "6A00000001", "one@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	ck_assert_int_eq(S.n, 6);
+	/* Its client line came before the rules: only its sender is known. */
+	ck_tenant(0, "bydomain");
+	ck_tenant(1, "bysasl");
+	ck_tenant(2, "bynet");
+	ck_tenant(3, "bydomain");
+	ck_tenant(4, NULL);
+	/* A record names its tenant: the log's facts do not count. */
+	ck_tenant(5, "rec");
+
+	/* The client's facts survive a restart. */
+	sink_reset();
+	F(PFX "postfix/smtpd[10]: 7A00000001: client=app[10.1.2.3]");
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(saved, "client")),
+			 "10.1.2.3");
+	stop();
+	start(REPORT_OUTGOING);
+	correlate_set_tenants(C, m);
+	ck_assert_int_eq(correlate_restore(C, "7A00000001", saved), 0);
+	qmgr_active("7A00000001", "a@example.com", 9, 1);
+	smtp_sent(13, "7A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	ck_tenant(0, "bynet");
+	stop();
+
+	/* Without SASL or client rules, nothing more is kept than before. */
+	start(REPORT_OUTGOING);
+	correlate_set_tenants(C, few);
+	F(PFX "postfix/smtpd[10]: 8A00000001: client=app[10.1.2.3], "
+	  "sasl_method=PLAIN, sasl_username=app");
+	correlate_flush_dirty(C, capture, NULL);
+	ck_assert(!json_object_object_get_ex(saved, "client", NULL));
+	ck_assert(!json_object_object_get_ex(saved, "sasl_username", NULL));
+	qmgr_active("8A00000001", "a@example.org", 9, 1);
+	smtp_sent(13, "8A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	ck_tenant(0, "bydomain");
+	json_object_put(saved);
+	saved = NULL;
+	stop();
+	tenant_matcher_free(m);
+	tenant_matcher_free(few);
+}
+END_TEST
+
 START_TEST(tls_sessions_and_field)
 {
 	static const char *const ssl[] = {"true", "true", "true", "false", "false", "true"};
@@ -1237,6 +1345,7 @@ correlate_suite(void)
 	tcase_add_test(tc, hold_wait_is_bounded);
 	tcase_add_test(tc, hold_wait_survives_restart);
 	tcase_add_test(tc, report_scopes);
+	tcase_add_test(tc, tenant_from_the_log);
 	tcase_add_test(tc, tls_sessions_and_field);
 	tcase_add_test(tc, tls_session_survives_restart);
 	tcase_add_test(tc, keys_come_from_position);
