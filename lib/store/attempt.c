@@ -144,12 +144,7 @@ load_wrap(struct store_txn *txn, const char *id, json_object **w)
 static const char *
 wrap_tenant(json_object *w)
 {
-	json_object *v;
-
-	if (json_object_object_get_ex(w, "tenant", &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return tenant_of(NULL);
+	return tenant_of(json_string_member(w, "tenant"));
 }
 
 /* attempt_tenant - see delivery.h. */

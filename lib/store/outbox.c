@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "store/outbox.h"
 #include "store/purge.h"
+#include "util/json.h"
 #include "util/util.h"
 
 /* seq_key - 8-byte big-endian key */
@@ -196,7 +197,8 @@ static struct outbox_event *
 outbox_event_parse(const void *val, size_t vlen)
 {
 	json_object *o = json_parse_len(val, vlen);
-	json_object *key, *name, *ts, *payload, *ep, *tenant;
+	json_object *key, *name, *ts, *payload, *ep;
+	const char *tenant;
 	struct outbox_event *ev = NULL;
 	enum event_type type;
 
@@ -213,9 +215,8 @@ outbox_event_parse(const void *val, size_t vlen)
 		ev->payload = json_object_get(payload);
 		if (json_object_object_get_ex(o, "endpoint", &ep))
 			ev->endpoint_id = xstrdup(json_object_get_string(ep));
-		if (json_object_object_get_ex(o, "tenant", &tenant)
-		    && json_object_is_type(tenant, json_type_string))
-			ev->tenant = xstrdup(json_object_get_string(tenant));
+		if ((tenant = json_string_member(o, "tenant")) != NULL)
+			ev->tenant = xstrdup(tenant);
 	}
 	json_object_put(o);
 	return ev;
