@@ -15,21 +15,21 @@
 
 /* The usage, also for "posthookctl tenants --help" (commands.c). */
 const char cmd_tenants_usage[] =
-	"usage: posthookctl tenants create NAME [--sasl-user U]... [--client CIDR]... "
-	"[--sender-domain D]... [--daemon-name N]... [--settings JSON]\n"
-	"       posthookctl tenants list\n"
-	"       posthookctl tenants show NAME\n"
-	"       posthookctl tenants update NAME [--add-sasl-user U] "
-	"[--remove-sasl-user U] [--add-client CIDR] [--remove-client CIDR] "
-	"[--add-sender-domain D] [--remove-sender-domain D] [--add-daemon-name N] "
-	"[--remove-daemon-name N] [--settings JSON]\n"
-	"       posthookctl tenants delete NAME";
+    "usage: posthookctl tenants create NAME [--sasl-user U]... [--client CIDR]... "
+    "[--sender-domain D]... [--daemon-name N]... [--settings JSON]\n"
+    "       posthookctl tenants list\n"
+    "       posthookctl tenants show NAME\n"
+    "       posthookctl tenants update NAME [--add-sasl-user U] "
+    "[--remove-sasl-user U] [--add-client CIDR] [--remove-client CIDR] "
+    "[--add-sender-domain D] [--remove-sender-domain D] [--add-daemon-name N] "
+    "[--remove-daemon-name N] [--settings JSON]\n"
+    "       posthookctl tenants delete NAME";
 
 /* How an option changes a rule: set on create, add or remove on update. */
 enum rule_op { OP_SET, OP_ADD, OP_REMOVE, OP_COUNT };
 
-#define OPT_RULE	0x100		/* + kind * OP_COUNT + op */
-#define OPT_SETTINGS	1
+#define OPT_RULE 0x100 /* + kind * OP_COUNT + op */
+#define OPT_SETTINGS 1
 
 /* The option word of each kind, in enum tenant_rule_kind's order. */
 static const char *const kind_options[TENANT_RULE_KINDS] = {
@@ -47,10 +47,10 @@ struct rule_change {
 
 /* What the command line asked. */
 struct tenant_opts {
-	const char *name;		/* the operand */
+	const char *name; /* the operand */
 	struct rule_change *changes;
-	size_t  nchanges;
-	json_object *settings;		/* --settings, parsed; owned */
+	size_t nchanges;
+	json_object *settings; /* --settings, parsed; owned */
 };
 
 /* opts_free - release what parse_opts made. */
@@ -67,9 +67,9 @@ static struct option *
 long_options(void)
 {
 	struct option *opts = xcalloc(TENANT_RULE_KINDS * OP_COUNT + 2, sizeof(*opts));
-	static const char *const prefix[OP_COUNT] = {"", "add-", "remove-"};
-	size_t  n = 0;
-	int     k, op;
+	static const char *const prefix[OP_COUNT] = { "", "add-", "remove-" };
+	size_t n = 0;
+	int k, op;
 
 	for (k = 0; k < TENANT_RULE_KINDS; k++) {
 		for (op = 0; op < OP_COUNT; op++) {
@@ -89,7 +89,7 @@ long_options(void)
 static void
 long_options_free(struct option *opts)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; opts[i].name != NULL; i++)
 		free((char *) opts[i].name);
@@ -120,7 +120,7 @@ parse_opts(int argc, char **argv, struct tenant_opts *o)
 {
 	struct option *opts = long_options();
 	struct rule_change *ch;
-	int     opt, rc = 0;
+	int opt, rc = 0;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
@@ -130,11 +130,11 @@ parse_opts(int argc, char **argv, struct tenant_opts *o)
 			rc = parse_settings(optarg, o);
 		} else if (opt >= OPT_RULE
 			   && opt < OPT_RULE + TENANT_RULE_KINDS * OP_COUNT) {
-			o->changes = xrealloc(o->changes,
-					      (o->nchanges + 1) * sizeof(*o->changes));
+			o->changes =
+			    xrealloc(o->changes, (o->nchanges + 1) * sizeof(*o->changes));
 			ch = &o->changes[o->nchanges++];
-			ch->kind = (enum tenant_rule_kind) ((opt - OPT_RULE) / OP_COUNT);
-			ch->op = (enum rule_op) ((opt - OPT_RULE) % OP_COUNT);
+			ch->kind = (enum tenant_rule_kind)((opt - OPT_RULE) / OP_COUNT);
+			ch->op = (enum rule_op)((opt - OPT_RULE) % OP_COUNT);
 			ch->value = optarg;
 		} else {
 			rc = ctl_usage_error("tenants %s: bad option \"%s\"\n%s", argv[0],
@@ -153,18 +153,17 @@ parse_opts(int argc, char **argv, struct tenant_opts *o)
 struct tenant_ctx {
 	const char *name;
 	const struct tenant_opts *o;
-	int     create;
-	struct tenant *t;		/* the result */
-	char    err[512];
+	int create;
+	struct tenant *t; /* the result */
+	char err[512];
 };
 
 /* apply_changes - the command line's changes to t; 0, or -1 and err. */
 static int
-apply_changes(struct tenant *t, const struct tenant_opts *o, char *err,
-	      size_t errlen)
+apply_changes(struct tenant *t, const struct tenant_opts *o, char *err, size_t errlen)
 {
 	const struct rule_change *ch;
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < o->nchanges; i++) {
 		ch = &o->changes[i];
@@ -192,7 +191,7 @@ change_cb(struct store_txn *txn, void *arg)
 {
 	struct tenant_ctx *c = arg;
 	struct tenant *old = NULL;
-	int     rc;
+	int rc;
 
 	tenant_free(c->t);
 	c->t = NULL;
@@ -231,23 +230,27 @@ static int
 tenants_change(struct ctl *ctl, const char *verb, const struct tenant_opts *o)
 {
 	struct tenant_ctx c;
-	size_t  i;
-	int     rc;
+	size_t i;
+	int rc;
 
 	if (o->name == NULL)
-		return (ctl_usage_error("tenants %s needs a NAME\n%s", verb, cmd_tenants_usage));
+		return (ctl_usage_error("tenants %s needs a NAME\n%s", verb,
+					cmd_tenants_usage));
 	memset(&c, 0, sizeof(c));
 	c.create = strcmp(verb, "create") == 0;
 	for (i = 0; i < o->nchanges; i++)
 		if ((o->changes[i].op == OP_SET) != c.create)
-			return (ctl_usage_error("tenants %s: use %s\n%s", verb, c.create ?
-						"--sasl-user, --client, --sender-domain, "
-						"--daemon-name" : "--add-... and --remove-...",
-						cmd_tenants_usage));
+			return (ctl_usage_error(
+			    "tenants %s: use %s\n%s", verb,
+			    c.create ? "--sasl-user, --client, --sender-domain, "
+				       "--daemon-name"
+				     : "--add-... and --remove-...",
+			    cmd_tenants_usage));
 	if (c.create && !tenant_name_valid(o->name))
 		return (ctl_error("invalid tenant name \"%s\": 1 to %d characters of "
 				  "a-z, 0-9, '_' and '-', starting with a letter or "
-				  "digit", o->name, TENANT_NAME_MAX));
+				  "digit",
+				  o->name, TENANT_NAME_MAX));
 	c.name = o->name;
 	c.o = o;
 	rc = store_run(ctl_store(ctl), change_cb, &c, 0);
@@ -265,7 +268,7 @@ tenants_change(struct ctl *ctl, const char *verb, const struct tenant_opts *o)
 
 struct list_ctx {
 	struct tenant **list;
-	size_t  n;
+	size_t n;
 };
 
 /* list_cb - read every tenant. */
@@ -285,7 +288,7 @@ static char *
 values_text(char **values)
 {
 	struct buf b;
-	size_t  i;
+	size_t i;
 
 	if (values == NULL || values[0] == NULL)
 		return (xstrdup("-"));
@@ -302,15 +305,15 @@ values_text(char **values)
 static int
 tenants_list(struct ctl *ctl)
 {
-	static const char *const headers[] = {"NAME", "SASL USERS", "CLIENTS",
-	"DAEMON NAMES", "SENDER DOMAINS"};
+	static const char *const headers[] = { "NAME", "SASL USERS", "CLIENTS",
+					       "DAEMON NAMES", "SENDER DOMAINS" };
 	struct list_ctx c;
 	struct table *t;
 	json_object *o;
-	char   *cells[TENANT_RULE_KINDS];
+	char *cells[TENANT_RULE_KINDS];
 	const char *row[1 + TENANT_RULE_KINDS];
-	size_t  i;
-	int     k;
+	size_t i;
+	int k;
 
 	memset(&c, 0, sizeof(c));
 	if (store_run(ctl_store(ctl), list_cb, &c, 0) != STORE_OK)
@@ -353,10 +356,11 @@ static int
 tenants_show(struct ctl *ctl, const struct tenant_opts *o)
 {
 	struct tenant_ctx c;
-	int     rc;
+	int rc;
 
 	if (o->name == NULL)
-		return (ctl_usage_error("tenants show needs a NAME\n%s", cmd_tenants_usage));
+		return (
+		    ctl_usage_error("tenants show needs a NAME\n%s", cmd_tenants_usage));
 	memset(&c, 0, sizeof(c));
 	c.name = o->name;
 	rc = store_run(ctl_store(ctl), get_cb, &c, 0);
@@ -374,7 +378,7 @@ int
 ctl_tenant_check(struct ctl *ctl, const char *name)
 {
 	struct tenant_ctx c;
-	int     rc;
+	int rc;
 
 	if (!tenant_name_valid(name))
 		return (ctl_error("invalid tenant name \"%s\"", name));
@@ -383,8 +387,8 @@ ctl_tenant_check(struct ctl *ctl, const char *name)
 	rc = store_run(ctl_store(ctl), get_cb, &c, 0);
 	tenant_free(c.t);
 	if (rc == STORE_NOTFOUND)
-		return (ctl_error("no tenant named \"%s\" (posthookctl tenants list)",
-				  name));
+		return (
+		    ctl_error("no tenant named \"%s\" (posthookctl tenants list)", name));
 	if (rc != STORE_OK)
 		return (ctl_error("cannot read tenant %s", name));
 	return (0);
@@ -404,10 +408,11 @@ static int
 tenants_delete(struct ctl *ctl, const struct tenant_opts *o)
 {
 	struct tenant_ctx c;
-	int     rc;
+	int rc;
 
 	if (o->name == NULL)
-		return (ctl_usage_error("tenants delete needs a NAME\n%s", cmd_tenants_usage));
+		return (ctl_usage_error("tenants delete needs a NAME\n%s",
+					cmd_tenants_usage));
 	memset(&c, 0, sizeof(c));
 	c.name = o->name;
 	rc = store_run(ctl_store(ctl), delete_cb, &c, 0);
@@ -418,8 +423,8 @@ tenants_delete(struct ctl *ctl, const struct tenant_opts *o)
 				  TENANT_DEFAULT));
 	if (rc == TENANT_CONFLICT)
 		return (ctl_error("tenant %s still owns webhooks: delete them first "
-				  "(posthookctl webhooks list --tenant %s)", o->name,
-				  o->name));
+				  "(posthookctl webhooks list --tenant %s)",
+				  o->name, o->name));
 	if (rc != STORE_OK)
 		return (ctl_error("cannot delete tenant %s", o->name));
 	printf("tenant %s deleted\n", o->name);
@@ -432,7 +437,7 @@ cmd_tenants(struct ctl *ctl, int argc, char **argv)
 {
 	struct tenant_opts o;
 	const char *verb;
-	int     rc;
+	int rc;
 
 	if (argc < 2)
 		return (ctl_usage_error("%s", cmd_tenants_usage));
@@ -442,7 +447,8 @@ cmd_tenants(struct ctl *ctl, int argc, char **argv)
 		return (rc);
 	}
 	if ((strcmp(verb, "list") == 0 || strcmp(verb, "show") == 0
-	     || strcmp(verb, "delete") == 0) && (o.nchanges > 0 || o.settings)) {
+	     || strcmp(verb, "delete") == 0)
+	    && (o.nchanges > 0 || o.settings)) {
 		opts_free(&o);
 		return (ctl_usage_error("tenants %s takes no options\n%s", verb,
 					cmd_tenants_usage));
@@ -451,7 +457,8 @@ cmd_tenants(struct ctl *ctl, int argc, char **argv)
 		rc = tenants_change(ctl, verb, &o);
 	else if (strcmp(verb, "list") == 0)
 		rc = o.name != NULL ? ctl_usage_error("tenants list takes no NAME\n%s",
-						      cmd_tenants_usage) : tenants_list(ctl);
+						      cmd_tenants_usage)
+				    : tenants_list(ctl);
 	else if (strcmp(verb, "show") == 0)
 		rc = tenants_show(ctl, &o);
 	else if (strcmp(verb, "delete") == 0)

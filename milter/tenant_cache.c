@@ -14,15 +14,15 @@
 
 struct tenant_cache {
 	pthread_mutex_t lock;		/* guards matcher */
-	struct tenant_matcher *matcher;	/* NULL: no rules read yet */
+	struct tenant_matcher *matcher; /* NULL: no rules read yet */
 	uint64_t gen;			/* change counter of what was read */
 };
 
 struct load_job {
-	int     force;
+	int force;
 	uint64_t read;			/* the counter of the rules in use */
 	uint64_t gen;			/* the counter now */
-	struct tenant_matcher *matcher;	/* NULL: unchanged */
+	struct tenant_matcher *matcher; /* NULL: unchanged */
 };
 
 /* tenant_cache_new - a cache with no rules. */
@@ -65,8 +65,8 @@ tenant_cache_refresh(struct tenant_cache *tc, struct store *st, int force)
 {
 	struct load_job job;
 	struct tenant_matcher *old;
-	size_t  n;
-	int     rc;
+	size_t n;
+	int rc;
 
 	/* Only the housekeeping thread reads and writes gen. */
 	job.force = force || tc->matcher == NULL;
@@ -75,7 +75,8 @@ tenant_cache_refresh(struct tenant_cache *tc, struct store *st, int force)
 	if ((rc = store_run(st, load_txn, &job, 0)) != STORE_OK) {
 		tenant_matcher_free(job.matcher);
 		log_warn("cannot read the tenants' rules (status %d): keeping "
-			 "those in use", rc);
+			 "those in use",
+			 rc);
 		return (-1);
 	}
 	if (job.matcher == NULL)
@@ -93,8 +94,7 @@ tenant_cache_refresh(struct tenant_cache *tc, struct store *st, int force)
 
 /* tenant_cache_match - see tenant_cache.h. */
 void
-tenant_cache_match(struct tenant_cache *tc, const struct tenant_facts *f,
-		   char *out)
+tenant_cache_match(struct tenant_cache *tc, const struct tenant_facts *f, char *out)
 {
 	if (tc == NULL) {
 		snprintf(out, TENANT_NAME_MAX + 1, "%s", TENANT_DEFAULT);

@@ -17,21 +17,19 @@
 struct tenant_cache;
 
 struct tenant_cache *tenant_cache_new(void);
-void    tenant_cache_free(struct tenant_cache *tc);
+void tenant_cache_free(struct tenant_cache *tc);
 
 /*
  * tenant_cache_refresh - reread the rules when their change counter moved
  * since the last read, or always with force.  0, or -1 after logging why
  * (the rules in use stay).  One thread at a time: the housekeeping one.
  */
-int     tenant_cache_refresh(struct tenant_cache *tc, struct store *st,
-			     int force);
+int tenant_cache_refresh(struct tenant_cache *tc, struct store *st, int force);
 
 /*
  * tenant_cache_match - the tenant of a message into out (TENANT_NAME_MAX
  * + 1 bytes); tc may be NULL (TENANT_DEFAULT).  Safe from any thread.
  */
-void    tenant_cache_match(struct tenant_cache *tc, const struct tenant_facts *f,
-			   char *out);
+void tenant_cache_match(struct tenant_cache *tc, const struct tenant_facts *f, char *out);
 
 #endif

@@ -7,7 +7,7 @@
 #ifndef PH_STORE_TENANT_NAME_H
 #define PH_STORE_TENANT_NAME_H
 
-#define TENANT_DEFAULT	"default"
+#define TENANT_DEFAULT "default"
 
 /* tenant_of - the tenant a record names: TENANT_DEFAULT for NULL. */
 static inline const char *

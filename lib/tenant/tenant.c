@@ -12,8 +12,8 @@
 #include "util/json.h"
 #include "util/util.h"
 
-#define GEN_KEY		"tenants_gen"
-#define VALUE_MAX	256
+#define GEN_KEY "tenants_gen"
+#define VALUE_MAX 256
 
 /* tenant_new - see tenant.h. */
 struct tenant *
@@ -29,7 +29,7 @@ tenant_new(const char *name)
 static void
 free_values(char **v)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
@@ -40,7 +40,7 @@ free_values(char **v)
 void
 tenant_free(struct tenant *t)
 {
-	int     k;
+	int k;
 
 	if (t == NULL)
 		return;
@@ -56,12 +56,12 @@ tenant_free(struct tenant *t)
 int
 tenant_name_valid(const char *name)
 {
-	size_t  i;
+	size_t i;
 
 	if (name == NULL || name[0] == 0)
 		return (0);
 	for (i = 0; name[i]; i++) {
-		char    c = name[i];
+		char c = name[i];
 
 		if (i >= TENANT_NAME_MAX)
 			return (0);
@@ -78,7 +78,7 @@ tenant_name_valid(const char *name)
 static size_t
 count_values(char **v)
 {
-	size_t  n = 0;
+	size_t n = 0;
 
 	while (v != NULL && v[n] != NULL)
 		n++;
@@ -87,11 +87,11 @@ count_values(char **v)
 
 /* tenant_rule_add - see tenant.h. */
 int
-tenant_rule_add(struct tenant *t, enum tenant_rule_kind kind,
-		const char *value, char *err, size_t errlen)
+tenant_rule_add(struct tenant *t, enum tenant_rule_kind kind, const char *value,
+		char *err, size_t errlen)
 {
-	char    norm[VALUE_MAX];
-	size_t  n, i;
+	char norm[VALUE_MAX];
+	size_t n, i;
 
 	if (kind >= TENANT_RULE_KINDS) {
 		snprintf(err, errlen, "unknown kind of tenant rule");
@@ -111,15 +111,14 @@ tenant_rule_add(struct tenant *t, enum tenant_rule_kind kind,
 
 /* tenant_rule_remove - see tenant.h. */
 int
-tenant_rule_remove(struct tenant *t, enum tenant_rule_kind kind,
-		   const char *value)
+tenant_rule_remove(struct tenant *t, enum tenant_rule_kind kind, const char *value)
 {
-	char    norm[VALUE_MAX], err[16];
-	size_t  n, i;
+	char norm[VALUE_MAX], err[16];
+	size_t n, i;
 
 	if (kind >= TENANT_RULE_KINDS
-	    || tenant_rule_normalize(kind, value, norm, sizeof(norm), err,
-				     sizeof(err)) != 0)
+	    || tenant_rule_normalize(kind, value, norm, sizeof(norm), err, sizeof(err))
+		   != 0)
 		return (-1);
 	n = count_values(t->rules[kind]);
 	for (i = 0; i < n; i++) {
@@ -137,7 +136,7 @@ tenant_rule_remove(struct tenant *t, enum tenant_rule_kind kind,
 static void
 add_time(json_object *o, const char *key, double when)
 {
-	char    iso[32], name[32];
+	char iso[32], name[32];
 
 	if (when == 0)
 		return;
@@ -154,19 +153,21 @@ tenant_to_json(const struct tenant *t)
 	json_object *o = json_object_new_object();
 	json_object *rules = json_object_new_object();
 	json_object *arr;
-	size_t  i;
-	int     k;
+	size_t i;
+	int k;
 
 	json_object_object_add(o, "name", json_object_new_string(t->name));
 	for (k = 0; k < TENANT_RULE_KINDS; k++) {
 		arr = json_object_new_array();
 		for (i = 0; t->rules[k] != NULL && t->rules[k][i] != NULL; i++)
-			json_object_array_add(arr, json_object_new_string(t->rules[k][i]));
+			json_object_array_add(arr,
+					      json_object_new_string(t->rules[k][i]));
 		json_object_object_add(rules, tenant_rule_kind_name(k), arr);
 	}
 	json_object_object_add(o, "rules", rules);
-	json_object_object_add(o, "settings", t->settings != NULL ?
-			       json_object_get(t->settings) : json_object_new_object());
+	json_object_object_add(o, "settings",
+			       t->settings != NULL ? json_object_get(t->settings)
+						   : json_object_new_object());
 	add_time(o, "created", t->created_at);
 	add_time(o, "updated", t->updated_at);
 	return (o);
@@ -179,9 +180,9 @@ tenant_from_json(json_object *obj)
 	const char *name = json_string_member(obj, "name");
 	json_object *rules, *arr, *v;
 	struct tenant *t;
-	char    err[256];
-	size_t  i;
-	int     k;
+	char err[256];
+	size_t i;
+	int k;
 
 	if (!tenant_name_valid(name))
 		return (NULL);
@@ -197,7 +198,8 @@ tenant_from_json(json_object *obj)
 			v = json_object_array_get_idx(arr, i);
 			if (!json_object_is_type(v, json_type_string)
 			    || tenant_rule_add(t, k, json_object_get_string(v), err,
-					       sizeof(err)) != 0)
+					       sizeof(err))
+				   != 0)
 				goto bad;
 		}
 	}
@@ -237,9 +239,9 @@ parse_record(const void *val, size_t vlen)
 int
 tenant_generation(struct store_txn *txn, uint64_t *gen)
 {
-	void   *val;
-	size_t  vlen;
-	int     rc;
+	void *val;
+	size_t vlen;
+	int rc;
 
 	*gen = 0;
 	rc = store_get(txn, STORE_META, GEN_KEY, strlen(GEN_KEY), &val, &vlen);
@@ -258,22 +260,21 @@ static int
 bump_generation(struct store_txn *txn)
 {
 	uint64_t gen;
-	int     rc;
+	int rc;
 
 	if ((rc = tenant_generation(txn, &gen)) != STORE_OK)
 		return (rc);
 	gen++;
-	return (store_put(txn, STORE_META, GEN_KEY, strlen(GEN_KEY), &gen,
-			  sizeof(gen)));
+	return (store_put(txn, STORE_META, GEN_KEY, strlen(GEN_KEY), &gen, sizeof(gen)));
 }
 
 /* tenant_get - see tenant.h. */
 int
 tenant_get(struct store_txn *txn, const char *name, struct tenant **out)
 {
-	void   *val;
-	size_t  vlen;
-	int     rc;
+	void *val;
+	size_t vlen;
+	int rc;
 
 	*out = NULL;
 	if (!tenant_name_valid(name))
@@ -318,8 +319,8 @@ tenant_list(struct store_txn *txn, struct tenant ***out, size_t *n)
 	struct store_cursor *c;
 	struct tenant **list = NULL, *t;
 	const void *k, *v;
-	size_t  klen, vlen, count = 0, cap = 0;
-	int     rc, have_default = 0;
+	size_t klen, vlen, count = 0, cap = 0;
+	int rc, have_default = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -349,7 +350,7 @@ tenant_list(struct store_txn *txn, struct tenant ***out, size_t *n)
 void
 tenant_list_free(struct tenant **list, size_t n)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		tenant_free(list[i]);
@@ -358,16 +359,16 @@ tenant_list_free(struct tenant **list, size_t n)
 
 /* matcher_add_tenant - every rule of t; 0, or -1 and err at the first refused. */
 static int
-matcher_add_tenant(struct tenant_matcher *m, const struct tenant *t,
-		   char *err, size_t errlen)
+matcher_add_tenant(struct tenant_matcher *m, const struct tenant *t, char *err,
+		   size_t errlen)
 {
-	size_t  i;
-	int     k;
+	size_t i;
+	int k;
 
 	for (k = 0; k < TENANT_RULE_KINDS; k++)
 		for (i = 0; t->rules[k] != NULL && t->rules[k][i] != NULL; i++)
-			if (tenant_matcher_add(m, t->name, k, t->rules[k][i], err,
-					       errlen) != 0)
+			if (tenant_matcher_add(m, t->name, k, t->rules[k][i], err, errlen)
+			    != 0)
 				return (-1);
 	return (0);
 }
@@ -377,9 +378,9 @@ int
 tenant_matcher_load(struct store_txn *txn, struct tenant_matcher **out)
 {
 	struct tenant **list;
-	size_t  n, i;
-	char    err[VALUE_MAX * 2];
-	int     rc;
+	size_t n, i;
+	char err[VALUE_MAX * 2];
+	int rc;
 
 	*out = NULL;
 	if ((rc = tenant_list(txn, &list, &n)) != STORE_OK)
@@ -397,7 +398,7 @@ tenant_matcher_reload(struct store_txn *txn, uint64_t *gen, int force,
 		      struct tenant_matcher **out)
 {
 	uint64_t now;
-	int     rc;
+	int rc;
 
 	*out = NULL;
 	if ((rc = tenant_generation(txn, &now)) != STORE_OK)
@@ -412,13 +413,12 @@ tenant_matcher_reload(struct store_txn *txn, uint64_t *gen, int force,
 
 /* check_claims - TENANT_CONFLICT when another tenant claims one of t's values. */
 static int
-check_claims(struct store_txn *txn, const struct tenant *t, char *err,
-	     size_t errlen)
+check_claims(struct store_txn *txn, const struct tenant *t, char *err, size_t errlen)
 {
 	struct tenant_matcher *m = tenant_matcher_new();
 	struct tenant **list;
-	size_t  n, i;
-	int     rc;
+	size_t n, i;
+	int rc;
 
 	if ((rc = tenant_list(txn, &list, &n)) != STORE_OK) {
 		tenant_matcher_free(m);
@@ -437,12 +437,13 @@ check_claims(struct store_txn *txn, const struct tenant *t, char *err,
 static int
 check_tenant(const struct tenant *t, char *err, size_t errlen)
 {
-	char    norm[VALUE_MAX];
-	size_t  i;
-	int     k;
+	char norm[VALUE_MAX];
+	size_t i;
+	int k;
 
 	if (!tenant_name_valid(t->name)) {
-		snprintf(err, errlen, "a tenant name is 1 to %d characters of "
+		snprintf(err, errlen,
+			 "a tenant name is 1 to %d characters of "
 			 "a-z, 0-9, '_' and '-', starting with a letter or digit",
 			 TENANT_NAME_MAX);
 		return (TENANT_INVALID);
@@ -454,21 +455,21 @@ check_tenant(const struct tenant *t, char *err, size_t errlen)
 	for (k = 0; k < TENANT_RULE_KINDS; k++)
 		for (i = 0; t->rules[k] != NULL && t->rules[k][i] != NULL; i++)
 			if (tenant_rule_normalize(k, t->rules[k][i], norm, sizeof(norm),
-						  err, errlen) != 0)
+						  err, errlen)
+			    != 0)
 				return (TENANT_INVALID);
 	return (STORE_OK);
 }
 
 /* tenant_put - see tenant.h. */
 int
-tenant_put(struct store_txn *txn, const struct tenant *t, char *err,
-	   size_t errlen)
+tenant_put(struct store_txn *txn, const struct tenant *t, char *err, size_t errlen)
 {
 	struct tenant *old = NULL;
 	json_object *o;
 	const char *s;
-	double  created;
-	int     rc;
+	double created;
+	int rc;
 
 	if ((rc = check_tenant(t, err, errlen)) != STORE_OK)
 		return (rc);
@@ -499,7 +500,7 @@ static int
 owns_endpoint(struct store_txn *txn, const char *name, int *owns)
 {
 	struct endpoint **eps;
-	int     n, i, rc;
+	int n, i, rc;
 
 	*owns = 0;
 	if ((rc = endpoint_list(txn, &eps, &n)) != STORE_OK)
@@ -515,16 +516,16 @@ owns_endpoint(struct store_txn *txn, const char *name, int *owns)
 int
 tenant_delete(struct store_txn *txn, const char *name)
 {
-	void   *val;
-	size_t  vlen;
-	int     owns, rc;
+	void *val;
+	size_t vlen;
+	int owns, rc;
 
 	if (!tenant_name_valid(name))
 		return (STORE_NOTFOUND);
 	if (strcmp(name, TENANT_DEFAULT) == 0)
 		return (TENANT_INVALID);
-	if ((rc = store_get(txn, STORE_TENANTS, name, strlen(name), &val,
-			    &vlen)) != STORE_OK)
+	if ((rc = store_get(txn, STORE_TENANTS, name, strlen(name), &val, &vlen))
+	    != STORE_OK)
 		return (rc);
 	free(val);
 	if ((rc = owns_endpoint(txn, name, &owns)) != STORE_OK)

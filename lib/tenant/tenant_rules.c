@@ -12,19 +12,19 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#define RULE_VALUE_MAX	255
-#define DOMAIN_MAX	253
+#define RULE_VALUE_MAX 255
+#define DOMAIN_MAX 253
 
 struct rule {
-	char   *value;			/* normalised */
-	char   *tenant;
+	char *value; /* normalised */
+	char *tenant;
 };
 
 struct tenant_matcher {
 	struct rule *rules[TENANT_RULE_KINDS];
-	size_t  count[TENANT_RULE_KINDS];
-	size_t  cap[TENANT_RULE_KINDS];
-	struct cidr_list *clients;	/* parses rules[TENANT_RULE_CLIENT], in order */
+	size_t count[TENANT_RULE_KINDS];
+	size_t cap[TENANT_RULE_KINDS];
+	struct cidr_list *clients; /* parses rules[TENANT_RULE_CLIENT], in order */
 };
 
 static const char *const kind_names[TENANT_RULE_KINDS] = {
@@ -51,14 +51,13 @@ tenant_rule_kind_name(enum tenant_rule_kind kind)
 
 /* check_word - a non-empty value without spaces or control characters. */
 static int
-check_word(enum tenant_rule_kind kind, const char *value, char *err,
-	   size_t errlen)
+check_word(enum tenant_rule_kind kind, const char *value, char *err, size_t errlen)
 {
 	const unsigned char *p;
 
 	if (*value == 0 || strlen(value) > RULE_VALUE_MAX) {
-		snprintf(err, errlen, "a %s must have 1 to %d bytes",
-			 kind_words[kind], RULE_VALUE_MAX);
+		snprintf(err, errlen, "a %s must have 1 to %d bytes", kind_words[kind],
+			 RULE_VALUE_MAX);
 		return (-1);
 	}
 	for (p = (const unsigned char *) value; *p; p++) {
@@ -74,10 +73,9 @@ check_word(enum tenant_rule_kind kind, const char *value, char *err,
 
 /* domain_normalize - a DNS name in lower case, without '@' or final dot. */
 static int
-domain_normalize(const char *value, char *out, size_t outlen, char *err,
-		 size_t errlen)
+domain_normalize(const char *value, char *out, size_t outlen, char *err, size_t errlen)
 {
-	size_t  len, i, label = 0;
+	size_t len, i, label = 0;
 
 	if (*value == '@')
 		value++;
@@ -114,16 +112,18 @@ domain_normalize(const char *value, char *out, size_t outlen, char *err,
 
 /* tenant_rule_normalize - see tenant_rules.h. */
 int
-tenant_rule_normalize(enum tenant_rule_kind kind, const char *value,
-		      char *out, size_t outlen, char *err, size_t errlen)
+tenant_rule_normalize(enum tenant_rule_kind kind, const char *value, char *out,
+		      size_t outlen, char *err, size_t errlen)
 {
 	if (value == NULL)
 		value = "";
 	switch (kind) {
 	case TENANT_RULE_CLIENT:
 		if (cidr_canonical(value, out, outlen) != 0) {
-			snprintf(err, errlen, "\"%.80s\" is not an address or network "
-				 "(such as 192.0.2.0/24 or 2001:db8::/32)", value);
+			snprintf(err, errlen,
+				 "\"%.80s\" is not an address or network "
+				 "(such as 192.0.2.0/24 or 2001:db8::/32)",
+				 value);
 			return (-1);
 		}
 		return (0);
@@ -161,8 +161,8 @@ tenant_matcher_new(void)
 void
 tenant_matcher_free(struct tenant_matcher *m)
 {
-	size_t  i;
-	int     k;
+	size_t i;
+	int k;
 
 	if (m == NULL)
 		return;
@@ -179,10 +179,9 @@ tenant_matcher_free(struct tenant_matcher *m)
 
 /* find_exact - the rule of this kind with this normalised value, or NULL. */
 static const struct rule *
-find_exact(const struct tenant_matcher *m, enum tenant_rule_kind kind,
-	   const char *value)
+find_exact(const struct tenant_matcher *m, enum tenant_rule_kind kind, const char *value)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < m->count[kind]; i++)
 		if (strcmp(m->rules[kind][i].value, value) == 0)
@@ -193,10 +192,10 @@ find_exact(const struct tenant_matcher *m, enum tenant_rule_kind kind,
 /* tenant_matcher_add - see tenant_rules.h. */
 int
 tenant_matcher_add(struct tenant_matcher *m, const char *tenant,
-		   enum tenant_rule_kind kind, const char *value,
-		   char *err, size_t errlen)
+		   enum tenant_rule_kind kind, const char *value, char *err,
+		   size_t errlen)
 {
-	char    norm[RULE_VALUE_MAX + 1];
+	char norm[RULE_VALUE_MAX + 1];
 	const struct rule *old;
 	struct rule *r;
 
@@ -219,8 +218,8 @@ tenant_matcher_add(struct tenant_matcher *m, const char *tenant,
 	}
 	if (m->count[kind] == m->cap[kind]) {
 		m->cap[kind] = m->cap[kind] ? 2 * m->cap[kind] : 8;
-		m->rules[kind] = xrealloc(m->rules[kind],
-					  m->cap[kind] * sizeof(struct rule));
+		m->rules[kind] =
+		    xrealloc(m->rules[kind], m->cap[kind] * sizeof(struct rule));
 	}
 	r = &m->rules[kind][m->count[kind]++];
 	r->value = xstrdup(norm);
@@ -232,8 +231,8 @@ tenant_matcher_add(struct tenant_matcher *m, const char *tenant,
 size_t
 tenant_matcher_rules(const struct tenant_matcher *m)
 {
-	size_t  n = 0;
-	int     k;
+	size_t n = 0;
+	int k;
 
 	for (k = 0; k < TENANT_RULE_KINDS; k++)
 		n += m->count[k];
@@ -252,7 +251,7 @@ static int
 sender_domain(const char *sender, char *out, size_t outlen)
 {
 	const char *at = strrchr(sender, '@');
-	size_t  len, i;
+	size_t len, i;
 
 	if (at == NULL)
 		return (-1);
@@ -272,7 +271,7 @@ sender_domain(const char *sender, char *out, size_t outlen)
 static const struct rule *
 match_domain(const struct tenant_matcher *m, const char *sender)
 {
-	char    dom[DOMAIN_MAX + 2];
+	char dom[DOMAIN_MAX + 2];
 	const struct rule *r;
 	const char *d;
 
@@ -290,7 +289,7 @@ const char *
 tenant_match(const struct tenant_matcher *m, const struct tenant_facts *f)
 {
 	const struct rule *r = NULL;
-	int     best;
+	int best;
 
 	if (m == NULL)
 		return (TENANT_DEFAULT);

@@ -19,7 +19,7 @@
 
 START_TEST(names)
 {
-	char    long_name[80];
+	char long_name[80];
 
 	ck_assert(tenant_name_valid("default"));
 	ck_assert(tenant_name_valid("a"));
@@ -44,36 +44,46 @@ END_TEST
 
 START_TEST(normalize)
 {
-	char    out[256], err[256];
+	char out[256], err[256];
 
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_CLIENT, "10.1.2.3/8", out,
-					       sizeof(out), err, sizeof(err)), 0);
+					       sizeof(out), err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(out, "10.0.0.0/8");
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_CLIENT, "192.0.2.7", out,
-					       sizeof(out), err, sizeof(err)), 0);
+					       sizeof(out), err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(out, "192.0.2.7/32");
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_CLIENT, "[2001:DB8::1]/32",
-					       out, sizeof(out), err, sizeof(err)), 0);
+					       out, sizeof(out), err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(out, "2001:db8::/32");
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_CLIENT, "10.0.0.0/33", out,
-					       sizeof(out), err, sizeof(err)), -1);
+					       sizeof(out), err, sizeof(err)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "not an address"));
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_SENDER_DOMAIN,
 					       "@Mail.Example.COM.", out, sizeof(out),
-					       err, sizeof(err)), 0);
+					       err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(out, "mail.example.com");
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_SENDER_DOMAIN, "a..b", out,
-					       sizeof(out), err, sizeof(err)), -1);
+					       sizeof(out), err, sizeof(err)),
+			 -1);
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_SENDER_DOMAIN, "a b", out,
-					       sizeof(out), err, sizeof(err)), -1);
+					       sizeof(out), err, sizeof(err)),
+			 -1);
 	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_SASL, "App@Shop", out,
-					       sizeof(out), err, sizeof(err)), 0);
+					       sizeof(out), err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(out, "App@Shop");
-	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_SASL, "a b", out,
-					       sizeof(out), err, sizeof(err)), -1);
+	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_SASL, "a b", out, sizeof(out),
+					       err, sizeof(err)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "SASL username"));
-	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_DAEMON, "", out,
-					       sizeof(out), err, sizeof(err)), -1);
+	ck_assert_int_eq(tenant_rule_normalize(TENANT_RULE_DAEMON, "", out, sizeof(out),
+					       err, sizeof(err)),
+			 -1);
 }
 END_TEST
 
@@ -82,20 +92,26 @@ static struct tenant_matcher *
 matcher(void)
 {
 	struct tenant_matcher *m = tenant_matcher_new();
-	char    err[256];
+	char err[256];
 
-	ck_assert_int_eq(tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app1",
-					    err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app1", err, sizeof(err)),
+	    0);
 	ck_assert_int_eq(tenant_matcher_add(m, "wide", TENANT_RULE_CLIENT, "10.0.0.0/8",
-					    err, sizeof(err)), 0);
+					    err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(tenant_matcher_add(m, "narrow", TENANT_RULE_CLIENT,
-					    "10.1.0.0/16", err, sizeof(err)), 0);
+					    "10.1.0.0/16", err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(tenant_matcher_add(m, "bydaemon", TENANT_RULE_DAEMON,
-					    "submission", err, sizeof(err)), 0);
+					    "submission", err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(tenant_matcher_add(m, "parent", TENANT_RULE_SENDER_DOMAIN,
-					    "example.com", err, sizeof(err)), 0);
+					    "example.com", err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(tenant_matcher_add(m, "child", TENANT_RULE_SENDER_DOMAIN,
-					    "eu.example.com", err, sizeof(err)), 0);
+					    "eu.example.com", err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(tenant_matcher_rules(m), 6);
 	return m;
 }
@@ -128,7 +144,7 @@ START_TEST(precedence)
 	f.client_addr = "10.1.3.4";
 	f.sasl_username = "app1";
 	ck_assert_str_eq(tenant_match(m, &f), "bysasl");
-	f.sasl_username = "App1";		/* exact: not app1's */
+	f.sasl_username = "App1"; /* exact: not app1's */
 	ck_assert_str_eq(tenant_match(m, &f), "narrow");
 	tenant_matcher_free(m);
 }
@@ -137,23 +153,29 @@ END_TEST
 START_TEST(claims)
 {
 	struct tenant_matcher *m = matcher();
-	char    err[256];
+	char err[256];
 
-	ck_assert_int_eq(tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app1",
-					    err, sizeof(err)), 0);
-	ck_assert_int_eq(tenant_matcher_add(m, "other", TENANT_RULE_SASL, "app1",
-					    err, sizeof(err)), -1);
+	ck_assert_int_eq(
+	    tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app1", err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(
+	    tenant_matcher_add(m, "other", TENANT_RULE_SASL, "app1", err, sizeof(err)),
+	    -1);
 	ck_assert_str_eq(err, "the SASL username app1 belongs to tenant bysasl already");
-	ck_assert_int_eq(tenant_matcher_add(m, "other", TENANT_RULE_CLIENT,
-					    "10.9.9.9/8", err, sizeof(err)), -1);
+	ck_assert_int_eq(tenant_matcher_add(m, "other", TENANT_RULE_CLIENT, "10.9.9.9/8",
+					    err, sizeof(err)),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "10.0.0.0/8 belongs to tenant wide"));
 	ck_assert_int_eq(tenant_matcher_add(m, "other", TENANT_RULE_SENDER_DOMAIN,
-					    "EXAMPLE.com", err, sizeof(err)), -1);
+					    "EXAMPLE.com", err, sizeof(err)),
+			 -1);
 	/* one value may be claimed under two kinds */
-	ck_assert_int_eq(tenant_matcher_add(m, "other", TENANT_RULE_DAEMON, "app1",
-					    err, sizeof(err)), 0);
-	ck_assert_int_eq(tenant_matcher_add(m, "other", TENANT_RULE_CLIENT, "bad",
-					    err, sizeof(err)), -1);
+	ck_assert_int_eq(
+	    tenant_matcher_add(m, "other", TENANT_RULE_DAEMON, "app1", err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(
+	    tenant_matcher_add(m, "other", TENANT_RULE_CLIENT, "bad", err, sizeof(err)),
+	    -1);
 	ck_assert_uint_eq(tenant_matcher_rules(m), 7);
 	tenant_matcher_free(m);
 }
@@ -163,27 +185,29 @@ START_TEST(json_round_trip)
 {
 	struct tenant *t = tenant_new("shop"), *u;
 	json_object *o;
-	char    err[256];
+	char err[256];
 
-	ck_assert_int_eq(tenant_rule_add(t, TENANT_RULE_SASL, "shop-app", err,
-					 sizeof(err)), 0);
-	ck_assert_int_eq(tenant_rule_add(t, TENANT_RULE_CLIENT, "10.1.2.3/16", err,
-					 sizeof(err)), 0);
-	ck_assert_int_eq(tenant_rule_add(t, TENANT_RULE_CLIENT, "10.1.0.0/16", err,
-					 sizeof(err)), 0);
-	ck_assert_int_eq(tenant_rule_add(t, TENANT_RULE_SENDER_DOMAIN, "Shop.test",
-					 err, sizeof(err)), 0);
-	ck_assert_int_eq(tenant_rule_add(t, TENANT_RULE_DAEMON, "x y", err,
-					 sizeof(err)), -1);
+	ck_assert_int_eq(
+	    tenant_rule_add(t, TENANT_RULE_SASL, "shop-app", err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    tenant_rule_add(t, TENANT_RULE_CLIENT, "10.1.2.3/16", err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    tenant_rule_add(t, TENANT_RULE_CLIENT, "10.1.0.0/16", err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    tenant_rule_add(t, TENANT_RULE_SENDER_DOMAIN, "Shop.test", err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(tenant_rule_add(t, TENANT_RULE_DAEMON, "x y", err, sizeof(err)),
+			 -1);
 	t->settings = json_tokener_parse("{\"tracking\":false}");
 	t->created_at = 1700000000.5;
 	o = tenant_to_json(t);
-	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
-			 "{\"name\":\"shop\",\"rules\":{\"saslUsers\":[\"shop-app\"],"
-			 "\"clients\":[\"10.1.0.0/16\"],\"daemonNames\":[],"
-			 "\"senderDomains\":[\"shop.test\"]},\"settings\":{\"tracking\":false},"
-			 "\"createdAt\":\"2023-11-14T22:13:20Z\",\"created\":1700000000.5}");
+	ck_assert_str_eq(
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN
+						  | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "{\"name\":\"shop\",\"rules\":{\"saslUsers\":[\"shop-app\"],"
+	    "\"clients\":[\"10.1.0.0/16\"],\"daemonNames\":[],"
+	    "\"senderDomains\":[\"shop.test\"]},\"settings\":{\"tracking\":false},"
+	    "\"createdAt\":\"2023-11-14T22:13:20Z\",\"created\":1700000000.5}");
 	u = tenant_from_json(o);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_str_eq(u->rules[TENANT_RULE_CLIENT][0], "10.1.0.0/16");
@@ -206,9 +230,9 @@ END_TEST
 struct crud {
 	struct tenant *t;
 	struct tenant **list;
-	size_t  n;
+	size_t n;
 	const char *name;
-	char    err[256];
+	char err[256];
 	uint64_t gen;
 	struct tenant_matcher *m;
 	struct endpoint *ep;
@@ -234,7 +258,7 @@ static int
 list_cb(struct store_txn *txn, void *arg)
 {
 	struct crud *c = arg;
-	int     rc = tenant_list(txn, &c->list, &c->n);
+	int rc = tenant_list(txn, &c->list, &c->n);
 
 	if (rc == STORE_OK)
 		rc = tenant_generation(txn, &c->gen);
@@ -257,19 +281,20 @@ endpoint_cb(struct store_txn *txn, void *arg)
 	struct crud *c = arg;
 
 	return c->ep->id == NULL ? endpoint_create(txn, c->ep)
-	    : endpoint_delete(txn, c->ep->id);
+				 : endpoint_delete(txn, c->ep->id);
 }
 
 /* put - store a tenant with one SASL username; the status. */
 static int
 put(struct crud *c, const char *name, const char *sasl)
 {
-	int     rc;
+	int rc;
 
 	c->t = tenant_new(name);
 	if (sasl != NULL)
-		ck_assert_int_eq(tenant_rule_add(c->t, TENANT_RULE_SASL, sasl, c->err,
-						 sizeof(c->err)), 0);
+		ck_assert_int_eq(
+		    tenant_rule_add(c->t, TENANT_RULE_SASL, sasl, c->err, sizeof(c->err)),
+		    0);
 	rc = store_run(test_store, put_cb, c, 0);
 	tenant_free(c->t);
 	c->t = NULL;
@@ -278,7 +303,7 @@ put(struct crud *c, const char *name, const char *sasl)
 
 START_TEST(store_crud)
 {
-	struct tenant_facts f = {.sasl_username = "b-app"};
+	struct tenant_facts f = { .sasl_username = "b-app" };
 	struct crud c;
 
 	memset(&c, 0, sizeof(c));
@@ -305,7 +330,7 @@ START_TEST(store_crud)
 	ck_assert_str_eq(c.err, "the SASL username b-app belongs to tenant b already");
 	ck_assert_int_eq(put(&c, "B", NULL), TENANT_INVALID);
 	ck_assert_ptr_nonnull(strstr(c.err, "tenant name"));
-	ck_assert_int_eq(put(&c, "b", "b-app"), STORE_OK);	/* its own value */
+	ck_assert_int_eq(put(&c, "b", "b-app"), STORE_OK); /* its own value */
 
 	ck_assert_int_eq(store_run(test_store, list_cb, &c, 0), STORE_OK);
 	ck_assert_uint_eq(c.n, 3);
@@ -333,7 +358,7 @@ START_TEST(store_crud)
 	ck_assert_int_eq(store_run(test_store, delete_cb, &c, 0), STORE_NOTFOUND);
 	c.name = "default";
 	ck_assert_int_eq(store_run(test_store, delete_cb, &c, 0), TENANT_INVALID);
-	ck_assert_int_eq(put(&c, "c", "b-app"), STORE_OK);	/* free again */
+	ck_assert_int_eq(put(&c, "c", "b-app"), STORE_OK); /* free again */
 	ck_assert_int_eq(store_run(test_store, list_cb, &c, 0), STORE_OK);
 	ck_assert_uint_eq(c.n, 3);
 	ck_assert_str_eq(c.list[1]->name, "c");
@@ -346,9 +371,9 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("tenant");
-	TCase  *tc = tcase_create("rules");
-	TCase  *ts = tcase_create("store");
+	Suite *s = suite_create("tenant");
+	TCase *tc = tcase_create("rules");
+	TCase *ts = tcase_create("store");
 
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, normalize);
