@@ -186,7 +186,7 @@ PH_MUST_CHECK int attempt_get(struct store_txn *txn, const char *id, json_object
  * when it was made, so that it stays the tenant's after the endpoint is
  * deleted; TENANT_DEFAULT for attempts made before tenants.
  */
-int attempt_tenant(struct store_txn *txn, const char *id, char **tenant);
+PH_MUST_CHECK int attempt_tenant(struct store_txn *txn, const char *id, char **tenant);
 
 struct attempt_filter {
 	const char *endpoint_id; /* NULL: all */

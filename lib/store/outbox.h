@@ -35,7 +35,7 @@ PH_MUST_CHECK int outbox_add(struct store_txn *txn, const char *key, enum event_
 	       double timestamp, json_object *payload, const char *endpoint_id);
 
 /* outbox_add_tenant - outbox_add() for an event of a tenant (NULL: default). */
-int outbox_add_tenant(struct store_txn *txn, const char *key,
+PH_MUST_CHECK int outbox_add_tenant(struct store_txn *txn, const char *key,
 		      enum event_type type, double timestamp,
 		      json_object *payload, const char *endpoint_id,
 		      const char *tenant);

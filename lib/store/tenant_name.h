@@ -10,10 +10,6 @@
 #define TENANT_DEFAULT "default"
 
 /* tenant_of - the tenant a record names: TENANT_DEFAULT for NULL. */
-static inline const char *
-tenant_of(const char *tenant_or_null)
-{
-	return (tenant_or_null != NULL ? tenant_or_null : TENANT_DEFAULT);
-}
+const char *tenant_of(const char *tenant_or_null);
 
 #endif

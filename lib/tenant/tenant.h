@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include "store/store.h"
 #include "tenant/tenant_rules.h"
+#include "util/util.h"
 
 #define TENANT_NAME_MAX 63
 
@@ -66,13 +67,14 @@ struct tenant *tenant_from_json(json_object *obj);
  * tenant_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND;
  * TENANT_DEFAULT is always found (with no rules when never stored).
  */
-int tenant_get(struct store_txn *txn, const char *name, struct tenant **out);
+PH_MUST_CHECK int tenant_get(struct store_txn *txn, const char *name,
+			     struct tenant **out);
 
 /*
  * tenant_list - every tenant, TENANT_DEFAULT among them, by name; free
  * with tenant_list_free.
  */
-int tenant_list(struct store_txn *txn, struct tenant ***out, size_t *n);
+PH_MUST_CHECK int tenant_list(struct store_txn *txn, struct tenant ***out, size_t *n);
 void tenant_list_free(struct tenant **list, size_t n);
 
 /*
@@ -80,23 +82,24 @@ void tenant_list_free(struct tenant **list, size_t n);
  * exists).  TENANT_INVALID for a bad name or rule value, TENANT_CONFLICT
  * for a value another tenant claims; err says which.
  */
-int tenant_put(struct store_txn *txn, const struct tenant *t, char *err, size_t errlen);
+PH_MUST_CHECK int tenant_put(struct store_txn *txn, const struct tenant *t, char *err,
+			     size_t errlen);
 
 /*
  * tenant_delete - STORE_OK, STORE_NOTFOUND, TENANT_CONFLICT while an
  * endpoint still belongs to it, TENANT_INVALID for TENANT_DEFAULT.
  */
-int tenant_delete(struct store_txn *txn, const char *name);
+PH_MUST_CHECK int tenant_delete(struct store_txn *txn, const char *name);
 
 /* tenant_generation - the change counter (0 before any change). */
-int tenant_generation(struct store_txn *txn, uint64_t *gen);
+PH_MUST_CHECK int tenant_generation(struct store_txn *txn, uint64_t *gen);
 
 /*
  * tenant_matcher_load - a matcher of every stored tenant's rules (caller
  * frees); a value two records claim (a store written by hand) goes to the
  * tenant whose name sorts first.
  */
-int tenant_matcher_load(struct store_txn *txn, struct tenant_matcher **out);
+PH_MUST_CHECK int tenant_matcher_load(struct store_txn *txn, struct tenant_matcher **out);
 
 /*
  * tenant_matcher_reload - what a daemon that holds the rules calls every
@@ -104,7 +107,7 @@ int tenant_matcher_load(struct store_txn *txn, struct tenant_matcher **out);
  * *out gets a new matcher (caller frees) and *gen the counter; else *out
  * is NULL.
  */
-int tenant_matcher_reload(struct store_txn *txn, uint64_t *gen, int force,
-			  struct tenant_matcher **out);
+PH_MUST_CHECK int tenant_matcher_reload(struct store_txn *txn, uint64_t *gen, int force,
+					struct tenant_matcher **out);
 
 #endif
