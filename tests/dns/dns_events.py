@@ -36,7 +36,9 @@ def zones(*extra):
 nsd = D.Nsd(zones())
 D.start_responder()
 rcv = env.receiver()
-env.create("dns", rcv.url, "DomainDNSError,DomainDNSOK")
+# the events of tenant ev's domain go to ev's webhooks alone
+env.ctl("tenants", "create", "ev")
+env.create("dns", rcv.url, "DomainDNSError,DomainDNSOK", "--tenant", "ev")
 env.start()
 env.ctl("domains", "add", "flip.example", "--tenant", "ev")
 env.ctl("domains", "add", "other.example")	# another tenant: not checked
