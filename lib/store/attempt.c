@@ -216,7 +216,7 @@ matches(json_object *w, const struct attempt_filter *f)
 /*
  * What peek() reads from a stored wrapper's text without parsing it.  The
  * wrapper is written by one writer (delivery_complete) in one order:
- * {"ts":T,"delivery":N,"key":...,"record":{"id":"whr_...","webhookId":"W",
+ * {"ts":T,"delivery":N,"key":...[,"tenant":...],"record":{"id":"whr_...","webhookId":"W",
  * "webhookName":...,"event":"E",...,"success":B,...}.  Inside a JSON string
  * every '"' is escaped, so the first '"record":{"id":"' and, after it, the
  * first ',"event":"' and ',"success":' are the members themselves.
@@ -375,7 +375,7 @@ attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
 		cap = (size_t)(offset + limit);
 	while (rc == STORE_OK &&
 	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		if (f->event_key == NULL && peek(v, vlen, &pk) == 0) {
+		if (f->event_key == NULL && f->tenant == NULL && peek(v, vlen, &pk) == 0) {
 			ok = peek_matches(&pk, f);
 		} else {
 			if ((w = parse_wrap(v, vlen)) == NULL)
