@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "store/store.h"
+#include "store/tenant_name.h"
 #include "router.h"
 
 struct keyring;
@@ -89,8 +90,6 @@ void reply_text(struct api_resp *resp, int status, const char *content_type, cha
 int auth_request(struct api *a, struct api_req *req, struct api_resp *resp);
 /* auth_bearer - the token of "Bearer TOKEN", or NULL. */
 const char *auth_bearer(const char *header);
-/* tenant_of - an owner field as a tenant name: NULL is "default". */
-const char *tenant_of(const char *owner);
 
 /* body.c: JSON request bodies. */
 /*

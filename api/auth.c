@@ -14,15 +14,6 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#define TENANT_DEFAULT_NAME "default"
-
-/* tenant_of - see api.h. */
-const char *
-tenant_of(const char *owner)
-{
-	return owner != NULL ? owner : TENANT_DEFAULT_NAME;
-}
-
 /* auth_bearer - see api.h. */
 const char *
 auth_bearer(const char *header)
@@ -95,7 +86,7 @@ auth_request(struct api *a, struct api_req *req, struct api_resp *resp)
 		}
 		req->tenant = req->route.tenant;
 	} else {
-		req->tenant = c.key->all_tenants ? TENANT_DEFAULT_NAME : c.key->tenant;
+		req->tenant = c.key->all_tenants ? TENANT_DEFAULT : c.key->tenant;
 	}
 	if (c.key->read_only && req->route.method != M_GET) {
 		reply_error(resp, req, 403, "read_only", "this API key may only read");

@@ -97,7 +97,8 @@ def run(env, rcv):
 	assert ids(adm.get("/v1/webhooks")) == [wd["id"]]
 	assert ids(adm.get("/v1/tenants/beta/webhooks")) == [wb["id"]]
 	# the CLI sees what the API made
-	shown = json.loads(env.ctl("webhooks", "show", wa["id"]).stdout)
+	shown = json.loads(env.ctl("webhooks", "show", wa["id"], "--tenant",
+				   "acme").stdout)
 	assert shown["url"] == rcv.url and shown["tenant"] == "acme", shown
 
 	# -- isolation: neither key reaches the other's webhook, nor tenant
@@ -179,7 +180,7 @@ def run(env, rcv):
 	assert adm.get("/v1/tenants/acme/webhooks/%s/deliveries/%s" % (wa["id"], did)).status == 200
 
 	# -- replay: synchronous, to the real receiver
-	uuid = env.ctl_json("deliveries", "show", did)["uuid"]
+	uuid = env.ctl_json("deliveries", "show", did, "--tenant", "acme")["uuid"]
 	r = a.post("/v1/webhooks/%s/deliveries/%s/replay" % (wa["id"], did))
 	assert r.status == 200 and r.data["success"] and r.data["statusCode"] == 200, r
 	assert r.data["originalDeliveryId"] == did and r.data["newDeliveryId"] != did, r

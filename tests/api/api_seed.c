@@ -6,7 +6,8 @@
  *	api_seed STATE_DIR event EVENT PAYLOAD_JSON
  *
  * A message record is stored as message_record_from_json reads it; an
- * event is queued in the outbox under a fresh key, printed.
+ * event is queued in the outbox under a fresh key, printed, for the tenant
+ * of the record its payload's message.token names (as the tailer does).
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "store/message.h"
 #include "store/outbox.h"
 #include "store/store.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -34,13 +36,25 @@ message_cb(struct store_txn *txn, void *arg)
 	return message_put(txn, s->rec);
 }
 
-/* event_cb - queue the event. */
+/* event_cb - queue the event, its message's tenant's. */
 static int
 event_cb(struct store_txn *txn, void *arg)
 {
 	struct seed *s = arg;
+	const char *token =
+	    json_string_member(json_member(s->payload, "message"), "token");
+	struct message_record *rec = NULL;
+	int rc;
 
-	return outbox_add(txn, s->key, s->type, now_seconds(), s->payload, NULL);
+	if (token != NULL) {
+		rc = message_get_by_token(txn, token, &rec);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			return rc;
+	}
+	rc = outbox_add_tenant(txn, s->key, s->type, now_seconds(), s->payload, NULL,
+			       rec != NULL ? rec->tenant : NULL);
+	message_record_free(rec);
+	return rc;
 }
 
 int
