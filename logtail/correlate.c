@@ -7,9 +7,10 @@
  * HardFail events; qmgr's "status=expired" turns every recipient still
  * deferred into HardFail; cleanup's hold lines make Held.  A delivery that
  * hands the message to a content filter or a second instance logging here
- * ("queued as NEWQID" where NEWQID is in this log, or a relay named in
- * hop_relays) is no delivery: NEWQID inherits the message and its final
- * delivery is reported as the original's.  The filter may deliver NEWQID
+ * ("queued as NEWQID" from a loopback relay where NEWQID is in this log,
+ * or a relay named in hop_relays or learned as a hop) is no delivery:
+ * NEWQID inherits the message and its final delivery is reported as the
+ * original's.  The filter may deliver NEWQID
  * before its answer to the original is logged: once this log has shown a
  * hop through a loopback relay, delivery lines of a message that came in
  * from a loopback client without a record wait (hop_wait seconds, of the
@@ -271,9 +272,14 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	program = scratch_clean(c, &off, l->program);
 	if (ssl == SSL_FROM_SESSION)
 		ssl = line_ssl(c, l, program, qs->qid);
+	/*
+	 * A hop is a local relay: a remote MX's queue id may be one of this
+	 * log's by chance, and linking it would drop the delivery.
+	 */
 	if (type == EV_MESSAGE_SENT && l->queued_as.len > 0
-	    && (qs_find(c, l->queued_as.p, l->queued_as.len) != NULL
-		|| is_hop_relay(c, l))) {
+	    && (is_hop_relay(c, l)
+		|| (is_loopback(l->relay_addr)
+		    && qs_find(c, l->queued_as.p, l->queued_as.len) != NULL))) {
 		if ((d = deferral_take(qs, to)) != NULL) {
 			deferral_free(d);
 			qs_mark_dirty(c, qs);

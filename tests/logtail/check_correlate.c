@@ -615,6 +615,32 @@ START_TEST(content_filter_hop)
 END_TEST
 
 /*
+ * A remote MX's "queued as ID" whose ID happens to be one of this log's own
+ * queue ids (both are short hex on Postfix) is a delivery, not a hop: only
+ * a configured or learned hop, a local address, links queue ids.
+ */
+START_TEST(remote_queued_as_is_no_hop)
+{
+	start(REPORT_OUTGOING);
+	qmgr_active("E1E2E3E4E5", "app@example.com", 9, 1);
+	F(PFX "postfix/pickup[9]: E1E2E3E4E5: uid=33 from=<app>");
+	qmgr_active("A0A0A0A0A0", "app@example.com", 9, 1);
+	F(PFX "postfix/pickup[9]: A0A0A0A0A0: uid=33 from=<app>");
+	smtp_sent(13, "E1E2E3E4E5", "x@example.net", "mx.example.net[192.0.2.7]:25",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as A0A0A0A0A0");
+	ck_assert_int_eq(S.n, 1);
+	ck_str(0, "status", "Sent");
+	ck_str(0, "message.to", "x@example.net");
+	/* The local message of that id is still its own. */
+	smtp_sent(14, "A0A0A0A0A0", "y@example.net", "mx.example.net[192.0.2.7]:25",
+		  "0/0/0/1", "250 2.0.0 Ok: queued as 1234567890");
+	ck_assert_int_eq(S.n, 2);
+	ck_str(1, "message.to", "y@example.net");
+	stop();
+}
+END_TEST
+
+/*
  * With the milter on the re-injecting smtpd too, it moves the record to the
  * new queue id (message_rekey) at the re-injection: the final delivery
  * finds it there, not under the original's id.
@@ -1337,6 +1363,7 @@ correlate_suite(void)
 	tcase_add_test(tc, requeued_message);
 	tcase_add_test(tc, held_with_and_without_record);
 	tcase_add_test(tc, content_filter_hop);
+	tcase_add_test(tc, remote_queued_as_is_no_hop);
 	tcase_add_test(tc, hop_record_moved_to_new_qid);
 	tcase_add_test(tc, hop_delivered_before_its_link);
 	tcase_add_test(tc, hop_wait_is_bounded);
