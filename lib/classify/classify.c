@@ -1,18 +1,21 @@
 /*
- * classify.c - the bounce classifier: from Postfix's dsn= value and the text
- * of a status line to the classification (docs/events.md), the reply code, the
- * RFC 3463 enhanced code and the remote host.
+ * classify.c - the bounce classifier's matcher: from Postfix's dsn= value
+ * and the text of a status line to the classification (docs/events.md),
+ * the reply code, the RFC 3463 enhanced code and the remote host.
  *
  * The text is read as Postfix logs it: "host NAME[IP] said: REPLY (in reply
  * to ... command)", or Postfix's own words ("connect to ...: Connection
  * refused"), or a bare SMTP reply.  A multi-line reply arrives joined into
  * one line ("550-5.1.1 The ... 550-5.1.1 ... 550 5.1.1 ..."); its
  * continuation codes are removed before the rules see it, so that a rule
- * can match words that a line break split.
+ * can match words that a line break split.  The rules see the reply, not
+ * the remote's name (a host named "spam-gw" says nothing of the cause);
+ * the cause is what follows the last generic prefix of the reply.
  *
- * The rules are data (classify_rules.c), compiled once per process, with
- * the literal pre-filter (prefilter.c) that spares most of them regexec();
- * after that every function here is pure and safe to call from any thread.
+ * The tables (classify_int.h says the layers and their order) are compiled
+ * once per process, with the literal pre-filter (prefilter.c) that spares
+ * most rules regexec(); after that classify() is pure and safe to call from
+ * any thread.  The admin's rules (classify_local.c) come first.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -20,14 +23,57 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "classify/classify.h"
+#include "classify/classify_int.h"
 #include "classify/prefilter.h"
 
-/* The compiled rules, index for index with classify_rules[]. */
+/* The built-in rules of every layer, in order, compiled. */
 static pthread_once_t rules_once = PTHREAD_ONCE_INIT;
+static const struct classify_rule **rules;
+static unsigned char *rules_layer;
 static regex_t *rules_re;
 static unsigned char *rules_ok;
+static unsigned char *rules_off;	/* classify_without_provider() */
+static size_t nrules;
+
+/* all_rules - every built-in table, in layer order, into rules[]. */
+static int
+all_rules(void)
+{
+	static const struct {
+		const struct classify_rule *t;
+		const size_t *n;
+		enum classify_layer layer;
+	} tables[] = {
+		{classify_postfix, &classify_postfix_count, LAYER_POSTFIX},
+		{classify_provider, &classify_provider_count, LAYER_PROVIDER},
+		{classify_causes, &classify_causes_count, LAYER_CAUSE},
+		{classify_detail, &classify_detail_count, LAYER_DETAIL},
+		{classify_weak, &classify_weak_count, LAYER_WEAK},
+		{classify_subject, &classify_subject_count, LAYER_SUBJECT},
+	};
+	size_t  t, j, n = 0;
+
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		n += *tables[t].n;
+	rules = calloc(n, sizeof(*rules));
+	rules_layer = calloc(n, 1);
+	rules_re = calloc(n, sizeof(*rules_re));
+	rules_ok = calloc(n, 1);
+	rules_off = calloc(n, 1);
+	if (rules == NULL || rules_layer == NULL || rules_re == NULL
+	    || rules_ok == NULL || rules_off == NULL)
+		return (-1);
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (j = 0; j < *tables[t].n; j++) {
+			rules[nrules] = &tables[t].t[j];
+			rules_layer[nrules++] = (unsigned char) tables[t].layer;
+		}
+	}
+	return (0);
+}
 
 /*
  * compile_rules - compile every rule's text once; a rule that does not
@@ -42,33 +88,41 @@ compile_rules(void)
 	size_t  i, j;
 	char  **pats;
 
-	rules_re = calloc(classify_rule_count, sizeof(*rules_re));
-	rules_ok = calloc(classify_rule_count, 1);
-	pats = calloc(classify_rule_count, sizeof(*pats));
-	if (rules_re == NULL || rules_ok == NULL || pats == NULL) {
+	if (all_rules() != 0 || (pats = calloc(nrules, sizeof(*pats))) == NULL) {
+		free(rules);
+		free(rules_layer);
 		free(rules_re);
 		free(rules_ok);
-		free(pats);
+		free(rules_off);
 		rules_re = NULL;
-		rules_ok = NULL;
+		nrules = 0;
 		return;
 	}
-	for (i = 0; i < classify_rule_count; i++) {
-		if (classify_rules[i].text == NULL)
+	for (i = 0; i < nrules; i++) {
+		const char *text = rules[i]->text;
+
+		if (text == NULL)
 			continue;
-		for (j = 0; classify_rules[i].text[j] && j + 1 < sizeof(pat); j++)
-			pat[j] = (char) tolower((unsigned char) classify_rules[i].text[j]);
+		for (j = 0; text[j] && j + 1 < sizeof(pat); j++)
+			pat[j] = (char) tolower((unsigned char) text[j]);
 		pat[j] = 0;
-		if (classify_rules[i].text[j] == 0
+		if (text[j] == 0
 		    && regcomp(&rules_re[i], pat, REG_EXTENDED | REG_NOSUB) == 0) {
 			rules_ok[i] = 1;
 			pats[i] = strdup(pat);
 		}
 	}
-	prefilter_build(pats);
-	for (i = 0; i < classify_rule_count; i++)
+	prefilter_build(pats, nrules);
+	for (i = 0; i < nrules; i++)
 		free(pats[i]);
 	free(pats);
+}
+
+/* ready - the rules compiled; 0 when they cannot be. */
+static int
+ready(void)
+{
+	return (pthread_once(&rules_once, compile_rules) == 0 && rules_re != NULL);
 }
 
 /* smtp_code_at - the SMTP reply code at p (followed by space, '-', ':' or
@@ -146,12 +200,12 @@ valid_dsn(const char *dsn)
 
 /*
  * find_host_said - where Postfix's "host NAME[IP] said: " (or "refused to
- * talk to me: ") is in text: the NAME's start and length, and where the
- * remote's reply begins.  0 when the text has none.
+ * talk to me: ", *greeting then) is in text: the NAME's start and length,
+ * and where the remote's reply begins.  0 when the text has none.
  */
 static int
 find_host_said(const char *text, const char **name, size_t *namelen,
-			  const char **reply)
+	       const char **reply, int *greeting)
 {
 	static const char *const verbs[] = {"] said: ", "] refused to talk to me: "};
 	const char *p, *n, *close;
@@ -173,6 +227,7 @@ find_host_said(const char *text, const char **name, size_t *namelen,
 				*name = n;
 				*namelen = (size_t) (strchr(n, '[') - n);
 				*reply = close + strlen(verbs[i]);
+				*greeting = i == 1;
 				return (1);
 			}
 		}
@@ -221,9 +276,9 @@ match_text(const char *text, char *out, size_t outlen)
 	out[o] = 0;
 }
 
-/* code_matches - whether a rule's code pattern matches the reply's codes. */
-static int
-code_matches(const char *pat, const char *enh, int smtp)
+/* classify_code_matches - see classify_int.h. */
+int
+classify_code_matches(const char *pat, const char *enh, int smtp)
 {
 	char    num[4];
 	const char *f;
@@ -257,15 +312,145 @@ code_matches(const char *pat, const char *enh, int smtp)
 	}
 }
 
+/* classify_host_matches - see classify_int.h. */
+int
+classify_host_matches(const char *key, const char *host)
+{
+	size_t  kl = strlen(key), hl = strlen(host);
+
+	if (hl < kl || strcasecmp(host + hl - kl, key) != 0)
+		return (0);
+	return (hl == kl || host[hl - kl - 1] == '.');
+}
+
+/* What the reading of a reply found beside its codes. */
+struct reading {
+	const char *cause;		/* in the match text */
+	enum classify_subject subject;
+	enum classification dflt;	/* the prefix's own reading */
+};
+
+/*
+ * find_cause - the cause is what follows the last generic prefix of buf;
+ * the subject and the default are those of the last prefix that has one.
+ * A reply to MAIL FROM, or a sender's code (X.1.7, X.1.8), concerns the
+ * sender when no prefix says otherwise.
+ */
+static void
+find_cause(const char *buf, const char *enh, struct reading *rd)
+{
+	const struct classify_prefix *p;
+	const char *at, *end, *subject_end = buf;
+	size_t  i;
+
+	rd->cause = buf;
+	for (i = 0; i < classify_prefix_count; i++) {
+		p = &classify_prefixes[i];
+		for (at = strstr(buf, p->text); at != NULL;
+		     at = strstr(at + 1, p->text)) {
+			end = at + strlen(p->text);
+			if (end > rd->cause)
+				rd->cause = end;
+			if (p->subject != SUBJECT_NONE && end > subject_end) {
+				subject_end = end;
+				rd->subject = p->subject;
+				rd->dflt = p->dflt;
+			}
+		}
+	}
+	if (rd->subject == SUBJECT_NONE
+	    && (classify_code_matches("*.1.7", enh, 0)
+		|| classify_code_matches("*.1.8", enh, 0)
+		|| strstr(buf, "in reply to mail from command") != NULL
+		|| strstr(buf, "after mail from") != NULL)) {
+		rd->subject = SUBJECT_SENDER;
+		rd->dflt = CLASS_POLICY_REJECTION;
+	}
+}
+
+/* about_recipient - a class that says what is wrong with a recipient. */
+static int
+about_recipient(enum classification c)
+{
+	return (c == CLASS_INVALID_RECIPIENT || c == CLASS_INVALID_DOMAIN
+		|| c == CLASS_INACTIVE_MAILBOX || c == CLASS_MAILBOX_FULL);
+}
+
+/* classify_rule_applies - see classify_int.h. */
+int
+classify_rule_applies(const struct classify_rule *r, int severity,
+		      const struct classify_result *res)
+{
+	if (r->when == CLASSIFY_TEMP && severity != 4)
+		return (0);
+	if (r->when == CLASSIFY_PERM && severity != 5)
+		return (0);
+	if (r->code != NULL && !classify_code_matches(r->code,
+			res->smtp_enhanced_code, res->smtp_code))
+		return (0);
+	if (r->host != NULL && !classify_host_matches(r->host, res->remote_host))
+		return (0);
+	return (1);
+}
+
+/*
+ * walk - the built-in rules, layer by layer; the prefix's own reading just
+ * before the weak words.  A cause that names a recipient's trouble in a
+ * reply about the sender or the sending host is the prefix's reading: a
+ * refusal of the sender, a block of the host.
+ */
+static enum classification
+walk(const char *buf, const struct reading *rd, int severity,
+     const struct classify_result *res)
+{
+	uint64_t mask[PF_MAX_WORDS], cmask[PF_MAX_WORDS];
+	const uint64_t *m;
+	const char *text;
+	enum classification c;
+	size_t  i;
+	int     verdict, on_cause, prefix_done = 0;
+
+	prefilter_scan(buf, mask);
+	if (rd->cause != buf)
+		prefilter_scan(rd->cause, cmask);
+	for (i = 0; i < nrules; i++) {
+		if (!prefix_done && rules_layer[i] >= LAYER_WEAK) {
+			prefix_done = 1;
+			if (rd->dflt != CLASS_NONE)
+				return (rd->dflt);
+		}
+		if (rules_off[i] || !classify_rule_applies(rules[i], severity, res))
+			continue;
+		on_cause = rules_layer[i] == LAYER_CAUSE || rules_layer[i] == LAYER_WEAK;
+		text = on_cause ? rd->cause : buf;
+		m = on_cause && rd->cause != buf ? cmask : mask;
+		if (rules[i]->text != NULL) {
+			if (!rules_ok[i])
+				continue;
+			if ((verdict = prefilter_verdict(i, m)) == 1)
+				verdict = prefilter_match(i, m, text, &rules_re[i]);
+			if (verdict == 0)
+				continue;
+		}
+		c = rules[i]->classification;
+		if ((rd->subject == SUBJECT_SENDER || rd->subject == SUBJECT_CLIENT)
+		    && about_recipient(c)
+		    && (rules_layer[i] == LAYER_CAUSE || rules_layer[i] == LAYER_DETAIL))
+			c = rd->dflt;
+		return (c);
+	}
+	return (rd->dflt != CLASS_NONE ? rd->dflt : CLASS_UNCLASSIFIED);
+}
+
 /* classify - see classify.h. */
 void
 classify(const char *dsn, const char *text, struct classify_result *out)
 {
 	char    buf[CLASSIFY_MATCH_MAX + 1];
-	uint64_t mask[PF_MAX_WORDS];
+	struct reading rd = {NULL, SUBJECT_NONE, CLASS_NONE};
 	const char *reply, *name;
-	size_t  namelen, i;
-	int     severity, verdict;
+	size_t  namelen;
+	int     severity, greeting = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->classification = CLASS_NONE;
@@ -277,7 +462,7 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 		return;
 
 	reply = text;
-	if (find_host_said(text, &name, &namelen, &reply)
+	if (find_host_said(text, &name, &namelen, &reply, &greeting)
 	    && valid_host_name(name, namelen)) {
 		memcpy(out->remote_host, name, namelen);
 		out->remote_host[namelen] = 0;
@@ -299,34 +484,20 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 	if (severity == 2)
 		return;
 
-	if (pthread_once(&rules_once, compile_rules) != 0 || rules_re == NULL) {
+	match_text(reply, buf, sizeof(buf));
+	if (classify_local_apply(buf, severity, out))
+		return;
+	if (!ready()) {
 		out->classification = CLASS_UNCLASSIFIED;
 		return;
 	}
-	match_text(text, buf, sizeof(buf));
-	prefilter_scan(buf, mask);
-	out->classification = CLASS_UNCLASSIFIED;
-	for (i = 0; i < classify_rule_count; i++) {
-		const struct classify_rule *r = &classify_rules[i];
-
-		if (r->when == CLASSIFY_TEMP && severity != 4)
-			continue;
-		if (r->when == CLASSIFY_PERM && severity != 5)
-			continue;
-		if (r->code != NULL
-		    && !code_matches(r->code, out->smtp_enhanced_code, out->smtp_code))
-			continue;
-		if (r->text != NULL) {
-			if (!rules_ok[i])
-				continue;
-			if ((verdict = prefilter_verdict(i, mask)) == 1)
-				verdict = prefilter_match(i, mask, buf, &rules_re[i]);
-			if (verdict == 0)
-				continue;
-		}
-		out->classification = r->classification;
-		return;
+	find_cause(buf, out->smtp_enhanced_code, &rd);
+	/* Postfix: the server refused us in its greeting. */
+	if (greeting && rd.subject == SUBJECT_NONE) {
+		rd.subject = SUBJECT_CLIENT;
+		rd.dflt = CLASS_SPAM_BLOCK;
 	}
+	out->classification = walk(buf, &rd, severity, out);
 }
 
 /* classify_reply_text - see classify.h. */
@@ -336,6 +507,7 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 	static const char suffix[] = " command)";
 	const char *start = text, *end, *name, *open;
 	size_t  namelen, len;
+	int     greeting;
 
 	if (outlen == 0)
 		return;
@@ -343,7 +515,7 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 		*out = 0;
 		return;
 	}
-	(void) find_host_said(text, &name, &namelen, &start);
+	(void) find_host_said(text, &name, &namelen, &start, &greeting);
 	end = start + strlen(start);
 	len = (size_t) (end - start);
 	if (len >= sizeof(suffix) - 1
@@ -366,6 +538,39 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 	out[len] = 0;
 }
 
+/* classify_without_provider - see classify.h. */
+int
+classify_without_provider(const char *provider)
+{
+	size_t  i;
+	int     found = -1;
+
+	if (!ready())
+		return (-1);
+	for (i = 0; i < nrules; i++) {
+		if (rules[i]->provider != NULL
+		    && strcmp(rules[i]->provider, provider) == 0) {
+			rules_off[i] = 1;
+			found = 0;
+		}
+	}
+	return (found);
+}
+
+/* classify_rule_count - see classify.h. */
+size_t
+classify_rule_count(void)
+{
+	return (ready() ? nrules : 0);
+}
+
+/* classify_rule_at - see classify.h. */
+const struct classify_rule *
+classify_rule_at(size_t i)
+{
+	return (ready() && i < nrules ? rules[i] : NULL);
+}
+
 /* classify_rule_probe - see classify.h. */
 int
 classify_rule_probe(size_t i, const char *text, int *regex_match, int *verdict)
@@ -375,8 +580,7 @@ classify_rule_probe(size_t i, const char *text, int *regex_match, int *verdict)
 
 	*regex_match = 0;
 	*verdict = 1;
-	if (pthread_once(&rules_once, compile_rules) != 0 || rules_re == NULL
-	    || i >= classify_rule_count || !rules_ok[i])
+	if (!ready() || i >= nrules || !rules_ok[i])
 		return (-1);
 	match_text(text != NULL ? text : "", buf, sizeof(buf));
 	*regex_match = regexec(&rules_re[i], buf, 0, NULL, 0) == 0;

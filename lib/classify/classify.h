@@ -3,10 +3,13 @@
  * value and the reply text to the classification (docs/events.md), the reply
  * code, the RFC 3463 enhanced code and the remote host.
  *
- * The rules are data (classify_rules.c): ordered, first match wins.
+ * The rules are data in layered tables (classify_int.h says the layers and
+ * their order); an admin's own rules (classify_rules_file) come first.
  */
 #ifndef PH_CLASSIFY_H
 #define PH_CLASSIFY_H
+
+#include <stddef.h>
 
 #include "event/event.h"
 
@@ -27,8 +30,8 @@ enum classify_when {
 };
 
 /*
- * One rule of the table in classify_rules.c.  A rule matches when all its
- * conditions hold; the first matching rule gives the classification.
+ * One rule of a table.  A rule matches when all its conditions hold; in
+ * each layer the first matching rule gives the classification.
  */
 struct classify_rule {
 	const char *text;		/* POSIX ERE, case-insensitive; NULL: any */
@@ -37,11 +40,12 @@ struct classify_rule {
 					 * NULL: any */
 	enum classify_when when;
 	enum classification classification;
-	const char *source;		/* the provider, filter or RFC it is for */
+	const char *source;		/* where the wording comes from */
+	const char *host;		/* the remote host or a domain above it
+					 * ("google.com"); NULL: any */
+	const char *provider;		/* the provider or product whose own
+					 * wording it is; NULL: general */
 };
-
-extern const struct classify_rule classify_rules[];
-extern const size_t classify_rule_count;
 
 /* Only this much of a reply is matched against the rules. */
 #define CLASSIFY_MATCH_MAX	8192
@@ -59,14 +63,57 @@ void classify(const char *dsn, const char *text, struct classify_result *out);
 void classify_reply_text(const char *text, char *out, size_t outlen);
 
 /*
+ * Local rules (classify_rules_file, posthook.conf(5)): one rule a line,
+ *	CLASSIFICATION WHEN CODE HOST PATTERN
+ * the columns of the built-in tables: a classification name
+ * (docs/events.md), any|temp|perm, a code pattern as above or "-", a host
+ * or domain or "-", and the rest of the line a POSIX ERE matched without
+ * case on the reply ("-" alone: any).  '#' starts a comment line.  They
+ * are tried before every built-in rule, in the file's order.
+ */
+struct classify_local;
+
+/*
+ * classify_local_parse - the rules of buf (name says where it comes from
+ * in errors); NULL with "NAME:LINE: why" in err for the first bad rule.
+ */
+struct classify_local *classify_local_parse(const char *buf, const char *name,
+					    char *err, size_t errlen);
+void classify_local_free(struct classify_local *l);
+
+/* classify_local_read - the rules of the file at path; NULL with the error. */
+struct classify_local *classify_local_read(const char *path, char *err,
+					   size_t errlen);
+
+/*
+ * classify_local_use - classify() tries l's rules first from now on
+ * (NULL: none); takes l, frees the rules used before.  Call it between
+ * classifications, from the thread that classifies (start and reload).
+ */
+void classify_local_use(struct classify_local *l);
+
+/*
+ * classify_without_provider - for measurement only (bench/
+ * classify_measure.py through posthookctl classify --without): the
+ * built-in rules of that provider are not tried from now on.  -1 when no
+ * rule names it.
+ */
+int classify_without_provider(const char *provider);
+
+/* The built-in rules, all layers in classify.c's order, for tests. */
+size_t classify_rule_count(void);
+const struct classify_rule *classify_rule_at(size_t i);
+
+/*
  * classify_rule_probe - for tests (not thread-safe): on text as classify()
- * matches it, whether rule i's pattern matches (*regex_match), and the
- * rule's literal pre-filter's verdict (*verdict): 0 the rule cannot match,
- * 2 it matches, 1 regexec() must say (always 1 for a rule without a
+ * matches it, whether built-in rule i's pattern matches (*regex_match), and
+ * the rule's literal pre-filter's verdict (*verdict): 0 the rule cannot
+ * match, 2 it matches, 1 regexec() must say (always 1 for a rule without a
  * pre-filter; for a rule whose alternatives are compiled one by one, what
- * classify() decides with them, 0 or 2, instead of 1).  Returns how many alternatives the rule's pre-filter has
- * (0: no pre-filter, the rule is always tried), or -1 when the rule has no
- * text or its pattern did not compile.
+ * classify() decides with them, 0 or 2, instead of 1).  Returns how many
+ * alternatives the rule's pre-filter has (0: no pre-filter, the rule is
+ * always tried), or -1 when the rule has no text or its pattern did not
+ * compile.
  */
 int classify_rule_probe(size_t i, const char *text, int *regex_match,
 			int *verdict);

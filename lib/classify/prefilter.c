@@ -80,6 +80,9 @@ static struct {
 	unsigned char *split;		/* per rule: alt_re holds all of its */
 } pf;
 
+/* How many rules the pre-filter was built for. */
+static size_t pf_n;
+
 /* litset_free - free a set and leave it empty. */
 static void
 litset_free(struct litset *l)
@@ -415,7 +418,7 @@ static void
 pf_free(void)
 {
 	if (pf.split != NULL)
-		for (size_t i = 0; i < classify_rule_count; i++)
+		for (size_t i = 0; i < pf_n; i++)
 			if (pf.split[i])
 				for (size_t j = 0; j < pf.nalt[i]; j++)
 					regfree(&pf.alt_re[pf.first[i] + j]);
@@ -446,7 +449,7 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 
 	memset(pf.cls, 0, sizeof(pf.cls));
 	pf.nclass = 1;
-	for (i = 0; i < classify_rule_count; i++) {
+	for (i = 0; i < pf_n; i++) {
 		nall += nalts[i];
 		for (j = 0; j < nalts[i]; j++) {
 			for (k = 0; k < PF_FACTORS && alts[i][j].f[k].n > 0; k++) {
@@ -467,9 +470,9 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 	pf.out = calloc(cap * pf.words, sizeof(*pf.out));
 	pf.has_out = calloc(cap, 1);
 	pf.alts = calloc(nall, sizeof(*pf.alts));
-	pf.first = calloc(classify_rule_count, sizeof(*pf.first));
-	pf.nalt = calloc(classify_rule_count, sizeof(*pf.nalt));
-	pf.bits = calloc(classify_rule_count, sizeof(*pf.bits));
+	pf.first = calloc(pf_n, sizeof(*pf.first));
+	pf.nalt = calloc(pf_n, sizeof(*pf.nalt));
+	pf.bits = calloc(pf_n, sizeof(*pf.bits));
 	queue = calloc(cap, sizeof(*queue));
 	fail = calloc(cap, sizeof(*fail));
 	if (pf.delta == NULL || pf.out == NULL || pf.has_out == NULL
@@ -479,7 +482,7 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 
 	/* The trie: 0 is the root, and 0 as an edge means none yet.  A rule's
 	 * bits follow the previous rule's. */
-	for (i = 0; i < classify_rule_count; i++) {
+	for (i = 0; i < pf_n; i++) {
 		int     every = 1;
 
 		pf.first[i] = pos;
@@ -641,10 +644,10 @@ pf_split(struct alt_info **alts, const size_t *nalts, char *const *pats)
 	regex_t *re;
 	char    alt[PATTERN_MAX];		/* a part of a pattern: it fits */
 
-	for (i = 0; i < classify_rule_count; i++)
+	for (i = 0; i < pf_n; i++)
 		nall += nalts[i];
 	pf.alt_re = calloc(nall ? nall : 1, sizeof(*pf.alt_re));
-	pf.split = calloc(classify_rule_count, 1);
+	pf.split = calloc(pf_n, 1);
 	if (pf.alt_re == NULL || pf.split == NULL) {
 		free(pf.alt_re);
 		free(pf.split);
@@ -652,7 +655,7 @@ pf_split(struct alt_info **alts, const size_t *nalts, char *const *pats)
 		pf.split = NULL;
 		return;
 	}
-	for (i = 0; i < classify_rule_count; i++) {
+	for (i = 0; i < pf_n; i++) {
 		if (nalts[i] < 2 || pats[i] == NULL || pf.nalt[i] != nalts[i]
 		    || has_backref(pats[i]))
 			continue;
@@ -714,26 +717,27 @@ prefilter_split(size_t i)
 
 /* prefilter_build - see prefilter.h. */
 void
-prefilter_build(char *const *pats)
+prefilter_build(char *const *pats, size_t n)
 {
 	struct alt_info **alts;
 	size_t *nalts;
 	size_t  i;
 
-	alts = calloc(classify_rule_count, sizeof(*alts));
-	nalts = calloc(classify_rule_count, sizeof(*nalts));
+	pf_n = n;
+	alts = calloc(pf_n, sizeof(*alts));
+	nalts = calloc(pf_n, sizeof(*nalts));
 	if (alts == NULL || nalts == NULL) {
 		free(alts);
 		free(nalts);
 		return;
 	}
-	for (i = 0; i < classify_rule_count; i++)
+	for (i = 0; i < pf_n; i++)
 		if (pats[i] != NULL)
 			alts[i] = pattern_alts(pats[i], &nalts[i]);
 	pf_build(alts, nalts);
 	if (pf.delta != NULL)
 		pf_split(alts, nalts, pats);
-	for (i = 0; i < classify_rule_count; i++)
+	for (i = 0; i < pf_n; i++)
 		free_alts(alts[i], nalts[i]);
 	free(alts);
 	free(nalts);

@@ -1,6 +1,6 @@
 /*
  * prefilter.h - the classifier's literal pre-filter, private to
- * lib/classify/: for rule i of classify_rules[] and a text, whether the
+ * lib/classify/: for rule i of the built-in tables and a text, whether the
  * rule cannot match it, surely matches it, or regexec() must say.  The
  * verdicts never differ from regexec()'s (prefilter.c says how, and
  * check_classify checks every rule through classify_rule_probe()).
@@ -20,10 +20,11 @@
 #define PF_MAX_WORDS	32	/* words of a factor mask: 64 factors each */
 
 /*
- * prefilter_build - the pre-filter of the rules whose lowercased patterns
- * are pats[0 .. classify_rule_count) (NULL: a rule that did not compile).
+ * prefilter_build - the pre-filter of the n rules whose lowercased
+ * patterns are pats[0 .. n) (NULL: a rule that did not compile or has no
+ * text), in classify.c's order of the built-in tables.
  */
-void prefilter_build(char *const *pats);
+void prefilter_build(char *const *pats, size_t n);
 
 /* prefilter_scan - which factors the (lowercased) text holds, into mask
  * (PF_MAX_WORDS words); nothing without a pre-filter. */

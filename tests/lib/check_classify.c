@@ -1,6 +1,7 @@
 /*
  * check_classify.c - unit tests of the bounce classifier (lib/classify/classify.c)
- * and its rule table (lib/classify/classify_rules.c).
+ * and its rule tables (lib/classify/classify_vocab.c, classify_provider.c,
+ * classify_status.c, classify_local.c).
  */
 #include <check.h>
 #include <pthread.h>
@@ -29,7 +30,7 @@ check_prefilter(const char *text)
 	size_t  i;
 	int     match, verdict;
 
-	for (i = 0; i < classify_rule_count; i++) {
+	for (i = 0; i < classify_rule_count(); i++) {
 		if (classify_rule_probe(i, text, &match, &verdict) < 0)
 			continue;
 		ck_assert_msg(!(match && verdict == 0),
@@ -65,9 +66,9 @@ START_TEST(test_rules_compile)
 	size_t  i;
 	const struct classify_rule *r;
 
-	ck_assert_uint_gt(classify_rule_count, 20);
-	for (i = 0; i < classify_rule_count; i++) {
-		r = &classify_rules[i];
+	ck_assert_uint_gt(classify_rule_count(), 20);
+	for (i = 0; i < classify_rule_count(); i++) {
+		r = classify_rule_at(i);
 		ck_assert_msg(r->source != NULL && *r->source, "rule %zu has no source", i);
 		ck_assert_msg(r->classification != CLASS_NONE, "rule %zu", i);
 		if (r->text != NULL) {
@@ -83,7 +84,7 @@ START_TEST(test_rules_compile)
 				      "rule %zu code %s", i, r->code);
 	}
 	/* The last rule catches every other temporary failure. */
-	r = &classify_rules[classify_rule_count - 1];
+	r = classify_rule_at(classify_rule_count() - 1);
 	ck_assert_ptr_null(r->text);
 	ck_assert_int_eq(r->when, CLASSIFY_TEMP);
 }
@@ -661,12 +662,12 @@ START_TEST(test_prefilter)
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		check_prefilter(texts[i]);
 	/* Every text rule has a pre-filter (else every failure runs it). */
-	for (i = 0; i < classify_rule_count; i++) {
-		if (classify_rules[i].text == NULL)
+	for (i = 0; i < classify_rule_count(); i++) {
+		if (classify_rule_at(i)->text == NULL)
 			continue;
 		n = classify_rule_probe(i, "", &match, &verdict);
 		ck_assert_msg(n > 0, "rule %zu has no literal pre-filter: %s", i,
-			      classify_rules[i].text);
+			      classify_rule_at(i)->text);
 	}
 	/* A plain alternative decides without regexec(); others do not. */
 	ck_assert_int_gt(classify_rule_probe(0, "x loops back to myself x", &match,
