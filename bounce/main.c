@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bounce/bounce_intake.h"
+#include "classify/classify.h"
 #include "config/config.h"
 #include "config/daemon.h"
 #include "bounce/dsn.h"
@@ -206,6 +207,11 @@ main(int argc, char **argv)
 		log_info("%s: configuration is valid", a.config);
 		config_free(cfg);
 		return 0;
+	}
+	if (classify_local_load(cfg->classify_rules_file, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		config_free(cfg);
+		return EX_CONFIG;
 	}
 
 	buf_init(&msg);

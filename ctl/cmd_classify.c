@@ -11,7 +11,8 @@
  * when it has none, as the webhook reports it (logtail/correlate.c); dsn
  * is the X.Y.Z given, which the classifier reads when the reply has no
  * code.  An empty line gives all nulls; a success (2XX, 2.X.X) has a null
- * classification and code.
+ * classification and code.  --without PROVIDER leaves that provider's
+ * built-in rules out (for measurement).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -88,7 +89,7 @@ classify_line(char *line)
 
 /* The usage, also for "posthookctl classify --help" (commands.c). */
 const char cmd_classify_usage[] =
-	"usage: posthookctl classify < CASES\n"
+	"usage: posthookctl classify [--without PROVIDER]... < CASES\n"
 	"  each line of CASES is TEXT or X.Y.Z<TAB>TEXT (a bounce reply)";
 
 /* cmd_classify - classify each line of standard input */
@@ -96,13 +97,19 @@ int
 cmd_classify(struct ctl *ctl, int argc, char **argv)
 {
 	json_object *obj;
-	char   *line = NULL;
+	char   *line = NULL, err[1024];
 	size_t  cap = 0, i;
 	ssize_t len;
 
-	(void) ctl;
-	(void) argv;
-	if (argc > 1)
+	if (classify_local_load(ctl_config(ctl)->classify_rules_file, err,
+				sizeof(err)) < 0)
+		return (ctl_error("%s", err));
+	/* --without PROVIDER: bench/classify_measure.py's grouped figure. */
+	for (i = 1; i + 1 < (size_t) argc && strcmp(argv[i], "--without") == 0; i += 2)
+		if (classify_without_provider(argv[i + 1]) != 0)
+			return (ctl_error("classify: no provider rules named %s",
+					  argv[i + 1]));
+	if (i < (size_t) argc)
 		return (ctl_usage_error("%s", cmd_classify_usage));
 	while ((len = getline(&line, &cap, stdin)) >= 0) {
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))

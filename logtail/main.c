@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
 #include "config/config.h"
 #include "config/daemon.h"
 #include "util/log.h"
@@ -58,6 +59,11 @@ print_main(const struct daemon_args *args, char **files, int nfiles)
 	if (config_set(cfg, "report", "all", err, sizeof(err)) < 0
 	    || config_load(cfg, args->config_path, args->config_given,
 			   err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		config_free(cfg);
+		return (1);
+	}
+	if (classify_local_load(cfg->classify_rules_file, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		config_free(cfg);
 		return (1);

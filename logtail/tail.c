@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify/classify.h"
 #include "tenant/tenant.h"
 #include "util/log.h"
 #include "tail.h"
@@ -139,6 +140,9 @@ reload(struct tail *t)
 	    || !same(n->state_dir, t->cfg->state_dir))
 		log_warn("reload: log_source, log_file, journal_dir and state_dir "
 			 "take effect at the next start");
+	/* config_load() checked the rules; a file changed since keeps the old. */
+	if (classify_local_load(n->classify_rules_file, err, sizeof(err)) < 0)
+		log_error("reload: %s; keeping the classification rules", err);
 	correlate_opts_of(n, &opts);
 	correlate_set_opts(t->corr, &opts);
 	tenants_refresh(t, 1);
@@ -253,7 +257,7 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 	struct tail t;
 	struct position_record pos;
 	long    states = 0;
-	char   *pidfile = NULL;
+	char   *pidfile = NULL, err[1024];
 	int     found, rc;
 
 	memset(&t, 0, sizeof(t));
@@ -280,6 +284,10 @@ tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 	}
 	store_set_lock_timeout(t.st, cfg->store_lock_timeout_ms);
 	buf_init(&t.text);
+	if (classify_local_load(cfg->classify_rules_file, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return (1);
+	}
 	correlate_opts_of(cfg, &opts);
 	t.corr = correlate_new(&opts, on_event, on_record, &t);
 	tenants_refresh(&t, 1);

@@ -75,7 +75,7 @@ struct classify_local;
 
 /*
  * classify_local_parse - the rules of buf (name says where it comes from
- * in errors); NULL with "NAME:LINE: why" in err for the first bad rule.
+ * in errors); NULL with "NAME, line N: why" in err for the first bad rule.
  */
 struct classify_local *classify_local_parse(const char *buf, const char *name,
 					    char *err, size_t errlen);
@@ -91,6 +91,13 @@ struct classify_local *classify_local_read(const char *path, char *err,
  * classifications, from the thread that classifies (start and reload).
  */
 void classify_local_use(struct classify_local *l);
+
+/*
+ * classify_local_load - read the rules file at path and use it (path NULL
+ * or "": no local rules); 0, or -1 with the error and the rules in use
+ * unchanged.
+ */
+int classify_local_load(const char *path, char *err, size_t errlen);
 
 /*
  * classify_without_provider - for measurement only (bench/

@@ -107,7 +107,7 @@ valid_code(const char *c)
 static int
 parse_rule(const char *line, struct local_rule *r, char *err, size_t errlen)
 {
-	char    cls[32], when[8], code[16], host[256], pat[CLASSIFY_MATCH_MAX];
+	char    cls[32], when[32], code[16], host[256], pat[CLASSIFY_MATCH_MAX];
 	const char *p = line;
 	size_t  i, len;
 	int     rc;
@@ -198,18 +198,18 @@ classify_local_parse(const char *buf, const char *name, char *err,
 		if (len == 0 || *p == '#')
 			continue;
 		if (len >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%zu: line too long", name, lineno);
+			snprintf(err, errlen, "%s, line %zu: line too long", name, lineno);
 			classify_local_free(l);
 			return (NULL);
 		}
 		memcpy(line, p, len);
 		line[len] = 0;
 		if (parse_rule(line, &r, why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "%s:%zu: %s", name, lineno, why);
+			snprintf(err, errlen, "%s, line %zu: %s", name, lineno, why);
 			classify_local_free(l);
 			return (NULL);
 		}
-		snprintf(why, sizeof(why), "%s:%zu", name, lineno);
+		snprintf(why, sizeof(why), "%s, line %zu", name, lineno);
 		r.r.source = xstrdup(why);
 		if (l->n == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -240,6 +240,19 @@ classify_local_read(const char *path, char *err, size_t errlen)
 	l = classify_local_parse(buf, path, err, errlen);
 	free(buf);
 	return (l);
+}
+
+/* classify_local_load - see classify.h. */
+int
+classify_local_load(const char *path, char *err, size_t errlen)
+{
+	struct classify_local *l = NULL;
+
+	if (path != NULL && *path != 0
+	    && (l = classify_local_read(path, err, errlen)) == NULL)
+		return (-1);
+	classify_local_use(l);
+	return (0);
 }
 
 /* classify_local_use - see classify.h. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/cidr.h"
+#include "classify/classify.h"
 #include "config/config.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -230,6 +231,23 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
+/*
+ * classify_rules_check - the classify_rules_file named is readable and
+ * every rule in it is valid; -1 with its file and line.
+ */
+static int
+classify_rules_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct classify_local *l;
+
+	if (cfg->classify_rules_file == NULL || *cfg->classify_rules_file == 0)
+		return 0;
+	if ((l = classify_local_read(cfg->classify_rules_file, err, errlen)) == NULL)
+		return -1;
+	classify_local_free(l);
+	return 0;
+}
+
 /* config_load - read a file of key = value lines */
 int
 config_load(struct config *cfg, const char *path, int must_exist,
@@ -277,6 +295,8 @@ config_load(struct config *cfg, const char *path, int must_exist,
 	}
 	free(line);
 	fclose(fp);
+	if (status == 0 && classify_rules_check(cfg, err, errlen) < 0)
+		status = -1;
 	if (status == 0) {
 		free(cfg->path);
 		cfg->path = xstrdup(path);

@@ -58,6 +58,7 @@ struct config {
 
 	/* bounce intake */
 	char  **bounce_own_hostnames;	/* NULL-terminated */
+	char   *classify_rules_file;	/* "": none */
 
 	/* logtail */
 	int     log_source;		/* enum log_source */

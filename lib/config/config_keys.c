@@ -56,6 +56,8 @@ const struct config_key config_keys[] = {
 	/* bounce intake */
 	{ "bounce_own_hostnames", CT_LIST, OFF(bounce_own_hostnames), "", NULL,
 	  "This Postfix's myhostname(s): its own bounce notices are not reported again." },
+	{ "classify_rules_file", CT_PATH, OFF(classify_rules_file), "", NULL,
+	  "Local bounce classification rules, tried before the built-in ones; empty: none." },
 
 	/* logtail */
 	{ "log_source", CT_ENUM, OFF(log_source), "file", log_sources,

@@ -582,6 +582,133 @@ START_TEST(test_long_and_binary)
 }
 END_TEST
 
+/*
+ * The cause after a generic prefix decides, not the prefix; a recipient's
+ * trouble in a reply about the sender or the sending host is the
+ * prefix's reading; a stated cause beats its consequence and a weak word.
+ */
+START_TEST(test_layers)
+{
+	static const struct ccase c[] = {
+		{"4.7.1", "450 4.7.1 <a@example.org>: Recipient address rejected: "
+		 "Greylisted, see http://postgrey.schweikert.ch/help/example.org.html",
+		 CLASS_TRANSIENT_FAILURE},
+		{"5.7.1", "554 5.7.1 <a@example.org>: Recipient address rejected: "
+		 "Policy violation", CLASS_POLICY_REJECTION},
+		{"5.1.1", "550 5.1.1 <a@example.org>: Recipient address rejected: "
+		 "User unknown in local recipient table", CLASS_INVALID_RECIPIENT},
+		{"5.2.2", "552 5.2.2 <a@example.org>: Recipient address rejected: "
+		 "Mailbox full", CLASS_MAILBOX_FULL},
+		/* A prefix and nothing the rules know: the code, not the prefix. */
+		{"5.7.1", "554 5.7.1 <a@example.org>: Recipient address rejected: "
+		 "Access denied", CLASS_POLICY_REJECTION},
+		{"4.1.8", "450 4.1.8 <b@example.net>: Sender address rejected: "
+		 "Domain not found", CLASS_POLICY_REJECTION},
+		{"5.0.0", "host mx.example.org[192.0.2.1] said: 550 User unknown "
+		 "(in reply to MAIL FROM command)", CLASS_POLICY_REJECTION},
+		{"4.7.1", "450 4.7.1 Client host rejected: cannot find your hostname, "
+		 "[192.0.2.1]", CLASS_SPAM_BLOCK},
+		{"5.7.1", "554 5.7.1 Client host rejected: Access denied",
+		 CLASS_SPAM_BLOCK},
+		{"5.0.0", "Connected to 192.0.2.1 but my name was rejected. Remote "
+		 "host said: 501 Invalid domain name", CLASS_SPAM_BLOCK},
+		/* The host's name is no part of the cause. */
+		{"5.0.0", "host spam-filter.example.org[192.0.2.1] said: 550 No such "
+		 "user here", CLASS_INVALID_RECIPIENT},
+		/* A stated cause beats its consequence and a generic code. */
+		{"4.4.7", "Message expired: unable to deliver in 840 minutes.<421 "
+		 "4.4.2 Connection timed out>", CLASS_CONNECTION_ERROR},
+		{"5.7.0", "554 5.7.0 Reject, id=12345-01 - SPAM", CLASS_SPAM_CONTENT},
+		{"5.2.0", "550 5.2.0 <a@example.org> mailbox store: quota exceeded",
+		 CLASS_MAILBOX_FULL},
+		/* Wordings of common causes. */
+		{"5.2.1", "550 5.2.1 Mailbox is locked", CLASS_INACTIVE_MAILBOX},
+		{"5.7.1", "550 5.7.1 Post by non-member to a members-only list",
+		 CLASS_POLICY_REJECTION},
+		{"5.7.0", "530 5.7.0 Authentication required", CLASS_POLICY_REJECTION},
+		{"5.7.26", "550 5.7.26 Multiple authentication checks failed",
+		 CLASS_POLICY_REJECTION},
+		{"5.1.3", "553 5.1.3 Malformed recipient address", CLASS_INVALID_RECIPIENT},
+		{"4.4.2", "451 4.4.2 Network error reported by the next hop",
+		 CLASS_CONNECTION_ERROR},
+		{"5.7.1", "550 5.7.1 Message blocked by the email security policy",
+		 CLASS_POLICY_REJECTION},
+		{"5.3.4", "552 5.3.4 Message size exceeds fixed limit",
+		 CLASS_POLICY_REJECTION},
+	};
+
+	CHECK_CASES(c);
+}
+END_TEST
+
+/* Leaving a provider's rules out leaves the general reading. */
+START_TEST(test_without_provider)
+{
+	struct classify_result r;
+	const char *t = "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily "
+		"deferred due to unexpected volume or user complaints";
+
+	classify("4.7.0", t, &r);
+	ck_assert_int_eq(r.classification, CLASS_SPAM_BLOCK);
+	ck_assert_int_eq(classify_without_provider("yahoo"), 0);
+	ck_assert_int_eq(classify_without_provider("no such provider"), -1);
+	classify("4.7.0", t, &r);
+	ck_assert_int_eq(r.classification, CLASS_TRANSIENT_FAILURE);
+}
+END_TEST
+
+/* An admin's rules: checked with their line, tried first, swapped. */
+START_TEST(test_local_rules)
+{
+	static const struct {
+		const char *text;
+		const char *err;
+	} bad[] = {
+		{"spam_block", "r, line 1: want CLASSIFICATION"},
+		{"# c\n\nno_such any - - x", "r, line 3: unknown classification"},
+		{"spam_block sometimes - - x", "r, line 1: \"sometimes\" is not"},
+		{"spam_block any 5.x.1 - x", "r, line 1: \"5.x.1\" is no code"},
+		{"spam_block any 6** - x", "r, line 1: \"6**\" is no code"},
+		{"spam_block any - -", "r, line 1: no pattern"},
+		{"spam_block any - - (unclosed", "r, line 1: pattern: "},
+	};
+	struct classify_local *l;
+	struct classify_result r;
+	char    err[256];
+	size_t  i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		ck_assert_ptr_null(classify_local_parse(bad[i].text, "r", err,
+							 sizeof(err)));
+		ck_assert_msg(strncmp(err, bad[i].err, strlen(bad[i].err)) == 0,
+			      "case %zu: %s", i, err);
+	}
+	l = classify_local_parse("# mine\n"
+				 "spam_content perm 5.7.1 example.com Rejected BY scanner\n"
+				 "transient_failure temp - - -\n", "r", err, sizeof(err));
+	ck_assert_ptr_nonnull(l);
+	classify_local_use(l);
+	classify(NULL, "host mx.example.com[192.0.2.1] said: 550 5.7.1 rejected "
+		 "by scanner", &r);
+	ck_assert_int_eq(r.classification, CLASS_SPAM_CONTENT);
+	/* Another host: the built-in reading. */
+	classify(NULL, "host mx.example.net[192.0.2.1] said: 550 5.7.1 rejected "
+		 "by scanner", &r);
+	ck_assert_int_eq(r.classification, CLASS_POLICY_REJECTION);
+	/* Ahead of the built-in rules. */
+	classify(NULL, "450 4.2.2 Mailbox full", &r);
+	ck_assert_int_eq(r.classification, CLASS_TRANSIENT_FAILURE);
+	classify_local_use(NULL);
+	classify(NULL, "450 4.2.2 Mailbox full", &r);
+	ck_assert_int_eq(r.classification, CLASS_MAILBOX_FULL);
+	ck_assert_int_eq(classify_local_load("", err, sizeof(err)), 0);
+	ck_assert_int_eq(classify_local_load("/nonexistent/rules", err,
+					     sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "/nonexistent/rules") != NULL, "%s", err);
+}
+END_TEST
+
 static void *
 classify_thread(void *arg)
 {
@@ -687,6 +814,9 @@ main(void)
 	tcase_add_test(tc, test_rules_compile);
 	tcase_add_test(tc, test_postfix_own_texts);
 	tcase_add_test(tc, test_providers);
+	tcase_add_test(tc, test_layers);
+	tcase_add_test(tc, test_without_provider);
+	tcase_add_test(tc, test_local_rules);
 	tcase_add_test(tc, test_wordings);
 	tcase_add_test(tc, test_code_fallback);
 	tcase_add_test(tc, test_success_and_empty);
