@@ -33,22 +33,11 @@ const struct classify_rule classify_provider[] = {
 	{"groups\\.google\\.com/support", NULL, ANY, CLASS_POLICY_REJECTION,
 	 "Google Groups notice: no such group, or posting not allowed",
 	 NULL, "google"},
-	{"disableduser|tried to reach is (disabled|inactive)", NULL, ANY,
-	 CLASS_INACTIVE_MAILBOX,
-	 "Gmail 5.2.1 page: \"The email account that you tried to reach is "
-	 "disabled\"", NULL, "google"},
-	{"tried to reach does not exist", NULL, ANY, CLASS_INVALID_RECIPIENT,
-	 "Gmail 5.1.1 page: \"The email account that you tried to reach does "
-	 "not exist\"", NULL, "google"},
 
 	/* Yahoo and AOL: senders.yahooinc.com/smtp-error-codes. */
 	{"\\[TSS?[0-9]+\\]|\\[BL[0-9]+\\]", NULL, ANY, CLASS_SPAM_BLOCK,
 	 "Yahoo/AOL TSS and BL codes: the sending IP's reputation or a "
 	 "blocklist", NULL, "yahoo"},
-	{"doesn't have an? [^ ]+ account",
-	 NULL, ANY, CLASS_INVALID_RECIPIENT,
-	 "Yahoo 554 \"This user doesn't have a yahoo.com account\"",
-	 NULL, "yahoo"},
 
 	/* Microsoft: learn.microsoft.com, NDRs in Exchange Online. */
 	{"recipient address rejected: access denied", "5.4.1", ANY,
@@ -62,9 +51,6 @@ const struct classify_rule classify_provider[] = {
 	 CLASS_SPAM_BLOCK,
 	 "Exchange Online 4.7.650 page: throttled for the IP's reputation, "
 	 "not a rate", NULL, "microsoft"},
-	{"dns query failed", NULL, ANY, CLASS_DNS_FAILURE,
-	 "Exchange Online 5.4.312 page: the DNS query failed", NULL,
-	 "microsoft"},
 
 	/* Apple iCloud: support.apple.com/en-us/102322. */
 	{"\\[CS0[0-9]\\]", NULL, ANY, CLASS_SPAM_CONTENT,
@@ -91,15 +77,12 @@ const struct classify_rule classify_provider[] = {
 	{"dt:spm", NULL, ANY, CLASS_SPAM_CONTENT,
 	 "NetEase DT:SPM: the content judged spam", NULL, "netease"},
 
-	/* Proofpoint, T-Online, Facebook, Amazon SES. */
+	/* Proofpoint, T-Online, Amazon SES. */
 	{"ipcheck\\.proofpoint\\.com|proofpoint\\.com/dnsbl", NULL, ANY,
 	 CLASS_SPAM_BLOCK,
 	 "Proofpoint's IP reputation lookup page", NULL, "proofpoint"},
 	{"ip=[0-9a-f.:]+ - a problem occurred", NULL, ANY, CLASS_SPAM_BLOCK,
 	 "T-Online: the sending IP refused (\"(BL)\")", NULL, "telekom"},
-	{"recipient'?s? preferences", NULL, ANY, CLASS_POLICY_REJECTION,
-	 "Facebook RCP-P2 response codes page: refused by the recipient's "
-	 "preferences", NULL, "facebook"},
 	{"email address is not verified", NULL, ANY, CLASS_ROUTING_ERROR,
 	 "Amazon SES: the sending identity is not verified, SES will not "
 	 "relay", NULL, "amazon"},

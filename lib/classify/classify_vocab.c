@@ -186,10 +186,12 @@ const struct classify_rule classify_causes[] = {
 	{"message filtered|"
 	 "purported responsible address|user reject|"
 	 "refuses? to receive|blocked by the recipient|not accepting any mail|"
-	 "only accepting mail from specific|account is protected by",
+	 "only accepting mail from specific|account is protected by|"
+	 "recipient'?s? (preferences|settings|filter)",
 	 NULL, ANY, CLASS_POLICY_REJECTION,
 	 "Sender ID (RFC 4407 PRA: Courier, Exchange); the recipient's own "
-	 "filter: Amazon SES \"Message Filtered\", AOL, Japanese carriers", NULL, NULL},
+	 "filter: Amazon SES \"Message Filtered\", AOL, Japanese carriers, "
+	 "Facebook's published \"recipient preferences\"", NULL, NULL},
 
 	/* Authentication of the sender: SPF, DKIM, DMARC, SMTP AUTH. */
 	{"dmarc|[^a-z]spf[^a-z]|dkim|sender policy framework|"
@@ -287,11 +289,14 @@ const struct classify_rule classify_causes[] = {
 	 "no longer (on (this )?server|active|in use|available|valid)|"
 	 "not our (user|customer)|user not local|has moved|"
 	 "recipient account is blocked|archived recipient|extended inactivity|"
-	 "(address|recipient) is (currently )?deactivated",
+	 "(address|recipient) is (currently )?deactivated|"
+	 "(account|mailbox|address)( that)? you tried to reach is "
+	 "(disabled|inactive|suspended)",
 	 NULL, ANY, CLASS_INACTIVE_MAILBOX,
 	 "RFC 5321 551 \"User not local\"; sendmail \"not our customer\"; "
 	 "Zimbra \"account is locked/closed\"; Exchange disabled mailbox; "
-	 "Apple \"recipient no longer on server\"", NULL, NULL},
+	 "Apple \"recipient no longer on server\"; Gmail's published 5.2.1 "
+	 "\"account that you tried to reach is disabled\"", NULL, NULL},
 	{"(daily|hourly|sending|submission) ([a-z]+ )?quota|"
 	 "submissionquotaexceeded",
 	 NULL, ANY, CLASS_TRANSIENT_FAILURE,
@@ -316,6 +321,11 @@ const struct classify_rule classify_causes[] = {
 	 "Dovecot \"Quota exceeded (mailbox for user is full)\", Courier "
 	 "maildrop \"maildir over quota\", Exim appendfile \"mailbox is full\", "
 	 "qmail, Zimbra, sendmail \"Mailbox full\", Gmail/Outlook/Yahoo pages", NULL, NULL},
+	{"dns query failed|dns (lookup|server) (failure|failed|timeout|timed out)|"
+	 "servfail|temporary dns",
+	 NULL, ANY, CLASS_DNS_FAILURE,
+	 "Exchange 5.4.312 \"DNS query failed\", RFC 1035 SERVFAIL, Exim "
+	 "\"DNS timeout\": the domain's DNS did not answer", NULL, NULL},
 	{"host unknown|unknown host|domain (does not|doesn't|did not) exist|"
 	 "no such (domain|host)|domain (name )?not found|nxdomain|"
 	 "illegal host/domain|does not accept mail|no (mx|mail exchanger)|"
@@ -342,16 +352,22 @@ const struct classify_rule classify_causes[] = {
 	 "no valid recipients|check if (the )?address is correct|"
 	 "(recipient|mailbox|user)( address)? is (invalid|unknown|not valid)|"
 	 "badrcptto|badrecipientto|validrcptto|"
-	 "envelope recipient (has been denied|is in my)|"
-	 "(bad|malformed|illegal) (recipient |destination |e-?mail )?address|"
-	 "address syntax|syntax error in (the )?(recipient|address|mailbox)|"
-	 "(improperly|incorrectly) formatted",
+	 "envelope recipient (has been denied|is in my)",
 	 NULL, ANY, CLASS_INVALID_RECIPIENT,
 	 "Postfix \"User unknown in local recipient table\", sendmail \"User "
-	 "unknown\", Exim \"Unrouteable address\"/\"unknown user\", qmail "
-	 "\"no mailbox here by that name\", Exchange RESOLVER.ADR.RecipNotFound, "
-	 "Domino, Courier, qmail badrcptto/validrcptto patches; RFC 5321 "
-	 "501/553 mailbox syntax", NULL, NULL},
+	 "unknown\", Exim \"unknown user\", qmail \"no mailbox here by that "
+	 "name\", Exchange RESOLVER.ADR.RecipNotFound, Domino, Courier, qmail "
+	 "badrcptto/validrcptto patches", NULL, NULL},
+	{"(bad|malformed|illegal) (recipient |destination |e-?mail )?address|"
+	 "address syntax|syntax error in (the )?(recipient|address|mailbox)|"
+	 "(improperly|incorrectly) formatted|"
+	 "(does not|doesn't) have an? ([^ ]+ )?account|"
+	 "(account|mailbox|address)( that)? you tried to reach "
+	 "(does not|doesn't) exist",
+	 NULL, ANY, CLASS_INVALID_RECIPIENT,
+	 "RFC 5321 501/553 mailbox syntax (Postfix \"malformed address\", "
+	 "sendmail \"Bad recipient address syntax\"); Gmail's and Yahoo's "
+	 "published 5.1.1/554 replies", NULL, NULL},
 
 	/* Rate limits, the receiving system's trouble. */
 	{"rate limit|rate-limit|ratelimit|too many (messages|connections|"
