@@ -49,11 +49,17 @@ enum classify_subject {
  * own reading (dflt, CLASS_NONE: none) comes before the weak words.
  */
 struct classify_prefix {
-	const char *text;		/* lowercase, matched as is */
+	const char *text;		/* lowercase, matched at a word's start */
 	enum classify_subject subject;
 	enum classification dflt;
+	int     cut;			/* the cause follows it; 0: it only
+					 * names the subject, when no prefix
+					 * that is cut does */
 	const char *source;
 };
+
+/* At most this many prefixes (a bit mask of them is kept per byte). */
+#define CLASSIFY_PREFIX_MAX	32
 
 extern const struct classify_rule classify_postfix[];
 extern const size_t classify_postfix_count;

@@ -74,44 +74,51 @@ const size_t classify_postfix_count =
 
 /*
  * The generic prefixes: the cause is read after the last one in the
- * reply.  Prefixes that name a subject give their reading when the cause
- * names nothing.
+ * reply that is cut.  Prefixes that name a subject give their reading when
+ * the cause names nothing; the last one that is cut decides the subject,
+ * else the last one that only names it.
  */
 const struct classify_prefix classify_prefixes[] = {
-	{"recipient address rejected:", SUBJECT_RECIPIENT, CLASS_NONE,
+	{"recipient address rejected:", SUBJECT_RECIPIENT, CLASS_NONE, 1,
 	 "Postfix smtpd check_recipient_access, reject_unlisted_recipient"},
-	{"sender address rejected:", SUBJECT_SENDER, CLASS_POLICY_REJECTION,
+	{"sender address rejected:", SUBJECT_SENDER, CLASS_POLICY_REJECTION, 1,
 	 "Postfix smtpd check_sender_access, reject_unknown_sender_domain"},
-	{"client host rejected:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK,
+	{"client host rejected:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
 	 "Postfix smtpd check_client_access, reject_rbl_client"},
-	{"helo command rejected:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK,
+	{"helo command rejected:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
 	 "Postfix smtpd check_helo_access, reject_invalid_helo_hostname"},
-	{"after initial connection:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK,
+	{"after initial connection:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
 	 "Exim: \"SMTP error from remote mail server after initial connection\""},
-	{"after ehlo", SUBJECT_CLIENT, CLASS_SPAM_BLOCK,
+	{"after ehlo", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
 	 "Exim: \"SMTP error from remote mail server after EHLO\""},
-	{"after helo", SUBJECT_CLIENT, CLASS_SPAM_BLOCK,
+	{"after helo", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
 	 "Exim: \"SMTP error from remote mail server after HELO\""},
-	{"but my name was rejected", SUBJECT_CLIENT, CLASS_SPAM_BLOCK,
+	{"but my name was rejected", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
 	 "qmail-remote: \"Connected to X but my name was rejected.\""},
-	{"but sender was rejected", SUBJECT_SENDER, CLASS_POLICY_REJECTION,
+	{"but sender was rejected", SUBJECT_SENDER, CLASS_POLICY_REJECTION, 1,
 	 "qmail-remote: \"Connected to X but sender was rejected.\""},
-	{"does not like recipient", SUBJECT_RECIPIENT, CLASS_NONE,
+	{"does not like recipient", SUBJECT_RECIPIENT, CLASS_NONE, 1,
 	 "qmail-remote: \"X does not like recipient.\""},
-	{"technical details of temporary failure:", SUBJECT_NONE, CLASS_NONE,
+	{"technical details of temporary failure:", SUBJECT_NONE, CLASS_NONE, 1,
 	 "Gmail's delivery status notification"},
-	{"technical details of permanent failure:", SUBJECT_NONE, CLASS_NONE,
+	{"technical details of permanent failure:", SUBJECT_NONE, CLASS_NONE, 1,
 	 "Gmail's delivery status notification"},
-	{"said:", SUBJECT_NONE, CLASS_NONE,
+	{"said:", SUBJECT_NONE, CLASS_NONE, 1,
 	 "Postfix \"host X said:\", qmail \"Remote host said:\""},
-	{"remote server returned", SUBJECT_NONE, CLASS_NONE,
+	{"remote server returned", SUBJECT_NONE, CLASS_NONE, 1,
 	 "Exchange NDR \"Remote Server returned '...'\""},
-	{"responded with failure:", SUBJECT_NONE, CLASS_NONE,
+	{"responded with failure:", SUBJECT_NONE, CLASS_NONE, 1,
 	 "MailFoundry, Barracuda relays: \"HOST responded with failure:\""},
+	{"in reply to mail from command", SUBJECT_SENDER, CLASS_POLICY_REJECTION, 0,
+	 "Postfix: \"(in reply to MAIL FROM command)\""},
+	{"after mail from", SUBJECT_SENDER, CLASS_POLICY_REJECTION, 0,
+	 "Exim: \"SMTP error from remote mail server after MAIL FROM\""},
 };
 
 const size_t classify_prefix_count =
 	sizeof(classify_prefixes) / sizeof(classify_prefixes[0]);
+_Static_assert(sizeof(classify_prefixes) / sizeof(classify_prefixes[0])
+	       <= CLASSIFY_PREFIX_MAX, "find_cause keeps a 32-bit mask of prefixes");
 
 /* The cause vocabulary, in the order of the header comment. */
 const struct classify_rule classify_causes[] = {
