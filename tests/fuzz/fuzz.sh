@@ -27,7 +27,7 @@ common="lib/util/util.c lib/util/log.c lib/util/utf8.c lib/util/base64.c lib/uti
 sources() {
 	case "$1" in
 	config) echo "lib/config/config.c lib/config/config_keys.c lib/util/cidr.c" ;;
-	classify) echo "lib/classify/classify.c lib/classify/prefilter.c lib/classify/classify_vocab.c lib/classify/classify_provider.c lib/classify/classify_status.c lib/classify/classify_local.c" ;;
+	classify) echo "lib/classify/classify.c lib/classify/prefilter.c lib/classify/classify_vocab.c lib/classify/classify_provider.c lib/classify/classify_status.c lib/classify/classify_local.c lib/util/file_atomic.c" ;;
 	parse_line) echo "logtail/parse_line.c logtail/parse_message.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
 	dsn) echo "lib/bounce/dsn.c lib/bounce/mime.c lib/bounce/dsn_report.c lib/bounce/dsn_text.c" ;;
