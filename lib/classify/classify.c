@@ -35,7 +35,7 @@ static const struct classify_rule **rules;
 static unsigned char *rules_layer;
 static regex_t *rules_re;
 static unsigned char *rules_ok;
-static unsigned char *rules_off;	/* classify_without_provider() */
+static unsigned char *rules_off; /* classify_without_provider() */
 static size_t nrules;
 
 /* The generic prefixes by their first byte (find_cause), and their lengths. */
@@ -51,14 +51,14 @@ all_rules(void)
 		const size_t *n;
 		enum classify_layer layer;
 	} tables[] = {
-		{classify_postfix, &classify_postfix_count, LAYER_POSTFIX},
-		{classify_provider, &classify_provider_count, LAYER_PROVIDER},
-		{classify_causes, &classify_causes_count, LAYER_CAUSE},
-		{classify_detail, &classify_detail_count, LAYER_DETAIL},
-		{classify_weak, &classify_weak_count, LAYER_WEAK},
-		{classify_subject, &classify_subject_count, LAYER_SUBJECT},
+		{ classify_postfix, &classify_postfix_count, LAYER_POSTFIX },
+		{ classify_provider, &classify_provider_count, LAYER_PROVIDER },
+		{ classify_causes, &classify_causes_count, LAYER_CAUSE },
+		{ classify_detail, &classify_detail_count, LAYER_DETAIL },
+		{ classify_weak, &classify_weak_count, LAYER_WEAK },
+		{ classify_subject, &classify_subject_count, LAYER_SUBJECT },
 	};
-	size_t  t, j, n = 0;
+	size_t t, j, n = 0;
 
 	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		n += *tables[t].n;
@@ -67,8 +67,8 @@ all_rules(void)
 	rules_re = calloc(n, sizeof(*rules_re));
 	rules_ok = calloc(n, 1);
 	rules_off = calloc(n, 1);
-	if (rules == NULL || rules_layer == NULL || rules_re == NULL
-	    || rules_ok == NULL || rules_off == NULL)
+	if (rules == NULL || rules_layer == NULL || rules_re == NULL || rules_ok == NULL
+	    || rules_off == NULL)
 		return (-1);
 	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		for (j = 0; j < *tables[t].n; j++) {
@@ -88,9 +88,9 @@ all_rules(void)
 static void
 compile_rules(void)
 {
-	char    pat[PATTERN_MAX];
-	size_t  i, j;
-	char  **pats;
+	char pat[PATTERN_MAX];
+	size_t i, j;
+	char **pats;
 
 	if (all_rules() != 0 || (pats = calloc(nrules, sizeof(*pats))) == NULL) {
 		free(rules);
@@ -122,8 +122,8 @@ compile_rules(void)
 	free(pats);
 	for (i = 0; i < classify_prefix_count && i < CLASSIFY_PREFIX_MAX; i++) {
 		prefix_len[i] = strlen(classify_prefixes[i].text);
-		prefix_first[(unsigned char) classify_prefixes[i].text[0]] |=
-			(uint32_t) 1 << i;
+		prefix_first[(unsigned char) classify_prefixes[i].text[0]] |= (uint32_t) 1
+									      << i;
 	}
 }
 
@@ -151,7 +151,7 @@ smtp_code_at(const char *p)
 static size_t
 digits(const char *p, size_t max)
 {
-	size_t  n = 0;
+	size_t n = 0;
 
 	while (isdigit((unsigned char) p[n]))
 		if (++n > max)
@@ -164,7 +164,7 @@ digits(const char *p, size_t max)
 static size_t
 enhanced_code_at(const char *start, const char *p)
 {
-	size_t  n1, n2;
+	size_t n1, n2;
 	const char *end;
 
 	if (*p < '2' || *p > '5' || p[1] != '.')
@@ -187,7 +187,7 @@ static int
 find_enhanced_code(const char *text, char *out, size_t outlen)
 {
 	const char *p;
-	size_t  len;
+	size_t len;
 
 	for (p = text; *p; p++) {
 		if ((len = enhanced_code_at(text, p)) != 0 && len < outlen) {
@@ -213,19 +213,19 @@ valid_dsn(const char *dsn)
  * and where the remote's reply begins.  0 when the text has none.
  */
 static int
-find_host_said(const char *text, const char **name, size_t *namelen,
-	       const char **reply, int *greeting)
+find_host_said(const char *text, const char **name, size_t *namelen, const char **reply,
+	       int *greeting)
 {
-	static const char *const verbs[] = {"] said: ", "] refused to talk to me: "};
+	static const char *const verbs[] = { "] said: ", "] refused to talk to me: " };
 	const char *p, *n, *close;
-	size_t  i;
+	size_t i;
 
 	for (p = strstr(text, "host "); p != NULL; p = strstr(p + 1, "host ")) {
 		if (p > text && !isspace((unsigned char) p[-1]) && p[-1] != ':')
 			continue;
 		n = p + 5;
-		for (close = n; *close && *close != '[' && !isspace((unsigned char) *close);
-		     close++)
+		for (close = n;
+		     *close && *close != '[' && !isspace((unsigned char) *close); close++)
 			;
 		if (*close != '[' || close == n)
 			continue;
@@ -248,7 +248,7 @@ find_host_said(const char *text, const char **name, size_t *namelen,
 static int
 valid_host_name(const char *name, size_t len)
 {
-	size_t  i;
+	size_t i;
 
 	if (len == 0 || len >= sizeof(((struct classify_result *) 0)->remote_host))
 		return (0);
@@ -268,8 +268,8 @@ static void
 match_text(const char *text, char *out, size_t outlen)
 {
 	const char *p = text;
-	size_t  o = 0, elen;
-	int     cont = 0, code;
+	size_t o = 0, elen;
+	int cont = 0, code;
 
 	while (*p && o + 1 < outlen) {
 		if ((p == text || p[-1] == ' ') && (code = smtp_code_at(p)) != 0
@@ -289,9 +289,9 @@ match_text(const char *text, char *out, size_t outlen)
 int
 classify_code_matches(const char *pat, const char *enh, int smtp)
 {
-	char    num[4];
+	char num[4];
 	const char *f;
-	size_t  flen;
+	size_t flen;
 
 	if (strchr(pat, '.') == NULL) {
 		if (smtp == 0)
@@ -325,7 +325,7 @@ classify_code_matches(const char *pat, const char *enh, int smtp)
 int
 classify_host_matches(const char *key, const char *host)
 {
-	size_t  kl = strlen(key), hl = strlen(host);
+	size_t kl = strlen(key), hl = strlen(host);
 
 	if (hl < kl || strcasecmp(host + hl - kl, key) != 0)
 		return (0);
@@ -334,9 +334,9 @@ classify_host_matches(const char *key, const char *host)
 
 /* What the reading of a reply found beside its codes. */
 struct reading {
-	const char *cause;		/* in the match text */
+	const char *cause; /* in the match text */
 	enum classify_subject subject;
-	enum classification dflt;	/* the prefix's own reading */
+	enum classification dflt; /* the prefix's own reading */
 };
 
 /*
@@ -356,7 +356,7 @@ find_cause(const char *buf, const char *enh, struct reading *rd)
 	enum classify_subject weak = SUBJECT_NONE;
 	enum classification weak_dflt = CLASS_NONE;
 	uint32_t m;
-	int     k;
+	int k;
 
 	rd->cause = buf;
 	for (at = buf; *at; at++) {
@@ -408,8 +408,8 @@ classify_rule_applies(const struct classify_rule *r, int severity,
 		return (0);
 	if (r->when == CLASSIFY_PERM && severity != 5)
 		return (0);
-	if (r->code != NULL && !classify_code_matches(r->code,
-			res->smtp_enhanced_code, res->smtp_code))
+	if (r->code != NULL
+	    && !classify_code_matches(r->code, res->smtp_enhanced_code, res->smtp_code))
 		return (0);
 	if (r->host != NULL && !classify_host_matches(r->host, res->remote_host))
 		return (0);
@@ -430,8 +430,8 @@ walk(const char *buf, const struct reading *rd, int severity,
 	const uint64_t *m;
 	const char *text;
 	enum classification c;
-	size_t  i;
-	int     verdict, on_cause, prefix_done = 0;
+	size_t i;
+	int verdict, on_cause, prefix_done = 0;
 
 	prefilter_scan(buf, mask);
 	if (rd->cause != buf)
@@ -474,11 +474,11 @@ walk(const char *buf, const struct reading *rd, int severity,
 void
 classify(const char *dsn, const char *text, struct classify_result *out)
 {
-	char    buf[CLASSIFY_MATCH_MAX + 1];
-	struct reading rd = {NULL, SUBJECT_NONE, CLASS_NONE};
+	char buf[CLASSIFY_MATCH_MAX + 1];
+	struct reading rd = { NULL, SUBJECT_NONE, CLASS_NONE };
 	const char *reply, *name;
-	size_t  namelen;
-	int     severity, greeting = 0;
+	size_t namelen;
+	int severity, greeting = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->classification = CLASS_NONE;
@@ -534,8 +534,8 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 {
 	static const char suffix[] = " command)";
 	const char *start = text, *end, *name, *open;
-	size_t  namelen, len;
-	int     greeting;
+	size_t namelen, len;
+	int greeting;
 
 	if (outlen == 0)
 		return;
@@ -570,8 +570,8 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 int
 classify_without_provider(const char *provider)
 {
-	size_t  i;
-	int     found = -1;
+	size_t i;
+	int found = -1;
 
 	if (!ready())
 		return (-1);

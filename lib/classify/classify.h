@@ -14,12 +14,12 @@
 #include "event/event.h"
 
 struct classify_result {
-	enum classification classification;	/* CLASS_NONE on success */
-	int     smtp_code;			/* 0: none */
-	char    smtp_enhanced_code[16];		/* "": none */
-	char    remote_host[256];		/* "": none */
-	int     enhanced_from_text;		/* the code is the reply's, not
-						 * the dsn given (Postfix's) */
+	enum classification classification; /* CLASS_NONE on success */
+	int smtp_code;			    /* 0: none */
+	char smtp_enhanced_code[16];	    /* "": none */
+	char remote_host[256];		    /* "": none */
+	int enhanced_from_text;		    /* the code is the reply's, not
+					     * the dsn given (Postfix's) */
 };
 
 /* When a rule applies: any reply, or only a temporary (4) or permanent (5) one. */
@@ -34,21 +34,21 @@ enum classify_when {
  * each layer the first matching rule gives the classification.
  */
 struct classify_rule {
-	const char *text;		/* POSIX ERE, case-insensitive; NULL: any */
-	const char *code;		/* "5.1.1", "*.2.2", "5.7.*" (the enhanced
-					 * code) or "552", "4**" (the SMTP code);
-					 * NULL: any */
+	const char *text; /* POSIX ERE, case-insensitive; NULL: any */
+	const char *code; /* "5.1.1", "*.2.2", "5.7.*" (the enhanced
+			   * code) or "552", "4**" (the SMTP code);
+			   * NULL: any */
 	enum classify_when when;
 	enum classification classification;
-	const char *source;		/* where the wording comes from */
-	const char *host;		/* the remote host or a domain above it
-					 * ("google.com"); NULL: any */
-	const char *provider;		/* the provider or product whose own
-					 * wording it is; NULL: general */
+	const char *source;   /* where the wording comes from */
+	const char *host;     /* the remote host or a domain above it
+			       * ("google.com"); NULL: any */
+	const char *provider; /* the provider or product whose own
+			       * wording it is; NULL: general */
 };
 
 /* Only this much of a reply is matched against the rules. */
-#define CLASSIFY_MATCH_MAX	8192
+#define CLASSIFY_MATCH_MAX 8192
 
 /*
  * classify - dsn may be NULL or "" (then only the text speaks); text is the
@@ -77,13 +77,12 @@ struct classify_local;
  * classify_local_parse - the rules of buf (name says where it comes from
  * in errors); NULL with "NAME, line N: why" in err for the first bad rule.
  */
-struct classify_local *classify_local_parse(const char *buf, const char *name,
-					    char *err, size_t errlen);
+struct classify_local *classify_local_parse(const char *buf, const char *name, char *err,
+					    size_t errlen);
 void classify_local_free(struct classify_local *l);
 
 /* classify_local_read - the rules of the file at path; NULL with the error. */
-struct classify_local *classify_local_read(const char *path, char *err,
-					   size_t errlen);
+struct classify_local *classify_local_read(const char *path, char *err, size_t errlen);
 
 /*
  * classify_local_use - classify() tries l's rules first from now on
@@ -122,7 +121,6 @@ const struct classify_rule *classify_rule_at(size_t i);
  * always tried), or -1 when the rule has no text or its pattern did not
  * compile.
  */
-int classify_rule_probe(size_t i, const char *text, int *regex_match,
-			int *verdict);
+int classify_rule_probe(size_t i, const char *text, int *regex_match, int *verdict);
 
 #endif

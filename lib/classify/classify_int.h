@@ -39,7 +39,7 @@ enum classify_subject {
 	SUBJECT_NONE,
 	SUBJECT_RECIPIENT,
 	SUBJECT_SENDER,
-	SUBJECT_CLIENT,		/* the sending host: greeting, HELO, client */
+	SUBJECT_CLIENT, /* the sending host: greeting, HELO, client */
 };
 
 /*
@@ -49,17 +49,17 @@ enum classify_subject {
  * own reading (dflt, CLASS_NONE: none) comes before the weak words.
  */
 struct classify_prefix {
-	const char *text;		/* lowercase, matched at a word's start */
+	const char *text; /* lowercase, matched at a word's start */
 	enum classify_subject subject;
 	enum classification dflt;
-	int     cut;			/* the cause follows it; 0: it only
-					 * names the subject, when no prefix
-					 * that is cut does */
+	int cut; /* the cause follows it; 0: it only
+		  * names the subject, when no prefix
+		  * that is cut does */
 	const char *source;
 };
 
 /* At most this many prefixes (a bit mask of them is kept per byte). */
-#define CLASSIFY_PREFIX_MAX	32
+#define CLASSIFY_PREFIX_MAX 32
 
 extern const struct classify_rule classify_postfix[];
 extern const size_t classify_postfix_count;
@@ -78,21 +78,20 @@ extern const size_t classify_prefix_count;
 
 /* classify_code_matches - whether a rule's code pattern ("5.7.*", "4**") matches
  * the reply's enhanced code enh ("" none) or SMTP code smtp (0 none). */
-int     classify_code_matches(const char *pat, const char *enh, int smtp);
+int classify_code_matches(const char *pat, const char *enh, int smtp);
 
 /* classify_host_matches - whether host is key or a name below it. */
-int     classify_host_matches(const char *key, const char *host);
+int classify_host_matches(const char *key, const char *host);
 
 /* classify_rule_applies - rule r's conditions other than its text hold
  * for a reply of that severity (4, 5) and res's codes and host. */
-int     classify_rule_applies(const struct classify_rule *r, int severity,
-			      const struct classify_result *res);
+int classify_rule_applies(const struct classify_rule *r, int severity,
+			  const struct classify_result *res);
 
 /*
  * classify_local_apply - the admin's rules in use (classify_local.c) on
  * the match text buf: 1 with res->classification set when one matches.
  */
-int     classify_local_apply(const char *buf, int severity,
-			     struct classify_result *res);
+int classify_local_apply(const char *buf, int severity, struct classify_result *res);
 
 #endif

@@ -25,12 +25,12 @@
 struct local_rule {
 	struct classify_rule r;
 	regex_t re;
-	int     has_re;
+	int has_re;
 };
 
 struct classify_local {
 	struct local_rule *v;
-	size_t  n;
+	size_t n;
 };
 
 /* The rules classify() tries first; NULL: none. */
@@ -40,7 +40,7 @@ static struct classify_local *in_use;
 void
 classify_local_free(struct classify_local *l)
 {
-	size_t  i;
+	size_t i;
 
 	if (l == NULL)
 		return;
@@ -60,7 +60,7 @@ classify_local_free(struct classify_local *l)
 static int
 next_field(const char **p, char *out, size_t outlen)
 {
-	size_t  n = 0;
+	size_t n = 0;
 
 	while (**p == ' ' || **p == '\t')
 		(*p)++;
@@ -77,7 +77,7 @@ next_field(const char **p, char *out, size_t outlen)
 static int
 valid_code(const char *c)
 {
-	size_t  i, fields = 1, digits = 0;
+	size_t i, fields = 1, digits = 0;
 
 	if (strchr(c, '.') == NULL) {
 		for (i = 0; i < 3; i++)
@@ -107,10 +107,10 @@ valid_code(const char *c)
 static int
 parse_rule(const char *line, struct local_rule *r, char *err, size_t errlen)
 {
-	char    cls[32], when[32], code[16], host[256], pat[CLASSIFY_MATCH_MAX];
+	char cls[32], when[32], code[16], host[256], pat[CLASSIFY_MATCH_MAX];
 	const char *p = line;
-	size_t  i, len;
-	int     rc;
+	size_t i, len;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (!next_field(&p, cls, sizeof(cls)) || !next_field(&p, when, sizeof(when))
@@ -142,8 +142,7 @@ parse_rule(const char *line, struct local_rule *r, char *err, size_t errlen)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	len = strlen(p);
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'
-			   || p[len - 1] == '\r'))
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
 		len--;
 	if (len == 0) {
 		snprintf(err, errlen, "no pattern (\"-\": any text)");
@@ -160,7 +159,7 @@ parse_rule(const char *line, struct local_rule *r, char *err, size_t errlen)
 	pat[len] = 0;
 	if (strcmp(pat, "-") != 0) {
 		if ((rc = regcomp(&r->re, pat, REG_EXTENDED | REG_NOSUB)) != 0) {
-			char    why[128];
+			char why[128];
 
 			regerror(rc, &r->re, why, sizeof(why));
 			snprintf(err, errlen, "pattern: %s", why);
@@ -178,14 +177,13 @@ parse_rule(const char *line, struct local_rule *r, char *err, size_t errlen)
 
 /* classify_local_parse - see classify.h. */
 struct classify_local *
-classify_local_parse(const char *buf, const char *name, char *err,
-		     size_t errlen)
+classify_local_parse(const char *buf, const char *name, char *err, size_t errlen)
 {
 	struct classify_local *l = xcalloc(1, sizeof(*l));
 	struct local_rule r;
 	const char *p = buf, *eol;
-	char    line[CLASSIFY_MATCH_MAX + 512], why[256];
-	size_t  lineno = 0, len, cap = 0;
+	char line[CLASSIFY_MATCH_MAX + 512], why[256];
+	size_t lineno = 0, len, cap = 0;
 
 	for (; *p; p = *eol ? eol + 1 : eol) {
 		lineno++;
@@ -198,7 +196,8 @@ classify_local_parse(const char *buf, const char *name, char *err,
 		if (len == 0 || *p == '#')
 			continue;
 		if (len >= sizeof(line)) {
-			snprintf(err, errlen, "%s, line %zu: line too long", name, lineno);
+			snprintf(err, errlen, "%s, line %zu: line too long", name,
+				 lineno);
 			classify_local_free(l);
 			return (NULL);
 		}
@@ -225,8 +224,8 @@ struct classify_local *
 classify_local_read(const char *path, char *err, size_t errlen)
 {
 	struct classify_local *l;
-	size_t  len;
-	char   *buf;
+	size_t len;
+	char *buf;
 
 	if ((buf = file_read_all(path, &len)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -268,7 +267,7 @@ int
 classify_local_apply(const char *buf, int severity, struct classify_result *res)
 {
 	const struct local_rule *r;
-	size_t  i;
+	size_t i;
 
 	if (in_use == NULL)
 		return (0);
