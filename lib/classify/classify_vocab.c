@@ -163,7 +163,7 @@ const struct classify_rule classify_causes[] = {
 	  "from: domain is invalid|sender e-?mail address rejected|"
 	  "invalid sender|not owned by user|"
 	  "(sender|mail from)('s)? domain( [^ ]+)? (does not|doesn't) exist|"
-	  "unroute?able sender|"
+	  "unroute?able sender|sender'?s? domain (has no|not found|is unresolvable)|"
 	  "backscatter|sender account (is |has been )?(disabled|blocked|suspended)|"
 	  "mail sending denied|(account|client) (has been |is )?blocked from sending",
 	  NULL, ANY, CLASS_POLICY_REJECTION,
@@ -334,7 +334,7 @@ const struct classify_rule classify_causes[] = {
 	  "sendmail 4.4.5: the receiving system is full",
 	  NULL, NULL },
 	{ "mail ?box (is |was )?full|mailbox.{0,40} full|over ?quota|"
-	  "quota (exceeded|reached|full|exhausted)|"
+	  "quota ?(exceeded|reached|full|exhausted)|"
 	  "exceeds? (the |its |allowed |their )*(quota|storage|size)|"
 	  "(reached|exceeded|exceeds?) (the |its |their |his |her )?"
 	  "(mailbox |storage |disk |inbox )(quota|limit|size)|"
@@ -347,9 +347,11 @@ const struct classify_rule classify_causes[] = {
 	  NULL, ANY, CLASS_MAILBOX_FULL,
 	  "Dovecot \"Quota exceeded (mailbox for user is full)\", Courier "
 	  "maildrop \"maildir over quota\", Exim appendfile \"mailbox is full\", "
-	  "qmail, Zimbra, sendmail \"Mailbox full\", Gmail/Outlook/Yahoo pages",
+	  "qmail, Zimbra, sendmail \"Mailbox full\", Exchange STOREDRV "
+	  "QuotaExceededException, Gmail/Outlook/Yahoo pages",
 	  NULL, NULL },
-	{ "dns query failed|dns (lookup|server) (failure|failed|timeout|timed out)|"
+	{ "dns query failed|"
+	  "dns (lookup|server|resolving|resolution) (error|failure|failed|timeout|timed out)|"
 	  "servfail|temporary dns",
 	  NULL, ANY, CLASS_DNS_FAILURE,
 	  "Exchange 5.4.312 \"DNS query failed\", RFC 1035 SERVFAIL, Exim "
@@ -391,13 +393,14 @@ const struct classify_rule classify_causes[] = {
 	  NULL, NULL },
 	{ "(bad|malformed|illegal) (recipient |destination |e-?mail )?address|"
 	  "address syntax|syntax error in (the )?(recipient|address|mailbox)|"
-	  "(improperly|incorrectly) formatted|"
+	  "(improperly|incorrectly) formatted|need fully-qualified address|"
 	  "(does not|doesn't) have an? ([^ ]+ )?account|"
 	  "(account|mailbox|address)( that)? you tried to reach "
 	  "(does not|doesn't) exist",
 	  NULL, ANY, CLASS_INVALID_RECIPIENT,
 	  "RFC 5321 501/553 mailbox syntax (Postfix \"malformed address\", "
-	  "sendmail \"Bad recipient address syntax\"); Gmail's and Yahoo's "
+	  "sendmail \"Bad recipient address syntax\", Postfix reject_non_fqdn_recipient "
+	  "\"need fully-qualified address\"); Gmail's and Yahoo's "
 	  "published 5.1.1/554 replies",
 	  NULL, NULL },
 

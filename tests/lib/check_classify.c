@@ -621,6 +621,14 @@ START_TEST(test_layers)
 		{"5.7.0", "554 5.7.0 Reject, id=12345-01 - SPAM", CLASS_SPAM_CONTENT},
 		{"5.2.0", "550 5.2.0 <a@example.org> mailbox store: quota exceeded",
 		 CLASS_MAILBOX_FULL},
+		{"5.2.0", "554 5.2.0 STOREDRV.Deliver.Exception:QuotaExceededException."
+		 "MapiExceptionShutoffQuotaExceeded; Failed to process message",
+		 CLASS_MAILBOX_FULL},
+		{"4.4.0", "451 4.4.0 DNS resolving error", CLASS_DNS_FAILURE},
+		{"5.0.0", "554 Message refused: the sender domain has no MX",
+		 CLASS_POLICY_REJECTION},
+		{"5.5.2", "504 5.5.2 <a@example.org>: Recipient address rejected: need "
+		 "fully-qualified address", CLASS_INVALID_RECIPIENT},
 		/* Wordings of common causes. */
 		{"5.2.1", "550 5.2.1 Mailbox is locked", CLASS_INACTIVE_MAILBOX},
 		{"5.7.1", "550 5.7.1 Post by non-member to a members-only list",
