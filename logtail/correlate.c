@@ -10,12 +10,12 @@
  * ("queued as NEWQID" from a loopback relay where NEWQID is in this log,
  * or a relay named in hop_relays or learned as a hop) is no delivery:
  * NEWQID inherits the message and its final delivery is reported as the
- * original's.  The filter may deliver NEWQID
- * before its answer to the original is logged: once this log has shown a
- * hop through a loopback relay, delivery lines of a message that came in
- * from a loopback client without a record wait (hop_wait seconds, of the
- * log's time or the clock's) for the line that links it, and are replayed
- * then; a relay so learned stays a hop.
+ * original's.  The filter may deliver NEWQID before its answer to the
+ * original is logged: once this log has shown a hop through a loopback
+ * relay, delivery lines of a message that came in from a loopback client
+ * without a record wait (hop_wait seconds, of the log's time or the
+ * clock's) for the line that links it, and are replayed then; a relay so
+ * learned stays a hop.
  *
  * This file is the state machine: what each kind of line changes and
  * which events it makes.  The table of queue ids, the events' details,
