@@ -233,13 +233,14 @@ const struct classify_rule classify_causes[] = {
 	  "invaluement|mailspike|dnsbl|[^a-z]rbl|blocked using|"
 	  "(is|are|was|been|currently) (black|block|deny)?listed|"
 	  "black ?list|block ?list|deny ?list|reputation|blocked for abuse|"
-	  "open relay|my name was rejected|"
+	  "open relay|my name was rejected|(user|spam|abuse) complaints|"
 	  "please use the smtp server of your isp|dynamic ip|dial-?up|"
 	  "residential|invalid ip for sending|mismatches client ip",
 	  NULL, ANY, CLASS_SPAM_BLOCK,
 	  "DNSBLs (Spamhaus, SpamCop, SORBS, Barracuda, UCEPROTECT), Postfix "
 	  "reject_rbl_client \"blocked using\", sendmail, qmail \"my name was "
-	  "rejected\", dynamic/residential IP policies",
+	  "rejected\", dynamic/residential IP policies; complaints against the "
+	  "sender (Yahoo TSS04, Outlook published reputation pages)",
 	  NULL, NULL },
 	{ "[^a-z]ptr[^a-z]|reverse dns|[^a-z]rdns|reverse (dns )?lookup|"
 	  "ip name lookup failed|cannot find your (reverse )?hostname|"

@@ -653,15 +653,14 @@ END_TEST
 START_TEST(test_without_provider)
 {
 	struct classify_result r;
-	const char *t = "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily "
-		"deferred due to unexpected volume or user complaints";
+	const char *t = "554 5.7.1 [CS01] Message rejected due to local policy.";
 
-	classify("4.7.0", t, &r);
-	ck_assert_int_eq(r.classification, CLASS_SPAM_BLOCK);
-	ck_assert_int_eq(classify_without_provider("yahoo"), 0);
+	classify("5.7.1", t, &r);
+	ck_assert_int_eq(r.classification, CLASS_SPAM_CONTENT);
+	ck_assert_int_eq(classify_without_provider("apple"), 0);
 	ck_assert_int_eq(classify_without_provider("no such provider"), -1);
-	classify("4.7.0", t, &r);
-	ck_assert_int_eq(r.classification, CLASS_TRANSIENT_FAILURE);
+	classify("5.7.1", t, &r);
+	ck_assert_int_eq(r.classification, CLASS_POLICY_REJECTION);
 }
 END_TEST
 
