@@ -258,11 +258,47 @@ valid_host_name(const char *name, size_t len)
 	return (1);
 }
 
+/* addr_stop - a byte that ends a word that may be a mail address. */
+static int
+addr_stop(char c)
+{
+	return (c == ' ' || c == '<' || c == '>' || c == '(' || c == ')' || c == '"'
+		|| c == '\'' || c == ',' || c == ';' || c == ':' || c == '[' || c == ']');
+}
+
+/*
+ * drop_addresses - remove from s every word with an '@': a mail address
+ * names no cause, and a local part such as "mailboxfull" or "spam" must
+ * not read as one.  In place; only the bytes around each '@' are looked
+ * at.
+ */
+static void
+drop_addresses(char *s, size_t len)
+{
+	size_t r = 0, w = 0, b, e;
+	const char *at;
+
+	while ((at = memchr(s + r, '@', len - r)) != NULL) {
+		b = e = (size_t) (at - s);
+		while (b > r && !addr_stop(s[b - 1]))
+			b--;
+		while (e < len && !addr_stop(s[e]))
+			e++;
+		memmove(s + w, s + r, b - r);
+		w += b - r;
+		r = e;
+	}
+	if (r == 0)
+		return;
+	memmove(s + w, s + r, len - r);
+	s[w + len - r] = 0;
+}
+
 /*
  * match_text - the text the rules see: at most CLASSIFY_MATCH_MAX bytes,
  * with the codes of a multi-line reply's continuation lines removed
- * ("550-5.1.1 " and, after them, the last line's "550 5.1.1 "), in
- * lowercase.
+ * ("550-5.1.1 " and, after them, the last line's "550 5.1.1 "), without
+ * mail addresses, in lowercase.
  */
 static void
 match_text(const char *text, char *out, size_t outlen)
@@ -283,6 +319,7 @@ match_text(const char *text, char *out, size_t outlen)
 		out[o++] = (char) tolower((unsigned char) *p++);
 	}
 	out[o] = 0;
+	drop_addresses(out, o);
 }
 
 /* classify_code_matches - see classify_int.h. */

@@ -68,8 +68,9 @@ void classify_reply_text(const char *text, char *out, size_t outlen);
  * the columns of the built-in tables: a classification name
  * (docs/events.md), any|temp|perm, a code pattern as above or "-", a host
  * or domain or "-", and the rest of the line a POSIX ERE matched without
- * case on the reply ("-" alone: any).  '#' starts a comment line.  They
- * are tried before every built-in rule, in the file's order.
+ * case on the reply, its mail addresses left out ("-" alone: any).  '#'
+ * starts a comment line.  They are tried before every built-in rule, in
+ * the file's order.
  */
 struct classify_local;
 

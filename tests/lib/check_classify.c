@@ -612,6 +612,11 @@ START_TEST(test_layers)
 		 CLASS_SPAM_BLOCK},
 		{"5.0.0", "Connected to 192.0.2.1 but my name was rejected. Remote "
 		 "host said: 501 Invalid domain name", CLASS_SPAM_BLOCK},
+		/* Nor is a mail address. */
+		{"5.0.0", "550 <spamhaus-mailboxfull@example.org>... User unknown",
+		 CLASS_INVALID_RECIPIENT},
+		{"5.0.0", "550 RCPT TO:<a@b> x@y 'z@w' (q@r) User unknown",
+		 CLASS_INVALID_RECIPIENT},
 		/* The host's name is no part of the cause. */
 		{"5.0.0", "host spam-filter.example.org[192.0.2.1] said: 550 No such "
 		 "user here", CLASS_INVALID_RECIPIENT},
