@@ -43,11 +43,15 @@ const struct classify_rule classify_provider[] = {
 	  NULL, "yahoo" },
 
 	/* Microsoft: learn.microsoft.com, NDRs in Exchange Online. */
+	/*
+	 * Keyed on Exchange Online Protection's hosts: elsewhere "Access
+	 * denied" to a recipient is an access table's refusal, not DBEB.
+	 */
 	{ "recipient address rejected: access denied", "5.4.1", ANY,
 	  CLASS_INVALID_RECIPIENT,
 	  "Exchange Online 5.4.1 page: directory-based edge blocking, the "
 	  "recipient does not exist",
-	  NULL, "microsoft" },
+	  "protection.outlook.com", "microsoft" },
 	{ "part of their network is on our block", NULL, ANY, CLASS_SPAM_BLOCK,
 	  "Outlook.com S3150 page: the sending IP's network is blocked", NULL,
 	  "microsoft" },

@@ -612,6 +612,12 @@ START_TEST(test_layers)
 		 CLASS_SPAM_BLOCK},
 		{"5.0.0", "Connected to 192.0.2.1 but my name was rejected. Remote "
 		 "host said: 501 Invalid domain name", CLASS_SPAM_BLOCK},
+		/* A provider entry keyed on the remote host. */
+		{"5.4.1", "host x.mail.protection.outlook.com[192.0.2.1] said: 550 "
+		 "5.4.1 <a@b>: Recipient address rejected: Access denied",
+		 CLASS_INVALID_RECIPIENT},
+		{"5.4.1", "host mx.example.org[192.0.2.1] said: 550 5.4.1 <a@b>: "
+		 "Recipient address rejected: Access denied", CLASS_POLICY_REJECTION},
 		/* Nor is a mail address. */
 		{"5.0.0", "550 <spamhaus-mailboxfull@example.org>... User unknown",
 		 CLASS_INVALID_RECIPIENT},
