@@ -52,6 +52,10 @@ const struct classify_rule classify_provider[] = {
 	  "Exchange Online 5.4.1 page: directory-based edge blocking, the "
 	  "recipient does not exist",
 	  "protection.outlook.com", "microsoft" },
+	{ "access denied\\. as\\([0-9]+\\)", "5.4.1", ANY, CLASS_INVALID_RECIPIENT,
+	  "Exchange Online 5.4.1 page: the same, named by EOP's AS(...) tag "
+	  "when the host is not known",
+	  NULL, "microsoft" },
 	{ "part of their network is on our block", NULL, ANY, CLASS_SPAM_BLOCK,
 	  "Outlook.com S3150 page: the sending IP's network is blocked", NULL,
 	  "microsoft" },
