@@ -135,7 +135,7 @@ const struct classify_rule classify_causes[] = {
 	/* Greylisting, loops, relaying. */
 	{ "grey ?-?list|gray ?-?list|try again slower", NULL, ANY,
 	  CLASS_TRANSIENT_FAILURE,
-	  "Postgrey, Exim greylisting ACLs, Haraka greylist plugin; Postfix "
+	  "Postgrey \"Greylisted, see ...\", Exim greylisting ACLs; Postfix "
 	  "policy \"Please try again slower\"",
 	  NULL, NULL },
 	{ "mail loop|routing loop|loop detected|hop count|too many hops", NULL, ANY,
@@ -312,14 +312,14 @@ const struct classify_rule classify_causes[] = {
 	  "mailbox (is |has been )?(disabled|inactive|suspended|closed|deactivated|"
 	  "locked|frozen)|"
 	  "no longer (on (this )?server|active|in use|available|valid)|"
-	  "not our (user|customer)|user not local|has moved|"
+	  "user not local|has moved|"
 	  "recipient account is blocked|archived recipient|extended inactivity|"
 	  "(address|recipient) is (currently )?deactivated|"
 	  "(account|mailbox|address)( that)? you tried to reach is "
 	  "(disabled|inactive|suspended)",
 	  NULL, ANY, CLASS_INACTIVE_MAILBOX,
-	  "RFC 5321 551 \"User not local\"; sendmail \"not our customer\"; "
-	  "Zimbra \"account is locked/closed\"; Exchange disabled mailbox; "
+	  "RFC 5321 551 \"User not local\", \"has moved\"; "
+	  "mailbox servers' \"account is locked/closed/frozen\"; Exchange disabled mailbox; "
 	  "Apple \"recipient no longer on server\"; Gmail's published 5.2.1 "
 	  "\"account that you tried to reach is disabled\"",
 	  NULL, NULL },
@@ -370,7 +370,7 @@ const struct classify_rule classify_causes[] = {
 	  NULL, ANY, CLASS_INVALID_DOMAIN,
 	  "Postfix 5.4.4 \"Host or domain name not found\", sendmail \"Host "
 	  "unknown\", qmail \"couldn't find any host named\", Exim \"Unrouteable "
-	  "address\", OpenSMTPD \"Domain does not exist\", RFC 7505 null MX",
+	  "address\", NXDOMAIN wordings (\"Domain does not exist\"), RFC 7505 null MX",
 	  NULL, NULL },
 	{ "user unknown|unknown user|unknown (recipient|mailbox|account|local ?part)|"
 	  "unknown address([^ ]| [^e]|$)|no such (user|mailbox|recipient|address|account|person)|"
@@ -409,7 +409,7 @@ const struct classify_rule classify_causes[] = {
 	{ "rate limit|rate-limit|ratelimit|too many (messages|connections|"
 	  "recipients|mails|emails|concurrent)|frequency limited|"
 	  "receiving mail at a rate|sending (quota|limit)|throttl|"
-	  "sent to too many|try (again )?later|temporarily deferred|"
+	  "sent to too many|"
 	  "receiving mail too (quickly|fast)|"
 	  "(relay|receive|thread|session|hourly|daily) limit|"
 	  "max(imum)? number of messages|messages per (session|hour|connection)|"
@@ -418,6 +418,12 @@ const struct classify_rule classify_causes[] = {
 	  "RFC 5321 421/452, Postfix anvil \"too many connections\", Exim "
 	  "ratelimit ACL, Gmail ReceivingRate page",
 	  NULL, NULL },
+	/*
+	 * "Try later" explains a temporary reply only: in a permanent
+	 * failure it is an earlier attempt's answer, not the cause.
+	 */
+	{ "try (again )?later|temporarily deferred", NULL, TEMP, CLASS_TRANSIENT_FAILURE,
+	  "RFC 5321 421/450/451 replies: \"try again later\"", NULL, NULL },
 	{ "system (error|failure)|internal (server |system )?error|"
 	  "temporar(il)?y (unavailable|failure|error|problem)|"
 	  "service (is )?(currently )?unavailable|local error in processing|"

@@ -640,6 +640,9 @@ START_TEST(test_layers)
 		 CLASS_POLICY_REJECTION},
 		{"5.5.2", "504 5.5.2 <a@example.org>: Recipient address rejected: need "
 		 "fully-qualified address", CLASS_INVALID_RECIPIENT},
+		/* "Try later" from an earlier attempt explains no permanent failure. */
+		{"5.1.6", "450 busy - please try later 551 User has moved", CLASS_INACTIVE_MAILBOX},
+		{"4.0.0", "450 busy - please try later", CLASS_TRANSIENT_FAILURE},
 		/* Wordings of common causes. */
 		{"5.2.1", "550 5.2.1 Mailbox is locked", CLASS_INACTIVE_MAILBOX},
 		{"5.7.1", "550 5.7.1 Post by non-member to a members-only list",
