@@ -19,8 +19,9 @@
  *  CAUSE     the cause vocabulary (classify_vocab.c), on the cause: the
  *            text after the last generic prefix (classify_prefixes[]).
  *  DETAIL    RFC 3463 details that name a class (classify_status.c).
- *  WEAK      words that say "refused" and not why (classify_vocab.c), on
- *            the cause; tried after the prefix's own reading.
+ *  WEAK      words that name no cause ("rejected", "try later")
+ *            (classify_vocab.c), on the cause; tried after the prefix's
+ *            own reading.
  *  SUBJECT   RFC 3463 subjects and the SMTP code's class
  *            (classify_status.c).
  */

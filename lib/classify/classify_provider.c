@@ -43,18 +43,9 @@ const struct classify_rule classify_provider[] = {
 	  NULL, "yahoo" },
 
 	/* Microsoft: learn.microsoft.com, NDRs in Exchange Online. */
-	/*
-	 * Keyed on Exchange Online Protection's hosts: elsewhere "Access
-	 * denied" to a recipient is an access table's refusal, not DBEB.
-	 */
-	{ "recipient address rejected: access denied", "5.4.1", ANY,
-	  CLASS_INVALID_RECIPIENT,
-	  "Exchange Online 5.4.1 page: directory-based edge blocking, the "
-	  "recipient does not exist",
-	  "protection.outlook.com", "microsoft" },
-	{ "access denied\\. as\\([0-9]+\\)", "5.4.1", ANY, CLASS_INVALID_RECIPIENT,
-	  "Exchange Online 5.4.1 page: the same, named by EOP's AS(...) tag "
-	  "when the host is not known",
+	{ "(^|[^a-z])sc-00[1-4]([^0-9]|$)", NULL, ANY, CLASS_SPAM_BLOCK,
+	  "Outlook.com postmaster SC-001..SC-004: mail refused for the sending "
+	  "IP's reputation or complaints",
 	  NULL, "microsoft" },
 	{ "part of their network is on our block", NULL, ANY, CLASS_SPAM_BLOCK,
 	  "Outlook.com S3150 page: the sending IP's network is blocked", NULL,

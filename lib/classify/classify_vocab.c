@@ -81,6 +81,11 @@ const size_t classify_postfix_count =
 const struct classify_prefix classify_prefixes[] = {
 	{ "recipient address rejected:", SUBJECT_RECIPIENT, CLASS_NONE, 1,
 	  "Postfix smtpd check_recipient_access, reject_unlisted_recipient" },
+	{ "recipient address rejected: access denied", SUBJECT_RECIPIENT,
+	  CLASS_INVALID_RECIPIENT, 1,
+	  "Postfix smtpd: check_recipient_access REJECT's default text, the "
+	  "address refused and no cause given; Exchange Online's 5.4.1 page "
+	  "says the same words for a recipient its directory does not have" },
 	{ "sender address rejected:", SUBJECT_SENDER, CLASS_POLICY_REJECTION, 1,
 	  "Postfix smtpd check_sender_access, reject_unknown_sender_domain" },
 	{ "client host rejected:", SUBJECT_CLIENT, CLASS_SPAM_BLOCK, 1,
@@ -223,11 +228,10 @@ const struct classify_rule classify_causes[] = {
 	  NULL, NULL },
 
 	/* Blocklists, the sending host's reputation and reverse DNS. */
-	{ "not accepting connections|too many unwanted messages|"
-	  "banned sending ip|traffic not accepted from this ip",
-	  NULL, ANY, CLASS_SPAM_BLOCK,
-	  "iCloud/me.com \"not accepting connections\", Outlook, Proofpoint "
-	  "published IP refusals",
+	{ "not accepting connections|traffic not accepted from this ip", NULL, ANY,
+	  CLASS_SPAM_BLOCK,
+	  "iCloud/me.com \"not accepting connections\", Exchange Online 5.7.708 "
+	  "page \"traffic not accepted from this IP\"",
 	  NULL, NULL },
 	{ "spamhaus|spamcop|sorbs|barracuda|uceprotect|abuseat|psbl|"
 	  "invaluement|mailspike|dnsbl|[^a-z]rbl|blocked using|"
@@ -235,7 +239,7 @@ const struct classify_rule classify_causes[] = {
 	  "black ?list|block ?list|deny ?list|reputation|blocked for abuse|"
 	  "open relay|my name was rejected|(user|spam|abuse) complaints|"
 	  "please use the smtp server of your isp|dynamic ip|dial-?up|"
-	  "residential|invalid ip for sending|mismatches client ip",
+	  "residential",
 	  NULL, ANY, CLASS_SPAM_BLOCK,
 	  "DNSBLs (Spamhaus, SpamCop, SORBS, Barracuda, UCEPROTECT), Postfix "
 	  "reject_rbl_client \"blocked using\", sendmail, qmail \"my name was "
@@ -244,7 +248,7 @@ const struct classify_rule classify_causes[] = {
 	  NULL, NULL },
 	{ "[^a-z]ptr[^a-z]|reverse dns|[^a-z]rdns|reverse (dns )?lookup|"
 	  "ip name lookup failed|cannot find your (reverse )?hostname|"
-	  "may not be mail exchanger|unverifi?y?able sending ip",
+	  "may not be mail exchanger",
 	  NULL, ANY, CLASS_SPAM_BLOCK,
 	  "Postfix reject_unknown_client_hostname \"cannot find your "
 	  "hostname\", sendmail \"IP name lookup failed\", RFC 7372 X.7.25",
@@ -252,7 +256,10 @@ const struct classify_rule classify_causes[] = {
 	{ "(^|[^a-z])(ip( address)?|server at)( \\(?\\[?[0-9a-f.:]+\\]?\\)?)? (has been |is |was )?"
 	  "(temporarily )?(blocked|banned|blacklisted|listed as abusive)|"
 	  "mail from your (mail server'?s )?ip|forbidden by your ip|"
-	  "bad (sender )?ip|spam ips?([^a-z]|$)|open proxy|like (a )?spammer|"
+	  "(bad|invalid|banned|forbidden|unauthori[sz]ed) "
+	  "(sender |sending |client )?ip([^a-z]|$)|"
+	  "(mismatch(es)?|does not match|doesn't match) (the )?(client|sending|connecting) ip|"
+	  "spam ips?([^a-z]|$)|open proxy|like (a )?spammer|"
 	  "too many spams|(are|is) (currently )?sending spam|"
 	  "too many (invalid|unknown|bad) recipients|sender ip (address )?rejected|"
 	  "bad helo|helo/ehlo (argument|parameter)|client host blocked",
@@ -313,7 +320,7 @@ const struct classify_rule classify_causes[] = {
 	  "locked|frozen)|"
 	  "no longer (on (this )?server|active|in use|available|valid)|"
 	  "user not local|has moved|"
-	  "recipient account is blocked|archived recipient|extended inactivity|"
+	  "recipient account is blocked|"
 	  "(address|recipient) is (currently )?deactivated|"
 	  "(account|mailbox|address)( that)? you tried to reach is "
 	  "(disabled|inactive|suspended)",
@@ -381,8 +388,8 @@ const struct classify_rule classify_causes[] = {
 	  "not a valid (recipient|mailbox|user)|mailbox (unavailable|not found)|"
 	  "address (not found|unknown)|not listed in|no mailbox here|"
 	  "illegal alias|nosuchuser|"
-	  "bad destination mailbox|undeliverable address|destinataire invalide|"
-	  "no valid recipients|check if (the )?address is correct|"
+	  "bad destination mailbox|undeliverable address|"
+	  "no valid recipients|"
 	  "(recipient|mailbox|user)( address)? is (invalid|unknown|not valid)|"
 	  "badrcptto|badrecipientto|validrcptto|"
 	  "envelope recipient (has been denied|is in my)",
@@ -418,17 +425,11 @@ const struct classify_rule classify_causes[] = {
 	  "RFC 5321 421/452, Postfix anvil \"too many connections\", Exim "
 	  "ratelimit ACL, Gmail ReceivingRate page",
 	  NULL, NULL },
-	/*
-	 * "Try later" explains a temporary reply only: in a permanent
-	 * failure it is an earlier attempt's answer, not the cause.
-	 */
-	{ "try (again )?later|temporarily deferred", NULL, TEMP, CLASS_TRANSIENT_FAILURE,
-	  "RFC 5321 421/450/451 replies: \"try again later\"", NULL, NULL },
 	{ "system (error|failure)|internal (server |system )?error|"
 	  "temporar(il)?y (unavailable|failure|error|problem)|"
 	  "service (is )?(currently )?unavailable|local error in processing|"
 	  "config(uration)? error|misconfigured|"
-	  "incorrectly configured|error while being processed",
+	  "incorrectly configured",
 	  NULL, ANY, CLASS_TRANSIENT_FAILURE,
 	  "RFC 5321 451 \"Requested action aborted: local error in "
 	  "processing\", 421 \"Service not available\", Exchange",
@@ -450,7 +451,8 @@ const struct classify_rule classify_causes[] = {
 	{ "expired|in the queue too long|could not be delivered for|"
 	  "not delivered within|retry timeout exceeded|could not deliver for|"
 	  "giving up|will be deleted from queue|unable to deliver .*(after|within)|"
-	  "has been delayed|will be retried|delivery failed [0-9]+ attempts|"
+	  "has been delayed|will be retried|"
+	  "(failed|after) [0-9]+ (delivery )?attempts|"
 	  "failing for a long time",
 	  NULL, ANY, CLASS_TRANSIENT_FAILURE,
 	  "queue lifetime reached: qmail \"in the queue too long\", sendmail "
@@ -466,8 +468,16 @@ const struct classify_rule classify_causes[] = {
 
 const size_t classify_causes_count = sizeof(classify_causes) / sizeof(classify_causes[0]);
 
-/* Words that say a permanent refusal and not why: after the codes. */
+/* Words that name no cause: after the codes and the prefix's reading. */
 const struct classify_rule classify_weak[] = {
+	/*
+	 * "Try later" says what to do, not why: after the prefix's reading
+	 * (a greeting that refuses us and says "try later" is a block), and
+	 * only for a temporary reply (in a permanent failure it is an
+	 * earlier attempt's answer).
+	 */
+	{ "try (again )?later|temporarily deferred", NULL, TEMP, CLASS_TRANSIENT_FAILURE,
+	  "RFC 5321 421/450/451 replies: \"try again later\"", NULL, NULL },
 	{ "rejected|denied|refused|not allowed|prohibited|not accepted", NULL, PERM,
 	  CLASS_POLICY_REJECTION,
 	  "any receiver: a refusal that gives no reason the rules know", NULL, NULL },
