@@ -15,7 +15,8 @@
  * The tables (classify_int.h says the layers and their order) are compiled
  * once per process, with the literal pre-filter (prefilter.c) that spares
  * most rules regexec(); after that classify() is pure and safe to call from
- * any thread.  The admin's rules (classify_local.c) come first.
+ * any thread, as long as the admin's rules (classify_local.c, tried first)
+ * and classify_without_provider() change only between classifications.
  */
 #include <ctype.h>
 #include <pthread.h>
