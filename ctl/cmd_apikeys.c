@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "api/apikey.h"
+#include "tenant/tenant.h"
 #include "util/util.h"
 
 #define APIKEYS_USAGE                                                                    \
@@ -24,14 +25,28 @@ struct ak_ctx {
 	struct apikey **keys;
 	int n;
 	const char *id;
+	int no_tenant; /* create: the key's tenant does not exist */
 };
 
-/* put_cb - store the new key. */
+/* put_cb - store the new key, when its tenant exists (or it is an admin key). */
 static int
 put_cb(struct store_txn *txn, void *arg)
 {
 	struct ak_ctx *c = arg;
+	struct tenant *t = NULL;
+	int rc;
 
+	c->no_tenant = 0;
+	if (!c->key->all_tenants) {
+		rc = tenant_get(txn, c->key->tenant, &t);
+		tenant_free(t);
+		if (rc == STORE_NOTFOUND) {
+			c->no_tenant = 1;
+			return STORE_OK;
+		}
+		if (rc != STORE_OK)
+			return rc;
+	}
 	return apikey_put(txn, c->key);
 }
 
@@ -79,7 +94,7 @@ apikeys_create(struct ctl *ctl, int argc, char **argv)
 	if (tenant == NULL)
 		return ctl_usage_error("apikeys create needs --tenant\n%s",
 				       APIKEYS_USAGE);
-	if (!apikey_tenant_valid(tenant))
+	if (!tenant_name_valid(tenant))
 		return ctl_error("invalid tenant name \"%s\": [a-z0-9][a-z0-9_-]{0,62}",
 				 tenant);
 	memset(&c, 0, sizeof(c));
@@ -88,6 +103,11 @@ apikeys_create(struct ctl *ctl, int argc, char **argv)
 	if (store_run(ctl_store(ctl), put_cb, &c, 0) != STORE_OK) {
 		apikey_free(c.key);
 		return ctl_error("cannot store the key");
+	}
+	if (c.no_tenant) {
+		apikey_free(c.key);
+		return ctl_error("no tenant \"%s\": posthookctl tenants create %s", tenant,
+				 tenant);
 	}
 	if (ctl->json) {
 		o = apikey_to_json(c.key);

@@ -59,25 +59,6 @@ apikey_free(struct apikey *k)
 	free(k);
 }
 
-/* apikey_tenant_valid - see apikey.h. */
-int
-apikey_tenant_valid(const char *name)
-{
-	size_t i;
-
-	if (name == NULL
-	    || !((name[0] >= 'a' && name[0] <= 'z')
-		 || (name[0] >= '0' && name[0] <= '9')))
-		return 0;
-	for (i = 1; name[i] != 0; i++)
-		if (i > 62
-		    || !((name[i] >= 'a' && name[i] <= 'z')
-			 || (name[i] >= '0' && name[i] <= '9') || name[i] == '_'
-			 || name[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* apikey_generate - see apikey.h. */
 int
 apikey_generate(const char *tenant, const char *name, int read_only, int all_tenants,

@@ -32,8 +32,6 @@ struct apikey {
 
 void apikey_free(struct apikey *k);
 
-/* apikey_tenant_valid - 1 for a tenant name: [a-z0-9][a-z0-9_-]{0,62}. */
-int apikey_tenant_valid(const char *name);
 
 /*
  * apikey_generate - a new key's text (APIKEY_LEN + 1 bytes) and its

@@ -47,6 +47,9 @@ def run(env, rcv):
 	# -- keys: listed without the key; --json gives {"key"}
 	lst = env.ctl("--json", "apikeys", "list").stdout
 	assert key_a not in lst and "acme app" in lst, lst
+	nope = env.ctl("apikeys", "create", "--tenant", "gamma", check=False)
+	assert nope.returncode != 0 and "no tenant" in nope.stderr, nope
+	env.ctl("tenants", "create", "gamma")
 	j = json.loads(env.ctl("--json", "apikeys", "create", "--tenant", "gamma").stdout)
 	assert j["key"].startswith("ph_live_") and j["tenant"] == "gamma", j
 

@@ -210,6 +210,9 @@ class ApiEnv(W.Env):
 		self.api = None
 
 	def key(self, tenant, *extra):
+		"""A new key of tenant (created first, unless it exists)."""
+		if tenant != "default":
+			self.ctl("tenants", "create", tenant, check=False)
 		out = self.ctl("apikeys", "create", "--tenant", tenant, *extra).stdout
 		key = out.strip()
 		assert re.fullmatch(r"ph_live_[0-9a-f]{64}", key), out

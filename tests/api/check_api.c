@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/apikey.h"
+#include "tenant/tenant.h"
 #include "store/endpoint.h"
 #include "util/util.h"
 
@@ -267,16 +268,16 @@ END_TEST
 
 START_TEST(tenant_names)
 {
-	ck_assert(apikey_tenant_valid("default"));
-	ck_assert(apikey_tenant_valid("a"));
-	ck_assert(apikey_tenant_valid("0acme_b-2"));
-	ck_assert(!apikey_tenant_valid(""));
-	ck_assert(!apikey_tenant_valid("Acme"));
-	ck_assert(!apikey_tenant_valid("-acme"));
-	ck_assert(!apikey_tenant_valid("a/b"));
-	ck_assert(apikey_tenant_valid(
+	ck_assert(tenant_name_valid("default"));
+	ck_assert(tenant_name_valid("a"));
+	ck_assert(tenant_name_valid("0acme_b-2"));
+	ck_assert(!tenant_name_valid(""));
+	ck_assert(!tenant_name_valid("Acme"));
+	ck_assert(!tenant_name_valid("-acme"));
+	ck_assert(!tenant_name_valid("a/b"));
+	ck_assert(tenant_name_valid(
 	    "a23456789012345678901234567890123456789012345678901234567890123"));
-	ck_assert(!apikey_tenant_valid(
+	ck_assert(!tenant_name_valid(
 	    "a234567890123456789012345678901234567890123456789012345678901234"));
 }
 END_TEST
