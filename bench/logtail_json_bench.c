@@ -37,8 +37,8 @@ json_c(const struct delivery_event *ev, const char *uuid, json_object **keep)
 	if (*keep != NULL)
 		json_object_put(*keep);
 	*keep = e;
-	return (json_object_to_json_string_ext(e,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	return (json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN
+						      | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* run - time n events of one kind both ways. */
@@ -48,8 +48,8 @@ run(const char *name, const struct delivery_event *ev, long n)
 	const char *uuid = "1fa5298a-b933-4162-b167-7bff9fb3f6d6";
 	json_object *keep = NULL;
 	struct buf b;
-	size_t  bytes_a = 0, bytes_b = 0;
-	double  t0, t1, t2;
+	size_t bytes_a = 0, bytes_b = 0;
+	double t0, t1, t2;
 
 	buf_init(&b);
 	delivery_event_write_json(&b, ev->timestamp, uuid, ev);
@@ -79,7 +79,7 @@ run(const char *name, const struct delivery_event *ev, long n)
 int
 main(int argc, char **argv)
 {
-	long    n = argc > 1 ? atol(argv[1]) : 1000000;
+	long n = argc > 1 ? atol(argv[1]) : 1000000;
 	struct delivery_event ev;
 
 	delivery_event_init(&ev, EV_MESSAGE_SENT);

@@ -10,18 +10,18 @@
 
 /* null_negotiate - the steps posthook-milter asks for, nothing done. */
 static sfsistat
-null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-	       unsigned long f2, unsigned long f3, unsigned long *pf0,
-	       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+	       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+	       unsigned long *pf2, unsigned long *pf3)
 {
 	(void) ctx;
 	(void) f0;
 	(void) f2;
 	(void) f3;
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
-	*pf1 = (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN
-		| SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT
-		| SMFIP_NR_HDR) & f1;
+	*pf1 = (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH
+		| SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
+	       & f1;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;

@@ -32,14 +32,15 @@
 #include "store/store.h"
 #include "util/util.h"
 
-#define USAGE "posthook-bounce [-ve] [-c FILE] [--check] [-s SENDER] -r RECIPIENT < MESSAGE\n" \
-	"  -c, --config FILE     read FILE, not " PH_DEFAULT_CONFIG "\n" \
+#define USAGE                                                                             \
+	"posthook-bounce [-ve] [-c FILE] [--check] [-s SENDER] -r RECIPIENT < MESSAGE\n"  \
+	"  -c, --config FILE     read FILE, not " PH_DEFAULT_CONFIG "\n"                  \
 	"  -r, --recipient ADDR  the VERP address the message came to (or the operand)\n" \
-	"  -s, --sender ADDR     the envelope sender, kept with unmatched bounces\n" \
-	"  -e, --stderr          log to stderr, not syslog\n" \
-	"  -v, --verbose         log more\n" \
-	"      --check           check the configuration, exit 0 when valid, 1 if not\n" \
-	"  -V, --version         print the version and exit\n" \
+	"  -s, --sender ADDR     the envelope sender, kept with unmatched bounces\n"      \
+	"  -e, --stderr          log to stderr, not syslog\n"                             \
+	"  -v, --verbose         log more\n"                                              \
+	"      --check           check the configuration, exit 0 when valid, 1 if not\n"  \
+	"  -V, --version         print the version and exit\n"                            \
 	"  -h, --help            print this help and exit"
 #define STORE_DEADLINE_MS 60000
 
@@ -47,9 +48,9 @@ struct args {
 	const char *config;
 	const char *recipient;
 	const char *sender;
-	int     verbose;
-	int     to_stderr;
-	int     check;
+	int verbose;
+	int to_stderr;
+	int check;
 };
 
 /* parse_args - the command line; exits EX_USAGE on a bad one */
@@ -57,17 +58,17 @@ static void
 parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"recipient", required_argument, NULL, 'r'},
-		{"sender", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"stderr", no_argument, NULL, 'e'},
-		{"check", no_argument, NULL, 'C'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "sender", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "stderr", no_argument, NULL, 'e' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	int     opt;
+	int opt;
 
 	memset(a, 0, sizeof(*a));
 	a->config = PH_DEFAULT_CONFIG;
@@ -116,7 +117,7 @@ parse_args(int argc, char **argv, struct args *a)
 static int
 read_message(struct buf *b, size_t max, size_t *total)
 {
-	char    chunk[65536];
+	char chunk[65536];
 	ssize_t n;
 
 	*total = 0;
@@ -131,7 +132,8 @@ read_message(struct buf *b, size_t max, size_t *total)
 			return 0;
 		*total += (size_t) n;
 		if (b->len < max)
-			buf_append(b, chunk, (size_t) n < max - b->len ? (size_t) n : max - b->len);
+			buf_append(b, chunk,
+				   (size_t) n < max - b->len ? (size_t) n : max - b->len);
 	}
 }
 
@@ -139,9 +141,9 @@ read_message(struct buf *b, size_t max, size_t *total)
 static char **
 own_hostnames(const struct config *cfg)
 {
-	char  **list;
-	char    host[256];
-	size_t  n = 0, i;
+	char **list;
+	char host[256];
+	size_t n = 0, i;
 
 	while (cfg->bounce_own_hostnames && cfg->bounce_own_hostnames[n])
 		n++;
@@ -160,23 +162,22 @@ own_hostnames(const struct config *cfg)
 static void
 log_parse(const struct dsn *d, const char *id, size_t total)
 {
-	char    warn[256];
+	char warn[256];
 
 	dsn_warnings_text(d->warnings, warn, sizeof(warn));
 	log_info("bounce %.12s: size=%zu kind=%s format=%s recipients=%zu/%zu "
 		 "returned_token=%s returned_message_id=<%s> from=<%s>%s%s",
-		 id, total, dsn_kind_name(d->kind), dsn_format_name(d->format),
-		 d->nrcpt, d->rcpt_seen,
-		 d->returned.token ? d->returned.token : "none",
+		 id, total, dsn_kind_name(d->kind), dsn_format_name(d->format), d->nrcpt,
+		 d->rcpt_seen, d->returned.token ? d->returned.token : "none",
 		 d->returned.message_id ? d->returned.message_id : "",
-		 d->self.from ? d->self.from : "",
-		 warn[0] ? " warnings=" : "", warn);
+		 d->self.from ? d->self.from : "", warn[0] ? " warnings=" : "", warn);
 	if (d->warnings & DSN_WARN_RCPT_CAP)
 		log_warn("bounce %.12s: %zu recipients listed, only the first %zu read",
 			 id, d->rcpt_seen, d->nrcpt);
 	if (d->warnings & (DSN_WARN_TRUNCATED | DSN_WARN_DEPTH | DSN_WARN_PARTS_CAP))
 		log_warn("bounce %.12s: message cut to the parser's limits (%s); "
-			 "what was read still counts", id, warn);
+			 "what was read still counts",
+			 id, warn);
 }
 
 int
@@ -189,9 +190,9 @@ main(int argc, char **argv)
 	struct store *st;
 	struct buf msg;
 	struct dsn *d;
-	char    err[1024], id[65], *hdr, **own;
-	size_t  total;
-	int     status;
+	char err[1024], id[65], *hdr, **own;
+	size_t total;
+	int status;
 
 	parse_args(argc, argv, &a);
 	log_open("posthook-bounce", a.to_stderr ? LOG_TO_STDERR : LOG_TO_SYSLOG);
@@ -272,7 +273,7 @@ main(int argc, char **argv)
 	}
 	/* Only our own addition to the list is ours to free. */
 	{
-		size_t  n = 0;
+		size_t n = 0;
 
 		while (cfg->bounce_own_hostnames && cfg->bounce_own_hostnames[n])
 			n++;

@@ -106,8 +106,8 @@ apikeys_create(struct ctl *ctl, int argc, char **argv)
 	}
 	if (c.no_tenant) {
 		apikey_free(c.key);
-		return ctl_error("no tenant \"%s\": posthookctl tenants create %s", tenant,
-				 tenant);
+		return ctl_error("no tenant \"%s\": posthookctl tenants create %s",
+				 tenant, tenant);
 	}
 	if (ctl->json) {
 		o = apikey_to_json(c.key);

@@ -23,9 +23,9 @@
 
 /* The usage, also for "posthookctl bounces --help" (commands.c). */
 const char cmd_bounces_usage[] =
-	"usage: posthookctl bounces list [--since T] [--limit N]\n"
-	"       posthookctl bounces parse FILE...\n"
-	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
+    "usage: posthookctl bounces list [--since T] [--limit N]\n"
+    "       posthookctl bounces parse FILE...\n"
+    "  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
@@ -33,9 +33,9 @@ const char cmd_bounces_usage[] =
 static int
 read_file(const char *path, size_t max, struct buf *out)
 {
-	FILE   *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char    chunk[65536];
-	size_t  n;
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
 
 	if (fp == NULL)
 		return -1;
@@ -53,7 +53,7 @@ add_classification(json_object *obj, const struct dsn *d)
 {
 	json_object *rcpts, *r;
 	struct classify_result res;
-	size_t  i;
+	size_t i;
 
 	if (!json_object_object_get_ex(obj, "recipients", &rcpts))
 		return;
@@ -67,13 +67,15 @@ add_classification(json_object *obj, const struct dsn *d)
 				       name ? json_object_new_string(name) : NULL);
 		json_object_object_add(r, "classification_code",
 				       res.classification != CLASS_NONE
-				       ? json_object_new_int((int) res.classification) : NULL);
+					   ? json_object_new_int((int) res.classification)
+					   : NULL);
 		json_object_object_add(r, "smtp_enhanced_code",
-				       res.smtp_enhanced_code[0]
-				       ? json_object_new_string(res.smtp_enhanced_code) : NULL);
-		json_object_object_add(r, "remote_host",
-				       res.remote_host[0]
-				       ? json_object_new_string(res.remote_host) : NULL);
+				       res.smtp_enhanced_code[0] ? json_object_new_string(
+					   res.smtp_enhanced_code)
+								 : NULL);
+		json_object_object_add(
+		    r, "remote_host",
+		    res.remote_host[0] ? json_object_new_string(res.remote_host) : NULL);
 	}
 }
 
@@ -83,8 +85,8 @@ bounces_parse(struct ctl *ctl, int argc, char **argv)
 {
 	struct config *cfg = ctl_config(ctl);
 	struct dsn_options opt;
-	char   *hdr = xasprintf("%s-Token", cfg->header_prefix);
-	int     i, rc = 0;
+	char *hdr = xasprintf("%s-Token", cfg->header_prefix);
+	int i, rc = 0;
 
 	if (argc < 1) {
 		free(hdr);
@@ -123,10 +125,10 @@ bounces_parse(struct ctl *ctl, int argc, char **argv)
 }
 
 struct list_ctx {
-	double  since;
-	int     limit;
+	double since;
+	int limit;
 	json_object **recs;
-	int     n;
+	int n;
 };
 
 /* list_txn - read the kept records */
@@ -145,10 +147,10 @@ list_txn(struct store_txn *txn, void *vctx)
 static const char *
 field(json_object *o, const char *path)
 {
-	char    part[64];
+	char part[64];
 	const char *dot;
 	json_object *v = o;
-	size_t  n;
+	size_t n;
 
 	while (*path) {
 		dot = strchr(path, '.');
@@ -186,17 +188,17 @@ static int
 bounces_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"since", required_argument, NULL, 's'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+		{ "since", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const headers[] = {"RECEIVED", "OUTCOME", "KIND", "FROM",
-					      "RECIPIENT", "STATUS", "SUBJECT"};
+	static const char *const headers[] = { "RECEIVED",  "OUTCOME", "KIND",	 "FROM",
+					       "RECIPIENT", "STATUS",  "SUBJECT" };
 	struct list_ctx lc;
 	struct table *t;
-	char   *end;
-	long    n;
-	int     opt, i, status;
+	char *end;
+	long n;
+	int opt, i, status;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.limit = LIST_DEFAULT_LIMIT;
@@ -206,8 +208,10 @@ bounces_list(struct ctl *ctl, int argc, char **argv)
 		switch (opt) {
 		case 's':
 			if (parse_time_spec(optarg, now_seconds(), &lc.since) < 0)
-				return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC "
-						       "or a span like 2h", optarg);
+				return ctl_usage_error(
+				    "bad time \"%s\": use ISO 8601 UTC "
+				    "or a span like 2h",
+				    optarg);
 			break;
 		case 'l':
 			n = strtol(optarg, &end, 10);
@@ -224,7 +228,8 @@ bounces_list(struct ctl *ctl, int argc, char **argv)
 	status = store_run(ctl_store(ctl), list_txn, &lc, 0);
 	if (status != STORE_OK) {
 		bounce_records_free(lc.recs, lc.n);
-		return ctl_error("cannot read the kept bounces (store status %d)", status);
+		return ctl_error("cannot read the kept bounces (store status %d)",
+				 status);
 	}
 	if (ctl->json) {
 		for (i = 0; i < lc.n; i++)
@@ -233,11 +238,12 @@ bounces_list(struct ctl *ctl, int argc, char **argv)
 		t = table_new(7, headers);
 		for (i = 0; i < lc.n; i++) {
 			json_object *o = lc.recs[i], *v = NULL, *rcpts, *r0;
-			char    when[32];
+			char when[32];
 			const char *cells[7];
 
 			json_object_object_get_ex(o, "received", &v);
-			iso8601_utc(v ? json_object_get_double(v) : 0, when, sizeof(when));
+			iso8601_utc(v ? json_object_get_double(v) : 0, when,
+				    sizeof(when));
 			cells[0] = when;
 			cells[1] = field(o, "outcome");
 			cells[2] = field(o, "dsn.kind");

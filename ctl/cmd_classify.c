@@ -26,7 +26,7 @@
 static size_t
 dsn_prefix_len(const char *line)
 {
-	size_t  i = 0, field, n;
+	size_t i = 0, field, n;
 
 	if (line[0] < '2' || line[0] > '5' || line[1] != '.')
 		return (0);
@@ -57,9 +57,9 @@ classify_line(char *line)
 {
 	struct classify_result res;
 	json_object *obj;
-	char    dsn[16] = "";
+	char dsn[16] = "";
 	const char *text = line;
-	size_t  plen;
+	size_t plen;
 	const char *name;
 
 	plen = dsn_prefix_len(line);
@@ -76,12 +76,14 @@ classify_line(char *line)
 			       name ? json_object_new_string(name) : NULL);
 	json_object_object_add(obj, "classification_code",
 			       res.classification != CLASS_NONE
-			       ? json_object_new_int((int) res.classification) : NULL);
+				   ? json_object_new_int((int) res.classification)
+				   : NULL);
 	json_object_object_add(obj, "smtp_code",
 			       res.smtp_code ? json_object_new_int(res.smtp_code) : NULL);
 	/* Both are ASCII by construction (classify.c checks remote_host). */
-	json_object_object_add(obj, "smtp_enhanced_code", string_or_null(
-		res.enhanced_from_text ? res.smtp_enhanced_code : ""));
+	json_object_object_add(
+	    obj, "smtp_enhanced_code",
+	    string_or_null(res.enhanced_from_text ? res.smtp_enhanced_code : ""));
 	json_object_object_add(obj, "remote_host", string_or_null(res.remote_host));
 	json_object_object_add(obj, "dsn", string_or_null(dsn));
 	return (obj);
@@ -89,20 +91,20 @@ classify_line(char *line)
 
 /* The usage, also for "posthookctl classify --help" (commands.c). */
 const char cmd_classify_usage[] =
-	"usage: posthookctl classify [--without PROVIDER]... < CASES\n"
-	"  each line of CASES is TEXT or X.Y.Z<TAB>TEXT (a bounce reply)";
+    "usage: posthookctl classify [--without PROVIDER]... < CASES\n"
+    "  each line of CASES is TEXT or X.Y.Z<TAB>TEXT (a bounce reply)";
 
 /* cmd_classify - classify each line of standard input */
 int
 cmd_classify(struct ctl *ctl, int argc, char **argv)
 {
 	json_object *obj;
-	char   *line = NULL, err[1024];
-	size_t  cap = 0, i;
+	char *line = NULL, err[1024];
+	size_t cap = 0, i;
 	ssize_t len;
 
-	if (classify_local_load(ctl_config(ctl)->classify_rules_file, err,
-				sizeof(err)) < 0)
+	if (classify_local_load(ctl_config(ctl)->classify_rules_file, err, sizeof(err))
+	    < 0)
 		return (ctl_error("%s", err));
 	/* --without PROVIDER: bench/classify_measure.py's grouped figure. */
 	for (i = 1; i + 1 < (size_t) argc && strcmp(argv[i], "--without") == 0; i += 2)

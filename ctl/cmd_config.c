@@ -9,10 +9,9 @@
 #include "ctl.h"
 
 static const char *const type_names[] = {
-	[CT_STRING] = "string", [CT_PATH] = "path", [CT_INT] = "integer",
-	[CT_BOOL] = "yes/no", [CT_DURATION] = "duration", [CT_LIST] = "list",
-	[CT_ENUM] = "choice", [CT_SCHEDULE] = "schedule",
-	[CT_NETWORKS] = "networks",
+	[CT_STRING] = "string", [CT_PATH] = "path",	    [CT_INT] = "integer",
+	[CT_BOOL] = "yes/no",	[CT_DURATION] = "duration", [CT_LIST] = "list",
+	[CT_ENUM] = "choice",	[CT_SCHEDULE] = "schedule", [CT_NETWORKS] = "networks",
 };
 
 /* config_keys_list - every key with type, default and description */
@@ -24,14 +23,16 @@ config_keys_list(struct ctl *ctl)
 	struct table *t = table_new(4, headers);
 
 	for (k = config_keys; k->name != NULL; k++) {
-		const char *row[4] = { k->name, type_names[k->type], k->def, k->description };
+		const char *row[4] = { k->name, type_names[k->type], k->def,
+				       k->description };
 
 		if (ctl->json) {
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "key", json_object_new_string(k->name));
 			json_object_object_add(o, "type", json_object_new_string(row[1]));
-			json_object_object_add(o, "default", json_object_new_string(k->def));
+			json_object_object_add(o, "default",
+					       json_object_new_string(k->def));
 			json_object_object_add(o, "description",
 					       json_object_new_string(k->description));
 			ctl_print_json_line(o);
@@ -48,16 +49,15 @@ config_keys_list(struct ctl *ctl)
 
 /* The usage, also for "posthookctl config --help" (commands.c). */
 const char cmd_config_usage[] =
-	"usage: posthookctl config [-n] [KEY...]\n"
-	"       posthookctl config keys\n"
-	"  KEY...   the settings in force, as \"key = value\" (all when none named)\n"
-	"  -n       only the settings that differ from their defaults\n"
-	"  keys     every key with its type, default and description";
+    "usage: posthookctl config [-n] [KEY...]\n"
+    "       posthookctl config keys\n"
+    "  KEY...   the settings in force, as \"key = value\" (all when none named)\n"
+    "  -n       only the settings that differ from their defaults\n"
+    "  keys     every key with its type, default and description";
 
 /* differs - the value of k in cfg is not its default */
 static int
-differs(const struct config *cfg, const struct config *def,
-	const struct config_key *k)
+differs(const struct config *cfg, const struct config *def, const struct config_key *k)
 {
 	char *a = config_format_value(cfg, k), *b = config_format_value(def, k);
 	int d = strcmp(a, b) != 0;

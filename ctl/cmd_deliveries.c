@@ -19,17 +19,25 @@
 
 /* The usage, also for "posthookctl deliveries --help" (commands.c). */
 const char cmd_deliveries_usage[] =
-	"usage: posthookctl deliveries list [--webhook ID] [--failed] [--event NAME] "
-	"[--since T] [--limit N]\n"
-	"       posthookctl deliveries show ATTEMPT-ID\n"
-	"       posthookctl deliveries replay ATTEMPT-ID\n"
-	"       posthookctl deliveries recover --webhook ID --since T\n"
-	"  each also takes --tenant T (default \"default\")\n"
-	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
+    "usage: posthookctl deliveries list [--webhook ID] [--failed] [--event NAME] "
+    "[--since T] [--limit N]\n"
+    "       posthookctl deliveries show ATTEMPT-ID\n"
+    "       posthookctl deliveries replay ATTEMPT-ID\n"
+    "       posthookctl deliveries recover --webhook ID --since T\n"
+    "  each also takes --tenant T (default \"default\")\n"
+    "  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
-enum { OPT_WEBHOOK = 1, OPT_FAILED, OPT_EVENT, OPT_SINCE, OPT_LIMIT, OPT_ALL, OPT_TENANT };
+enum {
+	OPT_WEBHOOK = 1,
+	OPT_FAILED,
+	OPT_EVENT,
+	OPT_SINCE,
+	OPT_LIMIT,
+	OPT_ALL,
+	OPT_TENANT
+};
 
 struct dl_opts {
 	struct attempt_filter f;
@@ -42,13 +50,13 @@ static int
 parse_opts(int argc, char **argv, struct dl_opts *o)
 {
 	static const struct option opts[] = {
-	    {"webhook", required_argument, NULL, OPT_WEBHOOK},
-	    {"failed", no_argument, NULL, OPT_FAILED},
-	    {"event", required_argument, NULL, OPT_EVENT},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"limit", required_argument, NULL, OPT_LIMIT},
-	    {"tenant", required_argument, NULL, OPT_TENANT},
-	    {NULL, 0, NULL, 0},
+		{ "webhook", required_argument, NULL, OPT_WEBHOOK },
+		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "event", required_argument, NULL, OPT_EVENT },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "tenant", required_argument, NULL, OPT_TENANT },
+		{ NULL, 0, NULL, 0 },
 	};
 	enum event_type t;
 	char *end;
@@ -72,7 +80,7 @@ parse_opts(int argc, char **argv, struct dl_opts *o)
 		case OPT_EVENT:
 			if (event_type_from_name(optarg, &t) < 0)
 				return ctl_usage_error("unknown event \"%s\"", optarg);
-			o->f.event = (int)t;
+			o->f.event = (int) t;
 			break;
 		case OPT_SINCE:
 			if (parse_time_spec(optarg, now_seconds(), &o->f.since) < 0)
@@ -86,7 +94,7 @@ parse_opts(int argc, char **argv, struct dl_opts *o)
 			n = strtol(optarg, &end, 10);
 			if (*optarg == 0 || *end != 0 || n < 0 || n > 1000000)
 				return ctl_usage_error("bad --limit \"%s\"", optarg);
-			o->f.limit = (int)n;
+			o->f.limit = (int) n;
 			break;
 		case OPT_TENANT:
 			o->f.tenant = optarg;
@@ -151,9 +159,9 @@ row_result(json_object *rec)
 static int
 deliveries_list(struct ctl *ctl, const struct dl_opts *o)
 {
-	static const char *const headers[] = {"ID",	"TIME",	   "WEBHOOK",
-					      "EVENT",	"ATTEMPT", "STATUS",
-					      "RESULT", "UUID",	   "ERROR"};
+	static const char *const headers[] = { "ID",	 "TIME",    "WEBHOOK",
+					       "EVENT",	 "ATTEMPT", "STATUS",
+					       "RESULT", "UUID",    "ERROR" };
 	struct list_ctx c;
 	struct table *t;
 	json_object *rec;
@@ -172,11 +180,11 @@ deliveries_list(struct ctl *ctl, const struct dl_opts *o)
 			ctl_print_json_line(rec);
 		} else {
 			const char *row[9] = {
-			    str_of(rec, "id"),	      str_of(rec, "timestamp"),
-			    str_of(rec, "webhookId"), str_of(rec, "event"),
-			    str_of(rec, "attempt"),   str_of(rec, "statusCode"),
-			    row_result(rec),	      str_of(rec, "uuid"),
-			    str_of(rec, "error"),
+				str_of(rec, "id"),	  str_of(rec, "timestamp"),
+				str_of(rec, "webhookId"), str_of(rec, "event"),
+				str_of(rec, "attempt"),	  str_of(rec, "statusCode"),
+				row_result(rec),	  str_of(rec, "uuid"),
+				str_of(rec, "error"),
 			};
 
 			table_add_row(t, row);
@@ -274,7 +282,7 @@ deliveries_replay(struct ctl *ctl, const struct dl_opts *o)
 	json_object_object_add(out, "queued", json_object_new_boolean(1));
 	json_object_object_add(out, "replayOf", json_object_new_string(o->id));
 	json_object_object_add(out, "deliveryId",
-			       json_object_new_int64((int64_t)c.new_id));
+			       json_object_new_int64((int64_t) c.new_id));
 	ctl_print_json(ctl, out);
 	json_object_put(out);
 	return 0;
@@ -291,8 +299,7 @@ recover_cb(struct store_txn *txn, void *arg)
 	rc = endpoint_get(txn, c->f->endpoint_id, &ep);
 	if (rc != STORE_OK)
 		return rc;
-	rc = strcmp(tenant_of(ep->tenant), c->f->tenant) == 0 ? STORE_OK
-							       : STORE_NOTFOUND;
+	rc = strcmp(tenant_of(ep->tenant), c->f->tenant) == 0 ? STORE_OK : STORE_NOTFOUND;
 	endpoint_free(ep);
 	if (rc != STORE_OK)
 		return rc;

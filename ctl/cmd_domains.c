@@ -27,12 +27,12 @@
 
 /* The usage, also for "posthookctl domains --help" (commands.c). */
 const char cmd_domains_usage[] =
-	"usage: posthookctl domains add DOMAIN [--dkim-selector S --dkim-public-key FILE]...\n"
-	"                               [--send-only] [--return-path NAME] [--tenant T]\n"
-	"       posthookctl domains list [--tenant T]\n"
-	"       posthookctl domains show DOMAIN [--tenant T]\n"
-	"       posthookctl domains remove DOMAIN [--tenant T]\n"
-	"       posthookctl domains check [DOMAIN | --all] [--events] [--tenant T]";
+    "usage: posthookctl domains add DOMAIN [--dkim-selector S --dkim-public-key FILE]...\n"
+    "                               [--send-only] [--return-path NAME] [--tenant T]\n"
+    "       posthookctl domains list [--tenant T]\n"
+    "       posthookctl domains show DOMAIN [--tenant T]\n"
+    "       posthookctl domains remove DOMAIN [--tenant T]\n"
+    "       posthookctl domains check [DOMAIN | --all] [--events] [--tenant T]";
 
 #define KEY_FILE_MAX 65536
 

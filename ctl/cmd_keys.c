@@ -22,10 +22,10 @@ open_keyring(struct ctl *ctl)
 {
 	struct config *cfg = ctl_config(ctl);
 	struct keyring *kr;
-	char    err[1024];
+	char err[1024];
 
 	if (daemon_drop_privileges(cfg) < 0)
-		return NULL;		/* logged */
+		return NULL; /* logged */
 	kr = keyring_open(cfg, NULL, err, sizeof(err));
 	if (kr == NULL)
 		ctl_error("%s", err);
@@ -36,7 +36,7 @@ open_keyring(struct ctl *ctl)
 static void
 add_time(json_object *o, const char *name, double when)
 {
-	char    text[64];
+	char text[64];
 
 	if (when == 0) {
 		json_object_object_add(o, name, NULL);
@@ -66,15 +66,14 @@ key_object(const struct keyring_info *ki, double now)
 static int
 keys_list(struct ctl *ctl, struct keyring *kr, double now)
 {
-	static const char *const headers[] = {
-		"KID", "STATE", "ACTIVATES", "RETIRES", "UNPUBLISHED"
-	};
+	static const char *const headers[] = { "KID", "STATE", "ACTIVATES", "RETIRES",
+					       "UNPUBLISHED" };
 	struct table *t = table_new(5, headers);
 	struct keyring_info ki;
-	char    times[3][64];
+	char times[3][64];
 	const char *row[5];
 	json_object *o;
-	size_t  i;
+	size_t i;
 
 	for (i = 0; keyring_info(kr, i, &ki) == 0; i++) {
 		if (ctl->json) {
@@ -104,7 +103,7 @@ static int
 keys_rotate(struct ctl *ctl, struct keyring *kr, double now)
 {
 	struct keyring_info ki;
-	char    err[1024];
+	char err[1024];
 	json_object *o;
 
 	if (keyring_rotate(kr, now, err, sizeof(err)) < 0)
@@ -120,9 +119,9 @@ keys_rotate(struct ctl *ctl, struct keyring *kr, double now)
 
 /* The usage, also for "posthookctl keys --help" (commands.c). */
 const char cmd_keys_usage[] =
-	"usage: posthookctl keys jwks     the published keys as a JWKS document\n"
-	"       posthookctl keys list     every key, its kid and state\n"
-	"       posthookctl keys rotate   make a new key; it signs after key_activation_delay";
+    "usage: posthookctl keys jwks     the published keys as a JWKS document\n"
+    "       posthookctl keys list     every key, its kid and state\n"
+    "       posthookctl keys rotate   make a new key; it signs after key_activation_delay";
 
 /* cmd_keys - posthookctl keys jwks|list|rotate */
 int
@@ -130,12 +129,12 @@ cmd_keys(struct ctl *ctl, int argc, char **argv)
 {
 	struct keyring *kr;
 	json_object *jwks;
-	double  now = now_seconds();
-	int     rc = 0;
+	double now = now_seconds();
+	int rc = 0;
 
-	if (argc != 2 || (strcmp(argv[1], "jwks") != 0
-			  && strcmp(argv[1], "list") != 0
-			  && strcmp(argv[1], "rotate") != 0))
+	if (argc != 2
+	    || (strcmp(argv[1], "jwks") != 0 && strcmp(argv[1], "list") != 0
+		&& strcmp(argv[1], "rotate") != 0))
 		return ctl_usage_error("%s", cmd_keys_usage);
 	if ((kr = open_keyring(ctl)) == NULL)
 		return 1;

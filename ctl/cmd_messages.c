@@ -19,21 +19,21 @@
 
 /* The usage, also for "posthookctl messages --help" (commands.c). */
 const char cmd_messages_usage[] =
-	"usage: posthookctl messages show KEY [--tenant T]   (queue id, token or id)\n"
-	"       posthookctl messages list [--since T] [--limit N] [--tenant T]\n"
-	"  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
+    "usage: posthookctl messages show KEY [--tenant T]   (queue id, token or id)\n"
+    "       posthookctl messages list [--since T] [--limit N] [--tenant T]\n"
+    "  T is ISO 8601 UTC (2024-01-15T10:30:00Z) or a span ago (2h, 30m, 7d)";
 
 #define LIST_DEFAULT_LIMIT 50
 
 enum { OPT_SINCE = 1, OPT_LIMIT, OPT_TENANT };
 
 struct msg_ctx {
-	const char *key;		/* show */
-	double  since;			/* list */
-	long    limit;			/* list */
-	int     list_opts;		/* --since or --limit given */
-	const char *tenant;		/* whose records are seen */
-	json_object *found;		/* show: the record; list: an array */
+	const char *key;    /* show */
+	double since;	    /* list */
+	long limit;	    /* list */
+	int list_opts;	    /* --since or --limit given */
+	const char *tenant; /* whose records are seen */
+	json_object *found; /* show: the record; list: an array */
 };
 
 /* show_cb - look the key up. */
@@ -42,7 +42,7 @@ show_cb(struct store_txn *txn, void *arg)
 {
 	struct msg_ctx *c = arg;
 	struct message_record *r;
-	int     status;
+	int status;
 
 	json_object_put(c->found);
 	c->found = NULL;
@@ -68,8 +68,8 @@ parse_opts(int argc, char **argv, struct msg_ctx *c)
 		{ "tenant", required_argument, NULL, OPT_TENANT },
 		{ NULL, 0, NULL, 0 },
 	};
-	char   *end;
-	int     opt;
+	char *end;
+	int opt;
 
 	memset(c, 0, sizeof(*c));
 	c->limit = LIST_DEFAULT_LIMIT;
@@ -81,7 +81,8 @@ parse_opts(int argc, char **argv, struct msg_ctx *c)
 		case OPT_SINCE:
 			if (parse_time_spec(optarg, now_seconds(), &c->since) < 0)
 				return ctl_usage_error("bad time \"%s\": use ISO 8601 UTC"
-						       " or a span like 2h", optarg);
+						       " or a span like 2h",
+						       optarg);
 			c->list_opts = 1;
 			break;
 		case OPT_LIMIT:
@@ -102,8 +103,8 @@ parse_opts(int argc, char **argv, struct msg_ctx *c)
 	if (optind < argc)
 		c->key = argv[optind++];
 	if (optind < argc)
-		return ctl_usage_error("messages %s: unexpected \"%s\"\n%s",
-				       argv[0], argv[optind], cmd_messages_usage);
+		return ctl_usage_error("messages %s: unexpected \"%s\"\n%s", argv[0],
+				       argv[optind], cmd_messages_usage);
 	return 0;
 }
 
@@ -111,7 +112,7 @@ parse_opts(int argc, char **argv, struct msg_ctx *c)
 static int
 messages_show(struct ctl *ctl, struct msg_ctx *c)
 {
-	int     status;
+	int status;
 
 	if (c->key == NULL || c->list_opts)
 		return ctl_usage_error("%s", cmd_messages_usage);
@@ -134,8 +135,8 @@ list_cb(struct store_txn *txn, void *arg)
 	struct msg_ctx *c = arg;
 	struct store_cursor *cur;
 	const void *k, *v;
-	size_t  kl, vl;
-	int     status;
+	size_t kl, vl;
+	int status;
 
 	json_object_put(c->found);
 	c->found = json_object_new_array();
@@ -148,8 +149,7 @@ list_cb(struct store_txn *txn, void *arg)
 			continue;
 		if (json_object_object_get_ex(o, "timestamp", &ts)
 		    && json_object_get_double(ts) >= c->since
-		    && strcmp(tenant_of(json_string_member(o, "tenant")),
-			      c->tenant) == 0)
+		    && strcmp(tenant_of(json_string_member(o, "tenant")), c->tenant) == 0)
 			json_object_array_add(c->found, o);
 		else
 			json_object_put(o);
@@ -163,7 +163,7 @@ static int
 newest_first(const void *a, const void *b)
 {
 	json_object *const *x = a, *const *y = b, *tx, *ty;
-	double  dx = 0, dy = 0;
+	double dx = 0, dy = 0;
 
 	if (json_object_object_get_ex(*x, "timestamp", &tx))
 		dx = json_object_get_double(tx);
@@ -186,7 +186,7 @@ static void
 list_row(struct table *t, json_object *rec)
 {
 	json_object *v, *rcpts;
-	char    when[32], nrcpt[16];
+	char when[32], nrcpt[16];
 	const char *row[8];
 
 	when[0] = 0;
@@ -194,7 +194,8 @@ list_row(struct table *t, json_object *rec)
 		iso8601_utc(json_object_get_double(v), when, sizeof(when));
 	snprintf(nrcpt, sizeof(nrcpt), "%zu",
 		 json_object_object_get_ex(rec, "recipients", &rcpts)
-		 ? json_object_array_length(rcpts) : (size_t) 0);
+		     ? json_object_array_length(rcpts)
+		     : (size_t) 0);
 	row[0] = str_of(rec, "queue_id");
 	row[1] = str_of(rec, "id");
 	row[2] = when;
@@ -210,14 +211,14 @@ list_row(struct table *t, json_object *rec)
 static int
 messages_list(struct ctl *ctl, struct msg_ctx *c)
 {
-	static const char *const headers[] = { "QUEUE_ID", "ID", "TIME", "FROM",
-					       "RCPTS", "TAG", "TOKEN", "SUBJECT" };
+	static const char *const headers[] = { "QUEUE_ID", "ID",  "TIME",  "FROM",
+					       "RCPTS",	   "TAG", "TOKEN", "SUBJECT" };
 	struct table *t;
-	size_t  i, n;
+	size_t i, n;
 
 	if (c->key != NULL)
-		return ctl_usage_error("messages list: unexpected \"%s\"\n%s",
-				       c->key, cmd_messages_usage);
+		return ctl_usage_error("messages list: unexpected \"%s\"\n%s", c->key,
+				       cmd_messages_usage);
 	if (ctl_tenant_check(ctl, c->tenant) != 0)
 		return 1;
 	if (store_run(ctl_store(ctl), list_cb, c, 0) != STORE_OK)
@@ -247,13 +248,13 @@ int
 cmd_messages(struct ctl *ctl, int argc, char **argv)
 {
 	struct msg_ctx c;
-	int     rc;
+	int rc;
 
 	if (argc < 2)
 		return ctl_usage_error("%s", cmd_messages_usage);
 	if (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0)
-		return ctl_usage_error("unknown messages command \"%s\"\n%s",
-				       argv[1], cmd_messages_usage);
+		return ctl_usage_error("unknown messages command \"%s\"\n%s", argv[1],
+				       cmd_messages_usage);
 	if ((rc = parse_opts(argc - 1, argv + 1, &c)) != 0)
 		return rc;
 	if (strcmp(argv[1], "show") == 0)

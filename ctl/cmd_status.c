@@ -48,25 +48,24 @@
 
 /* The usage, also for "posthookctl status --help" (commands.c). */
 const char cmd_status_usage[] =
-	"usage: posthookctl status [--json | --nagios] [--since T] [--max-lag LINES] "
-	"[--max-outbox N]\n"
-	"  --since T         failing deliveries since T (default 24h ago)\n"
-	"  --max-lag LINES   degraded above this tailer lag (default 10000 lines)\n"
-	"  --max-outbox N    degraded above this many waiting events (default 1000)\n"
-	"  --nagios          one line in the monitoring-plugin format\n"
-	"  exit status 0 OK, 1 degraded, 2 a daemon down";
+    "usage: posthookctl status [--json | --nagios] [--since T] [--max-lag LINES] "
+    "[--max-outbox N]\n"
+    "  --since T         failing deliveries since T (default 24h ago)\n"
+    "  --max-lag LINES   degraded above this tailer lag (default 10000 lines)\n"
+    "  --max-outbox N    degraded above this many waiting events (default 1000)\n"
+    "  --nagios          one line in the monitoring-plugin format\n"
+    "  exit status 0 OK, 1 degraded, 2 a daemon down";
 
-static const char *const daemon_names[] = {
-	"posthook-milter", "posthook-logtail", "posthook-webhook", NULL
-};
+static const char *const daemon_names[] = { "posthook-milter", "posthook-logtail",
+					    "posthook-webhook", NULL };
 
 /* daemon_pid - the live pid of a daemon's pid file, 0 when down */
 static long
 daemon_pid(const char *pid_dir, const char *name, int *stale)
 {
-	char   *path = xasprintf("%s/%s.pid", pid_dir, name);
-	FILE   *fp = fopen(path, "r");
-	long    pid = 0;
+	char *path = xasprintf("%s/%s.pid", pid_dir, name);
+	FILE *fp = fopen(path, "r");
+	long pid = 0;
 
 	*stale = 0;
 	free(path);
@@ -87,15 +86,17 @@ static json_object *
 daemons_json(const struct config *cfg)
 {
 	json_object *all = json_object_new_object(), *o;
-	long    pid;
-	int     stale;
+	long pid;
+	int stale;
 
 	for (int i = 0; daemon_names[i] != NULL; i++) {
 		pid = daemon_pid(cfg->pid_dir, daemon_names[i], &stale);
 		o = json_object_new_object();
 		json_object_object_add(o, "running", json_object_new_boolean(pid > 0));
-		json_object_object_add(o, "pid", pid > 0 ? json_object_new_int64(pid) : NULL);
-		json_object_object_add(o, "stale_pid_file", json_object_new_boolean(stale));
+		json_object_object_add(o, "pid",
+				       pid > 0 ? json_object_new_int64(pid) : NULL);
+		json_object_object_add(o, "stale_pid_file",
+				       json_object_new_boolean(stale));
 		json_object_object_add(all, daemon_names[i], o);
 	}
 	return all;
@@ -104,7 +105,7 @@ daemons_json(const struct config *cfg)
 struct position_ctx {
 	const char *key;
 	struct position_record pos;
-	int     found;
+	int found;
 };
 
 /* position_cb - the tailer's committed position for log_file */
@@ -112,7 +113,7 @@ static int
 position_cb(struct store_txn *txn, void *arg)
 {
 	struct position_ctx *p = arg;
-	int     rc;
+	int rc;
 
 	p->found = 0;
 	rc = position_get(txn, p->key, &p->pos);
@@ -132,11 +133,13 @@ tailer_json(struct ctl *ctl, const struct config *cfg)
 	struct position_ctx p;
 	long long bytes = -1, lines = -1;
 	const char *reading = NULL;
-	char   *key;
+	char *key;
 
 	memset(&p, 0, sizeof(p));
-	json_object_object_add(o, "log_source", json_object_new_string(
-		cfg->log_source == LOG_SOURCE_JOURNAL ? "journal" : "file"));
+	json_object_object_add(
+	    o, "log_source",
+	    json_object_new_string(cfg->log_source == LOG_SOURCE_JOURNAL ? "journal"
+									 : "file"));
 	if (cfg->log_source == LOG_SOURCE_JOURNAL) {
 		json_object_object_add(o, "position", NULL);
 		json_object_object_add(o, "lag_bytes", NULL);
@@ -155,10 +158,14 @@ tailer_json(struct ctl *ctl, const struct config *cfg)
 			     &bytes, &lines, &reading);
 	}
 	json_object_object_add(o, "position", pos);
-	json_object_object_add(o, "reading", reading ? json_object_new_string(
-				       reading == cfg->log_file ? "current" : reading) : NULL);
-	json_object_object_add(o, "lag_bytes", bytes >= 0 ? json_object_new_int64(bytes) : NULL);
-	json_object_object_add(o, "lag_lines", lines >= 0 ? json_object_new_int64(lines) : NULL);
+	json_object_object_add(o, "reading",
+			       reading ? json_object_new_string(
+				   reading == cfg->log_file ? "current" : reading)
+				       : NULL);
+	json_object_object_add(o, "lag_bytes",
+			       bytes >= 0 ? json_object_new_int64(bytes) : NULL);
+	json_object_object_add(o, "lag_lines",
+			       lines >= 0 ? json_object_new_int64(lines) : NULL);
 	position_clear(&p.pos);
 	return o;
 }
@@ -172,12 +179,12 @@ depth_cb(struct store_txn *txn, void *arg)
 
 struct ep_ctx {
 	struct endpoint **eps;
-	int     n;
-	double  since;
-	json_object **attempts;		/* per endpoint, newest first */
-	struct breaker *health;		/* per endpoint */
-	struct parked_count *parked;	/* deliveries waiting, per endpoint */
-	int     nparked;
+	int n;
+	double since;
+	json_object **attempts;	     /* per endpoint, newest first */
+	struct breaker *health;	     /* per endpoint */
+	struct parked_count *parked; /* deliveries waiting, per endpoint */
+	int nparked;
 };
 
 /* endpoints_cb - the endpoints and their attempts since ctx->since */
@@ -186,7 +193,7 @@ endpoints_cb(struct store_txn *txn, void *arg)
 {
 	struct ep_ctx *c = arg;
 	struct attempt_filter f;
-	int     rc;
+	int rc;
 
 	if (c->eps != NULL) {
 		for (int i = 0; i < c->n; i++)
@@ -243,29 +250,32 @@ static void
 health_status(json_object *o, const struct endpoint *ep, const struct breaker *b,
 	      long waiting)
 {
-	char    when[32];
+	char when[32];
 
-	json_object_object_add(o, "state", json_object_new_string(
-		ep->enabled ? breaker_state_name(b->state)
-			    : breaker_state_name(BREAKER_DISABLED)));
-	json_object_object_add(o, "disabled_reason", ep->disabled_reason
-			       ? json_object_new_string(ep->disabled_reason) : NULL);
+	json_object_object_add(
+	    o, "state",
+	    json_object_new_string(ep->enabled ? breaker_state_name(b->state)
+					       : breaker_state_name(BREAKER_DISABLED)));
+	json_object_object_add(
+	    o, "disabled_reason",
+	    ep->disabled_reason ? json_object_new_string(ep->disabled_reason) : NULL);
 	iso8601_utc(b->failing_since, when, sizeof(when));
-	json_object_object_add(o, "failing_since", b->failing_since > 0
-			       ? json_object_new_string(when) : NULL);
+	json_object_object_add(o, "failing_since",
+			       b->failing_since > 0 ? json_object_new_string(when)
+						    : NULL);
 	json_object_object_add(o, "waiting", json_object_new_int64(waiting));
 }
 
 /* endpoint_status - one endpoint with its health and failing deliveries */
 static json_object *
-endpoint_status(const struct endpoint *ep, json_object *attempts,
-		const struct breaker *b, long waiting)
+endpoint_status(const struct endpoint *ep, json_object *attempts, const struct breaker *b,
+		long waiting)
 {
 	json_object *o = json_object_new_object(), *seen = json_object_new_object();
 	json_object *rec, *v;
 	const char *last_error = NULL, *uuid;
-	int     retrying = 0, failed = 0;
-	size_t  n = attempts ? json_object_array_length(attempts) : 0;
+	int retrying = 0, failed = 0;
+	size_t n = attempts ? json_object_array_length(attempts) : 0;
 
 	/* Newest first: the first attempt of a uuid is its delivery's last. */
 	for (size_t i = 0; i < n; i++) {
@@ -309,13 +319,16 @@ key_json(const struct config *cfg)
 	json_object *o = json_object_new_object();
 	struct keyring *kr;
 	const struct signing_key *k;
-	char    err[1024];
-	double  now = now_seconds();
+	char err[1024];
+	double now = now_seconds();
 
-	json_object_object_add(o, "signing_key", json_object_new_string(cfg->signing_key));
+	json_object_object_add(o, "signing_key",
+			       json_object_new_string(cfg->signing_key));
 	if (access(cfg->signing_key, F_OK) < 0) {
 		json_object_object_add(o, "active_kid", NULL);
-		json_object_object_add(o, "error", json_object_new_string(
+		json_object_object_add(
+		    o, "error",
+		    json_object_new_string(
 			"no key yet: posthook-webhook creates it on first start"));
 		return o;
 	}
@@ -327,8 +340,8 @@ key_json(const struct config *cfg)
 	k = keyring_signer(kr, now);
 	json_object_object_add(o, "active_kid",
 			       k ? json_object_new_string(signing_key_kid(k)) : NULL);
-	json_object_object_add(o, "published", json_object_new_int64(
-		(int64_t) keyring_count(kr)));
+	json_object_object_add(o, "published",
+			       json_object_new_int64((int64_t) keyring_count(kr)));
 	keyring_free(kr);
 	return o;
 }
@@ -348,20 +361,22 @@ print_report(json_object *st)
 {
 	static const char *const dh[] = { "DAEMON", "STATE", "PID" };
 	static const char *const eh[] = {
-		"ENDPOINT", "NAME", "STATE", "WAITING", "FAILING", "RETRYING",
-		"GAVE UP", "LAST ERROR"
+		"ENDPOINT", "NAME",	"STATE",   "WAITING",
+		"FAILING",  "RETRYING", "GAVE UP", "LAST ERROR"
 	};
 	json_object *d = json_member(st, "daemons"), *t = json_member(st, "tailer");
-	json_object *eps = json_member(st, "endpoints"), *k = json_member(st, "signing_key");
+	json_object *eps = json_member(st, "endpoints"),
+		    *k = json_member(st, "signing_key");
 	struct table *tab = table_new(3, dh);
 	const char *row[8];
-	char    state[64];
+	char state[64];
 
-	json_object_object_foreach(d, name, o) {
+	json_object_object_foreach(d, name, o)
+	{
 		row[0] = name;
-		row[1] = bool_member(o, "running", 0) ? "up"
-			: bool_member(o, "stale_pid_file", 0) ? "down (stale pid file)"
-			: "down";
+		row[1] = bool_member(o, "running", 0)	       ? "up"
+			 : bool_member(o, "stale_pid_file", 0) ? "down (stale pid file)"
+							       : "down";
 		row[2] = json_member(o, "pid") ? text_of(o, "pid") : NULL;
 		table_add_row(tab, row);
 	}
@@ -380,7 +395,8 @@ print_report(json_object *st)
 		       text_of(t, "log_file"), text_of(t, "lag_bytes"),
 		       text_of(t, "lag_lines"),
 		       strcmp(text_of(t, "reading"), "rotated") == 0
-		       ? ", finishing the rotated file" : "");
+			   ? ", finishing the rotated file"
+			   : "");
 	}
 	printf("outbox:   %s events waiting\n", text_of(st, "outbox_depth"));
 	if (json_member(k, "active_kid") != NULL)
@@ -416,13 +432,14 @@ print_report(json_object *st)
 	printf("(deliveries failing: newest attempt since %s failed)\n",
 	       text_of(st, "since"));
 	printf("\nstatus:   %s%s%s\n", text_of(st, "status"),
-	       json_member(st, "reason") ? ": " : "", json_member(st, "reason") ? text_of(st, "reason") : "");
+	       json_member(st, "reason") ? ": " : "",
+	       json_member(st, "reason") ? text_of(st, "reason") : "");
 }
 
 struct verdict {
-	int     status;			/* 0 OK, 1 degraded, 2 a daemon down */
-	char    why[256];		/* the first reason, or "" */
-	int     up, daemons;
+	int status;    /* 0 OK, 1 degraded, 2 a daemon down */
+	char why[256]; /* the first reason, or "" */
+	int up, daemons;
 };
 
 /* verdict_add - raise the status; keep the reason of the worst */
@@ -441,10 +458,11 @@ judge(json_object *st, long long max_lag, long long max_outbox, struct verdict *
 {
 	json_object *t = json_member(st, "tailer"), *lag = json_member(t, "lag_lines");
 	json_object *depth = json_member(st, "outbox_depth");
-	char    why[256];
+	char why[256];
 
 	memset(v, 0, sizeof(*v));
-	json_object_object_foreach(json_member(st, "daemons"), name, o) {
+	json_object_object_foreach(json_member(st, "daemons"), name, o)
+	{
 		v->daemons++;
 		if (bool_member(o, "running", 0)) {
 			v->up++;
@@ -478,11 +496,10 @@ print_nagios(json_object *st, const struct verdict *v, long long max_lag,
 
 	printf("POSTHOOK %s - %s%s%d/%d daemons up, lag %s lines, outbox %s"
 	       " | daemons_up=%d;;%d;0;%d lag_lines=%s;%lld outbox=%s;%lld\n",
-	       names[v->status], v->why, v->why[0] ? "; " : "", v->up,
-	       v->daemons, lag ? json_object_get_string(lag) : "unknown",
-	       depth ? json_object_get_string(depth) : "unknown",
-	       v->up, v->daemons - 1, v->daemons,
-	       lag ? json_object_get_string(lag) : "U", max_lag,
+	       names[v->status], v->why, v->why[0] ? "; " : "", v->up, v->daemons,
+	       lag ? json_object_get_string(lag) : "unknown",
+	       depth ? json_object_get_string(depth) : "unknown", v->up, v->daemons - 1,
+	       v->daemons, lag ? json_object_get_string(lag) : "U", max_lag,
 	       depth ? json_object_get_string(depth) : "U", max_outbox);
 }
 
@@ -490,21 +507,20 @@ print_nagios(json_object *st, const struct verdict *v, long long max_lag,
 int
 cmd_status(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "since", required_argument, NULL, 's' },
-		{ "max-lag", required_argument, NULL, 'l' },
-		{ "max-outbox", required_argument, NULL, 'o' },
-		{ "nagios", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "since", required_argument, NULL, 's' },
+					      { "max-lag", required_argument, NULL, 'l' },
+					      { "max-outbox", required_argument, NULL,
+						'o' },
+					      { "nagios", no_argument, NULL, 'n' },
+					      { NULL, 0, NULL, 0 } };
 	struct config *cfg = ctl_config(ctl);
 	struct ep_ctx ec;
 	struct verdict v;
 	json_object *st, *eps;
-	char    since_text[64], *end;
-	long    depth = -1;
+	char since_text[64], *end;
+	long depth = -1;
 	long long max_lag = 10000, max_outbox = 1000, *limit;
-	int     c, nagios = 0, degraded = 0;
+	int c, nagios = 0, degraded = 0;
 
 	memset(&ec, 0, sizeof(ec));
 	ec.since = now_seconds() - 24 * 3600;
@@ -514,7 +530,8 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 		case 's':
 			if (parse_time_spec(optarg, now_seconds(), &ec.since) < 0)
 				return ctl_usage_error("bad time \"%s\": use ISO 8601 "
-						       "UTC or a span like 2h", optarg);
+						       "UTC or a span like 2h",
+						       optarg);
 			break;
 		case 'l':
 		case 'o':
@@ -547,12 +564,14 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	}
 	eps = json_object_new_array();
 	for (int i = 0; i < ec.n; i++) {
-		json_object_array_add(eps, endpoint_status(ec.eps[i], ec.attempts[i],
-			&ec.health[i], waiting_of(&ec, ec.eps[i]->id)));
+		json_object_array_add(
+		    eps, endpoint_status(ec.eps[i], ec.attempts[i], &ec.health[i],
+					 waiting_of(&ec, ec.eps[i]->id)));
 		json_object_put(ec.attempts[i]);
 		/* an open breaker is "degraded": up, but a receiver is not */
-		if (ec.eps[i]->enabled && (ec.health[i].state == BREAKER_OPEN ||
-					   ec.health[i].state == BREAKER_PROBING))
+		if (ec.eps[i]->enabled
+		    && (ec.health[i].state == BREAKER_OPEN
+			|| ec.health[i].state == BREAKER_PROBING))
 			degraded = 1;
 	}
 	free(ec.attempts);
@@ -566,9 +585,12 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	judge(st, max_lag, max_outbox, &v);
 	if (degraded)
 		verdict_add(&v, 1, "an endpoint's breaker is open");
-	json_object_object_add(st, "status", json_object_new_string(
-		v.status == 0 ? "ok" : v.status == 1 ? "degraded" : "down"));
-	json_object_object_add(st, "reason", v.why[0] ? json_object_new_string(v.why) : NULL);
+	json_object_object_add(st, "status",
+			       json_object_new_string(v.status == 0   ? "ok"
+						      : v.status == 1 ? "degraded"
+								      : "down"));
+	json_object_object_add(st, "reason",
+			       v.why[0] ? json_object_new_string(v.why) : NULL);
 	if (nagios)
 		print_nagios(st, &v, max_lag, max_outbox);
 	else if (ctl->json)

@@ -22,17 +22,17 @@
 
 /* The usage, also for "posthookctl webhooks --help" (commands.c). */
 const char cmd_webhooks_usage[] =
-	"usage: posthookctl webhooks create --name N --url U "
-	"(--events A,B,... | --all-events) [--secret whsec_...|generate] [--disabled]\n"
-	"         [--max-rate R]\n"
-	"       posthookctl webhooks list\n"
-	"       posthookctl webhooks show ID\n"
-	"       posthookctl webhooks update ID [--name N] [--url U] "
-	"[--events A,B,... | --all-events] [--secret S|generate|none] [--max-rate R]\n"
-	"       posthookctl webhooks enable ID [--discard | --recover]\n"
-	"       posthookctl webhooks disable|delete ID\n"
-	"       posthookctl webhooks test ID [--event NAME]\n"
-	"  each also takes --tenant T (default \"default\")";
+    "usage: posthookctl webhooks create --name N --url U "
+    "(--events A,B,... | --all-events) [--secret whsec_...|generate] [--disabled]\n"
+    "         [--max-rate R]\n"
+    "       posthookctl webhooks list\n"
+    "       posthookctl webhooks show ID\n"
+    "       posthookctl webhooks update ID [--name N] [--url U] "
+    "[--events A,B,... | --all-events] [--secret S|generate|none] [--max-rate R]\n"
+    "       posthookctl webhooks enable ID [--discard | --recover]\n"
+    "       posthookctl webhooks disable|delete ID\n"
+    "       posthookctl webhooks test ID [--event NAME]\n"
+    "  each also takes --tenant T (default \"default\")";
 
 enum {
 	OPT_NAME = 1,
@@ -68,18 +68,18 @@ static int
 parse_opts(int argc, char **argv, struct ep_opts *o)
 {
 	static const struct option opts[] = {
-	    {"name", required_argument, NULL, OPT_NAME},
-	    {"url", required_argument, NULL, OPT_URL},
-	    {"events", required_argument, NULL, OPT_EVENTS},
-	    {"all-events", no_argument, NULL, OPT_ALL},
-	    {"secret", required_argument, NULL, OPT_SECRET},
-	    {"disabled", no_argument, NULL, OPT_DISABLED},
-	    {"event", required_argument, NULL, OPT_EVENT},
-	    {"max-rate", required_argument, NULL, OPT_MAX_RATE},
-	    {"discard", no_argument, NULL, OPT_DISCARD},
-	    {"recover", no_argument, NULL, OPT_RECOVER},
-	    {"tenant", required_argument, NULL, OPT_TENANT},
-	    {NULL, 0, NULL, 0},
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "url", required_argument, NULL, OPT_URL },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "all-events", no_argument, NULL, OPT_ALL },
+		{ "secret", required_argument, NULL, OPT_SECRET },
+		{ "disabled", no_argument, NULL, OPT_DISABLED },
+		{ "event", required_argument, NULL, OPT_EVENT },
+		{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
+		{ "discard", no_argument, NULL, OPT_DISCARD },
+		{ "recover", no_argument, NULL, OPT_RECOVER },
+		{ "tenant", required_argument, NULL, OPT_TENANT },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -116,7 +116,8 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 		case OPT_DISCARD:
 		case OPT_RECOVER:
 			if (o->enable != ENABLE_RESUME)
-				return ctl_usage_error("use --discard or --recover, not both");
+				return ctl_usage_error(
+				    "use --discard or --recover, not both");
 			o->enable = opt == OPT_DISCARD ? ENABLE_DISCARD : ENABLE_RECOVER;
 			break;
 		case OPT_TENANT:
@@ -124,7 +125,8 @@ parse_opts(int argc, char **argv, struct ep_opts *o)
 			break;
 		default:
 			return ctl_usage_error("webhooks %s: bad option \"%s\"\n%s",
-					       argv[0], argv[optind - 1], cmd_webhooks_usage);
+					       argv[0], argv[optind - 1],
+					       cmd_webhooks_usage);
 		}
 	}
 	if (optind < argc)
@@ -169,8 +171,10 @@ apply_opts(struct endpoint *ep, const struct ep_opts *o)
 		double r = strtod(o->max_rate, &end);
 
 		if (end == o->max_rate || *end != 0 || !(r >= 0 && r <= 1e6))
-			return ctl_error("invalid --max-rate \"%s\": requests per second, "
-					 "0 for no limit", o->max_rate);
+			return ctl_error(
+			    "invalid --max-rate \"%s\": requests per second, "
+			    "0 for no limit",
+			    o->max_rate);
 		ep->max_rate = r;
 	}
 	if (o->secret != NULL) {
@@ -230,7 +234,8 @@ webhooks_create(struct ctl *ctl, const struct ep_opts *o)
 	int rc;
 
 	if (o->id != NULL)
-		return ctl_usage_error("webhooks create takes no ID\n%s", cmd_webhooks_usage);
+		return ctl_usage_error("webhooks create takes no ID\n%s",
+				       cmd_webhooks_usage);
 	if (o->name == NULL || o->url == NULL || (o->events == NULL && !o->all_events))
 		return ctl_usage_error("webhooks create needs --name, --url and "
 				       "--events or --all-events\n%s",
@@ -287,10 +292,10 @@ events_text(const struct endpoint *ep)
 		return xstrdup("all");
 	buf_init(&b);
 	for (t = 0; t < EV_TYPE_COUNT; t++)
-		if (endpoint_wants(ep, (enum event_type)t)) {
+		if (endpoint_wants(ep, (enum event_type) t)) {
 			if (b.len > 0)
 				buf_puts(&b, ",");
-			buf_puts(&b, event_type_name((enum event_type)t));
+			buf_puts(&b, event_type_name((enum event_type) t));
 		}
 	return buf_take(&b);
 }
@@ -299,7 +304,7 @@ events_text(const struct endpoint *ep)
 static int
 webhooks_list(struct ctl *ctl, const char *tenant)
 {
-	static const char *const headers[] = {"ID", "NAME", "ENABLED", "URL", "EVENTS"};
+	static const char *const headers[] = { "ID", "NAME", "ENABLED", "URL", "EVENTS" };
 	struct list_ctx c;
 	struct table *t;
 	json_object *o;
@@ -320,9 +325,9 @@ webhooks_list(struct ctl *ctl, const char *tenant)
 			json_object_put(o);
 		} else {
 			char *ev = events_text(c.eps[i]);
-			const char *row[5] = {c.eps[i]->id, c.eps[i]->name,
-					      c.eps[i]->enabled ? "yes" : "no",
-					      c.eps[i]->url, ev};
+			const char *row[5] = { c.eps[i]->id, c.eps[i]->name,
+					       c.eps[i]->enabled ? "yes" : "no",
+					       c.eps[i]->url, ev };
 
 			table_add_row(t, row);
 			free(ev);
@@ -457,7 +462,8 @@ webhooks_switch(struct ctl *ctl, int enable, const struct ep_opts *o)
 	if (rc == STORE_NOTFOUND)
 		return ctl_error("no webhook with id \"%s\"", o->id);
 	if (rc != STORE_OK)
-		return ctl_error("cannot %s webhook %s", enable ? "enable" : "disable", o->id);
+		return ctl_error("cannot %s webhook %s", enable ? "enable" : "disable",
+				 o->id);
 	if (enable && o->enable == ENABLE_DISCARD)
 		fprintf(stderr, "%d waiting deliver%s marked failed\n", c.count,
 			c.count == 1 ? "y" : "ies");
@@ -513,7 +519,8 @@ webhooks_delete(struct ctl *ctl, const struct ep_opts *o)
 	int rc;
 
 	if (o->id == NULL)
-		return ctl_usage_error("webhooks delete needs an ID\n%s", cmd_webhooks_usage);
+		return ctl_usage_error("webhooks delete needs an ID\n%s",
+				       cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
 	c.tenant = o->tenant;
@@ -580,7 +587,8 @@ webhooks_test(struct ctl *ctl, const struct ep_opts *o)
 	json_object *v;
 
 	if (o->id == NULL)
-		return ctl_usage_error("webhooks test needs an ID\n%s", cmd_webhooks_usage);
+		return ctl_usage_error("webhooks test needs an ID\n%s",
+				       cmd_webhooks_usage);
 	memset(&c, 0, sizeof(c));
 	c.id = o->id;
 	c.tenant = o->tenant;
@@ -616,8 +624,8 @@ webhooks_test(struct ctl *ctl, const struct ep_opts *o)
 		return ctl_error("the test event was queued, but no attempt was made in "
 				 "time: is posthook-webhook running?");
 	ctl_print_json(ctl, c.found);
-	ok = json_object_object_get_ex(c.found, "success", &v) &&
-	     json_object_get_boolean(v);
+	ok = json_object_object_get_ex(c.found, "success", &v)
+	     && json_object_get_boolean(v);
 	json_object_put(c.found);
 	return ok ? 0 : 1;
 }

@@ -10,7 +10,7 @@ struct ctl_command {
 	const char *name;
 	ctl_cmd_fn run;
 	const char *summary;
-	const char *usage;		/* for NAME --help; NULL: the summary */
+	const char *usage; /* for NAME --help; NULL: the summary */
 };
 
 extern const struct ctl_command ctl_commands[];

@@ -15,10 +15,10 @@
 
 struct ctl {
 	const char *config_path;
-	int     config_given;
-	int     json;			/* --json */
+	int config_given;
+	int json; /* --json */
 	struct config *cfg;
-	struct store *store;		/* opened by ctl_store() */
+	struct store *store; /* opened by ctl_store() */
 };
 
 typedef int (*ctl_cmd_fn)(struct ctl *ctl, int argc, char **argv);
@@ -75,8 +75,8 @@ int cmd_tenants(struct ctl *ctl, int argc, char **argv);
 
 /* Each command's usage, in its file: "usage: posthookctl NAME ...". */
 extern const char cmd_version_usage[], cmd_bounces_usage[], cmd_config_usage[],
-	cmd_classify_usage[], cmd_messages_usage[], cmd_webhooks_usage[],
-	cmd_deliveries_usage[], cmd_keys_usage[], cmd_status_usage[],
-	cmd_domains_usage[], cmd_tenants_usage[];
+    cmd_classify_usage[], cmd_messages_usage[], cmd_webhooks_usage[],
+    cmd_deliveries_usage[], cmd_keys_usage[], cmd_status_usage[], cmd_domains_usage[],
+    cmd_tenants_usage[];
 
 #endif

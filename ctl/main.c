@@ -20,12 +20,14 @@ usage(FILE *fp)
 {
 	const struct ctl_command *c;
 
-	fprintf(fp, "usage: posthookctl [-c FILE] [--json] COMMAND [ARGS] [--json]\n"
-		"  -c, --config FILE  read FILE, not " PH_DEFAULT_CONFIG "\n"
-		"  -j, --json         one JSON object per line (anywhere on the line)\n"
-		"  -V, --version      print the version and exit\n"
-		"  -h, --help         print this help and exit; COMMAND --help: its usage\n"
-		"\ncommands:\n");
+	fprintf(
+	    fp,
+	    "usage: posthookctl [-c FILE] [--json] COMMAND [ARGS] [--json]\n"
+	    "  -c, --config FILE  read FILE, not " PH_DEFAULT_CONFIG "\n"
+	    "  -j, --json         one JSON object per line (anywhere on the line)\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit; COMMAND --help: its usage\n"
+	    "\ncommands:\n");
 	for (c = ctl_commands; c->name != NULL; c++)
 		fprintf(fp, "  %-11s %s\n", c->name, c->summary);
 }
@@ -39,8 +41,8 @@ ctl_config(struct ctl *ctl)
 	if (ctl->cfg != NULL)
 		return ctl->cfg;
 	ctl->cfg = config_new();
-	if (config_load(ctl->cfg, ctl->config_path, ctl->config_given,
-			err, sizeof(err)) < 0) {
+	if (config_load(ctl->cfg, ctl->config_path, ctl->config_given, err, sizeof(err))
+	    < 0) {
 		fprintf(stderr, "posthookctl: %s\n", err);
 		exit(1);
 	}
@@ -72,7 +74,7 @@ void
 ctl_print_json(const struct ctl *ctl, json_object *obj)
 {
 	int flags = ctl->json ? JSON_C_TO_STRING_PLAIN
-		: JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
+			      : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
 
 	puts(json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
@@ -82,7 +84,7 @@ void
 ctl_print_json_line(json_object *obj)
 {
 	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN
-					    | JSON_C_TO_STRING_NOSLASHESCAPE));
+						     | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* ctl_vmessage - "posthookctl: " and the message on stderr */

@@ -10,9 +10,9 @@
 #include "util/util.h"
 
 struct table {
-	int     ncols;
-	size_t  nrows;
-	char  **cells;			/* nrows x ncols, row 0 the headers */
+	int ncols;
+	size_t nrows;
+	char **cells; /* nrows x ncols, row 0 the headers */
 };
 
 /* table_new - a table with these column headers */
@@ -32,10 +32,11 @@ table_add_row(struct table *t, const char *const *cells)
 {
 	int i;
 
-	t->cells = xrealloc(t->cells, (t->nrows + 1) * (size_t) t->ncols * sizeof(char *));
+	t->cells =
+	    xrealloc(t->cells, (t->nrows + 1) * (size_t) t->ncols * sizeof(char *));
 	for (i = 0; i < t->ncols; i++)
 		t->cells[t->nrows * (size_t) t->ncols + (size_t) i] =
-			xstrdup(cells[i] != NULL ? cells[i] : "-");
+		    xstrdup(cells[i] != NULL ? cells[i] : "-");
 	t->nrows++;
 }
 

@@ -68,8 +68,7 @@ internal_host(const struct correlate *c, struct span addr)
 int
 is_loopback(struct span addr)
 {
-	return ((addr.len > 4 && memcmp(addr.p, "127.", 4) == 0)
-		|| span_eq(addr, "::1")
+	return ((addr.len > 4 && memcmp(addr.p, "127.", 4) == 0) || span_eq(addr, "::1")
 		|| (addr.len > 11 && memcmp(addr.p, "::ffff:127.", 11) == 0));
 }
 
@@ -145,7 +144,7 @@ keep_client(struct correlate *c, struct qstate *qs, const struct log_line *l)
 void
 correlate_set_opts(struct correlate *c, const struct correlate_opts *opts)
 {
-	size_t  max = c->opts.max_messages;
+	size_t max = c->opts.max_messages;
 
 	c->opts = *opts;
 	c->opts.max_messages = opts->max_messages ? opts->max_messages : max;
@@ -190,7 +189,7 @@ static double
 line_time(struct correlate *c, const struct log_stamp *st)
 {
 	struct log_stamp key;
-	double  t;
+	double t;
 
 	if (st->epoch > 0)
 		return (st->epoch);
@@ -214,7 +213,7 @@ line_time(struct correlate *c, const struct log_stamp *st)
 static char *
 scratch_clean(struct correlate *c, size_t *off, struct span s)
 {
-	char   *p = c->scratch + *off;
+	char *p = c->scratch + *off;
 
 	*off += utf8_clean_to(p, s.p, s.len) + 1;
 	return (p);
@@ -225,7 +224,7 @@ scratch_clean(struct correlate *c, size_t *off, struct span s)
 static void
 scratch_reserve(struct correlate *c, size_t n, size_t nspans)
 {
-	size_t  need = n * 3 + nspans;
+	size_t need = n * 3 + nspans;
 
 	if (need > c->scratch_cap) {
 		free(c->scratch);
@@ -247,8 +246,8 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	struct deferral *d;
 	struct attempt a;
 	enum event_type type;
-	char   *to, *program;
-	size_t  off = 0;
+	char *to, *program;
+	size_t off = 0;
 
 	switch (l->status) {
 	case DS_SENT:
@@ -266,8 +265,8 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 		return;
 	}
 	/* The line's fields, cleaned, in one reused buffer. */
-	scratch_reserve(c, l->to.len + l->program.len + l->relay.len
-			+ l->dsn.len + l->text.len, 5);
+	scratch_reserve(
+	    c, l->to.len + l->program.len + l->relay.len + l->dsn.len + l->text.len, 5);
 	to = scratch_clean(c, &off, l->to);
 	program = scratch_clean(c, &off, l->program);
 	if (ssl == SSL_FROM_SESSION)
@@ -322,19 +321,18 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 
 /* on_expired - every recipient still deferred failed for good. */
 static void
-on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
-	   double when)
+on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos, double when)
 {
 	struct deferral *d, *next;
 	struct delivery_event ev;
 	struct attempt a;
-	char    age[64];
-	int     report = in_scope(c, qs);
+	char age[64];
+	int report = in_scope(c, qs);
 
 	for (d = qs->deferred; d != NULL; d = next) {
 		next = d->next;
 		if (report) {
-			char   *inner;
+			char *inner;
 
 			delivery_event_init(&ev, EV_MESSAGE_DELIVERY_FAILED);
 			fill_message(c, qs, d->rcpt, &ev.message);
@@ -349,10 +347,12 @@ on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos,
 			a.text = d->text;
 			describe(&a, &ev);
 			format_age(qs->first_seen > 0 ? when - qs->first_seen
-				   : d->delay + (when - d->when), age, sizeof(age));
+						      : d->delay + (when - d->when),
+				   age, sizeof(age));
 			inner = ev.details;
 			ev.details = xasprintf("Message expired after %s in the "
-					       "queue: %s", age, inner);
+					       "queue: %s",
+					       age, inner);
 			free(inner);
 			emit_event(c, qs, pos, d->rcpt, &ev);
 		}
@@ -367,7 +367,7 @@ int
 correlate_tick(struct correlate *c, double now)
 {
 	struct qstate *qs, *next;
-	int     n = 0;
+	int n = 0;
 
 	c->clock = now;
 	for (qs = c->pending; qs != NULL; qs = qs->pnext)
@@ -376,7 +376,7 @@ correlate_tick(struct correlate *c, double now)
 				w->deadline = now + c->opts.hop_wait;
 	n += release_due(c, 0, now);
 	for (qs = c->pending; qs != NULL; qs = next) {
-		int     late = 1;
+		int late = 1;
 
 		next = qs->pnext;
 		for (struct held *h = qs->held; h != NULL; h = h->next) {
@@ -420,8 +420,7 @@ correlate_pending(const struct correlate *c)
  * origin, where the milter's record may be found.
  */
 static void
-on_requeue(struct correlate *c, struct qstate *qs, struct span orig_id,
-	   double when)
+on_requeue(struct correlate *c, struct qstate *qs, struct span orig_id, double when)
 {
 	struct qstate *old = qs_find(c, orig_id.p, orig_id.len);
 	struct deferral **pp;
@@ -435,8 +434,7 @@ on_requeue(struct correlate *c, struct qstate *qs, struct span orig_id,
 		return;
 	}
 	qs->pinned++;
-	(void) link_hop(c, old, (struct span) { qs->qid, strlen(qs->qid) },
-			when);
+	(void) link_hop(c, old, (struct span){ qs->qid, strlen(qs->qid) }, when);
 	for (pp = &qs->deferred; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = old->deferred;
@@ -447,11 +445,10 @@ on_requeue(struct correlate *c, struct qstate *qs, struct span orig_id,
 
 /* correlate_feed - see correlate.h. */
 void
-correlate_feed(struct correlate *c, const struct log_line *l,
-	       const struct log_pos *pos)
+correlate_feed(struct correlate *c, const struct log_line *l, const struct log_pos *pos)
 {
 	struct qstate *qs;
-	double  when;
+	double when;
 
 	if (l->kind == LK_TLS_ESTABLISHED) {
 		on_tls(c, l);
@@ -461,8 +458,8 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		return;
 	when = line_time(c, &l->stamp);
 	/* Waits end by the log's time too (a log read at once, --print). */
-	if (c->npending > 0 && (when >= c->log_checked + LOG_CHECK_S
-				|| when < c->log_checked)) {
+	if (c->npending > 0
+	    && (when >= c->log_checked + LOG_CHECK_S || when < c->log_checked)) {
 		c->log_checked = when;
 		release_due(c, when, 0);
 	}
@@ -489,14 +486,13 @@ correlate_feed(struct correlate *c, const struct log_line *l,
 		 * record again; once the message is queued (qmgr) or being
 		 * delivered, there will be none, and the holds go first.
 		 */
-		held_flush(c, qs, !(l->kind == LK_QMGR_FROM
-				    || l->kind == LK_QMGR_EXPIRED
-				    || l->kind == LK_DELIVERY));
+		held_flush(c, qs,
+			   !(l->kind == LK_QMGR_FROM || l->kind == LK_QMGR_EXPIRED
+			     || l->kind == LK_DELIVERY));
 	}
 	switch (l->kind) {
 	case LK_SMTPD_CLIENT:
-		if (l->sasl_username.len > 0
-		    || internal_host(c, l->client_addr)) {
+		if (l->sasl_username.len > 0 || internal_host(c, l->client_addr)) {
 			qs->submitted = 1;
 			qs_mark_dirty(c, qs);
 		}

@@ -28,16 +28,16 @@
 
 /* Where a line was read: its identity, from which every event key comes. */
 struct log_pos {
-	const char *source;		/* file fingerprint, or "journal" */
-	uint64_t offset;		/* byte offset of the line in the file */
-	const char *cursor;		/* journal cursor, or NULL */
+	const char *source; /* file fingerprint, or "journal" */
+	uint64_t offset;    /* byte offset of the line in the file */
+	const char *cursor; /* journal cursor, or NULL */
 };
 
 struct correlate_event {
-	const char *key;		/* unique per (line, recipient) */
+	const char *key; /* unique per (line, recipient) */
 	const char *queue_id;
-	const char *tenant;		/* the message's; NULL: the default's */
-	struct delivery_event ev;	/* the callback may take its strings */
+	const char *tenant;	  /* the message's; NULL: the default's */
+	struct delivery_event ev; /* the callback may take its strings */
 };
 
 typedef void (*correlate_emit_fn)(struct correlate_event *ev, void *ctx);
@@ -45,17 +45,17 @@ typedef void (*correlate_emit_fn)(struct correlate_event *ev, void *ctx);
 typedef struct message_record *(*correlate_record_fn)(const char *qid, void *ctx);
 
 struct correlate_opts {
-	int     report;			/* enum report_scope */
-	char  **internal_hosts;		/* NULL-terminated, may be NULL */
-	char  **hop_relays;		/* NULL-terminated, may be NULL */
-	size_t  max_messages;		/* 0: the default cap */
+	int report;	       /* enum report_scope */
+	char **internal_hosts; /* NULL-terminated, may be NULL */
+	char **hop_relays;     /* NULL-terminated, may be NULL */
+	size_t max_messages;   /* 0: the default cap */
 	/*
 	 * Seconds a hold line's Held events wait for the milter's record
 	 * (cleanup logs "hold: header" before the milter's end-of-message
 	 * commits it); 0: no clock, they wait only for cleanup's message-id
 	 * line (or the message's next line, or correlate_drain()).
 	 */
-	double  hold_wait;
+	double hold_wait;
 	/*
 	 * Seconds (of the log's time, or the clock's through
 	 * correlate_tick()) that a delivery line of a message that may be a
@@ -63,15 +63,14 @@ struct correlate_opts {
 	 * "queued as" (the filter's answer to the original may be logged
 	 * after the re-injected message's delivery); 0: no wait.
 	 */
-	double  hop_wait;
+	double hop_wait;
 };
 
-#define CORRELATE_HOP_WAIT	2.0	/* hop_wait the programs use */
+#define CORRELATE_HOP_WAIT 2.0 /* hop_wait the programs use */
 
 struct correlate;
 
-struct correlate *correlate_new(const struct correlate_opts *opts,
-				correlate_emit_fn emit,
+struct correlate *correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
 				correlate_record_fn record, void *ctx);
 void correlate_free(struct correlate *c);
 
@@ -125,10 +124,8 @@ void correlate_drain(struct correlate *c);
  * key that is no queue id ("#tls").  The callback takes no reference to
  * state.
  */
-typedef void (*correlate_state_fn)(const char *qid, json_object *state,
-				   void *ctx);
-void correlate_flush_dirty(struct correlate *c, correlate_state_fn fn,
-			   void *ctx);
+typedef void (*correlate_state_fn)(const char *qid, json_object *state, void *ctx);
+void correlate_flush_dirty(struct correlate *c, correlate_state_fn fn, void *ctx);
 
 /* correlate_restore - take back a state flushed before (a queue id's, or
  * the TLS sessions'); 0 or -1. */

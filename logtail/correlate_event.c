@@ -17,8 +17,8 @@
 static void
 put_u64(struct buf *b, uint64_t n)
 {
-	char    d[20];
-	size_t  i = sizeof(d);
+	char d[20];
+	size_t i = sizeof(d);
 
 	do
 		d[--i] = (char) ('0' + n % 10);
@@ -84,7 +84,7 @@ event_tenant(struct correlate *c, struct qstate *qs)
 		return (NULL);
 	f.sasl_username = qs->sasl_username;
 	f.client_addr = qs->client_addr;
-	f.daemon_name = NULL;		/* Postfix does not log it */
+	f.daemon_name = NULL; /* Postfix does not log it */
 	f.sender = qs->from;
 	t = tenant_match(c->tenants, &f);
 	return (strcmp(t, TENANT_DEFAULT) == 0 ? NULL : t);
@@ -92,8 +92,7 @@ event_tenant(struct correlate *c, struct qstate *qs)
 
 /* emit_key - hand one event to the caller, under key (taken). */
 void
-emit_key(struct correlate *c, struct qstate *qs, char *key,
-	 struct delivery_event *ev)
+emit_key(struct correlate *c, struct qstate *qs, char *key, struct delivery_event *ev)
 {
 	struct correlate_event ce;
 
@@ -167,8 +166,8 @@ domain_of(const char *addr)
 static char *
 str_cat(const char *const *parts, size_t n)
 {
-	size_t  len[8], total = 0, o = 0;
-	char   *s;
+	size_t len[8], total = 0, o = 0;
+	char *s;
 
 	if (n > sizeof(len) / sizeof(len[0]))
 		log_fatal("str_cat: %zu parts", n);
@@ -183,17 +182,18 @@ str_cat(const char *const *parts, size_t n)
 	return (s);
 }
 
-#define STR_CAT(...) str_cat((const char *const[]) { __VA_ARGS__ }, \
-	sizeof((const char *const[]) { __VA_ARGS__ }) / sizeof(const char *))
+#define STR_CAT(...)                                                                     \
+	str_cat((const char *const[]){ __VA_ARGS__ },                                    \
+		sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 
-#define WHERE_SIZE	512		/* "ip:port (host)", cut to 511 bytes */
+#define WHERE_SIZE 512 /* "ip:port (host)", cut to 511 bytes */
 
 /* where_add - n bytes of p at the end of where (WHERE_SIZE bytes, *len
  * used), cut where snprintf() into it would cut. */
 static void
 where_add(char *where, size_t *len, const char *p, size_t n)
 {
-	size_t  room = WHERE_SIZE - 1 - *len;
+	size_t room = WHERE_SIZE - 1 - *len;
 
 	if (n > room)
 		n = room;
@@ -211,11 +211,11 @@ describe(const struct attempt *a, struct delivery_event *ev)
 {
 	struct span rs = { a->relay, strlen(a->relay) }, host, addr, port;
 	struct classify_result res;
-	char    where[WHERE_SIZE], code[16];
-	size_t  wlen = 0;
-	int     none = (*a->relay == 0 || strcmp(a->relay, "none") == 0);
-	size_t  olen = strlen(a->text) + 1;
-	char   *out = xmalloc(olen);
+	char where[WHERE_SIZE], code[16];
+	size_t wlen = 0;
+	int none = (*a->relay == 0 || strcmp(a->relay, "none") == 0);
+	size_t olen = strlen(a->text) + 1;
+	char *out = xmalloc(olen);
 	const char *name;
 
 	where[0] = 0;
@@ -237,23 +237,25 @@ describe(const struct attempt *a, struct delivery_event *ev)
 
 	if (ev->type == EV_MESSAGE_SENT) {
 		if (addr.len > 0 && is_remote_program(a->program))
-			ev->details = STR_CAT("Message for ", a->to,
-					      " accepted by ", where);
+			ev->details =
+			    STR_CAT("Message for ", a->to, " accepted by ", where);
 		else
-			ev->details = STR_CAT("Message for ", a->to,
-					      " delivered by ", where);
+			ev->details =
+			    STR_CAT("Message for ", a->to, " delivered by ", where);
 		classify_reply_text(a->text, out, olen);
 		ev->output = out;
 		return;
 	}
 	classify(a->dsn, a->text, &res);
-	ev->classification = res.classification != CLASS_NONE
-	    ? res.classification : CLASS_UNCLASSIFIED;
-	if (none && (ev->classification == CLASS_CONNECTION_ERROR
-		     || ev->classification == CLASS_DNS_FAILURE
-		     || ev->classification == CLASS_INVALID_DOMAIN)) {
+	ev->classification =
+	    res.classification != CLASS_NONE ? res.classification : CLASS_UNCLASSIFIED;
+	if (none
+	    && (ev->classification == CLASS_CONNECTION_ERROR
+		|| ev->classification == CLASS_DNS_FAILURE
+		|| ev->classification == CLASS_INVALID_DOMAIN)) {
 		ev->details = STR_CAT("Connection error: Could not connect to "
-				      "any mail server for ", domain_of(a->to));
+				      "any mail server for ",
+				      domain_of(a->to));
 		memcpy(out, a->text, olen);
 		ev->output = out;
 		return;
@@ -268,14 +270,14 @@ describe(const struct attempt *a, struct delivery_event *ev)
 		else if (host.len > 0 && addr.len > 0)
 			ev->remote_host = xstrndup(host.p, host.len);
 	}
-	name = classification_name(ev->classification);	/* not CLASS_NONE */
+	name = classification_name(ev->classification); /* not CLASS_NONE */
 	if (res.smtp_code > 0) {
 		snprintf(code, sizeof(code), "%d ", res.smtp_code);
-		ev->details = STR_CAT(code, name, ": Delivery to ", a->to,
-				      " failed at ", where);
+		ev->details =
+		    STR_CAT(code, name, ": Delivery to ", a->to, " failed at ", where);
 	} else {
-		ev->details = STR_CAT(name, ": Delivery to ", a->to,
-				      " failed at ", where);
+		ev->details =
+		    STR_CAT(name, ": Delivery to ", a->to, " failed at ", where);
 	}
 	classify_reply_text(a->text, out, olen);
 	ev->output = out;

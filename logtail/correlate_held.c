@@ -28,7 +28,7 @@ held_emit(struct correlate *c, struct qstate *qs, const struct held *h)
 {
 	struct message_record *rec;
 	struct delivery_event ev;
-	char  **rcpts, *single[2];
+	char **rcpts, *single[2];
 
 	if (!in_scope(c, qs))
 		return;
@@ -59,7 +59,7 @@ int
 held_flush(struct correlate *c, struct qstate *qs, int wait)
 {
 	struct held *h;
-	int     n = 0;
+	int n = 0;
 
 	if (qs->held == NULL)
 		return (0);
@@ -78,8 +78,8 @@ held_flush(struct correlate *c, struct qstate *qs, int wait)
 
 /* held_add - a hold line waits for the record; kept in the saved state. */
 void
-held_add(struct correlate *c, struct qstate *qs, char *keybase, char *to,
-	 char *reason, char *output, double when, double deadline)
+held_add(struct correlate *c, struct qstate *qs, char *keybase, char *to, char *reason,
+	 char *output, double when, double deadline)
 {
 	struct held *h = xcalloc(1, sizeof(*h)), **pp;
 
@@ -115,10 +115,11 @@ on_hold(struct correlate *c, struct qstate *qs, const struct log_line *l,
 	 */
 	if (qs_record(c, qs) == NULL && qs->rec_state == REC_UNKNOWN
 	    && (c->opts.hold_wait > 0 || qs->message_id == NULL)) {
-		held_add(c, qs, key_base(pos), span_dup(l->to),
-			 span_dup(l->hold_reason), span_dup(l->msg), when,
+		held_add(c, qs, key_base(pos), span_dup(l->to), span_dup(l->hold_reason),
+			 span_dup(l->msg), when,
 			 c->clock > 0 && c->opts.hold_wait > 0
-			 ? c->clock + c->opts.hold_wait : 0);
+			     ? c->clock + c->opts.hold_wait
+			     : 0);
 		return;
 	}
 	if (qs->held != NULL) {

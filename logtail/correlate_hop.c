@@ -30,8 +30,8 @@ relay_ap(const struct log_line *l, char *out, size_t size)
 {
 	out[0] = 0;
 	if (l->relay_addr.len > 0)
-		snprintf(out, size, "%.*s:%.*s", (int) l->relay_addr.len,
-			 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
+		snprintf(out, size, "%.*s:%.*s", (int) l->relay_addr.len, l->relay_addr.p,
+			 (int) l->relay_port.len, l->relay_port.p);
 }
 
 /*
@@ -43,8 +43,8 @@ relay_ap(const struct log_line *l, char *out, size_t size)
 int
 is_hop_relay(struct correlate *c, const struct log_line *l)
 {
-	char    ap[128], br[132];
-	int     named = c->opts.hop_relays != NULL && c->opts.hop_relays[0] != NULL;
+	char ap[128], br[132];
+	int named = c->opts.hop_relays != NULL && c->opts.hop_relays[0] != NULL;
 
 	/* Most "queued as" answers are remote: no formatting for them. */
 	if (!named && (c->nhop_relay == 0 || !is_loopback(l->relay_addr)))
@@ -55,8 +55,8 @@ is_hop_relay(struct correlate *c, const struct log_line *l)
 			return (1);
 	if (!named)
 		return (0);
-	snprintf(br, sizeof(br), "[%.*s]:%.*s", (int) l->relay_addr.len,
-		 l->relay_addr.p, (int) l->relay_port.len, l->relay_port.p);
+	snprintf(br, sizeof(br), "[%.*s]:%.*s", (int) l->relay_addr.len, l->relay_addr.p,
+		 (int) l->relay_port.len, l->relay_port.p);
 	for (char **h = c->opts.hop_relays; *h != NULL; h++)
 		if (span_eq(l->relay, *h) || span_eq(l->relay_host, *h)
 		    || strcmp(ap, *h) == 0 || strcmp(br, *h) == 0)
@@ -73,7 +73,7 @@ is_hop_relay(struct correlate *c, const struct log_line *l)
 void
 hop_relay_learn(struct correlate *c, const struct log_line *l)
 {
-	char    ap[72];
+	char ap[72];
 
 	if (!is_loopback(l->relay_addr) || c->nhop_relay == HOP_RELAYS)
 		return;
@@ -90,8 +90,7 @@ hop_relay_learn(struct correlate *c, const struct log_line *l)
  * the original's identity.  Returns new_qid's state.
  */
 struct qstate *
-link_hop(struct correlate *c, struct qstate *qs, struct span new_qid,
-	 double when)
+link_hop(struct correlate *c, struct qstate *qs, struct span new_qid, double when)
 {
 	struct qstate *nq = qs_get(c, new_qid, when);
 
@@ -183,9 +182,9 @@ waiting_replay_all(struct correlate *c, struct qstate *qs)
 		qs->waiting = w->next;
 		memset(&l, 0, sizeof(l));
 		l.pid = w->pid;
-		l.program = (struct span) { w->program, strlen(w->program) };
-		l.queue_id = (struct span) { qs->qid, strlen(qs->qid) };
-		l.msg = (struct span) { w->msg, strlen(w->msg) };
+		l.program = (struct span){ w->program, strlen(w->program) };
+		l.queue_id = (struct span){ qs->qid, strlen(qs->qid) };
+		l.msg = (struct span){ w->msg, strlen(w->msg) };
 		parse_message(&l);
 		if (l.kind == LK_DELIVERY)
 			on_delivery(c, qs, &l, &pos, w->when, w->ssl);
@@ -215,7 +214,7 @@ int
 release_due(struct correlate *c, double log_now, double wall_now)
 {
 	struct qstate *qs;
-	int     n = 0;
+	int n = 0;
 
 again:
 	for (qs = c->pending; qs != NULL; qs = qs->pnext) {

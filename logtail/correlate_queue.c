@@ -197,14 +197,14 @@ qs_forget(struct correlate *c, struct qstate *qs)
 static void
 grow(struct correlate *c)
 {
-	size_t  n = c->nbuckets * 2;
+	size_t n = c->nbuckets * 2;
 	struct qstate **b = xcalloc(n, sizeof(*b));
 
 	for (size_t i = 0; i < c->nbuckets; i++) {
 		struct qstate *qs, *next;
 
 		for (qs = c->buckets[i]; qs; qs = next) {
-			size_t  h = hash_qid(qs->qid, strlen(qs->qid)) & (n - 1);
+			size_t h = hash_qid(qs->qid, strlen(qs->qid)) & (n - 1);
 
 			next = qs->hnext;
 			qs->hnext = b[h];
@@ -221,7 +221,7 @@ static struct qstate *
 qs_create(struct correlate *c, const char *p, size_t len, double when)
 {
 	struct qstate *qs = xcalloc(1, sizeof(*qs));
-	size_t  h;
+	size_t h;
 
 	/* Bounded memory: the oldest message goes first, unless it is one
 	 * being worked on. */
@@ -297,8 +297,8 @@ deferral_take(struct qstate *qs, const char *rcpt)
 /* deferral_add - remember the last deferral of a recipient: the attempt
  * a (copied), when, its delay=, its delays c + d and its TLS. */
 void
-deferral_add(struct qstate *qs, const struct attempt *a, double delay,
-	     double when, double time, int ssl)
+deferral_add(struct qstate *qs, const struct attempt *a, double delay, double when,
+	     double time, int ssl)
 {
 	struct deferral *d = deferral_take(qs, a->to);
 

@@ -83,8 +83,8 @@ qs_to_json(const struct qstate *qs)
 			json_object *e = json_object_new_object();
 
 			json_add_string_set(e, "source", w->source);
-			json_object_object_add(e, "offset",
-					       json_object_new_int64((int64_t) w->offset));
+			json_object_object_add(
+			    e, "offset", json_object_new_int64((int64_t) w->offset));
 			json_add_string_set(e, "cursor", w->cursor);
 			json_add_string_set(e, "program", w->program);
 			json_object_object_add(e, "pid", json_object_new_int64(w->pid));
@@ -124,14 +124,14 @@ tls_to_json(const struct correlate *c)
 static int
 tls_restore(struct correlate *c, json_object *state)
 {
-	size_t  n;
+	size_t n;
 
 	if (!json_object_is_type(state, json_type_array))
 		return (-1);
 	n = json_object_array_length(state);
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(state, i);
-		long    pid = (long) json_num(e, "pid");
+		long pid = (long) json_num(e, "pid");
 		struct tls_sess *t;
 
 		if (pid <= 0)
@@ -139,11 +139,14 @@ tls_restore(struct correlate *c, json_object *state)
 		t = tls_slot(c, pid);
 		t->pid = pid;
 		snprintf(t->addr, sizeof(t->addr), "%s",
-			 json_string_member(e, "addr") ? json_string_member(e, "addr") : "");
+			 json_string_member(e, "addr") ? json_string_member(e, "addr")
+						       : "");
 		snprintf(t->port, sizeof(t->port), "%s",
-			 json_string_member(e, "port") ? json_string_member(e, "port") : "");
+			 json_string_member(e, "port") ? json_string_member(e, "port")
+						       : "");
 		snprintf(t->qid, sizeof(t->qid), "%s",
-			 json_string_member(e, "qid") ? json_string_member(e, "qid") : "");
+			 json_string_member(e, "qid") ? json_string_member(e, "qid")
+						      : "");
 	}
 	return (0);
 }
@@ -181,7 +184,8 @@ correlate_flush_dirty(struct correlate *c, correlate_state_fn fn, void *ctx)
 		json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < c->nhop_relay; i++)
-			json_object_array_add(arr, json_object_new_string(c->hop_relay[i]));
+			json_object_array_add(arr,
+					      json_object_new_string(c->hop_relay[i]));
 		json_object_object_add(o, "relays", arr);
 		fn(HOP_STATE_KEY, o, ctx);
 		json_object_put(o);
@@ -194,7 +198,7 @@ static int
 hop_restore(struct correlate *c, json_object *state)
 {
 	json_object *arr;
-	size_t  n;
+	size_t n;
 
 	if (!json_object_is_type(state, json_type_object)
 	    || !json_object_object_get_ex(state, "relays", &arr)
@@ -219,29 +223,36 @@ hop_restore(struct correlate *c, json_object *state)
 static void
 waiting_restore(struct correlate *c, struct qstate *qs, json_object *arr)
 {
-	size_t  n = json_object_array_length(arr);
+	size_t n = json_object_array_length(arr);
 	struct waiting **pp = &qs->waiting;
 
 	while (*pp != NULL)
 		pp = &(*pp)->next;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(arr, i), *v;
-		const char *program = json_string_member(e, "program"), *msg = json_string_member(e, "msg");
+		const char *program = json_string_member(e, "program"),
+			   *msg = json_string_member(e, "msg");
 		struct waiting *w;
 
 		if (program == NULL || msg == NULL)
 			continue;
 		w = xcalloc(1, sizeof(*w));
-		w->source = json_string_member(e, "source") ? xstrdup(json_string_member(e, "source")) : NULL;
+		w->source = json_string_member(e, "source")
+				? xstrdup(json_string_member(e, "source"))
+				: NULL;
 		w->offset = json_object_object_get_ex(e, "offset", &v)
-		    ? (uint64_t) json_object_get_int64(v) : 0;
-		w->cursor = json_string_member(e, "cursor") ? xstrdup(json_string_member(e, "cursor")) : NULL;
+				? (uint64_t) json_object_get_int64(v)
+				: 0;
+		w->cursor = json_string_member(e, "cursor")
+				? xstrdup(json_string_member(e, "cursor"))
+				: NULL;
 		w->program = xstrdup(program);
 		w->pid = json_object_object_get_ex(e, "pid", &v)
-		    ? (long) json_object_get_int64(v) : -1;
+			     ? (long) json_object_get_int64(v)
+			     : -1;
 		w->msg = xstrdup(msg);
-		w->ssl = json_object_object_get_ex(e, "ssl", &v)
-		    ? json_object_get_int(v) : SSL_UNKNOWN;
+		w->ssl = json_object_object_get_ex(e, "ssl", &v) ? json_object_get_int(v)
+								 : SSL_UNKNOWN;
 		if (w->ssl != 0 && w->ssl != 1)
 			w->ssl = SSL_UNKNOWN;
 		w->when = json_num(e, "when");
@@ -293,7 +304,7 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 	qs->removed = json_flag(state, "removed");
 	if (json_object_object_get_ex(state, "deferred", &arr)
 	    && json_object_is_type(arr, json_type_array)) {
-		size_t  n = json_object_array_length(arr);
+		size_t n = json_object_array_length(arr);
 
 		for (size_t i = n; i-- > 0;) {
 			json_object *e = json_object_array_get_idx(arr, i);
@@ -301,20 +312,30 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 
 			if ((a.to = json_string_member(e, "to")) == NULL)
 				continue;
-			a.program = json_string_member(e, "program") ? json_string_member(e, "program") : "smtp";
-			a.relay = json_string_member(e, "relay") ? json_string_member(e, "relay") : "none";
-			a.dsn = json_string_member(e, "dsn") ? json_string_member(e, "dsn") : "";
-			a.text = json_string_member(e, "text") ? json_string_member(e, "text") : "";
+			a.program = json_string_member(e, "program")
+					? json_string_member(e, "program")
+					: "smtp";
+			a.relay = json_string_member(e, "relay")
+				      ? json_string_member(e, "relay")
+				      : "none";
+			a.dsn = json_string_member(e, "dsn")
+				    ? json_string_member(e, "dsn")
+				    : "";
+			a.text = json_string_member(e, "text")
+				     ? json_string_member(e, "text")
+				     : "";
 			deferral_add(qs, &a, json_num(e, "delay"), json_num(e, "when"),
 				     json_object_object_get_ex(e, "time", NULL)
-				     ? json_num(e, "time") : -1,
+					 ? json_num(e, "time")
+					 : -1,
 				     json_object_object_get_ex(e, "ssl", NULL)
-				     ? json_flag(e, "ssl") : SSL_UNKNOWN);
+					 ? json_flag(e, "ssl")
+					 : SSL_UNKNOWN);
 		}
 	}
 	if (json_object_object_get_ex(state, "held", &arr)
 	    && json_object_is_type(arr, json_type_array)) {
-		size_t  n = json_object_array_length(arr);
+		size_t n = json_object_array_length(arr);
 
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(arr, i);
@@ -323,9 +344,15 @@ correlate_restore(struct correlate *c, const char *qid, json_object *state)
 			if (key == NULL)
 				continue;
 			held_add(c, qs, xstrdup(key),
-				 xstrdup(json_string_member(e, "to") ? json_string_member(e, "to") : ""),
-				 xstrdup(json_string_member(e, "reason") ? json_string_member(e, "reason") : ""),
-				 xstrdup(json_string_member(e, "output") ? json_string_member(e, "output") : ""),
+				 xstrdup(json_string_member(e, "to")
+					     ? json_string_member(e, "to")
+					     : ""),
+				 xstrdup(json_string_member(e, "reason")
+					     ? json_string_member(e, "reason")
+					     : ""),
+				 xstrdup(json_string_member(e, "output")
+					     ? json_string_member(e, "output")
+					     : ""),
 				 json_num(e, "when"), json_num(e, "deadline"));
 		}
 	}

@@ -25,7 +25,7 @@ tls_slot(struct correlate *c, long pid)
 static void
 copy_span(char *dst, size_t size, struct span s)
 {
-	size_t  n = s.len < size - 1 ? s.len : size - 1;
+	size_t n = s.len < size - 1 ? s.len : size - 1;
 
 	memcpy(dst, s.p, n);
 	dst[n] = 0;
@@ -108,6 +108,5 @@ int
 line_ssl(struct correlate *c, const struct log_line *l, const char *program,
 	 const char *qid)
 {
-	return (is_remote_program(program) ? session_ssl(c, l, qid)
-		: SSL_UNKNOWN);
+	return (is_remote_program(program) ? session_ssl(c, l, qid) : SSL_UNKNOWN);
 }

@@ -23,7 +23,7 @@
 struct journal_src {
 	sd_journal *j;
 	struct buf ident, pid, msg, host;
-	char   *cursor;
+	char *cursor;
 };
 
 /* field - copy FIELD's value of the current record into b; 0 or -1. */
@@ -31,7 +31,7 @@ static int
 field(sd_journal *j, const char *name, struct buf *b)
 {
 	const void *data;
-	size_t  len, nl = strlen(name) + 1;
+	size_t len, nl = strlen(name) + 1;
 
 	buf_reset(b);
 	if (sd_journal_get_data(j, name, &data, &len) < 0 || len < nl)
@@ -45,7 +45,7 @@ struct journal_src *
 journal_src_open(const char *dir, const char *cursor, int from_start)
 {
 	struct journal_src *js = xcalloc(1, sizeof(*js));
-	int     r;
+	int r;
 
 	if (dir != NULL && *dir != 0)
 		r = sd_journal_open_directory(&js->j, dir, 0);
@@ -67,7 +67,8 @@ journal_src_open(const char *dir, const char *cursor, int from_start)
 	if (cursor != NULL && *cursor != 0) {
 		if ((r = sd_journal_seek_cursor(js->j, cursor)) < 0) {
 			log_warn("journal: saved cursor unusable (%s): reading from "
-				 "the start", strerror(-r));
+				 "the start",
+				 strerror(-r));
 			sd_journal_seek_head(js->j);
 		} else if (sd_journal_next(js->j) > 0
 			   && sd_journal_test_cursor(js->j, cursor) <= 0) {
@@ -108,12 +109,11 @@ journal_src_close(struct journal_src *js)
 
 /* journal_src_next - see journal.h. */
 int
-journal_src_next(struct journal_src *js, struct log_line *line,
-		 const char **cursor)
+journal_src_next(struct journal_src *js, struct log_line *line, const char **cursor)
 {
 	uint64_t usec = 0;
-	char   *c = NULL;
-	int     r;
+	char *c = NULL;
+	int r;
 
 	if ((r = sd_journal_next(js->j)) < 0) {
 		log_error("journal: %s", strerror(-r));
@@ -142,8 +142,8 @@ journal_src_next(struct journal_src *js, struct log_line *line,
 	if (parse_journal_fields(js->ident.data, js->ident.len,
 				 js->pid.len ? js->pid.data : NULL, js->pid.len,
 				 js->msg.data, js->msg.len, usec,
-				 js->host.len ? js->host.data : NULL, js->host.len,
-				 line) < 0)
+				 js->host.len ? js->host.data : NULL, js->host.len, line)
+	    < 0)
 		line->kind = LK_NONE;
 	return (1);
 }
@@ -171,7 +171,7 @@ wait_journal_dir(struct tail *t)
 {
 	const char *dir = t->cfg->journal_dir;
 	struct stat sb;
-	int     said = 0;
+	int said = 0;
 
 	if (dir == NULL || *dir == 0)
 		return (0);
@@ -195,7 +195,7 @@ journal_loop(struct tail *t, const struct position_record *pos, int from_start)
 	int64_t last_maintain = monotonic_ms();
 	struct log_line l;
 	const char *cur;
-	int     n, r = 0;
+	int n, r = 0;
 
 	if (wait_journal_dir(t) < 0)
 		return (0);
@@ -211,8 +211,9 @@ journal_loop(struct tail *t, const struct position_record *pos, int from_start)
 	while (!t->sig->stop) {
 		tick(t);
 		correlate_set_now(t->corr, time(NULL));
-		for (n = 0; n < BATCH_LINES
-		     && (r = journal_src_next(t->js, &l, &cur)) == 1; n++) {
+		for (n = 0;
+		     n < BATCH_LINES && (r = journal_src_next(t->js, &l, &cur)) == 1;
+		     n++) {
 			struct log_pos lp = { "journal", 0, cur };
 
 			correlate_feed(t->corr, &l, &lp);
@@ -234,7 +235,8 @@ journal_loop(struct tail *t, const struct position_record *pos, int from_start)
 		}
 		if (n < BATCH_LINES)
 			journal_src_wait(t->js, correlate_pending(t->corr) > 0
-					 ? HOLD_RECHECK_MS : IDLE_POLL_MS);
+						    ? HOLD_RECHECK_MS
+						    : IDLE_POLL_MS);
 		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
 			if (store_maintain(t->st) != STORE_OK)
 				log_warn("store maintenance failed; will retry");

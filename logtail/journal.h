@@ -14,8 +14,7 @@ struct journal_src;
  * NULL or empty) and position it after cursor; without a cursor, at the
  * start or the end.  NULL (logged) on failure.
  */
-struct journal_src *journal_src_open(const char *dir, const char *cursor,
-				     int from_start);
+struct journal_src *journal_src_open(const char *dir, const char *cursor, int from_start);
 void journal_src_close(struct journal_src *js);
 
 /*
@@ -23,8 +22,7 @@ void journal_src_close(struct journal_src *js);
  * valid until the next call) and *cursor set, 0 when there is none yet,
  * -1 on error.  Records that are not Postfix's give LK_NONE lines.
  */
-int journal_src_next(struct journal_src *js, struct log_line *line,
-		     const char **cursor);
+int journal_src_next(struct journal_src *js, struct log_line *line, const char **cursor);
 
 /* journal_src_cursor - the cursor of the last record read (at the end:
  * of the last record there), or NULL. */

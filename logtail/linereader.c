@@ -13,19 +13,19 @@
 #include "util/util.h"
 #include "linereader.h"
 
-#define READ_CHUNK	(256 * 1024)
+#define READ_CHUNK (256 * 1024)
 
 struct linereader {
-	int     fd;
-	gzFile  gz;			/* compressed: its own fd, or NULL */
-	char   *buf;
-	size_t  cap;
-	size_t  start;			/* first byte not yet handed out */
-	size_t  end;			/* end of buffered bytes */
-	size_t  scan;			/* bytes from start known to hold no '\n' */
-	uint64_t offset;		/* file offset of buf[start] */
-	int     skipping;		/* inside a cut line: drop to '\n' */
-	uint64_t skip_offset;		/* where that line began */
+	int fd;
+	gzFile gz; /* compressed: its own fd, or NULL */
+	char *buf;
+	size_t cap;
+	size_t start;	      /* first byte not yet handed out */
+	size_t end;	      /* end of buffered bytes */
+	size_t scan;	      /* bytes from start known to hold no '\n' */
+	uint64_t offset;      /* file offset of buf[start] */
+	int skipping;	      /* inside a cut line: drop to '\n' */
+	uint64_t skip_offset; /* where that line began */
 };
 
 /* linereader_new - see linereader.h. */
@@ -46,13 +46,14 @@ struct linereader *
 linereader_new_gz(int fd, uint64_t offset)
 {
 	struct linereader *lr;
-	gzFile  gz;
+	gzFile gz;
 
 	if ((gz = gzfile_open(fd)) == NULL)
 		return (NULL);
 	/* Forward from the start: zlib decompresses up to the offset. */
-	if (offset > 0 && (offset > (uint64_t) LONG_MAX
-			   || gzseek(gz, (z_off_t) offset, SEEK_SET) != (z_off_t) offset)) {
+	if (offset > 0
+	    && (offset > (uint64_t) LONG_MAX
+		|| gzseek(gz, (z_off_t) offset, SEEK_SET) != (z_off_t) offset)) {
 		gzclose(gz);
 		errno = EIO;
 		return (NULL);
@@ -100,8 +101,8 @@ linereader_fill(struct linereader *lr)
 
 /* take - hand out n bytes from start as a line, consuming skip more. */
 static void
-take(struct linereader *lr, size_t n, size_t skip, const char **line,
-     size_t *len, uint64_t *offset)
+take(struct linereader *lr, size_t n, size_t skip, const char **line, size_t *len,
+     uint64_t *offset)
 {
 	*line = lr->buf + lr->start;
 	*len = n;
@@ -113,18 +114,18 @@ take(struct linereader *lr, size_t n, size_t skip, const char **line,
 
 /* linereader_next - see linereader.h. */
 int
-linereader_next(struct linereader *lr, const char **line, size_t *len,
-		uint64_t *offset, int *cut)
+linereader_next(struct linereader *lr, const char **line, size_t *len, uint64_t *offset,
+		int *cut)
 {
 	for (;;) {
 		const char *p = lr->buf + lr->start + lr->scan;
-		size_t  avail = lr->end - lr->start - lr->scan;
+		size_t avail = lr->end - lr->start - lr->scan;
 		const char *nl = avail ? memchr(p, '\n', avail) : NULL;
 
 		*cut = 0;
 		if (lr->skipping) {
 			/* Drop the rest of a cut line. */
-			size_t  n = nl ? (size_t) (nl - p) + 1 : avail;
+			size_t n = nl ? (size_t) (nl - p) + 1 : avail;
 
 			lr->start += lr->scan + n;
 			lr->offset += lr->scan + n;
@@ -135,12 +136,12 @@ linereader_next(struct linereader *lr, const char **line, size_t *len,
 			continue;
 		}
 		if (nl != NULL) {
-			size_t  n = (size_t) (nl - (lr->buf + lr->start));
+			size_t n = (size_t) (nl - (lr->buf + lr->start));
 
 			if (n > LINE_MAX_BYTES) {
 				*cut = 1;
-				take(lr, LINE_MAX_BYTES, n - LINE_MAX_BYTES + 1,
-				     line, len, offset);
+				take(lr, LINE_MAX_BYTES, n - LINE_MAX_BYTES + 1, line,
+				     len, offset);
 			} else {
 				take(lr, n, 1, line, len, offset);
 			}
@@ -159,10 +160,10 @@ linereader_next(struct linereader *lr, const char **line, size_t *len,
 
 /* linereader_finish - see linereader.h. */
 int
-linereader_finish(struct linereader *lr, const char **line, size_t *len,
-		  uint64_t *offset, int *cut)
+linereader_finish(struct linereader *lr, const char **line, size_t *len, uint64_t *offset,
+		  int *cut)
 {
-	size_t  n = lr->end - lr->start;
+	size_t n = lr->end - lr->start;
 
 	*cut = 0;
 	if (n == 0 || lr->skipping)

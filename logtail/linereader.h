@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define LINE_MAX_BYTES	(256 * 1024)
+#define LINE_MAX_BYTES (256 * 1024)
 
 struct linereader;
 

@@ -16,17 +16,18 @@
 #include "print.h"
 #include "tail.h"
 
-#define USAGE "posthook-logtail [-fv] [-c FILE] [--check] [--from-start] [--once]\n" \
-	"       posthook-logtail --print [-c FILE] [FILE...]\n" \
-	"      --from-start   read the log from its start, not from the end\n" \
-	"      --once         read what the log holds now, then exit\n" \
+#define USAGE                                                                            \
+	"posthook-logtail [-fv] [-c FILE] [--check] [--from-start] [--once]\n"           \
+	"       posthook-logtail --print [-c FILE] [FILE...]\n"                          \
+	"      --from-start   read the log from its start, not from the end\n"           \
+	"      --once         read what the log holds now, then exit\n"                  \
 	"      --print        print the events FILEs (or the log) make; write nothing"
 
 enum { OPT_PRINT = 2000, OPT_FROM_START, OPT_ONCE };
 
 struct opts {
-	int     print;
-	int     flags;			/* TAIL_* */
+	int print;
+	int flags; /* TAIL_* */
 };
 
 /* own_option - --print, --from-start and --once. */
@@ -53,12 +54,12 @@ print_main(const struct daemon_args *args, char **files, int nfiles)
 {
 	struct config *cfg = config_new();
 	struct store *st = NULL;
-	char    err[1024];
-	int     rc;
+	char err[1024];
+	int rc;
 
 	if (config_set(cfg, "report", "all", err, sizeof(err)) < 0
-	    || config_load(cfg, args->config_path, args->config_given,
-			   err, sizeof(err)) < 0) {
+	    || config_load(cfg, args->config_path, args->config_given, err, sizeof(err))
+		   < 0) {
 		log_error("%s", err);
 		config_free(cfg);
 		return (1);
@@ -69,10 +70,10 @@ print_main(const struct daemon_args *args, char **files, int nfiles)
 		return (1);
 	}
 	/* With -c, fill tag, metadata, token and id from the records. */
-	if (args->config_given
-	    && (st = store_open(cfg->state_dir, STORE_RDONLY)) == NULL)
+	if (args->config_given && (st = store_open(cfg->state_dir, STORE_RDONLY)) == NULL)
 		log_warn("%s: cannot open the store: printing without the "
-			 "milter's records", cfg->state_dir);
+			 "milter's records",
+			 cfg->state_dir);
 	rc = print_run(cfg, st, files, nfiles);
 	if (st != NULL)
 		store_close(st);
@@ -92,7 +93,7 @@ main(int argc, char **argv)
 	struct daemon_args args;
 	struct opts o = { 0, 0 };
 	struct config *cfg;
-	int     rc;
+	int rc;
 
 	daemon_args_parse(argc, argv, &args, USAGE, extra, own_option, &o);
 	log_set_verbose(args.verbose);
@@ -105,8 +106,8 @@ main(int argc, char **argv)
 		log_error("file operands need --print");
 		return (1);
 	}
-	log_open("posthook-logtail", args.foreground || args.check
-		 ? LOG_TO_STDERR : LOG_TO_SYSLOG);
+	log_open("posthook-logtail",
+		 args.foreground || args.check ? LOG_TO_STDERR : LOG_TO_SYSLOG);
 	if ((cfg = daemon_config_load(&args)) == NULL)
 		return (1);
 	rc = tail_main(cfg, &args, o.flags);

@@ -9,7 +9,7 @@
  * crash.  See parse_line.h for the forms accepted.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE			/* timegm() */
+#define _GNU_SOURCE /* timegm() */
 #endif
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@ static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 int
 span_eq(struct span s, const char *str)
 {
-	size_t  n = strlen(str);
+	size_t n = strlen(str);
 
 	return (s.len == n && memcmp(s.p, str, n) == 0);
 }
@@ -32,7 +32,7 @@ span_eq(struct span s, const char *str)
 static int
 digits(const char *p, const char *end, int n)
 {
-	int     v = 0;
+	int v = 0;
 
 	if (end - p < n)
 		return (-1);
@@ -49,24 +49,21 @@ digits(const char *p, const char *end, int n)
  * the rest of the long form's base-52 alphabet (no vowels), 3 its 'z'.
  */
 static const unsigned char qid_cls[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 2, ['H'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2, ['M'] = 2,
-	['N'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2,
-	['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2,
-	['b'] = 2, ['c'] = 2, ['d'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2,
-	['j'] = 2, ['k'] = 2, ['l'] = 2, ['m'] = 2, ['n'] = 2, ['p'] = 2,
-	['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2, ['v'] = 2, ['w'] = 2,
-	['x'] = 2, ['y'] = 2,
-	['z'] = 3,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
+	['E'] = 1, ['F'] = 1, ['G'] = 2, ['H'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
+	['M'] = 2, ['N'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2,
+	['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2, ['b'] = 2, ['c'] = 2,
+	['d'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
+	['m'] = 2, ['n'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2,
+	['v'] = 2, ['w'] = 2, ['x'] = 2, ['y'] = 2, ['z'] = 3,
 };
 
 /* is_queue_id - short hex or long (base-52 with 'z') Postfix queue id. */
 int
 is_queue_id(const char *p, size_t len)
 {
-	int     bad = 0, nothex = 0, z = 0;
+	int bad = 0, nothex = 0, z = 0;
 
 	if (len < 5 || len > 32)
 		return (0);
@@ -108,7 +105,7 @@ static const char *
 parse_classic_stamp(const char *p, const char *end, struct log_stamp *st)
 {
 	const char *m;
-	int     day, v;
+	int day, v;
 
 	if (end - p < 16)
 		return (NULL);
@@ -146,14 +143,13 @@ parse_classic_stamp(const char *p, const char *end, struct log_stamp *st)
 static const char *
 parse_rfc3339_stamp(const char *p, const char *end, struct log_stamp *st)
 {
-	int     v, h, m;
+	int v, h, m;
 
 	if ((v = digits(p, end, 4)) < 0 || end - p < 19 || p[4] != '-')
 		return (NULL);
 	st->year = v;
 	if ((st->mon = digits(p + 5, end, 2)) < 0 || p[7] != '-'
-	    || (st->mday = digits(p + 8, end, 2)) < 0
-	    || (p[10] != 'T' && p[10] != ' ')
+	    || (st->mday = digits(p + 8, end, 2)) < 0 || (p[10] != 'T' && p[10] != ' ')
 	    || (st->hour = digits(p + 11, end, 2)) < 0 || p[13] != ':'
 	    || (st->min = digits(p + 14, end, 2)) < 0 || p[16] != ':'
 	    || (st->sec = digits(p + 17, end, 2)) < 0)
@@ -196,7 +192,7 @@ parse_program(const char *p, const char *end, struct log_line *out)
 		out->program = span_make(start, q);
 	}
 	if (*q == '[') {
-		long    pid = 0;
+		long pid = 0;
 
 		for (q++; q < end && *q >= '0' && *q <= '9'; q++)
 			if (pid < 100000000)
@@ -279,12 +275,9 @@ parse_line(const char *line, size_t len, struct log_line *out)
 
 /* parse_journal_fields - see parse_line.h. */
 int
-parse_journal_fields(const char *ident, size_t ident_len,
-		     const char *pid, size_t pid_len,
-		     const char *msg, size_t msg_len,
-		     unsigned long long realtime_usec,
-		     const char *host, size_t host_len,
-		     struct log_line *out)
+parse_journal_fields(const char *ident, size_t ident_len, const char *pid, size_t pid_len,
+		     const char *msg, size_t msg_len, unsigned long long realtime_usec,
+		     const char *host, size_t host_len, struct log_line *out)
 {
 	const char *end, *q;
 
@@ -314,7 +307,7 @@ parse_journal_fields(const char *ident, size_t ident_len,
 		}
 	}
 	if (pid != NULL) {
-		long    v = 0;
+		long v = 0;
 
 		for (size_t i = 0; i < pid_len && pid[i] >= '0' && pid[i] <= '9'; i++)
 			if (v < 100000000)
@@ -324,7 +317,7 @@ parse_journal_fields(const char *ident, size_t ident_len,
 	if (host != NULL)
 		out->host = span_make(host, host + host_len);
 	out->stamp.epoch = (double) (realtime_usec / 1000000ULL)
-	    + (double) (realtime_usec % 1000000ULL) / 1e6;
+			   + (double) (realtime_usec % 1000000ULL) / 1e6;
 	out->stamp.frac_digits = 6;
 	out->stamp.usec = (long) (realtime_usec % 1000000ULL);
 	out->msg = span_make(msg, msg + msg_len);
@@ -338,14 +331,14 @@ int
 log_stamp_resolve(const struct log_stamp *st, time_t now, double *out)
 {
 	struct tm tm;
-	time_t  t;
+	time_t t;
 
 	if (st->epoch > 0) {
 		*out = st->epoch;
 		return (0);
 	}
-	if (st->mon < 1 || st->mon > 12 || st->mday < 1 || st->mday > 31
-	    || st->hour > 23 || st->min > 59 || st->sec > 60)
+	if (st->mon < 1 || st->mon > 12 || st->mday < 1 || st->mday > 31 || st->hour > 23
+	    || st->min > 59 || st->sec > 60)
 		return (-1);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_mon = st->mon - 1;
@@ -391,4 +384,3 @@ log_stamp_resolve(const struct log_stamp *st, time_t now, double *out)
 	*out = (double) t + (double) st->usec / 1e6;
 	return (0);
 }
-

@@ -19,33 +19,33 @@
 
 struct span {
 	const char *p;
-	size_t  len;
+	size_t len;
 };
 
 /* The time stamp as written.  Yearless stamps are local time. */
 struct log_stamp {
-	int     year;			/* 0: not in the stamp */
-	int     mon;			/* 1..12 */
-	int     mday, hour, min, sec;
-	long    usec;
-	int     frac_digits;		/* precision: digits after the second */
-	int     has_offset;		/* a zone offset was given */
-	int     offset_sec;		/* east of UTC */
-	double  epoch;			/* journald: the time itself, else 0 */
+	int year; /* 0: not in the stamp */
+	int mon;  /* 1..12 */
+	int mday, hour, min, sec;
+	long usec;
+	int frac_digits; /* precision: digits after the second */
+	int has_offset;	 /* a zone offset was given */
+	int offset_sec;	 /* east of UTC */
+	double epoch;	 /* journald: the time itself, else 0 */
 };
 
 enum line_kind {
-	LK_NONE,			/* not a Postfix line, or unparsable */
-	LK_OTHER,			/* Postfix, but nothing the tailer uses */
-	LK_CLEANUP_MESSAGE_ID,		/* cleanup: message-id=<...> */
-	LK_HOLD,			/* cleanup/smtpd: hold: or milter-hold: */
-	LK_QMGR_FROM,			/* qmgr: from=<>, size=, nrcpt= */
-	LK_QMGR_REMOVED,		/* qmgr: removed */
-	LK_QMGR_EXPIRED,		/* qmgr: from=<>, status=expired, ... */
-	LK_DELIVERY,			/* to=<>, relay=, ..., status= (...) */
-	LK_SMTPD_CLIENT,		/* smtpd: client=name[addr] */
-	LK_PICKUP,			/* pickup: uid=, from=<> */
-	LK_TLS_ESTABLISHED,		/* smtp: TLS connection established/reused to */
+	LK_NONE,	       /* not a Postfix line, or unparsable */
+	LK_OTHER,	       /* Postfix, but nothing the tailer uses */
+	LK_CLEANUP_MESSAGE_ID, /* cleanup: message-id=<...> */
+	LK_HOLD,	       /* cleanup/smtpd: hold: or milter-hold: */
+	LK_QMGR_FROM,	       /* qmgr: from=<>, size=, nrcpt= */
+	LK_QMGR_REMOVED,       /* qmgr: removed */
+	LK_QMGR_EXPIRED,       /* qmgr: from=<>, status=expired, ... */
+	LK_DELIVERY,	       /* to=<>, relay=, ..., status= (...) */
+	LK_SMTPD_CLIENT,       /* smtpd: client=name[addr] */
+	LK_PICKUP,	       /* pickup: uid=, from=<> */
+	LK_TLS_ESTABLISHED,    /* smtp: TLS connection established/reused to */
 };
 
 enum delivery_status {
@@ -54,56 +54,56 @@ enum delivery_status {
 	DS_DEFERRED,
 	DS_BOUNCED,
 	DS_SOFTBOUNCE,
-	DS_DELIVERABLE,			/* address verification probe */
-	DS_UNDELIVERABLE,		/* address verification probe */
+	DS_DELIVERABLE,	  /* address verification probe */
+	DS_UNDELIVERABLE, /* address verification probe */
 	DS_EXPIRED,
 };
 
 struct log_line {
 	struct log_stamp stamp;
 	struct span host;
-	struct span program;		/* last component: smtp, qmgr, ... */
-	struct span syslog_name;	/* everything before it: postfix-out */
-	long    pid;			/* -1: none */
-	struct span queue_id;		/* empty when none */
-	int     noqueue;		/* NOQUEUE */
-	struct span msg;		/* after "QID: ", or after "prog[pid]: " */
+	struct span program;	 /* last component: smtp, qmgr, ... */
+	struct span syslog_name; /* everything before it: postfix-out */
+	long pid;		 /* -1: none */
+	struct span queue_id;	 /* empty when none */
+	int noqueue;		 /* NOQUEUE */
+	struct span msg;	 /* after "QID: ", or after "prog[pid]: " */
 
 	enum line_kind kind;
 
 	/* LK_CLEANUP_MESSAGE_ID */
-	struct span message_id;		/* without angle brackets */
+	struct span message_id; /* without angle brackets */
 
 	/* LK_HOLD: reason, and the envelope cleanup names */
 	struct span hold_reason;
-	int     milter_hold;
+	int milter_hold;
 
 	/* LK_QMGR_FROM, LK_QMGR_EXPIRED, LK_PICKUP, LK_HOLD */
-	struct span from;		/* without angle brackets, may be empty */
-	int     has_from;
+	struct span from; /* without angle brackets, may be empty */
+	int has_from;
 	long long size;
-	long    nrcpt;
-	int     force_expired;
-	long    uid;
-	struct span orig_id;		/* LK_PICKUP: postsuper -r's old id */
+	long nrcpt;
+	int force_expired;
+	long uid;
+	struct span orig_id; /* LK_PICKUP: postsuper -r's old id */
 
 	/* LK_DELIVERY, LK_HOLD */
 	struct span to, orig_to;
-	int     has_orig_to;
-	struct span relay;		/* whole relay= value */
-	struct span relay_host;		/* name in name[addr]:port */
-	struct span relay_addr;		/* addr */
-	struct span relay_port;		/* port, may be empty */
-	long    conn_use;		/* 0: not given */
-	double  delay;
-	double  delays[4];		/* a/b/c/d */
-	int     has_delays;
-	struct span tls;		/* tls= value (Postfix 3.11), or empty */
+	int has_orig_to;
+	struct span relay;	/* whole relay= value */
+	struct span relay_host; /* name in name[addr]:port */
+	struct span relay_addr; /* addr */
+	struct span relay_port; /* port, may be empty */
+	long conn_use;		/* 0: not given */
+	double delay;
+	double delays[4]; /* a/b/c/d */
+	int has_delays;
+	struct span tls; /* tls= value (Postfix 3.11), or empty */
 	struct span dsn;
 	enum delivery_status status;
 	struct span status_word;
-	struct span text;		/* inside the parentheses */
-	struct span queued_as;		/* "queued as ID" in text, or empty */
+	struct span text;      /* inside the parentheses */
+	struct span queued_as; /* "queued as ID" in text, or empty */
 
 	/* LK_SMTPD_CLIENT */
 	struct span client_name, client_addr;
@@ -123,12 +123,10 @@ int parse_line(const char *line, size_t len, struct log_line *out);
  * SYSLOG_IDENTIFIER, _PID (or NULL), MESSAGE, and realtime in
  * microseconds.  host may be NULL.
  */
-int parse_journal_fields(const char *ident, size_t ident_len,
-			 const char *pid, size_t pid_len,
-			 const char *msg, size_t msg_len,
-			 unsigned long long realtime_usec,
-			 const char *host, size_t host_len,
-			 struct log_line *out);
+int parse_journal_fields(const char *ident, size_t ident_len, const char *pid,
+			 size_t pid_len, const char *msg, size_t msg_len,
+			 unsigned long long realtime_usec, const char *host,
+			 size_t host_len, struct log_line *out);
 
 /* parse_message - recognise the kind of out->msg (the prefix already set). */
 void parse_message(struct log_line *out);

@@ -19,5 +19,4 @@ span_make(const char *p, const char *end)
 	return (s);
 }
 
-
 #endif

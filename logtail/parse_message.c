@@ -8,7 +8,7 @@
  * around them: each form is found from the side the text cannot reach.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE			/* memmem() */
+#define _GNU_SOURCE /* memmem() */
 #endif
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@
 static const char *
 mem_find(const char *p, size_t len, const char *needle)
 {
-	size_t  n = strlen(needle);
+	size_t n = strlen(needle);
 
 	if (n == 0 || len < n)
 		return (NULL);
@@ -32,7 +32,7 @@ mem_find_last(const char *p, size_t len, const char *needle)
 {
 	const char *hit = NULL;
 	const char *q;
-	size_t  n = strlen(needle);
+	size_t n = strlen(needle);
 
 	while ((q = mem_find(p, len, needle)) != NULL) {
 		hit = q;
@@ -53,8 +53,9 @@ angle_value(const char *p, const char *end, struct span *out)
 	/* An address may hold '>' itself; the one we want is followed by
 	 * ',', ' ', ": " or the end. */
 	for (q = p; q < end; q++)
-		if (*q == '>' && (q + 1 == end || q[1] == ',' || q[1] == ' '
-				  || (q[1] == ':' && (q + 2 == end || q[2] == ' '))))
+		if (*q == '>'
+		    && (q + 1 == end || q[1] == ',' || q[1] == ' '
+			|| (q[1] == ':' && (q + 2 == end || q[2] == ' '))))
 			break;
 	*out = span_make(p, q);
 	return (q < end ? q + 1 : end);
@@ -78,8 +79,8 @@ plain_value(const char *p, const char *end, struct span *out)
 static double
 span_double(struct span s)
 {
-	double  v = 0, scale = 1;
-	size_t  i = 0;
+	double v = 0, scale = 1;
+	size_t i = 0;
 
 	for (; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++)
 		v = v * 10 + (s.p[i] - '0');
@@ -87,7 +88,7 @@ span_double(struct span s)
 		for (i++; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++)
 			v += (s.p[i] - '0') * (scale /= 10);
 	if (i < s.len && (s.p[i] == 'e' || s.p[i] == 'E')) {
-		char    tmp[32];
+		char tmp[32];
 
 		/* Rare: hand the whole thing to strtod. */
 		if (s.len >= sizeof(tmp))
@@ -113,8 +114,7 @@ span_long(struct span s)
 
 /* parse_relay - name[addr]:port into its parts. */
 void
-parse_relay(struct span relay, struct span *host, struct span *addr,
-	    struct span *port)
+parse_relay(struct span relay, struct span *host, struct span *addr, struct span *port)
 {
 	const char *p = relay.p, *end = p + relay.len;
 	const char *lb = relay.len ? memchr(p, '[', relay.len) : NULL;
@@ -171,8 +171,10 @@ find_queued_as(struct log_line *out)
 	if ((q = mem_find_last(p, out->text.len, "queued as ")) == NULL)
 		return;
 	s = q + 10;
-	for (q = s; q < end && ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z')
-				|| (*q >= 'a' && *q <= 'z')); q++)
+	for (q = s; q < end
+		    && ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z')
+			|| (*q >= 'a' && *q <= 'z'));
+	     q++)
 		;
 	if (is_queue_id(s, (size_t) (q - s)))
 		out->queued_as = span_make(s, q);
@@ -235,7 +237,7 @@ parse_delivery(struct log_line *out)
 			out->delay = span_double(v);
 		} else if (eq - key == 6 && memcmp(key, "delays", 6) == 0) {
 			const char *a = v.p, *vend = v.p + v.len, *s;
-			int     i;
+			int i;
 
 			for (i = 0; i < 4 && a < vend; i++) {
 				for (s = a; s < vend && *s != '/'; s++)
@@ -302,7 +304,7 @@ parse_hold(struct log_line *out, size_t skip)
 	const char *p = out->msg.p + skip, *end = out->msg.p + out->msg.len;
 	const char *env, *q;
 	struct span pre, helo;
-	int     cleanup_form;
+	int cleanup_form;
 
 	out->kind = LK_HOLD;
 	/* The envelope follows the content, which may imitate it. */
@@ -447,8 +449,8 @@ parse_message(struct log_line *out)
 	out->kind = LK_OTHER;
 	if (out->queue_id.len == 0) {
 		/* Lines without a queue id: only TLS session summaries. */
-		if ((p = mem_find(m.p, m.len > 48 ? 48 : m.len,
-				  "TLS connection ")) == NULL)
+		if ((p = mem_find(m.p, m.len > 48 ? 48 : m.len, "TLS connection "))
+		    == NULL)
 			return;
 		m = span_make(p + 15, m.p + m.len);
 		if (m.len > 15 && memcmp(m.p, "established to ", 15) == 0)
@@ -480,8 +482,7 @@ parse_message(struct log_line *out)
 		out->message_id = span_make(s, end);
 	} else if (span_eq(out->program, "qmgr")) {
 		parse_qmgr(out);
-	} else if (span_eq(out->program, "postsuper")
-		   && span_eq(out->msg, "removed")) {
+	} else if (span_eq(out->program, "postsuper") && span_eq(out->msg, "removed")) {
 		/* postsuper -d: the admin deleted it; qmgr logs nothing. */
 		out->kind = LK_QMGR_REMOVED;
 	} else if (m.len > 7 && memcmp(m.p, "client=", 7) == 0) {
@@ -491,4 +492,3 @@ parse_message(struct log_line *out)
 		parse_pickup(out);
 	}
 }
-

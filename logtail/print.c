@@ -24,15 +24,15 @@
 #include "print.h"
 #include "records.h"
 
-static char out_buf[64 * 1024];		/* standard output's buffer */
+static char out_buf[64 * 1024]; /* standard output's buffer */
 
 struct printer {
 	struct store *st;
-	FILE   *out;
-	long    events;
-	struct buf line;		/* one body, reused */
-	unsigned char rnd[4096];	/* random bytes for the uuids */
-	size_t  rnd_used;
+	FILE *out;
+	long events;
+	struct buf line;	 /* one body, reused */
+	unsigned char rnd[4096]; /* random bytes for the uuids */
+	size_t rnd_used;
 };
 
 /* print_uuid - a random version 4 UUID, from getrandom() 4 KiB at a time
@@ -40,12 +40,13 @@ struct printer {
 static void
 print_uuid(struct printer *pr, char out[37])
 {
-	size_t  got = 0;
+	size_t got = 0;
 	ssize_t n;
 
 	if (pr->rnd_used + 16 > sizeof(pr->rnd)) {
 		while (got < sizeof(pr->rnd)) {
-			if ((n = getrandom(pr->rnd + got, sizeof(pr->rnd) - got, 0)) < 0) {
+			if ((n = getrandom(pr->rnd + got, sizeof(pr->rnd) - got, 0))
+			    < 0) {
 				if (errno == EINTR)
 					continue;
 				log_fatal("getrandom: %m");
@@ -67,7 +68,7 @@ static void
 print_event(struct correlate_event *ce, void *ctx)
 {
 	struct printer *pr = ctx;
-	char    uuid[37];
+	char uuid[37];
 
 	print_uuid(pr, uuid);
 	buf_reset(&pr->line);
@@ -96,8 +97,8 @@ feed_line(struct correlate *c, const char *name, const char *line, size_t len,
 
 	if (cut)
 		log_warn("%s: line at offset %llu is longer than %d bytes: "
-			 "read its start only", name, (unsigned long long) off,
-			 LINE_MAX_BYTES);
+			 "read its start only",
+			 name, (unsigned long long) off, LINE_MAX_BYTES);
 	if (parse_line(line, len, &l) == 0)
 		correlate_feed(c, &l, &pos);
 }
@@ -112,7 +113,7 @@ static void
 idle_release(struct correlate *c, int fd)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
-	int     n;
+	int n;
 
 	if (correlate_pending(c) == 0)
 		return;
@@ -134,13 +135,13 @@ print_fd(struct correlate *c, int fd, const char *name)
 {
 	struct linereader *lr;
 	const char *line;
-	size_t  len;
+	size_t len;
 	uint64_t off;
 	ssize_t n;
 	struct stat sb;
-	int     cut, rc = 0;
+	int cut, rc = 0;
 	/* A pipe may keep us waiting: what was printed goes out first. */
-	int     may_wait = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
+	int may_wait = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
 
 	if (!may_wait && gzfile_is(fd)) {
 		if ((lr = linereader_new_gz(fd, 0)) == NULL) {
@@ -180,7 +181,7 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 	struct correlate_opts opts = { 0 };
 	struct printer pr;
 	struct correlate *c;
-	int     rc = 0;
+	int rc = 0;
 
 	memset(&pr, 0, sizeof(pr));
 	pr.st = st;
@@ -202,7 +203,7 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 		rc = print_fd(c, STDIN_FILENO, "-");
 	}
 	for (int i = 0; i < nfiles; i++) {
-		int     fd;
+		int fd;
 
 		if (strcmp(files[i], "-") == 0) {
 			rc |= print_fd(c, STDIN_FILENO, "-");

@@ -13,7 +13,6 @@
  * start and print the events.  st (may be NULL) is read for the milter's
  * records.  Returns 0, or 1 when a file could not be read.
  */
-int print_run(const struct config *cfg, struct store *st, char **files,
-	      int nfiles);
+int print_run(const struct config *cfg, struct store *st, char **files, int nfiles);
 
 #endif

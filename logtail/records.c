@@ -16,7 +16,7 @@ static int
 lookup_txn(struct store_txn *txn, void *ctx)
 {
 	struct lookup *lk = ctx;
-	int     rc;
+	int rc;
 
 	if (lk->rec != NULL) {
 		message_record_free(lk->rec);

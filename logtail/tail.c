@@ -32,8 +32,8 @@ feed(struct tail *t, const char *line, size_t len, uint64_t off, int cut)
 
 	if (cut)
 		log_warn("%s: line at offset %llu is longer than %d bytes: read "
-			 "its start only", t->cur.path, (unsigned long long) off,
-			 LINE_MAX_BYTES);
+			 "its start only",
+			 t->cur.path, (unsigned long long) off, LINE_MAX_BYTES);
 	if (parse_line(line, len, &l) == 0)
 		correlate_feed(t->corr, &l, &pos);
 	t->dirty = 1;
@@ -55,10 +55,10 @@ static int
 read_batch(struct tail *t, int *eof)
 {
 	const char *line;
-	size_t  len;
+	size_t len;
 	uint64_t off;
 	ssize_t n;
-	int     cut, count = 0;
+	int cut, count = 0;
 
 	*eof = 0;
 	tick(t);
@@ -126,16 +126,15 @@ reload(struct tail *t)
 {
 	struct config *n = config_new();
 	struct correlate_opts opts;
-	char    err[1024];
+	char err[1024];
 
-	if (config_load(n, t->args->config_path, t->args->config_given, err,
-			sizeof(err)) < 0) {
+	if (config_load(n, t->args->config_path, t->args->config_given, err, sizeof(err))
+	    < 0) {
 		log_error("reload: %s; keeping the running configuration", err);
 		config_free(n);
 		return;
 	}
-	if (n->log_source != t->cfg->log_source
-	    || !same(n->log_file, t->cfg->log_file)
+	if (n->log_source != t->cfg->log_source || !same(n->log_file, t->cfg->log_file)
 	    || !same(n->journal_dir, t->cfg->journal_dir)
 	    || !same(n->state_dir, t->cfg->state_dir))
 		log_warn("reload: log_source, log_file, journal_dir and state_dir "
@@ -152,10 +151,10 @@ reload(struct tail *t)
 }
 
 struct tenants_job {
-	uint64_t read;			/* the counter of the rules in use */
+	uint64_t read; /* the counter of the rules in use */
 	uint64_t gen;
-	int     force;
-	struct tenant_matcher *m;	/* NULL: unchanged */
+	int force;
+	struct tenant_matcher *m; /* NULL: unchanged */
 };
 
 /* tenants_txn - the rules, when their change counter moved. */
@@ -179,7 +178,7 @@ void
 tenants_refresh(struct tail *t, int force)
 {
 	struct tenants_job job = { t->tenants_gen, 0, 0, NULL };
-	int     rc;
+	int rc;
 
 	if (!force && monotonic_ms() - t->tenants_read < TENANTS_MS)
 		return;
@@ -188,7 +187,8 @@ tenants_refresh(struct tail *t, int force)
 	if ((rc = store_run(t->st, tenants_txn, &job, 0)) != STORE_OK) {
 		tenant_matcher_free(job.m);
 		log_warn("cannot read the tenants' rules (status %d): keeping "
-			 "those in use", rc);
+			 "those in use",
+			 rc);
 		return;
 	}
 	if (job.m == NULL)
@@ -198,8 +198,7 @@ tenants_refresh(struct tail *t, int force)
 	t->tenants = job.m;
 	t->tenants_gen = job.gen;
 	if (log_verbose())
-		log_debug("tenant rules loaded: %zu values",
-			  tenant_matcher_rules(job.m));
+		log_debug("tenant rules loaded: %zu values", tenant_matcher_rules(job.m));
 }
 
 /* tail_loop - read, commit, follow, until told to stop. */
@@ -207,7 +206,7 @@ static int
 tail_loop(struct tail *t)
 {
 	int64_t last_maintain = monotonic_ms();
-	int     eof, n;
+	int eof, n;
 
 	while (!t->sig->stop) {
 		n = read_batch(t, &eof);
@@ -224,13 +223,13 @@ tail_loop(struct tail *t)
 			if (n == 0 && t->once && !t->cur.old)
 				break;
 			if (n == 0) {
-				int     ms = correlate_pending(t->corr) > 0
-				    ? HOLD_RECHECK_MS : -1;
+				int ms =
+				    correlate_pending(t->corr) > 0 ? HOLD_RECHECK_MS : -1;
 
 				/* A rotated file: look again when its grace
 				 * period is over. */
 				if (t->cur.old && t->cur.fd >= 0) {
-					int     g = old_grace_left(&t->cur) + 1;
+					int g = old_grace_left(&t->cur) + 1;
 
 					if (ms < 0 || g < ms)
 						ms = g;
@@ -252,13 +251,13 @@ tail_loop(struct tail *t)
 int
 tail_main(struct config *cfg, const struct daemon_args *args, int flags)
 {
-	int     from_start = (flags & TAIL_FROM_START) != 0;
+	int from_start = (flags & TAIL_FROM_START) != 0;
 	struct correlate_opts opts = { 0 };
 	struct tail t;
 	struct position_record pos;
-	long    states = 0;
-	char   *pidfile = NULL, err[1024];
-	int     found, rc;
+	long states = 0;
+	char *pidfile = NULL, err[1024];
+	int found, rc;
 
 	memset(&t, 0, sizeof(t));
 	t.cur.fd = -1;

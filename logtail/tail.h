@@ -8,8 +8,8 @@
 #include "config/config.h"
 #include "config/daemon.h"
 
-#define TAIL_FROM_START	0x01		/* first start: read from the start */
-#define TAIL_ONCE	0x02		/* stop at the end of the log */
+#define TAIL_FROM_START 0x01 /* first start: read from the start */
+#define TAIL_ONCE 0x02	     /* stop at the end of the log */
 
 /* tail_main - run until SIGTERM (or the end, with TAIL_ONCE); the exit
  * status. */

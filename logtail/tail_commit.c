@@ -28,8 +28,7 @@
  * parsed, at an eighth of the cost.
  */
 static void
-payload_text(struct tail *t, const struct delivery_event *ev,
-	     struct pending_event *p)
+payload_text(struct tail *t, const struct delivery_event *ev, struct pending_event *p)
 {
 	p->payload = t->text.len;
 	delivery_event_write_payload_json(&t->text, ev);
@@ -82,8 +81,9 @@ on_state(const char *qid, json_object *state, void *ctx)
 	}
 	p = &t->qs[t->nqs++];
 	p->qid = xstrdup(qid);
-	p->json = state ? xstrdup(json_object_to_json_string_ext(state,
-					JSON_C_TO_STRING_PLAIN)) : NULL;
+	p->json =
+	    state ? xstrdup(json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN))
+		  : NULL;
 }
 
 /* pending_clear - forget what was committed. */
@@ -117,8 +117,8 @@ position_of(struct tail *t, uint64_t offset, struct position_record *pos)
 struct commit {
 	struct tail *t;
 	struct position_record pos;
-	struct outbox_item *items;	/* t->ev as the outbox takes them */
-	long    added;
+	struct outbox_item *items; /* t->ev as the outbox takes them */
+	long added;
 };
 
 /* commit_txn - events, queue states and position, all or nothing. */
@@ -127,7 +127,7 @@ commit_txn(struct store_txn *txn, void *ctx)
 {
 	struct commit *cm = ctx;
 	struct tail *t = cm->t;
-	int     rc;
+	int rc;
 
 	if ((rc = outbox_add_many(txn, cm->items, t->nev, &cm->added)) != STORE_OK)
 		return (rc);
@@ -135,10 +135,10 @@ commit_txn(struct store_txn *txn, void *ctx)
 		struct pending_state *p = &t->qs[i];
 
 		if (p->json != NULL)
-			rc = store_put(txn, STORE_QUEUE, p->qid, strlen(p->qid),
-				       p->json, strlen(p->json));
-		else if ((rc = store_del(txn, STORE_QUEUE, p->qid,
-					 strlen(p->qid))) == STORE_NOTFOUND)
+			rc = store_put(txn, STORE_QUEUE, p->qid, strlen(p->qid), p->json,
+				       strlen(p->json));
+		else if ((rc = store_del(txn, STORE_QUEUE, p->qid, strlen(p->qid)))
+			 == STORE_NOTFOUND)
 			rc = STORE_OK;
 		if (rc != STORE_OK)
 			return (rc);
@@ -152,7 +152,7 @@ commit(struct tail *t)
 {
 	struct commit cm;
 	uint64_t offset;
-	int     rc;
+	int rc;
 
 	if (t->js != NULL) {
 		if (!t->dirty || t->cursor == NULL)
@@ -178,13 +178,14 @@ commit(struct tail *t)
 		cm.items[i].timestamp = p->timestamp;
 		cm.items[i].payload = t->text.data + p->payload;
 		cm.items[i].payload_len = p->payload_len;
-		cm.items[i].tenant = p->tenant != NO_TENANT
-		    ? t->text.data + p->tenant : NULL;
+		cm.items[i].tenant =
+		    p->tenant != NO_TENANT ? t->text.data + p->tenant : NULL;
 	}
 	PH_FAULT("logtail-before-commit");
 	while ((rc = store_run(t->st, commit_txn, &cm, 0)) != STORE_OK) {
 		log_error("cannot commit %zu events at offset %llu of %s; "
-			  "retrying", t->nev, (unsigned long long) offset,
+			  "retrying",
+			  t->nev, (unsigned long long) offset,
 			  t->js ? "the journal" : t->cur.path);
 		if (t->sig->stop) {
 			free(cm.items);

@@ -56,7 +56,7 @@ int
 file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 {
 	struct stat sb;
-	int     fd;
+	int fd;
 
 	if ((fd = rotation_open(path, &sb)) < 0)
 		return (fd);
@@ -82,14 +82,13 @@ file_open(struct tailfile *f, const char *path, uint64_t offset, int old)
 static void
 open_failed(struct tail *t, const char *path, int rc)
 {
-	int     err = errno, why = rc == ROTATION_NOT_REGULAR ? -1 : err;
+	int err = errno, why = rc == ROTATION_NOT_REGULAR ? -1 : err;
 
 	if (t->open_err == why)
 		return;
 	t->open_err = why;
 	if (rc == ROTATION_NOT_REGULAR) {
-		log_warn("%s: not a regular file; waiting for a log file there",
-			 path);
+		log_warn("%s: not a regular file; waiting for a log file there", path);
 	} else {
 		errno = err;
 		log_warn("%s: cannot open: %m; waiting for it", path);
@@ -104,13 +103,13 @@ open_failed(struct tail *t, const char *path, int rc)
 int
 file_changed(struct tailfile *f)
 {
-	char    fp[FINGERPRINT_LEN];
-	int     rc;
+	char fp[FINGERPRINT_LEN];
+	int rc;
 
 	if (f->gz)
-		return (0);			/* nobody truncates it */
+		return (0); /* nobody truncates it */
 	if ((rc = fingerprint_fd(f->fd, fp)) < 0)
-		return (0);			/* a read error: said by the reader */
+		return (0); /* a read error: said by the reader */
 	return (rc == 0 || strcmp(fp, f->fp) != 0);
 }
 
@@ -150,7 +149,7 @@ old_grace_left(struct tailfile *f)
 int
 file_ready(struct tailfile *f)
 {
-	int     rc;
+	int rc;
 
 	if (f->fd < 0)
 		return (0);
@@ -165,8 +164,8 @@ file_ready(struct tailfile *f)
 	}
 	if (f->gz) {
 		if ((f->lr = linereader_new_gz(f->fd, f->start)) == NULL) {
-			log_error("%s: cannot decompress up to offset %llu: %m",
-				  f->path, (unsigned long long) f->start);
+			log_error("%s: cannot decompress up to offset %llu: %m", f->path,
+				  (unsigned long long) f->start);
 			return (0);
 		}
 		return (1);
@@ -188,10 +187,10 @@ static char *
 next_name(struct tail *t)
 {
 	struct rotation *r = rotation_new(t->cfg->log_file);
-	int     i = rotation_find(r, t->cur.fp, (unsigned long long) t->cur.dev,
-				  (unsigned long long) t->cur.ino, 0);
-	size_t  k = i >= 0 && (size_t) i + 1 < r->n ? (size_t) i + 1 : r->n - 1;
-	char   *next = xstrdup(r->f[k].path);
+	int i = rotation_find(r, t->cur.fp, (unsigned long long) t->cur.dev,
+			      (unsigned long long) t->cur.ino, 0);
+	size_t k = i >= 0 && (size_t) i + 1 < r->n ? (size_t) i + 1 : r->n - 1;
+	char *next = xstrdup(r->f[k].path);
 
 	rotation_free(r);
 	return (next);
@@ -208,15 +207,15 @@ finish_copy(struct tail *t)
 {
 	struct tailfile f;
 	struct stat sb;
-	char   *old = xasprintf("%s.1", t->cfg->log_file);
+	char *old = xasprintf("%s.1", t->cfg->log_file);
 	uint64_t off = linereader_offset(t->cur.lr);
-	int     ok;
+	int ok;
 
 	memset(&f, 0, sizeof(f));
 	f.fd = -1;
 	ok = file_open(&f, old, off, 1) == 0 && fstat(f.fd, &sb) == 0
-	    && (uint64_t) sb.st_size > off && file_ready(&f)
-	    && strcmp(f.fp, t->cur.fp) == 0;
+	     && (uint64_t) sb.st_size > off && file_ready(&f)
+	     && strcmp(f.fp, t->cur.fp) == 0;
 	if (ok) {
 		log_info("%s: truncated; finishing its copy %s from offset %llu",
 			 t->cfg->log_file, old, (unsigned long long) off);
@@ -239,15 +238,15 @@ static void
 finish_last_line(struct tail *t)
 {
 	const char *line;
-	size_t  len;
+	size_t len;
 	uint64_t off;
-	int     cut;
+	int cut;
 
-	if (t->cur.lr == NULL
-	    || !linereader_finish(t->cur.lr, &line, &len, &off, &cut))
+	if (t->cur.lr == NULL || !linereader_finish(t->cur.lr, &line, &len, &off, &cut))
 		return;
 	log_warn("%s: last line at offset %llu has no newline; reading it as "
-		 "it is", t->cur.path, (unsigned long long) off);
+		 "it is",
+		 t->cur.path, (unsigned long long) off);
 	correlate_set_now(t->corr, time(NULL));
 	feed(t, line, len, off, cut);
 }
@@ -258,8 +257,8 @@ check_file(struct tail *t)
 {
 	const char *path = t->cfg->log_file;
 	struct stat sb;
-	char   *next;
-	int     rc;
+	char *next;
+	int rc;
 
 	if (t->cur.fd < 0) {
 		if (t->resume != NULL) {
@@ -269,8 +268,9 @@ check_file(struct tail *t)
 		if ((rc = file_open(&t->cur, path, 0, 0)) == 0) {
 			if (t->first_at_end && fstat(t->cur.fd, &sb) == 0)
 				t->cur.start = t->committed = (uint64_t) sb.st_size;
-			log_info("%s: opened%s", path, t->first_at_end
-				 ? "; first start: reading from the end" : "");
+			log_info("%s: opened%s", path,
+				 t->first_at_end ? "; first start: reading from the end"
+						 : "");
 			t->open_err = 0;
 			t->first_at_end = 0;
 		} else {
@@ -300,7 +300,8 @@ check_file(struct tail *t)
 		/* Renamed and not created again yet, or removed. */
 		if (!t->missing)
 			log_warn("%s: %m; still reading the file it was, waiting "
-				 "for a new one", path);
+				 "for a new one",
+				 path);
 		t->missing = 1;
 		return;
 	}
@@ -308,8 +309,7 @@ check_file(struct tail *t)
 	if (sb.st_dev != t->cur.dev || sb.st_ino != t->cur.ino) {
 		/* Rename rotation: finish the old file first; the writer
 		 * may append to it until it reopens (ROTATE_GRACE_MS). */
-		log_info("%s: rotated; finishing the old file before the new one",
-			 path);
+		log_info("%s: rotated; finishing the old file before the new one", path);
 		file_mark_old(&t->cur, 0);
 		return;
 	}
@@ -342,10 +342,12 @@ say_gone(const char *path, const struct position_record *pos, const char *z)
 		log_warn("%s: the file read before (up to offset %llu) is gone; "
 			 "if it is %s, its lines from there are lost (only gzip "
 			 "is read); "
-			 "reading %s from its start", path, pos->offset, z, path);
+			 "reading %s from its start",
+			 path, pos->offset, z, path);
 	else
 		log_warn("%s: the file read before (up to offset %llu) is gone; "
-			 "reading %s from its start", path, pos->offset, path);
+			 "reading %s from its start",
+			 path, pos->offset, path);
 }
 
 /*
@@ -357,13 +359,12 @@ say_gone(const char *path, const struct position_record *pos, const char *z)
  * log_file.
  */
 int
-start_position(struct tail *t, const struct position_record *pos,
-	       int from_start)
+start_position(struct tail *t, const struct position_record *pos, int from_start)
 {
 	const char *path = t->cfg->log_file;
 	struct rotation *r;
 	struct stat sb;
-	int     rc, k, live;
+	int rc, k, live;
 
 	t->resume = NULL;
 	if (pos != NULL) {
@@ -381,11 +382,15 @@ start_position(struct tail *t, const struct position_record *pos,
 				return (1);
 			}
 			if (live)
-				log_info("%s: resuming at offset %llu", path, pos->offset);
+				log_info("%s: resuming at offset %llu", path,
+					 pos->offset);
 			else
 				log_info("%s: finishing the rotated file from offset "
-					 "%llu%s", p, pos->offset, (size_t) k + 2 < r->n
-					 ? ", then the files rotated after it" : "");
+					 "%llu%s",
+					 p, pos->offset,
+					 (size_t) k + 2 < r->n
+					     ? ", then the files rotated after it"
+					     : "");
 			rotation_free(r);
 		} else if (r->live_err != 0) {
 			errno = r->live_err;

@@ -11,8 +11,8 @@
 struct load {
 	struct tail *t;
 	struct position_record *pos;
-	int     found;
-	long    states;
+	int found;
+	long states;
 };
 
 /* load_txn - the saved position and queue states. */
@@ -22,8 +22,8 @@ load_txn(struct store_txn *txn, void *ctx)
 	struct load *ld = ctx;
 	struct store_cursor *cur;
 	const void *k, *v;
-	size_t  kl, vl;
-	int     rc;
+	size_t kl, vl;
+	int rc;
 
 	ld->states = 0;
 	rc = position_get(txn, ld->t->poskey, ld->pos);
@@ -33,7 +33,7 @@ load_txn(struct store_txn *txn, void *ctx)
 	if ((rc = store_cursor_open(txn, STORE_QUEUE, &cur)) != STORE_OK)
 		return (rc);
 	while ((rc = store_cursor_next(cur, &k, &kl, &v, &vl)) == STORE_OK) {
-		char   *qid = xstrndup(k, kl), *text = xstrndup(v, vl);
+		char *qid = xstrndup(k, kl), *text = xstrndup(v, vl);
 		json_object *o = json_tokener_parse(text);
 
 		if (o == NULL || correlate_restore(ld->t->corr, qid, o) < 0)

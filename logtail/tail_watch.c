@@ -21,7 +21,7 @@
 void
 watch_init(struct tail *t)
 {
-	char   *dir = xstrdup(t->cfg->log_file), *slash;
+	char *dir = xstrdup(t->cfg->log_file), *slash;
 
 	t->wd_dir = t->wd_file = -1;
 	if ((slash = strrchr(dir, '/')) == NULL)
@@ -33,10 +33,11 @@ watch_init(struct tail *t)
 	if ((t->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
 		log_warn("inotify: %m; polling %s every %d ms", t->cfg->log_file,
 			 SHORT_POLL_MS);
-	} else if ((t->wd_dir = inotify_add_watch(t->ino_fd, dir, IN_CREATE
-						 | IN_MOVED_TO | IN_ONLYDIR)) < 0) {
-		log_warn("inotify: %s: %m; polling %s every %d ms", dir,
-			 t->cfg->log_file, SHORT_POLL_MS);
+	} else if ((t->wd_dir = inotify_add_watch(t->ino_fd, dir,
+						  IN_CREATE | IN_MOVED_TO | IN_ONLYDIR))
+		   < 0) {
+		log_warn("inotify: %s: %m; polling %s every %d ms", dir, t->cfg->log_file,
+			 SHORT_POLL_MS);
 		close(t->ino_fd);
 		t->ino_fd = -1;
 	}
@@ -51,7 +52,7 @@ watch_init(struct tail *t)
 static int
 watch_file(struct tail *t)
 {
-	char    path[64];
+	char path[64];
 
 	if (t->ino_fd < 0 || t->cur.fd < 0)
 		return (0);
@@ -61,8 +62,7 @@ watch_file(struct tail *t)
 		inotify_rm_watch(t->ino_fd, t->wd_file);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->cur.fd);
 	if ((t->wd_file = inotify_add_watch(t->ino_fd, path, IN_MODIFY)) < 0
-	    && (t->wd_file = inotify_add_watch(t->ino_fd, t->cur.path,
-					       IN_MODIFY)) < 0) {
+	    && (t->wd_file = inotify_add_watch(t->ino_fd, t->cur.path, IN_MODIFY)) < 0) {
 		log_warn("inotify: %s: %m", t->cur.path);
 		return (0);
 	}
@@ -75,7 +75,7 @@ watch_file(struct tail *t)
 static void
 watch_drain(struct tail *t)
 {
-	char    buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	while (read(t->ino_fd, buf, sizeof(buf)) > 0)
 		;
@@ -92,7 +92,7 @@ wait_for(struct tail *t, int ms)
 		{ t->sig->wake_fd, POLLIN, 0 },
 		{ t->ino_fd, POLLIN, 0 },
 	};
-	int     n = t->ino_fd >= 0 ? 2 : 1;
+	int n = t->ino_fd >= 0 ? 2 : 1;
 
 	if (ms < 0)
 		ms = t->ino_fd >= 0 ? FALLBACK_POLL_MS : SHORT_POLL_MS;

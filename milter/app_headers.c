@@ -16,9 +16,9 @@
 char *
 header_value_clean(const char *raw)
 {
-	size_t  len = strlen(raw);
-	char   *out = malloc(len + 1);
-	size_t  i, n = 0, start;
+	size_t len = strlen(raw);
+	char *out = malloc(len + 1);
+	size_t i, n = 0, start;
 
 	if (out == NULL)
 		return NULL;
@@ -26,7 +26,7 @@ header_value_clean(const char *raw)
 		unsigned char c = (unsigned char) raw[i];
 
 		if (c == '\r' || c == '\n') {
-			size_t  j = i;
+			size_t j = i;
 
 			while (j < len && (raw[j] == '\r' || raw[j] == '\n'))
 				j++;
@@ -47,7 +47,7 @@ header_value_clean(const char *raw)
 	while (n > 0 && out[n - 1] == ' ')
 		out[--n] = 0;
 	for (start = 0; out[start] == ' '; start++)
-		 /* void */ ;
+		/* void */;
 	if (start > 0)
 		memmove(out, out + start, n - start + 1);
 	return out;
@@ -57,8 +57,8 @@ header_value_clean(const char *raw)
 int
 app_tag_parse(const char *raw, char **out, const char **why)
 {
-	char   *v = header_value_clean(raw);
-	size_t  len;
+	char *v = header_value_clean(raw);
+	size_t len;
 
 	*out = NULL;
 	if (v == NULL)
@@ -88,8 +88,8 @@ metadata_scalar(json_object *obj, const char *key, json_object *val)
 {
 	json_object *s;
 
-	s = json_object_new_string(json_object_to_json_string_ext(val,
-						JSON_C_TO_STRING_PLAIN));
+	s = json_object_new_string(
+	    json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
 	if (s == NULL)
 		return -1;
 	/* Replacing a member's value keeps the iteration valid. */
@@ -103,15 +103,16 @@ metadata_scalar(json_object *obj, const char *key, json_object *val)
 static int
 metadata_check(json_object *obj, const char **why)
 {
-	int     nkeys = 0;
+	int nkeys = 0;
 
 	if (!json_object_is_type(obj, json_type_object)) {
 		*why = "metadata is not a JSON object";
 		return APP_INVALID;
 	}
 	/* json-c's foreach holds the next member: deleting this one is safe. */
-	json_object_object_foreach(obj, key, val) {
-		size_t  vlen;
+	json_object_object_foreach(obj, key, val)
+	{
+		size_t vlen;
 
 		switch (json_object_get_type(val)) {
 		case json_type_null:
@@ -159,11 +160,11 @@ metadata_check(json_object *obj, const char **why)
 int
 app_metadata_parse(const char *raw, json_object **out, const char **why)
 {
-	char   *v;
-	size_t  len;
+	char *v;
+	size_t len;
 	json_tokener *tok;
 	json_object *obj;
-	int     status;
+	int status;
 
 	*out = NULL;
 	if (strlen(raw) > 2 * APP_META_MAX_TOTAL) {
@@ -186,8 +187,9 @@ app_metadata_parse(const char *raw, json_object **out, const char **why)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, v, (int) len);
 	if (obj == NULL) {
-		*why = json_tokener_get_error(tok) == json_tokener_error_depth ?
-		    "metadata value is an object or array" : "metadata is not valid JSON";
+		*why = json_tokener_get_error(tok) == json_tokener_error_depth
+			   ? "metadata value is an object or array"
+			   : "metadata is not valid JSON";
 		status = APP_INVALID;
 	} else if (json_tokener_get_parse_end(tok) != len) {
 		*why = "metadata has text after the JSON object";
@@ -209,12 +211,11 @@ app_metadata_parse(const char *raw, json_object **out, const char **why)
 static int
 first_word_is(const char *value, const char *word)
 {
-	size_t  n = strlen(word);
+	size_t n = strlen(word);
 
 	while (*value == ' ' || *value == '\t')
 		value++;
-	return strncasecmp(value, word, n) == 0
-	    && !isalnum((unsigned char) value[n]);
+	return strncasecmp(value, word, n) == 0 && !isalnum((unsigned char) value[n]);
 }
 
 /* spam_status_from_header - X-Spam-Flag or X-Spam-Status to a verdict. */
@@ -249,8 +250,8 @@ spam_status_name(enum spam_status s)
 char *
 message_id_strip(const char *raw)
 {
-	char   *v = header_value_clean(raw);
-	char   *lt, *gt;
+	char *v = header_value_clean(raw);
+	char *lt, *gt;
 
 	if (v == NULL)
 		return NULL;

@@ -15,15 +15,15 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-#define APP_TAG_MAX		255	/* bytes */
-#define APP_META_MAX_KEYS	20
-#define APP_META_MAX_KEY	40	/* bytes */
-#define APP_META_MAX_VALUE	500	/* bytes */
-#define APP_META_MAX_TOTAL	4096	/* bytes of header text */
+#define APP_TAG_MAX 255 /* bytes */
+#define APP_META_MAX_KEYS 20
+#define APP_META_MAX_KEY 40	/* bytes */
+#define APP_META_MAX_VALUE 500	/* bytes */
+#define APP_META_MAX_TOTAL 4096 /* bytes of header text */
 
 enum app_status {
 	APP_OK = 0,
-	APP_INVALID = 1,		/* *why says what is wrong */
+	APP_INVALID = 1, /* *why says what is wrong */
 	APP_ENOMEM = -1,
 };
 
@@ -39,13 +39,13 @@ enum spam_status {
  * characters replaced by a space, and outer white space trimmed.  Bytes of
  * 8 bits are kept.  Returns malloc()ed text or NULL when out of memory.
  */
-char   *header_value_clean(const char *raw);
+char *header_value_clean(const char *raw);
 
 /*
  * app_tag_parse - one tag value: at most APP_TAG_MAX bytes of UTF-8 text
  * after cleaning, not empty.  On APP_OK *out is malloc()ed.
  */
-int     app_tag_parse(const char *raw, char **out, const char **why);
+int app_tag_parse(const char *raw, char **out, const char **why);
 
 /*
  * app_metadata_parse - a JSON object of scalar values within the APP_META_*
@@ -54,7 +54,7 @@ int     app_tag_parse(const char *raw, char **out, const char **why);
  * and an object or array value refuses the whole metadata.  On APP_OK
  * *out is a new json-c reference.
  */
-int     app_metadata_parse(const char *raw, json_object **out, const char **why);
+int app_metadata_parse(const char *raw, json_object **out, const char **why);
 
 /*
  * spam_status_from_header - the verdict one header gives: X-Spam-Flag
@@ -69,6 +69,6 @@ const char *spam_status_name(enum spam_status s);
  * angle brackets, or the cleaned value when it has none; NULL when empty
  * or out of memory.
  */
-char   *message_id_strip(const char *raw);
+char *message_id_strip(const char *raw);
 
 #endif

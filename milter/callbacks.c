@@ -96,9 +96,9 @@ conn_get(SMFICTX *ctx)
  * connections); and for no needless replies.
  */
 sfsistat
-cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-	     unsigned long f2, unsigned long f3, unsigned long *pf0,
-	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+	     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+	     unsigned long *pf3)
 {
 	static int warned_chgfrom;
 	const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
@@ -108,16 +108,16 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * unanswered packet just before cleanup takes the connection makes
 	 * cleanup's first write wait for a delayed ACK (40 ms) on inet:.
 	 */
-	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN
-	    | SMFIP_NOEOH;
-	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_MAIL
-	    | SMFIP_NR_RCPT | SMFIP_NR_HDR;
+	const unsigned long skip =
+	    SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH;
+	const unsigned long noreply =
+	    SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR;
 	struct conn_state *cs;
 
 	if ((f0 & want_actions) != want_actions) {
 		log_error("the MTA does not allow adding and changing headers:"
 			  " posthook-milter stays out of the way");
-		return SMFIS_REJECT;	/* libmilter: do not use this milter */
+		return SMFIS_REJECT; /* libmilter: do not use this milter */
 	}
 	*pf0 = want_actions;
 	*pf2 = 0;
@@ -140,7 +140,8 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	cs->noreply = *pf1 & noreply;
 	/* Only the macros we read; Postfix then sends no others. */
 	if (the_app->mfi->setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}") != MI_SUCCESS
-	    || the_app->mfi->setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}") != MI_SUCCESS
+	    || the_app->mfi->setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}")
+		   != MI_SUCCESS
 	    || the_app->mfi->setsymlist(ctx, SMFIM_EOM, "i") != MI_SUCCESS)
 		log_warn("cannot ask the MTA for macros: relying on its defaults");
 	return SMFIS_CONTINUE;
@@ -154,7 +155,7 @@ static int
 client_facts(struct conn_state *cs, const struct sockaddr *sa)
 {
 	const unsigned char *bytes = NULL;
-	int     port = -1;
+	int port = -1;
 
 	cs->addr[0] = 0;
 	if (sa == NULL)
@@ -174,8 +175,8 @@ client_facts(struct conn_state *cs, const struct sockaddr *sa)
 		return -1;
 	if (inet_ntop(sa->sa_family, bytes, cs->addr, sizeof(cs->addr)) == NULL)
 		cs->addr[0] = 0;
-	cs->internal_host = cidr_list_match_bytes(cs->set->internal_hosts,
-						  sa->sa_family, bytes);
+	cs->internal_host =
+	    cidr_list_match_bytes(cs->set->internal_hosts, sa->sa_family, bytes);
 	return port;
 }
 
@@ -188,7 +189,8 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (cs == NULL) {
 		log_error("connect from %s: out of memory: connection passes"
-			  " untouched", hostname ? hostname : "unknown");
+			  " untouched",
+			  hostname ? hostname : "unknown");
 		return SMFIS_ACCEPT;
 	}
 	cs->non_smtp = outgoing_is_non_smtp(hostname, client_facts(cs, hostaddr));
@@ -239,8 +241,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (cs == NULL || cs->msg == NULL)
 		return reply(cs, SMFIP_NR_RCPT);
-	if (argv[0] != NULL && !cs->msg->broken
-	    && msg_add_rcpt(cs->msg, argv[0]) != 0)
+	if (argv[0] != NULL && !cs->msg->broken && msg_add_rcpt(cs->msg, argv[0]) != 0)
 		cs->msg->broken = 1;
 	return reply(cs, SMFIP_NR_RCPT);
 }
@@ -253,8 +254,8 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (cs == NULL || cs->msg == NULL)
 		return reply(cs, SMFIP_NR_HDR);
-	if (!cs->msg->broken && msg_see_header(cs->msg, cs->set, name,
-					       value ? value : "") != 0)
+	if (!cs->msg->broken
+	    && msg_see_header(cs->msg, cs->set, name, value ? value : "") != 0)
 		cs->msg->broken = 1;
 	return reply(cs, SMFIP_NR_HDR);
 }

@@ -27,14 +27,14 @@
 #include "token.h"
 #include "util/util.h"
 
-#define SUBJECT_MAX_CHARS	200
+#define SUBJECT_MAX_CHARS 200
 
 /* What the application's headers said, after checking. */
 struct app_values {
-	char   *tag;
+	char *tag;
 	json_object *metadata;
-	int     bad;			/* something was invalid or repeated */
-	const char *metadata_error;	/* why metadata was refused, or NULL */
+	int bad;		    /* something was invalid or repeated */
+	const char *metadata_error; /* why metadata was refused, or NULL */
 };
 
 /* read_app_headers - parse tag and metadata, logging every problem. */
@@ -43,7 +43,7 @@ read_app_headers(const struct msg_state *ms, const struct milter_settings *set,
 		 const char *qid, struct app_values *v)
 {
 	const char *why = NULL;
-	int     rc;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	if (ms->ntag > 1) {
@@ -67,8 +67,7 @@ read_app_headers(const struct msg_state *ms, const struct milter_settings *set,
 	}
 	if (ms->metadata_huge) {
 		v->metadata_error = "metadata is larger than 4 KiB";
-		log_warn("%s: %s ignored: %s", qid, set->hdr_metadata,
-			 v->metadata_error);
+		log_warn("%s: %s ignored: %s", qid, set->hdr_metadata, v->metadata_error);
 		v->bad = 1;
 	} else if (ms->metadata != NULL) {
 		rc = app_metadata_parse(ms->metadata, &v->metadata, &why);
@@ -88,7 +87,7 @@ static struct message_record *
 build_record(const struct msg_state *ms, const char *qid, struct app_values *v)
 {
 	struct message_record *r = message_record_new();
-	size_t  i;
+	size_t i;
 
 	r->queue_id = xstrdup(qid);
 	if (ms->message_id != NULL)
@@ -115,7 +114,7 @@ static char *
 message_tenant(struct milter_app *app, const struct conn_state *cs)
 {
 	struct tenant_facts f;
-	char    name[TENANT_NAME_MAX + 1];
+	char name[TENANT_NAME_MAX + 1];
 
 	f.sasl_username = cs->msg->sasl_username;
 	f.client_addr = cs->addr[0] ? cs->addr : NULL;
@@ -148,8 +147,8 @@ static char *
 presented_token(const struct conn_state *cs)
 {
 	const struct msg_state *ms = cs->msg;
-	char    verp[80];
-	char   *t;
+	char verp[80];
+	char *t;
 
 	if (ms->token != NULL && (t = header_value_clean(ms->token)) != NULL) {
 		if (token_looks_valid(t))
@@ -165,10 +164,10 @@ presented_token(const struct conn_state *cs)
 
 /* remove_all - delete every instance of a header, last first. */
 static void
-remove_all(struct milter_app *app, SMFICTX *ctx, const char *qid,
-	   const char *name, int count)
+remove_all(struct milter_app *app, SMFICTX *ctx, const char *qid, const char *name,
+	   int count)
 {
-	int     i;
+	int i;
 
 	for (i = count; i >= 1; i--)
 		if (app->mfi->chgheader(ctx, (char *) name, i, NULL) != MI_SUCCESS)
@@ -192,12 +191,11 @@ edit_headers(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
 
 /* refuse - on_bad_metadata = tempfail or reject. */
 static sfsistat
-refuse(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
-       const char *qid)
+refuse(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs, const char *qid)
 {
-	int     tempfail = cs->set->cfg->on_bad_metadata == BAD_METADATA_TEMPFAIL;
-	char   *rcode = tempfail ? "451" : "550", *xcode = tempfail ? "4.7.1" : "5.7.1";
-	char    text[200];
+	int tempfail = cs->set->cfg->on_bad_metadata == BAD_METADATA_TEMPFAIL;
+	char *rcode = tempfail ? "451" : "550", *xcode = tempfail ? "4.7.1" : "5.7.1";
+	char text[200];
 
 	snprintf(text, sizeof(text), "Invalid %s or %s header", cs->set->hdr_tag,
 		 cs->set->hdr_metadata);
@@ -213,14 +211,13 @@ refuse(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
  * res->verp the sender to set or ""), or -1 after logging why.
  */
 static int
-record_outgoing(struct milter_app *app, const struct conn_state *cs,
-		const char *qid, const char *reason, struct app_values *v,
-		struct record_result *res)
+record_outgoing(struct milter_app *app, const struct conn_state *cs, const char *qid,
+		const char *reason, struct app_values *v, struct record_result *res)
 {
 	struct message_record *rec;
-	char   *presented = presented_token(cs);
+	char *presented = presented_token(cs);
 	int64_t start = monotonic_ms();
-	int     status;
+	int status;
 
 	if (app->store == NULL) {
 		log_error("%s: not recorded: no store", qid);
@@ -229,13 +226,12 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs,
 	}
 	rec = build_record(cs->msg, qid, v);
 	rec->tenant = message_tenant(app, cs);
-	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms,
-				rec, presented, message_verp_domain(cs),
-				cs->msg->from, res);
+	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
+				presented, message_verp_domain(cs), cs->msg->from, res);
 	if (status != STORE_OK) {
 		log_error("%s: not recorded: store failed (status %d) after %lld ms;"
-			  " message accepted without token%s", qid, status,
-			  (long long) (monotonic_ms() - start),
+			  " message accepted without token%s",
+			  qid, status, (long long) (monotonic_ms() - start),
 			  message_verp_domain(cs) ? ", its return path unchanged" : "");
 		message_record_free(rec);
 		free(presented);
@@ -243,8 +239,8 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs,
 	}
 	if (res->reused)
 		log_info("%s: token=%s id=%llu kept: message came back, record"
-			 " moved to this queue id%s%s", qid, res->token,
-			 (unsigned long long) res->id,
+			 " moved to this queue id%s%s",
+			 qid, res->token, (unsigned long long) res->id,
 			 res->verp[0] ? " return_path=" : "", res->verp);
 	else
 		log_info("%s: id=%llu token=%s outgoing (%s)%s%s%s%s%s%s", qid,
@@ -259,16 +255,17 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs,
 
 /* set_return_path - the VERP envelope sender; a failure is logged only. */
 static void
-set_return_path(struct milter_app *app, SMFICTX *ctx, const char *qid,
-		const char *from, const char *verp)
+set_return_path(struct milter_app *app, SMFICTX *ctx, const char *qid, const char *from,
+		const char *verp)
 {
-	char    addr[VERP_ADDR_MAX + 3];
+	char addr[VERP_ADDR_MAX + 3];
 
 	snprintf(addr, sizeof(addr), "<%s>", verp);
 	if (app->mfi->chgfrom(ctx, addr, NULL) != MI_SUCCESS)
 		log_error("%s: cannot change the envelope sender to %s: the message"
 			  " goes with sender <%s>; its bounces are linked by their"
-			  " returned headers only", qid, addr, from ? from : "");
+			  " returned headers only",
+			  qid, addr, from ? from : "");
 }
 
 /* eom_finish - see eom.h. */
@@ -280,7 +277,7 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 	const char *reason;
 	struct app_values v;
 	struct record_result res;
-	int     recorded;
+	int recorded;
 
 	if (qid == NULL || *qid == 0)
 		qid = ms->queue_id;

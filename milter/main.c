@@ -30,9 +30,9 @@
 #include "store/store.h"
 #include "util/util.h"
 
-#define PROGNAME		"posthook-milter"
-#define MAINTAIN_SECONDS	5
-#define STORE_OPEN_TRIES	20	/* half a second apart */
+#define PROGNAME "posthook-milter"
+#define MAINTAIN_SECONDS 5
+#define STORE_OPEN_TRIES 20 /* half a second apart */
 
 static const char usage[] = PROGNAME " [-fv] [-c FILE] [--check]";
 
@@ -43,9 +43,9 @@ load_settings(const struct daemon_args *args)
 	struct daemon_args quiet = *args;
 	struct config *cfg;
 	struct milter_settings *set;
-	char    err[256];
+	char err[256];
 
-	quiet.check = 0;		/* check the settings too, below */
+	quiet.check = 0; /* check the settings too, below */
 	if ((cfg = daemon_config_load(&quiet)) == NULL)
 		return NULL;
 	if ((set = settings_new(cfg, err, sizeof(err))) == NULL) {
@@ -60,10 +60,10 @@ static int
 prepare_socket_dir(const struct config *cfg)
 {
 	const char *spec = cfg->milter_socket;
-	char   *path, *slash;
+	char *path, *slash;
 	struct passwd *pw;
 	struct group *gr;
-	int     rc = 0;
+	int rc = 0;
 
 	if (strncmp(spec, "unix:", 5) == 0)
 		spec += 5;
@@ -96,7 +96,7 @@ prepare_socket_dir(const struct config *cfg)
 struct housekeeping {
 	struct milter_app *app;
 	const struct daemon_args *args;
-	int     stop;			/* atomic: end the thread */
+	int stop; /* atomic: end the thread */
 };
 
 /* reload - reread the config; keep the old settings when it is bad. */
@@ -125,9 +125,9 @@ static void *
 housekeeping_main(void *arg)
 {
 	struct housekeeping *hk = arg;
-	struct timespec tick = {MAINTAIN_SECONDS, 0};
+	struct timespec tick = { MAINTAIN_SECONDS, 0 };
 	sigset_t set;
-	int     sig;
+	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -157,7 +157,7 @@ static void
 block_signals(void)
 {
 	sigset_t set;
-	int     err;
+	int err;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -176,8 +176,8 @@ main(int argc, char **argv)
 	struct housekeeping hk;
 	struct config *cfg;
 	pthread_t thread;
-	char   *pidfile;
-	int     err, rc, tries;
+	char *pidfile;
+	int err, rc, tries;
 
 	daemon_args_parse(argc, argv, &args, usage, NULL, NULL, NULL);
 	log_open(PROGNAME, args.foreground || args.check ? LOG_TO_STDERR : LOG_TO_SYSLOG);

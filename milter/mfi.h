@@ -11,14 +11,14 @@
 #include <libmilter/mfapi.h>
 
 struct mfi_ops {
-	char   *(*getsymval)(SMFICTX *ctx, char *name);
-	int     (*chgheader)(SMFICTX *ctx, char *name, int index, char *value);
-	int     (*addheader)(SMFICTX *ctx, char *name, char *value);
-	int     (*setpriv)(SMFICTX *ctx, void *priv);
-	void   *(*getpriv)(SMFICTX *ctx);
-	int     (*setreply)(SMFICTX *ctx, char *rcode, char *xcode, char *msg);
-	int     (*setsymlist)(SMFICTX *ctx, int stage, char *macros);
-	int     (*chgfrom)(SMFICTX *ctx, char *mail, char *args);
+	char *(*getsymval)(SMFICTX *ctx, char *name);
+	int (*chgheader)(SMFICTX *ctx, char *name, int index, char *value);
+	int (*addheader)(SMFICTX *ctx, char *name, char *value);
+	int (*setpriv)(SMFICTX *ctx, void *priv);
+	void *(*getpriv)(SMFICTX *ctx);
+	int (*setreply)(SMFICTX *ctx, char *rcode, char *xcode, char *msg);
+	int (*setsymlist)(SMFICTX *ctx, int stage, char *macros);
+	int (*chgfrom)(SMFICTX *ctx, char *mail, char *args);
 };
 
 /* mfi_libmilter - the real thing. */

@@ -17,6 +17,6 @@
  * this process.  Returns how many, or -1 (errno set) when the descriptors
  * cannot be listed.
  */
-int     nodelay_listeners(void);
+int nodelay_listeners(void);
 
 #endif

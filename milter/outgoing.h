@@ -15,10 +15,9 @@
 #include "state.h"
 
 /* outgoing_reason - why the message is outgoing, or NULL if incoming. */
-const char *outgoing_reason(const struct conn_state *cs,
-			    const struct msg_state *ms);
+const char *outgoing_reason(const struct conn_state *cs, const struct msg_state *ms);
 
 /* outgoing_is_non_smtp - whether connect() describes sendmail(1) mail. */
-int     outgoing_is_non_smtp(const char *hostname, int port);
+int outgoing_is_non_smtp(const char *hostname, int port);
 
 #endif

@@ -12,12 +12,12 @@
 
 #include "record.h"
 
-#define MESSAGE_SEQUENCE	"message"
+#define MESSAGE_SEQUENCE "message"
 
 struct record_job {
 	struct message_record *rec;
 	const char *presented;
-	const char *verp_domain;	/* NULL: no VERP */
+	const char *verp_domain; /* NULL: no VERP */
 	const char *sender;
 	struct record_result *res;
 };
@@ -31,7 +31,7 @@ static int
 reused_verp(struct store_txn *txn, struct record_job *job)
 {
 	struct message_record *r;
-	int     status;
+	int status;
 
 	if (verp_address(job->presented, job->verp_domain, job->res->verp) != 0)
 		return STORE_OK;
@@ -45,7 +45,7 @@ reused_verp(struct store_txn *txn, struct record_job *job)
 	}
 	message_record_free(r);
 	if (job->sender != NULL && strcasecmp(job->sender, job->res->verp) == 0)
-		job->res->verp[0] = 0;	/* already the VERP sender */
+		job->res->verp[0] = 0; /* already the VERP sender */
 	return status;
 }
 
@@ -55,7 +55,7 @@ record_txn(struct store_txn *txn, void *ctx)
 {
 	struct record_job *job = ctx;
 	struct message_record *old = NULL;
-	int     status;
+	int status;
 
 	job->res->reused = 0;
 	job->res->verp[0] = 0;
@@ -91,13 +91,12 @@ record_txn(struct store_txn *txn, void *ctx)
 
 /* record_message - see record.h. */
 int
-record_message(struct store *st, int64_t deadline_ms,
-	       struct message_record *rec, const char *presented_token,
-	       const char *verp_domain, const char *sender,
+record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
+	       const char *presented_token, const char *verp_domain, const char *sender,
 	       struct record_result *res)
 {
 	struct record_job job;
-	char    token[TOKEN_LEN + 1], verp[VERP_ADDR_MAX + 1];
+	char token[TOKEN_LEN + 1], verp[VERP_ADDR_MAX + 1];
 
 	memset(res, 0, sizeof(*res));
 	if (token_new(token) != 0)

@@ -15,9 +15,9 @@
 
 struct record_result {
 	uint64_t id;
-	char    token[TOKEN_LEN + 1];	/* the token the message carries now */
-	int     reused;			/* the presented token was ours */
-	char    verp[VERP_ADDR_MAX + 1];	/* envelope sender to set, or "" */
+	char token[TOKEN_LEN + 1];    /* the token the message carries now */
+	int reused;		      /* the presented token was ours */
+	char verp[VERP_ADDR_MAX + 1]; /* envelope sender to set, or "" */
 };
 
 /*
@@ -34,9 +34,8 @@ struct record_result {
  * Returns STORE_OK or the store's error; token generation failure is
  * STORE_ERROR.
  */
-int     record_message(struct store *st, int64_t deadline_ms,
-		       struct message_record *rec, const char *presented_token,
-		       const char *verp_domain, const char *sender,
-		       struct record_result *res);
+int record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
+		   const char *presented_token, const char *verp_domain,
+		   const char *sender, struct record_result *res);
 
 #endif

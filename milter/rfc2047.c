@@ -16,21 +16,21 @@
 #include "app_headers.h"
 #include "rfc2047.h"
 
-#define REPLACEMENT	0xfffd
+#define REPLACEMENT 0xfffd
 
 /* Output: bounded, allocated once; writes past the end are dropped. */
 struct out {
-	char   *data;
-	size_t  len;
-	size_t  cap;
+	char *data;
+	size_t len;
+	size_t cap;
 };
 
 /* Windows-1252 0x80-0x9f; 0 marks an unassigned byte. */
 static const unsigned short cp1252_high[32] = {
-	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+	0x20ac, 0,	0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,	0x017d, 0,
+	0,	0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,	0x017e, 0x0178,
 };
 
 enum charset {
@@ -47,7 +47,7 @@ static void
 put_cp(struct out *o, unsigned cp)
 {
 	unsigned char b[4];
-	size_t  n;
+	size_t n;
 
 	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 		cp = ' ';
@@ -90,15 +90,24 @@ static unsigned
 latin9_cp(unsigned char c)
 {
 	switch (c) {
-	case 0xa4: return 0x20ac;
-	case 0xa6: return 0x0160;
-	case 0xa8: return 0x0161;
-	case 0xb4: return 0x017d;
-	case 0xb8: return 0x017e;
-	case 0xbc: return 0x0152;
-	case 0xbd: return 0x0153;
-	case 0xbe: return 0x0178;
-	default: return c;
+	case 0xa4:
+		return 0x20ac;
+	case 0xa6:
+		return 0x0160;
+	case 0xa8:
+		return 0x0161;
+	case 0xb4:
+		return 0x017d;
+	case 0xb8:
+		return 0x017e;
+	case 0xbc:
+		return 0x0152;
+	case 0xbd:
+		return 0x0153;
+	case 0xbe:
+		return 0x0178;
+	default:
+		return c;
 	}
 }
 
@@ -110,10 +119,10 @@ static void
 put_utf8ish(struct out *o, const unsigned char *p, size_t len,
 	    unsigned (*bad_cp)(unsigned char))
 {
-	size_t  i = 0;
+	size_t i = 0;
 
 	while (i < len) {
-		size_t  n = 1;
+		size_t n = 1;
 
 		if (p[i] < 0x80) {
 			put_cp(o, p[i]);
@@ -146,8 +155,8 @@ put_iconv(struct out *o, const char *charset, const char *p, size_t len)
 {
 	iconv_t cd = iconv_open("UTF-8", charset);
 	struct out tmp;
-	char   *in = (char *) p;
-	size_t  inleft = len;
+	char *in = (char *) p;
+	size_t inleft = len;
 
 	if (cd == (iconv_t) -1) {
 		put_utf8ish(o, (const unsigned char *) p, len, replacement_cp);
@@ -161,9 +170,9 @@ put_iconv(struct out *o, const char *charset, const char *p, size_t len)
 		return;
 	}
 	while (inleft > 0) {
-		char   *dst = tmp.data + tmp.len;
-		size_t  room = tmp.cap - tmp.len - 1, before = room;
-		size_t  rc = iconv(cd, &in, &inleft, &dst, &room);
+		char *dst = tmp.data + tmp.len;
+		size_t room = tmp.cap - tmp.len - 1, before = room;
+		size_t rc = iconv(cd, &in, &inleft, &dst, &room);
 
 		tmp.len += before - room;
 		if (rc != (size_t) -1)
@@ -182,11 +191,10 @@ put_iconv(struct out *o, const char *charset, const char *p, size_t len)
 
 /* put_bytes - decoded bytes of one charset to UTF-8. */
 static void
-put_bytes(struct out *o, enum charset cs, const char *name,
-	  const char *p, size_t len)
+put_bytes(struct out *o, enum charset cs, const char *name, const char *p, size_t len)
 {
 	const unsigned char *u = (const unsigned char *) p;
-	size_t  i;
+	size_t i;
 
 	switch (cs) {
 	case CS_UTF8:
@@ -197,9 +205,10 @@ put_bytes(struct out *o, enum charset cs, const char *name,
 		break;
 	default:
 		for (i = 0; i < len; i++)
-			put_cp(o, cs == CS_ASCII ? (u[i] < 0x80 ? u[i] : REPLACEMENT)
-			       : cs == CS_LATIN9 ? latin9_cp(u[i])
-			       : cs == CS_CP1252 ? cp1252_cp(u[i]) : u[i]);
+			put_cp(o, cs == CS_ASCII    ? (u[i] < 0x80 ? u[i] : REPLACEMENT)
+				  : cs == CS_LATIN9 ? latin9_cp(u[i])
+				  : cs == CS_CP1252 ? cp1252_cp(u[i])
+						    : u[i]);
 		break;
 	}
 }
@@ -211,15 +220,15 @@ charset_of(const char *name)
 	static const struct {
 		const char *name;
 		enum charset cs;
-	}       names[] = {
-		{"utf-8", CS_UTF8}, {"utf8", CS_UTF8},
-		{"us-ascii", CS_ASCII}, {"ascii", CS_ASCII},
-		{"iso-8859-1", CS_LATIN1}, {"iso8859-1", CS_LATIN1},
-		{"latin1", CS_LATIN1},
-		{"iso-8859-15", CS_LATIN9}, {"iso8859-15", CS_LATIN9},
-		{"windows-1252", CS_CP1252}, {"cp1252", CS_CP1252},
+	} names[] = {
+		{ "utf-8", CS_UTF8 },	     { "utf8", CS_UTF8 },
+		{ "us-ascii", CS_ASCII },    { "ascii", CS_ASCII },
+		{ "iso-8859-1", CS_LATIN1 }, { "iso8859-1", CS_LATIN1 },
+		{ "latin1", CS_LATIN1 },     { "iso-8859-15", CS_LATIN9 },
+		{ "iso8859-15", CS_LATIN9 }, { "windows-1252", CS_CP1252 },
+		{ "cp1252", CS_CP1252 },
 	};
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(name, names[i].name) == 0)
@@ -244,11 +253,11 @@ hexval(int c)
 static ssize_t
 decode_text(int enc, const char *s, size_t len, char *dst)
 {
-	size_t  i, n = 0;
+	size_t i, n = 0;
 
 	if (enc == 'Q' || enc == 'q') {
 		for (i = 0; i < len; i++) {
-			int     hi, lo;
+			int hi, lo;
 
 			if (s[i] == '_') {
 				dst[n++] = ' ';
@@ -263,8 +272,8 @@ decode_text(int enc, const char *s, size_t len, char *dst)
 		}
 		return (ssize_t) n;
 	}
-	return base64_decode(s, len, (unsigned char *) dst, len, BASE64_TO_PAD,
-			     NULL, NULL);
+	return base64_decode(s, len, (unsigned char *) dst, len, BASE64_TO_PAD, NULL,
+			     NULL);
 }
 
 /*
@@ -272,17 +281,17 @@ decode_text(int enc, const char *s, size_t len, char *dst)
  * cs, at most cslen), the encoding and text span, and return its length.
  */
 static size_t
-encoded_word(const char *s, char *cs, size_t cslen, int *enc,
-	     const char **text, size_t *textlen)
+encoded_word(const char *s, char *cs, size_t cslen, int *enc, const char **text,
+	     size_t *textlen)
 {
 	const char *p, *q, *end;
-	size_t  n;
+	size_t n;
 
 	if (s[0] != '=' || s[1] != '?')
 		return 0;
 	p = s + 2;
 	for (q = p; *q && *q != '?' && *q != ' '; q++)
-		 /* void */ ;
+		/* void */;
 	if (*q != '?' || q == p || (size_t) (q - p) >= cslen)
 		return 0;
 	n = (size_t) (q - p);
@@ -308,7 +317,7 @@ encoded_word(const char *s, char *cs, size_t cslen, int *enc,
 static void
 truncate_chars(struct out *o, size_t max)
 {
-	size_t  i, chars = 0;
+	size_t i, chars = 0;
 
 	for (i = 0; i < o->len; i++) {
 		if ((unsigned char) o->data[i] < 0x20 || o->data[i] == 0x7f)
@@ -329,13 +338,13 @@ truncate_chars(struct out *o, size_t max)
 char *
 rfc2047_decode(const char *raw, size_t max_chars)
 {
-	char   *v = header_value_clean(raw);
+	char *v = header_value_clean(raw);
 	struct out o;
-	char   *pend = NULL;		/* decoded bytes of adjacent words */
-	size_t  pendlen = 0;
-	char    pendcs[64] = "", cs[64];
+	char *pend = NULL; /* decoded bytes of adjacent words */
+	size_t pendlen = 0;
+	char pendcs[64] = "", cs[64];
 	const char *s;
-	size_t  len;
+	size_t len;
 
 	if (v == NULL)
 		return NULL;
@@ -349,8 +358,8 @@ rfc2047_decode(const char *raw, size_t max_chars)
 	}
 	for (s = v; *s;) {
 		const char *text, *e;
-		size_t  textlen, wlen;
-		int     enc;
+		size_t textlen, wlen;
+		int enc;
 		ssize_t dlen;
 
 		wlen = encoded_word(s, cs, sizeof(cs), &enc, &text, &textlen);
@@ -359,7 +368,8 @@ rfc2047_decode(const char *raw, size_t max_chars)
 				put_bytes(&o, charset_of(pendcs), pendcs, pend, pendlen);
 				pendlen = 0;
 			}
-			if ((dlen = decode_text(enc, text, textlen, pend + pendlen)) >= 0) {
+			if ((dlen = decode_text(enc, text, textlen, pend + pendlen))
+			    >= 0) {
 				pendlen += (size_t) dlen;
 				memcpy(pendcs, cs, sizeof(pendcs));
 				s += wlen;
@@ -368,7 +378,7 @@ rfc2047_decode(const char *raw, size_t max_chars)
 		}
 		/* Literal text up to the next possible encoded word. */
 		for (e = s + 1; *e && !(e[0] == '=' && e[1] == '?'); e++)
-			 /* void */ ;
+			/* void */;
 		if (pendlen > 0 && *e && strspn(s, " ") >= (size_t) (e - s)
 		    && encoded_word(e, cs, sizeof(cs), &enc, &text, &textlen) > 0) {
 			/* White space between encoded words is dropped. */

@@ -17,6 +17,6 @@
  * characters (cut on a character boundary).  malloc()ed; NULL when out of
  * memory.
  */
-char   *rfc2047_decode(const char *raw, size_t max_chars);
+char *rfc2047_decode(const char *raw, size_t max_chars);
 
 #endif

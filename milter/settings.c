@@ -11,7 +11,7 @@
 #include "util/util.h"
 
 /* Longest domain whose VERP address still fits an RFC 5321 path (256). */
-#define VERP_DOMAIN_MAX	200
+#define VERP_DOMAIN_MAX 200
 
 /*
  * verp_domain - return_path_domain checked and lowercased: NULL when it is
@@ -20,11 +20,11 @@
 static char *
 verp_domain(const char *v, char *err, size_t errlen, int *bad)
 {
-	size_t  n = strlen(v), label = 0, i;
-	char   *d;
+	size_t n = strlen(v), label = 0, i;
+	char *d;
 
 	*bad = 0;
-	while (n > 0 && v[n - 1] == '.')	/* a trailing root dot */
+	while (n > 0 && v[n - 1] == '.') /* a trailing root dot */
 		n--;
 	if (n == 0) {
 		if (*v != 0)
@@ -54,7 +54,8 @@ verp_domain(const char *v, char *err, size_t errlen, int *bad)
 	return d;
 invalid:
 	*bad = 1;
-	snprintf(err, errlen, "return_path_domain: \"%s\" is not a domain name"
+	snprintf(err, errlen,
+		 "return_path_domain: \"%s\" is not a domain name"
 		 " (letters, digits, hyphens and dots, at most %d characters)",
 		 v, VERP_DOMAIN_MAX);
 	return NULL;
@@ -65,20 +66,21 @@ struct milter_settings *
 settings_new(struct config *cfg, char *err, size_t errlen)
 {
 	struct milter_settings *s = xcalloc(1, sizeof(*s));
-	int     bad;
-	char    why[200] = "";
+	int bad;
+	char why[200] = "";
 
 	s->refs = 1;
 	s->cfg = cfg;
 
 	s->internal_hosts = cidr_list_new(cfg->internal_hosts, why, sizeof(why));
 	if (s->internal_hosts == NULL) {
-		snprintf(err, errlen, "internal_hosts: %s", why[0] ? why : "out of memory");
+		snprintf(err, errlen, "internal_hosts: %s",
+			 why[0] ? why : "out of memory");
 		settings_release(s);
 		return NULL;
 	}
-	s->verp_domain = verp_domain(cfg->return_path_domain ? cfg->return_path_domain : "",
-				     err, errlen, &bad);
+	s->verp_domain = verp_domain(
+	    cfg->return_path_domain ? cfg->return_path_domain : "", err, errlen, &bad);
 	if (bad) {
 		settings_release(s);
 		return NULL;
@@ -114,10 +116,9 @@ settings_release(struct milter_settings *s)
 
 /* settings_is_originating_daemon - {daemon_name} in originating_daemons. */
 int
-settings_is_originating_daemon(const struct milter_settings *s,
-			       const char *daemon_name)
+settings_is_originating_daemon(const struct milter_settings *s, const char *daemon_name)
 {
-	char  **p;
+	char **p;
 
 	if (daemon_name == NULL || *daemon_name == 0)
 		return 0;

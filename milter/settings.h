@@ -15,13 +15,13 @@
 #include "util/cidr.h"
 
 struct milter_settings {
-	int     refs;			/* atomic */
-	struct config *cfg;		/* owned */
+	int refs;	    /* atomic */
+	struct config *cfg; /* owned */
 	struct cidr_list *internal_hosts;
-	char   *hdr_tag;		/* PREFIX-Tag */
-	char   *hdr_metadata;		/* PREFIX-Metadata */
-	char   *hdr_token;		/* PREFIX-Token */
-	char   *verp_domain;		/* return_path_domain lowercased, or NULL */
+	char *hdr_tag;	    /* PREFIX-Tag */
+	char *hdr_metadata; /* PREFIX-Metadata */
+	char *hdr_token;    /* PREFIX-Token */
+	char *verp_domain;  /* return_path_domain lowercased, or NULL */
 };
 
 /*
@@ -36,10 +36,10 @@ struct milter_settings *settings_new(struct config *cfg, char *err, size_t errle
 struct milter_settings *settings_hold(struct milter_settings *s);
 
 /* settings_release - drop a reference; the last one frees. */
-void    settings_release(struct milter_settings *s);
+void settings_release(struct milter_settings *s);
 
 /* settings_is_originating_daemon - whether {daemon_name} is listed. */
-int     settings_is_originating_daemon(const struct milter_settings *s,
-				       const char *daemon_name);
+int settings_is_originating_daemon(const struct milter_settings *s,
+				   const char *daemon_name);
 
 #endif

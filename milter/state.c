@@ -46,7 +46,7 @@ msg_state_new(void)
 void
 msg_state_free(struct msg_state *ms)
 {
-	size_t  i;
+	size_t i;
 
 	if (ms == NULL)
 		return;
@@ -68,7 +68,7 @@ msg_state_free(struct msg_state *ms)
 char *
 strip_angle(const char *addr)
 {
-	size_t  len = strlen(addr);
+	size_t len = strlen(addr);
 
 	if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>')
 		return strndup(addr + 1, len - 2);
@@ -79,11 +79,11 @@ strip_angle(const char *addr)
 int
 msg_add_rcpt(struct msg_state *ms, const char *rcpt)
 {
-	char   *copy;
+	char *copy;
 
 	if (ms->nrcpts == ms->rcpts_cap) {
-		size_t  cap = ms->rcpts_cap ? 2 * ms->rcpts_cap : 4;
-		char  **n = realloc(ms->rcpts, cap * sizeof(*n));
+		size_t cap = ms->rcpts_cap ? 2 * ms->rcpts_cap : 4;
+		char **n = realloc(ms->rcpts, cap * sizeof(*n));
 
 		if (n == NULL)
 			return -1;
@@ -108,8 +108,8 @@ keep_first(char **slot, const char *value, size_t max)
 
 /* msg_see_header - note the headers the milter acts on. */
 int
-msg_see_header(struct msg_state *ms, const struct milter_settings *set,
-	       const char *name, const char *value)
+msg_see_header(struct msg_state *ms, const struct milter_settings *set, const char *name,
+	       const char *value)
 {
 	enum spam_status sp;
 

@@ -14,8 +14,8 @@ void
 token_encode(const unsigned char *bytes, size_t len, char *out)
 {
 	unsigned acc = 0;
-	int     bits = 0;
-	size_t  i, n = 0;
+	int bits = 0;
+	size_t i, n = 0;
 
 	for (i = 0; i < len; i++) {
 		acc = (acc << 8) | bytes[i];
@@ -35,7 +35,7 @@ int
 token_new(char out[TOKEN_LEN + 1])
 {
 	unsigned char bytes[TOKEN_LEN * 5 / 8];
-	size_t  got = 0;
+	size_t got = 0;
 
 	while (got < sizeof(bytes)) {
 		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);

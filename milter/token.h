@@ -7,15 +7,15 @@
 
 #include <stddef.h>
 
-#define TOKEN_LEN	24		/* 15 random bytes = 120 bits */
+#define TOKEN_LEN 24 /* 15 random bytes = 120 bits */
 
 /* token_new - TOKEN_LEN characters and a NUL into out; 0, or -1 (errno). */
-int     token_new(char out[TOKEN_LEN + 1]);
+int token_new(char out[TOKEN_LEN + 1]);
 
 /* token_encode - base32 of len bytes; out needs len * 8 / 5 + 2 bytes. */
-void    token_encode(const unsigned char *bytes, size_t len, char *out);
+void token_encode(const unsigned char *bytes, size_t len, char *out);
 
 /* token_looks_valid - whether text could be a token this milter made. */
-int     token_looks_valid(const char *text);
+int token_looks_valid(const char *text);
 
 #endif

@@ -38,7 +38,7 @@
 #include "testlib.h"
 
 struct store *test_store;
-char	test_store_dir[TEST_DIR_MAX];
+char test_store_dir[TEST_DIR_MAX];
 
 static const char *fixture_name;
 
@@ -47,7 +47,7 @@ void
 test_dir_make(char *dir, size_t size, const char *name)
 {
 	const char *base = getenv("TMPDIR");
-	int	n;
+	int n;
 
 	n = snprintf(dir, size, "%s/%s.XXXXXX", base && *base ? base : "/tmp", name);
 	ck_assert_msg(n > 0 && (size_t) n < size, "directory name too long");
@@ -96,7 +96,8 @@ test_store_remove(struct store *st, const char *dir)
 static void
 fixture_setup(void)
 {
-	test_store = test_store_make(test_store_dir, sizeof(test_store_dir), fixture_name);
+	test_store =
+	    test_store_make(test_store_dir, sizeof(test_store_dir), fixture_name);
 }
 
 /* fixture_teardown - close and remove test_store */
@@ -121,7 +122,7 @@ put_txn(struct store_txn *txn, void *arg)
 {
 	struct message_record *r = arg;
 	uint64_t id;
-	int	status;
+	int status;
 
 	status = store_seq_next(txn, "message", &id);
 	if (status != STORE_OK)
@@ -142,7 +143,7 @@ int
 test_message_put_sample(struct store *st, struct test_sample *s)
 {
 	struct message_record *r = message_record_new();
-	int	status;
+	int status;
 
 	r->queue_id = xstrdup(s->qid);
 	r->token = xstrdup(s->token);
@@ -180,8 +181,8 @@ find_txn(struct store_txn *txn, void *arg)
 struct message_record *
 test_message_find(struct store *st, test_message_getter get, const char *key)
 {
-	struct find_ctx f = {get, key, NULL};
-	int	status = store_run(st, find_txn, &f, 0);
+	struct find_ctx f = { get, key, NULL };
+	int status = store_run(st, find_txn, &f, 0);
 
 	ck_assert_msg(status == STORE_OK || status == STORE_NOTFOUND,
 		      "looking up %s: store status %d", key, status);
@@ -191,7 +192,7 @@ test_message_find(struct store *st, test_message_getter get, const char *key)
 struct add_ctx {
 	const char *key;
 	const char *endpoint;
-	int	status;
+	int status;
 };
 
 /* add_txn - queue the event; a duplicate still commits */
@@ -201,8 +202,8 @@ add_txn(struct store_txn *txn, void *arg)
 	struct add_ctx *a = arg;
 	json_object *payload = json_tokener_parse("{\"status\":\"Sent\"}");
 
-	a->status = outbox_add(txn, a->key, EV_MESSAGE_SENT, 1700000000.25, payload,
-			       a->endpoint);
+	a->status =
+	    outbox_add(txn, a->key, EV_MESSAGE_SENT, 1700000000.25, payload, a->endpoint);
 	json_object_put(payload);
 	return a->status == STORE_EXISTS ? STORE_OK : a->status;
 }
@@ -211,16 +212,16 @@ add_txn(struct store_txn *txn, void *arg)
 int
 test_outbox_add(struct store *st, const char *key, const char *endpoint)
 {
-	struct add_ctx a = {key, endpoint, STORE_OK};
-	int	status = store_run(st, add_txn, &a, 0);
+	struct add_ctx a = { key, endpoint, STORE_OK };
+	int status = store_run(st, add_txn, &a, 0);
 
 	return status == STORE_OK ? a.status : status;
 }
 
 struct take_ctx {
-	int	max;
+	int max;
 	struct outbox_event **evs;
-	int	n;
+	int n;
 };
 
 /* take_txn - take the events (again, on a retry) */
@@ -239,8 +240,8 @@ take_txn(struct store_txn *txn, void *arg)
 int
 test_outbox_take(struct store *st, int max, struct outbox_event ***evs, int *n)
 {
-	struct take_ctx t = {max, NULL, 0};
-	int	status = store_run(st, take_txn, &t, 0);
+	struct take_ctx t = { max, NULL, 0 };
+	int status = store_run(st, take_txn, &t, 0);
 
 	*evs = t.evs;
 	*n = t.n;
@@ -252,7 +253,7 @@ int
 test_run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
-	int	failed;
+	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -13,7 +13,7 @@
 #include "store/message.h"
 #include "store/store.h"
 
-#define TEST_DIR_MAX	256
+#define TEST_DIR_MAX 256
 
 /* The store of test_store_fixture(), fresh for every test. */
 extern struct store *test_store;
@@ -30,16 +30,16 @@ extern int test_message_put(struct store *, struct message_record *);
 struct test_sample {
 	const char *qid;
 	const char *token;
-	double	when;
+	double when;
 	uint64_t id;
 };
 extern int test_message_put_sample(struct store *, struct test_sample *);
 
 /* message_get, or one of message_get_by_queue_id/_token/_message_id */
-typedef int (*test_message_getter) (struct store_txn *, const char *,
-				    struct message_record **);
-extern struct message_record *test_message_find(struct store *,
-						test_message_getter, const char *);
+typedef int (*test_message_getter)(struct store_txn *, const char *,
+				   struct message_record **);
+extern struct message_record *test_message_find(struct store *, test_message_getter,
+						const char *);
 
 struct outbox_event;
 extern int test_outbox_add(struct store *, const char *, const char *);

@@ -182,12 +182,12 @@ pick_one(struct pick_ctx *c, struct store_txn *txn, struct endpoint **eps, int n
 	if (ep == NULL || i < 0) {
 		log_warn("delivery %llu (%s): endpoint %s no longer exists; "
 			 "marked failed",
-			 (unsigned long long)id, d->uuid, d->endpoint_id);
+			 (unsigned long long) id, d->uuid, d->endpoint_id);
 		rc = delivery_abandon(txn, d);
 		delivery_free(d);
 		return rc;
 	}
-	a = health_admit(&c->hp, i, (double)c->now_ms / 1000, endpoint_load(c, ep->id));
+	a = health_admit(&c->hp, i, (double) c->now_ms / 1000, endpoint_load(c, ep->id));
 	if (a == ADMIT_SEND || a == ADMIT_PROBE) {
 		c->jobs[c->njobs].d = d;
 		c->jobs[c->njobs].ep = endpoint_dup(ep);
@@ -232,7 +232,8 @@ again:
 		/* the index names the endpoint: skip a full one unread */
 		j = due[i].endpoint_id[0] != 0 ? health_index(&c->hp, due[i].endpoint_id)
 					       : -1;
-		if (j >= 0 && health_full(&c->hp, j, endpoint_load(c, due[i].endpoint_id))) {
+		if (j >= 0
+		    && health_full(&c->hp, j, endpoint_load(c, due[i].endpoint_id))) {
 			c->hp.due[j]++;
 			continue;
 		}
@@ -245,7 +246,8 @@ again:
 		goto again;
 	}
 	if (rc == STORE_OK)
-		rc = health_pick_end(&c->hp, txn, (double)c->now_ms / 1000, endpoint_load, c);
+		rc = health_pick_end(&c->hp, txn, (double) c->now_ms / 1000,
+				     endpoint_load, c);
 	endpoint_list_free(eps, nep);
 	c->hp.eps = NULL; /* freed with the list */
 	return rc;
@@ -255,7 +257,7 @@ again:
 static struct transfer *
 job_transfer(struct sign_job *j)
 {
-	return (struct transfer *)(void *)((char *)j - offsetof(struct transfer, job));
+	return (struct transfer *) (void *) ((char *) j - offsetof(struct transfer, job));
 }
 
 /* signing_add - list t as being in the pool. */
@@ -265,7 +267,7 @@ signing_add(struct webhook *w, struct transfer *t)
 	if (w->nsigning == w->signing_cap) {
 		w->signing_cap = w->signing_cap ? w->signing_cap * 2 : 64;
 		w->signing =
-		    xrealloc(w->signing, (size_t)w->signing_cap * sizeof(*w->signing));
+		    xrealloc(w->signing, (size_t) w->signing_cap * sizeof(*w->signing));
 	}
 	w->signing[w->nsigning++] = t;
 }
@@ -336,7 +338,7 @@ start_signed(struct webhook *w)
 		}
 		started++;
 		log_debug("delivery %llu (%s): attempt %d to %s",
-			  (unsigned long long)t->delivery_id, t->uuid, t->attempt,
+			  (unsigned long long) t->delivery_id, t->uuid, t->attempt,
 			  t->url);
 	}
 	if (started > 0)
@@ -365,11 +367,11 @@ pick(struct webhook *w)
 
 	memset(&c, 0, sizeof(c));
 	c.w = w;
-	c.now_ms = (int64_t)(now_seconds() * 1000);
+	c.now_ms = (int64_t) (now_seconds() * 1000);
 	c.slots = w->cfg->webhook_max_in_flight - sender_in_flight(w->snd) - w->nsigning;
 	if (c.slots <= 0)
 		return;
-	c.jobs = xcalloc((size_t)c.slots, sizeof(*c.jobs));
+	c.jobs = xcalloc((size_t) c.slots, sizeof(*c.jobs));
 	if (store_run(w->st, pick_cb, &c, 0) == STORE_OK) {
 		health_pick_commit(&c.hp);
 		if (c.hp.released > 0)
@@ -436,12 +438,12 @@ log_attempt(const struct transfer *t, const char *id, int will_retry)
 {
 	if (t->error == NULL)
 		log_info("delivery %llu: %s to endpoint %s: HTTP %ld in %.3fs",
-			 (unsigned long long)t->delivery_id, id, t->endpoint_id,
+			 (unsigned long long) t->delivery_id, id, t->endpoint_id,
 			 t->status, t->duration);
 	else
 		log_info("delivery %llu: %s to endpoint %s failed: %s in %.3fs%s",
-			 (unsigned long long)t->delivery_id, id, t->endpoint_id, t->error,
-			 t->duration, will_retry ? "; will retry" : "");
+			 (unsigned long long) t->delivery_id, id, t->endpoint_id,
+			 t->error, t->duration, will_retry ? "; will retry" : "");
 }
 
 /* record - store how finished requests went, and log them. */
@@ -456,10 +458,10 @@ record(struct webhook *w, struct transfer **done, int n)
 	c.cfg = w->cfg;
 	c.done = done;
 	c.n = n;
-	c.ids = xcalloc((size_t)n, sizeof(*c.ids));
-	c.will_retry = xcalloc((size_t)n, sizeof(*c.will_retry));
-	c.status = xcalloc((size_t)n, sizeof(*c.status));
-	c.exhausted = xcalloc((size_t)n, sizeof(*c.exhausted));
+	c.ids = xcalloc((size_t) n, sizeof(*c.ids));
+	c.will_retry = xcalloc((size_t) n, sizeof(*c.will_retry));
+	c.status = xcalloc((size_t) n, sizeof(*c.status));
+	c.exhausted = xcalloc((size_t) n, sizeof(*c.exhausted));
 	c.hb = health_batch_new();
 	rc = store_run(w->st, record_cb, &c, 0);
 	if (rc == STORE_OK)
@@ -468,10 +470,10 @@ record(struct webhook *w, struct transfer **done, int n)
 		if (rc != STORE_OK)
 			log_error("delivery %llu: cannot record the attempt; it will be "
 				  "sent again",
-				  (unsigned long long)done[i]->delivery_id);
+				  (unsigned long long) done[i]->delivery_id);
 		else if (c.status[i] == STORE_NOTFOUND)
 			log_warn("delivery %llu: gone before its attempt was recorded",
-				 (unsigned long long)done[i]->delivery_id);
+				 (unsigned long long) done[i]->delivery_id);
 		else
 			log_attempt(done[i], c.ids[i], c.will_retry[i]);
 	}
@@ -520,10 +522,12 @@ housekeeping(struct webhook *w, int64_t now)
 		if (retention_purge(w->st, w->cfg, now_seconds(), &purged) != STORE_OK)
 			log_warn("purging records past their retention failed");
 		else if (purged.messages + purged.events_seen + purged.deliveries
-			 + purged.bounces > 0)
+			     + purged.bounces
+			 > 0)
 			log_info("purged past retention: %d message(s), %d event key(s), "
-				 "%d delivery record(s), %d bounce(s)", purged.messages,
-				 purged.events_seen, purged.deliveries, purged.bounces);
+				 "%d delivery record(s), %d bounce(s)",
+				 purged.messages, purged.events_seen, purged.deliveries,
+				 purged.bounces);
 		w->next_purge = now + PURGE_MS;
 	}
 	if (now >= w->next_keys) {
@@ -549,8 +553,8 @@ webhook_reload(struct webhook *w)
 	struct config *cfg = config_new();
 	char err[1024];
 
-	if (w->cfg->path == NULL ||
-	    config_load(cfg, w->cfg->path, 1, err, sizeof(err)) < 0) {
+	if (w->cfg->path == NULL
+	    || config_load(cfg, w->cfg->path, 1, err, sizeof(err)) < 0) {
 		if (w->cfg->path != NULL)
 			log_error("reload: %s; keeping the old configuration", err);
 		config_free(cfg);
@@ -625,7 +629,7 @@ webhook_loop(struct webhook *w)
 			w->next_pick = now + PICK_EVERY_MS;
 			pick(w);
 		}
-		timeout = more ? 0 : (int)(w->next_fanout - monotonic_ms());
+		timeout = more ? 0 : (int) (w->next_fanout - monotonic_ms());
 		if (timeout < 0)
 			timeout = 0;
 		memset(fds, 0, sizeof(fds));

@@ -23,8 +23,8 @@ struct webhook {
 	struct keyring *kr;
 	struct sender *snd;
 	struct daemon_signals *sig;
-	struct signpool *pool;	   /* signs the requests picked */
-	struct transfer **signing; /* requests in the pool (see loop.c) */
+	struct signpool *pool;	     /* signs the requests picked */
+	struct transfer **signing;   /* requests in the pool (see loop.c) */
 	struct health_table *health; /* parked counts, rate gaps (health.h) */
 	int nsigning;
 	int signing_cap;

@@ -66,8 +66,8 @@ main(int argc, char **argv)
 		daemon_detach();
 	memset(&w, 0, sizeof(w));
 	w.sig = daemon_signals_init(SIGHUP);
-	if (cfg->pid_dir != NULL && cfg->pid_dir[0] != 0 &&
-	    (pidfile = daemon_pidfile_write(cfg->pid_dir, "posthook-webhook")) == NULL)
+	if (cfg->pid_dir != NULL && cfg->pid_dir[0] != 0
+	    && (pidfile = daemon_pidfile_write(cfg->pid_dir, "posthook-webhook")) == NULL)
 		return 1;
 	if (daemon_drop_privileges(cfg) < 0)
 		return 1;

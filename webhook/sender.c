@@ -45,7 +45,7 @@ sender_configure(struct sender *s, const struct config *cfg)
 	s->timeout_ms = cfg->webhook_timeout_ms;
 	s->refuse_private = cfg->refuse_private_endpoints;
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
-			  (long)(cfg->webhook_max_in_flight * 2));
+			  (long) (cfg->webhook_max_in_flight * 2));
 	s->spare_cap = cfg->webhook_max_in_flight;
 }
 
@@ -117,8 +117,9 @@ on_header(char *data, size_t size, size_t n, void *ctx)
 		vlen = len - 12;
 		while (vlen > 0 && (*v == ' ' || *v == '\t'))
 			v++, vlen--;
-		while (vlen > 0 &&
-		       (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+		while (
+		    vlen > 0
+		    && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
 			vlen--;
 		free(t->retry_after);
 		t->retry_after = xstrndup(v, vlen < 200 ? vlen : 200);
@@ -131,11 +132,12 @@ static int
 is_private(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
-		return cidr_is_special(AF_INET, (const unsigned char *)
-				       &((const struct sockaddr_in *)sa)->sin_addr);
+		return cidr_is_special(
+		    AF_INET,
+		    (const unsigned char *) &((const struct sockaddr_in *) sa)->sin_addr);
 	if (sa->sa_family == AF_INET6)
-		return cidr_is_special(AF_INET6, ((const struct sockaddr_in6 *)
-						  sa)->sin6_addr.s6_addr);
+		return cidr_is_special(
+		    AF_INET6, ((const struct sockaddr_in6 *) sa)->sin6_addr.s6_addr);
 	return 1;
 }
 
@@ -146,7 +148,7 @@ refuse(struct transfer *t, const char *ip)
 	t->refused_private = 1;
 	log_warn("delivery %llu: refusing a connection to the private address %s "
 		 "(refuse_private_endpoints = yes)",
-		 (unsigned long long)t->delivery_id, ip);
+		 (unsigned long long) t->delivery_id, ip);
 }
 
 /* on_open_socket - with refuse_private_endpoints, no private peers. */
@@ -156,14 +158,15 @@ on_open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *addr)
 	struct transfer *t = ctx;
 	char ip[INET6_ADDRSTRLEN] = "?";
 
-	(void)purpose;
+	(void) purpose;
 	if (is_private(&addr->addr)) {
 		if (addr->family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr,
-				  ip, sizeof(ip));
+			inet_ntop(AF_INET,
+				  &((struct sockaddr_in *) &addr->addr)->sin_addr, ip,
+				  sizeof(ip));
 		else if (addr->family == AF_INET6)
 			inet_ntop(AF_INET6,
-				  &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, ip,
+				  &((struct sockaddr_in6 *) &addr->addr)->sin6_addr, ip,
 				  sizeof(ip));
 		refuse(t, ip);
 		return CURL_SOCKET_BAD;
@@ -182,17 +185,18 @@ on_prereq(void *ctx, char *peer, char *local, int peer_port, int local_port)
 	struct transfer *t = ctx;
 	struct sockaddr_storage ss;
 
-	(void)local;
-	(void)peer_port;
-	(void)local_port;
+	(void) local;
+	(void) peer_port;
+	(void) local_port;
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, peer, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+	if (inet_pton(AF_INET, peer, &((struct sockaddr_in *) &ss)->sin_addr) == 1)
 		ss.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, peer, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+	else if (inet_pton(AF_INET6, peer, &((struct sockaddr_in6 *) &ss)->sin6_addr)
+		 == 1)
 		ss.ss_family = AF_INET6;
 	else
 		ss.ss_family = AF_UNSPEC; /* unknown: refused */
-	if (is_private((struct sockaddr *)&ss)) {
+	if (is_private((struct sockaddr *) &ss)) {
 		refuse(t, peer);
 		return CURL_PREREQFUNC_ABORT;
 	}
@@ -215,14 +219,14 @@ setup_easy(struct sender *s, struct transfer *t)
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_POST, 1L);
 	SET(CURLOPT_POSTFIELDS, t->body);
-	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->body_len);
 	SET(CURLOPT_HTTPHEADER, t->hdr_list);
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, (long) s->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long) s->timeout_ms);
 	SET(CURLOPT_PROXY, s->proxy);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
@@ -264,7 +268,7 @@ sender_start(struct sender *s, struct transfer *t)
 	}
 	if (s->nlive == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
-		s->live = xrealloc(s->live, (size_t)s->cap * sizeof(*s->live));
+		s->live = xrealloc(s->live, (size_t) s->cap * sizeof(*s->live));
 	}
 	s->live[s->nlive++] = t;
 	return 0;
@@ -279,7 +283,7 @@ sender_wait(struct sender *s, struct curl_waitfd *fds, int nfds, int timeout_ms)
 
 	for (i = 0; i < nfds; i++)
 		fds[i].revents = 0;
-	rc = curl_multi_poll(s->multi, nfds > 0 ? fds : NULL, (unsigned)nfds, timeout_ms,
+	rc = curl_multi_poll(s->multi, nfds > 0 ? fds : NULL, (unsigned) nfds, timeout_ms,
 			     &numfds);
 	if (rc != CURLM_OK) {
 		log_error("libcurl: %s", curl_multi_strerror(rc));
@@ -314,9 +318,9 @@ sender_next_done(struct sender *s)
 	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t) !=
-			CURLE_OK ||
-		    t == NULL)
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t)
+			!= CURLE_OK
+		    || t == NULL)
 			continue;
 		transfer_finish(t, msg->data.result);
 		curl_multi_remove_handle(s->multi, t->easy);
@@ -324,8 +328,8 @@ sender_next_done(struct sender *s)
 		if (s->nspare < s->spare_cap) {
 			if (s->nspare == s->spare_alloc) {
 				s->spare_alloc = s->spare_alloc ? s->spare_alloc * 2 : 16;
-				s->spare = xrealloc(s->spare, (size_t)s->spare_alloc *
-								  sizeof(*s->spare));
+				s->spare = xrealloc(s->spare, (size_t) s->spare_alloc
+								  * sizeof(*s->spare));
 			}
 			curl_easy_reset(t->easy);
 			s->spare[s->nspare++] = t->easy;

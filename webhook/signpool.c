@@ -93,7 +93,7 @@ signpool_new(int n)
 	if (n < 1) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		n = cpus > 0 ? (int)cpus : 1;
+		n = cpus > 0 ? (int) cpus : 1;
 	}
 	if (n > MAX_THREADS)
 		n = MAX_THREADS;

@@ -54,18 +54,18 @@ transfer_prepare(const struct signing_key *key, const struct delivery *d,
 	t->attempt = d->attempts + 1;
 	env = event_envelope(d->type, d->timestamp, d->uuid, d->payload);
 	/* As delivery_event_write_json() writes events: "/" unescaped. */
-	t->body = xstrdup(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN
-							 | JSON_C_TO_STRING_NOSLASHESCAPE));
+	t->body = xstrdup(json_object_to_json_string_ext(
+	    env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	t->body_len = strlen(t->body);
 	json_object_put(env);
 	t->kid = xstrdup(signing_key_kid(key));
 	if (ep->secret != NULL) {
-		t->std_ts = (long)now;
+		t->std_ts = (long) now;
 		t->std_sig = stdwebhooks_signature(ep->secret, d->uuid, t->std_ts,
 						   t->body, t->body_len);
 		if (t->std_sig == NULL) {
 			log_error("delivery %llu: endpoint %s has a bad whsec_ secret",
-				  (unsigned long long)d->id, ep->id);
+				  (unsigned long long) d->id, ep->id);
 			transfer_free(t);
 			return NULL;
 		}
@@ -85,7 +85,7 @@ transfer_signed(const struct config *cfg, struct transfer *t)
 
 	if (t->job.sig == NULL) {
 		log_error("delivery %llu: signing failed",
-			  (unsigned long long)t->delivery_id);
+			  (unsigned long long) t->delivery_id);
 		return -1;
 	}
 	t->headers = json_object_new_object();
@@ -113,7 +113,7 @@ transfer_signed(const struct config *cfg, struct transfer *t)
 		rc = -1;
 	if (rc != 0)
 		log_error("delivery %llu: cannot build the request headers",
-			  (unsigned long long)t->delivery_id);
+			  (unsigned long long) t->delivery_id);
 	return rc;
 }
 
@@ -185,7 +185,7 @@ transfer_finish(struct transfer *t, CURLcode res)
 {
 	long status = 0;
 
-	t->duration = (double)(monotonic_ms() - t->started_ms) / 1000.0;
+	t->duration = (double) (monotonic_ms() - t->started_ms) / 1000.0;
 	if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 		status = 0;
 	free(t->error);

@@ -23,7 +23,7 @@ struct transfer {
 	char *name; /* endpoint name and URL when sent */
 	char *url;
 	char *tenant; /* the endpoint's, or NULL: the default tenant */
-	char *body; /* the exact bytes signed and sent */
+	char *body;   /* the exact bytes signed and sent */
 	size_t body_len;
 	double envelope_ts;
 	json_object *headers;	     /* as recorded in the attempt */

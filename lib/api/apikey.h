@@ -32,7 +32,6 @@ struct apikey {
 
 void apikey_free(struct apikey *k);
 
-
 /*
  * apikey_generate - a new key's text (APIKEY_LEN + 1 bytes) and its
  * record (caller frees); -1 when no random bytes could be had.

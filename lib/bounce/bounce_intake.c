@@ -24,9 +24,9 @@
 const char *
 bounce_outcome_name(enum bounce_outcome o)
 {
-	static const char *const names[] = {"reported", "duplicate", "unmatched",
-					    "feedback", "own_ndr", "not_bounce",
-					    "unparsed"};
+	static const char *const names[] = { "reported", "duplicate", "unmatched",
+					     "feedback", "own_ndr",   "not_bounce",
+					     "unparsed" };
 
 	return (unsigned) o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
 }
@@ -35,9 +35,9 @@ bounce_outcome_name(enum bounce_outcome o)
 static int
 trace_header(const char *p, size_t len)
 {
-	static const char *const names[] = {"Return-Path:", "Received:",
-					    "Delivered-To:", "X-Original-To:"};
-	size_t  i, k;
+	static const char *const names[] = { "Return-Path:", "Received:", "Delivered-To:",
+					     "X-Original-To:" };
+	size_t i, k;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		k = strlen(names[i]);
@@ -54,9 +54,9 @@ bounce_message_id(const void *data, size_t len, char out[65])
 	const char *p = data;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
-	size_t  pos = 0;
+	size_t pos = 0;
 	const char *nl;
-	int     skipping = 0;
+	int skipping = 0;
 
 	/* Skip the leading trace headers and their continuation lines. */
 	while (pos < len) {
@@ -82,7 +82,8 @@ address_only(const char *v)
 
 	if (v == NULL)
 		return NULL;
-	if ((lt = strrchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL && gt > lt + 1)
+	if ((lt = strrchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL
+	    && gt > lt + 1)
 		return xstrndup(lt + 1, (size_t) (gt - lt - 1));
 	return xstrdup(v);
 }
@@ -91,7 +92,7 @@ address_only(const char *v)
 static char *
 lowercase(const char *s)
 {
-	char   *t = xstrdup(s ? s : "");
+	char *t = xstrdup(s ? s : "");
 
 	for (char *q = t; *q; q++)
 		*q = (char) tolower((unsigned char) *q);
@@ -101,16 +102,16 @@ lowercase(const char *s)
 /* link_message - find the original message; STORE_OK with *rec set (or
  * NULL when nothing matches), or a store error */
 static int
-link_message(struct store_txn *txn, struct bounce_intake *b,
-	     struct message_record **rec)
+link_message(struct store_txn *txn, struct bounce_intake *b, struct message_record **rec)
 {
 	const struct dsn *d = b->dsn;
-	char    token[80];
-	char   *t;
-	int     status;
+	char token[80];
+	char *t;
+	int status;
 
 	*rec = NULL;
-	if (bounce_verp_token(b->recipient, b->return_path_domain, token, sizeof(token))) {
+	if (bounce_verp_token(b->recipient, b->return_path_domain, token,
+			      sizeof(token))) {
 		status = message_get_by_token(txn, token, rec);
 		if (status == STORE_OK) {
 			strcpy(b->linked_by, "verp");
@@ -146,7 +147,7 @@ link_message(struct store_txn *txn, struct bounce_intake *b,
 static int
 host_match(const char *mta, const char *host)
 {
-	size_t  ml = strlen(mta), hl = strlen(host);
+	size_t ml = strlen(mta), hl = strlen(host);
 
 	while (ml > 0 && (mta[ml - 1] == '.' || mta[ml - 1] == ' '))
 		ml--;
@@ -169,17 +170,19 @@ own_ndr(struct bounce_intake *b, const struct message_record *rec)
 
 	if (d->postfix_queue_id != NULL && rec != NULL && rec->queue_id != NULL
 	    && strcasecmp(d->postfix_queue_id, rec->queue_id) == 0) {
-		snprintf(b->why, sizeof(b->why),
-			 "Postfix's own notice: X-Postfix-Queue-ID %s is the original message",
-			 d->postfix_queue_id);
+		snprintf(
+		    b->why, sizeof(b->why),
+		    "Postfix's own notice: X-Postfix-Queue-ID %s is the original message",
+		    d->postfix_queue_id);
 		return 1;
 	}
 	if (d->reporting_mta != NULL && b->own_hostnames != NULL) {
 		for (h = b->own_hostnames; *h != NULL; h++) {
 			if (host_match(d->reporting_mta, *h)) {
-				snprintf(b->why, sizeof(b->why),
-					 "Postfix's own notice: Reporting-MTA %s is this host",
-					 *h);
+				snprintf(
+				    b->why, sizeof(b->why),
+				    "Postfix's own notice: Reporting-MTA %s is this host",
+				    *h);
 				return 1;
 			}
 		}
@@ -205,7 +208,8 @@ original_message(struct event_message *m, const struct message_record *rec,
 	m->direction = rec->direction;
 	m->message_id = rec->message_id;
 	m->to = (char *) (rcpt != NULL && *rcpt ? rcpt
-			  : rec->recipients[0] ? rec->recipients[0] : NULL);
+			  : rec->recipients[0]	? rec->recipients[0]
+						: NULL);
 	m->from = rec->from;
 	m->subject = rec->subject;
 	m->timestamp = rec->timestamp;
@@ -253,8 +257,8 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 	struct bounce_event ev;
 	const char *rcpt = recipient_of(r, rec);
 	json_object *p;
-	char   *key, *lrcpt;
-	int     status;
+	char *key, *lrcpt;
+	int status;
 
 	classify(r->status, r->diagnostic, &res);
 	memset(&ev, 0, sizeof(ev));
@@ -262,8 +266,8 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 	bounce_message(&ev.bounce, b);
 	ev.permanent = r->permanent;
 	ev.classification = res.classification;
-	ev.smtp_enhanced_code = res.smtp_enhanced_code[0] ? res.smtp_enhanced_code
-		: r->status;
+	ev.smtp_enhanced_code =
+	    res.smtp_enhanced_code[0] ? res.smtp_enhanced_code : r->status;
 	ev.remote_host = res.remote_host[0] ? res.remote_host : r->remote_mta;
 	ev.diagnostic = r->diagnostic;
 	ev.recipient = rcpt;
@@ -273,8 +277,8 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 
 	lrcpt = lowercase(rcpt);
 	key = xasprintf("bounce:%s:%s", b->id, lrcpt);
-	status = outbox_add_tenant(txn, key, EV_MESSAGE_BOUNCED, b->now, p, NULL,
-				   rec->tenant);
+	status =
+	    outbox_add_tenant(txn, key, EV_MESSAGE_BOUNCED, b->now, p, NULL, rec->tenant);
 	free(key);
 	free(lrcpt);
 	json_object_put(p);
@@ -291,11 +295,12 @@ report_recipient(struct store_txn *txn, struct bounce_intake *b,
 static int
 in_record(const struct message_record *rec, const struct dsn_recipient *r)
 {
-	char  **p;
+	char **p;
 
 	for (p = rec->recipients; *p != NULL; p++)
 		if ((r->final_recipient && strcasecmp(*p, r->final_recipient) == 0)
-		    || (r->original_recipient && strcasecmp(*p, r->original_recipient) == 0))
+		    || (r->original_recipient
+			&& strcasecmp(*p, r->original_recipient) == 0))
 			return 1;
 	return 0;
 }
@@ -311,8 +316,8 @@ report_failed(struct store_txn *txn, struct bounce_intake *b,
 	      const struct message_record *rec)
 {
 	const struct dsn *d = b->dsn;
-	size_t  i, nrec = 0, matched = 0, taken = 0;
-	int     status = STORE_OK;
+	size_t i, nrec = 0, matched = 0, taken = 0;
+	int status = STORE_OK;
 
 	while (rec->recipients[nrec] != NULL)
 		nrec++;
@@ -340,7 +345,7 @@ keep_record(struct store_txn *txn, struct bounce_intake *b,
 	const struct dsn *d = b->dsn;
 	json_object *o = json_object_new_object();
 	const char *text;
-	int     status;
+	int status;
 
 	json_object_object_add(o, "id", json_object_new_string(b->id));
 	json_object_object_add(o, "received", json_double_new(b->now, 6));
@@ -351,10 +356,12 @@ keep_record(struct store_txn *txn, struct bounce_intake *b,
 	json_add_string(o, "linked_by", nonempty(b->linked_by));
 	json_add_string(o, "queue_id", nonempty(rec ? rec->queue_id : NULL));
 	json_add_string(o, "token", nonempty(rec ? rec->token : NULL));
-	json_object_object_add(o, "message_size", json_object_new_int64((int64_t) b->len));
+	json_object_object_add(o, "message_size",
+			       json_object_new_int64((int64_t) b->len));
 	json_object_object_add(o, "dsn", dsn_to_json(d));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	status = store_put_new(txn, STORE_BOUNCES, b->id, strlen(b->id), text, strlen(text));
+	status =
+	    store_put_new(txn, STORE_BOUNCES, b->id, strlen(b->id), text, strlen(text));
 	json_object_put(o);
 	if (status == STORE_EXISTS) {
 		b->duplicates++;
@@ -370,7 +377,7 @@ bounce_intake_run(struct store_txn *txn, void *ctx)
 	struct bounce_intake *b = ctx;
 	const struct dsn *d = b->dsn;
 	struct message_record *rec = NULL;
-	int     status;
+	int status;
 
 	b->reported = 0;
 	b->duplicates = 0;
@@ -390,7 +397,8 @@ bounce_intake_run(struct store_txn *txn, void *ctx)
 	case DSN_KIND_FEEDBACK:
 		b->outcome = BOUNCE_FEEDBACK;
 		snprintf(b->why, sizeof(b->why), "feedback report (%s) kept",
-			 d->feedback.feedback_type ? d->feedback.feedback_type : "no type");
+			 d->feedback.feedback_type ? d->feedback.feedback_type
+						   : "no type");
 		status = keep_record(txn, b, rec);
 		break;
 	case DSN_KIND_BOUNCE:
@@ -400,7 +408,8 @@ bounce_intake_run(struct store_txn *txn, void *ctx)
 		}
 		if (rec == NULL) {
 			b->outcome = BOUNCE_UNMATCHED;
-			snprintf(b->why, sizeof(b->why), "bounce matches no message: kept");
+			snprintf(b->why, sizeof(b->why),
+				 "bounce matches no message: kept");
 			status = keep_record(txn, b, rec);
 			break;
 		}
@@ -417,7 +426,8 @@ bounce_intake_run(struct store_txn *txn, void *ctx)
 	case DSN_KIND_DELIVERED:
 	case DSN_KIND_AUTOREPLY:
 		b->outcome = BOUNCE_NOT_BOUNCE;
-		snprintf(b->why, sizeof(b->why), "%s, not a bounce", dsn_kind_name(d->kind));
+		snprintf(b->why, sizeof(b->why), "%s, not a bounce",
+			 dsn_kind_name(d->kind));
 		break;
 	default:
 		b->outcome = BOUNCE_UNPARSED;

@@ -22,33 +22,33 @@
 
 /* What became of one message. */
 enum bounce_outcome {
-	BOUNCE_REPORTED,		/* MessageBounced queued (one or more) */
-	BOUNCE_DUPLICATE,		/* seen before: nothing new queued */
-	BOUNCE_UNMATCHED,		/* a bounce linked to no message: kept */
-	BOUNCE_FEEDBACK,		/* an ARF report: kept */
-	BOUNCE_OWN_NDR,			/* Postfix's own notice: the tailer reported it */
-	BOUNCE_NOT_BOUNCE,		/* delay, delivery report, auto-reply */
-	BOUNCE_UNPARSED,		/* nothing recognisable: kept */
+	BOUNCE_REPORTED,   /* MessageBounced queued (one or more) */
+	BOUNCE_DUPLICATE,  /* seen before: nothing new queued */
+	BOUNCE_UNMATCHED,  /* a bounce linked to no message: kept */
+	BOUNCE_FEEDBACK,   /* an ARF report: kept */
+	BOUNCE_OWN_NDR,	   /* Postfix's own notice: the tailer reported it */
+	BOUNCE_NOT_BOUNCE, /* delay, delivery report, auto-reply */
+	BOUNCE_UNPARSED,   /* nothing recognisable: kept */
 };
 
 struct bounce_intake {
 	/* in */
-	const char *data;		/* the message as received */
-	size_t  len;
-	const struct dsn *dsn;		/* dsn_parse() of it */
-	const char *recipient;		/* envelope recipient (VERP address) or NULL */
-	const char *sender;		/* envelope sender or NULL */
-	const char *return_path_domain;	/* "" or NULL: any domain */
-	const char *const *own_hostnames;	/* NULL-terminated, may be NULL */
-	double  now;
+	const char *data; /* the message as received */
+	size_t len;
+	const struct dsn *dsn;		  /* dsn_parse() of it */
+	const char *recipient;		  /* envelope recipient (VERP address) or NULL */
+	const char *sender;		  /* envelope sender or NULL */
+	const char *return_path_domain;	  /* "" or NULL: any domain */
+	const char *const *own_hostnames; /* NULL-terminated, may be NULL */
+	double now;
 	/* out: reset by every run (store_run may run it again) */
 	enum bounce_outcome outcome;
-	int     reported;		/* events queued */
-	int     duplicates;		/* events whose key was seen */
-	char    id[65];			/* hex SHA-256 of the message (its id) */
-	char    linked_by[16];		/* "verp", "header", "message-id" or "" */
-	char    queue_id[64];		/* the original message's, or "" */
-	char    why[256];		/* a line for the log */
+	int reported;	    /* events queued */
+	int duplicates;	    /* events whose key was seen */
+	char id[65];	    /* hex SHA-256 of the message (its id) */
+	char linked_by[16]; /* "verp", "header", "message-id" or "" */
+	char queue_id[64];  /* the original message's, or "" */
+	char why[256];	    /* a line for the log */
 };
 
 /* bounce_message_id - the hex SHA-256 of the message without the trace

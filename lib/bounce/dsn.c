@@ -29,8 +29,8 @@
 const char *
 dsn_ci_find(const char *hay, const char *needle)
 {
-	size_t  n = strlen(needle);
-	int     first = tolower((unsigned char) *needle);
+	size_t n = strlen(needle);
+	int first = tolower((unsigned char) *needle);
 
 	if (n == 0)
 		return hay;
@@ -42,12 +42,12 @@ dsn_ci_find(const char *hay, const char *needle)
 }
 
 /* dsn_clean - a sanitized, trimmed copy of at most DSN_FIELD_MAX bytes */
-char   *
+char *
 dsn_clean(struct dsn_ctx *c, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
-	char   *out;
-	size_t  i = 0, o = 0, n;
+	char *out;
+	size_t i = 0, o = 0, n;
 
 	while (len > 0 && isspace(p[0]) && p[0] < 0x80) {
 		p++;
@@ -116,8 +116,8 @@ dsn_find_address(const char *s, size_t len, const char **a, size_t *alen)
 static char *
 text_of(const struct buf *b)
 {
-	char   *t = xmalloc(b->len + 1);
-	size_t  i, o = 0;
+	char *t = xmalloc(b->len + 1);
+	size_t i, o = 0;
 
 	for (i = 0; i < b->len; i++) {
 		if (b->data[i] == '\r')
@@ -133,14 +133,27 @@ static int
 autoreply_subject(const char *s)
 {
 	static const char *const words[] = {
-		"out of office", "out of the office", "automatic reply",
-		"auto reply", "auto-reply", "autoreply", "auto response",
-		"auto-response", "autoresponse", "vacation", "abwesenheit",
-		"automatische antwort", "r\xc3\xa9ponse automatique",
-		"reponse automatique", "respuesta autom", "risposta automatica",
-		"away from the office", "away from my", "on leave",
+		"out of office",
+		"out of the office",
+		"automatic reply",
+		"auto reply",
+		"auto-reply",
+		"autoreply",
+		"auto response",
+		"auto-response",
+		"autoresponse",
+		"vacation",
+		"abwesenheit",
+		"automatische antwort",
+		"r\xc3\xa9ponse automatique",
+		"reponse automatique",
+		"respuesta autom",
+		"risposta automatica",
+		"away from the office",
+		"away from my",
+		"on leave",
 	};
-	size_t  i;
+	size_t i;
 
 	if (s == NULL)
 		return 0;
@@ -154,8 +167,8 @@ autoreply_subject(const char *s)
 static enum dsn_kind
 kind_of_recipients(const struct dsn *d)
 {
-	size_t  i;
-	int     delayed = 0, delivered = 0;
+	size_t i;
+	int delayed = 0, delivered = 0;
 
 	for (i = 0; i < d->nrcpt; i++) {
 		switch (d->rcpt[i].action) {
@@ -181,7 +194,7 @@ kind_of_recipients(const struct dsn *d)
 static void
 scan_token(struct dsn_ctx *c, const char *p, size_t len)
 {
-	size_t  tl = strlen(c->token_header), pos = 0, vs, ve;
+	size_t tl = strlen(c->token_header), pos = 0, vs, ve;
 	const char *nl;
 
 	while (pos + tl < len) {
@@ -192,10 +205,12 @@ scan_token(struct dsn_ctx *c, const char *p, size_t len)
 				vs++;
 			if (vs < len && p[vs] == ':') {
 				vs++;
-				for (ve = vs; ve < len && p[ve] != '\n' && p[ve] != '\r'; ve++)
+				for (ve = vs; ve < len && p[ve] != '\n' && p[ve] != '\r';
+				     ve++)
 					;
 				if (ve - vs > 0 && ve - vs < 256) {
-					c->d->returned.token = dsn_clean(c, p + vs, ve - vs);
+					c->d->returned.token =
+					    dsn_clean(c, p + vs, ve - vs);
 					if (*c->d->returned.token)
 						return;
 					free(c->d->returned.token);
@@ -217,8 +232,8 @@ dsn_parse(const void *data, size_t len, const struct dsn_options *opt)
 	struct dsn_ctx c;
 	struct dsn *d = xcalloc(1, sizeof(*d));
 	const char *p = data;
-	char   *text;
-	size_t  max_input = DSN_MAX_INPUT;
+	char *text;
+	size_t max_input = DSN_MAX_INPUT;
 
 	memset(&c, 0, sizeof(c));
 	c.d = d;
@@ -310,7 +325,7 @@ dsn_recipient_clear(struct dsn_recipient *r)
 void
 dsn_free(struct dsn *d)
 {
-	size_t  i;
+	size_t i;
 
 	if (d == NULL)
 		return;
@@ -348,8 +363,8 @@ dsn_recipient_failed(const struct dsn_recipient *r)
 const char *
 dsn_kind_name(enum dsn_kind k)
 {
-	static const char *const names[] = {"unknown", "bounce", "delayed",
-					    "delivered", "autoreply", "feedback"};
+	static const char *const names[] = { "unknown",	  "bounce",    "delayed",
+					     "delivered", "autoreply", "feedback" };
 
 	return (unsigned) k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
@@ -358,9 +373,9 @@ dsn_kind_name(enum dsn_kind k)
 const char *
 dsn_format_name(enum dsn_format f)
 {
-	static const char *const names[] = {"none", "rfc3464", "arf", "qmail", "exim",
-					    "sendmail", "exchange", "gmail", "yahoo",
-					    "generic", "autoreply"};
+	static const char *const names[] = { "none",  "rfc3464",  "arf",      "qmail",
+					     "exim",  "sendmail", "exchange", "gmail",
+					     "yahoo", "generic",  "autoreply" };
 
 	return (unsigned) f < sizeof(names) / sizeof(names[0]) ? names[f] : "none";
 }
@@ -369,8 +384,8 @@ dsn_format_name(enum dsn_format f)
 const char *
 dsn_action_name(enum dsn_action a)
 {
-	static const char *const names[] = {NULL, "failed", "delayed", "delivered",
-					    "relayed", "expanded"};
+	static const char *const names[] = { NULL,	  "failed",  "delayed",
+					     "delivered", "relayed", "expanded" };
 
 	return (unsigned) a < sizeof(names) / sizeof(names[0]) ? names[a] : NULL;
 }
@@ -379,11 +394,11 @@ dsn_action_name(enum dsn_action a)
 void
 dsn_warnings_text(unsigned w, char *out, size_t outlen)
 {
-	static const char *const names[] = {"truncated", "part_cap", "depth",
-					    "rcpt_cap", "no_headers", "boundary",
-					    "parts_cap", "encoding", "8bit",
-					    "header_cap"};
-	size_t  i, o = 0;
+	static const char *const names[] = { "truncated", "part_cap",	"depth",
+					     "rcpt_cap",  "no_headers", "boundary",
+					     "parts_cap", "encoding",	"8bit",
+					     "header_cap" };
+	size_t i, o = 0;
 
 	if (outlen == 0)
 		return;
@@ -422,8 +437,8 @@ dsn_to_json(const struct dsn *d)
 	json_object *o = json_object_new_object();
 	json_object *rcpts = json_object_new_array();
 	json_object *warn = json_object_new_array();
-	char    wtext[256], *tok, *save = NULL;
-	size_t  i;
+	char wtext[256], *tok, *save = NULL;
+	size_t i;
 
 	json_add_string(o, "kind", dsn_kind_name(d->kind));
 	json_add_string(o, "format", dsn_format_name(d->format));
@@ -447,8 +462,10 @@ dsn_to_json(const struct dsn *d)
 		json_add_string(ro, "remote_mta", r->remote_mta);
 		json_add_string(ro, "last_attempt_date", r->last_attempt_date);
 		json_object_object_add(ro, "smtp_code",
-				       r->smtp_code ? json_object_new_int(r->smtp_code) : NULL);
-		json_object_object_add(ro, "permanent", json_object_new_boolean(r->permanent));
+				       r->smtp_code ? json_object_new_int(r->smtp_code)
+						    : NULL);
+		json_object_object_add(ro, "permanent",
+				       json_object_new_boolean(r->permanent));
 		json_object_array_add(rcpts, ro);
 	}
 	json_object_object_add(o, "recipients", rcpts);

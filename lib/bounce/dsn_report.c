@@ -55,8 +55,8 @@ int
 dsn_take_returned(struct dsn_ctx *c, const struct dsn_hdrs *h)
 {
 	if (dsn_hdr_get(h, "Message-ID") == NULL
-	    && dsn_hdr_get(h, c->token_header) == NULL
-	    && dsn_hdr_get(h, "From") == NULL && dsn_hdr_get(h, "Subject") == NULL)
+	    && dsn_hdr_get(h, c->token_header) == NULL && dsn_hdr_get(h, "From") == NULL
+	    && dsn_hdr_get(h, "Subject") == NULL)
 		return 0;
 	take_headers(c, h, &c->d->returned);
 	return c->d->returned.message_id != NULL || c->d->returned.token != NULL;
@@ -93,7 +93,7 @@ static const char *
 after_type(const char *v, char *type, size_t typelen)
 {
 	const char *semi = strchr(v, ';');
-	size_t  n;
+	size_t n;
 
 	if (type != NULL)
 		*type = 0;
@@ -121,7 +121,7 @@ static char *
 address_field(struct dsn_ctx *c, const char *v)
 {
 	const char *a = after_type(v, NULL, 0);
-	size_t  n = strlen(a);
+	size_t n = strlen(a);
 
 	while (n > 0 && (a[n - 1] == ' ' || a[n - 1] == '\t'))
 		n--;
@@ -137,7 +137,7 @@ static int
 enhanced_code(const char *s, char out[16])
 {
 	const char *p;
-	size_t  n1, n2;
+	size_t n1, n2;
 
 	for (p = s; *p; p++) {
 		if (*p < '2' || *p > '5' || p[1] != '.')
@@ -176,12 +176,13 @@ code_at(const char *p)
 static int
 reply_code(const char *s)
 {
-	static const char *const leads[] = {"said: ", "said:", "returned '", "#",
-					    "Remote host said: ", "reply: "};
+	static const char *const leads[] = {
+		"said: ", "said:", "returned '", "#", "Remote host said: ", "reply: "
+	};
 	const char *p;
-	char    enh[16];
-	size_t  i;
-	int     code;
+	char enh[16];
+	size_t i;
+	int code;
 
 	while (*s == ' ' || *s == '\t' || *s == '\'' || *s == '#')
 		s++;
@@ -195,9 +196,8 @@ reply_code(const char *s)
 	/* "... 550 5.1.1 ...": a code that an enhanced code of its class follows */
 	for (p = s; *p; p++) {
 		if ((p == s || p[-1] == ' ' || p[-1] == '(' || p[-1] == ':')
-		    && (code = code_at(p)) != 0 && p[3] != 0
-		    && enhanced_code(p + 4, enh) && enh[0] == p[0]
-		    && strncmp(p + 4, enh, strlen(enh)) == 0)
+		    && (code = code_at(p)) != 0 && p[3] != 0 && enhanced_code(p + 4, enh)
+		    && enh[0] == p[0] && strncmp(p + 4, enh, strlen(enh)) == 0)
 			return code;
 	}
 	return 0;
@@ -207,14 +207,16 @@ reply_code(const char *s)
 static void
 finish_recipient(struct dsn_recipient *r)
 {
-	char    enh[16];
+	char enh[16];
 
 	if (r->diagnostic != NULL)
 		r->smtp_code = reply_code(r->diagnostic);
-	if (r->status[0] == 0 && r->diagnostic != NULL && enhanced_code(r->diagnostic, enh))
+	if (r->status[0] == 0 && r->diagnostic != NULL
+	    && enhanced_code(r->diagnostic, enh))
 		memcpy(r->status, enh, sizeof(enh));
 	if (r->action == DSN_ACTION_NONE)
-		r->action = r->status[0] == '2' ? DSN_ACTION_DELIVERED : DSN_ACTION_FAILED;
+		r->action =
+		    r->status[0] == '2' ? DSN_ACTION_DELIVERED : DSN_ACTION_FAILED;
 	if (r->status[0] == '5' || r->status[0] == '4')
 		r->permanent = r->status[0] == '5';
 	else if (r->smtp_code >= 400)
@@ -236,7 +238,7 @@ keep_recipient(struct dsn_ctx *c, struct dsn_recipient *r)
 		return;
 	}
 	finish_recipient(r);
-	if ((d->nrcpt & (d->nrcpt - 1)) == 0)	/* 0, 1, 2, 4, ...: grow */
+	if ((d->nrcpt & (d->nrcpt - 1)) == 0) /* 0, 1, 2, 4, ...: grow */
 		d->rcpt = xrealloc(d->rcpt, (d->nrcpt ? d->nrcpt * 2 : 1) * sizeof(*r));
 	d->rcpt[d->nrcpt++] = *r;
 	memset(r, 0, sizeof(*r));
@@ -244,9 +246,8 @@ keep_recipient(struct dsn_ctx *c, struct dsn_recipient *r)
 
 /* dsn_add_recipient - a recipient read from a plain-text form */
 void
-dsn_add_recipient(struct dsn_ctx *c, const char *addr, size_t alen,
-		  const char *diag, size_t dlen, const char *remote, size_t rlen,
-		  enum dsn_action action)
+dsn_add_recipient(struct dsn_ctx *c, const char *addr, size_t alen, const char *diag,
+		  size_t dlen, const char *remote, size_t rlen, enum dsn_action action)
 {
 	struct dsn_recipient r;
 
@@ -273,10 +274,12 @@ action_of(const char *v)
 	static const struct {
 		const char *name;
 		enum dsn_action a;
-	} names[] = {{"failed", DSN_ACTION_FAILED}, {"failure", DSN_ACTION_FAILED},
-		     {"delayed", DSN_ACTION_DELAYED}, {"delivered", DSN_ACTION_DELIVERED},
-		     {"relayed", DSN_ACTION_RELAYED}, {"expanded", DSN_ACTION_EXPANDED}};
-	size_t  i;
+	} names[] = {
+		{ "failed", DSN_ACTION_FAILED },   { "failure", DSN_ACTION_FAILED },
+		{ "delayed", DSN_ACTION_DELAYED }, { "delivered", DSN_ACTION_DELIVERED },
+		{ "relayed", DSN_ACTION_RELAYED }, { "expanded", DSN_ACTION_EXPANDED }
+	};
+	size_t i;
 
 	while (*v == ' ')
 		v++;
@@ -296,10 +299,10 @@ has_recipient(const struct dsn_recipient *r)
 
 /* recipient_field - one per-recipient field into r; 0 if not one */
 static int
-recipient_field(struct dsn_ctx *c, struct dsn_recipient *r, const char *name,
-		size_t nlen, const char *v)
+recipient_field(struct dsn_ctx *c, struct dsn_recipient *r, const char *name, size_t nlen,
+		const char *v)
 {
-	char    type[33];
+	char type[33];
 
 #define IS(s) (nlen == sizeof(s) - 1 && strncasecmp(name, s, nlen) == 0)
 	if (IS("Final-Recipient")) {
@@ -346,19 +349,20 @@ dsn_parse_delivery_status(struct dsn_ctx *c, const char *p, size_t len)
 	struct dsn_hdrs *h = xcalloc(1, sizeof(*h));
 	struct dsn_recipient r;
 	struct dsn *d = c->d;
-	size_t  pos = 0, used, i;
+	size_t pos = 0, used, i;
 	const char *nl, *v;
 
 	memset(&r, 0, sizeof(r));
 	c->saw_status = 1;
 	while (pos < len) {
 		/* Blank lines between blocks. */
-		if (p[pos] == '\n' || (p[pos] == '\r' && pos + 1 < len && p[pos + 1] == '\n')) {
+		if (p[pos] == '\n'
+		    || (p[pos] == '\r' && pos + 1 < len && p[pos + 1] == '\n')) {
 			pos += p[pos] == '\r' ? 2 : 1;
 			continue;
 		}
 		used = dsn_parse_headers(c, p + pos, len - pos, h);
-		if (used == 0) {	/* a line that is no field: skip it */
+		if (used == 0) { /* a line that is no field: skip it */
 			nl = memchr(p + pos, '\n', len - pos);
 			pos = nl ? (size_t) (nl - p) + 1 : len;
 			continue;
@@ -366,7 +370,7 @@ dsn_parse_delivery_status(struct dsn_ctx *c, const char *p, size_t len)
 		pos += used;
 		for (i = 0; i < h->n; i++) {
 			const char *name = h->h[i].name;
-			size_t  nlen = h->h[i].nlen;
+			size_t nlen = h->h[i].nlen;
 
 			v = h->h[i].value;
 			if (recipient_field(c, &r, name, nlen, v))
@@ -375,7 +379,8 @@ dsn_parse_delivery_status(struct dsn_ctx *c, const char *p, size_t len)
 			if (IS("Reporting-MTA"))
 				set_field(c, &d->reporting_mta, after_type(v, NULL, 0));
 			else if (IS("Received-From-MTA"))
-				set_field(c, &d->received_from_mta, after_type(v, NULL, 0));
+				set_field(c, &d->received_from_mta,
+					  after_type(v, NULL, 0));
 			else if (IS("Arrival-Date"))
 				set_field(c, &d->arrival_date, v);
 			else if (IS("X-Postfix-Queue-ID"))
@@ -407,9 +412,11 @@ dsn_parse_feedback(struct dsn_ctx *c, const char *p, size_t len)
 	set_field(c, &f->user_agent, dsn_hdr_get(h, "User-Agent"));
 	set_field(c, &f->version, dsn_hdr_get(h, "Version"));
 	if (f->original_mail_from == NULL && dsn_hdr_get(h, "Original-Mail-From") != NULL)
-		f->original_mail_from = address_field(c, dsn_hdr_get(h, "Original-Mail-From"));
+		f->original_mail_from =
+		    address_field(c, dsn_hdr_get(h, "Original-Mail-From"));
 	if (f->original_rcpt_to == NULL && dsn_hdr_get(h, "Original-Rcpt-To") != NULL)
-		f->original_rcpt_to = address_field(c, dsn_hdr_get(h, "Original-Rcpt-To"));
+		f->original_rcpt_to =
+		    address_field(c, dsn_hdr_get(h, "Original-Rcpt-To"));
 	set_field(c, &f->source_ip, dsn_hdr_get(h, "Source-IP"));
 	set_field(c, &f->arrival_date, dsn_hdr_get(h, "Arrival-Date"));
 	set_field(c, &f->arrival_date, dsn_hdr_get(h, "Received-Date"));
@@ -428,4 +435,3 @@ dsn_parse_returned(struct dsn_ctx *c, const char *p, size_t len)
 	(void) dsn_take_returned(c, h);
 	dsn_hdrs_free(h);
 }
-

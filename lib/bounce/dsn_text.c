@@ -17,12 +17,12 @@
 #include "bounce/dsn_int.h"
 #include "util/util.h"
 
-#define DIAG_MAX	4096		/* bytes of one joined reason */
+#define DIAG_MAX 4096 /* bytes of one joined reason */
 
 /* One line of the text: p..p+n, without its newline. */
 struct line {
 	const char *p;
-	size_t  n;
+	size_t n;
 };
 
 /* next_line - the line at *cur; 0 at the end */
@@ -57,7 +57,7 @@ trim(struct line l)
 static size_t
 indent_of(struct line l)
 {
-	size_t  i = 0;
+	size_t i = 0;
 
 	while (i < l.n && (l.p[i] == ' ' || l.p[i] == '\t'))
 		i++;
@@ -68,7 +68,7 @@ indent_of(struct line l)
 static int
 starts_ci(struct line l, const char *s)
 {
-	size_t  k = strlen(s);
+	size_t k = strlen(s);
 
 	return l.n >= k && strncasecmp(l.p, s, k) == 0;
 }
@@ -77,7 +77,7 @@ starts_ci(struct line l, const char *s)
 static int
 ends_ci(struct line l, const char *s)
 {
-	size_t  k = strlen(s);
+	size_t k = strlen(s);
 
 	return l.n >= k && strncasecmp(l.p + l.n - k, s, k) == 0;
 }
@@ -86,7 +86,7 @@ ends_ci(struct line l, const char *s)
 static const char *
 line_find(struct line l, const char *s)
 {
-	size_t  k = strlen(s), i;
+	size_t k = strlen(s), i;
 
 	for (i = 0; i + k <= l.n; i++)
 		if (strncasecmp(l.p + i, s, k) == 0)
@@ -107,7 +107,7 @@ after_line(const char *pos)
 static void
 diag_add(struct buf *b, const char *p, size_t n)
 {
-	struct line l = {p, n};
+	struct line l = { p, n };
 
 	l = trim(l);
 	if (l.n == 0 || b->len >= DIAG_MAX)
@@ -128,7 +128,8 @@ lone_address(struct line l, const char **a, size_t *alen)
 	if (l.n == 0 || !dsn_find_address(l.p, l.n, a, alen))
 		return 0;
 	/* The address must start the line (after an optional '<' or quote). */
-	if (*a != l.p && !(*a == l.p + 1 && (l.p[0] == '<' || l.p[0] == '\'' || l.p[0] == '"')))
+	if (*a != l.p
+	    && !(*a == l.p + 1 && (l.p[0] == '<' || l.p[0] == '\'' || l.p[0] == '"')))
 		return 0;
 	return 1;
 }
@@ -136,10 +137,10 @@ lone_address(struct line l, const char **a, size_t *alen)
 /* pending - a recipient being read */
 struct pending {
 	const char *addr;
-	size_t  alen;
+	size_t alen;
 	struct buf diag;
-	char    remote[256];
-	int     open;
+	char remote[256];
+	int open;
 };
 
 static void
@@ -153,7 +154,7 @@ pending_init(struct pending *pd)
 static int
 pending_flush(struct dsn_ctx *c, struct pending *pd, enum dsn_action action)
 {
-	int     added = 0;
+	int added = 0;
 
 	if (pd->open) {
 		dsn_add_recipient(c, pd->addr, pd->alen, pd->diag.data, pd->diag.len,
@@ -195,7 +196,7 @@ set_remote(struct pending *pd, const char *p, size_t n)
 static size_t
 token_len(const char *p, size_t max)
 {
-	size_t  n = 0;
+	size_t n = 0;
 
 	while (n < max && p[n] && !isspace((unsigned char) p[n]))
 		n++;
@@ -213,11 +214,12 @@ refine_remote_said(struct pending *pd)
 {
 	const char *d = pd->diag.data, *dl;
 	struct buf nb;
-	size_t  k = strlen("Remote host said:");
+	size_t k = strlen("Remote host said:");
 
 	if (d == NULL || pd->diag.len == 0)
 		return;
-	if ((dl = dsn_ci_find(d, " does not like recipient")) != NULL && pd->remote[0] == 0) {
+	if ((dl = dsn_ci_find(d, " does not like recipient")) != NULL
+	    && pd->remote[0] == 0) {
 		const char *s = dl;
 
 		while (s > d && !isspace((unsigned char) s[-1]))
@@ -243,8 +245,8 @@ angle_form(struct dsn_ctx *c, const char *start, enum dsn_action action)
 	struct pending pd;
 	struct line l, t;
 	const char *cur = start, *a, *gt;
-	size_t  alen;
-	int     n = 0, after_blank = 1;
+	size_t alen;
+	int n = 0, after_blank = 1;
 
 	pending_init(&pd);
 	while (next_line(&cur, &l)) {
@@ -300,7 +302,8 @@ exim_reason_line(struct pending *pd, struct line t)
 		}
 	}
 	if (starts_ci(t, "(generated from") || starts_ci(t, "(ultimately generated from")
-	    || starts_ci(t, "SMTP error from remote mail") || starts_ci(t, "SMTP error from remote mailer"))
+	    || starts_ci(t, "SMTP error from remote mail")
+	    || starts_ci(t, "SMTP error from remote mailer"))
 		return;
 	/* Exim's "host NAME [IP]" (a blank before the bracket); Postfix's
 	 * "host NAME[IP] said: ..." is reason text. */
@@ -327,9 +330,9 @@ exim_form(struct dsn_ctx *c, const char *text)
 	struct pending pd;
 	struct line l, t;
 	const char *cur = text, *a;
-	size_t  alen, ind;
+	size_t alen, ind;
 	enum dsn_action action = DSN_ACTION_FAILED;
-	int     in_list = 0, n = 0;
+	int in_list = 0, n = 0;
 
 	if (dsn_ci_find(text, "has not yet been delivered") != NULL
 	    && dsn_ci_find(text, "failed:") == NULL)
@@ -369,19 +372,18 @@ exim_form(struct dsn_ctx *c, const char *text)
 /* sendmail_transcript - fill reasons from "<<< 550 ..." lines; add
  * recipients from "550 5.1.1 <addr>... reason" lines when add is set */
 static int
-sendmail_transcript(struct dsn_ctx *c, const char *text, int add,
-		    enum dsn_action action, char *remote, size_t rsize,
-		    struct buf *last_reply)
+sendmail_transcript(struct dsn_ctx *c, const char *text, int add, enum dsn_action action,
+		    char *remote, size_t rsize, struct buf *last_reply)
 {
 	struct line l, t;
 	const char *cur = text, *a, *w;
-	size_t  alen;
-	int     n = 0;
+	size_t alen;
+	int n = 0;
 
 	while (next_line(&cur, &l)) {
 		t = trim(l);
 		if ((w = line_find(t, "while talking to ")) != NULL) {
-			size_t  k = token_len(w + 17, (size_t) (t.p + t.n - w - 17));
+			size_t k = token_len(w + 17, (size_t) (t.p + t.n - w - 17));
 
 			while (k > 0 && (w[17 + k - 1] == ':' || w[17 + k - 1] == '.'))
 				k--;
@@ -397,9 +399,11 @@ sendmail_transcript(struct dsn_ctx *c, const char *text, int add,
 			continue;
 		}
 		if (add && t.n > 4 && isdigit((unsigned char) t.p[0])
-		    && (t.p[0] == '5' || t.p[0] == '4') && (w = line_find(t, "... ")) != NULL
+		    && (t.p[0] == '5' || t.p[0] == '4')
+		    && (w = line_find(t, "... ")) != NULL
 		    && dsn_find_address(t.p, (size_t) (w - t.p), &a, &alen)) {
-			dsn_add_recipient(c, a, alen, t.p, t.n, remote, strlen(remote), action);
+			dsn_add_recipient(c, a, alen, t.p, t.n, remote, strlen(remote),
+					  action);
 			n++;
 		}
 	}
@@ -418,20 +422,24 @@ sendmail_form(struct dsn_ctx *c, const char *text)
 	struct pending pd;
 	struct line l, t;
 	struct buf reply;
-	char    remote[256] = "";
-	size_t  alen;
-	int     n = 0;
+	char remote[256] = "";
+	size_t alen;
+	int n = 0;
 	enum dsn_action action;
 
 	fatal = dsn_ci_find(text, "had permanent fatal errors");
 	transient = dsn_ci_find(text, "had transient non-fatal errors");
 	transcript = dsn_ci_find(text, "Transcript of session follows");
-	action = fatal == NULL && (transient != NULL
-				   || dsn_ci_find(text, "Warning: could not send message") != NULL)
-		? DSN_ACTION_DELAYED : DSN_ACTION_FAILED;
+	action =
+	    fatal == NULL
+		    && (transient != NULL
+			|| dsn_ci_find(text, "Warning: could not send message") != NULL)
+		? DSN_ACTION_DELAYED
+		: DSN_ACTION_FAILED;
 	buf_init(&reply);
 	if (transcript != NULL)
-		sendmail_transcript(c, transcript, 0, action, remote, sizeof(remote), &reply);
+		sendmail_transcript(c, transcript, 0, action, remote, sizeof(remote),
+				    &reply);
 	if (fatal == NULL)
 		fatal = transient;
 	if (fatal == NULL) {
@@ -525,8 +533,8 @@ exchange_form(struct dsn_ctx *c, const char *text)
 	const char *admin, *reach, *cur, *a;
 	struct pending pd;
 	struct line l, t;
-	size_t  alen;
-	int     n = 0;
+	size_t alen;
+	int n = 0;
 
 	admin = dsn_ci_find(text, "Diagnostic information for administrators");
 	reach = dsn_ci_find(text, "could not be reached");
@@ -542,10 +550,13 @@ exchange_form(struct dsn_ctx *c, const char *text)
 			if (starts_ci(t, "Generating server:"))
 				continue;
 			if (exchange_reason(t, &pd)) {
-				if (!pd.open) {	/* reason before any address */
-					const char *m = dsn_ci_find(text, "Your message to ");
+				if (!pd.open) { /* reason before any address */
+					const char *m =
+					    dsn_ci_find(text, "Your message to ");
 
-					if (m != NULL && dsn_find_address(m, strcspn(m, "\n"), &a, &alen)) {
+					if (m != NULL
+					    && dsn_find_address(m, strcspn(m, "\n"), &a,
+								&alen)) {
 						pd.open = 1;
 						pd.addr = a;
 						pd.alen = alen;
@@ -568,7 +579,8 @@ exchange_form(struct dsn_ctx *c, const char *text)
 			t = trim(l);
 			if (t.n == 0)
 				continue;
-			if (starts_ci(t, "Original message headers") || starts_ci(t, "-----")
+			if (starts_ci(t, "Original message headers")
+			    || starts_ci(t, "-----")
 			    || (indent_of(l) == 0 && !lone_address(l, &a, &alen)))
 				break;
 			if (lone_address(l, &a, &alen)
@@ -613,9 +625,9 @@ gmail_form(struct dsn_ctx *c, const char *text)
 	const char *list = NULL, *cur, *a, *m, *by;
 	struct buf diag;
 	struct line l, t;
-	char    remote[256] = "";
-	size_t  alen, i, k;
-	int     n = 0, seen = 0;
+	char remote[256] = "";
+	size_t alen, i, k;
+	int n = 0, seen = 0;
 	enum dsn_action action;
 
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]) && list == NULL; i++)
@@ -627,7 +639,7 @@ gmail_form(struct dsn_ctx *c, const char *text)
 		return 0;
 	action = DSN_ACTION_FAILED;
 	if (list != NULL) {
-		struct line ll = {list, strcspn(list, "\n")};
+		struct line ll = { list, strcspn(list, "\n") };
 
 		if (line_find(ll, "has been delayed") != NULL)
 			action = DSN_ACTION_DELAYED;
@@ -694,20 +706,24 @@ int
 dsn_text_forms(struct dsn_ctx *c, const char *text)
 {
 	const char *m;
-	size_t  before = c->d->rcpt_seen;
+	size_t before = c->d->rcpt_seen;
 
-#define TRY(fmt, call) \
-	do { \
-		if ((call) > 0 || c->d->rcpt_seen > before) { \
-			c->d->format = (fmt); \
-			return 1; \
-		} \
+#define TRY(fmt, call)                                                                   \
+	do {                                                                             \
+		if ((call) > 0 || c->d->rcpt_seen > before) {                            \
+			c->d->format = (fmt);                                            \
+			return 1;                                                        \
+		}                                                                        \
 	} while (0)
 	if ((m = dsn_ci_find(text, "This is the qmail-send program")) != NULL
 	    || (m = dsn_ci_find(text, "I'm afraid I wasn't able to deliver")) != NULL)
 		TRY(DSN_FORMAT_QMAIL, angle_form(c, after_line(m), DSN_ACTION_FAILED));
-	if ((m = dsn_ci_find(text, "we were unable to deliver your message to the following")) != NULL
-	    || (m = dsn_ci_find(text, "Unable to deliver message to the following address")) != NULL)
+	if ((m = dsn_ci_find(text,
+			     "we were unable to deliver your message to the following"))
+		!= NULL
+	    || (m = dsn_ci_find(text,
+				"Unable to deliver message to the following address"))
+		   != NULL)
 		TRY(DSN_FORMAT_YAHOO, angle_form(c, after_line(m), DSN_ACTION_FAILED));
 	if (dsn_ci_find(text, "created automatically by mail delivery software") != NULL)
 		TRY(DSN_FORMAT_EXIM, exim_form(c, text));
@@ -730,16 +746,28 @@ dsn_text_forms(struct dsn_ctx *c, const char *text)
 static int
 daemon_like(const struct dsn *d)
 {
-	static const char *const senders[] = {"mailer-daemon", "postmaster",
-					      "mail delivery", "mail.delivery"};
+	static const char *const senders[] = { "mailer-daemon", "postmaster",
+					       "mail delivery", "mail.delivery" };
 	static const char *const subjects[] = {
-		"undeliver", "delivery status notification", "delivery failure",
-		"delivery failed", "delivery has failed", "returned mail",
-		"failure notice", "non-delivery", "nondelivery", "not delivered",
-		"could not be delivered", "mail delivery failed", "delivery problem",
-		"rejected", "bounce", "unzustellbar", "non remis",
+		"undeliver",
+		"delivery status notification",
+		"delivery failure",
+		"delivery failed",
+		"delivery has failed",
+		"returned mail",
+		"failure notice",
+		"non-delivery",
+		"nondelivery",
+		"not delivered",
+		"could not be delivered",
+		"mail delivery failed",
+		"delivery problem",
+		"rejected",
+		"bounce",
+		"unzustellbar",
+		"non remis",
 	};
-	size_t  i;
+	size_t i;
 
 	for (i = 0; d->self.from && i < sizeof(senders) / sizeof(senders[0]); i++)
 		if (dsn_ci_find(d->self.from, senders[i]) != NULL)
@@ -754,18 +782,20 @@ daemon_like(const struct dsn *d)
 static int
 reply_line(struct line t)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i + 3 < t.n; i++) {
-		if ((t.p[i] == '4' || t.p[i] == '5') && isdigit((unsigned char) t.p[i + 1])
+		if ((t.p[i] == '4' || t.p[i] == '5')
+		    && isdigit((unsigned char) t.p[i + 1])
 		    && isdigit((unsigned char) t.p[i + 2])
 		    && (t.p[i + 3] == ' ' || t.p[i + 3] == '-')
 		    && (i == 0 || t.p[i - 1] == ' ' || t.p[i - 1] == ':'
 			|| t.p[i - 1] == '(' || t.p[i - 1] == '\'')
 		    && (i + 8 < t.n && (t.p[i + 4] == t.p[i]) && t.p[i + 5] == '.'))
 			return 1;
-		if (i == 0 && (t.p[0] == '4' || t.p[0] == '5') && isdigit((unsigned char) t.p[1])
-		    && isdigit((unsigned char) t.p[2]) && (t.p[3] == ' ' || t.p[3] == '-'))
+		if (i == 0 && (t.p[0] == '4' || t.p[0] == '5')
+		    && isdigit((unsigned char) t.p[1]) && isdigit((unsigned char) t.p[2])
+		    && (t.p[3] == ' ' || t.p[3] == '-'))
 			return 1;
 	}
 	return 0;
@@ -777,8 +807,8 @@ dsn_text_generic(struct dsn_ctx *c, const char *text)
 {
 	const char *cur = text, *a = NULL, *la = NULL;
 	struct line l, t;
-	size_t  alen = 0, lalen = 0;
-	int     n;
+	size_t alen = 0, lalen = 0;
+	int n;
 
 	if (!daemon_like(c->d))
 		return 0;
@@ -789,7 +819,8 @@ dsn_text_generic(struct dsn_ctx *c, const char *text)
 		if (t.n > 0 && reply_line(t)) {
 			if (dsn_find_address(t.p, t.n, &a, &alen))
 				la = a, lalen = alen;
-			dsn_add_recipient(c, la, lalen, t.p, t.n, NULL, 0, DSN_ACTION_FAILED);
+			dsn_add_recipient(c, la, lalen, t.p, t.n, NULL, 0,
+					  DSN_ACTION_FAILED);
 			return 1;
 		}
 		if (t.n > 0 && dsn_find_address(t.p, t.n, &a, &alen)
@@ -803,18 +834,20 @@ dsn_text_generic(struct dsn_ctx *c, const char *text)
 void
 dsn_text_returned(struct dsn_ctx *c, const char *text)
 {
-	static const char *const firsts[] = {"Return-Path:", "Received:", "Message-ID:",
-					     "DKIM-Signature:", "From:", "Date:"};
+	static const char *const firsts[] = { "Return-Path:", "Received:",
+					      "Message-ID:",  "DKIM-Signature:",
+					      "From:",	      "Date:" };
 	struct dsn_hdrs *h = xcalloc(1, sizeof(*h));
 	const char *cur = text;
 	struct line l;
-	size_t  i, tries = 0;
+	size_t i, tries = 0;
 
 	while (tries < 50 && next_line(&cur, &l)) {
 		for (i = 0; i < sizeof(firsts) / sizeof(firsts[0]); i++)
 			if (starts_ci(l, firsts[i]))
 				break;
-		if (i == sizeof(firsts) / sizeof(firsts[0]) && !starts_ci(l, c->token_header))
+		if (i == sizeof(firsts) / sizeof(firsts[0])
+		    && !starts_ci(l, c->token_header))
 			continue;
 		tries++;
 		dsn_parse_headers(c, l.p, strlen(l.p), h);

@@ -21,7 +21,7 @@
 void
 dsn_hdrs_clear(struct dsn_hdrs *h)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < h->n; i++)
 		free(h->h[i].value);
@@ -41,7 +41,7 @@ dsn_hdrs_free(struct dsn_hdrs *h)
 const char *
 dsn_hdr_get(const struct dsn_hdrs *h, const char *name)
 {
-	size_t  i, n = strlen(name);
+	size_t i, n = strlen(name);
 
 	for (i = 0; i < h->n; i++)
 		if (h->h[i].nlen == n && strncasecmp(h->h[i].name, name, n) == 0)
@@ -53,7 +53,7 @@ dsn_hdr_get(const struct dsn_hdrs *h, const char *name)
 static size_t
 header_name_len(const char *line, size_t len, size_t *colon)
 {
-	size_t  i, n;
+	size_t i, n;
 
 	for (i = 0; i < len && i < 128; i++) {
 		unsigned char ch = (unsigned char) line[i];
@@ -88,10 +88,9 @@ append_value(struct dsn_hdr *h, const char *s, size_t n)
 
 /* dsn_parse_headers - read one header block (see dsn_int.h) */
 size_t
-dsn_parse_headers(struct dsn_ctx *c, const char *p, size_t len,
-		  struct dsn_hdrs *out)
+dsn_parse_headers(struct dsn_ctx *c, const char *p, size_t len, struct dsn_hdrs *out)
 {
-	size_t  pos = 0, next, ll, colon, nl, start;
+	size_t pos = 0, next, ll, colon, nl, start;
 	const char *line, *nlp;
 	struct dsn_hdr *last = NULL;
 
@@ -132,7 +131,7 @@ dsn_parse_headers(struct dsn_ctx *c, const char *p, size_t len,
 			continue;
 		}
 		nl = header_name_len(line, ll, &colon);
-		if (nl == 0)		/* not a header: the body starts here */
+		if (nl == 0) /* not a header: the body starts here */
 			return out->n == 0 && last == NULL ? 0 : pos;
 		if (out->n < DSN_HDR_MAX) {
 			size_t vs = colon + 1;
@@ -161,16 +160,16 @@ dsn_parse_headers(struct dsn_ctx *c, const char *p, size_t len,
 /* --------------------------------------------------------------- MIME */
 
 struct ctype {
-	char    type[64];		/* "multipart/report", lowercase */
-	char    boundary[128];
-	char    report_type[64];
+	char type[64]; /* "multipart/report", lowercase */
+	char boundary[128];
+	char report_type[64];
 };
 
 /* parse_ctype - a Content-Type value; NULL or empty gives text/plain */
 static void
 parse_ctype(const char *v, struct ctype *ct)
 {
-	size_t  n = 0;
+	size_t n = 0;
 	const char *p;
 
 	memset(ct, 0, sizeof(*ct));
@@ -179,15 +178,15 @@ parse_ctype(const char *v, struct ctype *ct)
 		return;
 	while (*v == ' ' || *v == '\t')
 		v++;
-	for (p = v; *p && *p != ';' && *p != ' ' && *p != '\t' && n + 1 < sizeof(ct->type);
-	     p++)
+	for (p = v;
+	     *p && *p != ';' && *p != ' ' && *p != '\t' && n + 1 < sizeof(ct->type); p++)
 		ct->type[n++] = (char) tolower((unsigned char) *p);
 	ct->type[n] = 0;
 	if (n == 0 || strchr(ct->type, '/') == NULL)
 		strcpy(ct->type, "text/plain");
 	while (*p) {
-		char    name[32], *dst;
-		size_t  dlen, k = 0;
+		char name[32], *dst;
+		size_t dlen, k = 0;
 
 		p = strchr(p, ';');
 		if (p == NULL)
@@ -263,8 +262,8 @@ static void
 decode_body(struct dsn_ctx *c, const char *p, size_t len, const char *cte,
 	    struct buf *out, size_t cap)
 {
-	char    enc[32] = "";
-	size_t  i = 0, k = 0;
+	char enc[32] = "";
+	size_t i = 0, k = 0;
 
 	buf_reset(out);
 	if (cte != NULL) {
@@ -278,23 +277,22 @@ decode_body(struct dsn_ctx *c, const char *p, size_t len, const char *cte,
 	}
 	if (strcmp(enc, "base64") == 0) {
 		/* len characters decode to at most len / 4 * 3 + 2 bytes. */
-		size_t  room = len / 4 * 3 + 3 < cap ? len / 4 * 3 + 3 : cap;
+		size_t room = len / 4 * 3 + 3 < cap ? len / 4 * 3 + 3 : cap;
 		unsigned char *bytes = xmalloc(room + 1);
-		int     junk = 0;
-		ssize_t n = base64_decode(p, len, bytes, room, BASE64_MIME, &junk,
-					  &i);
+		int junk = 0;
+		ssize_t n = base64_decode(p, len, bytes, room, BASE64_MIME, &junk, &i);
 
 		if (junk > 0)
 			c->d->warnings |= DSN_WARN_ENCODING;
 		buf_append(out, bytes, (size_t) n);
 		free(bytes);
 	} else if (strcmp(enc, "quoted-printable") == 0) {
-		char    chunk[4096];
-		size_t  cn = 0;
-		int     h1, h2;
+		char chunk[4096];
+		size_t cn = 0;
+		int h1, h2;
 
 		for (i = 0; i < len && out->len + cn < cap; i++) {
-			char    ch = p[i];
+			char ch = p[i];
 
 			if (ch == '=') {
 				if (i + 1 < len && p[i + 1] == '\n') {
@@ -305,7 +303,8 @@ decode_body(struct dsn_ctx *c, const char *p, size_t len, const char *cte,
 					i += 2;
 					continue;
 				}
-				if (i + 2 < len && (h1 = hex_value((unsigned char) p[i + 1])) >= 0
+				if (i + 2 < len
+				    && (h1 = hex_value((unsigned char) p[i + 1])) >= 0
 				    && (h2 = hex_value((unsigned char) p[i + 2])) >= 0) {
 					ch = (char) (h1 * 16 + h2);
 					i += 2;
@@ -331,7 +330,7 @@ decode_body(struct dsn_ctx *c, const char *p, size_t len, const char *cte,
 static void
 append_text(struct dsn_ctx *c, struct buf *dst, const char *p, size_t len)
 {
-	size_t  room = c->max_part > dst->len ? c->max_part - dst->len : 0;
+	size_t room = c->max_part > dst->len ? c->max_part - dst->len : 0;
 
 	if (room == 0)
 		return;
@@ -348,7 +347,7 @@ append_text(struct dsn_ctx *c, struct buf *dst, const char *p, size_t len)
 static int
 tag_is(const char *p, size_t n, const char *name)
 {
-	size_t  k = strlen(name);
+	size_t k = strlen(name);
 
 	return n >= k && strncasecmp(p, name, k) == 0
 	       && (n == k || p[k] == ' ' || p[k] == '/' || p[k] == '>' || p[k] == '\t');
@@ -360,11 +359,11 @@ strip_html(struct dsn_ctx *c, const char *p, size_t len)
 {
 	static const struct {
 		const char *ent;
-		char    ch;
-	} ents[] = {{"&nbsp;", ' '}, {"&lt;", '<'}, {"&gt;", '>'},
-		    {"&amp;", '&'}, {"&quot;", '"'}, {"&#39;", '\''}};
+		char ch;
+	} ents[] = { { "&nbsp;", ' ' }, { "&lt;", '<' },   { "&gt;", '>' },
+		     { "&amp;", '&' },	{ "&quot;", '"' }, { "&#39;", '\'' } };
 	struct buf t;
-	size_t  i = 0, j, n;
+	size_t i = 0, j, n;
 
 	buf_init(&t);
 	while (i < len) {
@@ -383,9 +382,10 @@ strip_html(struct dsn_ctx *c, const char *p, size_t len)
 		}
 		if (p[i] == '&') {
 			for (j = 0; j < sizeof(ents) / sizeof(ents[0]); j++) {
-				size_t  el = strlen(ents[j].ent);
+				size_t el = strlen(ents[j].ent);
 
-				if (len - i >= el && strncasecmp(p + i, ents[j].ent, el) == 0)
+				if (len - i >= el
+				    && strncasecmp(p + i, ents[j].ent, el) == 0)
 					break;
 			}
 			if (j < sizeof(ents) / sizeof(ents[0])) {
@@ -402,7 +402,6 @@ strip_html(struct dsn_ctx *c, const char *p, size_t len)
 	buf_free(&t);
 }
 
-
 /* ---------------------------------------------------------------- walk */
 
 /* line_start - whether pos begins a line of p */
@@ -418,23 +417,23 @@ line_start(const char *p, size_t pos)
  * parts, which are skipped.
  */
 static void
-walk_multipart(struct dsn_ctx *c, const char *p, size_t len,
-	       const char *boundary, int depth)
+walk_multipart(struct dsn_ctx *c, const char *p, size_t len, const char *boundary,
+	       int depth)
 {
-	char    delim[132];
-	size_t  dl, pos = 0, part_start = 0, end;
-	int     in_part = 0, closed = 0;
+	char delim[132];
+	size_t dl, pos = 0, part_start = 0, end;
+	int in_part = 0, closed = 0;
 	const char *hit;
 
 	dl = (size_t) snprintf(delim, sizeof(delim), "--%s", boundary);
 	while (pos < len && (hit = memmem(p + pos, len - pos, delim, dl)) != NULL) {
-		size_t  at = (size_t) (hit - p);
+		size_t at = (size_t) (hit - p);
 		const char *nl;
 
 		pos = at + dl;
-		if (!line_start(p, at) || (pos < len && p[pos] != '-' && p[pos] != '\r'
-					   && p[pos] != '\n' && p[pos] != ' '
-					   && p[pos] != '\t'))
+		if (!line_start(p, at)
+		    || (pos < len && p[pos] != '-' && p[pos] != '\r' && p[pos] != '\n'
+			&& p[pos] != ' ' && p[pos] != '\t'))
 			continue;
 		if (in_part) {
 			end = at;
@@ -477,7 +476,7 @@ dsn_walk(struct dsn_ctx *c, const char *p, size_t len, int depth)
 	struct dsn_hdrs *h;
 	struct ctype ct;
 	struct buf body;
-	size_t  off;
+	size_t off;
 	const char *cte;
 
 	if (++c->d->parts > DSN_MAX_PARTS) {
@@ -499,7 +498,8 @@ dsn_walk(struct dsn_ctx *c, const char *p, size_t len, int depth)
 			c->d->warnings |= DSN_WARN_DEPTH;
 		else if (ct.boundary[0] == 0) {
 			c->d->warnings |= DSN_WARN_BOUNDARY;
-			append_text(c, &c->plain, p, len < c->max_part ? len : c->max_part);
+			append_text(c, &c->plain, p,
+				    len < c->max_part ? len : c->max_part);
 		} else
 			walk_multipart(c, p, len, ct.boundary, depth);
 	} else if (strcmp(ct.type, "message/delivery-status") == 0
@@ -526,4 +526,3 @@ dsn_walk(struct dsn_ctx *c, const char *p, size_t len, int depth)
 	buf_free(&body);
 	dsn_hdrs_free(h);
 }
-

@@ -12,7 +12,7 @@
 int
 verp_address(const char *token, const char *domain, char *out)
 {
-	int     n = snprintf(out, VERP_ADDR_MAX + 1, "b+%s@%s", token, domain);
+	int n = snprintf(out, VERP_ADDR_MAX + 1, "b+%s@%s", token, domain);
 
 	if (n < 0 || n > VERP_ADDR_MAX) {
 		out[0] = 0;
@@ -26,7 +26,7 @@ int
 bounce_verp_token(const char *addr, const char *domain, char *out, size_t outlen)
 {
 	const char *at, *p, *end;
-	size_t  n, alen;
+	size_t n, alen;
 
 	if (addr == NULL || outlen == 0)
 		return 0;
@@ -38,7 +38,7 @@ bounce_verp_token(const char *addr, const char *domain, char *out, size_t outlen
 		;
 	if (at == addr)
 		return 0;
-	at--;				/* at the '@' */
+	at--; /* at the '@' */
 	if (domain != NULL && *domain != 0
 	    && ((size_t) (end - at - 1) != strlen(domain)
 		|| strncasecmp(at + 1, domain, strlen(domain)) != 0))

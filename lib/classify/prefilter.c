@@ -3,9 +3,9 @@
  * cannot match, and which it surely matches, told without regexec().
  *
  * glibc's regexec() costs about a microsecond per rule even when nothing
- * matches, and a failure that no text rule explains walks them all.  So each rule's pattern is read, once, alternative by
- * alternative, for the literal strings every match of that alternative
- * must contain: runs of plain characters, and groups that must match
+ * matches, and a failure that no text rule explains walks them all.  So each rule's
+ * pattern is read, once, alternative by alternative, for the literal strings every match
+ * of that alternative must contain: runs of plain characters, and groups that must match
  * whose every alternative has such a run ("mail ?box (is )?full" must
  * contain "mail" and "full"; "(rejected|blocked) as spam" one of
  * "rejected", "blocked", and " as spam").  The two most selective of
@@ -41,20 +41,20 @@
 #include "classify/classify.h"
 #include "classify/prefilter.h"
 
-#define LIT_MAX		64	/* longest literal kept (a longer run is cut) */
-#define PF_FACTORS	2	/* factors kept per alternative */
+#define LIT_MAX 64   /* longest literal kept (a longer run is cut) */
+#define PF_FACTORS 2 /* factors kept per alternative */
 
 /* A set of literals: every match contains at least one of them. */
 struct litset {
-	char  **s;
-	size_t  n;
+	char **s;
+	size_t n;
 };
 
 /* A top-level alternative as the reader sees it. */
 struct alt_info {
-	struct litset f[PF_FACTORS];	/* all must be present; n == 0: unused */
-	int     exact;			/* the alternative is f[0].s[0] alone */
-	size_t  start, len;		/* its text in the pattern */
+	struct litset f[PF_FACTORS]; /* all must be present; n == 0: unused */
+	int exact;		     /* the alternative is f[0].s[0] alone */
+	size_t start, len;	     /* its text in the pattern */
 };
 
 /* A top-level alternative in the automaton: the bits of its factors. */
@@ -65,19 +65,19 @@ struct pf_alt {
 };
 
 static struct {
-	unsigned char cls[256];		/* byte -> input class, 0: in no literal */
-	size_t  nclass;
-	size_t  words;			/* of a factor mask */
-	uint32_t *delta;		/* nstates * nclass: the automaton */
-	uint64_t *out;			/* nstates * words: factors found */
-	unsigned char *has_out;		/* nstates */
-	struct pf_alt *alts;		/* every rule's alternatives */
-	size_t *first;			/* per rule: its first in alts */
-	size_t *nalt;			/* per rule: how many; 0: no pre-filter */
-	size_t *bits;			/* per rule: its factors' bits end here;
-					 * 0 when an alternative has none */
-	regex_t *alt_re;		/* every alternative, compiled alone */
-	unsigned char *split;		/* per rule: alt_re holds all of its */
+	unsigned char cls[256]; /* byte -> input class, 0: in no literal */
+	size_t nclass;
+	size_t words;		/* of a factor mask */
+	uint32_t *delta;	/* nstates * nclass: the automaton */
+	uint64_t *out;		/* nstates * words: factors found */
+	unsigned char *has_out; /* nstates */
+	struct pf_alt *alts;	/* every rule's alternatives */
+	size_t *first;		/* per rule: its first in alts */
+	size_t *nalt;		/* per rule: how many; 0: no pre-filter */
+	size_t *bits;		/* per rule: its factors' bits end here;
+				 * 0 when an alternative has none */
+	regex_t *alt_re;	/* every alternative, compiled alone */
+	unsigned char *split;	/* per rule: alt_re holds all of its */
 } pf;
 
 /* How many rules the pre-filter was built for. */
@@ -87,7 +87,7 @@ static size_t pf_n;
 static void
 litset_free(struct litset *l)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		free(l->s[i]);
@@ -100,7 +100,7 @@ litset_free(struct litset *l)
 static int
 litset_add(struct litset *l, const char *s, size_t len)
 {
-	char  **ns, *copy;
+	char **ns, *copy;
 
 	if ((copy = malloc(len + 1)) == NULL)
 		return (-1);
@@ -119,7 +119,7 @@ litset_add(struct litset *l, const char *s, size_t len)
 static size_t
 litset_score(const struct litset *l)
 {
-	size_t  i, len, min = 0;
+	size_t i, len, min = 0;
 
 	for (i = 0; i < l->n; i++) {
 		len = strlen(l->s[i]);
@@ -134,7 +134,7 @@ litset_score(const struct litset *l)
 static void
 add_factor(struct litset *f, size_t nf, struct litset *cand)
 {
-	size_t  k, worst = 0;
+	size_t k, worst = 0;
 
 	if (cand->n == 0)
 		return;
@@ -161,7 +161,7 @@ static const char *
 skip_bracket(const char *p)
 {
 	const char *e;
-	char    d;
+	char d;
 
 	p++;
 	if (*p == '^')
@@ -219,7 +219,7 @@ static int lit_alternation(const char **pp, struct litset *out, int depth);
 static int
 flush_run(struct litset *f, size_t nf, char *run, size_t *rlen)
 {
-	struct litset cand = {NULL, 0};
+	struct litset cand = { NULL, 0 };
 
 	if (*rlen == 0)
 		return (0);
@@ -234,7 +234,7 @@ flush_run(struct litset *f, size_t nf, char *run, size_t *rlen)
 static void
 free_factors(struct litset *f, size_t nf)
 {
-	size_t  k;
+	size_t k;
 
 	for (k = 0; k < nf; k++)
 		litset_free(&f[k]);
@@ -252,9 +252,9 @@ static int
 lit_sequence(const char **pp, struct litset *f, size_t nf, int *exact, int depth)
 {
 	const char *p = *pp;
-	char    run[LIT_MAX], c = 0;
-	size_t  rlen = 0, k;
-	int     literal, have_sub, optional, plus, anyq, plain = 1;
+	char run[LIT_MAX], c = 0;
+	size_t rlen = 0, k;
+	int literal, have_sub, optional, plus, anyq, plain = 1;
 	struct litset sub;
 
 	for (k = 0; k < nf; k++) {
@@ -336,8 +336,8 @@ lit_alternation(const char **pp, struct litset *out, int depth)
 {
 	const char *p = *pp;
 	struct litset alt;
-	size_t  i;
-	int     none = 0, exact;
+	size_t i;
+	int none = 0, exact;
 
 	out->s = NULL;
 	out->n = 0;
@@ -372,7 +372,7 @@ lit_alternation(const char **pp, struct litset *out, int depth)
 static void
 free_alts(struct alt_info *alts, size_t n)
 {
-	size_t  j;
+	size_t j;
 
 	for (j = 0; j < n; j++)
 		free_factors(alts[j].f, PF_FACTORS);
@@ -441,8 +441,8 @@ pf_free(void)
 static void
 pf_build(struct alt_info **alts, const size_t *nalts)
 {
-	size_t  i, j, k, m, nstates = 1, cap, total = 0, nbits = 0, nall = 0;
-	size_t  head, tail, pos = 0, bit = 0;
+	size_t i, j, k, m, nstates = 1, cap, total = 0, nbits = 0, nall = 0;
+	size_t head, tail, pos = 0, bit = 0;
 	uint32_t *queue = NULL, *fail = NULL, s, t, f;
 	const unsigned char *l;
 	struct litset *fs;
@@ -456,9 +456,11 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 				nbits++;
 				fs = &alts[i][j].f[k];
 				for (m = 0; m < fs->n; m++)
-					for (l = (const unsigned char *) fs->s[m]; *l; l++, total++)
+					for (l = (const unsigned char *) fs->s[m]; *l;
+					     l++, total++)
 						if (pf.cls[*l] == 0)
-							pf.cls[*l] = (unsigned char) pf.nclass++;
+							pf.cls[*l] =
+							    (unsigned char) pf.nclass++;
 			}
 		}
 	}
@@ -475,15 +477,15 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 	pf.bits = calloc(pf_n, sizeof(*pf.bits));
 	queue = calloc(cap, sizeof(*queue));
 	fail = calloc(cap, sizeof(*fail));
-	if (pf.delta == NULL || pf.out == NULL || pf.has_out == NULL
-	    || pf.alts == NULL || pf.first == NULL || pf.nalt == NULL
-	    || pf.bits == NULL || queue == NULL || fail == NULL)
+	if (pf.delta == NULL || pf.out == NULL || pf.has_out == NULL || pf.alts == NULL
+	    || pf.first == NULL || pf.nalt == NULL || pf.bits == NULL || queue == NULL
+	    || fail == NULL)
 		goto bad;
 
 	/* The trie: 0 is the root, and 0 as an edge means none yet.  A rule's
 	 * bits follow the previous rule's. */
 	for (i = 0; i < pf_n; i++) {
-		int     every = 1;
+		int every = 1;
 
 		pf.first[i] = pos;
 		pf.nalt[i] = nalts[i];
@@ -497,15 +499,18 @@ pf_build(struct alt_info **alts, const size_t *nalts)
 				fs = &alts[i][j].f[k];
 				for (m = 0; m < fs->n; m++) {
 					s = 0;
-					for (l = (const unsigned char *) fs->s[m]; *l; l++) {
+					for (l = (const unsigned char *) fs->s[m]; *l;
+					     l++) {
 						t = pf.delta[s * pf.nclass + pf.cls[*l]];
 						if (t == 0) {
 							t = (uint32_t) nstates++;
-							pf.delta[s * pf.nclass + pf.cls[*l]] = t;
+							pf.delta[s * pf.nclass
+								 + pf.cls[*l]] = t;
 						}
 						s = t;
 					}
-					pf.out[s * pf.words + bit / 64] |= (uint64_t) 1 << (bit % 64);
+					pf.out[s * pf.words + bit / 64] |= (uint64_t) 1
+									   << (bit % 64);
 					pf.has_out[s] = 1;
 				}
 			}
@@ -551,7 +556,7 @@ prefilter_scan(const char *text, uint64_t *mask)
 {
 	const unsigned char *p;
 	uint32_t s = 0;
-	size_t  k;
+	size_t k;
 
 	if (pf.delta == NULL)
 		return;
@@ -569,7 +574,7 @@ prefilter_scan(const char *text, uint64_t *mask)
 static int
 alt_present(const struct pf_alt *a, const uint64_t *mask)
 {
-	size_t  k;
+	size_t k;
 
 	for (k = 0; k < a->nbits; k++)
 		if (!((mask[a->bit[k] / 64] >> (a->bit[k] % 64)) & 1))
@@ -604,13 +609,12 @@ int
 prefilter_verdict(size_t i, const uint64_t *mask)
 {
 	const struct pf_alt *a;
-	size_t  j;
-	int     maybe = 0;
+	size_t j;
+	int maybe = 0;
 
 	if (pf.delta == NULL || pf.nalt[i] == 0)
 		return (1);
-	if (pf.bits[i] > 0 && !any_bit(mask, pf.alts[pf.first[i]].bit[0],
-				       pf.bits[i]))
+	if (pf.bits[i] > 0 && !any_bit(mask, pf.alts[pf.first[i]].bit[0], pf.bits[i]))
 		return (0);
 	for (j = 0; j < pf.nalt[i]; j++) {
 		a = &pf.alts[pf.first[i] + j];
@@ -640,9 +644,9 @@ has_backref(const char *p)
 static void
 pf_split(struct alt_info **alts, const size_t *nalts, char *const *pats)
 {
-	size_t  i, j, nall = 0;
+	size_t i, j, nall = 0;
 	regex_t *re;
-	char    alt[PATTERN_MAX];		/* a part of a pattern: it fits */
+	char alt[PATTERN_MAX]; /* a part of a pattern: it fits */
 
 	for (i = 0; i < pf_n; i++)
 		nall += nalts[i];
@@ -682,11 +686,10 @@ pf_split(struct alt_info **alts, const size_t *nalts, char *const *pats)
  * the rule's whole expression (whole) when it is not split.
  */
 int
-prefilter_match(size_t i, const uint64_t *mask, const char *text,
-		const regex_t *whole)
+prefilter_match(size_t i, const uint64_t *mask, const char *text, const regex_t *whole)
 {
 	const struct pf_alt *a;
-	size_t  j;
+	size_t j;
 
 	if (!prefilter_split(i))
 		return (regexec(whole, text, 0, NULL, 0) == 0 ? 2 : 0);
@@ -721,7 +724,7 @@ prefilter_build(char *const *pats, size_t n)
 {
 	struct alt_info **alts;
 	size_t *nalts;
-	size_t  i;
+	size_t i;
 
 	pf_n = n;
 	alts = calloc(pf_n, sizeof(*alts));

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PATTERN_MAX	1024	/* longest rule pattern, its NUL included */
-#define PF_MAX_WORDS	32	/* words of a factor mask: 64 factors each */
+#define PATTERN_MAX 1024 /* longest rule pattern, its NUL included */
+#define PF_MAX_WORDS 32	 /* words of a factor mask: 64 factors each */
 
 /*
  * prefilter_build - the pre-filter of the n rules whose lowercased

@@ -124,7 +124,8 @@ parse_networks(struct config *cfg, const struct config_key *k, const char *value
 	nets = cidr_list_new(list, why, sizeof(why));
 	if (nets == NULL) {
 		list_free(list);
-		return set_error(err, errlen, k->name, "%s", why[0] ? why : "out of memory");
+		return set_error(err, errlen, k->name, "%s",
+				 why[0] ? why : "out of memory");
 	}
 	cidr_list_free(nets);
 	list_free(*FIELD(cfg, k, char **));
@@ -134,8 +135,8 @@ parse_networks(struct config *cfg, const struct config_key *k, const char *value
 
 /* config_set - parse one value for one key */
 int
-config_set(struct config *cfg, const char *key, const char *value,
-	   char *err, size_t errlen)
+config_set(struct config *cfg, const char *key, const char *value, char *err,
+	   size_t errlen)
 {
 	const struct config_key *k = config_key_find(key);
 	const char *const *c;
@@ -169,14 +170,15 @@ config_set(struct config *cfg, const char *key, const char *value,
 		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
 			*FIELD(cfg, k, int) = 0;
 		else
-			return set_error(err, errlen, key,
-					 "\"%s\" is not yes or no", value);
+			return set_error(err, errlen, key, "\"%s\" is not yes or no",
+					 value);
 		return 0;
 	case CT_DURATION:
 		if (parse_duration_ms(value, FIELD(cfg, k, int64_t)) < 0)
-			return set_error(err, errlen, key,
-					 "\"%s\" is not a duration (e.g. 200ms, 5s, 2m, 1h, 30d)",
-					 value);
+			return set_error(
+			    err, errlen, key,
+			    "\"%s\" is not a duration (e.g. 200ms, 5s, 2m, 1h, 30d)",
+			    value);
 		return 0;
 	case CT_LIST:
 		list_free(*FIELD(cfg, k, char **));
@@ -191,8 +193,8 @@ config_set(struct config *cfg, const char *key, const char *value,
 				return 0;
 			}
 		}
-		return set_error(err, errlen, key, "\"%s\" is not one of the allowed values",
-				 value);
+		return set_error(err, errlen, key,
+				 "\"%s\" is not one of the allowed values", value);
 	case CT_SCHEDULE:
 		return parse_schedule(cfg, value, err, errlen);
 	}
@@ -250,8 +252,8 @@ classify_rules_check(const struct config *cfg, char *err, size_t errlen)
 
 /* config_load - read a file of key = value lines */
 int
-config_load(struct config *cfg, const char *path, int must_exist,
-	    char *err, size_t errlen)
+config_load(struct config *cfg, const char *path, int must_exist, char *err,
+	    size_t errlen)
 {
 	char kerr[512];
 	size_t cap = 0;

@@ -36,91 +36,91 @@ enum bad_metadata_action {
 };
 
 struct config {
-	char   *path;			/* file it was read from, or NULL */
+	char *path; /* file it was read from, or NULL */
 
 	/* shared */
-	char   *state_dir;
-	char   *user;
-	char   *group;
-	char   *pid_dir;
+	char *state_dir;
+	char *user;
+	char *group;
+	char *pid_dir;
 	int64_t message_retention_ms;
 	int64_t delivery_retention_ms;
 	int64_t store_lock_timeout_ms;
 
 	/* milter */
-	char   *milter_socket;
-	char   *header_prefix;
-	char  **internal_hosts;		/* NULL-terminated CIDR list */
-	char  **originating_daemons;	/* NULL-terminated */
-	int     on_bad_metadata;	/* enum bad_metadata_action */
+	char *milter_socket;
+	char *header_prefix;
+	char **internal_hosts;	    /* NULL-terminated CIDR list */
+	char **originating_daemons; /* NULL-terminated */
+	int on_bad_metadata;	    /* enum bad_metadata_action */
 	int64_t milter_store_timeout_ms;
-	char   *return_path_domain;
+	char *return_path_domain;
 
 	/* bounce intake */
-	char  **bounce_own_hostnames;	/* NULL-terminated */
-	char   *classify_rules_file;	/* "": none */
+	char **bounce_own_hostnames; /* NULL-terminated */
+	char *classify_rules_file;   /* "": none */
 
 	/* logtail */
-	int     log_source;		/* enum log_source */
-	char   *log_file;		/* its rotated names: rotation.h */
-	char   *journal_dir;
-	int     report;			/* enum report_scope */
-	char  **hop_relays;		/* NULL-terminated */
+	int log_source; /* enum log_source */
+	char *log_file; /* its rotated names: rotation.h */
+	char *journal_dir;
+	int report;	   /* enum report_scope */
+	char **hop_relays; /* NULL-terminated */
 
 	/* webhook */
-	char   *signing_key;
-	char   *signature_header_prefix;
+	char *signing_key;
+	char *signature_header_prefix;
 	int64_t retry_schedule_ms[PH_RETRY_MAX];
-	int     retry_count;
+	int retry_count;
 	int64_t webhook_timeout_ms;
-	int     webhook_max_per_endpoint;
-	int     webhook_max_in_flight;
-	int     breaker_failures;
+	int webhook_max_per_endpoint;
+	int webhook_max_in_flight;
+	int breaker_failures;
 	int64_t breaker_cooldown_ms;
 	int64_t disable_after_ms;
-	char   *webhook_proxy;
+	char *webhook_proxy;
 	int64_t key_activation_delay_ms;
-	char   *jwks_file;
-	int     refuse_private_endpoints;
+	char *jwks_file;
+	int refuse_private_endpoints;
 
 	/* DNS checks of the sending domains */
 	int64_t dns_timeout_ms;
-	char  **sending_ips;		/* NULL-terminated; empty: the host's */
-	char  **mx_hostnames;		/* NULL-terminated; empty: see keys */
+	char **sending_ips;  /* NULL-terminated; empty: the host's */
+	char **mx_hostnames; /* NULL-terminated; empty: see keys */
 	int64_t dns_error_repeat_ms;
-	int     dns_check_parallel;
+	int dns_check_parallel;
 
 	/* api */
-	char  **api_listen;		/* NULL-terminated HOST:PORT list */
-	char   *api_tls_cert;
-	char   *api_tls_key;
-	int     api_max_body;		/* bytes */
-	int     api_rate_limit;		/* requests per second per key */
-	int     api_rate_burst;
-	int     api_max_connections;
+	char **api_listen; /* NULL-terminated HOST:PORT list */
+	char *api_tls_cert;
+	char *api_tls_key;
+	int api_max_body;   /* bytes */
+	int api_rate_limit; /* requests per second per key */
+	int api_rate_burst;
+	int api_max_connections;
 	int64_t api_connection_timeout_ms;
-	int     api_threads;
-	char   *metrics_key;
+	int api_threads;
+	char *metrics_key;
 };
 
 enum config_type {
 	CT_STRING,
-	CT_PATH,			/* absolute path, or empty */
+	CT_PATH, /* absolute path, or empty */
 	CT_INT,
 	CT_BOOL,
 	CT_DURATION,
 	CT_LIST,
 	CT_ENUM,
 	CT_SCHEDULE,
-	CT_NETWORKS,			/* list of addr[/bits], IPv4 or IPv6 */
+	CT_NETWORKS, /* list of addr[/bits], IPv4 or IPv6 */
 };
 
 struct config_key {
 	const char *name;
 	enum config_type type;
-	size_t  offset;
+	size_t offset;
 	const char *def;
-	const char *const *choices;	/* CT_ENUM: NULL-terminated names */
+	const char *const *choices; /* CT_ENUM: NULL-terminated names */
 	const char *description;
 };
 
@@ -138,12 +138,12 @@ void config_free(struct config *cfg);
  * is no error (defaults stay).  On error returns -1 and writes a message
  * naming the file, line and key into err.
  */
-int config_load(struct config *cfg, const char *path, int must_exist,
-		char *err, size_t errlen);
+int config_load(struct config *cfg, const char *path, int must_exist, char *err,
+		size_t errlen);
 
 /* config_set - parse one value for one key: for the file and for tests. */
-int config_set(struct config *cfg, const char *key, const char *value,
-	       char *err, size_t errlen);
+int config_set(struct config *cfg, const char *key, const char *value, char *err,
+	       size_t errlen);
 
 /* config_format_value - the current value of a key as config text. */
 char *config_format_value(const struct config *cfg, const struct config_key *k);

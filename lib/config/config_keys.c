@@ -11,12 +11,9 @@
 #define OFF(f) offsetof(struct config, f)
 
 static const char *const log_sources[] = { "file", "journal", NULL };
-static const char *const report_scopes[] = {
-	"recorded", "outgoing", "all", NULL
-};
-static const char *const bad_metadata_actions[] = {
-	"accept", "tempfail", "reject", NULL
-};
+static const char *const report_scopes[] = { "recorded", "outgoing", "all", NULL };
+static const char *const bad_metadata_actions[] = { "accept", "tempfail", "reject",
+						    NULL };
 
 const struct config_key config_keys[] = {
 	/* shared */
@@ -48,8 +45,8 @@ const struct config_key config_keys[] = {
 	{ "on_bad_metadata", CT_ENUM, OFF(on_bad_metadata), "accept",
 	  bad_metadata_actions,
 	  "What the milter does with invalid tag or metadata headers." },
-	{ "milter_store_timeout", CT_DURATION, OFF(milter_store_timeout_ms), "200ms", NULL,
-	  "Longest the milter waits on the store before it accepts anyway." },
+	{ "milter_store_timeout", CT_DURATION, OFF(milter_store_timeout_ms), "200ms",
+	  NULL, "Longest the milter waits on the store before it accepts anyway." },
 	{ "return_path_domain", CT_STRING, OFF(return_path_domain), "", NULL,
 	  "Domain of VERP return paths for bounces; empty leaves senders alone." },
 
@@ -127,8 +124,8 @@ const struct config_key config_keys[] = {
 	  "Requests one API key may make at once above api_rate_limit." },
 	{ "api_max_connections", CT_INT, OFF(api_max_connections), "256", NULL,
 	  "Most open connections to the API; more are refused." },
-	{ "api_connection_timeout", CT_DURATION, OFF(api_connection_timeout_ms), "30s", NULL,
-	  "An idle or slow API connection is closed after this long." },
+	{ "api_connection_timeout", CT_DURATION, OFF(api_connection_timeout_ms), "30s",
+	  NULL, "An idle or slow API connection is closed after this long." },
 	{ "api_threads", CT_INT, OFF(api_threads), "4", NULL,
 	  "Threads answering API requests." },
 	{ "metrics_key", CT_STRING, OFF(metrics_key), "", NULL,

@@ -21,12 +21,12 @@ enum { OPT_CHECK = 1000 };
 
 /* The options every daemon takes, one a line, after its own in --help. */
 static const char common_help[] =
-	"  -c, --config FILE  read FILE, not " PH_DEFAULT_CONFIG "\n"
-	"  -f, --foreground   stay in the foreground and log to stderr\n"
-	"  -v, --verbose      log more; twice for debugging\n"
-	"      --check        check the configuration, exit 0 when valid, 1 if not\n"
-	"  -V, --version      print the version and exit\n"
-	"  -h, --help         print this help and exit\n";
+    "  -c, --config FILE  read FILE, not " PH_DEFAULT_CONFIG "\n"
+    "  -f, --foreground   stay in the foreground and log to stderr\n"
+    "  -v, --verbose      log more; twice for debugging\n"
+    "      --check        check the configuration, exit 0 when valid, 1 if not\n"
+    "  -V, --version      print the version and exit\n"
+    "  -h, --help         print this help and exit\n";
 
 /* print_usage - the usage (synopsis and own options), then the common ones */
 static void
@@ -44,8 +44,8 @@ print_version(const char *usage)
 
 /* daemon_args_parse - -c FILE, -f, -v, --check, -V, -h, and the extras */
 void
-daemon_args_parse(int argc, char **argv, struct daemon_args *args,
-		  const char *usage, const struct option *extra,
+daemon_args_parse(int argc, char **argv, struct daemon_args *args, const char *usage,
+		  const struct option *extra,
 		  int (*handler)(int opt, const char *arg, void *ctx), void *ctx)
 {
 	static const struct option common[] = {
@@ -95,7 +95,8 @@ daemon_args_parse(int argc, char **argv, struct daemon_args *args,
 			free(opts);
 			exit(0);
 		default:
-			if (handler != NULL && opt != '?' && handler(opt, optarg, ctx) == 0)
+			if (handler != NULL && opt != '?'
+			    && handler(opt, optarg, ctx) == 0)
 				break;
 			print_usage(stderr, usage);
 			free(opts);
@@ -208,11 +209,13 @@ lookup_ids(const struct config *cfg, uid_t *uid, gid_t *gid)
 	struct group *gr = getgrnam(cfg->group);
 
 	if (pw == NULL) {
-		log_error("user \"%s\" does not exist (create it, or set user =)", cfg->user);
+		log_error("user \"%s\" does not exist (create it, or set user =)",
+			  cfg->user);
 		return -1;
 	}
 	if (gr == NULL) {
-		log_error("group \"%s\" does not exist (create it, or set group =)", cfg->group);
+		log_error("group \"%s\" does not exist (create it, or set group =)",
+			  cfg->group);
 		return -1;
 	}
 	*uid = pw->pw_uid;
@@ -251,8 +254,8 @@ static int
 key_dir(const struct config *cfg)
 {
 	struct stat st;
-	char   *dir;
-	int     rc = 0;
+	char *dir;
+	int rc = 0;
 
 	if (cfg->signing_key == NULL || cfg->signing_key[0] == 0)
 		return 0;

@@ -11,12 +11,12 @@
 #include "config/config.h"
 
 struct daemon_args {
-	const char *config_path;	/* -c, or the default */
-	int     config_given;		/* -c was on the command line */
-	int     foreground;		/* -f */
-	int     check;			/* --check */
-	int     verbose;		/* -v */
-	int     optind;			/* first operand */
+	const char *config_path; /* -c, or the default */
+	int config_given;	 /* -c was on the command line */
+	int foreground;		 /* -f */
+	int check;		 /* --check */
+	int verbose;		 /* -v */
+	int optind;		 /* first operand */
 };
 
 /*
@@ -28,11 +28,9 @@ struct daemon_args {
  * bad option.
  */
 struct option;
-void daemon_args_parse(int argc, char **argv, struct daemon_args *args,
-		       const char *usage,
+void daemon_args_parse(int argc, char **argv, struct daemon_args *args, const char *usage,
 		       const struct option *extra,
-		       int (*handler)(int opt, const char *arg, void *ctx),
-		       void *ctx);
+		       int (*handler)(int opt, const char *arg, void *ctx), void *ctx);
 
 /*
  * daemon_config_load - load the config the arguments name, logging the
@@ -63,9 +61,9 @@ int daemon_prepare_state_dir(const struct config *cfg);
 
 /* Signal flags, set by the handlers daemon_signals_init() installs. */
 struct daemon_signals {
-	volatile sig_atomic_t stop;	/* SIGTERM, SIGINT */
-	volatile sig_atomic_t reload;	/* reload_sig */
-	int     wake_fd;		/* readable after any signal */
+	volatile sig_atomic_t stop;   /* SIGTERM, SIGINT */
+	volatile sig_atomic_t reload; /* reload_sig */
+	int wake_fd;		      /* readable after any signal */
 };
 
 /*

@@ -255,8 +255,8 @@ save_one(struct store_txn *txn, void *arg)
 		key = xasprintf("dns:%s:%s:%.6f",
 				cur->tenant ? cur->tenant : DOMAIN_DEFAULT_TENANT,
 				cur->domain, cur->checked_at);
-		rc = outbox_add_tenant(txn, key, dns_event_type(s->made),
-				       cur->checked_at, payload, NULL, cur->tenant);
+		rc = outbox_add_tenant(txn, key, dns_event_type(s->made), cur->checked_at,
+				       payload, NULL, cur->tenant);
 		if (rc == STORE_EXISTS)
 			rc = STORE_OK;
 		free(key);

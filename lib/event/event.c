@@ -159,7 +159,7 @@ event_uuid_format(const unsigned char random[16], char out[37])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char r[16];
-	size_t  i, o = 0;
+	size_t i, o = 0;
 
 	memcpy(r, random, sizeof(r));
 	r[6] = (unsigned char) ((r[6] & 0x0f) | 0x40);

@@ -29,8 +29,8 @@ enum event_type {
 	EV_MESSAGE_LINK_CLICKED,
 	EV_DOMAIN_DNS_ERROR,
 	EV_SEND_LIMIT,
-	EV_DOMAIN_DNS_OK,		/* posthook's: a broken sending domain recovered */
-	EV_WEBHOOK_DISABLED,	/* operational: see event_type_operational */
+	EV_DOMAIN_DNS_OK,    /* posthook's: a broken sending domain recovered */
+	EV_WEBHOOK_DISABLED, /* operational: see event_type_operational */
 	EV_DELIVERY_EXHAUSTED,
 	EV_TYPE_COUNT
 };
@@ -51,7 +51,7 @@ const char *event_status_name(enum event_type t);
 
 /* The 13 bounce classifications (docs/events.md, Bounce classifications). */
 enum classification {
-	CLASS_NONE = 0,			/* success: no classification */
+	CLASS_NONE = 0, /* success: no classification */
 	CLASS_INVALID_RECIPIENT = 10,
 	CLASS_INACTIVE_MAILBOX = 11,
 	CLASS_MAILBOX_FULL = 12,
@@ -72,37 +72,37 @@ int classification_from_name(const char *name, enum classification *out);
 
 /* The message object (docs/events.md).  Strings are owned; NULL prints as null. */
 struct event_message {
-	uint64_t id;			/* 0: unknown (null) */
-	char   *token;
-	char   *direction;
-	char   *message_id;
-	char   *to;
-	char   *from;
-	char   *subject;
-	double  timestamp;		/* 0: unknown (null) */
-	char   *spam_status;		/* NULL prints NotChecked */
-	char   *tag;
-	json_object *metadata;		/* owned reference, or NULL */
+	uint64_t id; /* 0: unknown (null) */
+	char *token;
+	char *direction;
+	char *message_id;
+	char *to;
+	char *from;
+	char *subject;
+	double timestamp;  /* 0: unknown (null) */
+	char *spam_status; /* NULL prints NotChecked */
+	char *tag;
+	json_object *metadata; /* owned reference, or NULL */
 };
 
 void event_message_clear(struct event_message *m);
 json_object *event_message_to_json(const struct event_message *m);
 
-#define SSL_UNKNOWN	(-1)		/* sent_with_ssl: null */
+#define SSL_UNKNOWN (-1) /* sent_with_ssl: null */
 
 /* A delivery event: MessageSent, MessageDelayed, MessageDeliveryFailed,
  * MessageHeld.  Strings are owned. */
 struct delivery_event {
 	enum event_type type;
 	struct event_message message;
-	char   *details;
-	char   *output;
-	int     sent_with_ssl;		/* 0, 1 or SSL_UNKNOWN */
-	double  timestamp;
-	double  time;			/* < 0: null */
+	char *details;
+	char *output;
+	int sent_with_ssl; /* 0, 1 or SSL_UNKNOWN */
+	double timestamp;
+	double time; /* < 0: null */
 	enum classification classification;
-	char   *smtp_enhanced_code;
-	char   *remote_host;
+	char *smtp_enhanced_code;
+	char *remote_host;
 };
 
 void delivery_event_init(struct delivery_event *ev, enum event_type type);
@@ -115,8 +115,8 @@ json_object *delivery_event_payload(const struct delivery_event *ev);
  * event_envelope - {"event","timestamp","uuid","payload"}; takes a new
  * reference to payload.
  */
-json_object *event_envelope(enum event_type t, double timestamp,
-			    const char *uuid, json_object *payload);
+json_object *event_envelope(enum event_type t, double timestamp, const char *uuid,
+			    json_object *payload);
 
 /* event_uuid_new - a random RFC 4122 version 4 UUID, lowercase. */
 void event_uuid_new(char out[37]);
@@ -139,7 +139,6 @@ void delivery_event_write_json(struct buf *b, double timestamp, const char *uuid
  * bytes json-c prints for delivery_event_payload(ev) with the same flags
  * (JSON_C_TO_STRING_NOSLASHESCAPE: "/" is not escaped).
  */
-void delivery_event_write_payload_json(struct buf *b,
-				       const struct delivery_event *ev);
+void delivery_event_write_payload_json(struct buf *b, const struct delivery_event *ev);
 
 #endif

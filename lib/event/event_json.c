@@ -20,17 +20,18 @@ event_message_to_json(const struct event_message *m)
 
 	json_object_object_add(o, "id", m->id ? json_object_new_uint64(m->id) : NULL);
 	json_add_string(o, "token", m->token);
-	json_object_object_add(o, "direction",
-			       json_object_new_string(m->direction ? m->direction : "outgoing"));
+	json_object_object_add(
+	    o, "direction",
+	    json_object_new_string(m->direction ? m->direction : "outgoing"));
 	json_add_string(o, "message_id", m->message_id);
 	json_add_string(o, "to", m->to);
 	json_add_string(o, "from", m->from);
 	json_add_string(o, "subject", m->subject);
-	json_object_object_add(o, "timestamp",
-			       m->timestamp > 0 ? json_double_new(m->timestamp, 6) : NULL);
-	json_object_object_add(o, "spam_status",
-			       json_object_new_string(m->spam_status ? m->spam_status
-						      : "NotChecked"));
+	json_object_object_add(
+	    o, "timestamp", m->timestamp > 0 ? json_double_new(m->timestamp, 6) : NULL);
+	json_object_object_add(
+	    o, "spam_status",
+	    json_object_new_string(m->spam_status ? m->spam_status : "NotChecked"));
 	json_add_string(o, "tag", m->tag);
 	json_object_object_add(o, "metadata", json_object_get(m->metadata));
 	return o;
@@ -48,13 +49,16 @@ delivery_event_payload(const struct delivery_event *ev)
 	json_add_string(o, "details", ev->details);
 	json_add_string(o, "output", ev->output);
 	json_object_object_add(o, "sent_with_ssl",
-			       ev->sent_with_ssl == SSL_UNKNOWN ? NULL
-			       : json_object_new_boolean(ev->sent_with_ssl));
+			       ev->sent_with_ssl == SSL_UNKNOWN
+				   ? NULL
+				   : json_object_new_boolean(ev->sent_with_ssl));
 	json_object_object_add(o, "timestamp", json_double_new(ev->timestamp, 6));
-	json_object_object_add(o, "time", ev->time >= 0 ? json_double_new(ev->time, 3) : NULL);
+	json_object_object_add(o, "time",
+			       ev->time >= 0 ? json_double_new(ev->time, 3) : NULL);
 	if (ev->type == EV_MESSAGE_DELAYED || ev->type == EV_MESSAGE_DELIVERY_FAILED) {
 		enum classification c = ev->classification != CLASS_NONE
-			? ev->classification : CLASS_UNCLASSIFIED;
+					    ? ev->classification
+					    : CLASS_UNCLASSIFIED;
 
 		json_object_object_add(o, "classification",
 				       json_object_new_string(classification_name(c)));
@@ -93,8 +97,8 @@ event_envelope(enum event_type t, double timestamp, const char *uuid,
  * with six decimals when the caller has it already, else NULL.
  */
 static void
-write_payload(struct buf *b, const struct delivery_event *ev,
-	      const char *ts, size_t tslen)
+write_payload(struct buf *b, const struct delivery_event *ev, const char *ts,
+	      size_t tslen)
 {
 	const struct event_message *m = &ev->message;
 
@@ -126,9 +130,10 @@ write_payload(struct buf *b, const struct delivery_event *ev,
 	jsonw_string(b, m->tag);
 	JSONW_LIT(b, ",\"metadata\":");
 	if (m->metadata != NULL) {
-		size_t  mlen;
-		const char *mj = json_object_to_json_string_length(m->metadata,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &mlen);
+		size_t mlen;
+		const char *mj = json_object_to_json_string_length(
+		    m->metadata, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &mlen);
 
 		jsonw_mem(b, mj, mlen);
 	} else
@@ -159,7 +164,8 @@ write_payload(struct buf *b, const struct delivery_event *ev,
 		JSONW_LIT(b, "null");
 	if (ev->type == EV_MESSAGE_DELAYED || ev->type == EV_MESSAGE_DELIVERY_FAILED) {
 		enum classification c = ev->classification != CLASS_NONE
-			? ev->classification : CLASS_UNCLASSIFIED;
+					    ? ev->classification
+					    : CLASS_UNCLASSIFIED;
 
 		JSONW_LIT(b, ",\"classification\":");
 		jsonw_string(b, classification_name(c));
@@ -179,8 +185,8 @@ void
 delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
 			  const struct delivery_event *ev)
 {
-	char    ts[JSON_DOUBLE_MAX];
-	size_t  tslen;
+	char ts[JSON_DOUBLE_MAX];
+	size_t tslen;
 
 	JSONW_LIT(b, "{\"event\":");
 	jsonw_string(b, event_type_name(ev->type));
@@ -201,8 +207,7 @@ delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
 
 /* delivery_event_write_payload_json - see event.h */
 void
-delivery_event_write_payload_json(struct buf *b,
-				  const struct delivery_event *ev)
+delivery_event_write_payload_json(struct buf *b, const struct delivery_event *ev)
 {
 	write_payload(b, ev, NULL, 0);
 }

@@ -137,8 +137,13 @@ event_sample_payload(enum event_type t, double now)
 
 	struct event_webhook w = { "1", "posthook test endpoint",
 				   "https://hooks.example.com/posthook" };
-	struct event_exhausted x = { 42, "00000000-0000-4000-8000-000000000042",
-				     "MessageSent", 6, 0, "whr_00000000002a", "HTTP 503" };
+	struct event_exhausted x = { 42,
+				     "00000000-0000-4000-8000-000000000042",
+				     "MessageSent",
+				     6,
+				     0,
+				     "whr_00000000002a",
+				     "HTTP 503" };
 
 	switch (t) {
 	case EV_MESSAGE_SENT:
@@ -147,7 +152,8 @@ event_sample_payload(enum event_type t, double now)
 	case EV_MESSAGE_HELD:
 		return delivery_sample(t, now);
 	case EV_WEBHOOK_DISABLED:
-		return webhook_disabled_payload(&w, "failing", now - 5 * 86400, "HTTP 503");
+		return webhook_disabled_payload(&w, "failing", now - 5 * 86400,
+						"HTTP 503");
 	case EV_DELIVERY_EXHAUSTED:
 		x.created = now - 36 * 60;
 		return delivery_exhausted_payload(&w, &x);
@@ -180,7 +186,7 @@ event_sample_payload(enum event_type t, double now)
 		json_add_string(p, "mx_error", NULL);
 		json_add_string(p, "return_path_status", "Missing");
 		json_add_string(p, "return_path_error",
-			"There is no return path record at rp.example.com");
+				"There is no return path record at rp.example.com");
 		break;
 	case EV_DOMAIN_DNS_OK:
 		json_object_object_add(p, "server", server_json());

@@ -16,7 +16,7 @@ fingerprint_bytes(const char *p, size_t len, char out[FINGERPRINT_LEN])
 {
 	const char *nl = memchr(p, '\n', len);
 	uint64_t h = 1469598103934665603ULL;
-	size_t  n;
+	size_t n;
 
 	if (nl != NULL)
 		n = (size_t) (nl - p) + 1;
@@ -36,7 +36,7 @@ fingerprint_bytes(const char *p, size_t len, char out[FINGERPRINT_LEN])
 int
 fingerprint_fd(int fd, char out[FINGERPRINT_LEN])
 {
-	char    buf[FINGERPRINT_BYTES];
+	char buf[FINGERPRINT_BYTES];
 	ssize_t n;
 
 	n = pread(fd, buf, sizeof(buf), 0);
@@ -49,8 +49,8 @@ fingerprint_fd(int fd, char out[FINGERPRINT_LEN])
 int
 fingerprint_gz_fd(int fd, char out[FINGERPRINT_LEN])
 {
-	char    buf[FINGERPRINT_BYTES];
-	gzFile  gz;
+	char buf[FINGERPRINT_BYTES];
+	gzFile gz;
 	ssize_t n;
 
 	if ((gz = gzfile_open(fd)) == NULL)

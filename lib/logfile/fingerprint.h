@@ -5,8 +5,8 @@
 #ifndef PH_FINGERPRINT_H
 #define PH_FINGERPRINT_H
 
-#define FINGERPRINT_BYTES	256
-#define FINGERPRINT_LEN		17	/* 16 hex digits and NUL */
+#define FINGERPRINT_BYTES 256
+#define FINGERPRINT_LEN 17 /* 16 hex digits and NUL */
 
 /*
  * fingerprint_fd - hash the first line (at most FINGERPRINT_BYTES) of the

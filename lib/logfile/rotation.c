@@ -16,12 +16,12 @@
 struct entry {
 	struct rotation_file rf;
 	struct timespec mtime;
-	long    number;			/* log_file.N: N; else 0 */
+	long number; /* log_file.N: N; else 0 */
 };
 
-#define SUFFIX_NONE	0		/* not a rotated file */
-#define SUFFIX_READ	1		/* plain or gzip */
-#define SUFFIX_OTHER	2		/* compressed by another compressor */
+#define SUFFIX_NONE 0  /* not a rotated file */
+#define SUFFIX_READ 1  /* plain or gzip */
+#define SUFFIX_OTHER 2 /* compressed by another compressor */
 
 /*
  * rotated_suffix - whether the part of a directory entry's name after
@@ -35,14 +35,13 @@ rotated_suffix(const char *suffix, long *number)
 	static const char *const other[] = {
 		".bz2", ".xz", ".zst", ".lz4", ".lzma", ".Z"
 	};
-	size_t  len = strlen(suffix), digits;
+	size_t len = strlen(suffix), digits;
 
 	*number = 0;
-	if ((suffix[0] != '.' && suffix[0] != '-')
-	    || suffix[1] < '0' || suffix[1] > '9')
+	if ((suffix[0] != '.' && suffix[0] != '-') || suffix[1] < '0' || suffix[1] > '9')
 		return (SUFFIX_NONE);
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
-		size_t  el = strlen(other[i]);
+		size_t el = strlen(other[i]);
 
 		if (len > el && strcmp(suffix + len - el, other[i]) == 0)
 			return (SUFFIX_OTHER);
@@ -58,7 +57,7 @@ rotated_suffix(const char *suffix, long *number)
 int
 rotation_open(const char *path, struct stat *sb)
 {
-	int     fd, err;
+	int fd, err;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return (-1);
@@ -83,7 +82,7 @@ static int
 look(const char *path, struct entry *e)
 {
 	struct stat sb;
-	int     fd, rc;
+	int fd, rc;
 
 	if ((fd = rotation_open(path, &sb)) < 0)
 		return (fd);
@@ -115,7 +114,7 @@ static int
 older(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	int     c = ts_cmp(&x->mtime, &y->mtime);
+	int c = ts_cmp(&x->mtime, &y->mtime);
 
 	if (c != 0)
 		return (c);
@@ -131,29 +130,30 @@ rotation_new(const char *log_file)
 	struct rotation *r = xcalloc(1, sizeof(*r));
 	const char *slash = strrchr(log_file, '/');
 	const char *base = slash ? slash + 1 : log_file;
-	size_t  baselen = strlen(base), n = 0, cap = 0, skip;
-	char   *dir = slash ? xstrndup(log_file, (size_t) (slash - log_file) + 1)
-	    : xstrdup("./");
+	size_t baselen = strlen(base), n = 0, cap = 0, skip;
+	char *dir =
+	    slash ? xstrndup(log_file, (size_t) (slash - log_file) + 1) : xstrdup("./");
 	struct entry *e = NULL, live;
 	struct dirent *de;
 	struct stat sb;
 	struct timespec other_mtime = { 0, 0 };
-	DIR    *d;
-	long    number;
-	int     kind;
+	DIR *d;
+	long number;
+	int kind;
 
 	/* Names and times first: only the newest are opened. */
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (strncmp(de->d_name, base, baselen) != 0
-			    || (kind = rotated_suffix(de->d_name + baselen,
-						      &number)) == SUFFIX_NONE)
+			    || (kind = rotated_suffix(de->d_name + baselen, &number))
+				   == SUFFIX_NONE)
 				continue;
 			if (kind == SUFFIX_OTHER) {
-				char   *p = xasprintf("%s%s", dir, de->d_name);
+				char *p = xasprintf("%s%s", dir, de->d_name);
 
-				if (stat(p, &sb) == 0 && (r->unreadable == NULL
-				    || ts_cmp(&sb.st_mtim, &other_mtime) > 0)) {
+				if (stat(p, &sb) == 0
+				    && (r->unreadable == NULL
+					|| ts_cmp(&sb.st_mtim, &other_mtime) > 0)) {
 					free(r->unreadable);
 					r->unreadable = p;
 					other_mtime = sb.st_mtim;
@@ -219,10 +219,10 @@ rotation_free(struct rotation *r)
 
 /* rotation_find - see rotation.h. */
 int
-rotation_find(const struct rotation *r, const char *fp,
-	      unsigned long long dev, unsigned long long ino, uint64_t min_size)
+rotation_find(const struct rotation *r, const char *fp, unsigned long long dev,
+	      unsigned long long ino, uint64_t min_size)
 {
-	int     newest = -1;
+	int newest = -1;
 
 	if (fp == NULL || *fp == 0)
 		return (-1);
@@ -245,18 +245,18 @@ int
 rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
 	       uint64_t *bytes, uint64_t *lines)
 {
-	char    buf[65536];
+	char buf[65536];
 	uint64_t pos = 0, b = 0, l = 0;
-	gzFile  gz = NULL;
+	gzFile gz = NULL;
 	ssize_t got;
-	int     fd, rc = 0;
+	int fd, rc = 0;
 
 	if (!f->gz && (f->size < offset || f->size - offset > max))
 		return (-1);
 	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return (-1);
 	if (f->gz ? (gz = gzfile_open(fd)) == NULL
-	    : lseek(fd, (off_t) offset, SEEK_SET) < 0) {
+		  : lseek(fd, (off_t) offset, SEEK_SET) < 0) {
 		close(fd);
 		return (-1);
 	}
@@ -292,11 +292,11 @@ rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
 /* rotation_lag - see rotation.h. */
 void
 rotation_lag(const char *log_file, const char *fp, unsigned long long dev,
-	     unsigned long long ino, unsigned long long offset,
-	     long long *bytes, long long *lines, const char **reading)
+	     unsigned long long ino, unsigned long long offset, long long *bytes,
+	     long long *lines, const char **reading)
 {
 	struct rotation *r = rotation_new(log_file);
-	int     k = rotation_find(r, fp, dev, ino, 0);
+	int k = rotation_find(r, fp, dev, ino, 0);
 	long long b = 0, l = 0;
 
 	*bytes = *lines = -1;
@@ -307,7 +307,8 @@ rotation_lag(const char *log_file, const char *fp, unsigned long long dev,
 			const struct rotation_file *f = &r->f[j];
 			uint64_t from = j == (size_t) k ? offset : 0, fb, fl;
 
-			if (rotation_count(f, from, ROTATION_LAG_SCAN_MAX, &fb, &fl) == 0) {
+			if (rotation_count(f, from, ROTATION_LAG_SCAN_MAX, &fb, &fl)
+			    == 0) {
 				b += (long long) fb;
 				l = l < 0 ? -1 : l + (long long) fl;
 			} else if (!f->gz && f->fp[0] && f->size >= from) {

@@ -20,26 +20,26 @@
 
 #include "logfile/fingerprint.h"
 
-#define ROTATION_MAX	64		/* the newest rotated files looked at */
+#define ROTATION_MAX 64 /* the newest rotated files looked at */
 
 struct rotation_file {
-	char   *path;
-	int     gz;			/* gzip-compressed */
+	char *path;
+	int gz; /* gzip-compressed */
 	unsigned long long dev, ino;
-	uint64_t size;			/* plain: its size; gz: UINT64_MAX */
-	char    fp[FINGERPRINT_LEN];	/* "": missing, unreadable, no line */
+	uint64_t size;		  /* plain: its size; gz: UINT64_MAX */
+	char fp[FINGERPRINT_LEN]; /* "": missing, unreadable, no line */
 };
 
 struct rotation {
-	struct rotation_file *f;	/* oldest first, log_file last */
-	size_t  n;
-	int     live_err;		/* why log_file could not be opened:
-					 * 0 when it could or does not exist */
-	char   *unreadable;		/* the newest rotated file compressed
-					 * otherwise than with gzip, or NULL */
+	struct rotation_file *f; /* oldest first, log_file last */
+	size_t n;
+	int live_err;	  /* why log_file could not be opened:
+			   * 0 when it could or does not exist */
+	char *unreadable; /* the newest rotated file compressed
+			   * otherwise than with gzip, or NULL */
 };
 
-#define ROTATION_NOT_REGULAR	(-2)
+#define ROTATION_NOT_REGULAR (-2)
 
 /*
  * rotation_open - open a log file to read, non-blocking (a FIFO in its
@@ -59,17 +59,16 @@ void rotation_free(struct rotation *r);
  * with this device and inode too is preferred (a new log_file may begin
  * with the same line); else the newest.
  */
-int rotation_find(const struct rotation *r, const char *fp,
-		  unsigned long long dev, unsigned long long ino,
-		  uint64_t min_size);
+int rotation_find(const struct rotation *r, const char *fp, unsigned long long dev,
+		  unsigned long long ino, uint64_t min_size);
 
 /*
  * rotation_count - the bytes and lines of f from offset on (decompressed
  * for a gzip file).  0 when counted; -1 when it cannot be read, or holds
  * more than max bytes from there.
  */
-int rotation_count(const struct rotation_file *f, uint64_t offset,
-		   uint64_t max, uint64_t *bytes, uint64_t *lines);
+int rotation_count(const struct rotation_file *f, uint64_t offset, uint64_t max,
+		   uint64_t *bytes, uint64_t *lines);
 
 /*
  * rotation_lag - how far a reader of log_file is behind, in bytes and
@@ -79,9 +78,9 @@ int rotation_count(const struct rotation_file *f, uint64_t offset,
  * counted in at most ROTATION_LAG_SCAN_MAX bytes of each file.  *reading
  * gets log_file, "rotated", or NULL when the file is not found.
  */
-#define ROTATION_LAG_SCAN_MAX	(64LL << 20)
+#define ROTATION_LAG_SCAN_MAX (64LL << 20)
 void rotation_lag(const char *log_file, const char *fp, unsigned long long dev,
-		  unsigned long long ino, unsigned long long offset,
-		  long long *bytes, long long *lines, const char **reading);
+		  unsigned long long ino, unsigned long long offset, long long *bytes,
+		  long long *lines, const char **reading);
 
 #endif

@@ -42,36 +42,36 @@
 
 struct ring_key {
 	struct signing_key *key;
-	double  published;		/* in the JWKS from then on */
-	double  activates;		/* signs from then on; 0: always */
-	double  retired;		/* next key's activation; 0: none */
-	double  retire_until;		/* unpublished then; 0: never */
+	double published;    /* in the JWKS from then on */
+	double activates;    /* signs from then on; 0: always */
+	double retired;	     /* next key's activation; 0: none */
+	double retire_until; /* unpublished then; 0: never */
 };
 
 struct ring {
-	struct ring_key *keys;		/* sorted by activation */
-	size_t  n;
-	int     dirty;			/* state file must be written */
+	struct ring_key *keys; /* sorted by activation */
+	size_t n;
+	int dirty; /* state file must be written */
 };
 
 struct keyring {
-	char   *key_path;
-	char   *state_path;
-	char   *lock_path;
-	char   *jwks_path;		/* NULL: no file to keep */
-	double  activation_delay;	/* seconds */
-	double  retire_after;		/* seconds after retirement */
+	char *key_path;
+	char *state_path;
+	char *lock_path;
+	char *jwks_path;	 /* NULL: no file to keep */
+	double activation_delay; /* seconds */
+	double retire_after;	 /* seconds after retirement */
 	struct ring ring;
-	char    main_kid[65];		/* key held at key_path */
-	struct stat state_st;		/* state file as last seen */
-	char   *published;		/* kids last written to jwks_path */
+	char main_kid[65];    /* key held at key_path */
+	struct stat state_st; /* state file as last seen */
+	char *published;      /* kids last written to jwks_path */
 };
 
 /* ring_clear - free the keys of a ring */
 static void
 ring_clear(struct ring *r)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < r->n; i++)
 		signing_key_free(r->keys[i].key);
@@ -83,8 +83,7 @@ ring_clear(struct ring *r)
 
 /* ring_add - append a key (taking it) */
 static struct ring_key *
-ring_add(struct ring *r, struct signing_key *k, double published,
-	 double activates)
+ring_add(struct ring *r, struct signing_key *k, double published, double activates)
 {
 	struct ring_key *rk;
 
@@ -115,7 +114,7 @@ ring_key_cmp(const void *a, const void *b)
 static void
 ring_order(struct ring *r, double retire_after)
 {
-	size_t  i;
+	size_t i;
 
 	qsort(r->keys, r->n, sizeof(*r->keys), ring_key_cmp);
 	for (i = 0; i < r->n; i++) {
@@ -133,7 +132,7 @@ ring_order(struct ring *r, double retire_after)
 static struct ring_key *
 ring_find(struct ring *r, const char *kid)
 {
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < r->n; i++)
 		if (strcmp(signing_key_kid(r->keys[i].key), kid) == 0)
@@ -146,7 +145,7 @@ static struct ring_key *
 ring_signer(struct ring *r, double now)
 {
 	struct ring_key *best = NULL;
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < r->n; i++)
 		if (best == NULL || r->keys[i].activates <= now)
@@ -172,7 +171,7 @@ side_path(const struct keyring *kr, const char *kid)
 static int
 kid_is_valid(const char *kid)
 {
-	size_t  i;
+	size_t i;
 
 	if (kid == NULL)
 		return 0;
@@ -193,14 +192,13 @@ state_parse(struct keyring *kr, const char *text, struct signing_key *main,
 	json_object *e;
 	const char *kid;
 	struct signing_key *k;
-	char    why[256];
-	char   *path;
-	size_t  i;
+	char why[256];
+	char *path;
+	size_t i;
 
 	if (root == NULL || !json_object_object_get_ex(root, "keys", &keys)
 	    || !json_object_is_type(keys, json_type_array)) {
-		snprintf(err, errlen, "%s: not a keyring state file",
-			 kr->state_path);
+		snprintf(err, errlen, "%s: not a keyring state file", kr->state_path);
 		json_object_put(root);
 		return -1;
 	}
@@ -225,15 +223,14 @@ state_parse(struct keyring *kr, const char *text, struct signing_key *main,
 				continue;
 			}
 			if (strcmp(signing_key_kid(k), kid) != 0) {
-				log_warn("%s.%s holds key %s; ignored",
-					 kr->key_path, kid, signing_key_kid(k));
+				log_warn("%s.%s holds key %s; ignored", kr->key_path, kid,
+					 signing_key_kid(k));
 				signing_key_free(k);
 				r->dirty = 1;
 				continue;
 			}
 		}
-		ring_add(r, k,
-			 json_object_get_double(json_member(e, "published")),
+		ring_add(r, k, json_object_get_double(json_member(e, "published")),
 			 json_object_get_double(json_member(e, "activates")));
 	}
 	json_object_put(root);
@@ -246,13 +243,12 @@ state_parse(struct keyring *kr, const char *text, struct signing_key *main,
  * know signs from now on.
  */
 static int
-ring_read(struct keyring *kr, double now, struct ring *r, char *err,
-	  size_t errlen)
+ring_read(struct keyring *kr, double now, struct ring *r, char *err, size_t errlen)
 {
 	struct signing_key *main;
 	struct stat st;
-	char   *text;
-	int     have_state;
+	char *text;
+	int have_state;
 
 	have_state = stat(kr->state_path, &st) == 0;
 	if (!have_state && errno != ENOENT) {
@@ -276,8 +272,7 @@ ring_read(struct keyring *kr, double now, struct ring *r, char *err,
 	}
 	if (have_state) {
 		if ((text = file_read_all(kr->state_path, NULL)) == NULL) {
-			snprintf(err, errlen, "%s: %s", kr->state_path,
-				 strerror(errno));
+			snprintf(err, errlen, "%s: %s", kr->state_path, strerror(errno));
 			signing_key_free(main);
 			return -1;
 		}
@@ -308,22 +303,23 @@ state_format(const struct ring *r)
 	json_object *root = json_object_new_object();
 	json_object *keys = json_object_new_array();
 	json_object *e;
-	char   *text;
-	size_t  i;
+	char *text;
+	size_t i;
 
 	for (i = 0; i < r->n; i++) {
 		e = json_object_new_object();
-		json_object_object_add(e, "kid",
-			json_object_new_string(signing_key_kid(r->keys[i].key)));
+		json_object_object_add(
+		    e, "kid", json_object_new_string(signing_key_kid(r->keys[i].key)));
 		json_object_object_add(e, "published",
-			json_object_new_double(r->keys[i].published));
+				       json_object_new_double(r->keys[i].published));
 		json_object_object_add(e, "activates",
-			json_object_new_double(r->keys[i].activates));
+				       json_object_new_double(r->keys[i].activates));
 		json_object_array_add(keys, e);
 	}
 	json_object_object_add(root, "keys", keys);
-	text = xasprintf("%s\n", json_object_to_json_string_ext(root,
-			 JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = xasprintf(
+	    "%s\n", json_object_to_json_string_ext(
+			root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return text;
 }
@@ -332,11 +328,10 @@ state_format(const struct ring *r)
 static int
 state_write(struct keyring *kr, const struct ring *r, char *err, size_t errlen)
 {
-	char   *text = state_format(r);
-	int     rc;
+	char *text = state_format(r);
+	int rc;
 
-	rc = file_write_atomic(kr->state_path, text, strlen(text), 0600,
-			       err, errlen);
+	rc = file_write_atomic(kr->state_path, text, strlen(text), 0600, err, errlen);
 	free(text);
 	return rc;
 }
@@ -349,21 +344,19 @@ state_write(struct keyring *kr, const struct ring *r, char *err, size_t errlen)
  * after the state without it is written.
  */
 static int
-ring_tidy(struct keyring *kr, struct ring *r, double now, char *err,
-	  size_t errlen)
+ring_tidy(struct keyring *kr, struct ring *r, double now, char *err, size_t errlen)
 {
 	struct ring_key *signer;
 	struct ring_key *old;
-	char  **gone = NULL;
-	size_t  ngone = 0;
-	size_t  i;
-	size_t  j;
-	char   *path;
-	int     rc = 0;
+	char **gone = NULL;
+	size_t ngone = 0;
+	size_t i;
+	size_t j;
+	char *path;
+	int rc = 0;
 
 	signer = ring_signer(r, now);
-	if (signer != NULL
-	    && strcmp(signing_key_kid(signer->key), kr->main_kid) != 0) {
+	if (signer != NULL && strcmp(signing_key_kid(signer->key), kr->main_kid) != 0) {
 		old = ring_find(r, kr->main_kid);
 		if (old != NULL && is_published(old, now)) {
 			path = side_path(kr, kr->main_kid);
@@ -374,8 +367,8 @@ ring_tidy(struct keyring *kr, struct ring *r, double now, char *err,
 		}
 		path = side_path(kr, signing_key_kid(signer->key));
 		if (rename(path, kr->key_path) < 0) {
-			snprintf(err, errlen, "rename %s to %s: %s", path,
-				 kr->key_path, strerror(errno));
+			snprintf(err, errlen, "rename %s to %s: %s", path, kr->key_path,
+				 strerror(errno));
 			free(path);
 			return -1;
 		}
@@ -416,18 +409,19 @@ ring_tidy(struct keyring *kr, struct ring *r, double now, char *err,
 static int
 ring_lock(const struct keyring *kr, char *err, size_t errlen)
 {
-	int     fd = open(kr->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(kr->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "signing_key %s: cannot create its lock "
-			 "file %s: %s", kr->key_path, kr->lock_path, strerror(errno));
+		snprintf(err, errlen,
+			 "signing_key %s: cannot create its lock "
+			 "file %s: %s",
+			 kr->key_path, kr->lock_path, strerror(errno));
 		return -1;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno == EINTR)
 			continue;
-		snprintf(err, errlen, "lock %s: %s", kr->lock_path,
-			 strerror(errno));
+		snprintf(err, errlen, "lock %s: %s", kr->lock_path, strerror(errno));
 		(void) close(fd);
 		return -1;
 	}
@@ -439,7 +433,7 @@ static char *
 published_set(const struct keyring *kr, double now)
 {
 	struct buf b;
-	size_t  i;
+	size_t i;
 
 	buf_init(&b);
 	for (i = 0; i < kr->ring.n; i++)
@@ -452,8 +446,8 @@ published_set(const struct keyring *kr, double now)
 static int
 publish_if_changed(struct keyring *kr, double now)
 {
-	char   *set;
-	int     changed;
+	char *set;
+	int changed;
 
 	if (kr->jwks_path == NULL)
 		return 0;
@@ -468,14 +462,14 @@ publish_if_changed(struct keyring *kr, double now)
  * any) as the next key, tidy, write what changed; then adopt the result.
  */
 static int
-ring_sync(struct keyring *kr, double now, struct signing_key *new_key,
-	  char *err, size_t errlen)
+ring_sync(struct keyring *kr, double now, struct signing_key *new_key, char *err,
+	  size_t errlen)
 {
 	struct ring r = { NULL, 0, 0 };
 	struct ring_key *last;
-	char   *path;
-	double  activates;
-	int     fd;
+	char *path;
+	double activates;
+	int fd;
 
 	if ((fd = ring_lock(kr, err, errlen)) < 0) {
 		signing_key_free(new_key);
@@ -520,7 +514,7 @@ static double
 retire_after(const struct config *cfg)
 {
 	int64_t ms = 0;
-	int     i;
+	int i;
 
 	/* Retry-After can stretch each delay to twice the schedule's. */
 	for (i = 0; i < cfg->retry_count && i < PH_RETRY_MAX; i++)
@@ -535,12 +529,14 @@ retire_after(const struct config *cfg)
 static int
 key_dir(const char *key_path, char *err, size_t errlen)
 {
-	char   *dir = path_dir(key_path);
-	int     rc = 0;
+	char *dir = path_dir(key_path);
+	int rc = 0;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "signing_key %s: cannot create its "
-			 "directory %s: %s", key_path, dir, strerror(errno));
+		snprintf(err, errlen,
+			 "signing_key %s: cannot create its "
+			 "directory %s: %s",
+			 key_path, dir, strerror(errno));
 		rc = -1;
 	}
 	free(dir);
@@ -549,8 +545,7 @@ key_dir(const char *key_path, char *err, size_t errlen)
 
 /* keyring_open - load the keys, creating signing_key on first start */
 struct keyring *
-keyring_open(const struct config *cfg, struct store *st, char *err,
-	     size_t errlen)
+keyring_open(const struct config *cfg, struct store *st, char *err, size_t errlen)
 {
 	struct keyring *kr;
 
@@ -601,9 +596,9 @@ state_changed(const struct keyring *kr)
 	if (stat(kr->state_path, &st) < 0)
 		return kr->state_st.st_ino != 0;
 	return st.st_ino != kr->state_st.st_ino || st.st_dev != kr->state_st.st_dev
-	    || st.st_size != kr->state_st.st_size
-	    || st.st_mtim.tv_sec != kr->state_st.st_mtim.tv_sec
-	    || st.st_mtim.tv_nsec != kr->state_st.st_mtim.tv_nsec;
+	       || st.st_size != kr->state_st.st_size
+	       || st.st_mtim.tv_sec != kr->state_st.st_mtim.tv_sec
+	       || st.st_mtim.tv_nsec != kr->state_st.st_mtim.tv_nsec;
 }
 
 /* tidy_due - whether a key must move or be dropped at now */
@@ -611,7 +606,7 @@ static int
 tidy_due(struct keyring *kr, double now)
 {
 	struct ring_key *signer = ring_signer(&kr->ring, now);
-	size_t  i;
+	size_t i;
 
 	if (signer != NULL && strcmp(signing_key_kid(signer->key), kr->main_kid) != 0)
 		return 1;
@@ -625,7 +620,7 @@ tidy_due(struct keyring *kr, double now)
 int
 keyring_refresh(struct keyring *kr, double now)
 {
-	char    err[512];
+	char err[512];
 
 	if (state_changed(kr) || tidy_due(kr, now)) {
 		if (ring_sync(kr, now, NULL, err, sizeof(err)) < 0) {
@@ -653,7 +648,7 @@ keyring_jwks(struct keyring *kr, double now)
 	json_object *root = json_object_new_object();
 	json_object *keys = json_object_new_array();
 	json_object *jwk;
-	size_t  i;
+	size_t i;
 
 	for (i = 0; i < kr->ring.n; i++) {
 		if (!is_published(&kr->ring.keys[i], now))
@@ -670,18 +665,18 @@ int
 keyring_write_jwks(struct keyring *kr, double now)
 {
 	json_object *jwks;
-	char    err[512];
-	char   *text;
-	int     rc;
+	char err[512];
+	char *text;
+	int rc;
 
 	if (kr->jwks_path == NULL)
 		return 0;
 	jwks = keyring_jwks(kr, now);
-	text = xasprintf("%s\n", json_object_to_json_string_ext(jwks,
-			 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = xasprintf(
+	    "%s\n", json_object_to_json_string_ext(
+			jwks, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(jwks);
-	rc = file_write_atomic(kr->jwks_path, text, strlen(text), 0644,
-			       err, sizeof(err));
+	rc = file_write_atomic(kr->jwks_path, text, strlen(text), 0644, err, sizeof(err));
 	free(text);
 	if (rc < 0) {
 		log_error("jwks_file: %s", err);

@@ -26,11 +26,11 @@
 #include "util/base64.h"
 #include "util/util.h"
 
-#define SIGN_RSA_BITS	2048
+#define SIGN_RSA_BITS 2048
 
 struct signing_key {
 	EVP_PKEY *pkey;
-	char    kid[2 * 32 + 1];
+	char kid[2 * 32 + 1];
 };
 
 /* ssl_error - the last OpenSSL error as text, for messages */
@@ -54,8 +54,8 @@ compute_kid(struct signing_key *k)
 	unsigned char *der = NULL;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	int     len;
-	int     i;
+	int len;
+	int i;
 
 	len = i2d_PublicKey(k->pkey, &der);
 	if (len <= 0)
@@ -104,7 +104,7 @@ signing_key_generate(void)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	EVP_PKEY *pkey = NULL;
-	char    err[256];
+	char err[256];
 
 	if (ctx == NULL)
 		return NULL;
@@ -122,11 +122,11 @@ signing_key_generate(void)
 struct signing_key *
 signing_key_load(const char *path, char *err, size_t errlen)
 {
-	char    why[256];
-	char    inner[200];
+	char why[256];
+	char inner[200];
 	struct signing_key *k;
 	EVP_PKEY *pkey;
-	BIO    *bio;
+	BIO *bio;
 
 	bio = BIO_new_file(path, "r");
 	if (bio == NULL) {
@@ -149,17 +149,16 @@ signing_key_load(const char *path, char *err, size_t errlen)
 
 /* signing_key_save - write the private key as PKCS#8 PEM, mode 0600 */
 int
-signing_key_save(const struct signing_key *k, const char *path,
-		 char *err, size_t errlen)
+signing_key_save(const struct signing_key *k, const char *path, char *err, size_t errlen)
 {
-	BIO    *mem = BIO_new(BIO_s_mem());
-	char    why[256];
-	char   *data;
-	long    len;
-	int     rc;
+	BIO *mem = BIO_new(BIO_s_mem());
+	char why[256];
+	char *data;
+	long len;
+	int rc;
 
-	if (mem == NULL || PEM_write_bio_PrivateKey(mem, k->pkey, NULL, NULL, 0,
-						     NULL, NULL) != 1) {
+	if (mem == NULL
+	    || PEM_write_bio_PrivateKey(mem, k->pkey, NULL, NULL, 0, NULL, NULL) != 1) {
 		snprintf(err, errlen, "%s: cannot encode key: %s", path,
 			 ssl_error(why, sizeof(why)));
 		BIO_free(mem);
@@ -195,8 +194,8 @@ signing_key_sign(const struct signing_key *k, const void *body, size_t len)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char *sig = NULL;
-	size_t  siglen = 0;
-	char   *out = NULL;
+	size_t siglen = 0;
+	char *out = NULL;
 
 	if (md == NULL)
 		return NULL;
@@ -221,8 +220,8 @@ bn_param_b64url(const EVP_PKEY *pkey, const char *name)
 {
 	BIGNUM *bn = NULL;
 	unsigned char *bytes;
-	char   *out;
-	int     n;
+	char *out;
+	int n;
 
 	if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1)
 		return NULL;
@@ -239,8 +238,8 @@ json_object *
 signing_key_jwk(const struct signing_key *k)
 {
 	json_object *jwk;
-	char   *n = bn_param_b64url(k->pkey, OSSL_PKEY_PARAM_RSA_N);
-	char   *e = bn_param_b64url(k->pkey, OSSL_PKEY_PARAM_RSA_E);
+	char *n = bn_param_b64url(k->pkey, OSSL_PKEY_PARAM_RSA_N);
+	char *e = bn_param_b64url(k->pkey, OSSL_PKEY_PARAM_RSA_E);
 
 	if (n == NULL || e == NULL) {
 		free(n);
@@ -262,17 +261,17 @@ signing_key_jwk(const struct signing_key *k)
 
 /* stdwebhooks_signature - Standard Webhooks "v1,<base64 HMAC-SHA256>" */
 char *
-stdwebhooks_signature(const char *secret, const char *msg_id,
-		      long timestamp, const void *body, size_t len)
+stdwebhooks_signature(const char *secret, const char *msg_id, long timestamp,
+		      const void *body, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	unsigned char *key;
-	size_t  keylen, room;
+	size_t keylen, room;
 	ssize_t n;
 	struct buf msg;
-	char   *b64;
-	char   *out = NULL;
+	char *b64;
+	char *out = NULL;
 
 	/* The reference libraries take the secret with or without prefix. */
 	if (strncmp(secret, "whsec_", 6) == 0)
@@ -290,8 +289,9 @@ stdwebhooks_signature(const char *secret, const char *msg_id,
 	buf_init(&msg);
 	buf_printf(&msg, "%s.%ld.", msg_id, timestamp);
 	buf_append(&msg, body, len);
-	if (HMAC(EVP_sha256(), key, (int) keylen, (unsigned char *) msg.data,
-		 msg.len, md, &mdlen) != NULL) {
+	if (HMAC(EVP_sha256(), key, (int) keylen, (unsigned char *) msg.data, msg.len, md,
+		 &mdlen)
+	    != NULL) {
 		b64 = base64_encode(md, mdlen, 0);
 		out = xasprintf("v1,%s", b64);
 		free(b64);

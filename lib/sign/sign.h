@@ -19,16 +19,15 @@ struct signing_key *signing_key_generate(void);
 /* signing_key_load - read a PEM private key; NULL and err on failure. */
 struct signing_key *signing_key_load(const char *path, char *err, size_t errlen);
 /* signing_key_save - write PEM, mode 0600, atomically (rename). */
-int signing_key_save(const struct signing_key *k, const char *path,
-		     char *err, size_t errlen);
+int signing_key_save(const struct signing_key *k, const char *path, char *err,
+		     size_t errlen);
 void signing_key_free(struct signing_key *k);
 
 /* signing_key_kid - the key id: 64 lowercase hex characters. */
 const char *signing_key_kid(const struct signing_key *k);
 
 /* signing_key_sign - base64 signature of body (malloc()ed), or NULL. */
-char *signing_key_sign(const struct signing_key *k, const void *body,
-		       size_t len);
+char *signing_key_sign(const struct signing_key *k, const void *body, size_t len);
 
 /* signing_key_jwk - {"kty","n","e","kid","use":"sig","alg":"RS256"}. */
 json_object *signing_key_jwk(const struct signing_key *k);
@@ -37,8 +36,8 @@ json_object *signing_key_jwk(const struct signing_key *k);
  * stdwebhooks_signature - "v1,<base64 HMAC-SHA256>" over "id.timestamp.body"
  * with a "whsec_<base64>" secret (malloc()ed), or NULL for a bad secret.
  */
-char *stdwebhooks_signature(const char *secret, const char *msg_id,
-			    long timestamp, const void *body, size_t len);
+char *stdwebhooks_signature(const char *secret, const char *msg_id, long timestamp,
+			    const void *body, size_t len);
 
 /*
  * The keyring: every key the site publishes.  The active key signs; a key
@@ -57,8 +56,8 @@ struct store;
  * 2 * sum(retry_schedule) + retry_count * webhook_timeout after its
  * successor activates (Retry-After may double each delay).
  */
-struct keyring *keyring_open(const struct config *cfg, struct store *st,
-			     char *err, size_t errlen);
+struct keyring *keyring_open(const struct config *cfg, struct store *st, char *err,
+			     size_t errlen);
 void keyring_free(struct keyring *kr);
 /*
  * keyring_refresh - notice a rotation done by another process, move a key
@@ -85,10 +84,10 @@ int keyring_write_jwks(struct keyring *kr, double now);
 /* One key of the ring, for `posthookctl keys list`; times 0 mean "none". */
 struct keyring_info {
 	const char *kid;
-	double  published;		/* in the JWKS since */
-	double  activates;		/* signs from (0: always) */
-	double  retired;		/* stops signing at */
-	double  retire_until;		/* leaves the JWKS at */
+	double published;    /* in the JWKS since */
+	double activates;    /* signs from (0: always) */
+	double retired;	     /* stops signing at */
+	double retire_until; /* leaves the JWKS at */
 };
 
 /* keyring_count - how many keys the ring holds. */

@@ -39,7 +39,7 @@ attempt_record_new(const char *id, const struct delivery *d, const char *webhook
 			       json_object_new_string(event_type_name(d->type)));
 	json_object_object_add(o, "url", json_object_new_string(url ? url : ""));
 	json_object_object_add(
-	    o, "statusCode", r->status > 0 ? json_object_new_int((int)r->status) : NULL);
+	    o, "statusCode", r->status > 0 ? json_object_new_int((int) r->status) : NULL);
 	json_object_object_add(o, "success", json_object_new_boolean(attempt_success(r)));
 	json_object_object_add(o, "attempt", json_object_new_int(attempt));
 	json_object_object_add(o, "willRetry", json_object_new_boolean(will_retry));
@@ -55,7 +55,7 @@ attempt_record_new(const char *id, const struct delivery *d, const char *webhook
 
 	resp = json_object_new_object();
 	json_object_object_add(resp, "statusCode",
-			       r->status > 0 ? json_object_new_int((int)r->status)
+			       r->status > 0 ? json_object_new_int((int) r->status)
 					     : NULL);
 	if (r->status > 0) {
 		buf_init(&body);
@@ -64,7 +64,7 @@ attempt_record_new(const char *id, const struct delivery *d, const char *webhook
 								  : RESPONSE_BODY_MAX);
 		json_object_object_add(resp, "body",
 				       json_object_new_string_len(
-					   body.data ? body.data : "", (int)body.len));
+					   body.data ? body.data : "", (int) body.len));
 		buf_free(&body);
 	} else
 		json_object_object_add(resp, "body", NULL);
@@ -98,7 +98,7 @@ key_of(unsigned char key[8], uint64_t seq)
 	int i;
 
 	for (i = 7; i >= 0; i--) {
-		key[i] = (unsigned char)(seq & 0xff);
+		key[i] = (unsigned char) (seq & 0xff);
 		seq >>= 8;
 	}
 }
@@ -110,7 +110,7 @@ parse_wrap(const void *val, size_t vlen)
 	json_tokener *tok = json_tokener_new();
 	json_object *o, *rec;
 
-	o = json_tokener_parse_ex(tok, val, (int)vlen);
+	o = json_tokener_parse_ex(tok, val, (int) vlen);
 	json_tokener_free(tok);
 	if (o != NULL && !json_object_object_get_ex(o, "record", &rec)) {
 		json_object_put(o);
@@ -189,21 +189,22 @@ matches(json_object *w, const struct attempt_filter *f)
 	s = json_text_member(rec, "webhookId");
 	if (f->endpoint_id && strcmp(s ? s : "", f->endpoint_id) != 0)
 		return 0;
-	if (f->failed_only && json_object_object_get_ex(rec, "success", &v) &&
-	    json_object_get_boolean(v))
+	if (f->failed_only && json_object_object_get_ex(rec, "success", &v)
+	    && json_object_get_boolean(v))
 		return 0;
-	if (f->succeeded_only && !(json_object_object_get_ex(rec, "success", &v) &&
-				   json_object_get_boolean(v)))
+	if (f->succeeded_only
+	    && !(json_object_object_get_ex(rec, "success", &v)
+		 && json_object_get_boolean(v)))
 		return 0;
 	s = json_text_member(rec, "event");
-	if (f->event >= 0 && (event_type_from_name(s ? s : "", &t) < 0 ||
-			      (int)t != f->event))
+	if (f->event >= 0
+	    && (event_type_from_name(s ? s : "", &t) < 0 || (int) t != f->event))
 		return 0;
-	if (f->since > 0 && json_object_object_get_ex(w, "ts", &v) &&
-	    json_object_get_double(v) < f->since)
+	if (f->since > 0 && json_object_object_get_ex(w, "ts", &v)
+	    && json_object_get_double(v) < f->since)
 		return 0;
-	if (f->before > 0 && json_object_object_get_ex(w, "ts", &v) &&
-	    json_object_get_double(v) >= f->before)
+	if (f->before > 0 && json_object_object_get_ex(w, "ts", &v)
+	    && json_object_get_double(v) >= f->before)
 		return 0;
 	s = json_text_member(w, "key");
 	if (f->event_key && strcmp(s ? s : "", f->event_key) != 0)
@@ -233,7 +234,7 @@ static const char *
 after(const char *p, const char *end, const char *needle)
 {
 	size_t n = strlen(needle);
-	const char *hit = memmem(p, (size_t)(end - p), needle, n);
+	const char *hit = memmem(p, (size_t) (end - p), needle, n);
 
 	return hit != NULL ? hit + n : NULL;
 }
@@ -264,12 +265,12 @@ peek(const char *v, size_t len, struct peeked *out)
 	if (len < 8 || memcmp(v, "{\"ts\":", 6) != 0)
 		return -1;
 	out->ts = strtod(v + 6, &num_end);
-	if (num_end == v + 6 || (rec = after(v, end, "\"record\":{\"id\":\"")) == NULL ||
-	    (p = after(rec, end, "\",\"webhookId\":\"")) == NULL ||
-	    copy_until_quote(p, end, out->webhook, sizeof(out->webhook)) < 0 ||
-	    (p = after(p, end, ",\"event\":\"")) == NULL ||
-	    copy_until_quote(p, end, out->event, sizeof(out->event)) < 0 ||
-	    (p = after(p, end, ",\"success\":")) == NULL)
+	if (num_end == v + 6 || (rec = after(v, end, "\"record\":{\"id\":\"")) == NULL
+	    || (p = after(rec, end, "\",\"webhookId\":\"")) == NULL
+	    || copy_until_quote(p, end, out->webhook, sizeof(out->webhook)) < 0
+	    || (p = after(p, end, ",\"event\":\"")) == NULL
+	    || copy_until_quote(p, end, out->event, sizeof(out->event)) < 0
+	    || (p = after(p, end, ",\"success\":")) == NULL)
 		return -1;
 	if (end - p >= 4 && memcmp(p, "true", 4) == 0)
 		out->success = 1;
@@ -292,7 +293,8 @@ peek_matches(const struct peeked *pk, const struct attempt_filter *f)
 		return 0;
 	if (f->succeeded_only && !pk->success)
 		return 0;
-	if (f->event >= 0 && (event_type_from_name(pk->event, &t) < 0 || (int)t != f->event))
+	if (f->event >= 0
+	    && (event_type_from_name(pk->event, &t) < 0 || (int) t != f->event))
 		return 0;
 	if (f->since > 0 && pk->ts < f->since)
 		return 0;
@@ -316,13 +318,15 @@ attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec)
 
 	*rec = NULL;
 	key_of(key, seq);
-	if ((rc = store_get(txn, STORE_ATTEMPTS, key, sizeof(key), &val, &vlen)) != STORE_OK)
+	if ((rc = store_get(txn, STORE_ATTEMPTS, key, sizeof(key), &val, &vlen))
+	    != STORE_OK)
 		return rc;
 	text = val;
 	end = text + vlen;
 	/* the record up to its request, closed: what a list shows */
-	if ((start = after(text, end, "\"record\":{")) != NULL &&
-	    (cut = memmem(start, (size_t) (end - start), ",\"request\":{", 12)) != NULL) {
+	if ((start = after(text, end, "\"record\":{")) != NULL
+	    && (cut = memmem(start, (size_t) (end - start), ",\"request\":{", 12))
+		   != NULL) {
 		buf_init(&head);
 		buf_append(&head, start - 1, (size_t) (cut - start + 1));
 		buf_append(&head, "}", 1);
@@ -372,10 +376,11 @@ attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
 		rc = store_cursor_seek(c, start, sizeof(start));
 	}
 	if (limit > 0)
-		cap = (size_t)(offset + limit);
-	while (rc == STORE_OK &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		if (f->event_key == NULL && f->tenant == NULL && peek(v, vlen, &pk) == 0) {
+		cap = (size_t) (offset + limit);
+	while (rc == STORE_OK
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+		if (f->event_key == NULL && f->tenant == NULL
+		    && peek(v, vlen, &pk) == 0) {
 			ok = peek_matches(&pk, f);
 		} else {
 			if ((w = parse_wrap(v, vlen)) == NULL)
@@ -385,21 +390,21 @@ attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
 		}
 		if (!ok)
 			continue;
-		if (limit <= 0 && (size_t)n == cap) {
+		if (limit <= 0 && (size_t) n == cap) {
 			cap = cap ? cap * 2 : 64;
 			ring = xrealloc(ring, cap * sizeof(*ring));
 		} else if (ring == NULL) {
 			ring = xcalloc(cap, sizeof(*ring));
 		}
-		i = (size_t)n % cap;
-		if (limit > 0 && (size_t)n >= cap)
+		i = (size_t) n % cap;
+		if (limit > 0 && (size_t) n >= cap)
 			free(ring[i].text);
 		ring[i].text = xstrndup(v, vlen);
 		ring[i].len = vlen;
 		n++;
 	}
 	store_cursor_close(c);
-	keep = (size_t)n < cap || limit <= 0 ? (size_t)n : cap;
+	keep = (size_t) n < cap || limit <= 0 ? (size_t) n : cap;
 	if (rc == STORE_NOTFOUND) {
 		rc = STORE_OK;
 		*out = json_object_new_array();
@@ -407,10 +412,10 @@ attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
 	}
 	/* newest first: the newest offset are skipped, the next limit kept */
 	for (i = 0; i < keep; i++) {
-		size_t idx = (size_t)(n - 1 - (long)i) % (cap ? cap : 1);
+		size_t idx = (size_t) (n - 1 - (long) i) % (cap ? cap : 1);
 
-		if (*out != NULL && (long)i >= offset &&
-		    (w = parse_wrap(ring[idx].text, ring[idx].len)) != NULL) {
+		if (*out != NULL && (long) i >= offset
+		    && (w = parse_wrap(ring[idx].text, ring[idx].len)) != NULL) {
 			json_object_object_get_ex(w, "record", &rec);
 			json_object_array_add(*out, json_object_get(rec));
 			json_object_put(w);
@@ -445,7 +450,8 @@ seq_of(const void *k)
 /* attempt_each_webhook - see delivery.h. */
 int
 attempt_each_webhook(struct store_txn *txn, uint64_t after,
-		     int (*fn)(uint64_t seq, const char *webhook_id, void *ctx), void *ctx)
+		     int (*fn)(uint64_t seq, const char *webhook_id, void *ctx),
+		     void *ctx)
 {
 	struct store_cursor *c;
 	struct peeked pk;
@@ -460,8 +466,8 @@ attempt_each_webhook(struct store_txn *txn, uint64_t after,
 		return rc;
 	key_of(start, after + 1);
 	rc = store_cursor_seek(c, start, sizeof(start));
-	while (rc == STORE_OK && stop == 0 &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (rc == STORE_OK && stop == 0
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (klen != 8)
 			continue;
 		if (peek(v, vlen, &pk) == 0) {
@@ -520,7 +526,7 @@ attempt_last_seq(struct store_txn *txn, uint64_t *seq)
 			continue;
 		*seq = 0;
 		for (i = 0; i < 8; i++)
-			*seq = (*seq << 8) | ((const unsigned char *)k)[i];
+			*seq = (*seq << 8) | ((const unsigned char *) k)[i];
 	}
 	store_cursor_close(c);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;

@@ -21,22 +21,22 @@ received_of(json_object *o)
 static int
 newest_first(const void *a, const void *b)
 {
-	double  x = received_of(*(json_object *const *) a);
-	double  y = received_of(*(json_object *const *) b);
+	double x = received_of(*(json_object *const *) a);
+	double y = received_of(*(json_object *const *) b);
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 /* bounce_record_list - see bounce_record.h */
 int
-bounce_record_list(struct store_txn *txn, double since, int limit,
-		   json_object ***out, int *n)
+bounce_record_list(struct store_txn *txn, double since, int limit, json_object ***out,
+		   int *n)
 {
 	struct store_cursor *c;
 	const void *k, *v;
-	size_t  kl, vl, cap = 0;
+	size_t kl, vl, cap = 0;
 	json_object **recs = NULL;
-	int     status, count = 0;
+	int status, count = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -86,7 +86,7 @@ static double
 kept_time(const void *val, size_t len)
 {
 	json_object *o = json_parse_len(val, len);
-	double  t = o ? received_of(o) : -1;
+	double t = o ? received_of(o) : -1;
 
 	json_object_put(o);
 	return t;

@@ -16,10 +16,11 @@
  * bounce_records_free().
  */
 PH_MUST_CHECK int bounce_record_list(struct store_txn *txn, double since, int limit,
-		       json_object ***out, int *n);
+				     json_object ***out, int *n);
 void bounce_records_free(json_object **recs, int n);
 
 /* bounce_record_purge - delete kept records received before cutoff. */
-PH_MUST_CHECK int bounce_record_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+PH_MUST_CHECK int bounce_record_purge(struct store_txn *txn, double cutoff, int limit,
+				      int *count);
 
 #endif

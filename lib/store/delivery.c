@@ -27,7 +27,7 @@ be64_put(unsigned char *p, uint64_t v)
 	int i;
 
 	for (i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
+		p[i] = (unsigned char) (v & 0xff);
 		v >>= 8;
 	}
 }
@@ -80,7 +80,7 @@ delivery_to_json(const struct delivery *d)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", json_object_new_int64((int64_t)d->id));
+	json_object_object_add(o, "id", json_object_new_int64((int64_t) d->id));
 	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
 	json_object_object_add(o, "endpoint", json_object_new_string(d->endpoint_id));
 	json_add_string(o, "key", d->event_key);
@@ -111,11 +111,12 @@ delivery_from_json(json_object *o)
 	const char *s;
 	enum event_type t;
 
-	if (uuid == NULL || strlen(uuid) != 36 || json_member(o, "endpoint") == NULL ||
-	    event_type_from_name(json_object_get_string(json_member(o, "event")), &t) < 0)
+	if (uuid == NULL || strlen(uuid) != 36 || json_member(o, "endpoint") == NULL
+	    || event_type_from_name(json_object_get_string(json_member(o, "event")), &t)
+		   < 0)
 		return NULL;
 	d = xcalloc(1, sizeof(*d));
-	d->id = (uint64_t)json_object_get_int64(json_member(o, "id"));
+	d->id = (uint64_t) json_object_get_int64(json_member(o, "id"));
 	memcpy(d->uuid, uuid, 37);
 	if ((s = json_string_member(o, "endpoint")) != NULL)
 		d->endpoint_id = xstrdup(s);
@@ -130,7 +131,7 @@ delivery_from_json(json_object *o)
 	d->parked = json_object_get_boolean(json_member(o, "parked"));
 	d->replay = json_object_get_boolean(json_member(o, "replay"));
 	d->due_ms = json_object_get_int64(json_member(o, "due"));
-	d->state = (enum delivery_state)json_object_get_int(json_member(o, "state"));
+	d->state = (enum delivery_state) json_object_get_int(json_member(o, "state"));
 	if ((s = json_string_member(o, "kid")) != NULL)
 		d->kid = xstrdup(s);
 	d->created = json_object_get_double(json_member(o, "created"));
@@ -147,7 +148,7 @@ parse_value(const void *val, size_t vlen)
 	json_tokener *tok = json_tokener_new();
 	json_object *o;
 
-	o = json_tokener_parse_ex(tok, val, (int)vlen);
+	o = json_tokener_parse_ex(tok, val, (int) vlen);
 	json_tokener_free(tok);
 	return o;
 }
@@ -157,13 +158,13 @@ parse_value(const void *val, size_t vlen)
  * keeps its due time, with this bit set in its index entry: it sorts
  * after every due time, in its old order, and is never due.
  */
-#define PARK_BIT ((uint64_t)1 << 62)
+#define PARK_BIT ((uint64_t) 1 << 62)
 
 /* due_key - 8-byte due ms (PARK_BIT when parked) + 8-byte id. */
 static void
 due_key(unsigned char key[16], int64_t due_ms, uint64_t id)
 {
-	be64_put(key, due_ms < 0 ? 0 : (uint64_t)due_ms);
+	be64_put(key, due_ms < 0 ? 0 : (uint64_t) due_ms);
 	be64_put(key + 8, id);
 }
 
@@ -173,7 +174,7 @@ index_pos(const struct delivery *d)
 {
 	int64_t due = d->due_ms < 0 ? 0 : d->due_ms;
 
-	return d->parked ? (int64_t)((uint64_t)due | PARK_BIT) : due;
+	return d->parked ? (int64_t) ((uint64_t) due | PARK_BIT) : due;
 }
 
 /* delivery_load - read a delivery, with a write lock when rmw. */
@@ -268,7 +269,7 @@ fanout_one(struct store_txn *txn, const struct outbox_event *ev, const char *end
 
 	memset(&d, 0, sizeof(d));
 	event_uuid_new(d.uuid);
-	d.endpoint_id = (char *)endpoint_id;
+	d.endpoint_id = (char *) endpoint_id;
 	d.event_key = ev->key;
 	d.type = ev->type;
 	d.timestamp = ev->timestamp;
@@ -290,7 +291,7 @@ delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *eve
 	struct endpoint **eps = NULL;
 	int nev = 0, nep = 0, i, j, rc, made = 0;
 	double now = now_seconds();
-	int64_t due = (int64_t)(now * 1000) + first_delay_ms;
+	int64_t due = (int64_t) (now * 1000) + first_delay_ms;
 
 	*events = *deliveries = 0;
 	rc = outbox_take(txn, max, &evs, &nev);
@@ -308,7 +309,8 @@ delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *eve
 					continue;
 			} else if (!eps[j]->enabled || !endpoint_wants(eps[j], ev->type)
 				   || strcmp(tenant_of(ev->tenant),
-					     tenant_of(eps[j]->tenant)) != 0)
+					     tenant_of(eps[j]->tenant))
+					  != 0)
 				continue;
 			rc = fanout_one(txn, ev, eps[j]->id, due, now);
 			made++;
@@ -334,19 +336,19 @@ delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max, struct due_entr
 	size_t klen, vlen;
 	int rc, count = 0;
 
-	*out = xcalloc((size_t)(max > 0 ? max : 1), sizeof(**out));
+	*out = xcalloc((size_t) (max > 0 ? max : 1), sizeof(**out));
 	*n = 0;
 	rc = store_cursor_open(txn, STORE_DELIVERY_DUE, &c);
 	if (rc != STORE_OK)
 		return rc;
-	while (count < max &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (count < max
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (klen != 16)
 			continue;
-		if ((int64_t)be64_get(k) > now_ms)
+		if ((int64_t) be64_get(k) > now_ms)
 			break;
 		e = &(*out)[count++];
-		e->id = be64_get((const unsigned char *)k + 8);
+		e->id = be64_get((const unsigned char *) k + 8);
 		memcpy(e->endpoint_id, v, vlen < sizeof(e->endpoint_id) ? vlen : 0);
 	}
 	store_cursor_close(c);
@@ -385,7 +387,8 @@ delivery_park(struct store_txn *txn, struct delivery *d)
  * oldest first, read from the index alone.
  */
 static int
-parked_ids(struct store_txn *txn, const char *endpoint_id, int max, uint64_t **out, int *n)
+parked_ids(struct store_txn *txn, const char *endpoint_id, int max, uint64_t **out,
+	   int *n)
 {
 	struct store_cursor *c;
 	unsigned char from[16];
@@ -401,15 +404,15 @@ parked_ids(struct store_txn *txn, const char *endpoint_id, int max, uint64_t **o
 	if (rc != STORE_OK)
 		return rc;
 	rc = store_cursor_seek(c, from, sizeof(from));
-	while (rc == STORE_OK && (max <= 0 || *n < max) &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (rc == STORE_OK && (max <= 0 || *n < max)
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (klen != 16 || vlen != elen || memcmp(v, endpoint_id, elen) != 0)
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
-			*out = xrealloc(*out, (size_t)cap * sizeof(**out));
+			*out = xrealloc(*out, (size_t) cap * sizeof(**out));
 		}
-		(*out)[(*n)++] = be64_get((const unsigned char *)k + 8);
+		(*out)[(*n)++] = be64_get((const unsigned char *) k + 8);
 	}
 	store_cursor_close(c);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
@@ -492,18 +495,18 @@ delivery_parked(struct store_txn *txn, struct parked_count **out, int *n)
 	if (rc != STORE_OK)
 		return rc;
 	rc = store_cursor_seek(c, from, sizeof(from));
-	while (rc == STORE_OK &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (rc == STORE_OK
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (klen != 16 || vlen == 0 || vlen >= sizeof((*out)->endpoint_id))
 			continue;
 		for (i = 0; i < *n; i++)
-			if (strlen((*out)[i].endpoint_id) == vlen &&
-			    memcmp((*out)[i].endpoint_id, v, vlen) == 0)
+			if (strlen((*out)[i].endpoint_id) == vlen
+			    && memcmp((*out)[i].endpoint_id, v, vlen) == 0)
 				break;
 		if (i == *n) {
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 8;
-				*out = xrealloc(*out, (size_t)cap * sizeof(**out));
+				*out = xrealloc(*out, (size_t) cap * sizeof(**out));
 			}
 			memset(&(*out)[i], 0, sizeof(**out));
 			memcpy((*out)[i].endpoint_id, v, vlen);
@@ -561,7 +564,7 @@ delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 		d->state = DELIVERY_SUCCEEDED;
 	else if (retry) {
 		d->state = DELIVERY_PENDING;
-		d->due_ms = (int64_t)((r->started + r->duration) * 1000) + delay;
+		d->due_ms = (int64_t) ((r->started + r->duration) * 1000) + delay;
 	} else
 		d->state = DELIVERY_FAILED;
 	free(d->kid);
@@ -574,7 +577,7 @@ delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 				 retry);
 	wrap = json_object_new_object();
 	json_object_object_add(wrap, "ts", json_double_new(r->started, 6));
-	json_object_object_add(wrap, "delivery", json_object_new_int64((int64_t)d->id));
+	json_object_object_add(wrap, "delivery", json_object_new_int64((int64_t) d->id));
 	json_add_string(wrap, "key", d->event_key);
 	if (target->tenant != NULL)
 		json_object_object_add(wrap, "tenant",
@@ -608,19 +611,20 @@ delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id)
 	uuid = json_object_get_string(json_member(rec, "uuid"));
 	ep = json_object_get_string(json_member(rec, "webhookId"));
 	req = json_member(rec, "request");
-	if (uuid == NULL || strlen(uuid) != 36 || ep == NULL || req == NULL ||
-	    event_type_from_name(json_object_get_string(json_member(rec, "event")), &t) < 0) {
+	if (uuid == NULL || strlen(uuid) != 36 || ep == NULL || req == NULL
+	    || event_type_from_name(json_object_get_string(json_member(rec, "event")), &t)
+		   < 0) {
 		json_object_put(rec);
 		return STORE_ERROR;
 	}
 	memset(&d, 0, sizeof(d));
 	memcpy(d.uuid, uuid, 37);
-	d.endpoint_id = (char *)ep;
+	d.endpoint_id = (char *) ep;
 	d.type = t;
 	d.timestamp = now;
 	d.payload = json_member(req, "payload");
 	d.replay = 1;
-	d.due_ms = (int64_t)(now * 1000);
+	d.due_ms = (int64_t) (now * 1000);
 	d.state = DELIVERY_PENDING;
 	d.created = d.updated = now;
 	rc = delivery_add(txn, &d);
@@ -651,14 +655,14 @@ delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, i
 			continue;
 		d = delivery_from_json(o);
 		json_object_put(o);
-		if (d == NULL || d->state != DELIVERY_FAILED || d->replay ||
-		    d->created < since || strcmp(d->endpoint_id, endpoint_id) != 0) {
+		if (d == NULL || d->state != DELIVERY_FAILED || d->replay
+		    || d->created < since || strcmp(d->endpoint_id, endpoint_id) != 0) {
 			delivery_free(d);
 			continue;
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			todo = xrealloc(todo, (size_t)cap * sizeof(*todo));
+			todo = xrealloc(todo, (size_t) cap * sizeof(*todo));
 		}
 		todo[n++] = d;
 	}
@@ -672,7 +676,7 @@ delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, i
 			d->base = d->attempts;
 			d->spared = 0;
 			d->parked = 0;
-			d->due_ms = (int64_t)(now * 1000);
+			d->due_ms = (int64_t) (now * 1000);
 			d->updated = now;
 			rc = delivery_write(txn, d, -1);
 		}
@@ -702,8 +706,8 @@ delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
 		return rc;
 	be64_put(key, after + 1);
 	rc = store_cursor_seek(c, key, sizeof(key));
-	while (rc == STORE_OK && stop == 0 &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (rc == STORE_OK && stop == 0
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (needle != NULL && memmem(v, vlen, needle, strlen(needle)) == NULL)
 			continue;
 		if ((o = parse_value(v, vlen)) == NULL)
@@ -735,8 +739,8 @@ purge_attempts(struct store_txn *txn, double cutoff, int limit, int *count)
 	rc = store_cursor_open(txn, STORE_ATTEMPTS, &c);
 	if (rc != STORE_OK)
 		return rc;
-	while (*count < limit &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (*count < limit
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		o = parse_value(v, vlen);
 		ts = o ? json_object_get_double(json_member(o, "ts")) : 0;
 		if (o != NULL)
@@ -764,12 +768,12 @@ purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
 	rc = store_cursor_open(txn, STORE_DELIVERIES, &c);
 	if (rc != STORE_OK)
 		return rc;
-	while (*count < limit &&
-	       (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
+	while (*count < limit
+	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if ((o = parse_value(v, vlen)) == NULL)
 			continue;
-		done = json_object_get_int(json_member(o, "state")) != DELIVERY_PENDING &&
-		       json_object_get_double(json_member(o, "updated")) < cutoff;
+		done = json_object_get_int(json_member(o, "state")) != DELIVERY_PENDING
+		       && json_object_get_double(json_member(o, "updated")) < cutoff;
 		json_object_put(o);
 		if (!done)
 			continue;

@@ -64,8 +64,8 @@ PH_MUST_CHECK int delivery_get(struct store_txn *txn, uint64_t id, struct delive
  * the event's tenant that wants it (or for the one endpoint an event
  * names); all in txn.
  */
-PH_MUST_CHECK int delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms, int *events,
-		    int *deliveries);
+PH_MUST_CHECK int delivery_fanout(struct store_txn *txn, int max, int64_t first_delay_ms,
+				  int *events, int *deliveries);
 
 /* One entry of the due index: a delivery and its endpoint. */
 struct due_entry {
@@ -78,7 +78,7 @@ struct due_entry {
  * first, at most max; *out is malloc()ed.
  */
 PH_MUST_CHECK int delivery_due_ids(struct store_txn *txn, int64_t now_ms, int max,
-		     struct due_entry **out, int *n);
+				   struct due_entry **out, int *n);
 
 /* delivery_abandon - mark a pending delivery failed without an attempt. */
 PH_MUST_CHECK int delivery_abandon(struct store_txn *txn, struct delivery *d);
@@ -174,9 +174,9 @@ struct attempt_target {
  * the attempt id ("whr_..."), *will_retry whether another attempt follows.
  */
 PH_MUST_CHECK int delivery_complete(struct store_txn *txn, uint64_t delivery_id,
-		      const struct attempt_target *target, const struct attempt_result *r,
-		      const int64_t *sched, int count, char record_id[32],
-		      int *will_retry);
+				    const struct attempt_target *target,
+				    const struct attempt_result *r, const int64_t *sched,
+				    int count, char record_id[32], int *will_retry);
 
 /* attempt_get - the record for "whr_..." (caller puts it), or NOTFOUND. */
 PH_MUST_CHECK int attempt_get(struct store_txn *txn, const char *id, json_object **rec);
@@ -206,21 +206,22 @@ struct attempt_filter {
  * (*out, caller puts it).
  */
 PH_MUST_CHECK int attempt_list(struct store_txn *txn, const struct attempt_filter *f,
-		 json_object **out);
+			       json_object **out);
 
 /*
  * attempt_page - attempt_list() a page at a time: skip the newest offset
  * matches, then at most limit (0: all); *total gets how many matched.
  */
-PH_MUST_CHECK int attempt_page(struct store_txn *txn, const struct attempt_filter *f, long offset,
-		 long limit, json_object **out, long *total);
+PH_MUST_CHECK int attempt_page(struct store_txn *txn, const struct attempt_filter *f,
+			       long offset, long limit, json_object **out, long *total);
 
 /*
  * attempt_get_head - the record of attempt seq without its request and
  * response (id .. timestamp: what a list shows), read without parsing
  * those.  STORE_OK, STORE_NOTFOUND or an error.
  */
-PH_MUST_CHECK int attempt_get_head(struct store_txn *txn, uint64_t seq, json_object **rec);
+PH_MUST_CHECK int attempt_get_head(struct store_txn *txn, uint64_t seq,
+				   json_object **rec);
 
 /*
  * attempt_each_webhook - fn(seq, webhook id) for every attempt after
@@ -229,8 +230,9 @@ PH_MUST_CHECK int attempt_get_head(struct store_txn *txn, uint64_t seq, json_obj
  * attempts by webhook that a reader keeps up to date.
  */
 PH_MUST_CHECK int attempt_each_webhook(struct store_txn *txn, uint64_t after,
-			 int (*fn)(uint64_t seq, const char *webhook_id, void *ctx),
-			 void *ctx);
+				       int (*fn)(uint64_t seq, const char *webhook_id,
+						 void *ctx),
+				       void *ctx);
 
 /* attempt_first_seq - the oldest attempt's sequence (0: none); purges go oldest first. */
 PH_MUST_CHECK int attempt_first_seq(struct store_txn *txn, uint64_t *seq);
@@ -242,14 +244,15 @@ PH_MUST_CHECK int attempt_last_seq(struct store_txn *txn, uint64_t *seq);
  * delivery_replay - a new one-attempt delivery of the attempt's event, due
  * now, same uuid and a new envelope timestamp.
  */
-PH_MUST_CHECK int delivery_replay(struct store_txn *txn, const char *attempt_id, uint64_t *new_id);
+PH_MUST_CHECK int delivery_replay(struct store_txn *txn, const char *attempt_id,
+				  uint64_t *new_id);
 
 /*
  * delivery_recover - make every failed delivery of the endpoint created
  * since since pending again, due now, with the whole schedule ahead.
  */
-PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_id, double since,
-		     int *count);
+PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_id,
+				   double since, int *count);
 
 /*
  * delivery_each - call fn with every delivery whose id is above after, in
@@ -259,12 +262,14 @@ PH_MUST_CHECK int delivery_recover(struct store_txn *txn, const char *endpoint_i
  * first cut: fn still decides).
  */
 PH_MUST_CHECK int delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
-		  int (*fn)(const struct delivery *d, void *ctx), void *ctx);
+				int (*fn)(const struct delivery *d, void *ctx),
+				void *ctx);
 
 /*
  * delivery_purge - delete attempt records, and finished deliveries, older
  * than cutoff; at most limit of each per call.
  */
-PH_MUST_CHECK int delivery_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+PH_MUST_CHECK int delivery_purge(struct store_txn *txn, double cutoff, int limit,
+				 int *count);
 
 #endif

@@ -101,9 +101,9 @@ endpoint_to_json(const struct endpoint *ep, int show_secret)
 	json_object_object_add(o, "url", json_object_new_string(ep->url));
 	ev = json_object_new_array();
 	for (t = 0; t < EV_TYPE_COUNT; t++)
-		if (endpoint_wants(ep, (enum event_type)t))
+		if (endpoint_wants(ep, (enum event_type) t))
 			json_object_array_add(ev, json_object_new_string(event_type_name(
-						      (enum event_type)t)));
+						      (enum event_type) t)));
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "allEvents", json_object_new_boolean(ep->all_events));
 	json_object_object_add(o, "enabled", json_object_new_boolean(ep->enabled));
@@ -133,8 +133,9 @@ endpoint_from_json(json_object *obj)
 	enum event_type t;
 	size_t i;
 
-	if (json_string_member(obj, "id") == NULL || json_string_member(obj, "name") == NULL ||
-	    json_string_member(obj, "url") == NULL)
+	if (json_string_member(obj, "id") == NULL
+	    || json_string_member(obj, "name") == NULL
+	    || json_string_member(obj, "url") == NULL)
 		return NULL;
 	ep = endpoint_new();
 	ep->id = xstrdup(json_string_member(obj, "id"));
@@ -151,8 +152,8 @@ endpoint_from_json(json_object *obj)
 		ep->enabled = json_object_get_boolean(v);
 	if (json_object_object_get_ex(obj, "created", &v))
 		ep->created_at = json_object_get_double(v);
-	if (json_object_object_get_ex(obj, "events", &ev) &&
-	    json_object_is_type(ev, json_type_array)) {
+	if (json_object_object_get_ex(obj, "events", &ev)
+	    && json_object_is_type(ev, json_type_array)) {
 		for (i = 0; i < json_object_array_length(ev); i++) {
 			v = json_object_array_get_idx(ev, i);
 			if (event_type_from_name(json_object_get_string(v), &t) == 0)
@@ -239,7 +240,7 @@ parse_record(const void *val, size_t vlen)
 	json_object *o;
 	struct endpoint *ep = NULL;
 
-	o = json_tokener_parse_ex(tok, val, (int)vlen);
+	o = json_tokener_parse_ex(tok, val, (int) vlen);
 	json_tokener_free(tok);
 	if (o != NULL) {
 		ep = endpoint_from_json(o);
@@ -280,8 +281,8 @@ endpoint_delete(struct store_txn *txn, const char *id)
 static int
 by_id(const void *a, const void *b)
 {
-	const struct endpoint *x = *(struct endpoint *const *)a;
-	const struct endpoint *y = *(struct endpoint *const *)b;
+	const struct endpoint *x = *(struct endpoint *const *) a;
+	const struct endpoint *y = *(struct endpoint *const *) b;
 	unsigned long long ix = strtoull(x->id, NULL, 10);
 	unsigned long long iy = strtoull(y->id, NULL, 10);
 
@@ -308,7 +309,7 @@ endpoint_list(struct store_txn *txn, struct endpoint ***out, int *n)
 			continue;
 		if (count == cap) {
 			cap = cap ? cap * 2 : 8;
-			eps = xrealloc(eps, (size_t)cap * sizeof(*eps));
+			eps = xrealloc(eps, (size_t) cap * sizeof(*eps));
 		}
 		eps[count++] = ep;
 	}
@@ -318,7 +319,7 @@ endpoint_list(struct store_txn *txn, struct endpoint ***out, int *n)
 		return rc;
 	}
 	if (count > 1)
-		qsort(eps, (size_t)count, sizeof(*eps), by_id);
+		qsort(eps, (size_t) count, sizeof(*eps), by_id);
 	*out = eps;
 	*n = count;
 	return STORE_OK;

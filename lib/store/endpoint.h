@@ -20,9 +20,9 @@
 #include "store/store.h"
 
 /* "All events": every message and domain event, not the operational ones. */
-#define ENDPOINT_ALL_EVENTS \
-	((uint32_t)((1u << EV_TYPE_COUNT) - 1) & \
-	 ~((1u << EV_WEBHOOK_DISABLED) | (1u << EV_DELIVERY_EXHAUSTED)))
+#define ENDPOINT_ALL_EVENTS                                                              \
+	((uint32_t) ((1u << EV_TYPE_COUNT) - 1)                                          \
+	 & ~((1u << EV_WEBHOOK_DISABLED) | (1u << EV_DELIVERY_EXHAUSTED)))
 #define ENDPOINT_NAME_MAX 200
 #define ENDPOINT_URL_MAX 2048
 
@@ -34,8 +34,8 @@ struct endpoint {
 	int all_events;	 /* subscribed to every type, new ones too */
 	int enabled;
 	double created_at;
-	char *secret; /* "whsec_...", or NULL */
-	char *tenant; /* owning tenant; NULL means "default" */
+	char *secret;	       /* "whsec_...", or NULL */
+	char *tenant;	       /* owning tenant; NULL means "default" */
 	char *disabled_reason; /* gone, failing or admin; NULL while enabled */
 	double max_rate;       /* requests per second; 0 unlimited */
 };
@@ -64,7 +64,8 @@ PH_MUST_CHECK int endpoint_check_secret(const char *secret, char *err, size_t er
  * endpoint_parse_events - "MessageSent,MessageHeld" to a mask; -1 and err
  * naming the unknown event (and the known ones) on error.
  */
-PH_MUST_CHECK int endpoint_parse_events(const char *list, uint32_t *mask, char *err, size_t errlen);
+PH_MUST_CHECK int endpoint_parse_events(const char *list, uint32_t *mask, char *err,
+					size_t errlen);
 
 /*
  * endpoint_wants - does ep receive events of type t?  The operational
@@ -85,7 +86,8 @@ PH_MUST_CHECK int endpoint_create(struct store_txn *txn, struct endpoint *ep);
 /* endpoint_put - store an existing endpoint (update). */
 PH_MUST_CHECK int endpoint_put(struct store_txn *txn, const struct endpoint *ep);
 /* endpoint_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND. */
-PH_MUST_CHECK int endpoint_get(struct store_txn *txn, const char *id, struct endpoint **out);
+PH_MUST_CHECK int endpoint_get(struct store_txn *txn, const char *id,
+			       struct endpoint **out);
 PH_MUST_CHECK int endpoint_delete(struct store_txn *txn, const char *id);
 
 /* endpoint_list - every endpoint, by id; free with endpoint_list_free. */

@@ -23,7 +23,7 @@ check_host(const char *h, size_t len, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)h[i];
+		unsigned char c = (unsigned char) h[i];
 
 		if (c == '.') {
 			if (label == 0) {
@@ -55,7 +55,7 @@ check_ipv6(const char *h, size_t len, char *err, size_t errlen)
 	for (i = 0; i < len; i++) {
 		if (h[i] == ':')
 			colons++;
-		else if (!isxdigit((unsigned char)h[i]) && h[i] != '.') {
+		else if (!isxdigit((unsigned char) h[i]) && h[i] != '.') {
 			snprintf(err, errlen, "URL has a bad IPv6 address");
 			return -1;
 		}
@@ -79,7 +79,7 @@ check_port(const char *p, size_t len, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)p[i])) {
+		if (!isdigit((unsigned char) p[i])) {
 			snprintf(err, errlen, "URL has a bad port");
 			return -1;
 		}
@@ -110,7 +110,7 @@ endpoint_check_url(const char *url, char *err, size_t errlen)
 		return -1;
 	}
 	for (p = url; *p; p++) {
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f) {
 			snprintf(err, errlen,
 				 "URL contains a space, control or non-ASCII "
 				 "character (percent-encode it)");
@@ -126,18 +126,18 @@ endpoint_check_url(const char *url, char *err, size_t errlen)
 		return -1;
 	}
 	end = auth + strcspn(auth, "/?#");
-	if (memchr(auth, '@', (size_t)(end - auth)) != NULL) {
+	if (memchr(auth, '@', (size_t) (end - auth)) != NULL) {
 		snprintf(err, errlen, "URL must not contain user credentials");
 		return -1;
 	}
 	if (*auth == '[') {
 		host = auth + 1;
-		hend = memchr(host, ']', (size_t)(end - host));
+		hend = memchr(host, ']', (size_t) (end - host));
 		if (hend == NULL) {
 			snprintf(err, errlen, "URL has an unclosed '[' in its host");
 			return -1;
 		}
-		if (check_ipv6(host, (size_t)(hend - host), err, errlen) < 0)
+		if (check_ipv6(host, (size_t) (hend - host), err, errlen) < 0)
 			return -1;
 		if (hend + 1 < end) {
 			if (hend[1] != ':') {
@@ -148,15 +148,15 @@ endpoint_check_url(const char *url, char *err, size_t errlen)
 		}
 	} else {
 		host = auth;
-		hend = memchr(host, ':', (size_t)(end - host));
+		hend = memchr(host, ':', (size_t) (end - host));
 		if (hend != NULL)
 			port = hend + 1;
 		else
 			hend = end;
-		if (check_host(host, (size_t)(hend - host), err, errlen) < 0)
+		if (check_host(host, (size_t) (hend - host), err, errlen) < 0)
 			return -1;
 	}
-	if (port != NULL && check_port(port, (size_t)(end - port), err, errlen) < 0)
+	if (port != NULL && check_port(port, (size_t) (end - port), err, errlen) < 0)
 		return -1;
 	if (strchr(end, '#') != NULL) {
 		snprintf(err, errlen, "URL must not contain a fragment ('#')");
@@ -179,7 +179,7 @@ endpoint_check_name(const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "name is longer than %d bytes", ENDPOINT_NAME_MAX);
 		return -1;
 	}
-	for (p = (const unsigned char *)name; *p; p++) {
+	for (p = (const unsigned char *) name; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
 			snprintf(err, errlen, "name contains a control character");
 			return -1;
@@ -199,7 +199,7 @@ endpoint_check_secret(const char *secret, char *err, size_t errlen)
 		return -1;
 	}
 	for (p = secret + 6; *p; p++) {
-		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/' && *p != '=') {
+		if (!isalnum((unsigned char) *p) && *p != '+' && *p != '/' && *p != '=') {
 			snprintf(err, errlen,
 				 "secret must be \"whsec_\" followed by base64");
 			return -1;
@@ -218,10 +218,10 @@ known_events(char *out, size_t outlen)
 	out[0] = 0;
 	for (t = 0; t < EV_TYPE_COUNT; t++) {
 		n = snprintf(out + used, outlen - used, "%s%s", t ? ", " : "",
-			     event_type_name((enum event_type)t));
-		if (n < 0 || (size_t)n >= outlen - used)
+			     event_type_name((enum event_type) t));
+		if (n < 0 || (size_t) n >= outlen - used)
 			return;
-		used += (size_t)n;
+		used += (size_t) n;
 	}
 }
 

@@ -100,17 +100,17 @@ take_strings(struct message_record *r, json_object *o)
 		const char *key;
 		char **field;
 	} strings[] = {
-		{"token", &r->token},
-		{"queue_id", &r->queue_id},
-		{"message_id", &r->message_id},
-		{"from", &r->from},
-		{"subject", &r->subject},
-		{"tag", &r->tag},
-		{"direction", &r->direction},
-		{"spam_status", &r->spam_status},
-		{"verp_sender", &r->verp_sender},
-		{"tenant", &r->tenant},
-		{"metadata_error", &r->metadata_error},
+		{ "token", &r->token },
+		{ "queue_id", &r->queue_id },
+		{ "message_id", &r->message_id },
+		{ "from", &r->from },
+		{ "subject", &r->subject },
+		{ "tag", &r->tag },
+		{ "direction", &r->direction },
+		{ "spam_status", &r->spam_status },
+		{ "verp_sender", &r->verp_sender },
+		{ "tenant", &r->tenant },
+		{ "metadata_error", &r->metadata_error },
 	};
 	const char *s;
 	size_t i;
@@ -146,7 +146,8 @@ message_record_from_json(json_object *o)
 			json_object *e = json_object_array_get_idx(v, i);
 
 			if (json_object_is_type(e, json_type_string))
-				message_record_add_recipient(r, json_object_get_string(e));
+				message_record_add_recipient(r,
+							     json_object_get_string(e));
 		}
 	}
 	return r;
@@ -171,15 +172,15 @@ message_put(struct store_txn *txn, const struct message_record *r)
 	unsigned char key[8];
 	int status;
 
-	status = store_put(txn, STORE_MESSAGES, r->queue_id, strlen(r->queue_id),
-			   text, strlen(text));
+	status = store_put(txn, STORE_MESSAGES, r->queue_id, strlen(r->queue_id), text,
+			   strlen(text));
 	if (status == STORE_OK && r->token != NULL)
 		status = store_put(txn, STORE_MESSAGE_TOKENS, r->token, strlen(r->token),
 				   r->queue_id, strlen(r->queue_id));
 	if (status == STORE_OK && r->id != 0) {
 		id_key(r->id, key);
-		status = store_put(txn, STORE_MESSAGE_IDS, key, sizeof(key),
-				   r->queue_id, strlen(r->queue_id));
+		status = store_put(txn, STORE_MESSAGE_IDS, key, sizeof(key), r->queue_id,
+				   strlen(r->queue_id));
 	}
 	if (status == STORE_OK)
 		status = message_index_mid(txn, r);
@@ -214,8 +215,8 @@ message_get_by_queue_id(struct store_txn *txn, const char *qid,
 
 /* lookup_index - follow an index table to a record */
 static int
-lookup_index(struct store_txn *txn, enum store_table t, const void *key,
-	     size_t klen, struct message_record **out)
+lookup_index(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+	     struct message_record **out)
 {
 	size_t len;
 	void *val;
@@ -380,15 +381,16 @@ record_forget(struct store_txn *txn, const void *val, size_t len)
 int
 message_purge(struct store_txn *txn, double cutoff, int limit, int *count)
 {
-	static const struct purge_ops ops = { STORE_MESSAGES, record_time, record_forget };
+	static const struct purge_ops ops = { STORE_MESSAGES, record_time,
+					      record_forget };
 
 	return purge_older(txn, &ops, cutoff, limit, count);
 }
 
 /* message_each - see message.h. */
 int
-message_each(struct store_txn *txn,
-	     int (*fn)(const struct message_record *r, void *ctx), void *ctx)
+message_each(struct store_txn *txn, int (*fn)(const struct message_record *r, void *ctx),
+	     void *ctx)
 {
 	struct store_cursor *c;
 	struct message_record *r;
@@ -399,7 +401,8 @@ message_each(struct store_txn *txn,
 
 	if ((status = store_cursor_open(txn, STORE_MESSAGES, &c)) != STORE_OK)
 		return status;
-	while (stop == 0 && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
+	while (stop == 0
+	       && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
 		if ((o = json_parse_len(v, vl)) == NULL)
 			continue;
 		r = message_record_from_json(o);

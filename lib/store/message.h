@@ -15,20 +15,20 @@
 
 struct message_record {
 	uint64_t id;
-	char   *token;
-	char   *queue_id;
-	char   *message_id;		/* without angle brackets */
-	char   *from;			/* envelope sender as the app gave it */
-	char  **recipients;		/* NULL-terminated */
-	char   *subject;
-	double  timestamp;
-	char   *tag;
-	json_object *metadata;		/* owned reference, or NULL */
-	char   *direction;		/* "outgoing" or "incoming" */
-	char   *spam_status;		/* NotChecked, Spam, NotSpam */
-	char   *verp_sender;		/* envelope sender set by the milter */
-	char   *tenant;			/* owning tenant; NULL means "default" */
-	char   *metadata_error;		/* why the app's metadata was refused */
+	char *token;
+	char *queue_id;
+	char *message_id;  /* without angle brackets */
+	char *from;	   /* envelope sender as the app gave it */
+	char **recipients; /* NULL-terminated */
+	char *subject;
+	double timestamp;
+	char *tag;
+	json_object *metadata; /* owned reference, or NULL */
+	char *direction;       /* "outgoing" or "incoming" */
+	char *spam_status;     /* NotChecked, Spam, NotSpam */
+	char *verp_sender;     /* envelope sender set by the milter */
+	char *tenant;	       /* owning tenant; NULL means "default" */
+	char *metadata_error;  /* why the app's metadata was refused */
 };
 
 struct message_record *message_record_new(void);
@@ -46,25 +46,27 @@ PH_MUST_CHECK int message_put(struct store_txn *txn, const struct message_record
 
 /* message_get_by_* - STORE_OK with *out set (caller frees), or NOTFOUND. */
 PH_MUST_CHECK int message_get_by_queue_id(struct store_txn *txn, const char *qid,
-			    struct message_record **out);
+					  struct message_record **out);
 PH_MUST_CHECK int message_get_by_token(struct store_txn *txn, const char *token,
-			 struct message_record **out);
+				       struct message_record **out);
 PH_MUST_CHECK int message_get_by_id(struct store_txn *txn, uint64_t id,
-		      struct message_record **out);
+				    struct message_record **out);
 /*
  * message_get_by_message_id - the record of a Message-ID (without angle
  * brackets), through the index message_put keeps (message_index_mid).
  */
 PH_MUST_CHECK int message_get_by_message_id(struct store_txn *txn, const char *mid,
-			      struct message_record **out);
+					    struct message_record **out);
 /* message_index_mid - index r by its Message-ID; OK when it has none. */
-PH_MUST_CHECK int message_index_mid(struct store_txn *txn, const struct message_record *r);
+PH_MUST_CHECK int message_index_mid(struct store_txn *txn,
+				    const struct message_record *r);
 /* message_get - by queue id, token or decimal id, whichever KEY is. */
 PH_MUST_CHECK int message_get(struct store_txn *txn, const char *key,
-		struct message_record **out);
+			      struct message_record **out);
 
 /* message_rekey - the message with this token now has queue id new_qid. */
-PH_MUST_CHECK int message_rekey(struct store_txn *txn, const char *token, const char *new_qid);
+PH_MUST_CHECK int message_rekey(struct store_txn *txn, const char *token,
+				const char *new_qid);
 
 /*
  * message_each - call fn with every record, by queue id, until it returns
@@ -72,9 +74,11 @@ PH_MUST_CHECK int message_rekey(struct store_txn *txn, const char *token, const 
  * call only.
  */
 PH_MUST_CHECK int message_each(struct store_txn *txn,
-		 int (*fn)(const struct message_record *r, void *ctx), void *ctx);
+			       int (*fn)(const struct message_record *r, void *ctx),
+			       void *ctx);
 
 /* message_purge - delete records older than cutoff; *count gets how many. */
-PH_MUST_CHECK int message_purge(struct store_txn *txn, double cutoff, int limit, int *count);
+PH_MUST_CHECK int message_purge(struct store_txn *txn, double cutoff, int limit,
+				int *count);
 
 #endif

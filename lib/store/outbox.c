@@ -36,7 +36,7 @@ put_json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p;
-	char    esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 
 	buf_append(b, "\"", 1);
 	for (p = (const unsigned char *) s; *p != 0; p++) {
@@ -67,16 +67,16 @@ put_json_string(struct buf *b, const char *s)
  * outbox_add() writes, with the payload text as given.
  */
 int
-outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
-		size_t n, long *added)
+outbox_add_many(struct store_txn *txn, const struct outbox_item *items, size_t n,
+		long *added)
 {
-	char    seen[32], ts[JSON_DOUBLE_MAX];
+	char seen[32], ts[JSON_DOUBLE_MAX];
 	unsigned char k[8];
 	unsigned char *fresh;
 	struct buf b;
 	uint64_t seq;
-	size_t  i, count = 0;
-	int     status = STORE_OK;
+	size_t i, count = 0;
+	int status = STORE_OK;
 
 	*added = 0;
 	if (n == 0)
@@ -110,8 +110,7 @@ outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
 		buf_append(&b, ",\"event\":", 9);
 		put_json_string(&b, event_type_name(it->type));
 		buf_puts(&b, ",\"timestamp\":");
-		buf_append(&b, ts, json_double_format(ts, sizeof(ts),
-						      it->timestamp, 6));
+		buf_append(&b, ts, json_double_format(ts, sizeof(ts), it->timestamp, 6));
 		buf_puts(&b, ",\"payload\":");
 		buf_append(&b, it->payload, it->payload_len);
 		if (it->endpoint_id != NULL) {
@@ -136,29 +135,28 @@ out:
 
 /* outbox_add - queue an event unless its key was seen */
 int
-outbox_add(struct store_txn *txn, const char *key, enum event_type type,
-	   double timestamp, json_object *payload, const char *endpoint_id)
+outbox_add(struct store_txn *txn, const char *key, enum event_type type, double timestamp,
+	   json_object *payload, const char *endpoint_id)
 {
-	return outbox_add_tenant(txn, key, type, timestamp, payload,
-				 endpoint_id, NULL);
+	return outbox_add_tenant(txn, key, type, timestamp, payload, endpoint_id, NULL);
 }
 
 /* outbox_add_tenant - queue a tenant's event unless its key was seen */
 int
 outbox_add_tenant(struct store_txn *txn, const char *key, enum event_type type,
-		  double timestamp, json_object *payload,
-		  const char *endpoint_id, const char *tenant)
+		  double timestamp, json_object *payload, const char *endpoint_id,
+		  const char *tenant)
 {
 	struct outbox_item it;
-	size_t  len;
-	long    added;
-	int     status;
+	size_t len;
+	long added;
+	int status;
 
 	it.key = key;
 	it.type = type;
 	it.timestamp = timestamp;
-	it.payload = json_object_to_json_string_length(payload,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	it.payload = json_object_to_json_string_length(
+	    payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	it.payload_len = len;
 	it.endpoint_id = endpoint_id;
 	it.tenant = tenant;
@@ -202,8 +200,7 @@ outbox_event_parse(const void *val, size_t vlen)
 	struct outbox_event *ev = NULL;
 	enum event_type type;
 
-	if (o != NULL
-	    && json_object_object_get_ex(o, "key", &key)
+	if (o != NULL && json_object_object_get_ex(o, "key", &key)
 	    && json_object_object_get_ex(o, "event", &name)
 	    && json_object_object_get_ex(o, "timestamp", &ts)
 	    && json_object_object_get_ex(o, "payload", &payload)
@@ -239,7 +236,8 @@ outbox_take(struct store_txn *txn, int max, struct outbox_event ***out, int *n)
 		free(evs);
 		return status;
 	}
-	while (*n < max && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
+	while (*n < max
+	       && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
 		struct outbox_event *ev = outbox_event_parse(v, vl);
 
 		status = store_cursor_del(c);
@@ -248,7 +246,8 @@ outbox_take(struct store_txn *txn, int max, struct outbox_event ***out, int *n)
 			break;
 		}
 		if (ev == NULL) {
-			log_error("outbox: dropped a damaged event record (%zu bytes)", vl);
+			log_error("outbox: dropped a damaged event record (%zu bytes)",
+				  vl);
 			continue;
 		}
 		evs[(*n)++] = ev;
@@ -288,7 +287,8 @@ seen_time(const void *val, size_t len)
 {
 	char text[32];
 
-	snprintf(text, sizeof(text), "%.*s", (int) (len < 31 ? len : 31), (const char *) val);
+	snprintf(text, sizeof(text), "%.*s", (int) (len < 31 ? len : 31),
+		 (const char *) val);
 	return strtod(text, NULL);
 }
 

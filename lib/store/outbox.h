@@ -19,12 +19,12 @@
 #include "store/store.h"
 
 struct outbox_event {
-	char   *key;
+	char *key;
 	enum event_type type;
-	double  timestamp;
-	json_object *payload;		/* owned reference */
-	char   *endpoint_id;		/* NULL: every subscribed endpoint */
-	char   *tenant;			/* NULL: the default tenant's */
+	double timestamp;
+	json_object *payload; /* owned reference */
+	char *endpoint_id;    /* NULL: every subscribed endpoint */
+	char *tenant;	      /* NULL: the default tenant's */
 };
 
 /*
@@ -32,23 +32,24 @@ struct outbox_event {
  * event with this key was seen before (nothing is written).
  */
 PH_MUST_CHECK int outbox_add(struct store_txn *txn, const char *key, enum event_type type,
-	       double timestamp, json_object *payload, const char *endpoint_id);
+			     double timestamp, json_object *payload,
+			     const char *endpoint_id);
 
 /* outbox_add_tenant - outbox_add() for an event of a tenant (NULL: default). */
 PH_MUST_CHECK int outbox_add_tenant(struct store_txn *txn, const char *key,
-		      enum event_type type, double timestamp,
-		      json_object *payload, const char *endpoint_id,
-		      const char *tenant);
+				    enum event_type type, double timestamp,
+				    json_object *payload, const char *endpoint_id,
+				    const char *tenant);
 
 /* An event whose payload is JSON text already, for outbox_add_many(). */
 struct outbox_item {
 	const char *key;
 	enum event_type type;
-	double  timestamp;
-	const char *payload;		/* one JSON object, not checked */
-	size_t  payload_len;
-	const char *endpoint_id;	/* NULL: every subscribed endpoint */
-	const char *tenant;		/* NULL: the default tenant's */
+	double timestamp;
+	const char *payload; /* one JSON object, not checked */
+	size_t payload_len;
+	const char *endpoint_id; /* NULL: every subscribed endpoint */
+	const char *tenant;	 /* NULL: the default tenant's */
 };
 
 /*
@@ -58,7 +59,7 @@ struct outbox_item {
  * it is.  *added gets how many were queued.
  */
 PH_MUST_CHECK int outbox_add_many(struct store_txn *txn, const struct outbox_item *items,
-		    size_t n, long *added);
+				  size_t n, long *added);
 
 /* outbox_event_free - free one taken event. */
 void outbox_event_free(struct outbox_event *ev);
@@ -68,7 +69,7 @@ void outbox_event_free(struct outbox_event *ev);
  * (an array the caller frees with outbox_events_free); *n gets the count.
  */
 PH_MUST_CHECK int outbox_take(struct store_txn *txn, int max, struct outbox_event ***out,
-		int *n);
+			      int *n);
 void outbox_events_free(struct outbox_event **evs, int n);
 
 /* outbox_depth - how many events wait. */
@@ -76,6 +77,6 @@ PH_MUST_CHECK int outbox_depth(struct store_txn *txn, long *depth);
 
 /* outbox_purge_seen - forget event keys older than cutoff. */
 PH_MUST_CHECK int outbox_purge_seen(struct store_txn *txn, double cutoff, int limit,
-		      int *count);
+				    int *count);
 
 #endif

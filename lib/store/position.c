@@ -45,8 +45,8 @@ position_to_json(const struct position_record *p)
 		json_object_object_add(o, "cursor", json_object_new_string(p->cursor));
 		return (o);
 	}
-	json_object_object_add(o, "path", json_object_new_string(p->old
-							? "old" : "current"));
+	json_object_object_add(o, "path",
+			       json_object_new_string(p->old ? "old" : "current"));
 	json_object_object_add(o, "dev", json_object_new_uint64(p->dev));
 	json_object_object_add(o, "ino", json_object_new_uint64(p->ino));
 	json_object_object_add(o, "fp", json_object_new_string(p->fp));
@@ -59,7 +59,7 @@ char *
 position_encode(const struct position_record *p)
 {
 	json_object *o = position_to_json(p);
-	char   *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 
 	json_object_put(o);
 	return (s);
@@ -69,7 +69,7 @@ position_encode(const struct position_record *p)
 int
 position_decode(const char *text, size_t len, struct position_record *p)
 {
-	char   *copy = xstrndup(text, len);
+	char *copy = xstrndup(text, len);
 	json_object *o = json_tokener_parse(copy);
 	const char *s;
 
@@ -96,13 +96,13 @@ position_decode(const char *text, size_t len, struct position_record *p)
 int
 position_get(struct store_txn *txn, const char *key, struct position_record *p)
 {
-	void   *val;
-	size_t  vlen;
-	int     rc;
+	void *val;
+	size_t vlen;
+	int rc;
 
 	position_clear(p);
-	if ((rc = store_get(txn, STORE_POSITIONS, key, strlen(key), &val,
-			    &vlen)) != STORE_OK)
+	if ((rc = store_get(txn, STORE_POSITIONS, key, strlen(key), &val, &vlen))
+	    != STORE_OK)
 		return (rc);
 	rc = position_decode(val, vlen, p) == 0 ? STORE_OK : STORE_NOTFOUND;
 	free(val);
@@ -111,11 +111,10 @@ position_get(struct store_txn *txn, const char *key, struct position_record *p)
 
 /* position_put - see position.h. */
 int
-position_put(struct store_txn *txn, const char *key,
-	     const struct position_record *p)
+position_put(struct store_txn *txn, const char *key, const struct position_record *p)
 {
-	char   *text = position_encode(p);
-	int     rc;
+	char *text = position_encode(p);
+	int rc;
 
 	rc = store_put(txn, STORE_POSITIONS, key, strlen(key), text, strlen(text));
 	free(text);

@@ -35,7 +35,8 @@ int
 probe_is_test(const char *event_key)
 {
 	return strncmp(event_key, PROBE_TEST_KEY_PREFIX,
-		       sizeof(PROBE_TEST_KEY_PREFIX) - 1) == 0;
+		       sizeof(PROBE_TEST_KEY_PREFIX) - 1)
+	       == 0;
 }
 
 /* probe_find - see probe.h. */

@@ -5,8 +5,8 @@
 
 /* purge_older - walk the table, deleting what is too old */
 int
-purge_older(struct store_txn *txn, const struct purge_ops *ops, double cutoff,
-	    int limit, int *count)
+purge_older(struct store_txn *txn, const struct purge_ops *ops, double cutoff, int limit,
+	    int *count)
 {
 	struct store_cursor *c;
 	const void *k, *v;

@@ -11,9 +11,9 @@
 struct purge_ops {
 	enum store_table table;
 	/* when - a record's time; < 0 when it cannot be read (then purged). */
-	double  (*when)(const void *val, size_t len);
+	double (*when)(const void *val, size_t len);
 	/* forget - delete what refers to the record (index entries); or NULL. */
-	int     (*forget)(struct store_txn *txn, const void *val, size_t len);
+	int (*forget)(struct store_txn *txn, const void *val, size_t len);
 };
 
 /*
@@ -21,6 +21,6 @@ struct purge_ops {
  * before cutoff, in the caller's transaction; *count gets how many.
  */
 PH_MUST_CHECK int purge_older(struct store_txn *txn, const struct purge_ops *ops,
-		double cutoff, int limit, int *count);
+			      double cutoff, int limit, int *count);
 
 #endif

@@ -12,9 +12,9 @@
 #define RETENTION_BATCH 500
 
 struct purge_step {
-	int     (*purge)(struct store_txn *, double, int, int *);
-	double  cutoff;
-	int     done;			/* this batch */
+	int (*purge)(struct store_txn *, double, int, int *);
+	double cutoff;
+	int done; /* this batch */
 };
 
 /* purge_batch - one batch of one kind, in one transaction */

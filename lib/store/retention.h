@@ -11,10 +11,10 @@
 #include "store/store.h"
 
 struct retention_counts {
-	int     messages;
-	int     events_seen;
-	int     deliveries;
-	int     bounces;
+	int messages;
+	int events_seen;
+	int deliveries;
+	int bounces;
 };
 
 /*
@@ -22,6 +22,6 @@ struct retention_counts {
  * long, everything past its retention at time now.  STORE_OK or an error.
  */
 PH_MUST_CHECK int retention_purge(struct store *st, const struct config *cfg, double now,
-		    struct retention_counts *counts);
+				  struct retention_counts *counts);
 
 #endif

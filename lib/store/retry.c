@@ -21,15 +21,15 @@ retry_after_parse(const char *value, double now, int64_t *ms)
 
 	if (value == NULL)
 		return -1;
-	while (isspace((unsigned char)*value))
+	while (isspace((unsigned char) *value))
 		value++;
-	for (p = value; isdigit((unsigned char)*p); p++) {
+	for (p = value; isdigit((unsigned char) *p); p++) {
 		if (secs > 100000000)
 			return -1;
 		secs = secs * 10 + (*p - '0');
 	}
 	if (p > value) {
-		while (isspace((unsigned char)*p))
+		while (isspace((unsigned char) *p))
 			p++;
 		if (*p != 0)
 			return -1;
@@ -41,14 +41,14 @@ retry_after_parse(const char *value, double now, int64_t *ms)
 	end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	if (end == NULL)
 		return -1;
-	while (isspace((unsigned char)*end))
+	while (isspace((unsigned char) *end))
 		end++;
 	if (*end != 0)
 		return -1;
 	when = timegm(&tm);
-	if (when == (time_t)-1)
+	if (when == (time_t) -1)
 		return -1;
-	*ms = (double)when > now ? (int64_t)(((double)when - now) * 1000) : 0;
+	*ms = (double) when > now ? (int64_t) (((double) when - now) * 1000) : 0;
 	return 0;
 }
 
@@ -62,8 +62,8 @@ retry_delay(const int64_t *sched, int count, int done, long status,
 	if (done < 1 || done >= count)
 		return 0;
 	delay = sched[done];
-	if ((status == 429 || status == 503) &&
-	    retry_after_parse(retry_after, now, &ra) == 0 && ra > delay)
+	if ((status == 429 || status == 503)
+	    && retry_after_parse(retry_after, now, &ra) == 0 && ra > delay)
 		delay = ra < 2 * delay ? ra : 2 * delay;
 	*delay_ms = delay;
 	return 1;

@@ -61,14 +61,14 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#define STORE_CACHE_BYTES	(8 * 1024 * 1024)
-#define STORE_LOG_MAX		(2 * 1024 * 1024)
-#define STORE_BULK_PAGESIZE	(64 * 1024)
-#define STORE_LOG_BUFFER	(256 * 1024)
-#define STORE_CKP_KBYTES	512
-#define STORE_CKP_MINUTES	1
-#define STORE_OPEN_TRIES	20	/* while another process recovers */
-#define STORE_OPEN_WAIT_MS	30000	/* for a table busy in a live writer */
+#define STORE_CACHE_BYTES (8 * 1024 * 1024)
+#define STORE_LOG_MAX (2 * 1024 * 1024)
+#define STORE_BULK_PAGESIZE (64 * 1024)
+#define STORE_LOG_BUFFER (256 * 1024)
+#define STORE_CKP_KBYTES 512
+#define STORE_CKP_MINUTES 1
+#define STORE_OPEN_TRIES 20	 /* while another process recovers */
+#define STORE_OPEN_WAIT_MS 30000 /* for a table busy in a live writer */
 
 /* One file per table; a table added to store.h without a name here fails to build. */
 const char *const store_files[] = {
@@ -139,8 +139,8 @@ static int
 store_db_try(struct store *st, enum store_table t, u_int32_t oflags, DB **out)
 {
 	DB_TXN *tid;
-	DB     *db;
-	int     ret;
+	DB *db;
+	int ret;
 
 	if ((ret = st->env->txn_begin(st->env, NULL, &tid, DB_TXN_NOWAIT)) != 0)
 		return ret;
@@ -176,11 +176,11 @@ store_db_try(struct store *st, enum store_table t, u_int32_t oflags, DB **out)
 static int
 store_db_open(struct store *st, enum store_table t)
 {
-	u_int32_t oflags = DB_THREAD |
-	    ((st->flags & STORE_RDONLY) ? DB_RDONLY : DB_CREATE);
+	u_int32_t oflags =
+	    DB_THREAD | ((st->flags & STORE_RDONLY) ? DB_RDONLY : DB_CREATE);
 	int64_t start = monotonic_ms();
-	DB     *db;
-	int     ret;
+	DB *db;
+	int ret;
 
 	for (;;) {
 		ret = store_db_try(st, t, oflags, &db);
@@ -239,8 +239,8 @@ store_abandon(const void *handle)
 static void
 store_env_close(struct store *st)
 {
-	int     t;
-	int     ret;
+	int t;
+	int ret;
 
 	for (t = 0; t < STORE_TABLE_COUNT; t++) {
 		if (st->db[t] == NULL)
@@ -266,11 +266,11 @@ store_env_close(struct store *st)
 static int
 store_env_try(struct store *st)
 {
-	u_int32_t eflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_THREAD | DB_REGISTER | DB_RECOVER;
+	u_int32_t eflags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG
+			   | DB_INIT_MPOOL | DB_THREAD | DB_REGISTER | DB_RECOVER;
 	DB_ENV *env;
-	int     ret;
-	int     t;
+	int ret;
+	int t;
 
 	if ((ret = db_env_create(&env, 0)) != 0)
 		return ret;
@@ -313,8 +313,8 @@ store_env_try(struct store *st)
 static int
 store_env_open(struct store *st)
 {
-	int     ret;
-	int     tries;
+	int ret;
+	int tries;
 
 	for (tries = 1;; tries++) {
 		if ((ret = store_env_try(st)) == 0)
@@ -333,12 +333,12 @@ static int
 store_lock_init(struct store *st)
 {
 	pthread_rwlockattr_t ra;
-	int     err;
+	int err;
 
 	if ((err = pthread_rwlockattr_init(&ra)) != 0)
 		return err;
-	(void) pthread_rwlockattr_setkind_np(&ra,
-				PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	(void) pthread_rwlockattr_setkind_np(
+	    &ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	err = pthread_rwlock_init(&st->lock, &ra);
 	(void) pthread_rwlockattr_destroy(&ra);
 	return err;
@@ -349,7 +349,7 @@ struct store *
 store_open(const char *dir, int flags)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
-	int     err;
+	int err;
 
 	st->dir = xstrdup(dir);
 	st->flags = flags;
@@ -412,8 +412,8 @@ store_reopens(const struct store *st)
 int
 store_reopen(struct store *st, unsigned gen, const char *why)
 {
-	int     err;
-	int     ret = 0;
+	int err;
+	int ret = 0;
 
 	if ((err = pthread_rwlock_wrlock(&st->lock)) != 0) {
 		log_error("store: rwlock: %s", strerror(err));
@@ -438,10 +438,10 @@ int
 store_dead_owner(struct store *st)
 {
 	DB_TXN_STAT *sp;
-	pid_t   self = getpid();
+	pid_t self = getpid();
 	u_int32_t i;
-	int     dead = 0;
-	int     ret;
+	int dead = 0;
+	int ret;
 
 	if ((ret = st->env->txn_stat(st->env, &sp, 0)) != 0) {
 		if (ret != DB_RUNRECOVERY)
@@ -449,7 +449,7 @@ store_dead_owner(struct store *st)
 		return ret == DB_RUNRECOVERY;
 	}
 	for (i = 0; i < sp->st_nactive && !dead; i++) {
-		pid_t   pid = sp->st_txnarray[i].pid;
+		pid_t pid = sp->st_txnarray[i].pid;
 
 		if (pid > 0 && pid != self && kill(pid, 0) != 0 && errno == ESRCH) {
 			log_warn("store: process %ld died inside a transaction",
@@ -466,8 +466,8 @@ int
 store_maintain(struct store *st)
 {
 	unsigned gen;
-	int     dead;
-	int     ret = 0;
+	int dead;
+	int ret = 0;
 
 	if (pthread_rwlock_rdlock(&st->lock) != 0) {
 		log_error("store: rwlock: %s", strerror(errno));
@@ -486,9 +486,12 @@ store_maintain(struct store *st)
 	}
 	(void) pthread_rwlock_unlock(&st->lock);
 	if (dead || ret == DB_RUNRECOVERY)
-		return store_reopen(st, gen, dead ? "dead lock holder" :
-				    "environment needs recovery") == 0 ?
-		    STORE_OK : STORE_ERROR;
+		return store_reopen(st, gen,
+				    dead ? "dead lock holder"
+					 : "environment needs recovery")
+			       == 0
+			   ? STORE_OK
+			   : STORE_ERROR;
 	return ret == 0 ? STORE_OK : STORE_ERROR;
 }
 
@@ -499,8 +502,8 @@ store_log_bytes(const struct store *st)
 	struct dirent *de;
 	struct stat sb;
 	int64_t total = 0;
-	DIR    *dir;
-	char   *path;
+	DIR *dir;
+	char *path;
 
 	if ((dir = opendir(st->dir)) == NULL) {
 		log_error("store: open %s: %s", st->dir, strerror(errno));

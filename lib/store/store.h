@@ -26,34 +26,34 @@ enum store_status {
 	STORE_OK = 0,
 	STORE_NOTFOUND = 1,
 	STORE_ERROR = -1,
-	STORE_RETRY = -2,		/* deadlock or lock timeout: run again */
-	STORE_RECOVER = -3,		/* environment must be reopened */
-	STORE_EXISTS = -4,		/* store_put_new: key already present */
+	STORE_RETRY = -2,   /* deadlock or lock timeout: run again */
+	STORE_RECOVER = -3, /* environment must be reopened */
+	STORE_EXISTS = -4,  /* store_put_new: key already present */
 };
 
 /* One Berkeley DB file each; new tables are added at the end. */
 enum store_table {
-	STORE_META,			/* name -> value: sequences, settings */
-	STORE_MESSAGES,			/* queue id -> message record */
-	STORE_MESSAGE_TOKENS,		/* token -> queue id */
-	STORE_MESSAGE_IDS,		/* id (8 bytes, big-endian) -> queue id */
-	STORE_OUTBOX,			/* event key -> event, until fanned out */
-	STORE_EVENTS_SEEN,		/* event key -> time made: dedupe */
-	STORE_ENDPOINTS,		/* endpoint id -> endpoint */
-	STORE_DELIVERIES,		/* delivery id -> delivery */
-	STORE_DELIVERY_DUE,		/* due time + delivery id -> nothing */
-	STORE_ATTEMPTS,			/* attempt id -> attempt record */
-	STORE_POSITIONS,		/* log source -> read position */
-	STORE_QUEUE,			/* queue id -> what the tailer knows */
-	STORE_KEYS,			/* key id -> signing key state */
-	STORE_BOUNCES,			/* bounce id -> unmatched/ARF record */
-	STORE_MESSAGE_MIDS,		/* Message-ID -> queue id */
-	STORE_DOMAINS,			/* tenant NUL domain -> domain record */
-	STORE_TENANTS,			/* tenant name -> tenant */
+	STORE_META,	      /* name -> value: sequences, settings */
+	STORE_MESSAGES,	      /* queue id -> message record */
+	STORE_MESSAGE_TOKENS, /* token -> queue id */
+	STORE_MESSAGE_IDS,    /* id (8 bytes, big-endian) -> queue id */
+	STORE_OUTBOX,	      /* event key -> event, until fanned out */
+	STORE_EVENTS_SEEN,    /* event key -> time made: dedupe */
+	STORE_ENDPOINTS,      /* endpoint id -> endpoint */
+	STORE_DELIVERIES,     /* delivery id -> delivery */
+	STORE_DELIVERY_DUE,   /* due time + delivery id -> nothing */
+	STORE_ATTEMPTS,	      /* attempt id -> attempt record */
+	STORE_POSITIONS,      /* log source -> read position */
+	STORE_QUEUE,	      /* queue id -> what the tailer knows */
+	STORE_KEYS,	      /* key id -> signing key state */
+	STORE_BOUNCES,	      /* bounce id -> unmatched/ARF record */
+	STORE_MESSAGE_MIDS,   /* Message-ID -> queue id */
+	STORE_DOMAINS,	      /* tenant NUL domain -> domain record */
+	STORE_TENANTS,	      /* tenant name -> tenant */
 	STORE_TABLE_COUNT
 };
 
-#define STORE_RDONLY	0x01		/* open no table for writing */
+#define STORE_RDONLY 0x01 /* open no table for writing */
 
 struct store;
 struct store_txn;
@@ -93,24 +93,26 @@ typedef int (*store_fn)(struct store_txn *txn, void *ctx);
  * STORE_OK, or the callback's own non-OK status after abort, or
  * STORE_ERROR.  deadline_ms > 0 bounds the total time spent retrying.
  */
-PH_MUST_CHECK int store_run(struct store *st, store_fn fn, void *ctx, int64_t deadline_ms);
+PH_MUST_CHECK int store_run(struct store *st, store_fn fn, void *ctx,
+			    int64_t deadline_ms);
 
 /*
  * Values returned by store_get() are malloc()ed: the caller frees them.
  * A NUL byte (not counted in *vlen) follows each, so text can be used as is.
  */
 PH_MUST_CHECK int store_get(struct store_txn *txn, enum store_table t, const void *key,
-	      size_t klen, void **val, size_t *vlen);
+			    size_t klen, void **val, size_t *vlen);
 /* store_get_rmw - store_get() that takes a write lock at once. */
-PH_MUST_CHECK int store_get_rmw(struct store_txn *txn, enum store_table t, const void *key,
-		  size_t klen, void **val, size_t *vlen);
+PH_MUST_CHECK int store_get_rmw(struct store_txn *txn, enum store_table t,
+				const void *key, size_t klen, void **val, size_t *vlen);
 PH_MUST_CHECK int store_put(struct store_txn *txn, enum store_table t, const void *key,
-	      size_t klen, const void *val, size_t vlen);
+			    size_t klen, const void *val, size_t vlen);
 /* store_put_new - put unless the key exists (STORE_EXISTS). */
-PH_MUST_CHECK int store_put_new(struct store_txn *txn, enum store_table t, const void *key,
-		  size_t klen, const void *val, size_t vlen);
+PH_MUST_CHECK int store_put_new(struct store_txn *txn, enum store_table t,
+				const void *key, size_t klen, const void *val,
+				size_t vlen);
 PH_MUST_CHECK int store_del(struct store_txn *txn, enum store_table t, const void *key,
-	      size_t klen);
+			    size_t klen);
 
 /* store_seq_next - next value (from 1) of a named 64-bit sequence. */
 PH_MUST_CHECK int store_seq_next(struct store_txn *txn, const char *name, uint64_t *out);
@@ -119,7 +121,7 @@ PH_MUST_CHECK int store_seq_next(struct store_txn *txn, const char *name, uint64
  * *first .. *first + n - 1, as n calls of store_seq_next() would give.
  */
 PH_MUST_CHECK int store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
-		      uint64_t *first);
+				    uint64_t *first);
 
 /*
  * Cursors walk a table in key order (byte-wise).  Key and value pointers
@@ -127,11 +129,11 @@ PH_MUST_CHECK int store_seq_reserve(struct store_txn *txn, const char *name, uin
  * Close every cursor before the callback returns.
  */
 PH_MUST_CHECK int store_cursor_open(struct store_txn *txn, enum store_table t,
-		      struct store_cursor **out);
+				    struct store_cursor **out);
 /* store_cursor_seek - the next store_cursor_next() starts at key or after. */
 PH_MUST_CHECK int store_cursor_seek(struct store_cursor *c, const void *key, size_t klen);
-PH_MUST_CHECK int store_cursor_next(struct store_cursor *c, const void **key, size_t *klen,
-		      const void **val, size_t *vlen);
+PH_MUST_CHECK int store_cursor_next(struct store_cursor *c, const void **key,
+				    size_t *klen, const void **val, size_t *vlen);
 /* store_cursor_del - delete the record the cursor is on. */
 PH_MUST_CHECK int store_cursor_del(struct store_cursor *c);
 void store_cursor_close(struct store_cursor *c);

@@ -18,34 +18,34 @@
 extern const char *const store_files[STORE_TABLE_COUNT];
 
 struct store {
-	char   *dir;
-	int     flags;
-	int     full_sync;
-	int64_t lock_timeout_ms;		/* 0: retry busy locks until deadline */
-	pthread_rwlock_t lock;		/* shared: a transaction; exclusive: reopen */
-	unsigned gen;			/* bumped by every reopen */
-	DB_ENV *env;			/* NULL after a failed reopen */
-	DB     *db[STORE_TABLE_COUNT];
-	uint64_t retries;		/* atomic counters */
+	char *dir;
+	int flags;
+	int full_sync;
+	int64_t lock_timeout_ms; /* 0: retry busy locks until deadline */
+	pthread_rwlock_t lock;	 /* shared: a transaction; exclusive: reopen */
+	unsigned gen;		 /* bumped by every reopen */
+	DB_ENV *env;		 /* NULL after a failed reopen */
+	DB *db[STORE_TABLE_COUNT];
+	uint64_t retries; /* atomic counters */
 	uint64_t reopens;
-	int     quiet;			/* closing a panicked environment */
+	int quiet; /* closing a panicked environment */
 };
 
 struct store_txn {
 	struct store *st;
 	DB_TXN *tid;
-	int     err;			/* first failure that dooms the txn */
+	int err; /* first failure that dooms the txn */
 	struct store_cursor *cursors;
 };
 
 struct store_cursor {
 	struct store_txn *txn;
 	enum store_table table;
-	DBC    *dbc;
-	DBT     key;
-	DBT     val;
-	int     started;
-	int     seek;			/* key holds a position to seek */
+	DBC *dbc;
+	DBT key;
+	DBT val;
+	int started;
+	int seek; /* key holds a position to seek */
 	struct store_cursor *next;
 };
 
@@ -64,8 +64,7 @@ int store_dead_owner(struct store *st);
 
 /* store_txn_ret - the status of ret, recorded in txn when it dooms the
  * transaction (store_table.c). */
-int store_txn_ret(struct store_txn *txn, int ret, const char *op,
-		  enum store_table t);
+int store_txn_ret(struct store_txn *txn, int ret, const char *op, enum store_table t);
 
 /* store_cursors_close - close the cursors a callback left open
  * (store_table.c). */

@@ -25,21 +25,21 @@ store_seq_next(struct store_txn *txn, const char *name, uint64_t *out)
  * calls in this transaction would return.  n == 0 writes nothing.
  */
 int
-store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
-		  uint64_t *first)
+store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n, uint64_t *first)
 {
-	char   *key = xasprintf("seq:%s", name);
+	char *key = xasprintf("seq:%s", name);
 	unsigned char buf[8];
 	uint64_t last = 0;
-	void   *val;
-	size_t  vlen;
-	int     rc;
-	int     i;
+	void *val;
+	size_t vlen;
+	int rc;
+	int i;
 
 	rc = store_get_rmw(txn, STORE_META, key, strlen(key), &val, &vlen);
 	if (rc == STORE_OK) {
 		if (vlen != sizeof(buf)) {
-			log_error("store: sequence %s: bad record of %zu bytes", name, vlen);
+			log_error("store: sequence %s: bad record of %zu bytes", name,
+				  vlen);
 			free(val);
 			free(key);
 			return STORE_ERROR;
@@ -52,8 +52,8 @@ store_seq_reserve(struct store_txn *txn, const char *name, uint64_t n,
 		return rc;
 	}
 	if (n > UINT64_MAX - last) {
-		log_error("store: sequence %s: cannot reserve %llu more values",
-			  name, (unsigned long long) n);
+		log_error("store: sequence %s: cannot reserve %llu more values", name,
+			  (unsigned long long) n);
 		free(key);
 		return STORE_ERROR;
 	}

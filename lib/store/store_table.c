@@ -15,7 +15,7 @@
 int
 store_txn_ret(struct store_txn *txn, int ret, const char *op, enum store_table t)
 {
-	int     rc = store_status(ret);
+	int rc = store_status(ret);
 
 	switch (rc) {
 	case STORE_OK:
@@ -38,7 +38,7 @@ store_txn_ret(struct store_txn *txn, int ret, const char *op, enum store_table t
 static DBT
 store_dbt(const void *data, size_t len)
 {
-	DBT     d;
+	DBT d;
 
 	memset(&d, 0, sizeof(d));
 	d.data = (void *) data;
@@ -48,18 +48,18 @@ store_dbt(const void *data, size_t len)
 
 /* store_get_flags - fetch a copy of the value, NUL-terminated */
 static int
-store_get_flags(struct store_txn *txn, enum store_table t, const void *key,
-		size_t klen, void **val, size_t *vlen, u_int32_t flags)
+store_get_flags(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+		void **val, size_t *vlen, u_int32_t flags)
 {
-	DBT     k = store_dbt(key, klen);
-	DBT     v;
-	char   *copy;
-	int     rc;
+	DBT k = store_dbt(key, klen);
+	DBT v;
+	char *copy;
+	int rc;
 
 	memset(&v, 0, sizeof(v));
 	v.flags = DB_DBT_MALLOC;
-	rc = store_txn_ret(txn, txn->st->db[t]->get(txn->st->db[t], txn->tid,
-						     &k, &v, flags), "get", t);
+	rc = store_txn_ret(
+	    txn, txn->st->db[t]->get(txn->st->db[t], txn->tid, &k, &v, flags), "get", t);
 	if (rc != STORE_OK)
 		return rc;
 	if ((copy = realloc(v.data, v.size + 1)) == NULL) {
@@ -76,44 +76,44 @@ store_get_flags(struct store_txn *txn, enum store_table t, const void *key,
 
 /* store_get - fetch a malloc()ed copy of a value */
 int
-store_get(struct store_txn *txn, enum store_table t, const void *key,
-	  size_t klen, void **val, size_t *vlen)
+store_get(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+	  void **val, size_t *vlen)
 {
 	return store_get_flags(txn, t, key, klen, val, vlen, 0);
 }
 
 /* store_get_rmw - fetch with a write lock */
 int
-store_get_rmw(struct store_txn *txn, enum store_table t, const void *key,
-	      size_t klen, void **val, size_t *vlen)
+store_get_rmw(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+	      void **val, size_t *vlen)
 {
 	return store_get_flags(txn, t, key, klen, val, vlen, DB_RMW);
 }
 
 /* store_put_flags - store a record */
 static int
-store_put_flags(struct store_txn *txn, enum store_table t, const void *key,
-		size_t klen, const void *val, size_t vlen, u_int32_t flags)
+store_put_flags(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+		const void *val, size_t vlen, u_int32_t flags)
 {
-	DBT     k = store_dbt(key, klen);
-	DBT     v = store_dbt(val, vlen);
+	DBT k = store_dbt(key, klen);
+	DBT v = store_dbt(val, vlen);
 
-	return store_txn_ret(txn, txn->st->db[t]->put(txn->st->db[t], txn->tid,
-						       &k, &v, flags), "put", t);
+	return store_txn_ret(
+	    txn, txn->st->db[t]->put(txn->st->db[t], txn->tid, &k, &v, flags), "put", t);
 }
 
 /* store_put - insert or replace */
 int
-store_put(struct store_txn *txn, enum store_table t, const void *key,
-	  size_t klen, const void *val, size_t vlen)
+store_put(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+	  const void *val, size_t vlen)
 {
 	return store_put_flags(txn, t, key, klen, val, vlen, 0);
 }
 
 /* store_put_new - insert unless present */
 int
-store_put_new(struct store_txn *txn, enum store_table t, const void *key,
-	      size_t klen, const void *val, size_t vlen)
+store_put_new(struct store_txn *txn, enum store_table t, const void *key, size_t klen,
+	      const void *val, size_t vlen)
 {
 	return store_put_flags(txn, t, key, klen, val, vlen, DB_NOOVERWRITE);
 }
@@ -122,23 +122,22 @@ store_put_new(struct store_txn *txn, enum store_table t, const void *key,
 int
 store_del(struct store_txn *txn, enum store_table t, const void *key, size_t klen)
 {
-	DBT     k = store_dbt(key, klen);
+	DBT k = store_dbt(key, klen);
 
-	return store_txn_ret(txn, txn->st->db[t]->del(txn->st->db[t], txn->tid,
-						       &k, 0), "del", t);
+	return store_txn_ret(txn, txn->st->db[t]->del(txn->st->db[t], txn->tid, &k, 0),
+			     "del", t);
 }
 
 /* store_cursor_open - a cursor over table t inside txn */
 int
-store_cursor_open(struct store_txn *txn, enum store_table t,
-		  struct store_cursor **out)
+store_cursor_open(struct store_txn *txn, enum store_table t, struct store_cursor **out)
 {
 	struct store_cursor *c;
-	DBC    *dbc;
-	int     rc;
+	DBC *dbc;
+	int rc;
 
-	rc = store_txn_ret(txn, txn->st->db[t]->cursor(txn->st->db[t], txn->tid,
-							&dbc, 0), "cursor", t);
+	rc = store_txn_ret(txn, txn->st->db[t]->cursor(txn->st->db[t], txn->tid, &dbc, 0),
+			   "cursor", t);
 	if (rc != STORE_OK)
 		return rc;
 	c = xcalloc(1, sizeof(*c));
@@ -157,7 +156,7 @@ store_cursor_open(struct store_txn *txn, enum store_table t,
 int
 store_cursor_seek(struct store_cursor *c, const void *key, size_t klen)
 {
-	void   *data = realloc(c->key.data, klen ? klen : 1);
+	void *data = realloc(c->key.data, klen ? klen : 1);
 
 	if (data == NULL) {
 		log_error("store: cursor seek: out of memory");
@@ -176,7 +175,7 @@ store_cursor_next(struct store_cursor *c, const void **key, size_t *klen,
 		  const void **val, size_t *vlen)
 {
 	u_int32_t how = c->seek ? DB_SET_RANGE : c->started ? DB_NEXT : DB_FIRST;
-	int     rc;
+	int rc;
 
 	rc = store_txn_ret(c->txn, c->dbc->get(c->dbc, &c->key, &c->val, how),
 			   "cursor get", c->table);
@@ -197,8 +196,7 @@ store_cursor_next(struct store_cursor *c, const void **key, size_t *klen,
 int
 store_cursor_del(struct store_cursor *c)
 {
-	return store_txn_ret(c->txn, c->dbc->del(c->dbc, 0), "cursor del",
-			     c->table);
+	return store_txn_ret(c->txn, c->dbc->del(c->dbc, 0), "cursor del", c->table);
 }
 
 /* store_cursor_close - close and free the cursor */
@@ -206,7 +204,7 @@ void
 store_cursor_close(struct store_cursor *c)
 {
 	struct store_cursor **pp;
-	int     ret;
+	int ret;
 
 	for (pp = &c->txn->cursors; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == c) {

@@ -29,15 +29,15 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#define STORE_DEAD_CHECK_MS	100
-#define STORE_MAX_REOPENS	5	/* per store_run() call */
+#define STORE_DEAD_CHECK_MS 100
+#define STORE_MAX_REOPENS 5 /* per store_run() call */
 
 /* store_backoff - sleep a little, randomly, before a retry */
 static void
 store_backoff(int attempt)
 {
 	static __thread unsigned seed;
-	int     cap = attempt < 6 ? 1 << attempt : 64;
+	int cap = attempt < 6 ? 1 << attempt : 64;
 
 	if (seed == 0)
 		seed = (unsigned) monotonic_ms() ^ (unsigned) (uintptr_t) &seed;
@@ -49,10 +49,11 @@ static int
 store_attempt(struct store *st, store_fn fn, void *ctx)
 {
 	struct store_txn txn = { .st = st };
-	u_int32_t cflags = __atomic_load_n(&st->full_sync, __ATOMIC_RELAXED) ?
-	    DB_TXN_SYNC : DB_TXN_WRITE_NOSYNC;
-	int     ret;
-	int     rc;
+	u_int32_t cflags = __atomic_load_n(&st->full_sync, __ATOMIC_RELAXED)
+			       ? DB_TXN_SYNC
+			       : DB_TXN_WRITE_NOSYNC;
+	int ret;
+	int rc;
 
 	if (st->env == NULL)
 		return STORE_RECOVER;
@@ -63,7 +64,7 @@ store_attempt(struct store *st, store_fn fn, void *ctx)
 		return rc;
 	}
 	rc = fn(&txn, ctx);
-	PH_FAULT("store-in-txn");	/* killed with the transaction open */
+	PH_FAULT("store-in-txn"); /* killed with the transaction open */
 	store_cursors_close(&txn);
 	if (txn.err != STORE_OK)
 		rc = txn.err;
@@ -94,11 +95,11 @@ store_run(struct store *st, store_fn fn, void *ctx, int64_t deadline_ms)
 	int64_t lock_ms = __atomic_load_n(&st->lock_timeout_ms, __ATOMIC_RELAXED);
 	int64_t next_check = STORE_DEAD_CHECK_MS;
 	int64_t busy;
-	int     reopens = 0;
-	int     attempt;
-	int     dead;
+	int reopens = 0;
+	int attempt;
+	int dead;
 	unsigned gen;
-	int     rc;
+	int rc;
 
 	for (attempt = 0;; attempt++) {
 		if (pthread_rwlock_rdlock(&st->lock) != 0) {
@@ -126,8 +127,9 @@ store_run(struct store *st, store_fn fn, void *ctx, int64_t deadline_ms)
 		if (rc == STORE_RECOVER) {
 			if (++reopens > STORE_MAX_REOPENS)
 				return STORE_ERROR;
-			(void) store_reopen(st, gen, dead ? "dead lock holder" :
-					    "environment needs recovery");
+			(void) store_reopen(st, gen,
+					    dead ? "dead lock holder"
+						 : "environment needs recovery");
 			continue;
 		}
 		store_backoff(attempt);

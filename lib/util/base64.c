@@ -8,18 +8,18 @@
 #include "util/util.h"
 
 static const char b64_std[] =
-"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] =
-"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* base64_encode - see base64.h. */
-char   *
+char *
 base64_encode(const void *in, size_t len, int flags)
 {
 	const unsigned char *p = in;
 	const char *alpha = (flags & BASE64_URL) ? b64_url : b64_std;
-	char   *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	char   *o = out;
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	char *o = out;
 	unsigned v;
 
 	for (; len >= 3; p += 3, len -= 3) {
@@ -63,13 +63,13 @@ b64_value(unsigned char ch)
 
 /* base64_decode - see base64.h. */
 ssize_t
-base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
-	      int flags, int *junk, size_t *used)
+base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax, int flags,
+	      int *junk, size_t *used)
 {
 	const unsigned char *p = (const unsigned char *) in;
 	unsigned acc = 0;
-	int     bits = 0, v;
-	size_t  i, n = 0;
+	int bits = 0, v;
+	size_t i, n = 0;
 
 	if ((flags & (BASE64_MIME | BASE64_TO_PAD)) == 0) {
 		/* Strict: the padding is taken off, the rest must be digits. */

@@ -9,20 +9,22 @@
 #include <sys/types.h>
 
 /* base64_encode flags. */
-#define BASE64_URL	0x01	/* the URL alphabet and no padding (JWK) */
+#define BASE64_URL 0x01 /* the URL alphabet and no padding (JWK) */
 
 /* base64_encode - len bytes as base64 text (malloc()ed, NUL-terminated). */
-char   *base64_encode(const void *in, size_t len, int flags);
+char *base64_encode(const void *in, size_t len, int flags);
 
 /*
  * base64_decode flags.  Without one the text is strict: groups of four
  * alphabet characters, '=' only as one or two characters of final padding.
  */
-#define BASE64_MIME	0x01	/* a MIME body: '=' and other bytes outside the
-				 * alphabet are skipped; *junk counts those that
-				 * are neither '=' nor white space */
-#define BASE64_TO_PAD	0x02	/* an RFC 2047 word: the first '=' ends the text,
-				 * any other byte outside the alphabet is an error */
+#define BASE64_MIME                                                                      \
+	0x01 /* a MIME body: '=' and other bytes outside the                             \
+	      * alphabet are skipped; *junk counts those that                            \
+	      * are neither '=' nor white space */
+#define BASE64_TO_PAD                                                                    \
+	0x02 /* an RFC 2047 word: the first '=' ends the text,                           \
+	      * any other byte outside the alphabet is an error */
 
 /*
  * base64_decode - decode len characters at in into out, which has room
@@ -31,7 +33,7 @@ char   *base64_encode(const void *in, size_t len, int flags);
  * written, or -1 for text the flags do not allow.  *used (when not NULL)
  * is set to the number of characters read; junk may be NULL.
  */
-ssize_t base64_decode(const char *in, size_t len, unsigned char *out,
-		      size_t outmax, int flags, int *junk, size_t *used);
+ssize_t base64_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
+		      int flags, int *junk, size_t *used);
 
 #endif

@@ -12,59 +12,57 @@
 #include "util/cidr.h"
 
 struct cidr {
-	int     family;			/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	unsigned char addr[16];
-	int     bits;
+	int bits;
 };
 
 struct cidr_list {
 	struct cidr *nets;
-	size_t  count;
+	size_t count;
 };
 
-static const unsigned char v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-};
+static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 /* Where no public endpoint lives (RFC 6890 and its updates). */
 static const struct cidr special[] = {
-	{AF_INET, {0}, 8},			/* "this network" */
-	{AF_INET, {10}, 8},
-	{AF_INET, {100, 64}, 10},		/* shared address space (CGNAT) */
-	{AF_INET, {127}, 8},
-	{AF_INET, {169, 254}, 16},		/* link-local */
-	{AF_INET, {172, 16}, 12},
-	{AF_INET, {192, 0, 0}, 24},		/* IETF protocol assignments */
-	{AF_INET, {192, 168}, 16},
-	{AF_INET, {198, 18}, 15},		/* benchmarking */
-	{AF_INET, {224}, 3},			/* multicast, reserved, broadcast */
-	{AF_INET6, {0}, 96},			/* ::, ::1, IPv4-compatible */
-	{AF_INET6, {0, 0x64, 0xff, 0x9b, 0, 1}, 48},	/* local-use NAT64 */
-	{AF_INET6, {0xfc}, 7},			/* unique local */
-	{AF_INET6, {0xfe, 0x80}, 10},		/* link-local */
-	{AF_INET6, {0xfe, 0xc0}, 10},		/* site-local */
-	{AF_INET6, {0xff}, 8},			/* multicast */
+	{ AF_INET, { 0 }, 8 }, /* "this network" */
+	{ AF_INET, { 10 }, 8 },
+	{ AF_INET, { 100, 64 }, 10 }, /* shared address space (CGNAT) */
+	{ AF_INET, { 127 }, 8 },
+	{ AF_INET, { 169, 254 }, 16 }, /* link-local */
+	{ AF_INET, { 172, 16 }, 12 },
+	{ AF_INET, { 192, 0, 0 }, 24 }, /* IETF protocol assignments */
+	{ AF_INET, { 192, 168 }, 16 },
+	{ AF_INET, { 198, 18 }, 15 }, /* benchmarking */
+	{ AF_INET, { 224 }, 3 },      /* multicast, reserved, broadcast */
+	{ AF_INET6, { 0 }, 96 },      /* ::, ::1, IPv4-compatible */
+	{ AF_INET6, { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48 }, /* local-use NAT64 */
+	{ AF_INET6, { 0xfc }, 7 },			 /* unique local */
+	{ AF_INET6, { 0xfe, 0x80 }, 10 },		 /* link-local */
+	{ AF_INET6, { 0xfe, 0xc0 }, 10 },		 /* site-local */
+	{ AF_INET6, { 0xff }, 8 },			 /* multicast */
 };
 
 /* IPv6 prefixes whose addresses carry an IPv4 address at an offset. */
 static const struct embedded_v4 {
 	unsigned char prefix[12];
-	int     bits;
-	int     offset;
-}       embedded[] = {
-	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, 12},	/* mapped */
-	{{0, 0x64, 0xff, 0x9b}, 96, 12},	/* NAT64 well-known prefix */
-	{{0x20, 0x02}, 16, 2},			/* 6to4 */
+	int bits;
+	int offset;
+} embedded[] = {
+	{ { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96, 12 }, /* mapped */
+	{ { 0, 0x64, 0xff, 0x9b }, 96, 12 }, /* NAT64 well-known prefix */
+	{ { 0x20, 0x02 }, 16, 2 },	     /* 6to4 */
 };
 
 /* cidr_parse - one entry; 0 or -1. */
 static int
 cidr_parse(const char *text, struct cidr *c)
 {
-	char    buf[INET6_ADDRSTRLEN + 8], *slash, *addr = buf, *end;
-	size_t  len = strlen(text);
-	long    bits;
-	int     max;
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *addr = buf, *end;
+	size_t len = strlen(text);
+	long bits;
+	int max;
 
 	if (len == 0 || len >= sizeof(buf))
 		return -1;
@@ -103,7 +101,7 @@ struct cidr_list *
 cidr_list_new(char *const *entries, char *err, size_t errlen)
 {
 	struct cidr_list *list;
-	size_t  n = 0, i;
+	size_t n = 0, i;
 
 	if (errlen > 0)
 		err[0] = 0;
@@ -156,7 +154,7 @@ cidr_list_free(struct cidr_list *list)
 static int
 prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
 {
-	int     whole = bits / 8, rest = bits % 8;
+	int whole = bits / 8, rest = bits % 8;
 	unsigned char mask;
 
 	if (memcmp(a, b, (size_t) whole) != 0)
@@ -169,10 +167,9 @@ prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
 
 /* cidr_list_match_bytes - see cidr.h. */
 int
-cidr_list_match_bytes(const struct cidr_list *list, int family,
-		      const unsigned char *addr)
+cidr_list_match_bytes(const struct cidr_list *list, int family, const unsigned char *addr)
 {
-	size_t  i;
+	size_t i;
 
 	if (list == NULL)
 		return 0;
@@ -209,8 +206,8 @@ cidr_list_best_text(const struct cidr_list *list, const char *addr)
 {
 	unsigned char bytes[16];
 	const unsigned char *a = bytes;
-	int     family, best = -1;
-	size_t  i;
+	int family, best = -1;
+	size_t i;
 
 	if (list == NULL || (family = text_bytes(addr, bytes)) == 0)
 		return -1;
@@ -232,14 +229,14 @@ cidr_list_best_text(const struct cidr_list *list, const char *addr)
 int
 cidr_canonical(const char *entry, char *out, size_t outlen)
 {
-	char    text[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN];
 	struct cidr c;
-	int     i, n;
+	int i, n;
 
 	if (cidr_parse(entry, &c) != 0)
 		return -1;
 	for (i = 0; i < 16; i++) {
-		int     keep = c.bits - 8 * i;
+		int keep = c.bits - 8 * i;
 
 		if (keep <= 0)
 			c.addr[i] = 0;
@@ -257,7 +254,7 @@ int
 cidr_list_match_text(const struct cidr_list *list, const char *addr)
 {
 	unsigned char bytes[16];
-	int     family = text_bytes(addr, bytes);
+	int family = text_bytes(addr, bytes);
 
 	return family != 0 && cidr_list_match_bytes(list, family, bytes);
 }
@@ -266,7 +263,7 @@ cidr_list_match_text(const struct cidr_list *list, const char *addr)
 int
 cidr_is_special(int family, const unsigned char *addr)
 {
-	size_t  i;
+	size_t i;
 
 	if (family == AF_INET6) {
 		for (i = 0; i < sizeof(embedded) / sizeof(embedded[0]); i++)

@@ -19,33 +19,33 @@ struct cidr_list;
  * naming it in err; NULL with err empty when out of memory.
  */
 struct cidr_list *cidr_list_new(char *const *entries, char *err, size_t errlen);
-void    cidr_list_free(struct cidr_list *list);
+void cidr_list_free(struct cidr_list *list);
 
 /* cidr_list_add - append one entry to the list; 0, or -1 when it is bad. */
-int     cidr_list_add(struct cidr_list *list, const char *entry);
+int cidr_list_add(struct cidr_list *list, const char *entry);
 
 /* cidr_list_match_text - whether a textual address is in the list. */
-int     cidr_list_match_text(const struct cidr_list *list, const char *addr);
+int cidr_list_match_text(const struct cidr_list *list, const char *addr);
 
 /*
  * cidr_list_match_bytes - whether an address in network byte order
  * (family AF_INET: 4 bytes, AF_INET6: 16 bytes) is in the list.
  */
-int     cidr_list_match_bytes(const struct cidr_list *list, int family,
-			      const unsigned char *addr);
+int cidr_list_match_bytes(const struct cidr_list *list, int family,
+			  const unsigned char *addr);
 
 /*
  * cidr_list_best_text - the index (in the order given) of the longest
  * network in the list that holds a textual address, or -1 when none does.
  */
-int     cidr_list_best_text(const struct cidr_list *list, const char *addr);
+int cidr_list_best_text(const struct cidr_list *list, const char *addr);
 
 /*
  * cidr_canonical - one entry as "network/bits", host bits cleared and the
  * address as inet_ntop writes it, so that two spellings of one network
  * compare equal.  0, or -1 when the entry is bad or out is too small.
  */
-int     cidr_canonical(const char *entry, char *out, size_t outlen);
+int cidr_canonical(const char *entry, char *out, size_t outlen);
 
 /*
  * cidr_is_special - whether an address (network byte order, as above) is
@@ -54,6 +54,6 @@ int     cidr_canonical(const char *entry, char *out, size_t outlen);
  * IPv4 address (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16).  Any
  * other family counts as special.
  */
-int     cidr_is_special(int family, const unsigned char *addr);
+int cidr_is_special(int family, const unsigned char *addr);
 
 #endif

@@ -14,13 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#define PH_FAULT(name) do { \
-	const char *ph_f_ = getenv("POSTHOOK_FAULT"); \
-	if (ph_f_ != NULL && strcmp(ph_f_, (name)) == 0) \
-		kill(getpid(), SIGKILL); \
-} while (0)
+#define PH_FAULT(name)                                                                   \
+	do {                                                                             \
+		const char *ph_f_ = getenv("POSTHOOK_FAULT");                            \
+		if (ph_f_ != NULL && strcmp(ph_f_, (name)) == 0)                         \
+			kill(getpid(), SIGKILL);                                         \
+	} while (0)
 #else
-#define PH_FAULT(name) do { } while (0)
+#define PH_FAULT(name)                                                                   \
+	do {                                                                             \
+	} while (0)
 #endif
 
 #endif

@@ -20,10 +20,10 @@
 static int
 sync_parent(const char *path)
 {
-	char   *dir = xstrdup(path);
-	char   *slash = strrchr(dir, '/');
-	int     fd;
-	int     rc;
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd;
+	int rc;
 
 	if (slash == NULL)
 		strcpy(dir, ".");
@@ -60,13 +60,13 @@ write_all(int fd, const char *data, size_t len)
 
 /* file_write_atomic - replace path with data, or leave it as it was */
 int
-file_write_atomic(const char *path, const void *data, size_t len,
-		  mode_t mode, char *err, size_t errlen)
+file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		  size_t errlen)
 {
-	char   *tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long) getpid());
 	const char *what;
-	int     fd;
-	int     saved;
+	int fd;
+	int saved;
 
 	(void) unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -121,8 +121,8 @@ char *
 file_read_all(const char *path, size_t *lenp)
 {
 	struct buf b;
-	char    chunk[4096];
-	int     fd = open(path, O_RDONLY | O_CLOEXEC);
+	char chunk[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)

@@ -16,8 +16,8 @@
  * file_write_atomic - replace path with data; 0, or -1 and a message in
  * err.  mode is applied regardless of the umask.
  */
-int file_write_atomic(const char *path, const void *data, size_t len,
-		      mode_t mode, char *err, size_t errlen);
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      char *err, size_t errlen);
 
 /* file_read_all - a whole file, NUL-terminated (malloc()ed), or NULL. */
 char *file_read_all(const char *path, size_t *lenp);

@@ -13,16 +13,16 @@ gzfile_is(int fd)
 {
 	unsigned char magic[2];
 
-	return (pread(fd, magic, sizeof(magic), 0) == 2
-		&& magic[0] == 0x1f && magic[1] == 0x8b);
+	return (pread(fd, magic, sizeof(magic), 0) == 2 && magic[0] == 0x1f
+		&& magic[1] == 0x8b);
 }
 
 /* gzfile_open - see gzfile.h. */
 gzFile
 gzfile_open(int fd)
 {
-	gzFile  gz;
-	int     dfd;
+	gzFile gz;
+	int dfd;
 
 	if (lseek(fd, 0, SEEK_SET) < 0 || (dfd = dup(fd)) < 0)
 		return (NULL);
@@ -37,7 +37,7 @@ gzfile_open(int fd)
 ssize_t
 gzfile_read(gzFile gz, void *buf, size_t len)
 {
-	int     n, errnum;
+	int n, errnum;
 
 	if (len > INT_MAX)
 		len = INT_MAX;

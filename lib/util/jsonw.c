@@ -24,14 +24,13 @@ static size_t
 format_fixed(char *text, size_t size, double v, int decimals)
 {
 	static const uint64_t pow10[] = {
-		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
-		1000000000,
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
 	};
 	unsigned __int128 scaled, q, r, half;
 	uint64_t bits, mant, ip, fp;
-	int     exp, neg, shift, i;
-	char    digits[48], *p = text;
-	size_t  len, n;
+	int exp, neg, shift, i;
+	char digits[48], *p = text;
+	size_t len, n;
 
 	memcpy(&bits, &v, sizeof(bits));
 	neg = (int) (bits >> 63);
@@ -42,9 +41,9 @@ format_fixed(char *text, size_t size, double v, int decimals)
 	if (decimals < 0 || decimals > 9 || exp == 0x7ff)
 		goto slow;
 	if (exp == 0 && mant == 0) {
-		exp = 0;			/* zero: q is 0 below */
+		exp = 0; /* zero: q is 0 below */
 	} else if (exp == 0) {
-		exp = 1 - 1075;			/* subnormal or zero */
+		exp = 1 - 1075; /* subnormal or zero */
 	} else {
 		mant |= UINT64_C(1) << 52;
 		exp -= 1075;
@@ -123,8 +122,8 @@ json_double_new(double v, int decimals)
 size_t
 json_double_format(char *out, size_t size, double v, int decimals)
 {
-	char    text[JSON_DOUBLE_MAX];
-	size_t  len;
+	char text[JSON_DOUBLE_MAX];
+	size_t len;
 
 	if (size >= JSON_DOUBLE_MAX)
 		return (format_fixed(out, size, v, decimals));
@@ -137,8 +136,8 @@ json_double_format(char *out, size_t size, double v, int decimals)
 	return (len);
 }
 
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
 
 /* plain8 - none of the 8 bytes at p needs escaping: no control character
  * (below 0x20), no '"', no '\\' (bytes from 0x80 on are copied as they
@@ -153,9 +152,9 @@ plain8(const unsigned char *p)
 	memcpy(&w, p, sizeof(w));
 	q = w ^ (ONES * '"');
 	bs = w ^ (ONES * '\\');
-	return ((((w - ONES * 0x20) & ~w)
-		 | ((q - ONES) & ~q)
-		 | ((bs - ONES) & ~bs)) & HIGHS) == 0;
+	return ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs))
+		& HIGHS)
+	       == 0;
 }
 
 /* jsonw_string - a JSON string as json-c escapes it (with
@@ -167,8 +166,8 @@ jsonw_string(struct buf *b, const char *s)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p, *end;
 	unsigned char c;
-	size_t  len;
-	char   *o;
+	size_t len;
+	char *o;
 
 	if (s == NULL) {
 		JSONW_LIT(b, "null");
@@ -230,7 +229,7 @@ jsonw_string(struct buf *b, const char *s)
 void
 jsonw_double(struct buf *b, double v, int decimals)
 {
-	char    text[JSON_DOUBLE_MAX];
+	char text[JSON_DOUBLE_MAX];
 
 	jsonw_mem(b, text, format_fixed(text, sizeof(text), v, decimals));
 }
@@ -239,8 +238,8 @@ jsonw_double(struct buf *b, double v, int decimals)
 void
 jsonw_uint(struct buf *b, uint64_t v)
 {
-	char    text[24];
-	size_t  n = sizeof(text);
+	char text[24];
+	size_t n = sizeof(text);
 
 	do {
 		text[--n] = (char) ('0' + v % 10);

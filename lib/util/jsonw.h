@@ -24,7 +24,7 @@
  * into out (cut to size - 1 bytes and terminated; JSON_DOUBLE_MAX is
  * always enough); returns its whole length.
  */
-#define JSON_DOUBLE_MAX	400
+#define JSON_DOUBLE_MAX 400
 size_t json_double_format(char *out, size_t size, double v, int decimals);
 
 /* json_double_new - a json-c double that prints as json_double_format(). */
@@ -63,7 +63,7 @@ jsonw_mem(struct buf *b, const char *s, size_t n)
 }
 
 /* JSONW_LIT - append a string literal: punctuation, keys, null. */
-#define JSONW_LIT(b, s)	jsonw_mem((b), (s), sizeof(s) - 1)
+#define JSONW_LIT(b, s) jsonw_mem((b), (s), sizeof(s) - 1)
 
 /* jsonw_end - terminate the text, as a buf always is. */
 static inline void

@@ -17,7 +17,7 @@ enum log_dest {
 
 void log_open(const char *progname, enum log_dest dest);
 void log_set_verbose(int verbose);
-int  log_verbose(void);
+int log_verbose(void);
 
 void log_debug(const char *fmt, ...) PH_PRINTF(1, 2);
 void log_info(const char *fmt, ...) PH_PRINTF(1, 2);

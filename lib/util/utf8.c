@@ -12,7 +12,7 @@
 static inline size_t
 seq_len(const unsigned char *p, size_t avail)
 {
-	size_t  n;
+	size_t n;
 	unsigned cp;
 
 	if (p[0] < 0x80)
@@ -55,7 +55,7 @@ int
 utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
-	size_t  i = 0, n;
+	size_t i = 0, n;
 
 	while (i < len) {
 		if (p[i] < 0x80) {
@@ -78,8 +78,7 @@ ascii8(const unsigned char *p)
 	uint64_t w;
 
 	memcpy(&w, p, sizeof(w));
-	return ((((w - 0x2020202020202020ULL) & ~w) | w)
-		& 0x8080808080808080ULL) == 0;
+	return ((((w - 0x2020202020202020ULL) & ~w) | w) & 0x8080808080808080ULL) == 0;
 }
 
 /* utf8_clean_to - see utf8.h. */
@@ -87,8 +86,8 @@ size_t
 utf8_clean_to(char *out, const char *p, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) p;
-	char   *o = out;
-	size_t  i = 0, n;
+	char *o = out;
+	size_t i = 0, n;
 
 	while (i < len) {
 		/* The common case: a run of printable ASCII. */
@@ -120,7 +119,7 @@ utf8_clean_to(char *out, const char *p, size_t len)
 char *
 utf8_clean_dup(const char *p, size_t len)
 {
-	char   *out = xmalloc(len * 3 + 1);
+	char *out = xmalloc(len * 3 + 1);
 
 	(void) utf8_clean_to(out, p, len);
 	return (out);
@@ -131,7 +130,7 @@ void
 utf8_clean_append(struct buf *out, const char *p, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) p;
-	size_t  i = 0, n;
+	size_t i = 0, n;
 
 	while (i < len) {
 		if ((n = seq_len(s + i, len - i)) > 0) {

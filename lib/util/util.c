@@ -181,7 +181,7 @@ clock_offset(void)
 	static struct timespec seen;
 	static double offset;
 	struct stat st;
-	FILE   *fp;
+	FILE *fp;
 
 	if (!looked) {
 		path = getenv("POSTHOOK_CLOCK_FILE");
@@ -266,7 +266,7 @@ format_duration(int64_t ms)
 		const char *unit;
 	} units[] = {
 		{ 7 * 86400000LL, "w" }, { 86400000LL, "d" }, { 3600000LL, "h" },
-		{ 60000LL, "m" }, { 1000LL, "s" },
+		{ 60000LL, "m" },	 { 1000LL, "s" },
 	};
 	size_t i;
 
@@ -334,7 +334,7 @@ parse_time_spec(const char *text, double now, double *out)
 char *
 str_trim(char *s)
 {
-	char   *e;
+	char *e;
 
 	while (isspace((unsigned char) *s))
 		s++;

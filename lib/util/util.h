@@ -17,7 +17,7 @@
  * compiler warns where a caller drops it.  A (void) cast does not silence
  * gcc; a caller that may really ignore a status tests it and says why.
  */
-#define PH_MUST_CHECK	__attribute__((warn_unused_result))
+#define PH_MUST_CHECK __attribute__((warn_unused_result))
 
 void *xmalloc(size_t len);
 void *xcalloc(size_t n, size_t len);
@@ -28,9 +28,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A growable byte buffer, always NUL-terminated. */
 struct buf {
-	char   *data;
-	size_t  len;
-	size_t  cap;
+	char *data;
+	size_t len;
+	size_t cap;
 };
 
 /* str_trim - s without white space at both ends, cut in place. */
@@ -41,7 +41,8 @@ void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
-void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* buf_take - hand the string to the caller; b must be buf_init()ed to reuse. */
 char *buf_take(struct buf *b);
 

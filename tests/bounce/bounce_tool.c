@@ -23,7 +23,7 @@ static int
 seed(struct store *st, char **argv)
 {
 	struct message_record *r = message_record_new();
-	int     status;
+	int status;
 
 	r->queue_id = xstrdup(argv[3]);
 	r->token = xstrdup(argv[4]);
@@ -43,15 +43,15 @@ static int
 take(struct store *st)
 {
 	struct outbox_event **evs;
-	int     status, n, i;
+	int status, n, i;
 
 	status = test_outbox_take(st, 1000, &evs, &n);
 	for (i = 0; status == STORE_OK && i < n; i++) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "key", json_object_new_string(evs[i]->key));
-		json_object_object_add(o, "event",
-				       json_object_new_string(event_type_name(evs[i]->type)));
+		json_object_object_add(
+		    o, "event", json_object_new_string(event_type_name(evs[i]->type)));
 		json_object_object_add(o, "payload", json_object_get(evs[i]->payload));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
@@ -64,11 +64,13 @@ int
 main(int argc, char **argv)
 {
 	struct store *st;
-	int     status;
+	int status;
 
 	if (argc < 3 || (strcmp(argv[1], "seed") == 0 && argc != 7)
 	    || (strcmp(argv[1], "take") == 0 && argc != 3)) {
-		fprintf(stderr, "usage: bounce_tool seed STATE QID TOKEN MID RCPT | take STATE\n");
+		fprintf(
+		    stderr,
+		    "usage: bounce_tool seed STATE QID TOKEN MID RCPT | take STATE\n");
 		return 2;
 	}
 	st = store_open(argv[2], 0);

@@ -27,11 +27,11 @@ static char *
 read_msg(const char *name, size_t *len)
 {
 	const char *srcdir = getenv("srcdir");
-	char   *path = xasprintf("%s/bounce/dsn/%s", srcdir ? srcdir : ".", name);
-	FILE   *fp = fopen(path, "rb");
+	char *path = xasprintf("%s/bounce/dsn/%s", srcdir ? srcdir : ".", name);
+	FILE *fp = fopen(path, "rb");
 	struct buf b;
-	char    chunk[4096];
-	size_t  n;
+	char chunk[4096];
+	size_t n;
 
 	ck_assert_msg(fp != NULL, "cannot open %s", path);
 	buf_init(&b);
@@ -48,63 +48,69 @@ struct expect {
 	const char *file;
 	enum dsn_kind kind;
 	enum dsn_format format;
-	size_t  nrcpt;
-	const char *rcpt;		/* first recipient */
-	const char *status;		/* its status */
-	int     permanent;
-	const char *diag_part;		/* a piece of its diagnostic */
-	const char *token;		/* returned token */
-	const char *message_id;		/* returned Message-ID */
+	size_t nrcpt;
+	const char *rcpt;   /* first recipient */
+	const char *status; /* its status */
+	int permanent;
+	const char *diag_part;	/* a piece of its diagnostic */
+	const char *token;	/* returned token */
+	const char *message_id; /* returned Message-ID */
 };
 
 static const struct expect expects[] = {
-	{"rfc3464-postfix.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 1, "nobody@remote.test",
-	 "5.1.1", 1, "User unknown in local recipient table", "k3vq9x2m7p",
-	 "order-1234.5678@sender.test"},
-	{"rfc3464-multi.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 2, "alice@remote.test",
-	 "5.2.2", 1, "over quota. Please direct", "aa11bb22cc", "news-2026-03@sender.test"},
-	{"rfc3464-delayed.eml", DSN_KIND_DELAYED, DSN_FORMAT_RFC3464, 1, "carol@slow.test",
-	 "4.4.1", 0, "Connection timed out", "dd44ee55ff", "slow-1@sender.test"},
-	{"rfc3464-relayed.eml", DSN_KIND_DELIVERED, DSN_FORMAT_RFC3464, 2, "dave@remote.test",
-	 "2.0.0", 0, "queued as", NULL, NULL},
-	{"rfc3464-base64.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 1, "frank@remote.test",
-	 "5.1.1", 1, "Mailbox does not exist", "bb64qpxx01", "bestellung-9@sender.test"},
-	{"broken-boundaries.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 1, "xena@remote.test",
-	 "5.7.1", 1, "blocked using", "br0ken0000", "broken-1@sender.test"},
-	{"qmail.eml", DSN_KIND_BOUNCE, DSN_FORMAT_QMAIL, 2, "gone@remote.test", "5.1.1", 1,
-	 "550 5.1.1 <gone@remote.test>... No such user here", "qm12ab34cd",
-	 "qm-original-1@sender.test"},
-	{"no-headers.eml", DSN_KIND_BOUNCE, DSN_FORMAT_QMAIL, 1, "yuri@remote.test", "5.1.2", 1,
-	 "couldn't find any host", "nohdr00001", "nohdr-1@sender.test"},
-	{"exim.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXIM, 3, "henry@remote.test", "5.1.1", 1,
-	 "Recipient address rejected", "ex99zz88yy", "ex-original-7@sender.test"},
-	{"exim-delay.eml", DSN_KIND_DELAYED, DSN_FORMAT_EXIM, 1, "kim@slow.test", "4.3.0", 0,
-	 "451 4.3.0 Temporary lookup failure", NULL, NULL},
-	{"sendmail.eml", DSN_KIND_BOUNCE, DSN_FORMAT_SENDMAIL, 1, "liam@remote.test", "5.1.1", 1,
-	 "User unknown", "sm55tt66uu", "sm-original-3@sender.test"},
-	{"sendmail-old.eml", DSN_KIND_BOUNCE, DSN_FORMAT_SENDMAIL, 1, "mia@remote.test", "", 1,
-	 "550 <mia@remote.test>... User unknown", NULL, "sm-old-9@sender.test"},
-	{"exchange-o365.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXCHANGE, 1, "noah@remote.test",
-	 "5.1.10", 1, "RESOLVER.ADR.RecipientNotFound", "o365aaa111",
-	 "q-figures-2026@sender.test"},
-	{"exchange2007.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXCHANGE, 1, "olivia@remote.test",
-	 "5.1.1", 1, "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", NULL,
-	 "plan-77@sender.test"},
-	{"exchange2003.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXCHANGE, 1, "peter@remote.test",
-	 "5.1.1", 1, "does not exist", NULL, NULL},
-	{"gmail.eml", DSN_KIND_BOUNCE, DSN_FORMAT_GMAIL, 1, "quinn@remote.test", "5.1.1", 1,
-	 "Recipient address rejected", "gm00old111", "gm-old-1@sender.test"},
-	{"gmail-new.eml", DSN_KIND_BOUNCE, DSN_FORMAT_GMAIL, 1, "rose@remote.test", "5.1.1", 1,
-	 "does not exist", NULL, NULL},
-	{"yahoo.eml", DSN_KIND_BOUNCE, DSN_FORMAT_YAHOO, 1, "sam@remote.test", "5.7.9", 1,
-	 "not accepted for policy reasons", "yh33yy44zz", "yh-orig-4@sender.test"},
-	{"arf.eml", DSN_KIND_FEEDBACK, DSN_FORMAT_ARF, 0, NULL, NULL, 0, NULL, "arf7788990",
-	 "deals-week10@sender.test"},
-	{"autoreply-rfc3834.eml", DSN_KIND_AUTOREPLY, DSN_FORMAT_AUTOREPLY, 0, NULL, NULL, 0,
-	 NULL, NULL, NULL},
-	{"autoreply-subject.eml", DSN_KIND_AUTOREPLY, DSN_FORMAT_AUTOREPLY, 0, NULL, NULL, 0,
-	 NULL, NULL, NULL},
-	{"unknown.eml", DSN_KIND_UNKNOWN, DSN_FORMAT_NONE, 0, NULL, NULL, 0, NULL, NULL, NULL},
+	{ "rfc3464-postfix.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 1,
+	  "nobody@remote.test", "5.1.1", 1, "User unknown in local recipient table",
+	  "k3vq9x2m7p", "order-1234.5678@sender.test" },
+	{ "rfc3464-multi.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 2,
+	  "alice@remote.test", "5.2.2", 1, "over quota. Please direct", "aa11bb22cc",
+	  "news-2026-03@sender.test" },
+	{ "rfc3464-delayed.eml", DSN_KIND_DELAYED, DSN_FORMAT_RFC3464, 1,
+	  "carol@slow.test", "4.4.1", 0, "Connection timed out", "dd44ee55ff",
+	  "slow-1@sender.test" },
+	{ "rfc3464-relayed.eml", DSN_KIND_DELIVERED, DSN_FORMAT_RFC3464, 2,
+	  "dave@remote.test", "2.0.0", 0, "queued as", NULL, NULL },
+	{ "rfc3464-base64.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 1,
+	  "frank@remote.test", "5.1.1", 1, "Mailbox does not exist", "bb64qpxx01",
+	  "bestellung-9@sender.test" },
+	{ "broken-boundaries.eml", DSN_KIND_BOUNCE, DSN_FORMAT_RFC3464, 1,
+	  "xena@remote.test", "5.7.1", 1, "blocked using", "br0ken0000",
+	  "broken-1@sender.test" },
+	{ "qmail.eml", DSN_KIND_BOUNCE, DSN_FORMAT_QMAIL, 2, "gone@remote.test", "5.1.1",
+	  1, "550 5.1.1 <gone@remote.test>... No such user here", "qm12ab34cd",
+	  "qm-original-1@sender.test" },
+	{ "no-headers.eml", DSN_KIND_BOUNCE, DSN_FORMAT_QMAIL, 1, "yuri@remote.test",
+	  "5.1.2", 1, "couldn't find any host", "nohdr00001", "nohdr-1@sender.test" },
+	{ "exim.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXIM, 3, "henry@remote.test", "5.1.1",
+	  1, "Recipient address rejected", "ex99zz88yy", "ex-original-7@sender.test" },
+	{ "exim-delay.eml", DSN_KIND_DELAYED, DSN_FORMAT_EXIM, 1, "kim@slow.test",
+	  "4.3.0", 0, "451 4.3.0 Temporary lookup failure", NULL, NULL },
+	{ "sendmail.eml", DSN_KIND_BOUNCE, DSN_FORMAT_SENDMAIL, 1, "liam@remote.test",
+	  "5.1.1", 1, "User unknown", "sm55tt66uu", "sm-original-3@sender.test" },
+	{ "sendmail-old.eml", DSN_KIND_BOUNCE, DSN_FORMAT_SENDMAIL, 1, "mia@remote.test",
+	  "", 1, "550 <mia@remote.test>... User unknown", NULL, "sm-old-9@sender.test" },
+	{ "exchange-o365.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXCHANGE, 1,
+	  "noah@remote.test", "5.1.10", 1, "RESOLVER.ADR.RecipientNotFound", "o365aaa111",
+	  "q-figures-2026@sender.test" },
+	{ "exchange2007.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXCHANGE, 1,
+	  "olivia@remote.test", "5.1.1", 1,
+	  "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", NULL,
+	  "plan-77@sender.test" },
+	{ "exchange2003.eml", DSN_KIND_BOUNCE, DSN_FORMAT_EXCHANGE, 1,
+	  "peter@remote.test", "5.1.1", 1, "does not exist", NULL, NULL },
+	{ "gmail.eml", DSN_KIND_BOUNCE, DSN_FORMAT_GMAIL, 1, "quinn@remote.test", "5.1.1",
+	  1, "Recipient address rejected", "gm00old111", "gm-old-1@sender.test" },
+	{ "gmail-new.eml", DSN_KIND_BOUNCE, DSN_FORMAT_GMAIL, 1, "rose@remote.test",
+	  "5.1.1", 1, "does not exist", NULL, NULL },
+	{ "yahoo.eml", DSN_KIND_BOUNCE, DSN_FORMAT_YAHOO, 1, "sam@remote.test", "5.7.9",
+	  1, "not accepted for policy reasons", "yh33yy44zz", "yh-orig-4@sender.test" },
+	{ "arf.eml", DSN_KIND_FEEDBACK, DSN_FORMAT_ARF, 0, NULL, NULL, 0, NULL,
+	  "arf7788990", "deals-week10@sender.test" },
+	{ "autoreply-rfc3834.eml", DSN_KIND_AUTOREPLY, DSN_FORMAT_AUTOREPLY, 0, NULL,
+	  NULL, 0, NULL, NULL, NULL },
+	{ "autoreply-subject.eml", DSN_KIND_AUTOREPLY, DSN_FORMAT_AUTOREPLY, 0, NULL,
+	  NULL, 0, NULL, NULL, NULL },
+	{ "unknown.eml", DSN_KIND_UNKNOWN, DSN_FORMAT_NONE, 0, NULL, NULL, 0, NULL, NULL,
+	  NULL },
 };
 
 /* str_eq - NULL-aware string equality for the messages below */
@@ -120,8 +126,8 @@ START_TEST(each_form)
 {
 	const struct expect *e = &expects[_i];
 	struct dsn *d;
-	size_t  len;
-	char   *msg = read_msg(e->file, &len);
+	size_t len;
+	char *msg = read_msg(e->file, &len);
 
 	d = dsn_parse(msg, len, NULL);
 	ck_assert_msg(d->kind == e->kind, "%s: kind %s", e->file, dsn_kind_name(d->kind));
@@ -131,13 +137,14 @@ START_TEST(each_form)
 	if (e->nrcpt > 0) {
 		const struct dsn_recipient *r = &d->rcpt[0];
 
-		ck_assert_msg(str_eq(r->final_recipient, e->rcpt), "%s: recipient %s", e->file,
-			      r->final_recipient);
+		ck_assert_msg(str_eq(r->final_recipient, e->rcpt), "%s: recipient %s",
+			      e->file, r->final_recipient);
 		ck_assert_msg(strcmp(r->status, e->status) == 0, "%s: status %s", e->file,
 			      r->status);
 		ck_assert_msg(r->permanent == e->permanent, "%s: permanent %d", e->file,
 			      r->permanent);
-		ck_assert_msg(r->diagnostic != NULL && strstr(r->diagnostic, e->diag_part),
+		ck_assert_msg(r->diagnostic != NULL
+				  && strstr(r->diagnostic, e->diag_part),
 			      "%s: diagnostic \"%s\"", e->file, r->diagnostic);
 	}
 	ck_assert_msg(str_eq(d->returned.token, e->token), "%s: token %s", e->file,
@@ -151,8 +158,8 @@ END_TEST
 
 START_TEST(rfc3464_details)
 {
-	size_t  len;
-	char   *msg = read_msg("rfc3464-postfix.eml", &len);
+	size_t len;
+	char *msg = read_msg("rfc3464-postfix.eml", &len);
 	struct dsn *d = dsn_parse(msg, len, NULL);
 
 	ck_assert_str_eq(d->reporting_mta, "relay.remote.test");
@@ -165,7 +172,8 @@ START_TEST(rfc3464_details)
 	ck_assert_str_eq(d->rcpt[0].diagnostic,
 			 "550 5.1.1 <nobody@remote.test>: Recipient address rejected: "
 			 "User unknown in local recipient table");
-	ck_assert_str_eq(d->self.message_id, "20260302100005.4Xb1C2Dq3z9aB@relay.remote.test");
+	ck_assert_str_eq(d->self.message_id,
+			 "20260302100005.4Xb1C2Dq3z9aB@relay.remote.test");
 	ck_assert_str_eq(d->auto_submitted, "auto-replied");
 	dsn_free(d);
 	free(msg);
@@ -187,7 +195,8 @@ START_TEST(rfc3464_details)
 	ck_assert_str_eq(d->feedback.feedback_type, "abuse");
 	ck_assert_str_eq(d->feedback.user_agent, "ExampleFBL/2.1");
 	ck_assert_str_eq(d->feedback.original_rcpt_to, "tina@isp.test");
-	ck_assert_str_eq(d->feedback.original_mail_from, "b+arf7788990@bounces.sender.test");
+	ck_assert_str_eq(d->feedback.original_mail_from,
+			 "b+arf7788990@bounces.sender.test");
 	ck_assert_str_eq(d->feedback.source_ip, "198.51.100.7");
 	ck_assert_str_eq(d->feedback.arrival_date, "Sat, 7 Mar 2026 17:55:00 +0000");
 	dsn_free(d);
@@ -198,14 +207,14 @@ END_TEST
 START_TEST(token_header_prefix)
 {
 	static const char msg[] =
-		"From: MAILER-DAEMON@x.test\nSubject: Undelivered Mail\n"
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
-		"--Z\nContent-Type: message/delivery-status\n\n"
-		"Reporting-MTA: dns; x.test\n\nFinal-Recipient: rfc822; a@b.test\n"
-		"Action: failed\nStatus: 5.1.1\n\n"
-		"--Z\nContent-Type: text/rfc822-headers\n\n"
-		"X-Acme-Token: AbC123\nX-Posthook-Token: wrong\nMessage-Id: <m@x>\n--Z--\n";
-	struct dsn_options opt = {.token_header = "X-Acme-Token"};
+	    "From: MAILER-DAEMON@x.test\nSubject: Undelivered Mail\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=Z\n\n"
+	    "--Z\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; x.test\n\nFinal-Recipient: rfc822; a@b.test\n"
+	    "Action: failed\nStatus: 5.1.1\n\n"
+	    "--Z\nContent-Type: text/rfc822-headers\n\n"
+	    "X-Acme-Token: AbC123\nX-Posthook-Token: wrong\nMessage-Id: <m@x>\n--Z--\n";
+	struct dsn_options opt = { .token_header = "X-Acme-Token" };
 	struct dsn *d = dsn_parse(msg, sizeof(msg) - 1, &opt);
 
 	ck_assert_str_eq(d->returned.token, "AbC123");
@@ -219,14 +228,18 @@ static char *
 nested(int depth, size_t *len)
 {
 	struct buf b;
-	int     i;
+	int i;
 
 	buf_init(&b);
 	buf_puts(&b, "From: MAILER-DAEMON@deep.test\nSubject: Undeliverable\n");
 	for (i = 0; i < depth; i++)
-		buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"L%d\"\n\n--L%d\n", i, i);
-	buf_puts(&b, "Content-Type: message/delivery-status\n\n"
-		 "Final-Recipient: rfc822; deep@deep.test\nAction: failed\nStatus: 5.1.1\n\n");
+		buf_printf(&b,
+			   "Content-Type: multipart/mixed; boundary=\"L%d\"\n\n--L%d\n",
+			   i, i);
+	buf_puts(
+	    &b,
+	    "Content-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; deep@deep.test\nAction: failed\nStatus: 5.1.1\n\n");
 	for (i = depth - 1; i >= 0; i--)
 		buf_printf(&b, "--L%d--\n", i);
 	*len = b.len;
@@ -235,8 +248,8 @@ nested(int depth, size_t *len)
 
 START_TEST(deep_nesting)
 {
-	size_t  len;
-	char   *msg = nested(100, &len);
+	size_t len;
+	char *msg = nested(100, &len);
 	struct dsn *d = dsn_parse(msg, len, NULL);
 
 	/* Cut at 20 levels: nothing found, and said so. */
@@ -260,14 +273,14 @@ END_TEST
 START_TEST(base64_part_warnings)
 {
 	static const char head[] =
-		"From: MAILER-DAEMON@b64.test\nSubject: Undelivered Mail\n"
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
-		"--Q\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n";
+	    "From: MAILER-DAEMON@b64.test\nSubject: Undelivered Mail\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
+	    "--Q\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n";
 	/* "Final-Recipient: rfc822; x@b64.test\nAction: failed\nStatus: 5.1.1\n" */
 	static const char body[] =
-		"RmluYWwtUmVjaXBpZW50OiByZmM4MjI7IHhAYjY0LnRlc3QKQWN0aW9uOiBmYWlsZWQK\n"
-		"U3RhdHVzOiA1LjEuMQo=\n";
-	char   *msg;
+	    "RmluYWwtUmVjaXBpZW50OiByZmM4MjI7IHhAYjY0LnRlc3QKQWN0aW9uOiBmYWlsZWQK\n"
+	    "U3RhdHVzOiA1LjEuMQo=\n";
+	char *msg;
 	struct dsn *d;
 
 	msg = xasprintf("%s%s--Q--\n", head, body);
@@ -291,17 +304,17 @@ END_TEST
 START_TEST(huge_part)
 {
 	static const char head[] =
-		"From: MAILER-DAEMON@big.test\nSubject: Undelivered Mail\n"
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
-		"--Q\nContent-Type: message/delivery-status\n\n"
-		"Final-Recipient: rfc822; big@big.test\nAction: failed\nStatus: 5.2.2\n"
-		"Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n"
-		"--Q\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n";
-	size_t  big = 50u << 20, len = sizeof(head) - 1 + big + 8, i;
-	char   *msg = xmalloc(len);
+	    "From: MAILER-DAEMON@big.test\nSubject: Undelivered Mail\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
+	    "--Q\nContent-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; big@big.test\nAction: failed\nStatus: 5.2.2\n"
+	    "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n"
+	    "--Q\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n";
+	size_t big = 50u << 20, len = sizeof(head) - 1 + big + 8, i;
+	char *msg = xmalloc(len);
 	struct timespec t0, t1;
 	struct dsn *d;
-	double  secs;
+	double secs;
 
 	memcpy(msg, head, sizeof(head) - 1);
 	for (i = 0; i < big; i++)
@@ -310,7 +323,8 @@ START_TEST(huge_part)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d = dsn_parse(msg, len, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	secs =
+	    (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ck_assert_int_eq(d->kind, DSN_KIND_BOUNCE);
 	ck_assert_int_eq(d->nrcpt, 1);
 	ck_assert_str_eq(d->rcpt[0].status, "5.2.2");
@@ -325,15 +339,19 @@ START_TEST(million_recipients)
 {
 	struct buf b;
 	struct dsn *d;
-	int     i;
+	int i;
 
 	buf_init(&b);
-	buf_puts(&b, "From: MAILER-DAEMON@many.test\n"
-		 "Content-Type: multipart/report; report-type=delivery-status; boundary=M\n\n"
-		 "--M\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; many.test\n\n");
+	buf_puts(
+	    &b,
+	    "From: MAILER-DAEMON@many.test\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=M\n\n"
+	    "--M\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; many.test\n\n");
 	for (i = 0; i < 1000000; i++)
-		buf_printf(&b, "Final-Recipient: rfc822; u%d@many.test\nAction: failed\n"
-			   "Status: 5.1.1\n\n", i);
+		buf_printf(&b,
+			   "Final-Recipient: rfc822; u%d@many.test\nAction: failed\n"
+			   "Status: 5.1.1\n\n",
+			   i);
 	buf_puts(&b, "--M--\n");
 	d = dsn_parse(b.data, b.len, NULL);
 	ck_assert_int_eq(d->kind, DSN_KIND_BOUNCE);
@@ -350,16 +368,16 @@ START_TEST(garbage)
 {
 	static const char nul[] = "\0\0\0From: x\n\n\0";
 	static const char unclosed[] =
-		"Content-Type: multipart/report; boundary=\"U\"\n\n--U\n"
-		"Content-Type: message/delivery-status\n\nFinal-Recipient: rfc822; u@u.test\n"
-		"Action: failed\nStatus: 5.0.0\n";
+	    "Content-Type: multipart/report; boundary=\"U\"\n\n--U\n"
+	    "Content-Type: message/delivery-status\n\nFinal-Recipient: rfc822; u@u.test\n"
+	    "Action: failed\nStatus: 5.0.0\n";
 	static const char no_boundary[] =
-		"Content-Type: multipart/report\nFrom: mailer-daemon@x.test\n\n"
-		"<who@x.test>: 550 5.1.1 no such user\n";
+	    "Content-Type: multipart/report\nFrom: mailer-daemon@x.test\n\n"
+	    "<who@x.test>: 550 5.1.1 no such user\n";
 	unsigned char *junk;
 	unsigned seed = 12345;
 	struct dsn *d;
-	size_t  i, round;
+	size_t i, round;
 
 	d = dsn_parse(NULL, 0, NULL);
 	ck_assert_int_eq(d->kind, DSN_KIND_UNKNOWN);
@@ -407,19 +425,20 @@ END_TEST
 
 START_TEST(verp_tokens)
 {
-	char    t[64];
+	char t[64];
 
-	ck_assert(bounce_verp_token("b+k3vq9x2m7p@bounces.sender.test", "bounces.sender.test",
-				    t, sizeof(t)));
+	ck_assert(bounce_verp_token("b+k3vq9x2m7p@bounces.sender.test",
+				    "bounces.sender.test", t, sizeof(t)));
 	ck_assert_str_eq(t, "k3vq9x2m7p");
 	/* Servers that change case: still found, lowercased. */
-	ck_assert(bounce_verp_token("<B+K3VQ9X2M7P@Bounces.Sender.TEST>", "bounces.sender.test",
-				    t, sizeof(t)));
+	ck_assert(bounce_verp_token("<B+K3VQ9X2M7P@Bounces.Sender.TEST>",
+				    "bounces.sender.test", t, sizeof(t)));
 	ck_assert_str_eq(t, "k3vq9x2m7p");
 	ck_assert(bounce_verp_token("b+abc@any.test", "", t, sizeof(t)));
-	ck_assert(!bounce_verp_token("b+abc@other.test", "bounces.sender.test", t, sizeof(t)));
-	ck_assert(!bounce_verp_token("postmaster@bounces.sender.test", "bounces.sender.test", t,
-				     sizeof(t)));
+	ck_assert(
+	    !bounce_verp_token("b+abc@other.test", "bounces.sender.test", t, sizeof(t)));
+	ck_assert(!bounce_verp_token("postmaster@bounces.sender.test",
+				     "bounces.sender.test", t, sizeof(t)));
 	ck_assert(!bounce_verp_token("b+@bounces.sender.test", NULL, t, sizeof(t)));
 	ck_assert(!bounce_verp_token("b+a;b@bounces.sender.test", NULL, t, sizeof(t)));
 	ck_assert(!bounce_verp_token(NULL, NULL, t, sizeof(t)));
@@ -432,7 +451,7 @@ struct put_ctx {
 	const char *qid;
 	const char *token;
 	const char *mid;
-	const char *rcpt2;		/* a second recipient, or NULL */
+	const char *rcpt2; /* a second recipient, or NULL */
 };
 
 /* put_message - a message record of the order mail, stored */
@@ -440,7 +459,7 @@ static int
 put_message(const struct put_ctx *p)
 {
 	struct message_record *r = message_record_new();
-	int     status;
+	int status;
 
 	r->queue_id = xstrdup(p->qid);
 	r->token = xstrdup(p->token);
@@ -463,7 +482,7 @@ put_message(const struct put_ctx *p)
 static void
 put2(const char *qid, const char *token, const char *mid, const char *rcpt2)
 {
-	struct put_ctx p = {qid, token, mid, rcpt2};
+	struct put_ctx p = { qid, token, mid, rcpt2 };
 
 	ck_assert_int_eq(put_message(&p), STORE_OK);
 }
@@ -471,14 +490,14 @@ put2(const char *qid, const char *token, const char *mid, const char *rcpt2)
 static void
 put(const char *qid, const char *token, const char *mid)
 {
-	struct put_ctx p = {qid, token, mid, NULL};
+	struct put_ctx p = { qid, token, mid, NULL };
 
 	ck_assert_int_eq(put_message(&p), STORE_OK);
 }
 
 struct take_ctx {
 	struct outbox_event **evs;
-	int     n;
+	int n;
 };
 
 /* take - what the intake queued */
@@ -493,7 +512,7 @@ static void
 intake(const char *file, const char *rcpt, const char *const *own,
        struct bounce_intake *b, struct dsn **d, char **msg)
 {
-	size_t  len;
+	size_t len;
 
 	*msg = read_msg(file, &len);
 	*d = dsn_parse(*msg, len, NULL);
@@ -512,14 +531,15 @@ intake(const char *file, const char *rcpt, const char *const *own,
 START_TEST(intake_reports_once)
 {
 	struct bounce_intake b;
-	struct take_ctx t = {NULL, 0};
+	struct take_ctx t = { NULL, 0 };
 	struct dsn *d;
-	char   *msg;
+	char *msg;
 	json_object *p = NULL, *v, *om;
 
 	put("4Xb1C2Dq3z9aB", "k3vq9x2m7p", "order-1234.5678@sender.test");
 	/* A remote's bounce (its queue id is not ours) via the VERP address. */
-	intake("rfc3464-postfix.eml", "b+K3VQ9X2M7P@bounces.sender.test", NULL, &b, &d, &msg);
+	intake("rfc3464-postfix.eml", "b+K3VQ9X2M7P@bounces.sender.test", NULL, &b, &d,
+	       &msg);
 	/* The record's queue id equals X-Postfix-Queue-ID here: own notice. */
 	ck_assert_int_eq(b.outcome, BOUNCE_OWN_NDR);
 	ck_assert_int_eq(b.reported, 0);
@@ -528,7 +548,8 @@ START_TEST(intake_reports_once)
 
 	/* The same message recorded under another queue id: a remote bounce. */
 	put("7QQQQQQQQQ", "k3vq9x2m7p", "order-1234.5678@sender.test");
-	intake("rfc3464-postfix.eml", "b+K3VQ9X2M7P@bounces.sender.test", NULL, &b, &d, &msg);
+	intake("rfc3464-postfix.eml", "b+K3VQ9X2M7P@bounces.sender.test", NULL, &b, &d,
+	       &msg);
 	ck_assert_int_eq(b.outcome, BOUNCE_REPORTED);
 	ck_assert_int_eq(b.reported, 1);
 	ck_assert_str_eq(b.linked_by, "verp");
@@ -562,16 +583,18 @@ START_TEST(intake_reports_once)
 	ck_assert_str_eq(json_object_get_string(v),
 			 "20260302100005.4Xb1C2Dq3z9aB@relay.remote.test");
 	ck_assert(json_object_object_get_ex(om, "subject", &v));
-	ck_assert_str_eq(json_object_get_string(v), "Undelivered Mail Returned to Sender");
+	ck_assert_str_eq(json_object_get_string(v),
+			 "Undelivered Mail Returned to Sender");
 	outbox_events_free(t.evs, t.n);
 	dsn_free(d);
 	free(msg);
 
 	/* Redelivered by Postfix (another Received on top): nothing new. */
 	{
-		size_t  len;
-		char   *orig = read_msg("rfc3464-postfix.eml", &len);
-		char   *again = xasprintf("Received: from relay.remote.test by us; now\n%s", orig);
+		size_t len;
+		char *orig = read_msg("rfc3464-postfix.eml", &len);
+		char *again =
+		    xasprintf("Received: from relay.remote.test by us; now\n%s", orig);
 
 		d = dsn_parse(again, strlen(again), NULL);
 		memset(&b, 0, sizeof(b));
@@ -581,7 +604,8 @@ START_TEST(intake_reports_once)
 		b.recipient = "b+k3vq9x2m7p@bounces.sender.test";
 		b.return_path_domain = "bounces.sender.test";
 		b.now = 1772446100.0;
-		ck_assert_int_eq(store_run(test_store, bounce_intake_run, &b, 0), STORE_OK);
+		ck_assert_int_eq(store_run(test_store, bounce_intake_run, &b, 0),
+				 STORE_OK);
 		ck_assert_int_eq(b.outcome, BOUNCE_DUPLICATE);
 		ck_assert_int_eq(b.duplicates, 1);
 		dsn_free(d);
@@ -593,11 +617,11 @@ END_TEST
 
 START_TEST(intake_links_by_header_and_message_id)
 {
-	static const char *const own[] = {"mx.sender.test", NULL};
+	static const char *const own[] = { "mx.sender.test", NULL };
 	struct bounce_intake b;
-	struct take_ctx t = {NULL, 0};
+	struct take_ctx t = { NULL, 0 };
 	struct dsn *d;
-	char   *msg;
+	char *msg;
 
 	put2("QM1", "qm12ab34cd", "qm-original-1@sender.test", "GONE@remote.test");
 	put("EX7", "other-token", "plan-77@sender.test");
@@ -626,7 +650,7 @@ END_TEST
 
 struct list_ctx {
 	json_object **recs;
-	int     n;
+	int n;
 };
 
 static int
@@ -642,12 +666,12 @@ list(struct store_txn *txn, void *arg)
 
 START_TEST(intake_keeps_unmatched_and_complaints)
 {
-	static const char *const own[] = {"relay.remote.test.", NULL};
+	static const char *const own[] = { "relay.remote.test.", NULL };
 	struct bounce_intake b;
-	struct take_ctx t = {NULL, 0};
-	struct list_ctx l = {NULL, 0};
+	struct take_ctx t = { NULL, 0 };
+	struct list_ctx l = { NULL, 0 };
 	struct dsn *d;
-	char   *msg;
+	char *msg;
 
 	/* Nothing recorded: kept, not dropped. */
 	intake("yahoo.eml", "b+yh33yy44zz@bounces.sender.test", NULL, &b, &d, &msg);
@@ -658,7 +682,8 @@ START_TEST(intake_keeps_unmatched_and_complaints)
 	ck_assert_int_eq(b.outcome, BOUNCE_FEEDBACK);
 	dsn_free(d);
 	free(msg);
-	intake("autoreply-rfc3834.eml", "b+ar11112222@bounces.sender.test", NULL, &b, &d, &msg);
+	intake("autoreply-rfc3834.eml", "b+ar11112222@bounces.sender.test", NULL, &b, &d,
+	       &msg);
 	ck_assert_int_eq(b.outcome, BOUNCE_NOT_BOUNCE);
 	dsn_free(d);
 	free(msg);
@@ -668,7 +693,8 @@ START_TEST(intake_keeps_unmatched_and_complaints)
 	free(msg);
 	/* Our own Reporting-MTA (trailing dot and case aside): skipped. */
 	put("OTHER", "k3vq9x2m7p", "order-1234.5678@sender.test");
-	intake("rfc3464-postfix.eml", "b+k3vq9x2m7p@bounces.sender.test", own, &b, &d, &msg);
+	intake("rfc3464-postfix.eml", "b+k3vq9x2m7p@bounces.sender.test", own, &b, &d,
+	       &msg);
 	ck_assert_int_eq(b.outcome, BOUNCE_OWN_NDR);
 	dsn_free(d);
 	free(msg);
@@ -685,12 +711,13 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("dsn");
-	TCase  *tc = tcase_create("parser");
-	TCase  *ti = tcase_create("intake");
+	Suite *s = suite_create("dsn");
+	TCase *tc = tcase_create("parser");
+	TCase *ti = tcase_create("intake");
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, each_form, 0, (int) (sizeof(expects) / sizeof(expects[0])));
+	tcase_add_loop_test(tc, each_form, 0,
+			    (int) (sizeof(expects) / sizeof(expects[0])));
 	tcase_add_test(tc, rfc3464_details);
 	tcase_add_test(tc, token_header_prefix);
 	tcase_add_test(tc, deep_nesting);

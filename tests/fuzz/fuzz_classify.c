@@ -30,7 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		classify(NULL, text, &res);
 	}
-	if (res.classification != CLASS_NONE && classification_name(res.classification) == NULL)
+	if (res.classification != CLASS_NONE
+	    && classification_name(res.classification) == NULL)
 		abort();
 	if (memchr(res.smtp_enhanced_code, '\0', sizeof(res.smtp_enhanced_code)) == NULL
 	    || memchr(res.remote_host, '\0', sizeof(res.remote_host)) == NULL)

@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(fp);
 	cfg = config_new();
 	if (config_load(cfg, path, 1, err, sizeof(err)) < 0 && err[0] == '\0')
-		abort();		/* every error must say what is wrong */
+		abort(); /* every error must say what is wrong */
 	config_free(cfg);
 	return 0;
 }

@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct dsn *d;
 	json_object *o;
-	size_t  i;
+	size_t i;
 
 	/* Defaults, then small caps: both must hold up. */
 	for (int pass = 0; pass < 2; pass++) {

@@ -55,7 +55,8 @@ START_TEST(defaults_are_the_fixed_ones)
 	struct config *cfg = config_new();
 
 	ck_assert_str_eq(cfg->state_dir, "/var/lib/posthook");
-	ck_assert_str_eq(cfg->milter_socket, "unix:/var/spool/postfix/posthook/milter.sock");
+	ck_assert_str_eq(cfg->milter_socket,
+			 "unix:/var/spool/postfix/posthook/milter.sock");
 	ck_assert_int_eq(cfg->log_source, LOG_SOURCE_FILE);
 	ck_assert_str_eq(cfg->log_file, "/var/log/mail.log");
 	ck_assert_str_eq(cfg->signing_key, "/var/lib/posthook/signing.key");
@@ -84,19 +85,19 @@ START_TEST(good_file_sets_every_type)
 {
 	struct config *cfg = config_new();
 	char err[512];
-	const char *path = write_conf(
-		"# a comment\n"
-		"\n"
-		"   state_dir   =   /srv/posthook   \n"
-		"log_source = journal\n"
-		"webhook_max_in_flight = 12\n"
-		"refuse_private_endpoints = yes\n"
-		"webhook_timeout = 250ms\n"
-		"internal_hosts = 10.0.0.0/8,192.168.1.0/24  fd00::/8\n"
-		"retry_schedule = 0 1s 2s\n"
-		"report = all\n"
-		"header_prefix = X-Postal\n"
-		"jwks_file =\n");
+	const char *path =
+	    write_conf("# a comment\n"
+		       "\n"
+		       "   state_dir   =   /srv/posthook   \n"
+		       "log_source = journal\n"
+		       "webhook_max_in_flight = 12\n"
+		       "refuse_private_endpoints = yes\n"
+		       "webhook_timeout = 250ms\n"
+		       "internal_hosts = 10.0.0.0/8,192.168.1.0/24  fd00::/8\n"
+		       "retry_schedule = 0 1s 2s\n"
+		       "report = all\n"
+		       "header_prefix = X-Postal\n"
+		       "jwks_file =\n");
 
 	ck_assert_int_eq(config_load(cfg, path, 1, err, sizeof(err)), 0);
 	unlink(conf_path);
@@ -125,17 +126,26 @@ static const struct {
 	const char *expect;
 } bad_cases[] = {
 	{ "state_dir = /x\nno_such_key = 1\n", ", line 2: no_such_key: unknown key" },
-	{ "webhook_max_in_flight = many\n", ", line 1: webhook_max_in_flight: \"many\" is not a positive integer" },
-	{ "webhook_max_in_flight = 0\n", ", line 1: webhook_max_in_flight: \"0\" is not a positive integer" },
+	{ "webhook_max_in_flight = many\n",
+	  ", line 1: webhook_max_in_flight: \"many\" is not a positive integer" },
+	{ "webhook_max_in_flight = 0\n",
+	  ", line 1: webhook_max_in_flight: \"0\" is not a positive integer" },
 	{ "webhook_max_in_flight = 99999999999\n", ", line 1: webhook_max_in_flight:" },
-	{ "refuse_private_endpoints = maybe\n", ", line 1: refuse_private_endpoints: \"maybe\" is not yes or no" },
-	{ "\n\nwebhook_timeout = 5 parsecs\n", ", line 3: webhook_timeout: \"5 parsecs\" is not a duration" },
+	{ "refuse_private_endpoints = maybe\n",
+	  ", line 1: refuse_private_endpoints: \"maybe\" is not yes or no" },
+	{ "\n\nwebhook_timeout = 5 parsecs\n",
+	  ", line 3: webhook_timeout: \"5 parsecs\" is not a duration" },
 	{ "webhook_timeout = -1s\n", ", line 1: webhook_timeout:" },
-	{ "log_source = carrier-pigeon\n", ", line 1: log_source: \"carrier-pigeon\" is not one of" },
-	{ "state_dir = relative/dir\n", ", line 1: state_dir: \"relative/dir\" is not an absolute path" },
-	{ "retry_schedule = 0 2m soon\n", ", line 1: retry_schedule: bad delay \"soon\"" },
-	{ "retry_schedule =\n", ", line 1: retry_schedule: at least one attempt is needed" },
-	{ "retry_schedule = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n", ", line 1: retry_schedule: more than 16 attempts" },
+	{ "log_source = carrier-pigeon\n",
+	  ", line 1: log_source: \"carrier-pigeon\" is not one of" },
+	{ "state_dir = relative/dir\n",
+	  ", line 1: state_dir: \"relative/dir\" is not an absolute path" },
+	{ "retry_schedule = 0 2m soon\n",
+	  ", line 1: retry_schedule: bad delay \"soon\"" },
+	{ "retry_schedule =\n",
+	  ", line 1: retry_schedule: at least one attempt is needed" },
+	{ "retry_schedule = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n",
+	  ", line 1: retry_schedule: more than 16 attempts" },
 	{ "# ok\nstate_dir /var/lib/x\n", ", line 2: expected \"key = value\"" },
 	{ "internal_hosts = 10.0.0.0/8, 300.1.2.3/8\n", ", line 1: internal_hosts: " },
 	{ "internal_hosts = ::1/129\n", ", line 1: internal_hosts: " },
@@ -157,9 +167,11 @@ START_TEST(missing_file)
 	struct config *cfg = config_new();
 	char err[512];
 
-	ck_assert_int_eq(config_load(cfg, "/nonexistent/posthook.conf", 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_load(cfg, "/nonexistent/posthook.conf", 0, err, sizeof(err)), 0);
 	ck_assert_str_eq(cfg->state_dir, "/var/lib/posthook");
-	ck_assert_int_eq(config_load(cfg, "/nonexistent/posthook.conf", 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(
+	    config_load(cfg, "/nonexistent/posthook.conf", 1, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/posthook.conf: cannot open"));
 	config_free(cfg);
 }

@@ -15,15 +15,15 @@
 
 /* Seed 003's request.payload, verbatim in structure and values. */
 static const char seed_payload[] =
-	"{\"message\": {\"id\": 12345, \"token\": \"abc123\", \"direction\": \"outgoing\","
-	" \"message_id\": \"d00368d9-8ce9-40d2-96fc-0f0c10a43d00@rp.arkhq.io\","
-	" \"to\": \"user@example.com\", \"from\": \"hello@yourdomain.com\","
-	" \"subject\": \"Welcome!\", \"timestamp\": 1705312190.123456,"
-	" \"spam_status\": \"NotChecked\", \"tag\": null, \"metadata\": null},"
-	" \"status\": \"Sent\","
-	" \"details\": \"Message for user@example.com accepted by 1.2.3.4:25 (mx.example.com)\","
-	" \"output\": \"250 2.0.0 OK\", \"sent_with_ssl\": true,"
-	" \"timestamp\": 1705312200.123456, \"time\": 2.11}";
+    "{\"message\": {\"id\": 12345, \"token\": \"abc123\", \"direction\": \"outgoing\","
+    " \"message_id\": \"d00368d9-8ce9-40d2-96fc-0f0c10a43d00@rp.arkhq.io\","
+    " \"to\": \"user@example.com\", \"from\": \"hello@yourdomain.com\","
+    " \"subject\": \"Welcome!\", \"timestamp\": 1705312190.123456,"
+    " \"spam_status\": \"NotChecked\", \"tag\": null, \"metadata\": null},"
+    " \"status\": \"Sent\","
+    " \"details\": \"Message for user@example.com accepted by 1.2.3.4:25 (mx.example.com)\","
+    " \"output\": \"250 2.0.0 OK\", \"sent_with_ssl\": true,"
+    " \"timestamp\": 1705312200.123456, \"time\": 2.11}";
 
 /* seed_event - seed_payload built through the model (docs/events.md) */
 static void
@@ -33,12 +33,14 @@ seed_event(struct delivery_event *ev, enum event_type t)
 	ev->message.id = 12345;
 	ev->message.token = xstrdup("abc123");
 	ev->message.direction = xstrdup("outgoing");
-	ev->message.message_id = xstrdup("d00368d9-8ce9-40d2-96fc-0f0c10a43d00@rp.arkhq.io");
+	ev->message.message_id =
+	    xstrdup("d00368d9-8ce9-40d2-96fc-0f0c10a43d00@rp.arkhq.io");
 	ev->message.to = xstrdup("user@example.com");
 	ev->message.from = xstrdup("hello@yourdomain.com");
 	ev->message.subject = xstrdup("Welcome!");
 	ev->message.timestamp = 1705312190.123456;
-	ev->details = xstrdup("Message for user@example.com accepted by 1.2.3.4:25 (mx.example.com)");
+	ev->details = xstrdup(
+	    "Message for user@example.com accepted by 1.2.3.4:25 (mx.example.com)");
 	ev->output = xstrdup("250 2.0.0 OK");
 	ev->sent_with_ssl = 1;
 	ev->timestamp = 1705312200.123456;
@@ -52,7 +54,8 @@ keys_in_order(json_object *o)
 	struct buf b;
 
 	buf_init(&b);
-	json_object_object_foreach(o, key, val) {
+	json_object_object_foreach(o, key, val)
+	{
 		(void) val;
 		buf_printf(&b, "%s%s", b.len ? "," : "", key);
 	}
@@ -62,9 +65,10 @@ keys_in_order(json_object *o)
 START_TEST(names_and_statuses)
 {
 	static const char *const names[] = {
-		"MessageSent", "MessageDelayed", "MessageDeliveryFailed", "MessageBounced",
-		"MessageHeld", "MessageLoaded", "MessageLinkClicked", "DomainDNSError",
-		"SendLimit", "DomainDNSOK",
+		"MessageSent",	      "MessageDelayed", "MessageDeliveryFailed",
+		"MessageBounced",     "MessageHeld",	"MessageLoaded",
+		"MessageLinkClicked", "DomainDNSError", "SendLimit",
+		"DomainDNSOK",
 	};
 	enum event_type t;
 	size_t i;
@@ -87,11 +91,13 @@ START_TEST(classifications_of_seed_002)
 		const char *name;
 		int code;
 	} seed[] = {
-		{ "invalid_recipient", 10 }, { "inactive_mailbox", 11 }, { "mailbox_full", 12 },
-		{ "invalid_domain", 20 }, { "dns_failure", 21 }, { "routing_error", 22 },
-		{ "spam_block", 30 }, { "spam_content", 31 }, { "policy_rejection", 32 },
-		{ "connection_error", 40 }, { "protocol_error", 41 },
-		{ "transient_failure", 42 }, { "unclassified", 99 },
+		{ "invalid_recipient", 10 }, { "inactive_mailbox", 11 },
+		{ "mailbox_full", 12 },	     { "invalid_domain", 20 },
+		{ "dns_failure", 21 },	     { "routing_error", 22 },
+		{ "spam_block", 30 },	     { "spam_content", 31 },
+		{ "policy_rejection", 32 },  { "connection_error", 40 },
+		{ "protocol_error", 41 },    { "transient_failure", 42 },
+		{ "unclassified", 99 },
 	};
 	enum classification c;
 	size_t i;
@@ -128,7 +134,8 @@ START_TEST(sent_payload_matches_seed_003)
 	free(want_keys);
 	free(got_keys);
 	/* Six decimals on the wire, as the seed prints them. */
-	ck_assert_ptr_nonnull(strstr(json_object_to_json_string(got), "1705312200.123456"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_object_to_json_string(got), "1705312200.123456"));
 	json_object_put(want);
 	json_object_put(got);
 	delivery_event_clear(&ev);
@@ -149,26 +156,34 @@ START_TEST(failure_payload_has_classification)
 	ev.message.metadata = json_tokener_parse("{\"user_id\": \"usr_123456\"}");
 	ev.message.tag = xstrdup("onboarding");
 	got = delivery_event_payload(&ev);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "status")), "HardFail");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "classification")),
-			 "invalid_recipient");
-	ck_assert_int_eq(json_object_get_int(json_object_object_get(got, "classification_code")), 10);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "smtp_enhanced_code")),
-			 "5.1.1");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "remote_host")),
-			 "mx1.gmail.com");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "status")),
+			 "HardFail");
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_object_get(got, "classification")),
+	    "invalid_recipient");
+	ck_assert_int_eq(
+	    json_object_get_int(json_object_object_get(got, "classification_code")), 10);
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_object_get(got, "smtp_enhanced_code")),
+	    "5.1.1");
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_object_get(got, "remote_host")),
+	    "mx1.gmail.com");
 	ck_assert(json_object_object_get_ex(got, "sent_with_ssl", &v) && v == NULL);
 	ck_assert(json_object_object_get_ex(got, "time", &v) && v == NULL);
 	v = json_object_object_get(json_object_object_get(got, "message"), "metadata");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "user_id")), "usr_123456");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "user_id")),
+			 "usr_123456");
 	json_object_put(got);
 	delivery_event_clear(&ev);
 
 	/* A delay with no classification known is unclassified, 99. */
 	seed_event(&ev, EV_MESSAGE_DELAYED);
 	got = delivery_event_payload(&ev);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "status")), "SoftFail");
-	ck_assert_int_eq(json_object_get_int(json_object_object_get(got, "classification_code")), 99);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "status")),
+			 "SoftFail");
+	ck_assert_int_eq(
+	    json_object_get_int(json_object_object_get(got, "classification_code")), 99);
 	ck_assert(json_object_object_get_ex(got, "smtp_enhanced_code", &v) && v == NULL);
 	json_object_put(got);
 	delivery_event_clear(&ev);
@@ -182,7 +197,8 @@ START_TEST(sent_and_held_have_no_classification)
 
 	seed_event(&ev, EV_MESSAGE_HELD);
 	got = delivery_event_payload(&ev);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "status")), "Held");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(got, "status")),
+			 "Held");
 	ck_assert(!json_object_object_get_ex(got, "classification", NULL));
 	ck_assert(!json_object_object_get_ex(got, "remote_host", NULL));
 	json_object_put(got);
@@ -200,7 +216,8 @@ START_TEST(unknown_message_fields_are_null)
 	ck_assert(json_object_object_get_ex(o, "id", &v) && v == NULL);
 	ck_assert(json_object_object_get_ex(o, "token", &v) && v == NULL);
 	ck_assert(json_object_object_get_ex(o, "timestamp", &v) && v == NULL);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "direction")), "outgoing");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "direction")),
+			 "outgoing");
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "spam_status")),
 			 "NotChecked");
 	json_object_put(o);
@@ -215,8 +232,10 @@ START_TEST(envelope_of_seed_000)
 	char *keys = keys_in_order(env);
 
 	ck_assert_str_eq(keys, "event,timestamp,uuid,payload");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(env, "event")), "MessageSent");
-	ck_assert_ptr_nonnull(strstr(json_object_to_json_string(env), "1704672000.123456"));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(env, "event")),
+			 "MessageSent");
+	ck_assert_ptr_nonnull(
+	    strstr(json_object_to_json_string(env), "1704672000.123456"));
 	ck_assert(json_object_equal(json_object_object_get(env, "payload"), payload));
 	free(keys);
 	json_object_put(env);
@@ -297,11 +316,37 @@ check_double(double v, int decimals)
 START_TEST(doubles_print_as_printf)
 {
 	static const double fixed[] = {
-		0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, 0.0078125, 0.0625, 0.0005,
-		1705312200.123456, 1795219201.0, 2.11, 0.1, 0.7, 1e-7, 5e-7,
-		4.9999995e-1, 9.9999995, 999999.9999995, 1e15, 4503599627370496.0,
-		9007199254740993.0, 1e20, 1e21, 1e300, 1e-300, 5e-324,
-		1.0 / 0.0, -1.0 / 0.0, 0.0 / 0.0,
+		0.0,
+		-0.0,
+		1.0,
+		-1.0,
+		0.5,
+		1.5,
+		2.5,
+		0.0078125,
+		0.0625,
+		0.0005,
+		1705312200.123456,
+		1795219201.0,
+		2.11,
+		0.1,
+		0.7,
+		1e-7,
+		5e-7,
+		4.9999995e-1,
+		9.9999995,
+		999999.9999995,
+		1e15,
+		4503599627370496.0,
+		9007199254740993.0,
+		1e20,
+		1e21,
+		1e300,
+		1e-300,
+		5e-324,
+		1.0 / 0.0,
+		-1.0 / 0.0,
+		0.0 / 0.0,
 	};
 	size_t i;
 	int d;
@@ -314,21 +359,21 @@ START_TEST(doubles_print_as_printf)
 		double v;
 
 		switch (i % 5) {
-		case 0:		/* a log timestamp with microseconds */
+		case 0: /* a log timestamp with microseconds */
 			v = 1.0e9 + (double) (r % 1000000000000000ULL) / 1e6;
 			break;
-		case 1:		/* delays: a few decimals */
+		case 1: /* delays: a few decimals */
 			v = (double) (r % 10000000) / 1000.0;
 			break;
-		case 2:		/* exact ties at 3 and 6 decimals */
+		case 2: /* exact ties at 3 and 6 decimals */
 			v = (double) (r % 100000) + (double) ((r >> 20) % 128) / 128.0;
 			break;
-		case 3:		/* any bit pattern */
+		case 3: /* any bit pattern */
 			memcpy(&v, &r, sizeof(v));
 			break;
-		default:	/* a random magnitude */
+		default: /* a random magnitude */
 			v = (double) (r >> 11) / 9007199254740992.0
-				* (double) (1ULL << ((r >> 3) % 60));
+			    * (double) (1ULL << ((r >> 3) % 60));
 			if (r & 1)
 				v = -v;
 			break;
@@ -346,9 +391,29 @@ static char *
 random_string(void)
 {
 	static const char *const parts[] = {
-		"a", "Z", "0", " ", "\"", "\\", "/", "\b", "\f", "\n", "\r", "\t",
-		"\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e",
-		"<u@example.com>", "250 2.0.0 Ok", "\\u0041", "{}", "'",
+		"a",
+		"Z",
+		"0",
+		" ",
+		"\"",
+		"\\",
+		"/",
+		"\b",
+		"\f",
+		"\n",
+		"\r",
+		"\t",
+		"\x01",
+		"\x1f",
+		"\x7f",
+		"\xc3\xa9",
+		"\xe2\x82\xac",
+		"\xf0\x9d\x84\x9e",
+		"<u@example.com>",
+		"250 2.0.0 Ok",
+		"\\u0041",
+		"{}",
+		"'",
 	};
 	struct buf b;
 	size_t n, i;
@@ -359,8 +424,8 @@ random_string(void)
 	n = rng() % 12;
 	for (i = 0; i < n; i++)
 		buf_puts(&b, parts[rng() % (sizeof(parts) / sizeof(parts[0]))]);
-	if (rng() % 7 == 0) {		/* every control character */
-		char c[2] = {0, 0};
+	if (rng() % 7 == 0) { /* every control character */
+		char c[2] = { 0, 0 };
 
 		for (c[0] = 1; c[0] < 0x20; c[0]++)
 			buf_puts(&b, c);
@@ -386,7 +451,7 @@ random_metadata(void)
 	case 0:
 	case 1:
 		return NULL;
-	case 2:		/* built, not parsed: json-c's own number forms */
+	case 2: /* built, not parsed: json-c's own number forms */
 		o = json_object_new_object();
 		json_object_object_add(o, "d", json_object_new_double(0.1));
 		json_object_object_add(o, "i", json_object_new_int64(-42));
@@ -406,8 +471,9 @@ START_TEST(writer_matches_json_c)
 		EV_MESSAGE_HELD, EV_MESSAGE_BOUNCED,
 	};
 	static const enum classification classes[] = {
-		CLASS_NONE, CLASS_INVALID_RECIPIENT, CLASS_MAILBOX_FULL,
-		CLASS_CONNECTION_ERROR, CLASS_UNCLASSIFIED,
+		CLASS_NONE,	    CLASS_INVALID_RECIPIENT,
+		CLASS_MAILBOX_FULL, CLASS_CONNECTION_ERROR,
+		CLASS_UNCLASSIFIED,
 	};
 	struct delivery_event ev;
 	struct buf b;
@@ -423,15 +489,17 @@ START_TEST(writer_matches_json_c)
 		size_t k;
 
 		delivery_event_init(&ev, types[rng() % 5]);
-		ev.message.id = rng() % 3 == 0 ? 0 : (rng() % 2 ? UINT64_MAX : rng() % 100000);
+		ev.message.id =
+		    rng() % 3 == 0 ? 0 : (rng() % 2 ? UINT64_MAX : rng() % 100000);
 		ev.message.token = random_string();
 		ev.message.direction = rng() % 2 ? NULL : random_string();
 		ev.message.message_id = random_string();
 		ev.message.to = random_string();
 		ev.message.from = random_string();
 		ev.message.subject = random_string();
-		ev.message.timestamp = rng() % 4 == 0 ? 0
-			: 1.7e9 + (double) (rng() % 100000000000000ULL) / 1e6;
+		ev.message.timestamp =
+		    rng() % 4 == 0 ? 0
+				   : 1.7e9 + (double) (rng() % 100000000000000ULL) / 1e6;
 		ev.message.spam_status = rng() % 2 ? NULL : random_string();
 		ev.message.tag = random_string();
 		ev.message.metadata = random_metadata();
@@ -450,12 +518,12 @@ START_TEST(writer_matches_json_c)
 
 		payload = delivery_event_payload(&ev);
 		env = event_envelope(ev.type, ts, uuid, payload);
-		want = json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN
-						      | JSON_C_TO_STRING_NOSLASHESCAPE);
+		want = json_object_to_json_string_ext(
+		    env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		buf_reset(&b);
 		delivery_event_write_json(&b, ts, uuid, &ev);
-		ck_assert_msg(strcmp(b.data, want) == 0, "event %d differs:\n%s\nwant\n%s",
-			      i, b.data, want);
+		ck_assert_msg(strcmp(b.data, want) == 0,
+			      "event %d differs:\n%s\nwant\n%s", i, b.data, want);
 		ck_assert_uint_eq(b.len, strlen(want));
 		json_object_put(env);
 		json_object_put(payload);
@@ -466,8 +534,11 @@ START_TEST(writer_matches_json_c)
 	buf_puts(&b, "x");
 	seed_event(&ev, EV_MESSAGE_SENT);
 	delivery_event_write_json(&b, 1.5, "u", &ev);
-	ck_assert_int_eq(strncmp(b.data, "x{\"event\":\"MessageSent\",\"timestamp\":1.5,"
-				 "\"uuid\":\"u\",\"payload\":{\"message\":{\"id\":12345,", 60), 0);
+	ck_assert_int_eq(strncmp(b.data,
+				 "x{\"event\":\"MessageSent\",\"timestamp\":1.5,"
+				 "\"uuid\":\"u\",\"payload\":{\"message\":{\"id\":12345,",
+				 60),
+			 0);
 	delivery_event_clear(&ev);
 	buf_free(&b);
 }

@@ -22,7 +22,8 @@ lookup(const char *key)
 
 START_TEST(message_put_and_find_three_ways)
 {
-	struct test_sample p = { "4XyZabc1z2", "tok0123456789abcdefghij", 1700000000.5, 0 };
+	struct test_sample p = { "4XyZabc1z2", "tok0123456789abcdefghij", 1700000000.5,
+				 0 };
 	struct message_record *r;
 	char idtext[32];
 
@@ -35,8 +36,8 @@ START_TEST(message_put_and_find_three_ways)
 	ck_assert_str_eq(r->subject, "Grüße");
 	ck_assert_str_eq(r->recipients[1], "b@example.net");
 	ck_assert_ptr_null(r->recipients[2]);
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(r->metadata, "user_id")),
-			 "42");
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_object_get(r->metadata, "user_id")), "42");
 	message_record_free(r);
 	r = lookup(p.token);
 	ck_assert_ptr_nonnull(r);

@@ -16,8 +16,8 @@
 
 struct take_ctx {
 	struct outbox_event **evs;
-	int     n;
-	long    depth;
+	int n;
+	long depth;
 };
 
 /* depth - the number of events queued */
@@ -36,8 +36,9 @@ START_TEST(outbox_is_idempotent_and_ordered)
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(test_outbox_add(test_store, keys[i], i == 2 ? "wh_1" : NULL),
-				 STORE_OK);
+		ck_assert_int_eq(
+		    test_outbox_add(test_store, keys[i], i == 2 ? "wh_1" : NULL),
+		    STORE_OK);
 	/* The same event read twice is not queued twice. */
 	ck_assert_int_eq(test_outbox_add(test_store, keys[1], "wh_1"), STORE_EXISTS);
 	ck_assert_int_eq(store_run(test_store, depth, &t, 0), STORE_OK);
@@ -51,8 +52,9 @@ START_TEST(outbox_is_idempotent_and_ordered)
 	}
 	ck_assert_ptr_null(t.evs[0]->endpoint_id);
 	ck_assert_str_eq(t.evs[2]->endpoint_id, "wh_1");
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(t.evs[0]->payload,
-								       "status")), "Sent");
+	ck_assert_str_eq(
+	    json_object_get_string(json_object_object_get(t.evs[0]->payload, "status")),
+	    "Sent");
 	outbox_events_free(t.evs, t.n);
 	ck_assert_int_eq(store_run(test_store, depth, &t, 0), STORE_OK);
 	ck_assert_int_eq(t.depth, 0);

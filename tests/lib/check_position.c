@@ -15,9 +15,9 @@
 
 struct pos_ctx {
 	const char *key;
-	const struct position_record *put;	/* NULL: get only */
+	const struct position_record *put; /* NULL: get only */
 	struct position_record got;
-	int     status;
+	int status;
 };
 
 /* pos_put_get - put p->put (when set) under p->key, then get it back */
@@ -35,24 +35,24 @@ pos_put_get(struct store_txn *txn, void *arg)
 
 START_TEST(position_round_trips)
 {
-	struct position_record file = { NULL, 1, 2049, 18446744073709551000ULL,
-					"0123456789abcdef", 1234567 };
+	struct position_record file = {
+		NULL, 1, 2049, 18446744073709551000ULL, "0123456789abcdef", 1234567
+	};
 	struct position_record journal = { "s=abc;i=1f;b=x/y", 0, 0, 0, "", 0 };
 	struct position_record back;
 	struct pos_ctx p;
-	char   *text, *key;
+	char *text, *key;
 
 	/* The text is the stored contract: posthookctl status shows it. */
 	text = position_encode(&file);
 	ck_assert_str_eq(text, "{\"path\":\"old\",\"dev\":2049,"
-			 "\"ino\":18446744073709551000,"
-			 "\"fp\":\"0123456789abcdef\",\"offset\":1234567}");
+			       "\"ino\":18446744073709551000,"
+			       "\"fp\":\"0123456789abcdef\",\"offset\":1234567}");
 	memset(&back, 0, sizeof(back));
 	ck_assert_int_eq(position_decode(text, strlen(text), &back), 0);
 	ck_assert_ptr_null(back.cursor);
 	ck_assert_int_eq(back.old, 1);
-	ck_assert(back.dev == 2049 && back.ino == file.ino
-		  && back.offset == 1234567);
+	ck_assert(back.dev == 2049 && back.ino == file.ino && back.offset == 1234567);
 	ck_assert_str_eq(back.fp, file.fp);
 	free(text);
 	text = position_encode(&journal);

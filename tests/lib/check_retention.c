@@ -26,8 +26,10 @@ START_TEST(retention_purges_only_old_records)
 {
 	struct config *cfg = config_new();
 	double now = now_seconds();
-	struct test_sample old = { "OLDQID", "tokenoldaaaaaaaaaaaaaaa", now - 31 * 86400.0, 0 };
-	struct test_sample fresh = { "NEWQID", "tokennewaaaaaaaaaaaaaaa", now - 29 * 86400.0, 0 };
+	struct test_sample old = { "OLDQID", "tokenoldaaaaaaaaaaaaaaa",
+				   now - 31 * 86400.0, 0 };
+	struct test_sample fresh = { "NEWQID", "tokennewaaaaaaaaaaaaaaa",
+				     now - 29 * 86400.0, 0 };
 	struct retention_counts counts;
 	struct test_sample many;
 	char qid[32], token[32];
@@ -58,7 +60,8 @@ START_TEST(retention_purges_only_old_records)
 	}
 	/* Event keys seen just now are kept. */
 	ck_assert_int_eq(counts.events_seen, 0);
-	ck_assert_int_eq(retention_purge(test_store, cfg, now + 31 * 86400.0, &counts), STORE_OK);
+	ck_assert_int_eq(retention_purge(test_store, cfg, now + 31 * 86400.0, &counts),
+			 STORE_OK);
 	ck_assert_int_eq(counts.messages, 1);
 	ck_assert_int_eq(counts.events_seen, 1);
 	config_free(cfg);

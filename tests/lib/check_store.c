@@ -8,7 +8,6 @@
  * committed; the parent checks afterwards that all of it is in the store.
  */
 
-
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +25,7 @@
 
 #include "testlib.h"
 
-#define REPORT_DONE	0x80000000u	/* | reopens: the writer finished */
+#define REPORT_DONE 0x80000000u /* | reopens: the writer finished */
 
 static char tmpdir[TEST_DIR_MAX];
 
@@ -56,8 +55,7 @@ put_fn(struct store_txn *txn, void *ctx)
 {
 	struct kv *kv = ctx;
 
-	return store_put(txn, kv->t, kv->key, strlen(kv->key), kv->val,
-			 strlen(kv->val));
+	return store_put(txn, kv->t, kv->key, strlen(kv->key), kv->val, strlen(kv->val));
 }
 
 /* put_new_fn - store one record unless present */
@@ -73,8 +71,8 @@ put_new_fn(struct store_txn *txn, void *ctx)
 struct got {
 	const char *key;
 	enum store_table t;
-	char   *val;
-	size_t  len;
+	char *val;
+	size_t len;
 };
 
 /* get_fn - fetch one record */
@@ -83,8 +81,7 @@ get_fn(struct store_txn *txn, void *ctx)
 {
 	struct got *g = ctx;
 
-	return store_get(txn, g->t, g->key, strlen(g->key), (void **) &g->val,
-			 &g->len);
+	return store_get(txn, g->t, g->key, strlen(g->key), (void **) &g->val, &g->len);
 }
 
 /* del_fn - delete one record */
@@ -110,7 +107,7 @@ static char *
 get_s(struct store *st, enum store_table t, const char *key)
 {
 	struct got g = { key, t, NULL, 0 };
-	int     rc = store_run(st, get_fn, &g, 0);
+	int rc = store_run(st, get_fn, &g, 0);
 
 	if (rc != STORE_OK)
 		return NULL;
@@ -122,7 +119,7 @@ get_s(struct store *st, enum store_table t, const char *key)
 static void
 expect(struct store *st, enum store_table t, const char *key, const char *val)
 {
-	char   *got = get_s(st, t, key);
+	char *got = get_s(st, t, key);
 
 	ck_assert_msg(got != NULL, "%s missing", key);
 	ck_assert_str_eq(got, val);
@@ -130,10 +127,10 @@ expect(struct store *st, enum store_table t, const char *key, const char *val)
 }
 
 struct walk {
-	char    out[512];
+	char out[512];
 	const char *seek;
-	int     del_odd;
-	int     n;
+	int del_odd;
+	int n;
 };
 
 /* walk_fn - list keys in order (from seek), deleting every second one */
@@ -144,26 +141,25 @@ walk_fn(struct store_txn *txn, void *ctx)
 	struct store_cursor *c;
 	const void *k;
 	const void *v;
-	size_t  kl;
-	size_t  vl;
-	int     rc;
+	size_t kl;
+	size_t vl;
+	int rc;
 
 	w->out[0] = '\0';
 	w->n = 0;
 	if ((rc = store_cursor_open(txn, STORE_ENDPOINTS, &c)) != STORE_OK)
 		return rc;
-	if (w->seek != NULL && (rc = store_cursor_seek(c, w->seek,
-						       strlen(w->seek))) != STORE_OK) {
+	if (w->seek != NULL
+	    && (rc = store_cursor_seek(c, w->seek, strlen(w->seek))) != STORE_OK) {
 		store_cursor_close(c);
 		return rc;
 	}
 	while ((rc = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		size_t  len = strlen(w->out);
+		size_t len = strlen(w->out);
 
-		snprintf(w->out + len, sizeof(w->out) - len, "%.*s=%.*s ",
-			 (int) kl, (const char *) k, (int) vl, (const char *) v);
-		if (w->del_odd && w->n % 2 == 1
-		    && (rc = store_cursor_del(c)) != STORE_OK)
+		snprintf(w->out + len, sizeof(w->out) - len, "%.*s=%.*s ", (int) kl,
+			 (const char *) k, (int) vl, (const char *) v);
+		if (w->del_odd && w->n % 2 == 1 && (rc = store_cursor_del(c)) != STORE_OK)
 			break;
 		w->n++;
 	}
@@ -180,7 +176,7 @@ static int
 seq_fn(struct store_txn *txn, void *ctx)
 {
 	struct seq *s = ctx;
-	int     rc;
+	int rc;
 
 	if ((rc = store_seq_next(txn, "msg", &s->a)) != STORE_OK
 	    || (rc = store_seq_next(txn, "msg", &s->b)) != STORE_OK)
@@ -192,7 +188,7 @@ seq_fn(struct store_txn *txn, void *ctx)
 static int
 fail_fn(struct store_txn *txn, void *ctx)
 {
-	int     rc = put_fn(txn, ctx);
+	int rc = put_fn(txn, ctx);
 
 	return rc == STORE_OK ? STORE_NOTFOUND : STORE_ERROR;
 }
@@ -205,7 +201,7 @@ START_TEST(test_basics)
 	struct got g = { "a", STORE_MESSAGES, NULL, 0 };
 	struct walk w = { .seek = NULL };
 	struct seq s;
-	char   *v;
+	char *v;
 
 	ck_assert_ptr_nonnull(st);
 	ck_assert_str_eq(store_dir(st), tmpdir);
@@ -311,10 +307,10 @@ report(int fd, uint32_t v)
 }
 
 struct writer {
-	int     id;
+	int id;
 	uint32_t i;
-	int     hang;			/* stop forever inside this txn */
-	int     hang_fd;
+	int hang; /* stop forever inside this txn */
+	int hang_fd;
 };
 
 /* writer_fn - one record of this writer plus a shared counter */
@@ -322,17 +318,17 @@ static int
 writer_fn(struct store_txn *txn, void *ctx)
 {
 	struct writer *w = ctx;
-	char    key[32];
-	char    val[64];
+	char key[32];
+	char val[64];
 	uint64_t n;
-	int     rc;
+	int rc;
 
 	snprintf(key, sizeof(key), "w%d-%06u", w->id, w->i);
 	snprintf(val, sizeof(val), "value of writer %d number %u", w->id, w->i);
 	if ((rc = store_seq_next(txn, "hot", &n)) != STORE_OK)
 		return rc;
-	if ((rc = store_put(txn, STORE_MESSAGES, key, strlen(key), val,
-			    strlen(val))) != STORE_OK)
+	if ((rc = store_put(txn, STORE_MESSAGES, key, strlen(key), val, strlen(val)))
+	    != STORE_OK)
 		return rc;
 	if (w->hang) {
 		report(w->hang_fd, 1);
@@ -360,7 +356,7 @@ child_open(const char *who)
 static void
 child_write(struct store *st, struct writer *w, int fd)
 {
-	int     rc;
+	int rc;
 
 	if ((rc = store_run(st, writer_fn, w, 0)) != STORE_OK) {
 		fprintf(stderr, "writer %d: store_run: %d\n", w->id, rc);
@@ -383,12 +379,11 @@ child_done(struct store *st, int fd)
  * byte on go_fd (unless -1); never returns
  */
 static void
-writer_main(int id, uint32_t count, int fd, uint32_t hang_at, int hang_fd,
-	    int go_fd)
+writer_main(int id, uint32_t count, int fd, uint32_t hang_at, int hang_fd, int go_fd)
 {
 	struct writer w = { .id = id, .hang_fd = hang_fd };
 	struct store *st = child_open("writer");
-	char    c;
+	char c;
 
 	for (w.i = 0; w.i < count; w.i++) {
 		if (w.i == count / 2 && go_fd >= 0 && read(go_fd, &c, 1) != 1)
@@ -401,12 +396,11 @@ writer_main(int id, uint32_t count, int fd, uint32_t hang_at, int hang_fd,
 
 /* start_writer - fork a writer; returns its pid, *rfd its report pipe */
 static pid_t
-start_writer(int id, uint32_t count, uint32_t hang_at, int *rfd, int *hfd,
-	     int go_fd)
+start_writer(int id, uint32_t count, uint32_t hang_at, int *rfd, int *hfd, int go_fd)
 {
-	int     p[2];
-	int     h[2];
-	pid_t   pid;
+	int p[2];
+	int h[2];
+	pid_t pid;
 
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(pipe(h), 0);
@@ -461,7 +455,7 @@ read_reports(int fd, uint32_t n, int *done, uint32_t *reopens)
 static void
 wait_ok(pid_t pid)
 {
-	int     status;
+	int status;
 
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -472,8 +466,8 @@ wait_ok(pid_t pid)
 static void
 expect_writer(struct store *st, int id, uint32_t n)
 {
-	char    key[32];
-	char    val[64];
+	char key[32];
+	char val[64];
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
@@ -487,10 +481,10 @@ expect_writer(struct store *st, int id, uint32_t n)
 static uint64_t
 seq_value(struct store *st, const char *name)
 {
-	char    key[64];
-	char   *v;
+	char key[64];
+	char *v;
 	uint64_t n = 0;
-	size_t  i;
+	size_t i;
 	struct got g = { key, STORE_META, NULL, 0 };
 
 	snprintf(key, sizeof(key), "seq:%s", name);
@@ -509,14 +503,14 @@ START_TEST(test_kill_writer)
 	struct store *st;
 	uint32_t n[3];
 	uint32_t reopens[3] = { 0, 0, 0 };
-	int     rfd[3];
-	int     go[2];
-	int     hfd;
-	int     done;
-	int     status;
+	int rfd[3];
+	int go[2];
+	int hfd;
+	int done;
+	int status;
 	uint32_t one;
-	pid_t   pid[3];
-	int     i;
+	pid_t pid[3];
+	int i;
 
 	/* Create the environment first so the writers only join it. */
 	st = store_open(tmpdir, 0);
@@ -570,7 +564,7 @@ struct lock2 {
 	struct store *st;
 	enum store_table first;
 	enum store_table second;
-	int     runs;
+	int runs;
 };
 
 /*
@@ -581,7 +575,7 @@ static int
 lock2_fn(struct store_txn *txn, void *ctx)
 {
 	struct lock2 *l = ctx;
-	int     rc;
+	int rc;
 
 	if ((rc = store_put(txn, l->first, "k", 1, "1", 1)) != STORE_OK)
 		return rc;
@@ -607,8 +601,8 @@ START_TEST(test_deadlock)
 	struct lock2 b = { &barrier, st, STORE_POSITIONS, STORE_META, 0 };
 	pthread_t ta;
 	pthread_t tb;
-	void   *ra;
-	void   *rb;
+	void *ra;
+	void *rb;
 
 	ck_assert_ptr_nonnull(st);
 	ck_assert_int_eq(pthread_barrier_init(&barrier, NULL, 2), 0);
@@ -629,7 +623,7 @@ END_TEST
 struct busy {
 	pthread_barrier_t *barrier;
 	struct store *st;
-	int     rc;
+	int rc;
 	int64_t ms;
 };
 
@@ -639,7 +633,7 @@ hold_fn(struct store_txn *txn, void *ctx)
 {
 	struct busy *b = ctx;
 	uint64_t n;
-	int     rc;
+	int rc;
 
 	if ((rc = store_seq_next(txn, "held", &n)) != STORE_OK)
 		return rc;
@@ -699,9 +693,9 @@ START_TEST(test_lock_timeout)
 END_TEST
 
 struct batch {
-	int     start;
-	int     n;
-	size_t  bytes;
+	int start;
+	int n;
+	size_t bytes;
 };
 
 /* batch_fn - a run of small puts over a bounded key space */
@@ -709,17 +703,18 @@ static int
 batch_fn(struct store_txn *txn, void *ctx)
 {
 	struct batch *b = ctx;
-	char    key[16];
-	char    val[100];
-	int     rc;
-	int     i;
+	char key[16];
+	char val[100];
+	int rc;
+	int i;
 
 	b->bytes = 0;
 	memset(val, 'v', sizeof(val));
 	for (i = b->start; i < b->start + b->n; i++) {
 		snprintf(key, sizeof(key), "%08d", i % 5000);
 		if ((rc = store_put(txn, STORE_ATTEMPTS, key, strlen(key), val,
-				    sizeof(val))) != STORE_OK)
+				    sizeof(val)))
+		    != STORE_OK)
 			return rc;
 		b->bytes += strlen(key) + sizeof(val);
 	}
@@ -733,8 +728,8 @@ START_TEST(test_log_bounded)
 	struct batch b = { 0, 100, 0 };
 	int64_t logs;
 	int64_t most = 0;
-	size_t  total = 0;
-	int     round;
+	size_t total = 0;
+	int round;
 
 	ck_assert_ptr_nonnull(st);
 	for (round = 0; round < 2000; round++) {
@@ -763,7 +758,7 @@ survivor_main(int stop_fd, int fd)
 {
 	struct writer w = { .id = 7 };
 	struct store *st = child_open("survivor");
-	char    c;
+	char c;
 
 	for (w.i = 0;; w.i++) {
 		child_write(st, &w, fd);
@@ -778,7 +773,7 @@ survivor_main(int stop_fd, int fd)
 static int
 victim_fn(struct store_txn *txn, void *ctx)
 {
-	int     rc = store_put(txn, STORE_OUTBOX, "uncommitted", 11, "x", 1);
+	int rc = store_put(txn, STORE_OUTBOX, "uncommitted", 11, "x", 1);
 
 	if (rc != STORE_OK)
 		return rc;
@@ -792,8 +787,8 @@ static void
 victim_main(int fd)
 {
 	struct store *st = child_open("victim");
-	char    key[16];
-	int     i;
+	char key[16];
+	int i;
 
 	for (i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "v%02d", i);
@@ -812,9 +807,9 @@ static void
 opener_main(void)
 {
 	struct store *st = child_open("opener");
-	char    key[16];
-	char   *v;
-	int     i;
+	char key[16];
+	char *v;
+	int i;
 
 	for (i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "v%02d", i);
@@ -839,8 +834,8 @@ static void
 kill_in_txn_and_recover(void)
 {
 	uint32_t one;
-	int     vic[2], status;
-	pid_t   victim, opener;
+	int vic[2], status;
+	pid_t victim, opener;
 
 	ck_assert_int_eq(pipe(vic), 0);
 	if ((victim = fork()) == 0) {
@@ -864,10 +859,10 @@ START_TEST(test_recover_running)
 	struct store *st;
 	uint32_t n;
 	uint32_t reopens = 0;
-	int     stop[2];
-	int     rep[2];
-	int     done;
-	pid_t   survivor;
+	int stop[2];
+	int rep[2];
+	int done;
+	pid_t survivor;
 
 	st = store_open(tmpdir, 0);
 	ck_assert_ptr_nonnull(st);
@@ -918,13 +913,12 @@ static void
 panicked_main(int go_fd, int fd)
 {
 	struct store *st = child_open("panicked");
-	char    c;
+	char c;
 
 	if (put_s(st, STORE_OUTBOX, "before", "x") != STORE_OK)
 		_exit(1);
 	report(fd, 0);
-	if (read(go_fd, &c, 1) != 1
-	    || put_s(st, STORE_OUTBOX, "after", "x") != STORE_OK)
+	if (read(go_fd, &c, 1) != 1 || put_s(st, STORE_OUTBOX, "after", "x") != STORE_OK)
 		_exit(1);
 	report(fd, REPORT_DONE | (uint32_t) store_reopens(st));
 	store_close(st);
@@ -935,8 +929,8 @@ START_TEST(test_panic_exit)
 {
 	struct store *st;
 	uint32_t reopens = 0;
-	int     go[2], rep[2], done;
-	pid_t   panicked;
+	int go[2], rep[2], done;
+	pid_t panicked;
 
 	ck_assert_int_eq(pipe(go), 0);
 	ck_assert_int_eq(pipe(rep), 0);
@@ -969,7 +963,7 @@ END_TEST
 static void
 store_case(Suite *s, const char *name, const TTest *test)
 {
-	TCase  *tc = tcase_create(name);
+	TCase *tc = tcase_create(name);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -981,7 +975,7 @@ store_case(Suite *s, const char *name, const TTest *test)
 static Suite *
 store_suite(void)
 {
-	Suite  *s = suite_create("store");
+	Suite *s = suite_create("store");
 
 	store_case(s, "basics", test_basics);
 	store_case(s, "rdonly", test_rdonly);

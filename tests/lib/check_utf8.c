@@ -17,30 +17,37 @@ START_TEST(test_utf8)
 {
 	static const struct {
 		const char *in;
-		size_t  len;
-		int     valid;
+		size_t len;
+		int valid;
 		const char *clean;
-	}       cases[] = {
-		{"plain", 5, 1, "plain"},
-		{"a\0b", 3, 1, "a\xef\xbf\xbd" "b"},
-		{"\x01\x1f\x7f", 3, 1, "\x01\x1f\x7f"},
-		{"caf\xc3\xa9", 5, 1, "caf\xc3\xa9"},
-		{"\xf0\x9f\x98\x80", 4, 1, "\xf0\x9f\x98\x80"},
-		{"\xf4\x8f\xbf\xbf", 4, 1, "\xf4\x8f\xbf\xbf"},
-		{"\xc0\xaf", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd"},		/* overlong */
-		{"\xe0\x80\xaf", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
-		{"\xed\xa0\x80", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},	/* surrogate */
-		{"\xf4\x90\x80\x80", 4, 0,
-		 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},	/* > U+10FFFF */
-		{"ab\xe2\x82", 4, 0, "ab\xef\xbf\xbd\xef\xbf\xbd"},	/* cut short */
-		{"\xff" "abcdefghij", 11, 0, "\xef\xbf\xbd" "abcdefghij"},
-		{"", 0, 1, ""},
+	} cases[] = {
+		{ "plain", 5, 1, "plain" },
+		{ "a\0b", 3, 1,
+		  "a\xef\xbf\xbd"
+		  "b" },
+		{ "\x01\x1f\x7f", 3, 1, "\x01\x1f\x7f" },
+		{ "caf\xc3\xa9", 5, 1, "caf\xc3\xa9" },
+		{ "\xf0\x9f\x98\x80", 4, 1, "\xf0\x9f\x98\x80" },
+		{ "\xf4\x8f\xbf\xbf", 4, 1, "\xf4\x8f\xbf\xbf" },
+		{ "\xc0\xaf", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong */
+		{ "\xe0\x80\xaf", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xed\xa0\x80", 3, 0,
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0,
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* > U+10FFFF */
+		{ "ab\xe2\x82", 4, 0, "ab\xef\xbf\xbd\xef\xbf\xbd" },	/* cut short */
+		{ "\xff"
+		  "abcdefghij",
+		  11, 0,
+		  "\xef\xbf\xbd"
+		  "abcdefghij" },
+		{ "", 0, 1, "" },
 	};
-	size_t  i, n;
+	size_t i, n;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char    out[64];
-		char   *dup;
+		char out[64];
+		char *dup;
 		struct buf b;
 
 		ck_assert_int_eq(utf8_valid(cases[i].in, cases[i].len), cases[i].valid);
@@ -65,8 +72,8 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("utf8");
-	TCase  *tc = tcase_create("utf8");
+	Suite *s = suite_create("utf8");
+	TCase *tc = tcase_create("utf8");
 
 	tcase_add_test(tc, test_utf8);
 	suite_add_tcase(s, tc);

@@ -18,14 +18,14 @@
 #define MAXEV 64
 
 struct sink {
-	int     n;
+	int n;
 	json_object *payload[MAXEV];
-	char   *key[MAXEV];
+	char *key[MAXEV];
 	enum event_type type[MAXEV];
-	char   *tenant[MAXEV];		/* NULL: the default tenant's */
-	struct message_record *rec;	/* returned for queue id rec_qid */
+	char *tenant[MAXEV];	    /* NULL: the default tenant's */
+	struct message_record *rec; /* returned for queue id rec_qid */
 	const char *rec_qid;
-	int     lookups;
+	int lookups;
 };
 
 static struct sink S;
@@ -77,8 +77,8 @@ sink_reset(void)
 	S.n = 0;
 }
 
-static double hold_wait;		/* for the next start() */
-static double hop_wait;			/* for the next start() */
+static double hold_wait; /* for the next start() */
+static double hop_wait;	 /* for the next start() */
 
 /* start - a correlator with the given scope. */
 static void
@@ -95,7 +95,7 @@ start(int report)
 	o.hop_wait = hop_wait;
 	sink_reset();
 	C = correlate_new(&o, on_event, on_record, &S);
-	correlate_set_now(C, 1795725634);	/* 2026-11-26 */
+	correlate_set_now(C, 1795725634); /* 2026-11-26 */
 	offset = 0;
 }
 
@@ -129,7 +129,7 @@ static const char *
 str(int i, const char *path)
 {
 	json_object *o = S.payload[i];
-	char    buf[128], *p, *dot;
+	char buf[128], *p, *dot;
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (p = buf; (dot = strchr(p, '.')) != NULL; p = dot + 1) {
@@ -150,8 +150,7 @@ ck_str(int i, const char *path, const char *want)
 		ck_assert_msg(got == NULL, "%s: want null, got %s", path, got);
 	else
 		ck_assert_msg(got != NULL && strcmp(got, want) == 0,
-			      "%s: want '%s', got '%s'", path, want,
-			      got ? got : "null");
+			      "%s: want '%s', got '%s'", path, want, got ? got : "null");
 }
 
 #define PFX "Nov 23 14:02:11 mx1 "
@@ -160,22 +159,25 @@ ck_str(int i, const char *path, const char *want)
 static void
 qmgr_active(const char *q, const char *from, int size, int nrcpt)
 {
-	char    line[512];
+	char line[512];
 
-	snprintf(line, sizeof(line), PFX "postfix/qmgr[12]: %s: from=<%s>, "
-		 "size=%d, nrcpt=%d (queue active)", q, from, size, nrcpt);
+	snprintf(line, sizeof(line),
+		 PFX "postfix/qmgr[12]: %s: from=<%s>, "
+		     "size=%d, nrcpt=%d (queue active)",
+		 q, from, size, nrcpt);
 	F(line);
 }
 
 /* smtp_sent - smtp[pid]'s line for q sent to rcpt through relay. */
 static void
-smtp_sent(int pid, const char *q, const char *to, const char *relay,
-	  const char *delays, const char *reply)
+smtp_sent(int pid, const char *q, const char *to, const char *relay, const char *delays,
+	  const char *reply)
 {
-	char    line[512];
+	char line[512];
 
-	snprintf(line, sizeof(line), PFX "postfix/smtp[%d]: %s: to=<%s>, "
-		 "relay=%s, delay=1, delays=%s, dsn=2.0.0, status=sent (%s)",
+	snprintf(line, sizeof(line),
+		 PFX "postfix/smtp[%d]: %s: to=<%s>, "
+		     "relay=%s, delay=1, delays=%s, dsn=2.0.0, status=sent (%s)",
 		 pid, q, to, relay, delays, reply);
 	F(line);
 }
@@ -197,11 +199,11 @@ START_TEST(sent_over_tls)
 {
 	start(REPORT_OUTGOING);
 	F(PFX "postfix/smtpd[10]: 4BDD63F45: client=app[203.0.113.5], "
-	  "sasl_method=PLAIN, sasl_username=app");
+	      "sasl_method=PLAIN, sasl_username=app");
 	F(PFX "postfix/cleanup[11]: 4BDD63F45: message-id=<m1@app.example>");
 	qmgr_active("4BDD63F45", "app@example.com", 900, 1);
 	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
-	  "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
+	      "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
 	F("Nov 23 14:02:12 mx1 postfix/smtp[13]: 4BDD63F45: to=<u@example.net>, "
 	  "relay=mx.example.net[192.0.2.7]:25, delay=1.2, "
 	  "delays=0.1/0.1/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
@@ -210,7 +212,8 @@ START_TEST(sent_over_tls)
 	ck_assert_int_eq(S.n, 1);
 	ck_assert_int_eq(S.type[0], EV_MESSAGE_SENT);
 	ck_str(0, "status", "Sent");
-	ck_str(0, "details", "Message for u@example.net accepted by "
+	ck_str(0, "details",
+	       "Message for u@example.net accepted by "
 	       "192.0.2.7:25 (mx.example.net)");
 	ck_str(0, "output", "250 2.0.0 Ok: queued as 99AA88BB");
 	ck_str(0, "sent_with_ssl", "true");
@@ -227,8 +230,7 @@ START_TEST(sent_over_tls)
 		json_object *ts;
 
 		ck_assert(json_object_object_get_ex(S.payload[0], "timestamp", &ts));
-		ck_assert_double_eq_tol(json_object_get_double(ts),
-					1795442532.0, 1e-6);
+		ck_assert_double_eq_tol(json_object_get_double(ts), 1795442532.0, 1e-6);
 	}
 	ck_assert_uint_eq(correlate_count(C), 0);
 	stop();
@@ -240,22 +242,23 @@ START_TEST(deferred_bounced_and_relay_none)
 	start(REPORT_ALL);
 	qmgr_active("5C0FFEE01", "app@example.com", 900, 2);
 	F(PFX "postfix/smtp[13]: 5C0FFEE01: to=<full@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
-	  "dsn=4.2.2, status=deferred (host mx.example.net[192.0.2.7] said: "
-	  "452 4.2.2 Mailbox full (in reply to RCPT TO command))");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	      "dsn=4.2.2, status=deferred (host mx.example.net[192.0.2.7] said: "
+	      "452 4.2.2 Mailbox full (in reply to RCPT TO command))");
 	F(PFX "postfix/smtp[13]: 5C0FFEE01: to=<nobody@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
-	  "dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.7] said: "
-	  "550 5.1.1 <nobody@example.net>: User unknown (in reply to RCPT TO "
-	  "command))");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	      "dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.7] said: "
+	      "550 5.1.1 <nobody@example.net>: User unknown (in reply to RCPT TO "
+	      "command))");
 	F(PFX "postfix/smtp[14]: 5C0FFEE01: to=<x@down.example>, relay=none, "
-	  "delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to "
-	  "down.example[127.0.0.1]:2525: Connection refused)");
+	      "delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to "
+	      "down.example[127.0.0.1]:2525: Connection refused)");
 	ck_assert_int_eq(S.n, 3);
 
 	ck_assert_int_eq(S.type[0], EV_MESSAGE_DELAYED);
 	ck_str(0, "status", "SoftFail");
-	ck_str(0, "details", "452 mailbox_full: Delivery to full@example.net "
+	ck_str(0, "details",
+	       "452 mailbox_full: Delivery to full@example.net "
 	       "failed at 192.0.2.7:25 (mx.example.net)");
 	ck_str(0, "output", "452 4.2.2 Mailbox full");
 	ck_str(0, "classification", "mailbox_full");
@@ -266,16 +269,19 @@ START_TEST(deferred_bounced_and_relay_none)
 
 	ck_assert_int_eq(S.type[1], EV_MESSAGE_DELIVERY_FAILED);
 	ck_str(1, "status", "HardFail");
-	ck_str(1, "details", "550 invalid_recipient: Delivery to "
+	ck_str(1, "details",
+	       "550 invalid_recipient: Delivery to "
 	       "nobody@example.net failed at 192.0.2.7:25 (mx.example.net)");
 	ck_str(1, "output", "550 5.1.1 <nobody@example.net>: User unknown");
 	ck_str(1, "classification_code", "10");
 	ck_str(1, "smtp_enhanced_code", "5.1.1");
 
 	ck_str(2, "status", "SoftFail");
-	ck_str(2, "details", "Connection error: Could not connect to any mail "
+	ck_str(2, "details",
+	       "Connection error: Could not connect to any mail "
 	       "server for down.example");
-	ck_str(2, "output", "connect to down.example[127.0.0.1]:2525: "
+	ck_str(2, "output",
+	       "connect to down.example[127.0.0.1]:2525: "
 	       "Connection refused");
 	ck_str(2, "classification", "connection_error");
 	ck_str(2, "smtp_enhanced_code", NULL);
@@ -295,40 +301,43 @@ START_TEST(own_statuses_and_odd_relays)
 	start(REPORT_ALL);
 	qmgr_active("6D0FFEE01", "app@example.com", 900, 5);
 	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<a@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
-	  "dsn=4.4.2, status=deferred (conversation with mx.example.net"
-	  "[192.0.2.7] timed out while receiving the initial server greeting)");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	      "dsn=4.4.2, status=deferred (conversation with mx.example.net"
+	      "[192.0.2.7] timed out while receiving the initial server greeting)");
 	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<b@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
-	  "dsn=5.0.0, status=bounced (host mx.example.net[192.0.2.7] said: "
-	  "550 User unknown (in reply to RCPT TO command))");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	      "dsn=5.0.0, status=bounced (host mx.example.net[192.0.2.7] said: "
+	      "550 User unknown (in reply to RCPT TO command))");
 	F(PFX "postfix/error[15]: 6D0FFEE01: to=<c@example.net>, relay=none, "
-	  "delay=1, delays=0/0/0/0, dsn=5.4.6, status=bounced (mail for "
-	  "example.net loops back to myself)");
+	      "delay=1, delays=0/0/0/0, dsn=5.4.6, status=bounced (mail for "
+	      "example.net loops back to myself)");
 	F(PFX "postfix/lmtp[16]: 6D0FFEE01: to=<d@example.net>, "
-	  "relay=mail.example.net[private/dovecot-lmtp], delay=1, "
-	  "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <d@example.net> "
-	  "Saved)");
+	      "relay=mail.example.net[private/dovecot-lmtp], delay=1, "
+	      "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <d@example.net> "
+	      "Saved)");
 	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<e@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
-	  "tls=may/none, dsn=2.0.0, status=sent (250 ok)");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	      "tls=may/none, dsn=2.0.0, status=sent (250 ok)");
 	F(PFX "postfix/smtp[13]: 6D0FFEE01: to=<f@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
-	  "tls=dane/may, dsn=2.0.0, status=sent (250 ok)");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.25, "
+	      "tls=dane/may, dsn=2.0.0, status=sent (250 ok)");
 	ck_assert_int_eq(S.n, 6);
 	ck_str(0, "classification", "connection_error");
 	ck_str(0, "smtp_enhanced_code", NULL);
 	ck_str(0, "remote_host", "mx.example.net");
 	ck_str(1, "classification", "invalid_recipient");
 	ck_str(1, "smtp_enhanced_code", NULL);
-	ck_str(1, "details", "550 invalid_recipient: Delivery to "
+	ck_str(1, "details",
+	       "550 invalid_recipient: Delivery to "
 	       "b@example.net failed at 192.0.2.7:25 (mx.example.net)");
-	ck_str(2, "details", "routing_error: Delivery to c@example.net failed "
+	ck_str(2, "details",
+	       "routing_error: Delivery to c@example.net failed "
 	       "at error");
 	ck_str(2, "output", "mail for example.net loops back to myself");
 	ck_str(2, "smtp_enhanced_code", NULL);
 	ck_str(2, "remote_host", NULL);
-	ck_str(3, "details", "Message for d@example.net accepted by "
+	ck_str(3, "details",
+	       "Message for d@example.net accepted by "
 	       "private/dovecot-lmtp (mail.example.net)");
 	ck_str(4, "sent_with_ssl", "false");
 	ck_str(5, "sent_with_ssl", "true");
@@ -357,10 +366,12 @@ START_TEST(expiry_uses_last_deferral)
 	ck_assert_int_eq(S.n, 4);
 	ck_assert_int_eq(S.type[3], EV_MESSAGE_DELIVERY_FAILED);
 	ck_str(3, "message.to", "b@example.net");
-	ck_str(3, "details", "Message expired after 5d 0h in the queue: "
+	ck_str(3, "details",
+	       "Message expired after 5d 0h in the queue: "
 	       "Connection error: Could not connect to any mail server for "
 	       "example.net");
-	ck_str(3, "output", "connect to mx.example.net[192.0.2.7]:25: "
+	ck_str(3, "output",
+	       "connect to mx.example.net[192.0.2.7]:25: "
 	       "Connection timed out");
 	ck_str(3, "classification", "connection_error");
 	/* The attempt the classification came from: its delays c + d, and
@@ -417,7 +428,8 @@ START_TEST(expiry_after_restart)
 	ck_str(0, "message.from", "app@h.example");
 	ck_str(0, "message.message_id", "x@y");
 	ck_str(0, "classification", "mailbox_full");
-	ck_str(0, "details", "Message expired after 5d 0h in the queue: 452 "
+	ck_str(0, "details",
+	       "Message expired after 5d 0h in the queue: 452 "
 	       "mailbox_full: Delivery to b@example.net failed at 192.0.2.7:25 "
 	       "(mx.example.net)");
 	ck_str(0, "time", "1.0");
@@ -457,14 +469,14 @@ START_TEST(requeued_message)
 	F(PFX "postfix/smtpd[10]: 9A0000001: client=mail.example.org[198.51.100.7]");
 	qmgr_active("9A0000001", "someone@example.org", 900, 1);
 	F(PFX "postfix/lmtp[16]: 9A0000001: to=<u@example.com>, "
-	  "relay=mail.example.com[private/dovecot-lmtp], delay=1, "
-	  "delays=0/0/0/0.1, dsn=4.2.0, status=deferred (451 4.2.0 try later)");
+	      "relay=mail.example.com[private/dovecot-lmtp], delay=1, "
+	      "delays=0/0/0/0.1, dsn=4.2.0, status=deferred (451 4.2.0 try later)");
 	F(PFX "postfix/pickup[9]: 9A0000002: uid=0 from=<someone@example.org> "
-	  "orig_id=9A0000001");
+	      "orig_id=9A0000001");
 	qmgr_active("9A0000002", "someone@example.org", 1000, 1);
 	F(PFX "postfix/lmtp[16]: 9A0000002: to=<u@example.com>, "
-	  "relay=mail.example.com[private/dovecot-lmtp], delay=1, "
-	  "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)");
+	      "relay=mail.example.com[private/dovecot-lmtp], delay=1, "
+	      "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)");
 	ck_assert_int_eq(S.n, 0);
 	ck_assert_uint_eq(correlate_count(C), 1);
 	stop();
@@ -476,12 +488,12 @@ START_TEST(requeued_message)
 	F(PFX "postfix/cleanup[11]: 9B0000001: message-id=<rq@app>");
 	qmgr_active("9B0000001", "app@example.com", 900, 1);
 	F(PFX "postfix/smtp[14]: 9B0000001: to=<one@example.net>, relay=none, "
-	  "delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to "
-	  "mx.example.net[192.0.2.7]:25: Connection refused)");
+	      "delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to "
+	      "mx.example.net[192.0.2.7]:25: Connection refused)");
 	ck_assert_int_eq(S.n, 1);
 	correlate_flush_dirty(C, capture, NULL);
 	F(PFX "postfix/pickup[9]: 9B0000002: uid=0 from=<app@example.com> "
-	  "orig_id=9B0000001");
+	      "orig_id=9B0000001");
 	qmgr_active("9B0000002", "app@example.com", 1000, 1);
 	F("Nov 25 14:02:11 mx1 postfix/qmgr[12]: 9B0000002: from=<app@example.com>, "
 	  "status=expired, returned to sender");
@@ -490,7 +502,8 @@ START_TEST(requeued_message)
 	ck_str(1, "message.token", "tok42");
 	ck_str(1, "message.message_id", "rq@app");
 	ck_str(1, "classification", "connection_error");
-	ck_str(1, "details", "Message expired after 2d 0h in the queue: "
+	ck_str(1, "details",
+	       "Message expired after 2d 0h in the queue: "
 	       "Connection error: Could not connect to any mail server for "
 	       "example.net");
 	/* The old id is forgotten, its saved state deleted. */
@@ -504,16 +517,17 @@ START_TEST(requeued_message)
 }
 END_TEST
 
-#define HOLD_LINE(q) PFX "postfix/cleanup[11]: " q ": hold: header Subject: " \
-	"promo from localhost[127.0.0.1]; from=<a@example.com> " \
-	"to=<one@example.net> proto=ESMTP helo=<app>: needs review"
+#define HOLD_LINE(q)                                                                     \
+	PFX "postfix/cleanup[11]: " q ": hold: header Subject: "                         \
+	    "promo from localhost[127.0.0.1]; from=<a@example.com> "                     \
+	    "to=<one@example.net> proto=ESMTP helo=<app>: needs review"
 
 START_TEST(held_with_and_without_record)
 {
 	start(REPORT_ALL);
 	F(PFX "postfix/cleanup[11]: 8F00F00F1: hold: header Subject: promo from "
-	  "localhost[127.0.0.1]; from=<a@example.com> to=<u@example.net> "
-	  "proto=ESMTP helo=<app>: needs review");
+	      "localhost[127.0.0.1]; from=<a@example.com> to=<u@example.net> "
+	      "proto=ESMTP helo=<app>: needs review");
 	/* cleanup logs the Message-ID when it reaches it: wait for it. */
 	ck_assert_int_eq(S.n, 0);
 	F(PFX "postfix/cleanup[11]: 8F00F00F1: message-id=<later@app>");
@@ -549,8 +563,8 @@ START_TEST(held_with_and_without_record)
 	message_record_add_recipient(S.rec, "two@example.net");
 	S.rec_qid = "8F00F00F2";
 	F(PFX "postfix/cleanup[11]: 8F00F00F2: milter-hold: END-OF-MESSAGE from "
-	  "localhost[127.0.0.1]: milter triggers HOLD action; "
-	  "from=<bounce@example.com> to=<one@example.net> proto=ESMTP helo=<x>");
+	      "localhost[127.0.0.1]: milter triggers HOLD action; "
+	      "from=<bounce@example.com> to=<one@example.net> proto=ESMTP helo=<x>");
 	ck_assert_int_eq(S.n, 2);
 	ck_str(0, "details", "Message held: milter triggers HOLD action");
 	ck_str(0, "message.to", "one@example.net");
@@ -577,7 +591,8 @@ START_TEST(content_filter_hop)
 	F(PFX "postfix/cleanup[11]: F1F2F3F4F5: message-id=<orig@app>");
 	qmgr_active("F1F2F3F4F5", "app@example.com", 99, 1);
 	smtp_sent(13, "A1B2C3D4E5", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
-		  "0/0/0/1", "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
+		  "0/0/0/1",
+		  "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
 		  "250 2.0.0 Ok: queued as F1F2F3F4F5");
 	F(PFX "postfix/qmgr[12]: A1B2C3D4E5: removed");
 	ck_assert_int_eq(S.n, 0);
@@ -585,7 +600,8 @@ START_TEST(content_filter_hop)
 		  "0/0/0/1", "250 2.0.0 Ok: queued as 0000ABCDEF");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "message.message_id", "orig@app");
-	ck_str(0, "details", "Message for u@example.net accepted by "
+	ck_str(0, "details",
+	       "Message for u@example.net accepted by "
 	       "192.0.2.7:25 (mx.example.net)");
 
 	/* A hop named in hop_relays, before the new id shows up. */
@@ -596,9 +612,9 @@ START_TEST(content_filter_hop)
 	ck_assert_int_eq(S.n, 1);
 	qmgr_active("C9C9C9C9C9", "app@example.com", 9, 1);
 	F(PFX "postfix/smtp[14]: C9C9C9C9C9: to=<v@example.net>, "
-	  "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
-	  "dsn=5.7.1, status=bounced (host mx.example.net[192.0.2.7] said: "
-	  "554 5.7.1 Message rejected as spam (in reply to end of DATA command))");
+	      "relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+	      "dsn=5.7.1, status=bounced (host mx.example.net[192.0.2.7] said: "
+	      "554 5.7.1 Message rejected as spam (in reply to end of DATA command))");
 	ck_assert_int_eq(S.n, 2);
 	ck_str(1, "status", "HardFail");
 	ck_str(1, "message.to", "v@example.net");
@@ -718,7 +734,7 @@ race_to_link(void)
 	F(PFX "postfix/cleanup[11]: D1D1D1D1D1: message-id=<race@app>");
 	qmgr_active("D1D1D1D1D1", "app@example.com", 99, 1);
 	F(PFX "postfix/smtp[14]: Untrusted TLS connection established to "
-	  "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
+	      "mx.example.net[192.0.2.7]:25: TLSv1.3 with cipher X");
 	smtp_sent(14, "D1D1D1D1D1", "u@example.net", "mx.example.net[192.0.2.7]:25",
 		  "0/0/0.5/0.5", "250 2.0.0 Ok: queued as 0000ABCDEF");
 	F(PFX "postfix/qmgr[12]: D1D1D1D1D1: removed");
@@ -729,13 +745,14 @@ static void
 the_link(void)
 {
 	smtp_sent(13, "C1C1C1C1C1", "u@example.net", "127.0.0.1[127.0.0.1]:10024",
-		  "0/0/0/1", "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
+		  "0/0/0/1",
+		  "250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
 		  "250 2.0.0 Ok: queued as D1D1D1D1D1");
 }
 
 START_TEST(hop_delivered_before_its_link)
 {
-	char   *key;
+	char *key;
 
 	hop_wait = 2;
 	/* Only C1 has a record: without the wait its delivery was lost. */
@@ -752,7 +769,8 @@ START_TEST(hop_delivered_before_its_link)
 	ck_str(0, "message.token", "tok42");
 	ck_str(0, "message.message_id", "race@app");
 	ck_str(0, "sent_with_ssl", "true");
-	ck_str(0, "details", "Message for u@example.net accepted by "
+	ck_str(0, "details",
+	       "Message for u@example.net accepted by "
 	       "192.0.2.7:25 (mx.example.net)");
 	key = strdup(S.key[0]);
 	/* D1 was removed: forgotten once its line was read. */
@@ -841,7 +859,7 @@ capture_hop(const char *q, json_object *st, void *ctx)
 
 START_TEST(hop_wait_survives_restart)
 {
-	char   *key;
+	char *key;
 
 	hop_wait = 2;
 	/* The key the event has without a restart. */
@@ -894,7 +912,7 @@ END_TEST
  */
 START_TEST(hold_waits_for_record)
 {
-	char   *key0;
+	char *key0;
 
 	hold_wait = 2;
 	start(REPORT_RECORDED);
@@ -965,8 +983,8 @@ START_TEST(hold_wait_is_bounded)
 	F(PFX "postfix/cleanup[11]: 8F00F00F5: message-id=<m@app>");
 	ck_assert_int_eq(S.n, 0);
 	qmgr_active("8F00F00F5", "a@example.com", 9, 1);
-	smtp_sent(13, "8F00F00F5", "one@example.net", "mx[192.0.2.1]:25",
-		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "8F00F00F5", "one@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
 	ck_assert_int_eq(S.n, 2);
 	ck_assert_int_eq(S.type[0], EV_MESSAGE_HELD);
 	ck_str(0, "message.message_id", "m@app");
@@ -991,7 +1009,7 @@ END_TEST
  * events keep the keys of the line they came from. */
 START_TEST(hold_wait_survives_restart)
 {
-	char   *key;
+	char *key;
 
 	hold_wait = 2;
 	start(REPORT_RECORDED);
@@ -1042,27 +1060,27 @@ START_TEST(report_scopes)
 	F(PFX "postfix/smtpd[10]: 1A1A1A1A1A: client=mail.other.example[198.51.100.9]");
 	qmgr_active("1A1A1A1A1A", "x@other.example", 9, 1);
 	F(PFX "postfix/local[15]: 1A1A1A1A1A: to=<me@mx1.example>, relay=local, "
-	  "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to "
-	  "mailbox)");
+	      "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to "
+	      "mailbox)");
 	ck_assert_int_eq(S.n, 0);
 	/* Postfix's own notification. */
 	F(PFX "postfix/pickup[9]: 2B2B2B2B2B: uid=0 from=<>");
 	qmgr_active("2B2B2B2B2B", "", 9, 1);
 	F(PFX "postfix/smtp[13]: 2B2B2B2B2B: to=<a@example.net>, relay=none, "
-	  "delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to x)");
+	      "delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to x)");
 	ck_assert_int_eq(S.n, 0);
 	/* An address verification probe. */
 	F(PFX "postfix/smtpd[10]: 3C3C3C3C3C: client=app[10.1.0.9]");
 	F(PFX "postfix/smtp[13]: 3C3C3C3C3C: to=<a@example.net>, "
-	  "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.1.5, "
-	  "status=deliverable (250 2.1.5 Ok)");
+	      "relay=mx[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=2.1.5, "
+	      "status=deliverable (250 2.1.5 Ok)");
 	ck_assert_int_eq(S.n, 0);
 	/* A local delivery of mail this site submitted. */
 	F(PFX "postfix/smtpd[10]: 4D4D4D4D4D: client=app[10.1.0.9]");
 	qmgr_active("4D4D4D4D4D", "app@example.com", 9, 1);
 	F(PFX "postfix/local[15]: 4D4D4D4D4D: to=<me@mx1.example>, "
-	  "orig_to=<me>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
-	  "status=sent (delivered to mailbox)");
+	      "orig_to=<me>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
+	      "status=sent (delivered to mailbox)");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "details", "Message for me@mx1.example delivered by local");
 	ck_str(0, "output", "delivered to mailbox");
@@ -1072,10 +1090,10 @@ START_TEST(report_scopes)
 	start(REPORT_ALL);
 	F(PFX "postfix/smtpd[10]: 1A1A1A1A1A: client=mail.other.example[198.51.100.9]");
 	F(PFX "postfix/local[15]: 1A1A1A1A1A: to=<me@mx1.example>, relay=local, "
-	  "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered)");
+	      "delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered)");
 	/* A queue id never seen before. */
-	smtp_sent(13, "9F9F9F9F9F", "a@example.net", "mx[192.0.2.1]:25",
-		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "9F9F9F9F9F", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
 	ck_assert_int_eq(S.n, 2);
 	ck_str(1, "message.from", NULL);
 	stop();
@@ -1087,10 +1105,10 @@ START_TEST(report_scopes)
 	qmgr_active("5E5E5E5E5E", "verp+x@example.com", 9, 1);
 	qmgr_active("6F6F6F6F6F", "other@example.com", 9, 1);
 	F(PFX "postfix/pickup[9]: 6F6F6F6F6F: uid=0 from=<root>");
-	smtp_sent(13, "5E5E5E5E5E", "a@example.net", "mx[192.0.2.1]:25",
-		  "0/0/1/0", "250 ok");
-	smtp_sent(13, "6F6F6F6F6F", "a@example.net", "mx[192.0.2.1]:25",
-		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "5E5E5E5E5E", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "6F6F6F6F6F", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
 	ck_assert_int_eq(S.n, 1);
 	ck_str(0, "message.from", "rec@example.com");
 	stop();
@@ -1102,18 +1120,22 @@ static struct tenant_matcher *
 tenants(int with_client_rules)
 {
 	struct tenant_matcher *m = tenant_matcher_new();
-	char    err[256];
+	char err[256];
 
 	ck_assert_int_eq(tenant_matcher_add(m, "bydomain", TENANT_RULE_SENDER_DOMAIN,
-					    "example.org", err, sizeof(err)), 0);
+					    "example.org", err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(tenant_matcher_add(m, "bydaemon", TENANT_RULE_DAEMON,
-					    "submission", err, sizeof(err)), 0);
+					    "submission", err, sizeof(err)),
+			 0);
 	if (!with_client_rules)
 		return (m);
-	ck_assert_int_eq(tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app",
-					    err, sizeof(err)), 0);
-	ck_assert_int_eq(tenant_matcher_add(m, "bynet", TENANT_RULE_CLIENT,
-					    "10.1.0.0/16", err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    tenant_matcher_add(m, "bysasl", TENANT_RULE_SASL, "app", err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(tenant_matcher_add(m, "bynet", TENANT_RULE_CLIENT, "10.1.0.0/16",
+					    err, sizeof(err)),
+			 0);
 	return (m);
 }
 
@@ -1134,29 +1156,35 @@ START_TEST(tenant_from_the_log)
 
 	start(REPORT_OUTGOING);
 	F(PFX "postfix/smtpd[10]: 1A00000001: client=app[203.0.113.5], "
-	  "sasl_method=PLAIN, sasl_username=app");
+	      "sasl_method=PLAIN, sasl_username=app");
 	qmgr_active("1A00000001", "app@example.org", 9, 1);
 	correlate_set_tenants(C, m);
 	F(PFX "postfix/smtpd[10]: 2A00000001: client=app[203.0.113.5], "
-	  "sasl_method=PLAIN, sasl_username=app");
+	      "sasl_method=PLAIN, sasl_username=app");
 	qmgr_active("2A00000001", "app@example.org", 9, 1);
 	F(PFX "postfix/smtpd[10]: 3A00000001: client=app[10.1.2.3]");
 	qmgr_active("3A00000001", "x@example.org", 9, 1);
 	F(PFX "postfix/pickup[9]: 4A00000001: uid=0 from=<news@Sub.Example.ORG>");
 	qmgr_active("4A00000001", "news@Sub.Example.ORG", 9, 1);
 	F(PFX "postfix/smtpd[10]: 5A00000001: client=app[203.0.113.6], "
-	  "sasl_method=PLAIN, sasl_username=other");
+	      "sasl_method=PLAIN, sasl_username=other");
 	qmgr_active("5A00000001", "a@example.com", 9, 1);
 	record_for("6A00000001");
 	S.rec->tenant = strdup("rec");
 	F(PFX "postfix/smtpd[10]: 6A00000001: client=app[10.1.2.3]");
 	qmgr_active("6A00000001", "app@example.org", 9, 1);
-	smtp_sent(13, "1A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
-	smtp_sent(13, "2A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
-	smtp_sent(13, "3A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
-	smtp_sent(13, "4A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
-	smtp_sent(13, "5A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
-	smtp_sent(13, "6A00000001", "one@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "1A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "2A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "3A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "4A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "5A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "6A00000001", "one@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
 	ck_assert_int_eq(S.n, 6);
 	/* Its client line came before the rules: only its sender is known. */
 	ck_tenant(0, "bydomain");
@@ -1178,7 +1206,8 @@ START_TEST(tenant_from_the_log)
 	correlate_set_tenants(C, m);
 	ck_assert_int_eq(correlate_restore(C, "7A00000001", saved), 0);
 	qmgr_active("7A00000001", "a@example.com", 9, 1);
-	smtp_sent(13, "7A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "7A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
 	ck_tenant(0, "bynet");
 	stop();
 
@@ -1186,12 +1215,13 @@ START_TEST(tenant_from_the_log)
 	start(REPORT_OUTGOING);
 	correlate_set_tenants(C, few);
 	F(PFX "postfix/smtpd[10]: 8A00000001: client=app[10.1.2.3], "
-	  "sasl_method=PLAIN, sasl_username=app");
+	      "sasl_method=PLAIN, sasl_username=app");
 	correlate_flush_dirty(C, capture, NULL);
 	ck_assert(!json_object_object_get_ex(saved, "client", NULL));
 	ck_assert(!json_object_object_get_ex(saved, "sasl_username", NULL));
 	qmgr_active("8A00000001", "a@example.org", 9, 1);
-	smtp_sent(13, "8A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0", "250 ok");
+	smtp_sent(13, "8A00000001", "a@example.net", "mx[192.0.2.1]:25", "0/0/1/0",
+		  "250 ok");
 	ck_tenant(0, "bydomain");
 	json_object_put(saved);
 	saved = NULL;
@@ -1203,30 +1233,31 @@ END_TEST
 
 START_TEST(tls_sessions_and_field)
 {
-	static const char *const ssl[] = {"true", "true", "true", "false", "false", "true"};
-	int     i;
+	static const char *const ssl[] = { "true",  "true",  "true",
+					   "false", "false", "true" };
+	int i;
 
 	start(REPORT_ALL);
 	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
-	  "mx[192.0.2.7]:25: TLSv1.3");
-	smtp_sent(13, "1111111111", "a@x.example", "mx[192.0.2.7]:25",
-		  "0/0/1/0", "250 ok");
-	smtp_sent(13, "1111111111", "b@x.example", "mx[192.0.2.7]:25",
-		  "0/0/1/0", "250 ok");
+	      "mx[192.0.2.7]:25: TLSv1.3");
+	smtp_sent(13, "1111111111", "a@x.example", "mx[192.0.2.7]:25", "0/0/1/0",
+		  "250 ok");
+	smtp_sent(13, "1111111111", "b@x.example", "mx[192.0.2.7]:25", "0/0/1/0",
+		  "250 ok");
 	/* Same connection, next message. */
 	F(PFX "postfix/smtp[13]: 2222222222: to=<c@x.example>, "
-	  "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
-	  "dsn=2.0.0, status=sent (250 ok)");
+	      "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
+	      "dsn=2.0.0, status=sent (250 ok)");
 	/* A new connection by that process, without TLS. */
-	smtp_sent(13, "3333333333", "d@x.example", "mx[192.0.2.7]:25",
-		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "3333333333", "d@x.example", "mx[192.0.2.7]:25", "0/0/1/0",
+		  "250 ok");
 	/* Another process never said TLS. */
-	smtp_sent(14, "4444444444", "e@x.example", "mx[192.0.2.7]:25",
-		  "0/0/1/0", "250 ok");
+	smtp_sent(14, "4444444444", "e@x.example", "mx[192.0.2.7]:25", "0/0/1/0",
+		  "250 ok");
 	/* Postfix 3.11 says it itself. */
 	F(PFX "postfix/smtp[14]: 5555555555: to=<f@x.example>, "
-	  "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, tls=TLSv1.3, "
-	  "dsn=2.0.0, status=sent (250 ok)");
+	      "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, tls=TLSv1.3, "
+	      "dsn=2.0.0, status=sent (250 ok)");
 	ck_assert_int_eq(S.n, 6);
 	for (i = 0; i < 6; i++)
 		ck_str(i, "sent_with_ssl", ssl[i]);
@@ -1252,9 +1283,9 @@ START_TEST(tls_session_survives_restart)
 {
 	start(REPORT_ALL);
 	F(PFX "postfix/smtp[13]: Untrusted TLS connection established to "
-	  "mx[192.0.2.7]:25: TLSv1.3");
-	smtp_sent(13, "1111111111", "a@x.example", "mx[192.0.2.7]:25",
-		  "0/0/1/0", "250 ok");
+	      "mx[192.0.2.7]:25: TLSv1.3");
+	smtp_sent(13, "1111111111", "a@x.example", "mx[192.0.2.7]:25", "0/0/1/0",
+		  "250 ok");
 	correlate_flush_dirty(C, capture_tls, NULL);
 	ck_assert_ptr_nonnull(tls_saved);
 	ck_assert_int_eq(json_object_array_length(tls_saved), 1);
@@ -1266,11 +1297,11 @@ START_TEST(tls_session_survives_restart)
 	json_object_put(tls_saved);
 	tls_saved = NULL;
 	F(PFX "postfix/smtp[13]: 2222222222: to=<c@x.example>, "
-	  "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
-	  "dsn=2.0.0, status=sent (250 ok)");
+	      "relay=mx[192.0.2.7]:25, conn_use=2, delay=1, delays=0/0/1/0, "
+	      "dsn=2.0.0, status=sent (250 ok)");
 	/* Its next connection, without a TLS line, is not. */
-	smtp_sent(13, "3333333333", "d@x.example", "mx[192.0.2.7]:25",
-		  "0/0/1/0", "250 ok");
+	smtp_sent(13, "3333333333", "d@x.example", "mx[192.0.2.7]:25", "0/0/1/0",
+		  "250 ok");
 	ck_assert_int_eq(S.n, 2);
 	ck_str(0, "sent_with_ssl", "true");
 	ck_str(1, "sent_with_ssl", "false");
@@ -1291,9 +1322,10 @@ START_TEST(keys_come_from_position)
 {
 	struct log_line l;
 	struct log_pos pos = { "fp9", 1234, NULL };
-	const char *line = PFX "postfix/smtp[13]: 1111111111: to=<a@x.example>, "
-	    "relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
-	    "status=sent (250 ok)";
+	const char *line =
+	    PFX "postfix/smtp[13]: 1111111111: to=<a@x.example>, "
+		"relay=mx[192.0.2.7]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, "
+		"status=sent (250 ok)";
 
 	start(REPORT_ALL);
 	parse_line(line, strlen(line), &l);
@@ -1316,7 +1348,7 @@ END_TEST
 START_TEST(memory_is_capped)
 {
 	struct correlate_opts o = { 0 };
-	char    line[256];
+	char line[256];
 
 	o.report = REPORT_ALL;
 	o.max_messages = 100;
@@ -1324,8 +1356,10 @@ START_TEST(memory_is_capped)
 	C = correlate_new(&o, on_event, NULL, &S);
 	correlate_set_now(C, 1795466434);
 	for (int i = 0; i < 5000; i++) {
-		snprintf(line, sizeof(line), PFX "postfix/qmgr[1]: %010X: "
-			 "from=<a@b.c>, size=1, nrcpt=1 (queue active)", i + 0x100000);
+		snprintf(line, sizeof(line),
+			 PFX "postfix/qmgr[1]: %010X: "
+			     "from=<a@b.c>, size=1, nrcpt=1 (queue active)",
+			 i + 0x100000);
 		F(line);
 		ck_assert_uint_le(correlate_count(C), 100);
 	}
@@ -1336,7 +1370,7 @@ END_TEST
 
 START_TEST(age_format)
 {
-	char    b[32];
+	char b[32];
 
 	format_age(42, b, sizeof(b));
 	ck_assert_str_eq(b, "42s");
@@ -1352,8 +1386,8 @@ END_TEST
 static Suite *
 correlate_suite(void)
 {
-	Suite  *s = suite_create("correlate");
-	TCase  *tc = tcase_create("core");
+	Suite *s = suite_create("correlate");
+	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, sent_over_tls);
 	tcase_add_test(tc, deferred_bounced_and_relay_none);

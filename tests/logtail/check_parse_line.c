@@ -27,14 +27,16 @@ P(const char *line)
 	return (parse_line(line, strlen(line), &L));
 }
 
-#define ck_span(s, str) ck_assert_msg(span_eq((s), (str)), \
-	"expected '%s', got '%.*s'", (str), (int) (s).len, (s).p)
+#define ck_span(s, str)                                                                  \
+	ck_assert_msg(span_eq((s), (str)), "expected '%s', got '%.*s'", (str),           \
+		      (int) (s).len, (s).p)
 
 START_TEST(classic_syslog_prefix)
 {
 	ck_assert_int_eq(P("Nov  3 14:02:11 mx1 postfix/smtp[123]: 4BDD63F45: "
 			   "to=<a@example.com>, relay=none, delay=1, "
-			   "delays=0/0/1/0, dsn=4.4.1, status=deferred (x)"), 0);
+			   "delays=0/0/1/0, dsn=4.4.1, status=deferred (x)"),
+			 0);
 	ck_assert_int_eq(L.stamp.mon, 11);
 	ck_assert_int_eq(L.stamp.mday, 3);
 	ck_assert_int_eq(L.stamp.hour, 14);
@@ -55,7 +57,8 @@ START_TEST(maillog_file_prefix)
 {
 	/* Postfix 3.7 postlogd writes strftime("%b %d %H:%M:%S "). */
 	ck_assert_int_eq(P("Nov 03 09:05:07 mx1 postfix/qmgr[77]: 4BDD63F45: "
-			   "removed"), 0);
+			   "removed"),
+			 0);
 	ck_assert_int_eq(L.stamp.mday, 3);
 	ck_assert_int_eq(L.stamp.hour, 9);
 	ck_assert_int_eq(L.kind, LK_QMGR_REMOVED);
@@ -64,10 +67,12 @@ START_TEST(maillog_file_prefix)
 	ck_assert_int_eq(L.stamp.mon, 12);
 	/* postsuper -d */
 	ck_assert_int_eq(P("Nov 03 09:05:07 mx1 postfix/postsuper[78]: 4BDD63F45: "
-			   "removed"), 0);
+			   "removed"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_QMGR_REMOVED);
 	ck_assert_int_eq(P("Nov 03 09:05:07 mx1 postfix/postsuper[78]: 4BDD63F45: "
-			   "requeued"), 0);
+			   "requeued"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_OTHER);
 }
 END_TEST
@@ -75,7 +80,8 @@ END_TEST
 START_TEST(rfc3339_prefix)
 {
 	ck_assert_int_eq(P("2026-11-23T21:40:34.123456+01:00 host "
-			   "postfix/smtp[123]: 4BDD63F45: removed"), 0);
+			   "postfix/smtp[123]: 4BDD63F45: removed"),
+			 0);
 	ck_assert_int_eq(L.stamp.year, 2026);
 	ck_assert_int_eq(L.stamp.mon, 11);
 	ck_assert_int_eq(L.stamp.mday, 23);
@@ -84,7 +90,7 @@ START_TEST(rfc3339_prefix)
 	ck_assert_int_eq(L.stamp.has_offset, 1);
 	ck_assert_int_eq(L.stamp.offset_sec, 3600);
 
-	double  t;
+	double t;
 
 	ck_assert_int_eq(log_stamp_resolve(&L.stamp, 0, &t), 0);
 	/* 2026-11-23T20:40:34Z */
@@ -106,20 +112,21 @@ START_TEST(journal_fields)
 {
 	const char *msg = "4BDD63F45: removed";
 
-	ck_assert_int_eq(parse_journal_fields("postfix/qmgr", 12, "77", 2,
-					      msg, strlen(msg),
-					      1795466434123456ULL, "h", 1, &L), 0);
+	ck_assert_int_eq(parse_journal_fields("postfix/qmgr", 12, "77", 2, msg,
+					      strlen(msg), 1795466434123456ULL, "h", 1,
+					      &L),
+			 0);
 	ck_span(L.program, "qmgr");
 	ck_assert_int_eq(L.pid, 77);
 	ck_span(L.queue_id, "4BDD63F45");
 	ck_assert_int_eq(L.kind, LK_QMGR_REMOVED);
 
-	double  t;
+	double t;
 
 	ck_assert_int_eq(log_stamp_resolve(&L.stamp, 0, &t), 0);
 	ck_assert_double_eq_tol(t, 1795466434.123456, 1e-6);
-	ck_assert_int_eq(parse_journal_fields("sshd", 4, "1", 1, "x", 1, 1,
-					      NULL, 0, &L), -1);
+	ck_assert_int_eq(parse_journal_fields("sshd", 4, "1", 1, "x", 1, 1, NULL, 0, &L),
+			 -1);
 }
 END_TEST
 
@@ -127,7 +134,8 @@ START_TEST(syslog_name_paths)
 {
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/submission/smtpd[9]: "
 			   "3F2F1A0: client=app[10.0.0.5], sasl_method=PLAIN, "
-			   "sasl_username=app@example.com"), 0);
+			   "sasl_username=app@example.com"),
+			 0);
 	ck_span(L.program, "smtpd");
 	ck_span(L.syslog_name, "postfix/submission");
 	ck_assert_int_eq(L.kind, LK_SMTPD_CLIENT);
@@ -137,7 +145,8 @@ START_TEST(syslog_name_paths)
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix-out/smtp[9]: 3F2F1A0: "
 			   "to=<a@b.c>, relay=none, delay=0, delays=0/0/0/0, "
-			   "dsn=4.4.1, status=deferred (x)"), 0);
+			   "dsn=4.4.1, status=deferred (x)"),
+			 0);
 	ck_span(L.program, "smtp");
 	ck_span(L.syslog_name, "postfix-out");
 
@@ -160,7 +169,8 @@ START_TEST(queue_id_forms)
 	ck_assert(!is_queue_id("abc", 3));
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/qmgr[7]: 4Qj5Jb6sHKz9vkJ: "
-			   "from=<a@b.c>, size=1234, nrcpt=2 (queue active)"), 0);
+			   "from=<a@b.c>, size=1234, nrcpt=2 (queue active)"),
+			 0);
 	ck_span(L.queue_id, "4Qj5Jb6sHKz9vkJ");
 	ck_assert_int_eq(L.kind, LK_QMGR_FROM);
 	ck_span(L.from, "a@b.c");
@@ -168,7 +178,8 @@ START_TEST(queue_id_forms)
 	ck_assert_int_eq(L.nrcpt, 2);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtpd[7]: NOQUEUE: reject: "
-			   "RCPT from x[1.2.3.4]: 554 5.7.1 denied"), 0);
+			   "RCPT from x[1.2.3.4]: 554 5.7.1 denied"),
+			 0);
 	ck_assert_int_eq(L.noqueue, 1);
 	ck_assert_int_eq(L.queue_id.len, 0);
 	ck_assert_int_eq(L.kind, LK_OTHER);
@@ -179,99 +190,103 @@ END_TEST
 START_TEST(cleanup_message_id)
 {
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-			   "message-id=<20261103.abc@app.example.com>"), 0);
+			   "message-id=<20261103.abc@app.example.com>"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_CLEANUP_MESSAGE_ID);
 	ck_span(L.message_id, "20261103.abc@app.example.com");
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-			   "message-id="), 0);
+			   "message-id="),
+			 0);
 	ck_assert_int_eq(L.kind, LK_CLEANUP_MESSAGE_ID);
 	ck_assert_int_eq(L.message_id.len, 0);
 	/* cleanup logs the header's value from two bytes after its name:
 	 * "Message-ID:<x>" loses its '<', a folded one keeps its blank. */
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-			   "message-id=20261103.abc@app.example.com>"), 0);
+			   "message-id=20261103.abc@app.example.com>"),
+			 0);
 	ck_span(L.message_id, "20261103.abc@app.example.com");
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-			   "message-id=\t<20261103.abc@app.example.com>"), 0);
+			   "message-id=\t<20261103.abc@app.example.com>"),
+			 0);
 	ck_span(L.message_id, "20261103.abc@app.example.com");
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-			   "message-id=no-brackets@x"), 0);
+			   "message-id=no-brackets@x"),
+			 0);
 	ck_span(L.message_id, "no-brackets@x");
 }
 END_TEST
 
 /* The hold lines: what is read from each (NULL, ANY: not checked). */
-#define ANY	(-1)
+#define ANY (-1)
 
 static const struct {
 	const char *line;
-	int     kind;
-	int     milter_hold;
+	int kind;
+	int milter_hold;
 	const char *from;
 	const char *to;
 	const char *reason;
-}       holds[] = {
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: hello from localhost[127.0.0.1]; "
-	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
-	 "helo=<app>: review needed",
-	 LK_HOLD, 0, "app@example.com", "u@example.net", "review needed"},
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: hello from localhost[127.0.0.1]; "
-	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
-	 "helo=<app>",
-	 ANY, ANY, NULL, NULL, "header Subject: hello"},
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-	 "milter-hold: END-OF-MESSAGE from localhost[127.0.0.1]: "
-	 "milter triggers HOLD action; from=<a@b.c> "
-	 "to=<d@e.f> proto=ESMTP helo=<x>",
-	 LK_HOLD, 1, NULL, "d@e.f", "milter triggers HOLD action"},
-	{"Nov  3 14:02:11 h postfix/smtpd[8]: 4BDD63F45: hold: "
-	 "RCPT from x[192.0.2.1]: <d@e.f>: Recipient address "
-	 "triggers HOLD action; from=<a@b.c> to=<d@e.f> "
-	 "proto=ESMTP helo=<x>",
-	 LK_HOLD, ANY, NULL, NULL, "<d@e.f>: Recipient address triggers HOLD action"},
+} holds[] = {
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: hello from localhost[127.0.0.1]; "
+	  "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	  "helo=<app>: review needed",
+	  LK_HOLD, 0, "app@example.com", "u@example.net", "review needed" },
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: hello from localhost[127.0.0.1]; "
+	  "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	  "helo=<app>",
+	  ANY, ANY, NULL, NULL, "header Subject: hello" },
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
+	  "milter-hold: END-OF-MESSAGE from localhost[127.0.0.1]: "
+	  "milter triggers HOLD action; from=<a@b.c> "
+	  "to=<d@e.f> proto=ESMTP helo=<x>",
+	  LK_HOLD, 1, NULL, "d@e.f", "milter triggers HOLD action" },
+	{ "Nov  3 14:02:11 h postfix/smtpd[8]: 4BDD63F45: hold: "
+	  "RCPT from x[192.0.2.1]: <d@e.f>: Recipient address "
+	  "triggers HOLD action; from=<a@b.c> to=<d@e.f> "
+	  "proto=ESMTP helo=<x>",
+	  LK_HOLD, ANY, NULL, NULL, "<d@e.f>: Recipient address triggers HOLD action" },
 	/* A header value with "]: " in it: the origin is the last " from ". */
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: Re: [ops]: disk full from app[192.0.2.10]; "
-	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
-	 "helo=<app>",
-	 LK_HOLD, 0, "app@example.com", "u@example.net",
-	 "header Subject: Re: [ops]: disk full"},
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "body see [1]: x from y from app[192.0.2.10]; "
-	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
-	 "helo=<app>",
-	 LK_HOLD, 0, NULL, NULL, "body see [1]: x from y"},
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: Re: [ops]: disk full from app[192.0.2.10]; "
+	  "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	  "helo=<app>",
+	  LK_HOLD, 0, "app@example.com", "u@example.net",
+	  "header Subject: Re: [ops]: disk full" },
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "body see [1]: x from y from app[192.0.2.10]; "
+	  "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	  "helo=<app>",
+	  LK_HOLD, 0, NULL, NULL, "body see [1]: x from y" },
 	/* A client that sent no HELO: proto= without helo=, then the text. */
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: hello from app[192.0.2.10]; "
-	 "from=<app@example.com> to=<u@example.net> proto=SMTP: "
-	 "needs review",
-	 LK_HOLD, 0, "app@example.com", "u@example.net", "needs review"},
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: hello from app[192.0.2.10]; "
+	  "from=<app@example.com> to=<u@example.net> proto=SMTP: "
+	  "needs review",
+	  LK_HOLD, 0, "app@example.com", "u@example.net", "needs review" },
 	/* sendmail(1): origin "local", no proto, no helo; and a text. */
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: cron: [x]: y from local; "
-	 "from=<root@h.example> to=<u@example.net>",
-	 LK_HOLD, 0, "root@h.example", "u@example.net",
-	 "header Subject: cron: [x]: y"},
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: hi from local; "
-	 "from=<root@h.example> to=<u@example.net>: quarantine",
-	 LK_HOLD, 0, "root@h.example", "u@example.net", "quarantine"},
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: cron: [x]: y from local; "
+	  "from=<root@h.example> to=<u@example.net>",
+	  LK_HOLD, 0, "root@h.example", "u@example.net", "header Subject: cron: [x]: y" },
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: hi from local; "
+	  "from=<root@h.example> to=<u@example.net>: quarantine",
+	  LK_HOLD, 0, "root@h.example", "u@example.net", "quarantine" },
 	/* A Subject that imitates the envelope: the last "; from=<" is it. */
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
-	 "header Subject: a; from=<evil@x> to=<evil@y> from app[192.0.2.10]; "
-	 "from=<app@example.com> to=<u@example.net> proto=ESMTP "
-	 "helo=<app>",
-	 LK_HOLD, 0, "app@example.com", "u@example.net",
-	 "header Subject: a; from=<evil@x> to=<evil@y>"},
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: hold: "
+	  "header Subject: a; from=<evil@x> to=<evil@y> from app[192.0.2.10]; "
+	  "from=<app@example.com> to=<u@example.net> proto=ESMTP "
+	  "helo=<app>",
+	  LK_HOLD, 0, "app@example.com", "u@example.net",
+	  "header Subject: a; from=<evil@x> to=<evil@y>" },
 	/* milter-hold whose client name is unknown. */
-	{"Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
-	 "milter-hold: END-OF-MESSAGE from unknown[192.0.2.1]: "
-	 "milter triggers HOLD action; from=<a@b.c> "
-	 "to=<d@e.f> proto=ESMTP helo=<x>",
-	 LK_HOLD, 1, "a@b.c", "d@e.f", "milter triggers HOLD action"},
+	{ "Nov  3 14:02:11 h postfix/cleanup[8]: 4BDD63F45: "
+	  "milter-hold: END-OF-MESSAGE from unknown[192.0.2.1]: "
+	  "milter triggers HOLD action; from=<a@b.c> "
+	  "to=<d@e.f> proto=ESMTP helo=<x>",
+	  LK_HOLD, 1, "a@b.c", "d@e.f", "milter triggers HOLD action" },
 };
 
 START_TEST(hold_lines)
@@ -292,19 +307,22 @@ END_TEST
 START_TEST(qmgr_lines)
 {
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/qmgr[7]: 4BDD63F45: "
-			   "from=<>, size=2000, nrcpt=1 (queue active)"), 0);
+			   "from=<>, size=2000, nrcpt=1 (queue active)"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_QMGR_FROM);
 	ck_assert_int_eq(L.has_from, 1);
 	ck_assert_int_eq(L.from.len, 0);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/qmgr[7]: 4BDD63F45: "
-			   "from=<a@b.c>, status=expired, returned to sender"), 0);
+			   "from=<a@b.c>, status=expired, returned to sender"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_QMGR_EXPIRED);
 	ck_assert_int_eq(L.force_expired, 0);
 	ck_span(L.from, "a@b.c");
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/qmgr[7]: 4BDD63F45: "
-			   "from=<a@b.c>, status=force-expired, returned to sender"), 0);
+			   "from=<a@b.c>, status=force-expired, returned to sender"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_QMGR_EXPIRED);
 	ck_assert_int_eq(L.force_expired, 1);
 }
@@ -317,7 +335,8 @@ START_TEST(delivery_sent_all_fields)
 			   "relay=mx.example.net[192.0.2.7]:25, conn_use=2, "
 			   "delay=1.5, delays=0.1/0.02/0.3/1.08, "
 			   "tls=TLSv1.3, dsn=2.0.0, status=sent "
-			   "(250 2.0.0 Ok: queued as 9A8B7C6D5)"), 0);
+			   "(250 2.0.0 Ok: queued as 9A8B7C6D5)"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_DELIVERY);
 	ck_span(L.to, "u@example.net");
 	ck_assert_int_eq(L.has_orig_to, 1);
@@ -348,23 +367,26 @@ START_TEST(delivery_minimal_and_statuses)
 		const char *line;
 		enum delivery_status status;
 	} statuses[] = {
-		{"Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
-		 "to=<u@x.y>, relay=none, delay=0, delays=0/0/0/0, "
-		 "dsn=4.7.0, status=SOFTBOUNCE (x)", DS_SOFTBOUNCE},
-		{"Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
-		 "to=<u@x.y>, relay=mx[1.2.3.4]:25, delay=0, "
-		 "delays=0/0/0/0, dsn=2.1.5, status=deliverable (250 2.1.5 Ok)",
-		 DS_DELIVERABLE},
-		{"Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
-		 "to=<u@x.y>, relay=mx[1.2.3.4]:25, delay=0, "
-		 "delays=0/0/0/0, dsn=5.1.1, status=undeliverable (x)", DS_UNDELIVERABLE},
+		{ "Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
+		  "to=<u@x.y>, relay=none, delay=0, delays=0/0/0/0, "
+		  "dsn=4.7.0, status=SOFTBOUNCE (x)",
+		  DS_SOFTBOUNCE },
+		{ "Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
+		  "to=<u@x.y>, relay=mx[1.2.3.4]:25, delay=0, "
+		  "delays=0/0/0/0, dsn=2.1.5, status=deliverable (250 2.1.5 Ok)",
+		  DS_DELIVERABLE },
+		{ "Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
+		  "to=<u@x.y>, relay=mx[1.2.3.4]:25, delay=0, "
+		  "delays=0/0/0/0, dsn=5.1.1, status=undeliverable (x)",
+		  DS_UNDELIVERABLE },
 	};
-	size_t  i;
+	size_t i;
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
 			   "to=<u@example.net>, relay=none, delay=30, "
 			   "delays=0.01/0/30/0, dsn=4.4.1, status=deferred "
-			   "(connect to 127.0.0.1[127.0.0.1]:2525: Connection refused)"), 0);
+			   "(connect to 127.0.0.1[127.0.0.1]:2525: Connection refused)"),
+			 0);
 	ck_assert_int_eq(L.status, DS_DEFERRED);
 	ck_span(L.relay, "none");
 	ck_span(L.relay_host, "none");
@@ -378,16 +400,18 @@ START_TEST(delivery_minimal_and_statuses)
 			   "to=<u@example.net>, relay=mx[192.0.2.1]:25, delay=1, "
 			   "delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host "
 			   "mx[192.0.2.1] said: 550 5.1.1 <u@example.net>: User "
-			   "unknown (in reply to RCPT TO command))"), 0);
+			   "unknown (in reply to RCPT TO command))"),
+			 0);
 	ck_assert_int_eq(L.status, DS_BOUNCED);
 	ck_span(L.text, "host mx[192.0.2.1] said: 550 5.1.1 <u@example.net>: User "
-		"unknown (in reply to RCPT TO command)");
+			"unknown (in reply to RCPT TO command)");
 	ck_assert_int_eq(L.queued_as.len, 0);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/local[1]: 4BDD63F45: "
 			   "to=<root@h.example>, orig_to=<root>, relay=local, "
 			   "delay=0.02, delays=0/0/0/0.01, dsn=2.0.0, status=sent "
-			   "(delivered to mailbox)"), 0);
+			   "(delivered to mailbox)"),
+			 0);
 	ck_span(L.program, "local");
 	ck_span(L.relay, "local");
 	ck_span(L.text, "delivered to mailbox");
@@ -400,7 +424,8 @@ START_TEST(delivery_minimal_and_statuses)
 	/* IPv6 relay */
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/lmtp[1]: 4BDD63F45: "
 			   "to=<u@x.y>, relay=mx[2001:db8::1]:24, delay=0, "
-			   "delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)"), 0);
+			   "delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)"),
+			 0);
 	ck_span(L.relay_addr, "2001:db8::1");
 	ck_span(L.relay_port, "24");
 }
@@ -409,13 +434,15 @@ END_TEST
 START_TEST(smtpd_pickup_tls)
 {
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtpd[5]: 4BDD63F45: "
-			   "client=localhost[127.0.0.1]"), 0);
+			   "client=localhost[127.0.0.1]"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_SMTPD_CLIENT);
 	ck_span(L.client_addr, "127.0.0.1");
 	ck_assert_int_eq(L.sasl_username.len, 0);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/pickup[5]: 4BDD63F45: "
-			   "uid=1000 from=<app>"), 0);
+			   "uid=1000 from=<app>"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_PICKUP);
 	ck_assert_int_eq(L.uid, 1000);
 	ck_span(L.from, "app");
@@ -423,17 +450,20 @@ START_TEST(smtpd_pickup_tls)
 	/* postsuper -r (Postfix 3.7's log) */
 	ck_assert_int_eq(P("Nov 24 04:25:20 mta postfix/pickup[11965]: "
 			   "4jYV8w3q1Hz1f2TB: uid=102 from=<app@app.test> "
-			   "orig_id=4jYV8v2yQcz1f2Wc"), 0);
+			   "orig_id=4jYV8v2yQcz1f2Wc"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_PICKUP);
 	ck_span(L.from, "app@app.test");
 	ck_span(L.orig_id, "4jYV8v2yQcz1f2Wc");
 	ck_assert_int_eq(P("Nov 24 04:25:20 mta postfix/pickup[11965]: "
-			   "4jYV8w3q1Hz1f2TB: uid=102 from=<a> orig_id=n?t"), 0);
+			   "4jYV8w3q1Hz1f2TB: uid=102 from=<a> orig_id=n?t"),
+			 0);
 	ck_assert_int_eq(L.orig_id.len, 0);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[123]: Untrusted TLS "
 			   "connection established to mx.example.net[192.0.2.7]:25: "
-			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"), 0);
+			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_TLS_ESTABLISHED);
 	ck_span(L.relay_host, "mx.example.net");
 	ck_span(L.relay_addr, "192.0.2.7");
@@ -441,7 +471,8 @@ START_TEST(smtpd_pickup_tls)
 	ck_assert_int_eq(L.pid, 123);
 
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[123]: Verified TLS "
-			   "connection established to mx[192.0.2.7]:587: TLSv1.2"), 0);
+			   "connection established to mx[192.0.2.7]:587: TLSv1.2"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_TLS_ESTABLISHED);
 	ck_span(L.relay_port, "587");
 
@@ -449,7 +480,8 @@ START_TEST(smtpd_pickup_tls)
 	 * logs it with usage "reused"), in this process or another. */
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[124]: Untrusted TLS "
 			   "connection reused to mx.example.net[192.0.2.7]:25: "
-			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"), 0);
+			   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_TLS_ESTABLISHED);
 	ck_span(L.relay_host, "mx.example.net");
 	ck_span(L.relay_addr, "192.0.2.7");
@@ -457,7 +489,8 @@ START_TEST(smtpd_pickup_tls)
 	ck_assert_int_eq(L.pid, 124);
 	/* The server side's lines are no client sessions. */
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtpd[9]: Anonymous TLS "
-			   "connection reused from c[192.0.2.9]: TLSv1.3"), 0);
+			   "connection reused from c[192.0.2.9]: TLSv1.3"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_OTHER);
 }
 END_TEST
@@ -465,9 +498,9 @@ END_TEST
 START_TEST(year_inference)
 {
 	struct log_stamp st;
-	double  t;
+	double t;
 	struct tm tm;
-	time_t  now, tt;
+	time_t now, tt;
 
 	setenv("TZ", "UTC", 1);
 	tzset();
@@ -508,8 +541,8 @@ END_TEST
 
 START_TEST(bad_input)
 {
-	char   *big;
-	size_t  n = 70000;
+	char *big;
+	size_t n = 70000;
 
 	ck_assert_int_eq(P(""), -1);
 	ck_assert_int_eq(P("Nov"), -1);
@@ -524,24 +557,28 @@ START_TEST(bad_input)
 	ck_assert_int_eq(L.status, DS_UNKNOWN);
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: to=<u@x.y>, "
 			   "relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, "
-			   "status=deferred (connect to"), 0);
+			   "status=deferred (connect to"),
+			 0);
 	ck_assert_int_eq(L.status, DS_DEFERRED);
 	ck_span(L.text, "connect to");
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: to=<u@x.y>, "
-			   "relay=none, delays=0/0"), 0);
+			   "relay=none, delays=0/0"),
+			 0);
 	ck_assert_int_eq(L.has_delays, 0);
 	ck_assert_int_eq(P("Nov  3 14:02:11 h postfix/smtp[1]: Untrusted TLS "
-			   "connection established to mx[1.2"), 0);
+			   "connection established to mx[1.2"),
+			 0);
 	ck_assert_int_eq(L.kind, LK_OTHER);
 
 	/* A line of more than 64 KiB with NUL bytes and invalid UTF-8. */
 	big = malloc(n);
 	ck_assert_ptr_nonnull(big);
 	{
-		const char *head = "Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
+		const char *head =
+		    "Nov  3 14:02:11 h postfix/smtp[1]: 4BDD63F45: "
 		    "to=<u@x.y>, relay=mx[1.2.3.4]:25, delay=1, delays=0/0/1/0, "
 		    "dsn=5.0.0, status=bounced (";
-		size_t  hl = strlen(head);
+		size_t hl = strlen(head);
 
 		memcpy(big, head, hl);
 		for (size_t i = hl; i < n - 1; i++)
@@ -559,7 +596,7 @@ END_TEST
 static int
 pipe_with(const char *data, size_t len)
 {
-	int     fds[2];
+	int fds[2];
 
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_int_eq(write(fds[1], data, len), (ssize_t) len);
@@ -570,12 +607,12 @@ pipe_with(const char *data, size_t len)
 START_TEST(linereader_offsets_and_partial_lines)
 {
 	const char data[] = "one\ntwo\n\nthree-without-newline";
-	int     fd = pipe_with(data, sizeof(data) - 1);
+	int fd = pipe_with(data, sizeof(data) - 1);
 	struct linereader *lr = linereader_new(fd, 100);
 	const char *line;
-	size_t  len;
+	size_t len;
 	uint64_t off;
-	int     cut;
+	int cut;
 
 	ck_assert_int_eq(linereader_next(lr, &line, &len, &off, &cut), 0);
 	ck_assert_int_gt(linereader_fill(lr), 0);
@@ -603,13 +640,13 @@ END_TEST
 
 START_TEST(linereader_cuts_long_lines)
 {
-	size_t  big = LINE_MAX_BYTES + 5000;
-	char   *data = malloc(big + 10);
+	size_t big = LINE_MAX_BYTES + 5000;
+	char *data = malloc(big + 10);
 	struct linereader *lr;
 	const char *line;
-	size_t  len, total = 0;
+	size_t len, total = 0;
 	uint64_t off;
-	int     cut, fds[2], n = 0;
+	int cut, fds[2], n = 0;
 
 	ck_assert_ptr_nonnull(data);
 	memset(data, 'x', big);
@@ -618,7 +655,7 @@ START_TEST(linereader_cuts_long_lines)
 	ck_assert_int_eq(pipe(fds), 0);
 	lr = linereader_new(fds[0], 0);
 	for (size_t sent = 0; sent < big + 4;) {
-		size_t  chunk = big + 4 - sent < 60000 ? big + 4 - sent : 60000;
+		size_t chunk = big + 4 - sent < 60000 ? big + 4 - sent : 60000;
 
 		ck_assert_int_eq(write(fds[1], data + sent, chunk), (ssize_t) chunk);
 		sent += chunk;
@@ -650,7 +687,7 @@ END_TEST
 
 START_TEST(fingerprints)
 {
-	char    a[FINGERPRINT_LEN], b[FINGERPRINT_LEN];
+	char a[FINGERPRINT_LEN], b[FINGERPRINT_LEN];
 
 	ck_assert_int_eq(fingerprint_bytes("first line\nsecond", 18, a), 1);
 	ck_assert_int_eq(fingerprint_bytes("first line\nother", 17, b), 1);
@@ -666,8 +703,8 @@ END_TEST
 static Suite *
 parse_line_suite(void)
 {
-	Suite  *s = suite_create("parse_line");
-	TCase  *tc = tcase_create("core");
+	Suite *s = suite_create("parse_line");
+	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, classic_syslog_prefix);
 	tcase_add_test(tc, maillog_file_prefix);

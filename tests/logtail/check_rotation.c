@@ -40,18 +40,18 @@ teardown(void)
 static void
 put(const char *name, const char *text, int gz, time_t mtime)
 {
-	char   *path = xasprintf("%s/%s", dir, name);
+	char *path = xasprintf("%s/%s", dir, name);
 	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
 
 	if (gz) {
-		gzFile  z = gzopen(path, "wb");
+		gzFile z = gzopen(path, "wb");
 
 		ck_assert_ptr_nonnull(z);
 		ck_assert_int_eq(gzwrite(z, text, (unsigned) strlen(text)),
 				 (int) strlen(text));
 		ck_assert_int_eq(gzclose(z), Z_OK);
 	} else {
-		FILE   *f = fopen(path, "w");
+		FILE *f = fopen(path, "w");
 
 		ck_assert_ptr_nonnull(f);
 		ck_assert_int_eq(fputs(text, f) >= 0, 1);
@@ -79,7 +79,7 @@ fp_of(const char *text, char out[FINGERPRINT_LEN])
 
 START_TEST(names_and_order)
 {
-	char   *log = xasprintf("%s/mail.log", dir), *sub;
+	char *log = xasprintf("%s/mail.log", dir), *sub;
 	struct rotation *r;
 
 	/* The numbers say one order, the times another: times win. */
@@ -120,10 +120,10 @@ END_TEST
 
 START_TEST(find_the_file_read_before)
 {
-	char   *log = xasprintf("%s/mail.log", dir), *one, fp[FINGERPRINT_LEN];
+	char *log = xasprintf("%s/mail.log", dir), *one, fp[FINGERPRINT_LEN];
 	struct rotation *r;
 	struct stat sb;
-	int     k;
+	int k;
 
 	/* A copy (copytruncate) and the compressed original share the first
 	 * line; the original's device and inode decide. */
@@ -158,7 +158,7 @@ END_TEST
 
 START_TEST(count_plain_and_gzip)
 {
-	char   *log = xasprintf("%s/mail.log", dir);
+	char *log = xasprintf("%s/mail.log", dir);
 	struct rotation *r;
 	uint64_t bytes, lines;
 
@@ -188,7 +188,7 @@ END_TEST
 
 START_TEST(newest_kept_and_live_missing)
 {
-	char   *log = xasprintf("%s/mail.log", dir), name[64], text[64];
+	char *log = xasprintf("%s/mail.log", dir), name[64], text[64];
 	struct rotation *r;
 
 	/* No log_file: its entry is there, empty, and no error. */
@@ -213,8 +213,8 @@ END_TEST
 static Suite *
 rotation_suite(void)
 {
-	Suite  *s = suite_create("rotation");
-	TCase  *tc = tcase_create("core");
+	Suite *s = suite_create("rotation");
+	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, names_and_order);

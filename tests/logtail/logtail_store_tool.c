@@ -18,8 +18,8 @@
 #include "util/util.h"
 
 struct dump {
-	struct buf out;			/* outbox events */
-	struct buf err;			/* queue states */
+	struct buf out; /* outbox events */
+	struct buf err; /* queue states */
 };
 
 /* dump_txn - walk the outbox. */
@@ -28,8 +28,8 @@ dump_txn(struct store_txn *txn, void *ctx)
 {
 	struct store_cursor *c;
 	const void *k, *v;
-	size_t  kl, vl;
-	int     rc;
+	size_t kl, vl;
+	int rc;
 	struct dump *d = ctx;
 
 	buf_reset(&d->out);
@@ -46,8 +46,8 @@ dump_txn(struct store_txn *txn, void *ctx)
 	if ((rc = store_cursor_open(txn, STORE_QUEUE, &c)) != STORE_OK)
 		return (rc);
 	while ((rc = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK)
-		buf_printf(&d->err, "queue %.*s %.*s\n", (int) kl,
-			   (const char *) k, (int) vl, (const char *) v);
+		buf_printf(&d->err, "queue %.*s %.*s\n", (int) kl, (const char *) k,
+			   (int) vl, (const char *) v);
 	store_cursor_close(c);
 	return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
@@ -65,7 +65,7 @@ put_record(struct store *st, const char *text)
 {
 	json_object *o = json_tokener_parse(text);
 	struct message_record *r = o ? message_record_from_json(o) : NULL;
-	int     rc;
+	int rc;
 
 	json_object_put(o);
 	if (r == NULL || r->queue_id == NULL) {
@@ -84,7 +84,7 @@ main(int argc, char **argv)
 {
 	struct store *st;
 	struct dump d;
-	int     rc;
+	int rc;
 
 	log_open("logtail_store_tool", LOG_TO_STDERR);
 	if (argc != 2 && argc != 3) {

@@ -34,19 +34,19 @@
 
 /* What the fake MTA saw and serves. */
 struct fake {
-	void   *priv;
+	void *priv;
 	const char *daemon_name;
 	const char *auth;
 	const char *qid;
-	int     nedits;
-	char    edits[MAX_EDITS][128];	/* "del NAME IDX", "add NAME VALUE" */
-	char    reply[128];
-	unsigned long actions;		/* offered; 0: ADDHDRS|CHGHDRS|CHGFROM */
-	unsigned long pf0;		/* what the milter asked for */
-	unsigned long pf1;		/* the steps it skips or leaves unanswered */
-	int     chgfrom_fail;		/* smfi_chgfrom returns MI_FAILURE */
-	int     nchgfrom;
-	char    chgfrom[300];		/* last sender set */
+	int nedits;
+	char edits[MAX_EDITS][128]; /* "del NAME IDX", "add NAME VALUE" */
+	char reply[128];
+	unsigned long actions; /* offered; 0: ADDHDRS|CHGHDRS|CHGFROM */
+	unsigned long pf0;     /* what the milter asked for */
+	unsigned long pf1;     /* the steps it skips or leaves unanswered */
+	int chgfrom_fail;      /* smfi_chgfrom returns MI_FAILURE */
+	int nchgfrom;
+	char chgfrom[300]; /* last sender set */
 };
 
 static struct fake fk;
@@ -145,11 +145,11 @@ static void
 setup_app(const char *const *kv)
 {
 	struct config *cfg = config_new();
-	char    err[256];
+	char err[256];
 
 	for (; kv != NULL && kv[0] != NULL; kv += 2)
-		ck_assert_msg(config_set(cfg, kv[0], kv[1], err, sizeof(err)) == 0,
-			      "%s", err);
+		ck_assert_msg(config_set(cfg, kv[0], kv[1], err, sizeof(err)) == 0, "%s",
+			      err);
 	memset(&fk, 0, sizeof(fk));
 	memset(&app, 0, sizeof(app));
 	pthread_mutex_init(&app.lock, NULL);
@@ -176,15 +176,16 @@ connect_from(const char *host, const char *ip, int port, unsigned long offer)
 {
 	struct sockaddr_in sin;
 	unsigned long f2, f3;
-	unsigned long actions = fk.actions ? fk.actions
-	    : SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
+	unsigned long actions =
+	    fk.actions ? fk.actions : SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((unsigned short) port);
 	ck_assert_int_eq(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-	ck_assert_int_eq(cb_negotiate(CTX, actions, offer, 0, 0, &fk.pf0, &fk.pf1,
-				      &f2, &f3), SMFIS_CONTINUE);
+	ck_assert_int_eq(
+	    cb_negotiate(CTX, actions, offer, 0, 0, &fk.pf0, &fk.pf1, &f2, &f3),
+	    SMFIS_CONTINUE);
 	cb_connect(CTX, (char *) host, (struct sockaddr *) &sin);
 }
 
@@ -193,8 +194,8 @@ connect_from(const char *host, const char *ip, int port, unsigned long offer)
 static sfsistat
 send_from(const char *sender, const char *const *hdrs)
 {
-	char   *from[] = {(char *) sender, NULL};
-	char   *rcpt[] = {"<r@dest.test>", NULL};
+	char *from[] = { (char *) sender, NULL };
+	char *rcpt[] = { "<r@dest.test>", NULL };
 
 	cb_envfrom(CTX, from);
 	cb_envrcpt(CTX, rcpt);
@@ -214,7 +215,7 @@ send_msg(const char *const *hdrs)
 static int
 has_edit(const char *prefix)
 {
-	int     i;
+	int i;
 
 	for (i = 0; i < fk.nedits; i++)
 		if (strncmp(fk.edits[i], prefix, strlen(prefix)) == 0)
@@ -231,8 +232,8 @@ recorded(const char *qid)
 
 START_TEST(test_sendmail_is_outgoing)
 {
-	static const char *const kv[] = {"internal_hosts", "10.0.0.0/8", NULL};
-	static const char *const hdrs[] = {"X-Posthook-Tag", "cli", NULL};
+	static const char *const kv[] = { "internal_hosts", "10.0.0.0/8", NULL };
+	static const char *const hdrs[] = { "X-Posthook-Tag", "cli", NULL };
 	struct message_record *r;
 
 	setup_app(kv);
@@ -266,9 +267,15 @@ END_TEST
 
 START_TEST(test_remove_last_first)
 {
-	static const char *const hdrs[] = {
-		"X-Posthook-Tag", "a", "x-posthook-tag", "b", "X-Posthook-Tag", "c",
-		"X-Posthook-Token", "zzzz", NULL};
+	static const char *const hdrs[] = { "X-Posthook-Tag",
+					    "a",
+					    "x-posthook-tag",
+					    "b",
+					    "X-Posthook-Tag",
+					    "c",
+					    "X-Posthook-Token",
+					    "zzzz",
+					    NULL };
 
 	setup_app(NULL);
 	connect_from("app.example", "127.0.0.1", 40001, 0);
@@ -287,9 +294,9 @@ END_TEST
 
 START_TEST(test_header_prefix)
 {
-	static const char *const kv[] = {"header_prefix", "X-Postal", NULL};
-	static const char *const hdrs[] = {"X-Postal-Tag", "postal",
-		"X-Posthook-Tag", "other", NULL};
+	static const char *const kv[] = { "header_prefix", "X-Postal", NULL };
+	static const char *const hdrs[] = { "X-Postal-Tag", "postal", "X-Posthook-Tag",
+					    "other", NULL };
 	struct message_record *r;
 
 	setup_app(kv);
@@ -311,8 +318,8 @@ END_TEST
 static void
 bad_metadata(const char *action, sfsistat want, const char *want_reply)
 {
-	const char *const kv[] = {"on_bad_metadata", action, NULL};
-	static const char *const hdrs[] = {"X-Posthook-Metadata", "{\"a\": [1]}", NULL};
+	const char *const kv[] = { "on_bad_metadata", action, NULL };
+	static const char *const hdrs[] = { "X-Posthook-Metadata", "{\"a\": [1]}", NULL };
 
 	setup_app(kv);
 	connect_from("app.example", "127.0.0.1", 40003, 0);
@@ -336,12 +343,12 @@ END_TEST
 START_TEST(test_noreply_negotiated)
 {
 	static char name[] = "Subject", value[] = "hi";
-	char   *from[] = {"<a@b>", NULL};
+	char *from[] = { "<a@b>", NULL };
 
 	setup_app(NULL);
 	connect_from("app.example", "127.0.0.1", 40004,
 		     SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR
-		     | SMFIP_NOBODY | SMFIP_NODATA | SMFIP_NR_DATA);
+			 | SMFIP_NOBODY | SMFIP_NODATA | SMFIP_NR_DATA);
 	ck_assert(fk.pf1 & SMFIP_NOBODY);
 	/* DATA is answered: on inet: an unanswered DATA packet stalls 40 ms. */
 	ck_assert(!(fk.pf1 & (SMFIP_NODATA | SMFIP_NR_DATA)));
@@ -356,7 +363,7 @@ END_TEST
 
 START_TEST(test_no_store_fails_open)
 {
-	static const char *const hdrs[] = {"X-Posthook-Tag", "t", NULL};
+	static const char *const hdrs[] = { "X-Posthook-Tag", "t", NULL };
 
 	setup_app(NULL);
 	store_close(app.store);
@@ -380,7 +387,7 @@ static int
 hold_cb(struct store_txn *txn, void *arg)
 {
 	uint64_t n;
-	int     rc = store_seq_next(txn, "message", &n);
+	int rc = store_seq_next(txn, "message", &n);
 
 	(void) arg;
 	pthread_mutex_lock(&held_mu);
@@ -405,10 +412,10 @@ holder(void *arg)
 
 START_TEST(test_locked_store_fails_open_fast)
 {
-	static const char *const kv[] = {"milter_store_timeout", "200ms", NULL};
-	static const char *const hdrs[] = {"X-Posthook-Tag", "t", NULL};
+	static const char *const kv[] = { "milter_store_timeout", "200ms", NULL };
+	static const char *const hdrs[] = { "X-Posthook-Tag", "t", NULL };
 	pthread_t t;
-	void   *held_rc;
+	void *held_rc;
 	int64_t start, took;
 
 	setup_app(kv);
@@ -435,13 +442,12 @@ START_TEST(test_locked_store_fails_open_fast)
 }
 END_TEST
 
-
 /* added_token - the token header the last message got ("" if none). */
 static const char *
 added_token(void)
 {
 	static const char add[] = "add X-Posthook-Token ";
-	int     i;
+	int i;
 
 	for (i = fk.nedits - 1; i >= 0; i--)
 		if (strncmp(fk.edits[i], add, strlen(add)) == 0)
@@ -461,12 +467,13 @@ next_message(const char *qid)
 
 START_TEST(test_verp_set)
 {
-	static const char *const kv[] = {"return_path_domain", "Bounces.Example.COM.", NULL};
-	static const char *const hdrs[] = {"X-Posthook-Tag", "verp", NULL};
+	static const char *const kv[] = { "return_path_domain", "Bounces.Example.COM.",
+					  NULL };
+	static const char *const hdrs[] = { "X-Posthook-Tag", "verp", NULL };
 	struct message_record *r;
-	char    want[300], tok[80], upper[300];
+	char want[300], tok[80], upper[300];
 	const char *token;
-	size_t  i;
+	size_t i;
 
 	setup_app(kv);
 	ck_assert_str_eq(app.settings->verp_domain, "bounces.example.com");
@@ -487,7 +494,8 @@ START_TEST(test_verp_set)
 	want[strlen(want) - 1] = 0;
 	ck_assert_str_eq(r->verp_sender, want + 1);
 	/* ... which the bounce intake reads back, whatever its case. */
-	ck_assert(bounce_verp_token(r->verp_sender, "bounces.example.com", tok, sizeof(tok)));
+	ck_assert(
+	    bounce_verp_token(r->verp_sender, "bounces.example.com", tok, sizeof(tok)));
 	ck_assert_str_eq(tok, token);
 	for (i = 0; r->verp_sender[i] && i < sizeof(upper) - 1; i++)
 		upper[i] = (char) toupper((unsigned char) r->verp_sender[i]);
@@ -520,7 +528,7 @@ END_TEST
 
 START_TEST(test_verp_unset)
 {
-	static const char *const hdrs[] = {"X-Posthook-Tag", "plain", NULL};
+	static const char *const hdrs[] = { "X-Posthook-Tag", "plain", NULL };
 	struct message_record *r;
 
 	setup_app(NULL);
@@ -543,10 +551,11 @@ END_TEST
 
 START_TEST(test_verp_reentry)
 {
-	static const char *const kv[] = {"return_path_domain", "bounces.example.com", NULL};
-	const char *hdrs[] = {"X-Posthook-Token", NULL, NULL};
+	static const char *const kv[] = { "return_path_domain", "bounces.example.com",
+					  NULL };
+	const char *hdrs[] = { "X-Posthook-Token", NULL, NULL };
 	struct message_record *r;
-	char    token[32], verp[300], bare[300], sender[310];
+	char token[32], verp[300], bare[300], sender[310];
 
 	setup_app(kv);
 	connect_from("app.example", "127.0.0.1", 40013, 0);
@@ -561,7 +570,7 @@ START_TEST(test_verp_reentry)
 	hdrs[1] = token;
 	next_message("REENTRY00002");
 	ck_assert_int_eq(send_from(verp, hdrs), SMFIS_CONTINUE);
-	ck_assert_int_eq(fk.nchgfrom, 0);	/* not wrapped twice */
+	ck_assert_int_eq(fk.nchgfrom, 0); /* not wrapped twice */
 	ck_assert_str_eq(added_token(), token);
 	ck_assert_ptr_null(recorded("REENTRY00001"));
 	r = recorded("REENTRY00002");
@@ -586,8 +595,9 @@ START_TEST(test_verp_reentry)
 
 	/* A VERP sender whose token this store never issued: rewrapped. */
 	next_message("REENTRY00004");
-	ck_assert_int_eq(send_from("<b+aaaaaaaaaaaaaaaaaaaaaaaa@bounces.example.com>", NULL),
-			 SMFIS_CONTINUE);
+	ck_assert_int_eq(
+	    send_from("<b+aaaaaaaaaaaaaaaaaaaaaaaa@bounces.example.com>", NULL),
+	    SMFIS_CONTINUE);
 	ck_assert_int_eq(fk.nchgfrom, 1);
 	ck_assert_str_ne(added_token(), token);
 	snprintf(verp, sizeof(verp), "<b+%s@bounces.example.com>", added_token());
@@ -599,7 +609,8 @@ END_TEST
 
 START_TEST(test_verp_fails_open)
 {
-	static const char *const kv[] = {"return_path_domain", "bounces.example.com", NULL};
+	static const char *const kv[] = { "return_path_domain", "bounces.example.com",
+					  NULL };
 	struct message_record *r;
 
 	/* smfi_chgfrom fails: logged, the message accepted with its token. */
@@ -642,24 +653,32 @@ END_TEST
 
 START_TEST(test_verp_domain_checked)
 {
-	static const char *const bad[] = {"bounces.example.com bad", "user@bounces.example.com",
-		"-x.example.com", "x..example.com", "x-.example.com", "<bounces.example.com>", NULL};
+	static const char *const bad[] = { "bounces.example.com bad",
+					   "user@bounces.example.com",
+					   "-x.example.com",
+					   "x..example.com",
+					   "x-.example.com",
+					   "<bounces.example.com>",
+					   NULL };
 	const char *const *b;
-	char    err[256], addr[VERP_ADDR_MAX + 1];
+	char err[256], addr[VERP_ADDR_MAX + 1];
 
 	for (b = bad; *b != NULL; b++) {
 		struct config *cfg = config_new();
 
-		ck_assert_int_eq(config_set(cfg, "return_path_domain", *b, err, sizeof(err)), 0);
+		ck_assert_int_eq(
+		    config_set(cfg, "return_path_domain", *b, err, sizeof(err)), 0);
 		err[0] = 0;
 		ck_assert_ptr_null(settings_new(cfg, err, sizeof(err)));
-		ck_assert_msg(strncmp(err, "return_path_domain: ", 20) == 0, "%s: %s", *b, err);
+		ck_assert_msg(strncmp(err, "return_path_domain: ", 20) == 0, "%s: %s", *b,
+			      err);
 	}
 	{
 		struct config *cfg = config_new();
 
 		/* A bad network is refused when the config is read. */
-		ck_assert_int_eq(config_set(cfg, "internal_hosts", "nonsense", err, sizeof(err)), -1);
+		ck_assert_int_eq(
+		    config_set(cfg, "internal_hosts", "nonsense", err, sizeof(err)), -1);
 		ck_assert_msg(strncmp(err, "internal_hosts: ", 16) == 0, "%s", err);
 		config_free(cfg);
 	}
@@ -672,8 +691,8 @@ END_TEST
 static int
 put_tenant_cb(struct store_txn *txn, void *arg)
 {
-	char    err[256];
-	int     rc = tenant_put(txn, arg, err, sizeof(err));
+	char err[256];
+	int rc = tenant_put(txn, arg, err, sizeof(err));
 
 	ck_assert_msg(rc == STORE_OK, "%s", err);
 	return rc;
@@ -684,7 +703,7 @@ static void
 put_tenant(const char *name, enum tenant_rule_kind kind, const char *value)
 {
 	struct tenant *t = tenant_new(name);
-	char    err[256];
+	char err[256];
 
 	ck_assert_int_eq(tenant_rule_add(t, kind, value, err, sizeof(err)), 0);
 	ck_assert_int_eq(store_run(app.store, put_tenant_cb, t, 0), STORE_OK);
@@ -693,11 +712,11 @@ put_tenant(const char *name, enum tenant_rule_kind kind, const char *value)
 
 /* tenant_of_sent - send one message; the tenant its record names. */
 static char *
-tenant_of_sent(const char *ip, const char *auth, const char *daemon,
-	       const char *sender, const char *qid)
+tenant_of_sent(const char *ip, const char *auth, const char *daemon, const char *sender,
+	       const char *qid)
 {
 	struct message_record *r;
-	char   *tenant;
+	char *tenant;
 
 	memset(&fk, 0, sizeof(fk));
 	fk.daemon_name = daemon;
@@ -713,16 +732,17 @@ tenant_of_sent(const char *ip, const char *auth, const char *daemon,
 	return tenant;
 }
 
-#define ck_tenant(expect, ip, auth, daemon, sender, qid) do { \
-	char   *t_ = tenant_of_sent(ip, auth, daemon, sender, qid); \
-	ck_assert_str_eq(t_, expect); \
-	free(t_); \
-} while (0)
+#define ck_tenant(expect, ip, auth, daemon, sender, qid)                                 \
+	do {                                                                             \
+		char *t_ = tenant_of_sent(ip, auth, daemon, sender, qid);                \
+		ck_assert_str_eq(t_, expect);                                            \
+		free(t_);                                                                \
+	} while (0)
 
 START_TEST(test_tenant_recorded)
 {
-	static const char *const kv[] = {"internal_hosts", "10.0.0.0/8",
-	"originating_daemons", "submission", NULL};
+	static const char *const kv[] = { "internal_hosts", "10.0.0.0/8",
+					  "originating_daemons", "submission", NULL };
 	struct message_record *r;
 
 	setup_app(kv);
@@ -758,8 +778,8 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("milter_callbacks");
-	TCase  *tc = tcase_create("callbacks");
+	Suite *s = suite_create("milter_callbacks");
+	TCase *tc = tcase_create("callbacks");
 
 	tcase_add_test(tc, test_sendmail_is_outgoing);
 	tcase_add_test(tc, test_remove_last_first);

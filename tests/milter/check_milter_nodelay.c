@@ -20,7 +20,7 @@
 static int
 nodelay(int fd)
 {
-	int     on = -1;
+	int on = -1;
 	socklen_t len = sizeof(on);
 
 	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
@@ -34,7 +34,7 @@ nodelay(int fd)
 static int
 tcp_listener(int family, struct sockaddr_storage *ss, socklen_t *len)
 {
-	int     fd = socket(family, SOCK_STREAM, 0);
+	int fd = socket(family, SOCK_STREAM, 0);
 
 	if (fd < 0 && family == AF_INET6)
 		return -1;
@@ -68,8 +68,8 @@ START_TEST(test_listeners)
 	struct sockaddr_storage ss, ss6;
 	struct sockaddr_un sun;
 	socklen_t len, len6;
-	int     l4, l6, client, accepted, ux;
-	char    path[] = "/tmp/check_nodelay.XXXXXX";
+	int l4, l6, client, accepted, ux;
+	char path[] = "/tmp/check_nodelay.XXXXXX";
 
 	l4 = tcp_listener(AF_INET, &ss, &len);
 	l6 = tcp_listener(AF_INET6, &ss6, &len6);
@@ -112,8 +112,8 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("milter_nodelay");
-	TCase  *tc = tcase_create("nodelay");
+	Suite *s = suite_create("milter_nodelay");
+	TCase *tc = tcase_create("nodelay");
 
 	tcase_add_test(tc, test_listeners);
 	suite_add_tcase(s, tc);

@@ -19,7 +19,7 @@
 static void
 tag_ok(const char *raw, const char *want)
 {
-	char   *out = NULL;
+	char *out = NULL;
 	const char *why = NULL;
 
 	ck_assert_int_eq(app_tag_parse(raw, &out, &why), APP_OK);
@@ -31,7 +31,7 @@ tag_ok(const char *raw, const char *want)
 static void
 tag_bad(const char *raw, const char *want_why)
 {
-	char   *out = NULL;
+	char *out = NULL;
 	const char *why = NULL;
 
 	ck_assert_int_eq(app_tag_parse(raw, &out, &why), APP_INVALID);
@@ -41,7 +41,7 @@ tag_bad(const char *raw, const char *want_why)
 
 START_TEST(test_tag)
 {
-	char    big[300];
+	char big[300];
 
 	tag_ok("onboarding", "onboarding");
 	tag_ok("  welcome mail \r\n", "welcome mail");
@@ -69,8 +69,8 @@ meta_bad(const char *raw, const char *want_why)
 
 	ck_assert_int_eq(app_metadata_parse(raw, &out, &why), APP_INVALID);
 	ck_assert_ptr_null(out);
-	ck_assert_msg(strcmp(why, want_why) == 0, "%s: got \"%s\", want \"%s\"",
-		      raw, why, want_why);
+	ck_assert_msg(strcmp(why, want_why) == 0, "%s: got \"%s\", want \"%s\"", raw, why,
+		      want_why);
 }
 
 START_TEST(test_metadata_good)
@@ -78,9 +78,11 @@ START_TEST(test_metadata_good)
 	json_object *out = NULL, *v;
 	const char *why = NULL;
 
-	ck_assert_int_eq(app_metadata_parse(
-	    "{\"user_id\": \"usr_123456\",\r\n \"campaign_id\":\"camp_789\"}",
-	    &out, &why), APP_OK);
+	ck_assert_int_eq(
+	    app_metadata_parse(
+		"{\"user_id\": \"usr_123456\",\r\n \"campaign_id\":\"camp_789\"}", &out,
+		&why),
+	    APP_OK);
 	ck_assert_int_eq(json_object_object_length(out), 2);
 	ck_assert(json_object_object_get_ex(out, "user_id", &v));
 	ck_assert_str_eq(json_object_get_string(v), "usr_123456");
@@ -93,16 +95,18 @@ START_TEST(test_metadata_good)
 	json_object_put(out);
 
 	/* Numbers and booleans as their JSON text, nulls dropped. */
-	ck_assert_int_eq(app_metadata_parse("{\"n\": 42, \"x\": -1.50, \"e\": 1e3, "
-	    "\"t\": true, \"f\": false, \"z\": null, \"s\": \"v\"}", &out, &why),
+	ck_assert_int_eq(
+	    app_metadata_parse("{\"n\": 42, \"x\": -1.50, \"e\": 1e3, "
+			       "\"t\": true, \"f\": false, \"z\": null, \"s\": \"v\"}",
+			       &out, &why),
 	    APP_OK);
 	ck_assert_str_eq(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN),
-	    "{\"n\":\"42\",\"x\":\"-1.50\",\"e\":\"1e3\",\"t\":\"true\","
-	    "\"f\":\"false\",\"s\":\"v\"}");
+			 "{\"n\":\"42\",\"x\":\"-1.50\",\"e\":\"1e3\",\"t\":\"true\","
+			 "\"f\":\"false\",\"s\":\"v\"}");
 	json_object_put(out);
 
-	ck_assert_int_eq(app_metadata_parse("{\"k\":\"caf\\u00e9 \xc3\xa9\"}",
-					    &out, &why), APP_OK);
+	ck_assert_int_eq(
+	    app_metadata_parse("{\"k\":\"caf\\u00e9 \xc3\xa9\"}", &out, &why), APP_OK);
 	ck_assert(json_object_object_get_ex(out, "k", &v));
 	ck_assert_str_eq(json_object_get_string(v), "caf\xc3\xa9 \xc3\xa9");
 	json_object_put(out);
@@ -112,10 +116,10 @@ END_TEST
 START_TEST(test_metadata_bad)
 {
 	struct buf_s {
-		char    s[8192];
-	}      *b = calloc(1, sizeof(*b));
-	size_t  n;
-	int     i;
+		char s[8192];
+	} *b = calloc(1, sizeof(*b));
+	size_t n;
+	int i;
 
 	meta_bad("", "metadata is not valid JSON");
 	meta_bad("not json", "metadata is not valid JSON");
@@ -165,11 +169,11 @@ END_TEST
 
 START_TEST(test_metadata_limits_exact)
 {
-	char    s[4200];
+	char s[4200];
 	json_object *out = NULL;
 	const char *why = NULL;
-	size_t  n;
-	int     i;
+	size_t n;
+	int i;
 
 	/* 20 keys of 40 bytes, with 500-byte values would pass 4 KiB: use small. */
 	n = (size_t) sprintf(s, "{");
@@ -193,9 +197,11 @@ START_TEST(test_spam)
 	ck_assert_int_eq(spam_status_from_header("X-Spam-Flag", "YES"), SPAM_SPAM);
 	ck_assert_int_eq(spam_status_from_header("x-spam-flag", " no"), SPAM_NOT_SPAM);
 	ck_assert_int_eq(spam_status_from_header("X-Spam-Status",
-		"Yes, score=7.1 required=5.0 tests=X"), SPAM_SPAM);
-	ck_assert_int_eq(spam_status_from_header("X-Spam-Status",
-		"No, score=-0.1 required=5.0"), SPAM_NOT_SPAM);
+						 "Yes, score=7.1 required=5.0 tests=X"),
+			 SPAM_SPAM);
+	ck_assert_int_eq(
+	    spam_status_from_header("X-Spam-Status", "No, score=-0.1 required=5.0"),
+	    SPAM_NOT_SPAM);
 	ck_assert_int_eq(spam_status_from_header("X-Spam-Status", "Nope"),
 			 SPAM_NOT_CHECKED);
 	ck_assert_int_eq(spam_status_from_header("Subject", "YES"), SPAM_NOT_CHECKED);
@@ -209,7 +215,7 @@ END_TEST
 static void
 mid(const char *raw, const char *want)
 {
-	char   *got = message_id_strip(raw);
+	char *got = message_id_strip(raw);
 
 	if (want == NULL) {
 		ck_assert_ptr_null(got);
@@ -234,7 +240,7 @@ END_TEST
 
 START_TEST(test_clean)
 {
-	char   *s;
+	char *s;
 
 	s = header_value_clean("a\r\n b\nc\0ignored");
 	ck_assert_str_eq(s, "a b c");
@@ -252,21 +258,24 @@ END_TEST
 static void
 subj(const char *raw, const char *want)
 {
-	char   *got = rfc2047_decode(raw, 200);
+	char *got = rfc2047_decode(raw, 200);
 
 	ck_assert_ptr_nonnull(got);
-	ck_assert_msg(strcmp(got, want) == 0, "%s: got \"%s\", want \"%s\"",
-		      raw, got, want);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: got \"%s\", want \"%s\"", raw, got,
+		      want);
 	free(got);
 }
 
 START_TEST(test_rfc2047)
 {
 	subj("Welcome to our service", "Welcome to our service");
-	subj("=?UTF-8?B?V2lsbGtvbW1lbiBiZWkgw5xiZXI=?=", "Willkommen bei \xc3\x9c" "ber");
+	subj("=?UTF-8?B?V2lsbGtvbW1lbiBiZWkgw5xiZXI=?=", "Willkommen bei \xc3\x9c"
+							 "ber");
 	subj("=?utf-8?q?caf=C3=A9_cr=c3=a8me?=", "caf\xc3\xa9 cr\xc3\xa8me");
-	subj("=?ISO-8859-1?Q?Gr=FC=DFe?=", "Gr\xc3\xbc\xc3\x9f" "e");
-	subj("=?iso-8859-15?Q?=A4uro?=", "\xe2\x82\xac" "uro");
+	subj("=?ISO-8859-1?Q?Gr=FC=DFe?=", "Gr\xc3\xbc\xc3\x9f"
+					   "e");
+	subj("=?iso-8859-15?Q?=A4uro?=", "\xe2\x82\xac"
+					 "uro");
 	subj("=?windows-1252?Q?=93quoted=94?=", "\xe2\x80\x9cquoted\xe2\x80\x9d");
 	subj("=?us-ascii?Q?plain?=", "plain");
 	subj("=?us-ascii?Q?bad=FF?=", "bad\xef\xbf\xbd");
@@ -298,9 +307,9 @@ END_TEST
 
 START_TEST(test_rfc2047_truncate)
 {
-	char    raw[1200], *got;
-	size_t  n = 0;
-	int     i;
+	char raw[1200], *got;
+	size_t n = 0;
+	int i;
 
 	for (i = 0; i < 250; i++) {
 		memcpy(raw + n, "\xc3\xa9", 2);
@@ -312,7 +321,9 @@ START_TEST(test_rfc2047_truncate)
 	ck_assert(utf8_valid(got, strlen(got)));
 	free(got);
 
-	got = rfc2047_decode("abc\xe2\x82\xac" "def", 4);
+	got = rfc2047_decode("abc\xe2\x82\xac"
+			     "def",
+			     4);
 	ck_assert_str_eq(got, "abc\xe2\x82\xac");
 	free(got);
 
@@ -326,8 +337,9 @@ END_TEST
 
 START_TEST(test_token)
 {
-	char    a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], enc[16];
-	unsigned char zero[5] = {0, 0, 0, 0, 0}, ff[5] = {0xff, 0xff, 0xff, 0xff, 0xff};
+	char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], enc[16];
+	unsigned char zero[5] = { 0, 0, 0, 0, 0 },
+		      ff[5] = { 0xff, 0xff, 0xff, 0xff, 0xff };
 
 	ck_assert_int_eq(token_new(a), 0);
 	ck_assert_int_eq(token_new(b), 0);
@@ -350,8 +362,8 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("milter_parsers");
-	TCase  *tc = tcase_create("parsers");
+	Suite *s = suite_create("milter_parsers");
+	TCase *tc = tcase_create("parsers");
 
 	tcase_add_test(tc, test_tag);
 	tcase_add_test(tc, test_metadata_good);

@@ -22,7 +22,7 @@
 
 #include "testlib.h"
 
-static const int64_t seed_sched[] = {0, 120000, 180000, 360000, 600000, 900000};
+static const int64_t seed_sched[] = { 0, 120000, 180000, 360000, 600000, 900000 };
 
 START_TEST(schedule_of_seed_000)
 {
@@ -45,7 +45,7 @@ START_TEST(retry_after_only_delays)
 	int64_t d;
 	double now = 1705312200;
 	char date[64];
-	time_t when = (time_t)now + 200;
+	time_t when = (time_t) now + 200;
 	struct tm tm;
 
 	/* longer than scheduled: taken */
@@ -101,20 +101,21 @@ START_TEST(utf8_made_safe)
 		size_t len;
 		const char *out;
 	} cases[] = {
-	    {"plain", 5, "plain"},
-	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
-	     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
-	    {"a\xff"
-	     "b",
-	     3,
-	     "a\xef\xbf\xbd"
-	     "b"},
-	    {"a\0b", 3,
-	     "a\xef\xbf\xbd"
-	     "b"},
-	    {"cut \xe2\x82", 6, "cut \xef\xbf\xbd\xef\xbf\xbd"},
-	    {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"},		 /* overlong */
-	    {"\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
+		{ "plain", 5, "plain" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "a\xff"
+		  "b",
+		  3,
+		  "a\xef\xbf\xbd"
+		  "b" },
+		{ "a\0b", 3,
+		  "a\xef\xbf\xbd"
+		  "b" },
+		{ "cut \xe2\x82", 6, "cut \xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong */
+		{ "\xed\xa0\x80", 3,
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
 	};
 	struct buf b;
 	size_t i;
@@ -122,8 +123,8 @@ START_TEST(utf8_made_safe)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_init(&b);
 		utf8_clean_append(&b, cases[i].in, cases[i].len);
-		ck_assert_msg(b.len == strlen(cases[i].out) &&
-				  memcmp(b.data, cases[i].out, b.len) == 0,
+		ck_assert_msg(b.len == strlen(cases[i].out)
+				  && memcmp(b.data, cases[i].out, b.len) == 0,
 			      "case %zu", i);
 		buf_free(&b);
 	}
@@ -138,7 +139,7 @@ keys_are(json_object *o, const char *const *want, size_t n)
 
 	json_object_object_foreach(o, key, val)
 	{
-		(void)val;
+		(void) val;
 		if (i < n)
 			ck_assert_str_eq(key, want[i]);
 		i++;
@@ -164,11 +165,12 @@ sample_delivery(void)
 START_TEST(record_has_seed_003_shape)
 {
 	static const char *const top[] = {
-	    "id",      "webhookId", "webhookName", "event",	"url",	   "statusCode",
-	    "success", "attempt",   "willRetry",   "timestamp", "request", "response",
+		"id",	     "webhookId",  "webhookName", "event",
+		"url",	     "statusCode", "success",	  "attempt",
+		"willRetry", "timestamp",  "request",	  "response",
 	};
-	static const char *const req_keys[] = {"payload", "headers"};
-	static const char *const resp_keys[] = {"statusCode", "body"};
+	static const char *const req_keys[] = { "payload", "headers" };
+	static const char *const resp_keys[] = { "statusCode", "body" };
 	struct delivery *d = sample_delivery();
 	struct attempt_result r;
 	json_object *rec, *v, *req, *resp;
@@ -200,13 +202,13 @@ START_TEST(record_has_seed_003_shape)
 	ck_assert(json_object_is_type(v, json_type_int));
 	ck_assert_int_eq(json_object_get_int(v), 200);
 	ck_assert(json_object_object_get_ex(rec, "success", &v));
-	ck_assert(json_object_is_type(v, json_type_boolean) &&
-		  json_object_get_boolean(v));
+	ck_assert(json_object_is_type(v, json_type_boolean)
+		  && json_object_get_boolean(v));
 	ck_assert(json_object_object_get_ex(rec, "attempt", &v));
 	ck_assert(json_object_is_type(v, json_type_int));
 	ck_assert(json_object_object_get_ex(rec, "willRetry", &v));
-	ck_assert(json_object_is_type(v, json_type_boolean) &&
-		  !json_object_get_boolean(v));
+	ck_assert(json_object_is_type(v, json_type_boolean)
+		  && !json_object_get_boolean(v));
 	ck_assert(json_object_object_get_ex(rec, "timestamp", &v));
 	ck_assert_str_eq(json_object_get_string(v), "2024-01-15T10:30:00Z");
 	ck_assert_int_eq(
@@ -320,16 +322,16 @@ setup_cb(struct store_txn *txn, void *arg)
 		int enabled, all;
 		uint32_t events;
 	} eps[] = {
-	    {"all", 1, 1, 0},
-	    {"disabled", 0, 1, 0},
-	    {"held only", 1, 0, 1u << EV_MESSAGE_HELD},
+		{ "all", 1, 1, 0 },
+		{ "disabled", 0, 1, 0 },
+		{ "held only", 1, 0, 1u << EV_MESSAGE_HELD },
 	};
 	struct endpoint *ep;
 	json_object *p;
 	size_t i;
 	int rc = STORE_OK;
 
-	(void)arg;
+	(void) arg;
 	for (i = 0; rc == STORE_OK && i < 3; i++) {
 		ep = endpoint_new();
 		ep->name = xstrdup(eps[i].name);
@@ -380,13 +382,13 @@ get_cb(struct store_txn *txn, void *arg)
 	return delivery_get(txn, f->id, &f->d);
 }
 
-static const int64_t test_sched[] = {0, 1000, 2000};
+static const int64_t test_sched[] = { 0, 1000, 2000 };
 
 static int
 complete_cb(struct store_txn *txn, void *arg)
 {
 	struct fx *f = arg;
-	struct attempt_target target = {"hook", "http://127.0.0.1:9/", NULL};
+	struct attempt_target target = { "hook", "http://127.0.0.1:9/", NULL };
 
 	return delivery_complete(txn, f->id, &target, &f->r, test_sched, 3, f->rec_id,
 				 &f->will_retry);
@@ -454,7 +456,7 @@ due_contains(struct fx *f, uint64_t id)
 START_TEST(fanout_complete_replay_recover_purge)
 {
 	struct fx f;
-	int64_t now_ms = (int64_t)(now_seconds() * 1000);
+	int64_t now_ms = (int64_t) (now_seconds() * 1000);
 	char uuid[37], first_rec[32];
 	json_object *v;
 
@@ -498,7 +500,7 @@ START_TEST(fanout_complete_replay_recover_purge)
 	fail_once(&f, 500);
 	strcpy(first_rec, f.rec_id);
 	ck_assert_int_eq(f.will_retry, 1);
-	f.at = (int64_t)(now_seconds() * 1000) + 500;
+	f.at = (int64_t) (now_seconds() * 1000) + 500;
 	ck_assert(!due_contains(&f, 2));
 	f.at += 1000;
 	ck_assert(due_contains(&f, 2));
@@ -557,7 +559,7 @@ START_TEST(fanout_complete_replay_recover_purge)
 	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
 	ck_assert_int_eq(f.d->state, DELIVERY_PENDING);
 	ck_assert_str_eq(f.d->uuid, uuid);
-	f.at = (int64_t)(now_seconds() * 1000) + 10;
+	f.at = (int64_t) (now_seconds() * 1000) + 10;
 	ck_assert(due_contains(&f, 2));
 	fail_once(&f, 500);
 	ck_assert_int_eq(f.will_retry, 1);
@@ -587,13 +589,13 @@ END_TEST
 static int
 tenant_setup_cb(struct store_txn *txn, void *arg)
 {
-	static const char *const owners[] = {"shop", NULL, "default"};
+	static const char *const owners[] = { "shop", NULL, "default" };
 	struct endpoint *ep;
 	json_object *p;
 	size_t i;
 	int rc = STORE_OK;
 
-	(void)arg;
+	(void) arg;
 	for (i = 0; rc == STORE_OK && i < 3; i++) {
 		ep = endpoint_new();
 		ep->name = xasprintf("hook %zu", i + 1);
@@ -605,12 +607,14 @@ tenant_setup_cb(struct store_txn *txn, void *arg)
 	}
 	p = event_sample_payload(EV_MESSAGE_SENT, 1705312200);
 	if (rc == STORE_OK)
-		rc = outbox_add_tenant(txn, "shop's", EV_MESSAGE_SENT, 1, p, NULL, "shop");
-	if (rc == STORE_OK)	/* no tenant: the default tenant's */
+		rc =
+		    outbox_add_tenant(txn, "shop's", EV_MESSAGE_SENT, 1, p, NULL, "shop");
+	if (rc == STORE_OK) /* no tenant: the default tenant's */
 		rc = outbox_add(txn, "site's", EV_SEND_LIMIT, 2, p, NULL);
-	if (rc == STORE_OK)	/* a tenant without endpoints */
-		rc = outbox_add_tenant(txn, "blog's", EV_MESSAGE_SENT, 3, p, NULL, "blog");
-	if (rc == STORE_OK)	/* for one endpoint alone: whatever its tenant */
+	if (rc == STORE_OK) /* a tenant without endpoints */
+		rc =
+		    outbox_add_tenant(txn, "blog's", EV_MESSAGE_SENT, 3, p, NULL, "blog");
+	if (rc == STORE_OK) /* for one endpoint alone: whatever its tenant */
 		rc = outbox_add_tenant(txn, "test", EV_MESSAGE_SENT, 4, p, "1", NULL);
 	json_object_put(p);
 	return rc;
@@ -619,7 +623,10 @@ tenant_setup_cb(struct store_txn *txn, void *arg)
 START_TEST(fanout_by_tenant)
 {
 	static const char *const expect[][2] = {
-	    {"shop's", "1"}, {"site's", "2"}, {"site's", "3"}, {"test", "1"},
+		{ "shop's", "1" },
+		{ "site's", "2" },
+		{ "site's", "3" },
+		{ "test", "1" },
 	};
 	struct fx f;
 	json_object *sample;

@@ -16,37 +16,37 @@
 #include "testlib.h"
 
 static const char *const good_urls[] = {
-    "http://127.0.0.1:8080/hook",
-    "https://hooks.example.com/webhooks/ark?token=abc&x=1",
-    "HTTPS://Example.COM",
-    "http://[::1]:9000/x",
-    "http://[2001:db8::1]/",
-    "http://a-b.example_1.test:65535",
-    "https://example.com/path%20with%20escapes",
+	"http://127.0.0.1:8080/hook",
+	"https://hooks.example.com/webhooks/ark?token=abc&x=1",
+	"HTTPS://Example.COM",
+	"http://[::1]:9000/x",
+	"http://[2001:db8::1]/",
+	"http://a-b.example_1.test:65535",
+	"https://example.com/path%20with%20escapes",
 };
 
 static const struct {
 	const char *url;
 	const char *reason;
 } bad_urls[] = {
-    {"", "empty"},
-    {"ftp://example.com/", "http:// or https://"},
-    {"file:///etc/passwd", "http:// or https://"},
-    {"example.com/hook", "http:// or https://"},
-    {"http://", "no valid host"},
-    {"http:///path", "no valid host"},
-    {"http://user:pw@example.com/", "credentials"},
-    {"http://exa mple.com/", "space"},
-    {"http://example.com:0/", "out of range"},
-    {"http://example.com:70000/", "out of range"},
-    {"http://example.com:80a/", "bad port"},
-    {"http://example..com/", "empty label"},
-    {"http://exa!mple.com/", "contains '!'"},
-    {"http://[::1/", "unclosed"},
-    {"http://[zz::1]/", "IPv6"},
-    {"http://example.com/#frag", "fragment"},
-    {"http://example.com/\x01", "control"},
-    {"http://ex\xc3\xa4mple.com/", "non-ASCII"},
+	{ "", "empty" },
+	{ "ftp://example.com/", "http:// or https://" },
+	{ "file:///etc/passwd", "http:// or https://" },
+	{ "example.com/hook", "http:// or https://" },
+	{ "http://", "no valid host" },
+	{ "http:///path", "no valid host" },
+	{ "http://user:pw@example.com/", "credentials" },
+	{ "http://exa mple.com/", "space" },
+	{ "http://example.com:0/", "out of range" },
+	{ "http://example.com:70000/", "out of range" },
+	{ "http://example.com:80a/", "bad port" },
+	{ "http://example..com/", "empty label" },
+	{ "http://exa!mple.com/", "contains '!'" },
+	{ "http://[::1/", "unclosed" },
+	{ "http://[zz::1]/", "IPv6" },
+	{ "http://example.com/#frag", "fragment" },
+	{ "http://example.com/\x01", "control" },
+	{ "http://ex\xc3\xa4mple.com/", "non-ASCII" },
 };
 
 START_TEST(url_good)

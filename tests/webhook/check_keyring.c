@@ -43,21 +43,19 @@ static struct config *
 test_config(int with_jwks)
 {
 	struct config *cfg = config_new();
-	char    err[256];
-	char   *p = tmp("signing.key");
+	char err[256];
+	char *p = tmp("signing.key");
 
 	ck_assert_int_eq(config_set(cfg, "signing_key", p, err, sizeof(err)), 0);
 	free(p);
-	ck_assert_int_eq(config_set(cfg, "key_activation_delay", "1h", err,
-				    sizeof(err)), 0);
-	ck_assert_int_eq(config_set(cfg, "retry_schedule", "0 2m 10m", err,
-				    sizeof(err)), 0);
-	ck_assert_int_eq(config_set(cfg, "webhook_timeout", "5s", err,
-				    sizeof(err)), 0);
+	ck_assert_int_eq(config_set(cfg, "key_activation_delay", "1h", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(config_set(cfg, "retry_schedule", "0 2m 10m", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(config_set(cfg, "webhook_timeout", "5s", err, sizeof(err)), 0);
 	if (with_jwks) {
 		p = tmp("jwks.json");
-		ck_assert_int_eq(config_set(cfg, "jwks_file", p, err,
-					    sizeof(err)), 0);
+		ck_assert_int_eq(config_set(cfg, "jwks_file", p, err, sizeof(err)), 0);
 		free(p);
 	}
 	return cfg;
@@ -67,12 +65,12 @@ test_config(int with_jwks)
 static void
 jwks_kids(char *out, size_t outlen)
 {
-	char   *p = tmp("jwks.json");
-	char   *text = file_read_all(p, NULL);
+	char *p = tmp("jwks.json");
+	char *text = file_read_all(p, NULL);
 	json_object *root;
 	json_object *keys;
 	json_object *kid;
-	size_t  i;
+	size_t i;
 
 	ck_assert_ptr_nonnull(text);
 	root = json_tokener_parse(text);
@@ -80,8 +78,8 @@ jwks_kids(char *out, size_t outlen)
 	ck_assert(json_object_object_get_ex(root, "keys", &keys));
 	out[0] = '\0';
 	for (i = 0; i < json_object_array_length(keys); i++) {
-		ck_assert(json_object_object_get_ex(
-			json_object_array_get_idx(keys, i), "kid", &kid));
+		ck_assert(json_object_object_get_ex(json_object_array_get_idx(keys, i),
+						    "kid", &kid));
 		snprintf(out + strlen(out), outlen - strlen(out), "%s ",
 			 json_object_get_string(kid));
 	}
@@ -94,8 +92,8 @@ jwks_kids(char *out, size_t outlen)
 static void
 file_kid(const char *name, char *out, size_t outlen)
 {
-	char   *p = tmp(name);
-	char    err[256];
+	char *p = tmp(name);
+	char err[256];
 	struct signing_key *k = signing_key_load(p, err, sizeof(err));
 
 	snprintf(out, outlen, "%s", k != NULL ? signing_key_kid(k) : "");
@@ -106,9 +104,9 @@ file_kid(const char *name, char *out, size_t outlen)
 START_TEST(keyring_first_start)
 {
 	struct config *cfg = test_config(1);
-	char    err[256];
-	char    kids[1024];
-	char    kid[65];
+	char err[256];
+	char kids[1024];
+	char kid[65];
 	struct keyring *kr;
 	struct keyring_info ki;
 	struct stat st;
@@ -133,8 +131,8 @@ START_TEST(keyring_first_start)
 	ck_assert_int_eq(stat(cfg->jwks_file, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
 	jwks = keyring_jwks(kr, now_seconds());
-	ck_assert_uint_eq(json_object_array_length(
-		json_object_object_get(jwks, "keys")), 1);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(jwks, "keys")),
+			  1);
 	json_object_put(jwks);
 	keyring_free(kr);
 
@@ -150,26 +148,25 @@ END_TEST
 START_TEST(keyring_rotation_timeline)
 {
 	struct config *cfg = test_config(1);
-	char    err[256];
-	char    kids[1024];
-	char    expect[1024];
-	char    old_kid[65];
-	char    new_kid[65];
-	char    held[65];
-	char   *side;
+	char err[256];
+	char kids[1024];
+	char expect[1024];
+	char old_kid[65];
+	char new_kid[65];
+	char held[65];
+	char *side;
 	struct keyring *kr;
 	struct keyring_info ki;
-	double  t0;
-	double  act;
-	double  until;
+	double t0;
+	double act;
+	double until;
 	/* Retry-After may double each delay: 2 * (0 + 2m + 10m) + 3 * 5s. */
 	const double retire_after = 2 * (0 + 120 + 600) + 3 * 5;
 
 	kr = keyring_open(cfg, NULL, err, sizeof(err));
 	ck_assert_msg(kr != NULL, "%s", err);
 	t0 = now_seconds() + 10;
-	snprintf(old_kid, sizeof(old_kid), "%s",
-		 signing_key_kid(keyring_signer(kr, t0)));
+	snprintf(old_kid, sizeof(old_kid), "%s", signing_key_kid(keyring_signer(kr, t0)));
 
 	ck_assert_int_eq(keyring_rotate(kr, t0, err, sizeof(err)), 0);
 	ck_assert_uint_eq(keyring_count(kr), 2);
@@ -230,12 +227,12 @@ END_TEST
 START_TEST(keyring_sees_other_process)
 {
 	struct config *cfg = test_config(0);
-	char    err[256];
+	char err[256];
 	struct keyring *daemon_kr;
 	struct keyring *ctl_kr;
 	struct keyring_info ki;
 	json_object *jwks;
-	double  now = now_seconds();
+	double now = now_seconds();
 
 	daemon_kr = keyring_open(cfg, NULL, err, sizeof(err));
 	ck_assert_msg(daemon_kr != NULL, "%s", err);
@@ -249,19 +246,17 @@ START_TEST(keyring_sees_other_process)
 	ck_assert_int_eq(keyring_refresh(daemon_kr, now + 61), 0);
 	ck_assert_uint_eq(keyring_count(daemon_kr), 3);
 	jwks = keyring_jwks(daemon_kr, now + 61);
-	ck_assert_uint_eq(json_object_array_length(
-		json_object_object_get(jwks, "keys")), 3);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(jwks, "keys")),
+			  3);
 	json_object_put(jwks);
 	/* Two rotations: the second key signs an hour after the first. */
 	ck_assert_int_eq(keyring_info(daemon_kr, 1, &ki), 0);
 	ck_assert(ki.activates == now + 3600);
 	ck_assert(ki.retired == now + 3660);
-	ck_assert_str_eq(signing_key_kid(keyring_signer(daemon_kr, now + 3601)),
-			 ki.kid);
+	ck_assert_str_eq(signing_key_kid(keyring_signer(daemon_kr, now + 3601)), ki.kid);
 	ck_assert_int_eq(keyring_info(daemon_kr, 2, &ki), 0);
 	ck_assert(ki.activates == now + 3660);
-	ck_assert_str_eq(signing_key_kid(keyring_signer(daemon_kr, now + 3660)),
-			 ki.kid);
+	ck_assert_str_eq(signing_key_kid(keyring_signer(daemon_kr, now + 3660)), ki.kid);
 	keyring_free(daemon_kr);
 	config_free(cfg);
 }
@@ -270,16 +265,16 @@ END_TEST
 START_TEST(keyring_refuses_bad_state)
 {
 	struct config *cfg = test_config(0);
-	char    err[256];
-	char   *state;
+	char err[256];
+	char *state;
 	struct keyring *kr;
 
 	kr = keyring_open(cfg, NULL, err, sizeof(err));
 	ck_assert_msg(kr != NULL, "%s", err);
 	keyring_free(kr);
 	state = xasprintf("%s.keys", cfg->signing_key);
-	ck_assert_int_eq(file_write_atomic(state, "{garbage", 8, 0600, err,
-					   sizeof(err)), 0);
+	ck_assert_int_eq(file_write_atomic(state, "{garbage", 8, 0600, err, sizeof(err)),
+			 0);
 	ck_assert_ptr_null(keyring_open(cfg, NULL, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "not a keyring state file"));
 	free(state);
@@ -290,8 +285,8 @@ END_TEST
 int
 main(void)
 {
-	Suite  *s = suite_create("keyring");
-	TCase  *tc = tcase_create("keyring");
+	Suite *s = suite_create("keyring");
+	TCase *tc = tcase_create("keyring");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, keyring_first_start);

@@ -54,7 +54,7 @@ tmp(const char *name)
 static void
 run_line(const char *cmd, char *out, size_t outlen)
 {
-	FILE   *p = popen(cmd, "r");
+	FILE *p = popen(cmd, "r");
 
 	ck_assert_ptr_nonnull(p);
 	out[0] = '\0';
@@ -67,12 +67,12 @@ run_line(const char *cmd, char *out, size_t outlen)
 static int
 verify_sig(const char *pem, const char *body, const char *b64)
 {
-	FILE   *f = fopen(pem, "r");
+	FILE *f = fopen(pem, "r");
 	EVP_PKEY *pkey;
 	EVP_MD_CTX *md;
 	unsigned char sig[1024];
-	int     n;
-	int     ok;
+	int n;
+	int ok;
 
 	ck_assert_ptr_nonnull(f);
 	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
@@ -84,10 +84,10 @@ verify_sig(const char *pem, const char *body, const char *b64)
 	/* EVP_DecodeBlock counts the padding as zero bytes. */
 	n -= (int) (strlen(b64) - strcspn(b64, "="));
 	md = EVP_MD_CTX_new();
-	ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-					      pkey), 1);
+	ck_assert_int_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey), 1);
 	ok = EVP_DigestVerify(md, sig, (size_t) n, (const unsigned char *) body,
-			      strlen(body)) == 1;
+			      strlen(body))
+	     == 1;
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pkey);
 	return ok;
@@ -95,16 +95,17 @@ verify_sig(const char *pem, const char *body, const char *b64)
 
 START_TEST(kid_matches_openssl_cli)
 {
-	char   *path = tmp("k.pem");
-	char   *cmd;
-	char    err[256];
-	char    line[256];
+	char *path = tmp("k.pem");
+	char *cmd;
+	char err[256];
+	char line[256];
 	const char *kid = signing_key_kid(shared);
-	size_t  i;
+	size_t i;
 
 	ck_assert_int_eq(signing_key_save(shared, path, err, sizeof(err)), 0);
 	cmd = xasprintf("openssl rsa -in '%s' -RSAPublicKey_out -outform DER "
-			"2>/dev/null | sha256sum", path);
+			"2>/dev/null | sha256sum",
+			path);
 	run_line(cmd, line, sizeof(line));
 	ck_assert_uint_eq(strlen(kid), 64);
 	for (i = 0; i < 64; i++)
@@ -117,18 +118,17 @@ END_TEST
 
 START_TEST(signature_verifies)
 {
-	char   *path = tmp("k.pem");
-	char    err[256];
+	char *path = tmp("k.pem");
+	char err[256];
 	const char *body = "{\"event\":\"MessageSent\",\"uuid\":\"u-1\"}";
-	char   *sig;
+	char *sig;
 
 	ck_assert_int_eq(signing_key_save(shared, path, err, sizeof(err)), 0);
 	sig = signing_key_sign(shared, body, strlen(body));
 	ck_assert_ptr_nonnull(sig);
-	ck_assert_uint_eq(strlen(sig), 344);	/* 256 bytes in base64 */
+	ck_assert_uint_eq(strlen(sig), 344); /* 256 bytes in base64 */
 	ck_assert(verify_sig(path, body, sig));
-	ck_assert(!verify_sig(path, "{\"event\":\"MessageSent\",\"uuid\":\"u-2\"}",
-			      sig));
+	ck_assert(!verify_sig(path, "{\"event\":\"MessageSent\",\"uuid\":\"u-2\"}", sig));
 	free(sig);
 	free(path);
 }
@@ -136,22 +136,21 @@ END_TEST
 
 START_TEST(signature_matches_openssl_cli)
 {
-	char   *path = tmp("k.pem");
-	char   *bodyp = tmp("body");
-	char   *cmd;
-	char    err[256];
-	char    line[512];
+	char *path = tmp("k.pem");
+	char *bodyp = tmp("body");
+	char *cmd;
+	char err[256];
+	char line[512];
 	const char *body = "{\"a\": 1}\n";
-	char   *sig;
+	char *sig;
 
 	ck_assert_int_eq(signing_key_save(shared, path, err, sizeof(err)), 0);
-	ck_assert_int_eq(file_write_atomic(bodyp, body, strlen(body), 0600,
-					   err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    file_write_atomic(bodyp, body, strlen(body), 0600, err, sizeof(err)), 0);
 	sig = signing_key_sign(shared, body, strlen(body));
 	ck_assert_ptr_nonnull(sig);
 	/* PKCS#1 v1.5 is deterministic: the CLI must produce the same bytes. */
-	cmd = xasprintf("openssl dgst -sha256 -sign '%s' '%s' | base64 -w0",
-			path, bodyp);
+	cmd = xasprintf("openssl dgst -sha256 -sign '%s' '%s' | base64 -w0", path, bodyp);
 	run_line(cmd, line, sizeof(line));
 	ck_assert_str_eq(line, sig);
 	free(cmd);
@@ -164,27 +163,26 @@ END_TEST
 START_TEST(stdwebhooks_vector)
 {
 	const char *body = "{\"test\": 2432232314}";
-	char   *sig;
+	char *sig;
 
 	/* Published test vector of the Standard Webhooks reference libraries. */
 	sig = stdwebhooks_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-				    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-				    body, strlen(body));
+				    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+				    strlen(body));
 	ck_assert_ptr_nonnull(sig);
 	ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 	free(sig);
 	sig = stdwebhooks_signature("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-				    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-				    body, strlen(body));
+				    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+				    strlen(body));
 	ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 	free(sig);
 	sig = stdwebhooks_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-				    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331,
-				    body, strlen(body));
+				    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body,
+				    strlen(body));
 	ck_assert_str_ne(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 	free(sig);
-	ck_assert_ptr_null(stdwebhooks_signature("whsec_not*base64", "m", 1,
-						 "x", 1));
+	ck_assert_ptr_null(stdwebhooks_signature("whsec_not*base64", "m", 1, "x", 1));
 	ck_assert_ptr_null(stdwebhooks_signature("whsec_", "m", 1, "x", 1));
 }
 END_TEST
@@ -211,19 +209,20 @@ START_TEST(jwk_fields)
 	/* 256 bytes of modulus: 342 base64url characters, no padding. */
 	ck_assert_uint_eq(strlen(n), 342);
 	ck_assert_uint_eq(strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				 "qrstuvwxyz0123456789-_"), 342);
+				    "qrstuvwxyz0123456789-_"),
+			  342);
 	json_object_put(jwk);
 }
 END_TEST
 
 START_TEST(save_load_round_trip)
 {
-	char   *path = tmp("sub.pem");
-	char    err[256];
+	char *path = tmp("sub.pem");
+	char err[256];
 	struct signing_key *k;
 	struct stat st;
-	mode_t  old = umask(0);
-	char   *sig;
+	mode_t old = umask(0);
+	char *sig;
 
 	ck_assert_int_eq(signing_key_save(shared, path, err, sizeof(err)), 0);
 	umask(old);
@@ -242,19 +241,20 @@ END_TEST
 
 START_TEST(load_refuses_bad_keys)
 {
-	char   *path = tmp("bad.pem");
-	char   *small = tmp("small.pem");
-	char   *cmd;
-	char    err[256];
+	char *path = tmp("bad.pem");
+	char *small = tmp("small.pem");
+	char *cmd;
+	char err[256];
 
 	ck_assert_ptr_null(signing_key_load(path, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "bad.pem"));
-	ck_assert_int_eq(file_write_atomic(path, "hello\n", 6, 0600, err,
-					   sizeof(err)), 0);
+	ck_assert_int_eq(file_write_atomic(path, "hello\n", 6, 0600, err, sizeof(err)),
+			 0);
 	ck_assert_ptr_null(signing_key_load(path, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "no PEM private key"));
 	cmd = xasprintf("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024"
-			" -out '%s' 2>/dev/null", small);
+			" -out '%s' 2>/dev/null",
+			small);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_ptr_null(signing_key_load(small, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "1024 bits"));
@@ -267,8 +267,8 @@ END_TEST
 static Suite *
 sign_suite(void)
 {
-	Suite  *s = suite_create("sign");
-	TCase  *tc = tcase_create("keys");
+	Suite *s = suite_create("sign");
+	TCase *tc = tcase_create("keys");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, kid_matches_openssl_cli);

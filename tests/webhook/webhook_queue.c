@@ -60,7 +60,7 @@ main(int argc, char **argv)
 	}
 	c.count = atoi(argv[3]);
 	c.endpoint = argc == 5 ? argv[4] : NULL;
-	c.keys = xcalloc((size_t)(c.count > 0 ? c.count : 1), sizeof(*c.keys));
+	c.keys = xcalloc((size_t) (c.count > 0 ? c.count : 1), sizeof(*c.keys));
 	for (i = 0; i < c.count; i++) {
 		event_uuid_new(uuid);
 		c.keys[i] = xasprintf("queue:%s", uuid);
