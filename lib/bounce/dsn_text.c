@@ -7,7 +7,8 @@
  * Each form is recognised by a sentence its MTA always writes, then read
  * line by line; the recipients found go through dsn_add_recipient().  The
  * text is a NUL-terminated copy without CRs (dsn.c made it), at most
- * max_part bytes.
+ * max_part bytes.  One job, reading the MTAs' plain-text forms, each a
+ * small reader over the same line helpers: it reads best whole.
  */
 #include <ctype.h>
 #include <stdlib.h>
