@@ -237,12 +237,7 @@ journal_loop(struct tail *t, const struct position_record *pos, int from_start)
 			journal_src_wait(t->js, correlate_pending(t->corr) > 0
 						    ? HOLD_RECHECK_MS
 						    : IDLE_POLL_MS);
-		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
-			if (store_maintain(t->st) != STORE_OK)
-				log_warn("store maintenance failed; will retry");
-			last_maintain = monotonic_ms();
-		}
-		tenants_refresh(t, 0);
+		housekeep(t, &last_maintain);
 	}
 	return (commit(t));
 }

@@ -170,6 +170,22 @@ tenants_txn(struct store_txn *txn, void *ctx)
 }
 
 /*
+ * housekeep - between batches, in both loops: the store's maintenance
+ * every MAINTAIN_MS (*last_maintain is when it last ran), and the
+ * tenants' rules when they changed.
+ */
+void
+housekeep(struct tail *t, int64_t *last_maintain)
+{
+	if (monotonic_ms() - *last_maintain > MAINTAIN_MS) {
+		if (store_maintain(t->st) != STORE_OK)
+			log_warn("store maintenance failed; will retry");
+		*last_maintain = monotonic_ms();
+	}
+	tenants_refresh(t, 0);
+}
+
+/*
  * tenants_refresh - reread the tenants' rules when they changed (at most
  * every TENANTS_MS, unless forced); a store that cannot be read keeps the
  * rules in use.
@@ -237,12 +253,7 @@ tail_loop(struct tail *t)
 				wait_for(t, ms);
 			}
 		}
-		if (monotonic_ms() - last_maintain > MAINTAIN_MS) {
-			if (store_maintain(t->st) != STORE_OK)
-				log_warn("store maintenance failed; will retry");
-			last_maintain = monotonic_ms();
-		}
-		tenants_refresh(t, 0);
+		housekeep(t, &last_maintain);
 	}
 	return (commit(t));
 }

@@ -117,6 +117,7 @@ void feed(struct tail *t, const char *line, size_t len, uint64_t off, int cut);
 void tick(struct tail *t);
 void reload(struct tail *t);
 void tenants_refresh(struct tail *t, int force);
+void housekeep(struct tail *t, int64_t *last_maintain);
 
 /* tail_commit.c */
 void on_event(struct correlate_event *ce, void *ctx);
