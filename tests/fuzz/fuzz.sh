@@ -26,7 +26,7 @@ common="lib/util/util.c lib/util/log.c lib/util/utf8.c lib/util/base64.c lib/uti
 # name: the harness's own sources besides tests/fuzz/fuzz_NAME.c
 sources() {
 	case "$1" in
-	config) echo "lib/config/config.c lib/config/config_keys.c lib/util/cidr.c" ;;
+	config) echo "lib/config/config.c lib/config/config_keys.c lib/util/cidr.c lib/classify/classify.c lib/classify/prefilter.c lib/classify/classify_vocab.c lib/classify/classify_provider.c lib/classify/classify_status.c lib/classify/classify_local.c lib/util/file_atomic.c" ;;
 	classify) echo "lib/classify/classify.c lib/classify/prefilter.c lib/classify/classify_vocab.c lib/classify/classify_provider.c lib/classify/classify_status.c lib/classify/classify_local.c lib/util/file_atomic.c" ;;
 	parse_line) echo "logtail/parse_line.c logtail/parse_message.c" ;;
 	app_headers) echo "milter/app_headers.c milter/rfc2047.c" ;;
