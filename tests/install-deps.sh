@@ -16,7 +16,7 @@ packages="
 	systemd systemd-journal-remote
 	nodejs ruby php-cli
 	procps iproute2 util-linux nsd
-	debhelper dh-autoreconf lintian
+	build-essential debhelper dh-autoreconf lintian
 "
 
 missing=""
