@@ -17,6 +17,8 @@ packages="
 	nodejs ruby php-cli
 	procps iproute2 util-linux nsd
 	build-essential debhelper dh-autoreconf lintian
+	libgmime-3.0-dev opendkim opendkim-tools python3-dkim chromium
+	librabbitmq-dev rabbitmq-server amqp-tools python3-pika
 "
 
 missing=""

@@ -25,6 +25,8 @@ static const char *const event_names[EV_TYPE_COUNT] = {
 	[EV_DOMAIN_DNS_OK] = "DomainDNSOK",
 	[EV_WEBHOOK_DISABLED] = "WebhookDisabled",
 	[EV_DELIVERY_EXHAUSTED] = "DeliveryExhausted",
+	[EV_MESSAGE_UNSUBSCRIBED] = "MessageUnsubscribed",
+	[EV_MESSAGE_COMPLAINED] = "MessageComplained",
 };
 
 /* event_type_name - the event's name on the wire */

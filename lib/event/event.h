@@ -32,6 +32,8 @@ enum event_type {
 	EV_DOMAIN_DNS_OK,    /* posthook's: a broken sending domain recovered */
 	EV_WEBHOOK_DISABLED, /* operational: see event_type_operational */
 	EV_DELIVERY_EXHAUSTED,
+	EV_MESSAGE_UNSUBSCRIBED, /* posthook's: a one-click unsubscribe (RFC 8058) */
+	EV_MESSAGE_COMPLAINED,	 /* posthook's: a feedback-loop report (RFC 5965) */
 	EV_TYPE_COUNT
 };
 

@@ -169,6 +169,7 @@ event_sample_payload(enum event_type t, double now)
 		json_add_string(p, "token", "abc123def456");
 		/* FALLTHROUGH */
 	case EV_MESSAGE_LOADED:
+	case EV_MESSAGE_UNSUBSCRIBED:
 		json_object_object_add(p, "message", message_json(now));
 		json_add_string(p, "ip_address", "203.0.113.45");
 		json_add_string(p, "user_agent", "Mozilla/5.0 (posthook test)");
@@ -201,6 +202,14 @@ event_sample_payload(enum event_type t, double now)
 		json_add_string(p, "mx_error", NULL);
 		json_add_string(p, "return_path_status", "OK");
 		json_add_string(p, "return_path_error", NULL);
+		break;
+	case EV_MESSAGE_COMPLAINED:
+		json_object_object_add(p, "original_message", message_json(now));
+		json_add_string(p, "feedback_type", "abuse");
+		json_add_string(p, "user_agent", "SomeMailbox-FBL/1.0");
+		json_add_string(p, "source_ip", "192.0.2.25");
+		json_add_string(p, "arrival_date", "Thu, 8 Mar 2026 14:00:00 +0000");
+		json_add_string(p, "reporting_mta", "dns; mail.example.net");
 		break;
 	case EV_SEND_LIMIT:
 		json_object_object_add(p, "server", server_json());

@@ -19,6 +19,7 @@ message_record_new(void)
 	struct message_record *r = xcalloc(1, sizeof(*r));
 
 	r->recipients = xcalloc(1, sizeof(char *));
+	r->links = xcalloc(1, sizeof(char *));
 	return r;
 }
 
@@ -45,6 +46,10 @@ message_record_free(struct message_record *r)
 	free(r->verp_sender);
 	free(r->tenant);
 	free(r->metadata_error);
+	free(r->track);
+	for (p = r->links; p != NULL && *p != NULL; p++)
+		free(*p);
+	free(r->links);
 	free(r);
 }
 
@@ -59,6 +64,20 @@ message_record_add_recipient(struct message_record *r, const char *rcpt)
 	r->recipients = xrealloc(r->recipients, (n + 2) * sizeof(char *));
 	r->recipients[n] = xstrdup(rcpt);
 	r->recipients[n + 1] = NULL;
+}
+
+/* message_record_add_link - append one tracked link's original URL */
+unsigned
+message_record_add_link(struct message_record *r, const char *url)
+{
+	size_t n = 0;
+
+	while (r->links[n] != NULL)
+		n++;
+	r->links = xrealloc(r->links, (n + 2) * sizeof(char *));
+	r->links[n] = xstrdup(url);
+	r->links[n + 1] = NULL;
+	return ((unsigned) n);
 }
 
 /* message_record_to_json - the record as stored and as shown */
@@ -89,6 +108,15 @@ message_record_to_json(const struct message_record *r)
 		json_add_string(o, "tenant", r->tenant);
 	if (r->metadata_error != NULL)
 		json_add_string(o, "metadata_error", r->metadata_error);
+	if (r->track != NULL)
+		json_add_string(o, "track", r->track);
+	if (r->links[0] != NULL) {
+		json_object *links = json_object_new_array();
+
+		for (p = r->links; *p != NULL; p++)
+			json_object_array_add(links, json_object_new_string(*p));
+		json_object_object_add(o, "links", links);
+	}
 	return o;
 }
 
@@ -111,6 +139,7 @@ take_strings(struct message_record *r, json_object *o)
 		{ "verp_sender", &r->verp_sender },
 		{ "tenant", &r->tenant },
 		{ "metadata_error", &r->metadata_error },
+		{ "track", &r->track },
 	};
 	const char *s;
 	size_t i;
@@ -148,6 +177,19 @@ message_record_from_json(json_object *o)
 			if (json_object_is_type(e, json_type_string))
 				message_record_add_recipient(r,
 							     json_object_get_string(e));
+		}
+	}
+	if (json_object_object_get_ex(o, "links", &v)
+	    && json_object_is_type(v, json_type_array)) {
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(v, i);
+
+			/* Indexes are in the tokens: a hole keeps its place. */
+			message_record_add_link(r,
+						json_object_is_type(e, json_type_string)
+						    ? json_object_get_string(e)
+						    : "");
 		}
 	}
 	return r;

@@ -29,11 +29,15 @@ struct message_record {
 	char *verp_sender;     /* envelope sender set by the milter */
 	char *tenant;	       /* owning tenant; NULL means "default" */
 	char *metadata_error;  /* why the app's metadata was refused */
+	char *track;	       /* "opens", "clicks" or "all"; NULL: not tracked */
+	char **links; /* tracked links' original URLs, by index; NULL-terminated */
 };
 
 struct message_record *message_record_new(void);
 void message_record_free(struct message_record *r);
 void message_record_add_recipient(struct message_record *r, const char *rcpt);
+/* message_record_add_link - append a tracked link; returns its index. */
+unsigned message_record_add_link(struct message_record *r, const char *url);
 
 json_object *message_record_to_json(const struct message_record *r);
 struct message_record *message_record_from_json(json_object *obj);

@@ -65,10 +65,10 @@ keys_in_order(json_object *o)
 START_TEST(names_and_statuses)
 {
 	static const char *const names[] = {
-		"MessageSent",	      "MessageDelayed", "MessageDeliveryFailed",
-		"MessageBounced",     "MessageHeld",	"MessageLoaded",
-		"MessageLinkClicked", "DomainDNSError", "SendLimit",
-		"DomainDNSOK",
+		"MessageSent",	      "MessageDelayed",	     "MessageDeliveryFailed",
+		"MessageBounced",     "MessageHeld",	     "MessageLoaded",
+		"MessageLinkClicked", "DomainDNSError",	     "SendLimit",
+		"DomainDNSOK",	      "MessageUnsubscribed", "MessageComplained",
 	};
 	enum event_type t;
 	size_t i;
