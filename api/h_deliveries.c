@@ -105,6 +105,7 @@ static int
 one_cb(struct store_txn *txn, void *arg)
 {
 	struct dl_ctx *c = arg;
+	const char *wid;
 	int rc;
 
 	if ((rc = endpoint_cb(txn, c)) != STORE_OK)
@@ -113,11 +114,8 @@ one_cb(struct store_txn *txn, void *arg)
 	c->out = NULL;
 	if ((rc = attempt_get(txn, c->attempt_id, &c->out)) != STORE_OK)
 		return rc;
-	if (strcmp(json_string_member(c->out, "webhookId")
-		       ? json_string_member(c->out, "webhookId")
-		       : "",
-		   c->webhook)
-	    != 0)
+	wid = json_string_member(c->out, "webhookId");
+	if (wid == NULL || strcmp(wid, c->webhook) != 0)
 		return STORE_NOTFOUND;
 	return STORE_OK;
 }
