@@ -23,6 +23,7 @@
 #include "ctl.h"
 #include "dns/dnscheck.h"
 #include "dns/records.h"
+#include "store/tenant_name.h"
 #include "util/util.h"
 
 /* The usage, also for "posthookctl domains --help" (commands.c). */
@@ -105,7 +106,7 @@ parse_opts(int argc, char **argv, struct dopts *o)
 		o->domain = argv[optind++];
 	if (optind != argc)
 		return (ctl_usage_error("%s", cmd_domains_usage));
-	if (o->tenant != NULL && strcmp(o->tenant, DOMAIN_DEFAULT_TENANT) == 0)
+	if (o->tenant != NULL && strcmp(o->tenant, TENANT_DEFAULT) == 0)
 		o->tenant = NULL;
 	return (0);
 }
@@ -374,7 +375,7 @@ domains_list(struct ctl *ctl, const struct dopts *o)
 			continue;
 		}
 		row[0] = r->domain;
-		row[1] = r->tenant ? r->tenant : DOMAIN_DEFAULT_TENANT;
+		row[1] = tenant_of(r->tenant);
 		for (k = 0; k < 4; k++) {
 			status_cell(&r->checks[k], cells[k], sizeof(cells[k]));
 			row[2 + k] = r->checked_at > 0 ? cells[k] : NULL;

@@ -15,6 +15,7 @@
 #include "dns/dnscheck.h"
 #include "dns/resolver.h"
 #include "store/outbox.h"
+#include "store/tenant_name.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -252,9 +253,8 @@ save_one(struct store_txn *txn, void *arg)
 	if (s->made != DNS_EVENT_NONE
 	    && (rc = domain_server_uuid(txn, server)) == STORE_OK) {
 		payload = dns_event_payload(cur, server, s->server_name);
-		key = xasprintf("dns:%s:%s:%.6f",
-				cur->tenant ? cur->tenant : DOMAIN_DEFAULT_TENANT,
-				cur->domain, cur->checked_at);
+		key = xasprintf("dns:%s:%s:%.6f", tenant_of(cur->tenant), cur->domain,
+				cur->checked_at);
 		rc = outbox_add_tenant(txn, key, dns_event_type(s->made), cur->checked_at,
 				       payload, NULL, cur->tenant);
 		if (rc == STORE_EXISTS)

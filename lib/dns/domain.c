@@ -9,6 +9,7 @@
 
 #include "dns/domain.h"
 #include "event/event.h"
+#include "store/tenant_name.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -248,7 +249,7 @@ domain_record_from_json(json_object *obj)
 static char *
 record_key(const char *tenant, const char *domain, size_t *len)
 {
-	const char *t = tenant != NULL ? tenant : DOMAIN_DEFAULT_TENANT;
+	const char *t = tenant_of(tenant);
 	size_t tl = strlen(t), dl = strlen(domain);
 	char *k = xmalloc(tl + 1 + dl + 1);
 

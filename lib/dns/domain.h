@@ -12,10 +12,8 @@
 #include "dns/check.h"
 #include "store/store.h"
 
-#define DOMAIN_DEFAULT_TENANT "default"
-
 struct domain_record {
-	char *tenant; /* NULL: the default tenant */
+	char *tenant; /* NULL: TENANT_DEFAULT (store/tenant_name.h) */
 	char *domain; /* lowercase, no final dot */
 	char uuid[37];
 	double created;

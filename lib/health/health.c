@@ -13,6 +13,7 @@
 #include "store/delivery.h"
 #include "store/endpoint.h"
 #include "store/outbox.h"
+#include "store/tenant_name.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -92,14 +93,11 @@ health_delete(struct store_txn *txn, const char *endpoint_id)
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
-/* same_tenant - do a and b belong to one tenant (NULL is "default")? */
+/* same_tenant - do a and b belong to one tenant (NULL is TENANT_DEFAULT)? */
 static int
 same_tenant(const struct endpoint *a, const struct endpoint *b)
 {
-	const char *ta = a->tenant ? a->tenant : "default";
-	const char *tb = b->tenant ? b->tenant : "default";
-
-	return strcmp(ta, tb) == 0;
+	return strcmp(tenant_of(a->tenant), tenant_of(b->tenant)) == 0;
 }
 
 /*
