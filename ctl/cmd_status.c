@@ -4,7 +4,9 @@
  *	posthookctl status [--json | --nagios] [--since T] [--max-lag LINES]
  *		[--max-outbox N]
  *
- * Each daemon up or down (its pid file in pid_dir, and kill(pid, 0)); how
+ * Each daemon up or down (its pid file in pid_dir, and kill(pid, 0);
+ * posthook-api, which a site enables on its own, is down only when it left
+ * a stale pid file, and otherwise just not running); how
  * far the tailer is behind the log (the position it committed in
  * STORE_POSITIONS against the size of log_file, and of log_file.1 when it
  * is still finishing a rotated file); how many events wait in the outbox;
@@ -14,7 +16,8 @@
  * signs now.
  *
  * A readable report by default; with --json one object:
- *	{"daemons":{NAME:{"running","pid"}}, "tailer":{...}, "outbox_depth",
+ *	{"daemons":{NAME:{"running","pid","stale_pid_file","optional"}},
+ *	 "tailer":{...}, "outbox_depth",
  *	 "endpoints":[{"id","name","url","enabled","state","disabled_reason",
  *	 "failing_since","waiting","failing","retrying","failed","last_error"}],
  *	 "signing_key":{"active_kid",...}, "status", "reason"}
@@ -56,8 +59,15 @@ const char cmd_status_usage[] =
     "  --nagios          one line in the monitoring-plugin format\n"
     "  exit status 0 OK, 1 degraded, 2 a daemon down";
 
-static const char *const daemon_names[] = { "posthook-milter", "posthook-logtail",
-					    "posthook-webhook", NULL };
+static const struct {
+	const char *name;
+	int optional; /* down only with a stale pid file: not every site runs it */
+} daemon_list[] = {
+	{ "posthook-milter", 0 },
+	{ "posthook-logtail", 0 },
+	{ "posthook-webhook", 0 },
+	{ "posthook-api", 1 },
+};
 
 /* daemon_pid - the live pid of a daemon's pid file, 0 when down */
 static long
@@ -81,7 +91,7 @@ daemon_pid(const char *pid_dir, const char *name, int *stale)
 	return pid;
 }
 
-/* daemons_json - {NAME: {"running", "pid"}} */
+/* daemons_json - {NAME: {"running", "pid", "stale_pid_file", "optional"}} */
 static json_object *
 daemons_json(const struct config *cfg)
 {
@@ -89,15 +99,17 @@ daemons_json(const struct config *cfg)
 	long pid;
 	int stale;
 
-	for (int i = 0; daemon_names[i] != NULL; i++) {
-		pid = daemon_pid(cfg->pid_dir, daemon_names[i], &stale);
+	for (size_t i = 0; i < sizeof(daemon_list) / sizeof(daemon_list[0]); i++) {
+		pid = daemon_pid(cfg->pid_dir, daemon_list[i].name, &stale);
 		o = json_object_new_object();
 		json_object_object_add(o, "running", json_object_new_boolean(pid > 0));
 		json_object_object_add(o, "pid",
 				       pid > 0 ? json_object_new_int64(pid) : NULL);
 		json_object_object_add(o, "stale_pid_file",
 				       json_object_new_boolean(stale));
-		json_object_object_add(all, daemon_names[i], o);
+		json_object_object_add(o, "optional",
+				       json_object_new_boolean(daemon_list[i].optional));
+		json_object_object_add(all, daemon_list[i].name, o);
 	}
 	return all;
 }
@@ -376,6 +388,7 @@ print_report(json_object *st)
 		row[0] = name;
 		row[1] = bool_member(o, "running", 0)	       ? "up"
 			 : bool_member(o, "stale_pid_file", 0) ? "down (stale pid file)"
+			 : bool_member(o, "optional", 0)       ? "not running"
 							       : "down";
 		row[2] = json_member(o, "pid") ? text_of(o, "pid") : NULL;
 		table_add_row(tab, row);
@@ -463,6 +476,9 @@ judge(json_object *st, long long max_lag, long long max_outbox, struct verdict *
 	memset(v, 0, sizeof(*v));
 	json_object_object_foreach(json_member(st, "daemons"), name, o)
 	{
+		if (bool_member(o, "optional", 0) && !bool_member(o, "running", 0)
+		    && !bool_member(o, "stale_pid_file", 0))
+			continue;
 		v->daemons++;
 		if (bool_member(o, "running", 0)) {
 			v->up++;
