@@ -1,10 +1,12 @@
 /*
  * bounce_intake.c - one parsed bounce in one transaction: link, dedupe,
- * queue MessageBounced, keep the rest (see bounce_intake.h).
+ * queue MessageBounced or MessageComplained, keep the rest (see
+ * bounce_intake.h).
  *
  * Event keys are "bounce:" + the message's id (bounce_message_id) + ":" +
- * the recipient, so a redelivered bounce adds nothing; kept records are
- * stored under the message's id for the same reason.
+ * the recipient, and "complaint:" + the report's id, so a redelivered
+ * bounce or report adds nothing; kept records are stored under the
+ * message's id for the same reason.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "bounce/bounce_intake.h"
+#include "bounce/complaint.h"
 #include "classify/classify.h"
 #include "event/bounce_event.h"
 #include "store/message.h"
@@ -26,7 +29,7 @@ bounce_outcome_name(enum bounce_outcome o)
 {
 	static const char *const names[] = { "reported", "duplicate", "unmatched",
 					     "feedback", "own_ndr",   "not_bounce",
-					     "unparsed" };
+					     "unparsed", "complained" };
 
 	return (unsigned) o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
 }
@@ -112,6 +115,18 @@ link_message(struct store_txn *txn, struct bounce_intake *b, struct message_reco
 	*rec = NULL;
 	if (bounce_verp_token(b->recipient, b->return_path_domain, token,
 			      sizeof(token))) {
+		status = message_get_by_token(txn, token, rec);
+		if (status == STORE_OK) {
+			strcpy(b->linked_by, "verp");
+			return STORE_OK;
+		}
+		if (status != STORE_NOTFOUND)
+			return status;
+	}
+	/* A feedback loop writes to its own address; the report's
+	 * Original-Mail-From is the VERP return path. */
+	if (bounce_verp_token(d->feedback.original_mail_from, b->return_path_domain,
+			      token, sizeof(token))) {
 		status = message_get_by_token(txn, token, rec);
 		if (status == STORE_OK) {
 			strcpy(b->linked_by, "verp");
@@ -337,7 +352,35 @@ report_failed(struct store_txn *txn, struct bounce_intake *b,
 	return status;
 }
 
-/* keep_record - store what matched nothing (or is a complaint) */
+/* report_complaint - queue one MessageComplained for an ARF report */
+static int
+report_complaint(struct store_txn *txn, struct bounce_intake *b,
+		 const struct message_record *rec)
+{
+	struct event_message original;
+	json_object *p;
+	char *key;
+	int status;
+
+	original_message(&original, rec, complaint_recipient(b->dsn, rec->recipients));
+	p = complaint_payload(b->dsn, &original);
+	key = xasprintf("complaint:%s", b->id);
+	status = outbox_add_tenant(txn, key, EV_MESSAGE_COMPLAINED, b->now, p, NULL,
+				   rec->tenant);
+	free(key);
+	json_object_put(p);
+	if (status == STORE_OK) {
+		b->reported++;
+		b->outcome = BOUNCE_COMPLAINED;
+	} else if (status == STORE_EXISTS) {
+		b->duplicates++;
+		b->outcome = BOUNCE_DUPLICATE;
+		status = STORE_OK;
+	}
+	return status;
+}
+
+/* keep_record - store what matched nothing */
 static int
 keep_record(struct store_txn *txn, struct bounce_intake *b,
 	    const struct message_record *rec)
@@ -395,8 +438,16 @@ bounce_intake_run(struct store_txn *txn, void *ctx)
 
 	switch (d->kind) {
 	case DSN_KIND_FEEDBACK:
+		if (rec != NULL) {
+			snprintf(b->why, sizeof(b->why), "feedback report (%s)",
+				 d->feedback.feedback_type ? d->feedback.feedback_type
+							   : "no type");
+			status = report_complaint(txn, b, rec);
+			break;
+		}
 		b->outcome = BOUNCE_FEEDBACK;
-		snprintf(b->why, sizeof(b->why), "feedback report (%s) kept",
+		snprintf(b->why, sizeof(b->why),
+			 "feedback report (%s) matches no message: kept",
 			 d->feedback.feedback_type ? d->feedback.feedback_type
 						   : "no type");
 		status = keep_record(txn, b, rec);

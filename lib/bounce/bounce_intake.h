@@ -2,9 +2,11 @@
  * bounce_intake.h - what the bounce intake does with one parsed message
  * inside one store transaction: link it to the original message (VERP
  * token in the envelope recipient, then the token header of the returned
- * headers, then the Message-ID), skip Postfix's own non-delivery notices,
- * queue one MessageBounced per bounced recipient in the outbox, and keep
- * what matches nothing (and every ARF report) in STORE_BOUNCES.
+ * headers, then the Message-ID; for an abuse report the VERP address in
+ * its Original-Mail-From comes second), skip Postfix's own non-delivery
+ * notices, queue one MessageBounced per bounced recipient, or one
+ * MessageComplained per abuse report (ARF), in the outbox with the
+ * message's tenant, and keep what matches nothing in STORE_BOUNCES.
  *
  * The program (bounce/) reads the message, parses it with dsn_parse() and
  * runs bounce_intake_run() through store_run(); posthookctl reads the kept
@@ -25,10 +27,11 @@ enum bounce_outcome {
 	BOUNCE_REPORTED,   /* MessageBounced queued (one or more) */
 	BOUNCE_DUPLICATE,  /* seen before: nothing new queued */
 	BOUNCE_UNMATCHED,  /* a bounce linked to no message: kept */
-	BOUNCE_FEEDBACK,   /* an ARF report: kept */
+	BOUNCE_FEEDBACK,   /* an ARF report linked to no message: kept */
 	BOUNCE_OWN_NDR,	   /* Postfix's own notice: the tailer reported it */
 	BOUNCE_NOT_BOUNCE, /* delay, delivery report, auto-reply */
 	BOUNCE_UNPARSED,   /* nothing recognisable: kept */
+	BOUNCE_COMPLAINED, /* an ARF report: MessageComplained queued */
 };
 
 struct bounce_intake {

@@ -422,6 +422,10 @@ dsn_parse_feedback(struct dsn_ctx *c, const char *p, size_t len)
 	set_field(c, &f->arrival_date, dsn_hdr_get(h, "Received-Date"));
 	set_field(c, &f->reported_domain, dsn_hdr_get(h, "Reported-Domain"));
 	set_field(c, &f->reported_uri, dsn_hdr_get(h, "Reported-URI"));
+	/* RFC 5965's optional Reporting-MTA: the field of struct dsn, as in a DSN. */
+	if (dsn_hdr_get(h, "Reporting-MTA") != NULL)
+		set_field(c, &c->d->reporting_mta,
+			  after_type(dsn_hdr_get(h, "Reporting-MTA"), NULL, 0));
 	dsn_hdrs_free(h);
 }
 

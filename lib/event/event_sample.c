@@ -209,7 +209,7 @@ event_sample_payload(enum event_type t, double now)
 		json_add_string(p, "user_agent", "SomeMailbox-FBL/1.0");
 		json_add_string(p, "source_ip", "192.0.2.25");
 		json_add_string(p, "arrival_date", "Thu, 8 Mar 2026 14:00:00 +0000");
-		json_add_string(p, "reporting_mta", "dns; mail.example.net");
+		json_add_string(p, "reporting_mta", "mail.example.net");
 		break;
 	case EV_SEND_LIMIT:
 		json_object_object_add(p, "server", server_json());
