@@ -3,11 +3,13 @@
  *
  *   posthook-bounce [-c FILE] [-v] [-e] [-s SENDER] -r RECIPIENT < message
  *
- * Reads one message on standard input (a bounce, a delay notice, an
- * auto-reply or an abuse report sent to the VERP return path), parses it
- * (lib/bounce/dsn.c), and in one store transaction links it to the original
- * message and queues MessageBounced per bounced recipient, or keeps it for
- * `posthookctl bounces list` (lib/bounce/bounce_intake.c, bounce_record.c).
+ * Reads one message on standard input (a bounce, a delay notice or an
+ * auto-reply sent to the VERP return path, or an abuse report sent there or
+ * to the feedback-loop address), parses it (lib/bounce/dsn.c), and in one
+ * store transaction links it to the original message and queues
+ * MessageBounced per bounced recipient or MessageComplained per report, or
+ * keeps it for `posthookctl bounces list` (lib/bounce/bounce_intake.c,
+ * bounce_record.c).
  *
  * Exit status, as pipe(8) reads it (sysexits.h): 0 when the message was
  * handled, and also when it could not be read as anything (logged and
@@ -32,15 +34,15 @@
 #include "store/store.h"
 #include "util/util.h"
 
-#define USAGE                                                                             \
-	"posthook-bounce [-ve] [-c FILE] [--check] [-s SENDER] -r RECIPIENT < MESSAGE\n"  \
-	"  -c, --config FILE     read FILE, not " PH_DEFAULT_CONFIG "\n"                  \
-	"  -r, --recipient ADDR  the VERP address the message came to (or the operand)\n" \
-	"  -s, --sender ADDR     the envelope sender, kept with unmatched bounces\n"      \
-	"  -e, --stderr          log to stderr, not syslog\n"                             \
-	"  -v, --verbose         log more\n"                                              \
-	"      --check           check the configuration, exit 0 when valid, 1 if not\n"  \
-	"  -V, --version         print the version and exit\n"                            \
+#define USAGE                                                                            \
+	"posthook-bounce [-ve] [-c FILE] [--check] [-s SENDER] -r RECIPIENT < MESSAGE\n" \
+	"  -c, --config FILE     read FILE, not " PH_DEFAULT_CONFIG "\n"                 \
+	"  -r, --recipient ADDR  the address the message came to (or the operand)\n"     \
+	"  -s, --sender ADDR     the envelope sender, kept with unmatched bounces\n"     \
+	"  -e, --stderr          log to stderr, not syslog\n"                            \
+	"  -v, --verbose         log more\n"                                             \
+	"      --check           check the configuration, exit 0 when valid, 1 if not\n" \
+	"  -V, --version         print the version and exit\n"                           \
 	"  -h, --help            print this help and exit"
 #define STORE_DEADLINE_MS 60000
 
