@@ -1,7 +1,7 @@
 #!/bin/sh
 # install_staging.sh - `make install` into a staging directory installs
 # the programs, the man pages, the sample config, the systemd units and
-# target, the logrotate note and the example receivers.
+# target, the logrotate note, the example receivers and Postfix lines.
 set -u
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
@@ -20,6 +20,7 @@ for f in sbin/posthook-milter sbin/posthook-logtail sbin/posthook-webhook \
 	doc/posthook/examples/posthook.conf.sample doc/posthook/logrotate.md \
 	doc/posthook/examples/receivers/receiver.py doc/posthook/examples/receivers/receiver.js \
 	doc/posthook/examples/receivers/receiver.rb doc/posthook/examples/receivers/receiver.php \
+	doc/posthook/examples/postfix/transport doc/posthook/examples/postfix/posthook_verp_recipients \
 	lib/systemd/system/posthook-milter.service lib/systemd/system/posthook-logtail.service \
 	lib/systemd/system/posthook-webhook.service lib/systemd/system/posthook.target \
 	lib/systemd/system/posthook-dnscheck.service lib/systemd/system/posthook-dnscheck.timer; do
