@@ -108,25 +108,18 @@ static int
 link_message(struct store_txn *txn, struct bounce_intake *b, struct message_record **rec)
 {
 	const struct dsn *d = b->dsn;
+	/* The envelope recipient; and since a feedback loop writes to its own
+	 * address, an abuse report's Original-Mail-From (the return path). */
+	const char *verp[] = { b->recipient, d->feedback.original_mail_from };
 	char token[80];
 	char *t;
 	int status;
 
 	*rec = NULL;
-	if (bounce_verp_token(b->recipient, b->return_path_domain, token,
-			      sizeof(token))) {
-		status = message_get_by_token(txn, token, rec);
-		if (status == STORE_OK) {
-			strcpy(b->linked_by, "verp");
-			return STORE_OK;
-		}
-		if (status != STORE_NOTFOUND)
-			return status;
-	}
-	/* A feedback loop writes to its own address; the report's
-	 * Original-Mail-From is the VERP return path. */
-	if (bounce_verp_token(d->feedback.original_mail_from, b->return_path_domain,
-			      token, sizeof(token))) {
+	for (size_t i = 0; i < sizeof(verp) / sizeof(verp[0]); i++) {
+		if (!bounce_verp_token(verp[i], b->return_path_domain, token,
+				       sizeof(token)))
+			continue;
 		status = message_get_by_token(txn, token, rec);
 		if (status == STORE_OK) {
 			strcpy(b->linked_by, "verp");
@@ -380,7 +373,7 @@ report_complaint(struct store_txn *txn, struct bounce_intake *b,
 	return status;
 }
 
-/* keep_record - store what matched nothing */
+/* keep_record - store what made no event */
 static int
 keep_record(struct store_txn *txn, struct bounce_intake *b,
 	    const struct message_record *rec)
