@@ -2,9 +2,9 @@
  * check_complaint.c - abuse reports (ARF) about our messages: the
  * MessageComplained payload and the recipient who complained, from the
  * parsed report alone (complaint.c, pure), and the bounce intake on a real
- * store linking reports to feedback-loop address, token header or
- * Message-ID, once, with the message's tenant.  The reports are files of
- * tests/bounce/dsn/.
+ * store: a report sent to the feedback-loop address linked by its
+ * Original-Mail-From, the token header or the Message-ID, queued once, with
+ * the message's tenant.  The reports are files of tests/bounce/dsn/.
  */
 #include <check.h>
 #include <stdio.h>
