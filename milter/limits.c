@@ -10,6 +10,7 @@
 #include "dns/domain.h"
 #include "event/event.h"
 #include "limit/limit.h"
+#include "limit/limit_store.h"
 #include "limits.h"
 #include "store/outbox.h"
 #include "store/release.h"
@@ -17,22 +18,6 @@
 #include "store/volume.h"
 #include "tenant/tenant.h"
 #include "util/log.h"
-
-/* scope_volume - the scope's rolling hour before this message */
-static int
-scope_volume(struct store_txn *txn, const char *scope, uint32_t minute, uint64_t *out)
-{
-	struct volume_bucket *b;
-	size_t n;
-	int rc;
-
-	rc = volume_buckets(txn, scope, minute - (LIMIT_WINDOW_MINUTES - 1), &b, &n);
-	if (rc != STORE_OK)
-		return (rc);
-	*out = limit_window_sum(b, n, minute);
-	free(b);
-	return (STORE_OK);
-}
 
 /* send_event - queue SendLimit for a scope that entered state s */
 static int
@@ -128,42 +113,19 @@ learn_domain(struct store_txn *txn, const struct limits_job *j)
 	return (rc);
 }
 
-/* tenant_settings - the tenant's limit settings (bad ones: logged, none) */
-static int
-tenant_settings(struct store_txn *txn, const struct limits_job *j,
-		struct limit_settings *ls)
-{
-	struct tenant *t = NULL;
-	char err[120];
-	int rc;
-
-	rc = tenant_get(txn, j->tenant != NULL ? j->tenant : TENANT_DEFAULT, &t);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		return (rc);
-	if (limit_settings_of(j->cfg, t != NULL ? t->settings : NULL, ls, err,
-			      sizeof(err))
-	    != 0)
-		log_warn("%s: tenant %s: %s: its setting is ignored", j->qid,
-			 j->tenant != NULL ? j->tenant : TENANT_DEFAULT, err);
-	if (t != NULL)
-		tenant_free(t);
-	return (STORE_OK);
-}
-
 /* limits_txn - see limits.h */
 int
 limits_txn(struct store_txn *txn, struct limits_job *j)
 {
 	const char *scope = j->tenant != NULL ? j->tenant : TENANT_DEFAULT;
-	uint32_t minute = limit_minute(j->now);
 	uint64_t tv, total, total_limit = (uint64_t) j->cfg->send_limit;
 	struct limit_settings ls;
 	int rc, over;
 
 	j->verdict = LIMITS_PASS;
-	if ((rc = tenant_settings(txn, j, &ls)) != STORE_OK
-	    || (rc = scope_volume(txn, scope, minute, &tv)) != STORE_OK
-	    || (rc = scope_volume(txn, VOLUME_TOTAL, minute, &total)) != STORE_OK)
+	if ((rc = limit_tenant_settings(txn, j->cfg, j->tenant, &ls)) != STORE_OK
+	    || (rc = limit_volume(txn, scope, j->now, &tv)) != STORE_OK
+	    || (rc = limit_volume(txn, VOLUME_TOTAL, j->now, &total)) != STORE_OK)
 		return (rc);
 	over = limit_over(tv, ls.tenant_limit) || limit_over(total, total_limit);
 	if (over && ls.action == SEND_LIMIT_DEFER)
@@ -171,10 +133,7 @@ limits_txn(struct store_txn *txn, struct limits_job *j)
 	else if (over && ls.action == SEND_LIMIT_HOLD)
 		j->verdict = LIMITS_HOLD;
 	if (j->verdict == LIMITS_PASS) {
-		uint32_t keep = minute - (LIMIT_WINDOW_MINUTES - 1);
-
-		if ((rc = volume_add(txn, scope, minute, 1, keep)) != STORE_OK
-		    || (rc = volume_add(txn, VOLUME_TOTAL, minute, 1, keep)) != STORE_OK)
+		if ((rc = limit_count(txn, j->tenant, j->now, 1)) != STORE_OK)
 			return (rc);
 		tv++;
 		total++;
