@@ -176,6 +176,7 @@ req_from(const void *text, struct release_req *r)
 	r->queue_id = string_or_null(o, "queue_id");
 	r->tenant = string_or_null(o, "tenant");
 	r->by = string_or_null(o, "by");
+	r->held_at = json_object_get_double(json_member(o, "held_at"));
 	r->requested_at = json_object_get_double(json_member(o, "requested_at"));
 	r->done_at = json_object_get_double(json_member(o, "done_at"));
 	r->ok = json_object_get_boolean(json_member(o, "ok"));

@@ -25,6 +25,7 @@ struct release_req {
 	char *queue_id;
 	char *tenant; /* NULL: the default tenant */
 	char *by;     /* who asked: "limit", "api", "ctl" */
+	double held_at;
 	double requested_at;
 	double done_at; /* 0: pending */
 	int ok;		/* done: postsuper succeeded */
@@ -47,7 +48,8 @@ void release_held_free(struct held_msg *list, size_t n);
 PH_MUST_CHECK int release_request(struct store_txn *txn, const char *qid, const char *by,
 				  double now);
 
-/* release_pending - the requests not done yet, oldest first. */
+/* release_pending - the requests not done yet, oldest first (then by
+ * the time each was held). */
 PH_MUST_CHECK int release_pending(struct store_txn *txn, struct release_req **out,
 				  size_t *n);
 void release_reqs_free(struct release_req *list, size_t n);
