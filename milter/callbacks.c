@@ -138,6 +138,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	}
 	/* the send limit's hold (limits.c) */
 	*pf0 |= f0 & SMFIF_QUARANTINE;
+	cs->quarantine = (f0 & SMFIF_QUARANTINE) != 0;
 	*pf1 = (skip | noreply) & f1;
 	cs->noreply = *pf1 & noreply;
 	/* Only the macros we read; Postfix then sends no others. */

@@ -229,7 +229,8 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 	}
 	rec = build_record(cs->msg, qid, v);
 	rec->tenant = message_tenant(app, cs);
-	limits_job_init(&lj, cs->set->cfg, rec->tenant, cs->msg->from, qid);
+	limits_job_init(&lj, cs->set->cfg, rec->tenant, cs->msg->from, qid,
+			cs->quarantine);
 	status =
 	    record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
 			   presented, message_verp_domain(cs), cs->msg->from, &lj, res);

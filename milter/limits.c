@@ -130,8 +130,12 @@ limits_txn(struct store_txn *txn, struct limits_job *j)
 	over = limit_over(tv, ls.tenant_limit) || limit_over(total, total_limit);
 	if (over && ls.action == SEND_LIMIT_DEFER)
 		j->verdict = LIMITS_DEFER;
-	else if (over && ls.action == SEND_LIMIT_HOLD)
+	else if (over && ls.action == SEND_LIMIT_HOLD && j->can_hold)
 		j->verdict = LIMITS_HOLD;
+	else if (over && ls.action == SEND_LIMIT_HOLD)
+		log_warn("%s: over the send limit but not held: the MTA does not"
+			 " allow quarantine",
+			 j->qid);
 	if (j->verdict == LIMITS_PASS) {
 		if ((rc = limit_count(txn, j->tenant, j->now, 1)) != STORE_OK)
 			return (rc);
@@ -156,13 +160,14 @@ limits_txn(struct store_txn *txn, struct limits_job *j)
 /* limits_job_init - see limits.h */
 void
 limits_job_init(struct limits_job *j, const struct config *cfg, const char *tenant,
-		const char *sender, const char *qid)
+		const char *sender, const char *qid, int can_hold)
 {
 	memset(j, 0, sizeof(*j));
 	j->cfg = cfg;
 	j->tenant = tenant;
 	j->sender = sender;
 	j->qid = qid;
+	j->can_hold = can_hold;
 	j->now = now_seconds();
 	j->verdict = LIMITS_PASS;
 }

@@ -25,13 +25,14 @@ struct limits_job {
 	const char *tenant; /* NULL: the default tenant */
 	const char *sender; /* envelope sender, or NULL */
 	const char *qid;
+	int can_hold; /* the MTA lets us quarantine */
 	double now;
 	enum limits_verdict verdict; /* out */
 };
 
 /* limits_job_init - a job for one message, its time now_seconds(). */
 void limits_job_init(struct limits_job *j, const struct config *cfg, const char *tenant,
-		     const char *sender, const char *qid);
+		     const char *sender, const char *qid, int can_hold);
 
 /*
  * limits_txn - decide and count; every write is in txn, so store_run()
