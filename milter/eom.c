@@ -235,6 +235,8 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 	    record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
 			   presented, message_verp_domain(cs), cs->msg->from, &lj, res);
 	*verdict = lj.verdict;
+	if (status == STORE_OK)
+		limits_log(&lj);
 	if (status != STORE_OK) {
 		log_error("%s: not recorded: store failed (status %d) after %lld ms;"
 			  " message accepted without token%s",

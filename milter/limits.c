@@ -9,14 +9,12 @@
 
 #include "dns/domain.h"
 #include "event/event.h"
-#include "limit/limit.h"
 #include "limit/limit_store.h"
 #include "limits.h"
 #include "store/outbox.h"
 #include "store/release.h"
 #include "store/tenant_name.h"
 #include "store/volume.h"
-#include "tenant/tenant.h"
 #include "util/log.h"
 
 /* send_event - queue SendLimit for a scope that entered state s */
@@ -80,7 +78,7 @@ scope_state(struct store_txn *txn, const struct limits_job *j, const char *scope
 
 /* learn_domain - the sender's domain joins the tenant's domains list */
 static int
-learn_domain(struct store_txn *txn, const struct limits_job *j)
+learn_domain(struct store_txn *txn, struct limits_job *j)
 {
 	const char *at = j->sender != NULL ? strrchr(j->sender, '@') : NULL;
 	const char *tenant = j->tenant != NULL && strcmp(j->tenant, TENANT_DEFAULT) != 0
@@ -104,9 +102,8 @@ learn_domain(struct store_txn *txn, const struct limits_job *j)
 		rc = domain_add(txn, r);
 		if (rc == STORE_EXISTS)
 			rc = STORE_OK;
-		if (rc == STORE_OK)
-			log_info("%s: domain %s learned%s%s", j->qid, d,
-				 tenant ? " for tenant " : "", tenant ? tenant : "");
+		else if (rc == STORE_OK)
+			snprintf(j->learned, sizeof(j->learned), "%s", d);
 	}
 	domain_record_free(r);
 	free(d);
@@ -123,6 +120,8 @@ limits_txn(struct store_txn *txn, struct limits_job *j)
 	int rc, over;
 
 	j->verdict = LIMITS_PASS;
+	j->unheld = 0;
+	j->learned[0] = 0;
 	if ((rc = limit_tenant_settings(txn, j->cfg, j->tenant, &ls)) != STORE_OK
 	    || (rc = limit_volume(txn, scope, j->now, &tv)) != STORE_OK
 	    || (rc = limit_volume(txn, VOLUME_TOTAL, j->now, &total)) != STORE_OK)
@@ -133,9 +132,7 @@ limits_txn(struct store_txn *txn, struct limits_job *j)
 	else if (over && ls.action == SEND_LIMIT_HOLD && j->can_hold)
 		j->verdict = LIMITS_HOLD;
 	else if (over && ls.action == SEND_LIMIT_HOLD)
-		log_warn("%s: over the send limit but not held: the MTA does not"
-			 " allow quarantine",
-			 j->qid);
+		j->unheld = 1;
 	if (j->verdict == LIMITS_PASS) {
 		if ((rc = limit_count(txn, j->tenant, j->now, 1)) != STORE_OK)
 			return (rc);
@@ -170,6 +167,19 @@ limits_job_init(struct limits_job *j, const struct config *cfg, const char *tena
 	j->can_hold = can_hold;
 	j->now = now_seconds();
 	j->verdict = LIMITS_PASS;
+}
+
+/* limits_log - see limits.h */
+void
+limits_log(const struct limits_job *j)
+{
+	if (j->unheld)
+		log_warn("%s: over the send limit but not held: the MTA does not"
+			 " allow quarantine",
+			 j->qid);
+	if (j->learned[0])
+		log_info("%s: domain %s learned%s%s", j->qid, j->learned,
+			 j->tenant ? " for tenant " : "", j->tenant ? j->tenant : "");
 }
 
 /* limits_defer - see limits.h */

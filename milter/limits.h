@@ -28,6 +28,8 @@ struct limits_job {
 	int can_hold; /* the MTA lets us quarantine */
 	double now;
 	enum limits_verdict verdict; /* out */
+	int unheld;		     /* out: over, hold, no quarantine */
+	char learned[256];	     /* out: the domain learned, or "" */
 };
 
 /* limits_job_init - a job for one message, its time now_seconds(). */
@@ -39,6 +41,9 @@ void limits_job_init(struct limits_job *j, const struct config *cfg, const char 
  * may run it again.  STORE_OK or the store's error.
  */
 int limits_txn(struct store_txn *txn, struct limits_job *j);
+
+/* limits_log - what the committed transaction did, for the log. */
+void limits_log(const struct limits_job *j);
 
 /* limits_defer - answer 451 4.7.1: the application retries later. */
 sfsistat limits_defer(struct milter_app *app, SMFICTX *ctx, const char *qid);
