@@ -91,7 +91,7 @@ release_held_list(struct store_txn *txn, struct held_msg **out, size_t *n)
 	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (klen < 10 || ((const char *) k)[0] != 'h')
 			break;
-		if ((o = json_tokener_parse(v)) == NULL
+		if ((o = json_parse_len(v, vlen)) == NULL
 		    || json_string_member(o, "queue_id") == NULL) {
 			json_object_put(o);
 			continue;
@@ -143,7 +143,7 @@ release_request(struct store_txn *txn, const char *qid, const char *by, double n
 	rc = store_get(txn, STORE_RELEASES, qkey, strlen(qkey), &hkey, &hlen);
 	if (rc == STORE_OK)
 		rc = store_get(txn, STORE_RELEASES, hkey, hlen, &val, &vlen);
-	if (rc == STORE_OK && (o = json_tokener_parse(val)) == NULL)
+	if (rc == STORE_OK && (o = json_parse_len(val, vlen)) == NULL)
 		rc = STORE_NOTFOUND;
 	if (rc == STORE_OK) {
 		json_add_string(o, "by", by);
@@ -164,9 +164,9 @@ release_request(struct store_txn *txn, const char *qid, const char *by, double n
 
 /* req_from - a request record from its JSON text */
 static int
-req_from(const void *text, struct release_req *r)
+req_from(const void *text, size_t len, struct release_req *r)
 {
-	json_object *o = json_tokener_parse(text);
+	json_object *o = json_parse_len(text, len);
 
 	memset(r, 0, sizeof(*r));
 	if (o == NULL || json_string_member(o, "queue_id") == NULL) {
@@ -225,7 +225,7 @@ release_pending(struct store_txn *txn, struct release_req **out, size_t *n)
 			cap = cap ? cap * 2 : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
-		if (req_from(v, &(*out)[*n]) == 0)
+		if (req_from(v, vlen, &(*out)[*n]) == 0)
 			(*n)++;
 	}
 	store_cursor_close(c);
@@ -269,7 +269,7 @@ forget_done(struct store_txn *txn, double cutoff)
 	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (klen < 2 || ((const char *) k)[0] != 'd')
 			break;
-		if (req_from(v, &r) != 0 || r.done_at < cutoff)
+		if (req_from(v, vlen, &r) != 0 || r.done_at < cutoff)
 			rc = store_cursor_del(c);
 		req_clear(&r);
 	}
@@ -290,7 +290,7 @@ release_done(struct store_txn *txn, const char *qid, int ok, double now,
 
 	rc = store_get(txn, STORE_RELEASES, rkey, strlen(rkey), &val, &vlen);
 	if (rc == STORE_OK) {
-		o = json_tokener_parse(val);
+		o = json_parse_len(val, vlen);
 		free(val);
 		if (o == NULL)
 			o = json_object_new_object();

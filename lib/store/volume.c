@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/volume.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -230,7 +231,7 @@ volume_state_get(struct store_txn *txn, const char *scope, json_object **out)
 	free(key);
 	if (rc != STORE_OK)
 		return (rc);
-	*out = json_tokener_parse(val);
+	*out = json_parse_len(val, vlen);
 	free(val);
 	return (*out != NULL ? STORE_OK : STORE_NOTFOUND);
 }
