@@ -94,7 +94,7 @@ learn_domain(struct store_txn *txn, struct limits_job *j)
 		free(d);
 		return (STORE_OK);
 	}
-	rc = domain_get(txn, tenant, d, &r);
+	rc = domain_exists(txn, tenant, d);
 	if (rc == STORE_NOTFOUND) {
 		r = domain_record_new(tenant, d);
 		event_uuid_new(r->uuid);
