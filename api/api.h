@@ -113,6 +113,8 @@ void h_events(struct api *a, struct api_req *req, struct api_resp *resp);
 void h_health(struct api *a, struct api_req *req, struct api_resp *resp);
 void h_jwks(struct api *a, struct api_req *req, struct api_resp *resp);
 void h_metrics(struct api *a, struct api_req *req, struct api_resp *resp);
+/* h_limits - GET /v1/limits (h_limits.c). */
+void h_limits(struct api *a, struct api_req *req, struct api_resp *resp);
 
 /*
  * api_endpoint_get - the webhook id of the tenant in scope: STORE_OK, or

@@ -63,6 +63,9 @@ api_dispatch(struct api *a, struct api_req *req, struct api_resp *resp)
 	case R_EVENTS:
 		h_events(a, req, resp);
 		break;
+	case R_LIMITS:
+		h_limits(a, req, resp);
+		break;
 	default:
 		reply_error(resp, req, 404, "not_found", "no such path");
 		break;

@@ -125,3 +125,21 @@ ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms, int *retry
 	pthread_mutex_unlock(&rl->lock);
 	return ok;
 }
+
+/* ratelimit_remaining - see ratelimit.h. */
+int
+ratelimit_remaining(struct ratelimit *rl, const char *key, int64_t now_ms)
+{
+	struct bucket *b;
+	double tokens;
+
+	pthread_mutex_lock(&rl->lock);
+	b = find(rl, key, now_ms);
+	tokens = b->tokens;
+	if (now_ms > b->last_ms)
+		tokens += (double) (now_ms - b->last_ms) * rl->rate / 1000.0;
+	if (tokens > rl->burst)
+		tokens = rl->burst;
+	pthread_mutex_unlock(&rl->lock);
+	return (int) tokens;
+}

@@ -23,4 +23,7 @@ void ratelimit_set(struct ratelimit *rl, int rate, int burst);
 int ratelimit_take(struct ratelimit *rl, const char *key, int64_t now_ms,
 		   int *retry_after_s);
 
+/* ratelimit_remaining - whole requests key may make now (none taken). */
+int ratelimit_remaining(struct ratelimit *rl, const char *key, int64_t now_ms);
+
 #endif

@@ -54,6 +54,7 @@ static const struct pattern patterns[] = {
 	  { S_NONE, S_EMAIL } },
 	{ R_EMAIL_RETRY, M_POST, { "emails", "{}", "retry", NULL }, { S_NONE, S_EMAIL } },
 	{ R_EVENTS, M_GET, { "events", NULL }, { 0 } },
+	{ R_LIMITS, M_GET, { "limits", NULL }, { 0 } },
 };
 
 #define MAX_SEGS 8

@@ -22,6 +22,7 @@ enum route_id {
 	R_EMAIL_DELIVERIES, /* /v1/emails/{e}/deliveries */
 	R_EMAIL_RETRY,	    /* /v1/emails/{e}/retry */
 	R_EVENTS,	    /* /v1/events */
+	R_LIMITS,	    /* /v1/limits */
 };
 
 enum route_method {

@@ -12,6 +12,7 @@ static const char *const type_names[] = {
 	[CT_STRING] = "string", [CT_PATH] = "path",	    [CT_INT] = "integer",
 	[CT_BOOL] = "yes/no",	[CT_DURATION] = "duration", [CT_LIST] = "list",
 	[CT_ENUM] = "choice",	[CT_SCHEDULE] = "schedule", [CT_NETWORKS] = "networks",
+	[CT_COUNT] = "count",
 };
 
 /* config_keys_list - every key with type, default and description */

@@ -25,6 +25,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "domains", cmd_domains,
 	  "sending domains: add, list, show, remove, check their DNS",
 	  cmd_domains_usage },
+	{ "limits", cmd_limits, "send volume, limits and states; release held mail",
+	  cmd_limits_usage },
 	{ "bounces", cmd_bounces, "kept bounces and complaints; parse bounce messages",
 	  cmd_bounces_usage },
 	{ "version", cmd_version, "print the version", cmd_version_usage },

@@ -72,11 +72,12 @@ int cmd_apikeys(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_domains(struct ctl *ctl, int argc, char **argv);
 int cmd_tenants(struct ctl *ctl, int argc, char **argv);
+int cmd_limits(struct ctl *ctl, int argc, char **argv);
 
 /* Each command's usage, in its file: "usage: posthookctl NAME ...". */
 extern const char cmd_version_usage[], cmd_bounces_usage[], cmd_config_usage[],
     cmd_classify_usage[], cmd_messages_usage[], cmd_webhooks_usage[],
     cmd_deliveries_usage[], cmd_keys_usage[], cmd_status_usage[], cmd_domains_usage[],
-    cmd_tenants_usage[];
+    cmd_tenants_usage[], cmd_limits_usage[];
 
 #endif

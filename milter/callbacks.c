@@ -136,6 +136,9 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 				 " return_path_domain %s is not applied",
 				 cs->set->verp_domain);
 	}
+	/* the send limit's hold (limits.c) */
+	*pf0 |= f0 & SMFIF_QUARANTINE;
+	cs->quarantine = (f0 & SMFIF_QUARANTINE) != 0;
 	*pf1 = (skip | noreply) & f1;
 	cs->noreply = *pf1 & noreply;
 	/* Only the macros we read; Postfix then sends no others. */
@@ -305,7 +308,7 @@ static struct smfiDesc desc = {
 	.xxfi_name = "posthook-milter",
 	.xxfi_version = SMFI_VERSION,
 	/* The most it may ask for; cb_negotiate asks per connection. */
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_QUARANTINE,
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,

@@ -19,6 +19,7 @@
 #include "app_headers.h"
 #include "bounce/verp.h"
 #include "eom.h"
+#include "limits.h"
 #include "util/log.h"
 #include "store/message.h"
 #include "outgoing.h"
@@ -212,8 +213,10 @@ refuse(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs, const 
  */
 static int
 record_outgoing(struct milter_app *app, const struct conn_state *cs, const char *qid,
-		const char *reason, struct app_values *v, struct record_result *res)
+		const char *reason, struct app_values *v, struct record_result *res,
+		enum limits_verdict *verdict)
 {
+	struct limits_job lj;
 	struct message_record *rec;
 	char *presented = presented_token(cs);
 	int64_t start = monotonic_ms();
@@ -226,8 +229,14 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 	}
 	rec = build_record(cs->msg, qid, v);
 	rec->tenant = message_tenant(app, cs);
-	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
-				presented, message_verp_domain(cs), cs->msg->from, res);
+	limits_job_init(&lj, cs->set->cfg, rec->tenant, cs->msg->from, qid,
+			cs->quarantine);
+	status =
+	    record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
+			   presented, message_verp_domain(cs), cs->msg->from, &lj, res);
+	*verdict = lj.verdict;
+	if (status == STORE_OK)
+		limits_log(&lj);
 	if (status != STORE_OK) {
 		log_error("%s: not recorded: store failed (status %d) after %lld ms;"
 			  " message accepted without token%s",
@@ -237,7 +246,11 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 		free(presented);
 		return -1;
 	}
-	if (res->reused)
+	if (lj.verdict == LIMITS_DEFER)
+		log_info("%s: not recorded: deferred by the send limit%s%s", qid,
+			 rec->tenant ? " of tenant " : "",
+			 rec->tenant ? rec->tenant : "");
+	else if (res->reused)
 		log_info("%s: token=%s id=%llu kept: message came back, record"
 			 " moved to this queue id%s%s",
 			 qid, res->token, (unsigned long long) res->id,
@@ -277,6 +290,7 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 	const char *reason;
 	struct app_values v;
 	struct record_result res;
+	enum limits_verdict verdict = LIMITS_PASS;
 	int recorded;
 
 	if (qid == NULL || *qid == 0)
@@ -309,10 +323,14 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 		json_object_put(v.metadata);
 		return refuse(app, ctx, cs, qid);
 	}
-	recorded = record_outgoing(app, cs, qid, reason, &v, &res) == 0;
+	recorded = record_outgoing(app, cs, qid, reason, &v, &res, &verdict) == 0;
 	free(v.tag);
 	json_object_put(v.metadata);
+	if (recorded && verdict == LIMITS_DEFER)
+		return limits_defer(app, ctx, qid);
 	edit_headers(app, ctx, cs, qid, recorded ? res.token : NULL);
+	if (recorded && verdict == LIMITS_HOLD)
+		limits_hold(app, ctx, qid);
 	if (recorded && res.verp[0])
 		set_return_path(app, ctx, qid, ms->from, res.verp);
 	return SMFIS_CONTINUE;

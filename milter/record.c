@@ -20,6 +20,7 @@ struct record_job {
 	const char *verp_domain; /* NULL: no VERP */
 	const char *sender;
 	struct record_result *res;
+	struct limits_job *limits; /* NULL: no counting */
 };
 
 /*
@@ -82,6 +83,12 @@ record_txn(struct store_txn *txn, void *ctx)
 	if (status != STORE_OK)
 		return status;
 	job->res->id = job->rec->id;
+	/* counted after the sequence: its lock already orders these writers */
+	if (job->limits != NULL) {
+		status = limits_txn(txn, job->limits);
+		if (status != STORE_OK || job->limits->verdict == LIMITS_DEFER)
+			return status; /* deferred: not recorded */
+	}
 	snprintf(job->res->token, sizeof(job->res->token), "%s", job->rec->token);
 	if (job->rec->verp_sender != NULL)
 		snprintf(job->res->verp, sizeof(job->res->verp), "%s",
@@ -93,7 +100,7 @@ record_txn(struct store_txn *txn, void *ctx)
 int
 record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
 	       const char *presented_token, const char *verp_domain, const char *sender,
-	       struct record_result *res)
+	       struct limits_job *limits, struct record_result *res)
 {
 	struct record_job job;
 	char token[TOKEN_LEN + 1], verp[VERP_ADDR_MAX + 1];
@@ -114,5 +121,6 @@ record_message(struct store *st, int64_t deadline_ms, struct message_record *rec
 	job.verp_domain = verp_domain;
 	job.sender = sender;
 	job.res = res;
+	job.limits = limits;
 	return store_run(st, record_txn, &job, deadline_ms);
 }

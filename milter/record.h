@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "bounce/verp.h"
+#include "limits.h"
 #include "store/message.h"
 #include "store/store.h"
 #include "token.h"
@@ -31,11 +32,15 @@ struct record_result {
  * address: a message coming back through the milter is not wrapped twice,
  * and res->verp is then "".  rec->from stays the application's sender.
  *
+ * A new record is counted, and may be held or deferred, by limits (NULL:
+ * none; limits.h) in the same transaction; a deferred one is not stored.
+ *
  * Returns STORE_OK or the store's error; token generation failure is
  * STORE_ERROR.
  */
 int record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
 		   const char *presented_token, const char *verp_domain,
-		   const char *sender, struct record_result *res);
+		   const char *sender, struct limits_job *limits,
+		   struct record_result *res);
 
 #endif

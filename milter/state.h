@@ -47,6 +47,7 @@ struct conn_state {
 	char *daemon_name;	     /* {daemon_name}, or NULL */
 	unsigned long noreply;	     /* negotiated SMFIP_NR_* bits */
 	int chgfrom;		     /* SMFIF_CHGFROM negotiated (VERP on) */
+	int quarantine;		     /* SMFIF_QUARANTINE negotiated (hold) */
 	struct msg_state *msg;	     /* the message in progress, or NULL */
 };
 

@@ -23,7 +23,8 @@ for f in sbin/posthook-milter sbin/posthook-logtail sbin/posthook-webhook \
 	doc/posthook/examples/postfix/transport doc/posthook/examples/postfix/posthook_verp_recipients \
 	lib/systemd/system/posthook-milter.service lib/systemd/system/posthook-logtail.service \
 	lib/systemd/system/posthook-webhook.service lib/systemd/system/posthook.target \
-	lib/systemd/system/posthook-dnscheck.service lib/systemd/system/posthook-dnscheck.timer; do
+	lib/systemd/system/posthook-dnscheck.service lib/systemd/system/posthook-dnscheck.timer \
+	lib/systemd/system/posthook-release.service lib/systemd/system/posthook-release.timer; do
 	found=$(find "$dest" -path "*/$f" | head -n 1)
 	if [ -z "$found" ]; then
 		echo "FAIL: $f not installed"

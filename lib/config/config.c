@@ -157,11 +157,14 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 		*FIELD(cfg, k, char *) = xstrdup(value);
 		return 0;
 	case CT_INT:
+	case CT_COUNT:
 		errno = 0;
 		n = strtoll(value, &end, 10);
-		if (errno != 0 || end == value || *end != '\0' || n < 1 || n > INT_MAX)
-			return set_error(err, errlen, key,
-					 "\"%s\" is not a positive integer", value);
+		if (errno != 0 || end == value || *end != '\0' || n > INT_MAX
+		    || n < (k->type == CT_COUNT ? 0 : 1))
+			return set_error(
+			    err, errlen, key, "\"%s\" is not a %s integer", value,
+			    k->type == CT_COUNT ? "non-negative" : "positive");
 		*FIELD(cfg, k, int) = (int) n;
 		return 0;
 	case CT_BOOL:
@@ -319,6 +322,7 @@ config_format_value(const struct config *cfg, const struct config_key *k)
 	case CT_PATH:
 		return xstrdup(*FIELD(cfg, k, char *));
 	case CT_INT:
+	case CT_COUNT:
 		return xasprintf("%d", *FIELD(cfg, k, int));
 	case CT_BOOL:
 		return xstrdup(*FIELD(cfg, k, int) ? "yes" : "no");

@@ -35,6 +35,12 @@ enum bad_metadata_action {
 	BAD_METADATA_REJECT,
 };
 
+enum send_limit_action {
+	SEND_LIMIT_REPORT,
+	SEND_LIMIT_HOLD,
+	SEND_LIMIT_DEFER,
+};
+
 struct config {
 	char *path; /* file it was read from, or NULL */
 
@@ -101,6 +107,11 @@ struct config {
 	int64_t api_connection_timeout_ms;
 	int api_threads;
 	char *metrics_key;
+
+	/* send volume and limits */
+	int send_limit;	       /* messages per rolling hour; 0: none */
+	int send_limit_action; /* enum send_limit_action */
+	int domains_learn;     /* the milter adds envelope-sender domains */
 };
 
 enum config_type {
@@ -113,6 +124,7 @@ enum config_type {
 	CT_ENUM,
 	CT_SCHEDULE,
 	CT_NETWORKS, /* list of addr[/bits], IPv4 or IPv6 */
+	CT_COUNT,    /* integer >= 0 */
 };
 
 struct config_key {

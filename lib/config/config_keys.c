@@ -14,6 +14,7 @@ static const char *const log_sources[] = { "file", "journal", NULL };
 static const char *const report_scopes[] = { "recorded", "outgoing", "all", NULL };
 static const char *const bad_metadata_actions[] = { "accept", "tempfail", "reject",
 						    NULL };
+static const char *const send_limit_actions[] = { "report", "hold", "defer", NULL };
 
 const struct config_key config_keys[] = {
 	/* shared */
@@ -130,5 +131,14 @@ const struct config_key config_keys[] = {
 	  "Threads answering API requests." },
 	{ "metrics_key", CT_STRING, OFF(metrics_key), "", NULL,
 	  "Bearer key GET /metrics requires; empty: /metrics needs no key." },
+
+	/* send volume and limits (the milter; posthookctl limits) */
+	{ "send_limit", CT_COUNT, OFF(send_limit), "0", NULL,
+	  "Most outgoing messages in any 60 minutes, all tenants together; 0: no limit." },
+	{ "send_limit_action", CT_ENUM, OFF(send_limit_action), "report",
+	  send_limit_actions,
+	  "At a send limit: report (SendLimit only), hold (Postfix hold queue) or defer (451 4.7.1)." },
+	{ "domains_learn", CT_BOOL, OFF(domains_learn), "no", NULL,
+	  "The milter adds every envelope-sender domain it records to the domains list." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };

@@ -310,6 +310,22 @@ write_record(struct store_txn *txn, const struct domain_record *r, int only_new)
 	return (rc);
 }
 
+/* domain_exists - see domain.h */
+int
+domain_exists(struct store_txn *txn, const char *tenant, const char *domain)
+{
+	size_t klen, vlen;
+	char *key = record_key(tenant, domain, &klen);
+	void *val;
+	int rc;
+
+	rc = store_get(txn, STORE_DOMAINS, key, klen, &val, &vlen);
+	free(key);
+	if (rc == STORE_OK)
+		free(val);
+	return (rc);
+}
+
 /* domain_put - store the record */
 int
 domain_put(struct store_txn *txn, const struct domain_record *r)

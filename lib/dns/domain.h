@@ -60,6 +60,9 @@ struct domain_record *domain_record_from_json(json_object *obj);
 /* domain_get - STORE_OK, STORE_NOTFOUND or an error. */
 int domain_get(struct store_txn *txn, const char *tenant, const char *domain,
 	       struct domain_record **out);
+/* domain_exists - STORE_OK or STORE_NOTFOUND without parsing the record
+ * (the milter's domains_learn, once per message). */
+int domain_exists(struct store_txn *txn, const char *tenant, const char *domain);
 int domain_put(struct store_txn *txn, const struct domain_record *r);
 /* domain_add - domain_put() unless it exists (STORE_EXISTS). */
 int domain_add(struct store_txn *txn, const struct domain_record *r);

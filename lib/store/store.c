@@ -89,6 +89,8 @@ const char *const store_files[] = {
 	[STORE_MESSAGE_MIDS] = "message_mids.db",
 	[STORE_DOMAINS] = "domains.db",
 	[STORE_TENANTS] = "tenants.db",
+	[STORE_VOLUME] = "volume.db",
+	[STORE_RELEASES] = "releases.db",
 };
 
 static void store_abandon(const void *);

@@ -50,6 +50,8 @@ enum store_table {
 	STORE_MESSAGE_MIDS,   /* Message-ID -> queue id */
 	STORE_DOMAINS,	      /* tenant NUL domain -> domain record */
 	STORE_TENANTS,	      /* tenant name -> tenant */
+	STORE_VOLUME,	      /* scope + minute -> count; scope -> limit state */
+	STORE_RELEASES,	      /* messages posthook held; release requests */
 	STORE_TABLE_COUNT
 };
 

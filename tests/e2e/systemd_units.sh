@@ -11,12 +11,16 @@ for d in milter logtail webhook api; do
 done
 sed -e "s|@bindir@|$top_builddir/ctl|g" -e "s|@sysconfdir@|/etc|g" \
 	"$top_srcdir/contrib/systemd/posthook-dnscheck.service.in" > "$dir/posthook-dnscheck.service"
+sed -e "s|@bindir@|$top_builddir/ctl|g" -e "s|@sysconfdir@|/etc|g" \
+	"$top_srcdir/contrib/systemd/posthook-release.service.in" > "$dir/posthook-release.service"
 cp "$top_srcdir/contrib/systemd/posthook.target" \
-	"$top_srcdir/contrib/systemd/posthook-dnscheck.timer" "$dir/"
+	"$top_srcdir/contrib/systemd/posthook-dnscheck.timer" \
+	"$top_srcdir/contrib/systemd/posthook-release.timer" "$dir/"
 cd "$dir" || exit 1
 systemd-analyze verify --man=no ./posthook-milter.service ./posthook-logtail.service \
 	./posthook-webhook.service ./posthook-api.service ./posthook.target \
-	./posthook-dnscheck.service ./posthook-dnscheck.timer > out 2>&1
+	./posthook-dnscheck.service ./posthook-dnscheck.timer \
+	./posthook-release.service ./posthook-release.timer > out 2>&1
 status=$?
 cat out
 if [ "$status" -ne 0 ] || [ -s out ]; then

@@ -4,8 +4,9 @@
  * directory: sendmail(1) detection, header removal order, on_bad_metadata
  * replies, no-reply negotiation, failing open when the store is missing
  * or locked past milter_store_timeout, the VERP return path
- * (return_path_domain): set, unset, null sender, re-entry, refused, and
- * the tenant each record names, from the rules read into the cache.
+ * (return_path_domain): set, unset, null sender, re-entry, refused, the
+ * tenant each record names, from the rules read into the cache, and the
+ * send limit's hold (quarantine) and defer (451 4.7.1) with its events.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -24,6 +25,7 @@
 #include "bounce/bounce_intake.h"
 #include "config/config.h"
 #include "store/message.h"
+#include "store/outbox.h"
 #include "store/store.h"
 #include "tenant/tenant.h"
 #include "util/util.h"
@@ -47,6 +49,7 @@ struct fake {
 	int chgfrom_fail;      /* smfi_chgfrom returns MI_FAILURE */
 	int nchgfrom;
 	char chgfrom[300]; /* last sender set */
+	int nquarantine;   /* smfi_quarantine calls */
 };
 
 static struct fake fk;
@@ -125,6 +128,15 @@ fake_chgfrom(SMFICTX *ctx, char *mail, char *args)
 	return fk.chgfrom_fail ? MI_FAILURE : MI_SUCCESS;
 }
 
+static int
+fake_quarantine(SMFICTX *ctx, char *reason)
+{
+	(void) ctx;
+	ck_assert_str_eq(reason, "posthook send limit");
+	fk.nquarantine++;
+	return MI_SUCCESS;
+}
+
 static const struct mfi_ops fake_ops = {
 	.getsymval = fake_getsymval,
 	.chgheader = fake_chgheader,
@@ -134,6 +146,7 @@ static const struct mfi_ops fake_ops = {
 	.setreply = fake_setreply,
 	.setsymlist = fake_setsymlist,
 	.chgfrom = fake_chgfrom,
+	.quarantine = fake_quarantine,
 };
 
 static struct milter_app app;
@@ -775,6 +788,83 @@ START_TEST(test_tenant_recorded)
 }
 END_TEST
 
+/* send_limit_events - how many SendLimit events were queued. */
+static int
+send_limit_events(void)
+{
+	struct outbox_event **evs = NULL;
+	int n = 0, i, count = 0;
+
+	ck_assert_int_eq(test_outbox_take(app.store, 100, &evs, &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		count += evs[i]->type == EV_SEND_LIMIT;
+	outbox_events_free(evs, n);
+	return count;
+}
+
+START_TEST(test_send_limit_hold)
+{
+	static const char *const kv[] = { "send_limit", "2", "send_limit_action", "hold",
+					  NULL };
+	static const char *const qids[] = { "HOLD00000001", "HOLD00000002",
+					    "HOLD00000003" };
+	struct message_record *r;
+	int i;
+
+	setup_app(kv);
+	fk.actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_QUARANTINE;
+	connect_from("app.example", "127.0.0.1", 40020, 0);
+	ck_assert(fk.pf0 & SMFIF_QUARANTINE);
+	for (i = 0; i < 3; i++) {
+		next_message(qids[i]);
+		ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+		ck_assert_int_eq(fk.nquarantine, i < 2 ? 0 : 1);
+		/* held or not, the message is recorded with its token */
+		r = recorded(qids[i]);
+		ck_assert_ptr_nonnull(r);
+		message_record_free(r);
+	}
+	/* volume 2 of 2: exceeded, once; the held one changes nothing */
+	ck_assert_int_eq(send_limit_events(), 1);
+	cb_close(CTX);
+	/* an MTA that allows no quarantine: the message goes on */
+	fk.actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	connect_from("app.example", "127.0.0.1", 40021, 0);
+	next_message("HOLD00000004");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+	ck_assert_int_eq(fk.nquarantine, 1);
+	ck_assert_int_eq(send_limit_events(), 0);
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
+START_TEST(test_send_limit_defer)
+{
+	static const char *const kv[] = { "send_limit", "1", "send_limit_action", "defer",
+					  NULL };
+
+	setup_app(kv);
+	connect_from("app.example", "127.0.0.1", 40022, 0);
+	next_message("DEFER0000001");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_CONTINUE);
+	ck_assert_str_eq(fk.reply, "");
+	next_message("DEFER0000002");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_TEMPFAIL);
+	ck_assert_str_eq(fk.reply, "451 4.7.1 Send limit reached, try again later");
+	/* deferred: not recorded, no header edits */
+	ck_assert_ptr_null(recorded("DEFER0000002"));
+	ck_assert_int_eq(fk.nedits, 0);
+	ck_assert_int_eq(send_limit_events(), 1);
+	/* the retry is deferred again, with no second event */
+	next_message("DEFER0000003");
+	ck_assert_int_eq(send_msg(NULL), SMFIS_TEMPFAIL);
+	ck_assert_int_eq(send_limit_events(), 0);
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -794,6 +884,8 @@ main(void)
 	tcase_add_test(tc, test_verp_fails_open);
 	tcase_add_test(tc, test_verp_domain_checked);
 	tcase_add_test(tc, test_tenant_recorded);
+	tcase_add_test(tc, test_send_limit_hold);
+	tcase_add_test(tc, test_send_limit_defer);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
