@@ -14,6 +14,7 @@
 
 #include "util/log.h"
 #include "store/message.h"
+#include "store/outbox.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -21,6 +22,17 @@ struct dump {
 	struct buf out; /* outbox events */
 	struct buf err; /* queue states */
 };
+
+/* dump_event - one waiting event, a line of its own. */
+static int
+dump_event(const char *text, size_t len, void *ctx)
+{
+	struct dump *d = ctx;
+
+	buf_append(&d->out, text, len);
+	buf_puts(&d->out, "\n");
+	return (STORE_OK);
+}
 
 /* dump_txn - walk the outbox. */
 static int
@@ -34,14 +46,7 @@ dump_txn(struct store_txn *txn, void *ctx)
 
 	buf_reset(&d->out);
 	buf_reset(&d->err);
-	if ((rc = store_cursor_open(txn, STORE_OUTBOX, &c)) != STORE_OK)
-		return (rc);
-	while ((rc = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		buf_append(&d->out, v, vl);
-		buf_puts(&d->out, "\n");
-	}
-	store_cursor_close(c);
-	if (rc != STORE_NOTFOUND)
+	if ((rc = outbox_walk(txn, dump_event, d)) != STORE_OK)
 		return (rc);
 	if ((rc = store_cursor_open(txn, STORE_QUEUE, &c)) != STORE_OK)
 		return (rc);
