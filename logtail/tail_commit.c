@@ -8,9 +8,9 @@
  * offset, under "F/fingerprint": outbox_mark_put()), which outlives the
  * position: a line before it is never fed again, whatever makes us read
  * the file once more, so its events are added without a seen key each
- * (outbox_add_fresh).  A file without a mark yet (its first batch, or a
- * store of the previous release) and the journal add theirs idempotent
- * by key (outbox_add_many).  A hold line's
+ * (outbox_add_fresh).  A file read by the previous release gets its mark
+ * from that release's seen keys.  The journal (and a file whose mark
+ * cannot be read) adds its events idempotent by key (outbox_add_many).  A hold line's
  * Held events may wait up to HOLD_WAIT_S for the milter's record (see
  * correlate_tick()); while they wait they are part of the saved queue
  * state, committed with the position past their line, and they go out in
@@ -144,14 +144,13 @@ mark_load(struct tail *t)
 {
 	int rc = store_run(t->st, mark_get_txn, t, 0);
 
-	t->cur.marked = rc == STORE_OK ? 1 : -1;
-	if (rc != STORE_OK) {
-		t->cur.mark = 0;
-		if (rc != STORE_NOTFOUND)
-			log_warn("%s: cannot read its high-water mark; its events "
-				 "are checked one by one",
-				 t->cur.path);
-	}
+	t->cur.marked = rc == STORE_OK || rc == STORE_NOTFOUND ? 1 : -1;
+	if (rc != STORE_OK)
+		t->cur.mark = 0; /* NOTFOUND: never read before */
+	if (t->cur.marked < 0)
+		log_warn("%s: cannot read its high-water mark; its events are "
+			 "checked one by one",
+			 t->cur.path);
 }
 
 /*
@@ -196,7 +195,7 @@ commit_txn(struct store_txn *txn, void *ctx)
 	}
 	if (rc != STORE_OK)
 		return (rc);
-	if (t->js == NULL) {
+	if (t->js == NULL && t->cur.marked == 1) {
 		mark_key(t, key);
 		if ((rc = outbox_mark_put(txn, key, cm->mark)) != STORE_OK)
 			return (rc);
@@ -277,9 +276,7 @@ commit(struct tail *t)
 	pending_clear(t);
 	t->committed = offset;
 	t->dirty = 0;
-	if (t->js == NULL) {
-		t->cur.marked = 1;
+	if (t->js == NULL && t->cur.marked == 1)
 		t->cur.mark = cm.mark;
-	}
 	return (0);
 }

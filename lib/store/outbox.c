@@ -16,7 +16,9 @@
  * STORE_EVENTS_SEEN remembers event keys (until retention) so that the
  * same event is never queued twice; a log source that keeps its own
  * high-water mark there (outbox_mark_put()) instead adds its events with
- * outbox_add_fresh(), no key each.
+ * outbox_add_fresh(), no key each.  A source the previous release read
+ * has no mark but the seen keys of its events: its mark is found from
+ * them, once.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -499,6 +501,45 @@ outbox_mark_parse(const char *text, size_t len, uint64_t *offset)
 	return (0);
 }
 
+/*
+ * mark_of_seen - a mark from the seen keys the previous release kept
+ * for the source's events ("source/OFFSET/..."): past the largest offset.
+ */
+static int
+mark_of_seen(struct store_txn *txn, const char *source, uint64_t *offset)
+{
+	struct store_cursor *c;
+	const void *k, *v;
+	size_t kl, vl, sl = strlen(source);
+	char *prefix = xasprintf("%s/", source);
+	int status, found = 0;
+
+	if ((status = store_cursor_open(txn, STORE_EVENTS_SEEN, &c)) != STORE_OK) {
+		free(prefix);
+		return (status);
+	}
+	status = store_cursor_seek(c, prefix, sl + 1);
+	while (status == STORE_OK
+	       && (status = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK && kl > sl
+	       && memcmp(k, prefix, sl + 1) == 0) {
+		const char *p = (const char *) k + sl + 1, *end = (const char *) k + kl;
+		uint64_t off = 0;
+
+		if (p >= end || *p < '0' || *p > '9')
+			continue;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			off = off * 10 + (uint64_t) (*p - '0');
+		if (!found || off + 1 > *offset)
+			*offset = off + 1;
+		found = 1;
+	}
+	store_cursor_close(c);
+	free(prefix);
+	if (status != STORE_OK && status != STORE_NOTFOUND)
+		return (status);
+	return (found ? STORE_OK : STORE_NOTFOUND);
+}
+
 /* outbox_mark_get - a source's high-water mark */
 int
 outbox_mark_get(struct store_txn *txn, const char *source, uint64_t *offset)
@@ -509,11 +550,13 @@ outbox_mark_get(struct store_txn *txn, const char *source, uint64_t *offset)
 
 	*offset = 0;
 	status = store_get(txn, STORE_EVENTS_SEEN, source, strlen(source), &val, &len);
+	if (status == STORE_NOTFOUND)
+		return (mark_of_seen(txn, source, offset));
 	if (status != STORE_OK)
 		return (status);
 	if (outbox_mark_parse(val, len, offset) < 0) {
 		log_warn("outbox: unreadable high-water mark of %s: ignored", source);
-		status = STORE_NOTFOUND;
+		status = mark_of_seen(txn, source, offset);
 	}
 	free(val);
 	return (status);

@@ -75,7 +75,9 @@ PH_MUST_CHECK int outbox_add_fresh(struct store_txn *txn, const struct outbox_it
 /*
  * outbox_mark_get - the high-water mark of a log source (a key of its
  * own, "F/fingerprint"): the offset up to which its lines were read and
- * their events committed.  STORE_NOTFOUND when it has none.
+ * their events committed.  Without one stored, the seen keys of its
+ * events ("F/fingerprint/OFFSET/...", of the previous release) give it:
+ * past the largest offset.  STORE_NOTFOUND when neither is there.
  */
 PH_MUST_CHECK int outbox_mark_get(struct store_txn *txn, const char *source,
 				  uint64_t *offset);

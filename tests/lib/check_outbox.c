@@ -376,6 +376,25 @@ START_TEST(marks_are_kept_and_purged)
 }
 END_TEST
 
+START_TEST(a_mark_comes_from_old_seen_keys)
+{
+	static const char *const keys[] = { "F/abc/100/r", "F/abc/99/x",  "F/abcd/5000/r",
+					    "F/abc/x",	   "F/ab/7000/r", "F/abc/" };
+	struct mark_ctx m = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_int_eq(test_outbox_add(test_store, keys[i], NULL), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, mark_get, &m, 0), STORE_OK);
+	ck_assert(m.offset == 101);
+	/* A mark stored wins over them. */
+	m.offset = 50;
+	ck_assert_int_eq(store_run(test_store, mark_put, &m, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, mark_get, &m, 0), STORE_OK);
+	ck_assert(m.offset == 50);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -391,6 +410,7 @@ main(void)
 	tcase_add_test(tc, damaged_records_are_refused);
 	tcase_add_test(tc, a_damaged_record_is_dropped_not_fatal);
 	tcase_add_test(tc, marks_are_kept_and_purged);
+	tcase_add_test(tc, a_mark_comes_from_old_seen_keys);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
