@@ -10,11 +10,15 @@
  * the file once more, so its events are added without a seen key each
  * (outbox_add_fresh).  A file read by the previous release gets its mark
  * from that release's seen keys.  The journal (and a file whose mark
- * cannot be read) adds its events idempotent by key (outbox_add_many).  A hold line's
- * Held events may wait up to HOLD_WAIT_S for the milter's record (see
- * correlate_tick()); while they wait they are part of the saved queue
- * state, committed with the position past their line, and they go out in
- * the transaction that deletes them from it.
+ * cannot be read) adds its events idempotent by key (outbox_add_many).
+ * A file is known by its first line's fingerprint: one whose first line
+ * is byte for byte an earlier file's would be passed over up to that
+ * file's mark (before, only its events whose offset and recipient matched
+ * were dropped).  A hold line's Held events may wait up to HOLD_WAIT_S
+ * for the milter's record (see correlate_tick()); while they wait they
+ * are part of the saved queue state, committed with the position past
+ * their line, and they go out in the transaction that deletes them from
+ * it.
  */
 #include <stdio.h>
 #include <stdlib.h>
