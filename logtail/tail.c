@@ -30,13 +30,15 @@ feed(struct tail *t, const char *line, size_t len, uint64_t off, int cut)
 	struct log_line l;
 	struct log_pos pos = { t->cur.fp, off, NULL };
 
+	t->dirty = 1;
+	if (mark_skip(t, off))
+		return;
 	if (cut)
 		log_warn("%s: line at offset %llu is longer than %d bytes: read "
 			 "its start only",
 			 t->cur.path, (unsigned long long) off, LINE_MAX_BYTES);
 	if (parse_line(line, len, &l) == 0)
 		correlate_feed(t->corr, &l, &pos);
-	t->dirty = 1;
 }
 
 /* tick - holds whose record appeared or whose wait is over go out. */

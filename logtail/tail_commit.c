@@ -1,14 +1,24 @@
 /*
  * tail_commit.c - what a batch of lines made, committed at once.
  *
- * Lines are read in batches; each batch's events (outbox_add_many,
- * idempotent by key), the queue state it changed (STORE_QUEUE) and the
- * read position (STORE_POSITIONS) are committed in one transaction, so a
- * crash at any point neither loses nor repeats an event.  A hold line's
- * Held events may wait up to HOLD_WAIT_S for the milter's record (see
- * correlate_tick()); while they wait they are part of the saved queue
- * state, committed with the position past their line, and they go out in
- * the transaction that deletes them from it.
+ * Lines are read in batches; each batch's events, the queue state it
+ * changed (STORE_QUEUE) and the read position (STORE_POSITIONS) are
+ * committed in one transaction, so a crash at any point neither loses nor
+ * repeats an event.  With them goes the file's high-water mark (its
+ * offset, under "F/fingerprint": outbox_mark_put()), which outlives the
+ * position: a line before it is never fed again, whatever makes us read
+ * the file once more, so its events are added without a seen key each
+ * (outbox_add_fresh).  A file read by the previous release gets its mark
+ * from that release's seen keys.  The journal (and a file whose mark
+ * cannot be read) adds its events idempotent by key (outbox_add_many).
+ * A file is known by its first line's fingerprint: one whose first line
+ * is byte for byte an earlier file's would be passed over up to that
+ * file's mark (before, only its events whose offset and recipient matched
+ * were dropped).  A hold line's Held events may wait up to HOLD_WAIT_S
+ * for the milter's record (see correlate_tick()); while they wait they
+ * are part of the saved queue state, committed with the position past
+ * their line, and they go out in the transaction that deletes them from
+ * it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,10 +124,61 @@ position_of(struct tail *t, uint64_t offset, struct position_record *pos)
 	pos->offset = offset;
 }
 
+/* mark_key - the key of the current file's high-water mark. */
+static void
+mark_key(const struct tail *t, char key[FINGERPRINT_LEN + 2])
+{
+	snprintf(key, FINGERPRINT_LEN + 2, "F/%s", t->cur.fp);
+}
+
+/* mark_get_txn - read the current file's mark. */
+static int
+mark_get_txn(struct store_txn *txn, void *ctx)
+{
+	struct tail *t = ctx;
+	char key[FINGERPRINT_LEN + 2];
+
+	mark_key(t, key);
+	return (outbox_mark_get(txn, key, &t->cur.mark));
+}
+
+/* mark_load - the current file's mark, read once it is known. */
+static void
+mark_load(struct tail *t)
+{
+	int rc = store_run(t->st, mark_get_txn, t, 0);
+
+	t->cur.marked = rc == STORE_OK || rc == STORE_NOTFOUND ? 1 : -1;
+	if (rc != STORE_OK)
+		t->cur.mark = 0; /* NOTFOUND: never read before */
+	if (t->cur.marked < 0)
+		log_warn("%s: cannot read its high-water mark; its events are "
+			 "checked one by one",
+			 t->cur.path);
+}
+
+/*
+ * mark_skip - was the line at off read and committed before (it lies
+ * below the file's high-water mark)?
+ */
+int
+mark_skip(struct tail *t, uint64_t off)
+{
+	if (t->cur.marked == 0) {
+		mark_load(t);
+		if (off < t->cur.mark)
+			log_info("%s: read up to offset %llu before: passing over "
+				 "those lines",
+				 t->cur.path, (unsigned long long) t->cur.mark);
+	}
+	return (off < t->cur.mark);
+}
+
 struct commit {
 	struct tail *t;
 	struct position_record pos;
 	struct outbox_item *items; /* t->ev as the outbox takes them */
+	uint64_t mark;		   /* the file's high-water mark after it */
 	long added;
 };
 
@@ -127,10 +188,22 @@ commit_txn(struct store_txn *txn, void *ctx)
 {
 	struct commit *cm = ctx;
 	struct tail *t = cm->t;
+	char key[FINGERPRINT_LEN + 2];
 	int rc;
 
-	if ((rc = outbox_add_many(txn, cm->items, t->nev, &cm->added)) != STORE_OK)
+	if (t->js == NULL && t->cur.marked == 1) {
+		rc = outbox_add_fresh(txn, cm->items, t->nev);
+		cm->added = (long) t->nev;
+	} else {
+		rc = outbox_add_many(txn, cm->items, t->nev, &cm->added);
+	}
+	if (rc != STORE_OK)
 		return (rc);
+	if (t->js == NULL && t->cur.marked == 1) {
+		mark_key(t, key);
+		if ((rc = outbox_mark_put(txn, key, cm->mark)) != STORE_OK)
+			return (rc);
+	}
 	for (size_t i = 0; i < t->nqs; i++) {
 		struct pending_state *p = &t->qs[i];
 
@@ -169,6 +242,11 @@ commit(struct tail *t)
 	memset(&cm, 0, sizeof(cm));
 	cm.t = t;
 	position_of(t, offset, &cm.pos);
+	if (t->js == NULL) {
+		if (t->cur.marked == 0)
+			mark_load(t);
+		cm.mark = offset > t->cur.mark ? offset : t->cur.mark;
+	}
 	cm.items = xcalloc(t->nev ? t->nev : 1, sizeof(*cm.items));
 	for (size_t i = 0; i < t->nev; i++) {
 		const struct pending_event *p = &t->ev[i];
@@ -202,5 +280,7 @@ commit(struct tail *t)
 	pending_clear(t);
 	t->committed = offset;
 	t->dirty = 0;
+	if (t->js == NULL && t->cur.marked == 1)
+		t->cur.mark = cm.mark;
 	return (0);
 }

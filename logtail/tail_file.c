@@ -45,6 +45,8 @@ file_close(struct tailfile *f)
 	f->gz = 0;
 	f->at_end = 0;
 	f->changed = 0;
+	f->marked = 0;
+	f->mark = 0;
 }
 
 /*

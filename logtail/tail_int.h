@@ -73,6 +73,8 @@ struct tailfile {
 	int64_t quiet_since;	  /* old: when it last grew (monotonic) */
 	int at_end;		  /* the last read_batch() came to its end */
 	int changed;		  /* its first line changed under the reader */
+	int marked;		  /* its high-water mark: 1 read, -1 none, 0 not looked */
+	uint64_t mark;		  /* lines before it were read and committed */
 	struct linereader *lr;
 };
 
@@ -123,6 +125,7 @@ void housekeep(struct tail *t, int64_t *last_maintain);
 void on_event(struct correlate_event *ce, void *ctx);
 struct message_record *on_record(const char *qid, void *ctx);
 int commit(struct tail *t);
+int mark_skip(struct tail *t, uint64_t off);
 void pending_clear(struct tail *t);
 
 /* tail_file.c */

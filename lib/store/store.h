@@ -37,8 +37,8 @@ enum store_table {
 	STORE_MESSAGES,	      /* queue id -> message record */
 	STORE_MESSAGE_TOKENS, /* token -> queue id */
 	STORE_MESSAGE_IDS,    /* id (8 bytes, big-endian) -> queue id */
-	STORE_OUTBOX,	      /* event key -> event, until fanned out */
-	STORE_EVENTS_SEEN,    /* event key -> time made: dedupe */
+	STORE_OUTBOX,	      /* sequence -> events (outbox.c), until fanned out */
+	STORE_EVENTS_SEEN,    /* event key -> time made; file -> high-water mark */
 	STORE_ENDPOINTS,      /* endpoint id -> endpoint */
 	STORE_DELIVERIES,     /* delivery id -> delivery */
 	STORE_DELIVERY_DUE,   /* due time + delivery id -> nothing */

@@ -7,13 +7,21 @@
  *                                     standard error
  *   logtail_store_tool DIR RECORD     store a milter message record
  *                                     (JSON, as message_record_to_json)
+ *   logtail_store_tool DIR --take     take every event out of the outbox
+ *                                     as the sender does (outbox_take,
+ *                                     200 a transaction) and print each,
+ *                                     one JSON object a line: key, event,
+ *                                     timestamp, endpoint, tenant, payload
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "util/log.h"
 #include "store/message.h"
+#include "store/outbox.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -21,6 +29,17 @@ struct dump {
 	struct buf out; /* outbox events */
 	struct buf err; /* queue states */
 };
+
+/* dump_event - one waiting event, a line of its own. */
+static int
+dump_event(const char *text, size_t len, void *ctx)
+{
+	struct dump *d = ctx;
+
+	buf_append(&d->out, text, len);
+	buf_puts(&d->out, "\n");
+	return (STORE_OK);
+}
 
 /* dump_txn - walk the outbox. */
 static int
@@ -34,14 +53,7 @@ dump_txn(struct store_txn *txn, void *ctx)
 
 	buf_reset(&d->out);
 	buf_reset(&d->err);
-	if ((rc = store_cursor_open(txn, STORE_OUTBOX, &c)) != STORE_OK)
-		return (rc);
-	while ((rc = store_cursor_next(c, &k, &kl, &v, &vl)) == STORE_OK) {
-		buf_append(&d->out, v, vl);
-		buf_puts(&d->out, "\n");
-	}
-	store_cursor_close(c);
-	if (rc != STORE_NOTFOUND)
+	if ((rc = outbox_walk(txn, dump_event, d)) != STORE_OK)
 		return (rc);
 	if ((rc = store_cursor_open(txn, STORE_QUEUE, &c)) != STORE_OK)
 		return (rc);
@@ -79,6 +91,60 @@ put_record(struct store *st, const char *text)
 	return (rc == STORE_OK ? 0 : 1);
 }
 
+#define TAKE_MAX 200 /* the sender's FANOUT_BATCH */
+
+struct take {
+	struct outbox_event **evs;
+	int n;
+};
+
+/* take_txn - the next events, as the sender takes them. */
+static int
+take_txn(struct store_txn *txn, void *ctx)
+{
+	struct take *tk = ctx;
+
+	return (outbox_take(txn, TAKE_MAX, &tk->evs, &tk->n));
+}
+
+/* print_event - one taken event as a JSON line. */
+static void
+print_event(const struct outbox_event *ev)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "key", json_object_new_string(ev->key));
+	json_object_object_add(o, "event",
+			       json_object_new_string(event_type_name(ev->type)));
+	json_object_object_add(o, "timestamp", json_object_new_double(ev->timestamp));
+	json_object_object_add(o, "endpoint",
+			       ev->endpoint_id ? json_object_new_string(ev->endpoint_id)
+					       : NULL);
+	json_object_object_add(o, "tenant",
+			       ev->tenant ? json_object_new_string(ev->tenant) : NULL);
+	json_object_object_add(o, "payload", json_object_get(ev->payload));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/* take_all - drain the outbox to standard output; the exit status. */
+static int
+take_all(struct store *st)
+{
+	struct take tk;
+
+	do {
+		tk.evs = NULL;
+		tk.n = 0;
+		if (store_run(st, take_txn, &tk, 10000) != STORE_OK)
+			return (1);
+		for (int i = 0; i < tk.n; i++)
+			print_event(tk.evs[i]);
+		outbox_events_free(tk.evs, tk.n);
+	} while (tk.n == TAKE_MAX);
+	return (fflush(stdout) == 0 ? 0 : 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,13 +154,15 @@ main(int argc, char **argv)
 
 	log_open("logtail_store_tool", LOG_TO_STDERR);
 	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: logtail_store_tool STATE_DIR [RECORD]\n");
+		fprintf(stderr,
+			"usage: logtail_store_tool STATE_DIR [RECORD | --take]\n");
 		return (2);
 	}
 	if ((st = store_open(argv[1], 0)) == NULL)
 		return (1);
 	if (argc == 3) {
-		rc = put_record(st, argv[2]);
+		rc = strcmp(argv[2], "--take") == 0 ? take_all(st)
+						    : put_record(st, argv[2]);
 		store_close(st);
 		return (rc);
 	}
