@@ -422,6 +422,8 @@ html_track(const char *html, size_t len, const struct html_track_opts *opts,
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
+	if (html == NULL || len == 0)
+		html = ""; /* an empty part: the pixel alone */
 	scan(html, len, opts, &e, &res->links, &body_close);
 	if (!e.oom && opts->pixel_url != NULL) {
 		if ((esc = escape_attr(opts->pixel_url)) == NULL)
