@@ -101,6 +101,15 @@ struct config {
 	int64_t api_connection_timeout_ms;
 	int api_threads;
 	char *metrics_key;
+
+	/* tracking: the milter's rewriting of tracked messages */
+	char *tracking_url; /* "": tracking off */
+	int track_opens;
+	int track_clicks;
+	char **excluded_click_domains; /* NULL-terminated */
+	int track_signed;
+	int unsubscribe;
+	int track_max_body; /* bytes */
 };
 
 enum config_type {
