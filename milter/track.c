@@ -122,9 +122,10 @@ tenant_override(struct track_msg *t, json_object *o, const char *tenant)
 static void
 header_narrow(struct track_msg *t, const struct conn_state *cs)
 {
-	char *v = header_value_clean(cs->msg->track_hdr);
+	char *v;
 
-	if (v == NULL)
+	if (cs->msg->track_hdr == NULL
+	    || (v = header_value_clean(cs->msg->track_hdr)) == NULL)
 		return;
 	if (strcasecmp(v, "none") == 0) {
 		t->opens = t->clicks = 0;
@@ -393,6 +394,13 @@ track_finish(struct milter_app *app, SMFICTX *ctx, struct track_msg *t, const ch
 	else if (t->note != NULL)
 		log_warn("%s: not tracked: %s: the body goes out untouched", qid,
 			 t->note);
+	if (t->unsub[0] != 0) {
+		if (app->mfi->addheader(ctx, "List-Unsubscribe", t->unsub) != MI_SUCCESS
+		    || app->mfi->addheader(ctx, "List-Unsubscribe-Post",
+					   "List-Unsubscribe=One-Click")
+			   != MI_SUCCESS)
+			log_warn("%s: cannot add the List-Unsubscribe headers", qid);
+	}
 	if (t->out != NULL) {
 		if (app->mfi->replacebody(ctx, (unsigned char *) t->out, (int) t->outlen)
 		    != MI_SUCCESS)
@@ -402,12 +410,5 @@ track_finish(struct milter_app *app, SMFICTX *ctx, struct track_msg *t, const ch
 		else
 			log_info("%s: tracked: %u links in %u HTML parts%s", qid,
 				 t->links, t->parts, t->opens ? ", open pixel" : "");
-	}
-	if (t->unsub[0] != 0) {
-		if (app->mfi->addheader(ctx, "List-Unsubscribe", t->unsub) != MI_SUCCESS
-		    || app->mfi->addheader(ctx, "List-Unsubscribe-Post",
-					   "List-Unsubscribe=One-Click")
-			   != MI_SUCCESS)
-			log_warn("%s: cannot add the List-Unsubscribe headers", qid);
 	}
 }
