@@ -90,31 +90,47 @@ link_utf8(void *ctx, const char *url, char *out, size_t outlen)
 static size_t
 crlf_to_lf(char *s, size_t n)
 {
-	size_t i, o;
+	char *end = s + n, *o, *p, *cr;
 
-	for (i = o = 0; i < n; i++)
-		if (!(s[i] == '\r' && i + 1 < n && s[i + 1] == '\n'))
-			s[o++] = s[i];
-	return (o);
+	if ((cr = memchr(s, '\r', n)) == NULL)
+		return (n);
+	for (o = p = cr; p < end; p = cr) {
+		/* p is at a CR: keep it unless a LF follows. */
+		if (p + 1 < end && p[1] == '\n')
+			p++;
+		else
+			*o++ = *p++;
+		if ((cr = memchr(p, '\r', (size_t) (end - p))) == NULL)
+			cr = end;
+		memmove(o, p, (size_t) (cr - p));
+		o += cr - p;
+	}
+	return ((size_t) (o - s));
 }
 
 /* lf_to_crlf - a copy with every bare LF made CRLF; NULL when OOM. */
 static char *
 lf_to_crlf(const char *s, size_t n, size_t *outlen)
 {
-	size_t i, o, extra = 0;
-	char *out;
+	const char *end = s + n, *p, *lf;
+	size_t lines = 0;
+	char *out, *o;
 
-	for (i = 0; i < n; i++)
-		extra += s[i] == '\n' && (i == 0 || s[i - 1] != '\r');
-	if ((out = malloc(n + extra + 1)) == NULL)
+	for (p = s; (lf = memchr(p, '\n', (size_t) (end - p))) != NULL; p = lf + 1)
+		lines++;
+	if ((out = malloc(n + lines + 1)) == NULL)
 		return (NULL);
-	for (i = o = 0; i < n; i++) {
-		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-			out[o++] = '\r';
-		out[o++] = s[i];
+	for (o = out, p = s; (lf = memchr(p, '\n', (size_t) (end - p))) != NULL;
+	     p = lf + 1) {
+		memcpy(o, p, (size_t) (lf - p));
+		o += lf - p;
+		if (lf == s || lf[-1] != '\r')
+			*o++ = '\r';
+		*o++ = '\n';
 	}
-	*outlen = o;
+	memcpy(o, p, (size_t) (end - p));
+	o += end - p;
+	*outlen = (size_t) (o - out);
 	return (out);
 }
 
