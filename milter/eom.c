@@ -217,7 +217,7 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 		const char *reason, struct app_values *v, struct record_result *res)
 {
 	struct message_record *rec;
-	struct record_hook hook = { track_txn, cs->msg->track };
+	struct record_hook hook = { track_prepare, track_work, cs->msg->track };
 	char *presented = presented_token(cs);
 	int64_t start = monotonic_ms();
 	int status;

@@ -3,7 +3,9 @@
  *
  * store_run() may run the callback more than once (deadlock, lock
  * timeout): everything it decides is recomputed from the store each time,
- * and the random token is drawn once, outside.
+ * and the random token is drawn once, outside.  A hook's work (tracking's
+ * rewrite) needs the id but is too slow to hold locks for: the id is then
+ * drawn in a short transaction before, the work done between the two.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ struct record_job {
 	const char *verp_domain; /* NULL: no VERP */
 	const char *sender;
 	const struct record_hook *hook;
+	int drawn; /* rec->id drawn already (hook) */
 	struct record_result *res;
 };
 
@@ -79,18 +82,43 @@ record_txn(struct store_txn *txn, void *ctx)
 		if (status != STORE_NOTFOUND)
 			return status;
 	}
-	status = store_seq_next(txn, MESSAGE_SEQUENCE, &job->rec->id);
-	if (status != STORE_OK)
+	if (!job->drawn
+	    && (status = store_seq_next(txn, MESSAGE_SEQUENCE, &job->rec->id))
+		   != STORE_OK)
 		return status;
 	job->res->id = job->rec->id;
 	snprintf(job->res->token, sizeof(job->res->token), "%s", job->rec->token);
 	if (job->rec->verp_sender != NULL)
 		snprintf(job->res->verp, sizeof(job->res->verp), "%s",
 			 job->rec->verp_sender);
-	if (job->hook != NULL
-	    && (status = job->hook->fn(txn, job->rec, job->hook->ctx)) != STORE_OK)
-		return status;
 	return message_put(txn, job->rec);
+}
+
+/*
+ * draw_txn - for a hook: the new record's id and what its work needs;
+ * nothing when the presented token names a record (it came back).
+ */
+static int
+draw_txn(struct store_txn *txn, void *ctx)
+{
+	struct record_job *job = ctx;
+	struct message_record *old = NULL;
+	int status;
+
+	job->drawn = 0;
+	if (job->presented != NULL) {
+		status = message_get_by_token(txn, job->presented, &old);
+		message_record_free(old);
+		if (status == STORE_OK)
+			return STORE_OK;
+		if (status != STORE_NOTFOUND)
+			return status;
+	}
+	if ((status = store_seq_next(txn, MESSAGE_SEQUENCE, &job->rec->id)) != STORE_OK
+	    || (status = job->hook->prepare(txn, job->hook->ctx)) != STORE_OK)
+		return status;
+	job->drawn = 1;
+	return STORE_OK;
 }
 
 /* record_message - see record.h. */
@@ -118,6 +146,15 @@ record_message(struct store *st, int64_t deadline_ms, struct message_record *rec
 	job.verp_domain = verp_domain;
 	job.sender = sender;
 	job.hook = hook;
+	job.drawn = 0;
 	job.res = res;
+	if (hook != NULL) {
+		int status = store_run(st, draw_txn, &job, deadline_ms);
+
+		if (status != STORE_OK)
+			return status;
+		if (job.drawn)
+			hook->work(rec, hook->ctx); /* holding no lock */
+	}
 	return store_run(st, record_txn, &job, deadline_ms);
 }

@@ -21,12 +21,17 @@ struct record_result {
 };
 
 /*
- * A step run inside the transaction of a new record, after its id is
- * drawn and before it is put (tracking: track.h); STORE_OK or the store's
- * error.  It may run again when the transaction is retried.
+ * Work on a new record that needs its id but must not hold the store's
+ * locks while it runs (tracking's rewrite: track.h).  With a hook,
+ * record_message() first draws the id in a short transaction of its own,
+ * where prepare reads what work needs (STORE_OK or the store's error);
+ * work then runs outside any transaction, once, and may add to rec before
+ * the record's own transaction puts it.  Neither runs for a record that
+ * came back (a presented token the store knows).
  */
 struct record_hook {
-	int (*fn)(struct store_txn *txn, struct message_record *rec, void *ctx);
+	int (*prepare)(struct store_txn *txn, void *ctx);
+	void (*work)(struct message_record *rec, void *ctx);
 	void *ctx;
 };
 
@@ -41,7 +46,7 @@ struct record_hook {
  * address: a message coming back through the milter is not wrapped twice,
  * and res->verp is then "".  rec->from stays the application's sender.
  *
- * hook (or NULL) runs for a new record only, not for one that came back.
+ * hook: see struct record_hook; NULL for none.
  *
  * Returns STORE_OK or the store's error; token generation failure is
  * STORE_ERROR.

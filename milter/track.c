@@ -5,8 +5,9 @@
  *
  * The body is kept only for a message whose HTML may be rewritten, up to
  * track_max_body; the rewrite itself is lib/track's (mime_track.h), run
- * inside the record's transaction so that every token names a link the
- * stored record has.
+ * between the transaction that draws the record's id and the one that
+ * stores the record with its links, so that every token names a link the
+ * stored record has and no store lock waits on a large rewrite.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,9 @@ struct track_msg {
 	unsigned char *body;
 	size_t len, cap;
 	int over; /* the body passed max_body */
-	/* The rewrite's result (track_txn), redone on a retry. */
+	/* The rewrite's result (track_prepare, track_work). */
 	unsigned char key[TRACK_KEY_LEN];
+	int keyed; /* key read: there is work */
 	struct message_record *rec;
 	unsigned nlinks;
 	char *out;
@@ -296,7 +298,7 @@ link_url(void *ctx, const char *url, char *out, size_t outlen)
 	return (make_url(t, t->rec->id, TRACK_CLICK, i, out, outlen));
 }
 
-/* reset - forget a previous try's result (store_run retries). */
+/* reset - start the record's tracking afresh. */
 static void
 reset(struct track_msg *t, struct message_record *rec)
 {
@@ -353,18 +355,31 @@ rewrite(struct track_msg *t, struct message_record *rec)
 					    : NULL;
 }
 
-/* track_txn - see track.h. */
+/* track_prepare - see track.h. */
 int
-track_txn(struct store_txn *txn, struct message_record *rec, void *track_msg)
+track_prepare(struct store_txn *txn, void *track_msg)
 {
 	struct track_msg *t = track_msg;
 	int status;
 
-	reset(t, rec);
+	t->keyed = 0;
 	if (!t->unsubscribe && (t->skip != NULL || t->over || t->body == NULL))
 		return (STORE_OK);
 	if ((status = track_key_get(txn, t->key)) != STORE_OK)
-		return (status);
+		return (status); /* a deadlock: store_run() tries again */
+	t->keyed = 1;
+	return (STORE_OK);
+}
+
+/* track_work - see track.h. */
+void
+track_work(struct message_record *rec, void *track_msg)
+{
+	struct track_msg *t = track_msg;
+
+	reset(t, rec);
+	if (!t->keyed)
+		return;
 	if (t->unsubscribe) {
 		t->unsub[0] = '<';
 		if (make_url(t, rec->id, TRACK_UNSUBSCRIBE, 0, t->unsub + 1,
@@ -376,7 +391,6 @@ track_txn(struct store_txn *txn, struct message_record *rec, void *track_msg)
 	}
 	if (t->skip == NULL && !t->over && t->body != NULL)
 		rewrite(t, rec);
-	return (STORE_OK);
 }
 
 /* track_finish - see track.h. */

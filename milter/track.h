@@ -1,7 +1,7 @@
 /*
  * track.h - the milter's side of open and click tracking: which messages
  * are tracked, their bodies kept while they arrive, the rewrite inside
- * the end-of-message store transaction, and the new body and
+ * record's id drawn and before it is stored, and the new body and
  * List-Unsubscribe headers handed back to the MTA.
  *
  * Fail open: a message that cannot be parsed, is too large or signed by
@@ -48,12 +48,17 @@ void track_msg_free(struct track_msg *t);
 int track_body(struct track_msg *t, const unsigned char *chunk, size_t len);
 
 /*
- * track_txn - the record hook: inside the message's store transaction,
- * after its id is drawn and before it is put, rewrite the body and add
- * the links to rec.  May run again on a retry.  STORE_OK, or the store's
- * error.
+ * track_prepare - the record hook's prepare step (record.h): read the
+ * tracking key in the transaction that draws the record's id.  STORE_OK,
+ * or the store's error.
  */
-int track_txn(struct store_txn *txn, struct message_record *rec, void *track_msg);
+int track_prepare(struct store_txn *txn, void *track_msg);
+
+/*
+ * track_work - the record hook's work, holding no lock: rewrite the body
+ * with tokens naming rec's id and add the links to rec.
+ */
+void track_work(struct message_record *rec, void *track_msg);
 
 /*
  * track_finish - after the message was recorded: log what tracking did,
