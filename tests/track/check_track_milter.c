@@ -3,7 +3,7 @@
  * through a fake struct mfi_ops over a real store: what is negotiated with
  * tracking off and on, the body replaced and the links recorded under
  * tokens that name them, List-Unsubscribe, and the messages left alone
- * (incoming, opted out, signed, too large), and a tenant's settings.
+ * (incoming, opted out, signed, a 50 MB body), and a tenant's settings.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -339,6 +339,37 @@ START_TEST(test_left_alone)
 }
 END_TEST
 
+START_TEST(test_huge_body)
+{
+	static const char *const kv[] = { "tracking_url", TRACK, NULL };
+	size_t total = 50 * 1024 * 1024, chunk = 65536, off;
+	char *from[] = { "<app@app.test>", NULL };
+	char *rcpt[] = { "<r@dest.test>", NULL };
+	unsigned char *buf = malloc(chunk);
+	sfsistat rc = SMFIS_CONTINUE;
+	int calls = 0;
+
+	/* 50 MB of links: kept up to track_max_body, then skipped, untouched. */
+	for (off = 0; off + 40 <= chunk; off += 40)
+		memcpy(buf + off, "<a href=\"https://a.example/\">x</a>\r\n   ", 40);
+	setup_app(kv);
+	connect_from("127.0.0.1");
+	fk.qid = "HUGE00000001";
+	cb_envfrom(CTX, from);
+	cb_envrcpt(CTX, rcpt);
+	cb_header(CTX, "Content-Type", "text/html");
+	for (off = 0; off < total && rc == SMFIS_CONTINUE; off += chunk, calls++)
+		rc = cb_body(CTX, buf, chunk);
+	ck_assert_int_eq(rc, SMFIS_SKIP);
+	ck_assert_int_eq(calls, 10 * 1024 * 1024 / 65536 + 1);
+	ck_assert_int_eq(cb_eom(CTX), SMFIS_CONTINUE);
+	ck_assert_ptr_null(fk.body);
+	free(buf);
+	cb_close(CTX);
+	teardown_app();
+}
+END_TEST
+
 static int
 put_tenant_cb(struct store_txn *txn, void *arg)
 {
@@ -409,6 +440,7 @@ main(void)
 	tcase_add_test(tc, test_tracked);
 	tcase_add_test(tc, test_left_alone);
 	tcase_add_test(tc, test_tenant_settings);
+	tcase_add_test(tc, test_huge_body);
 	tcase_add_test(tc, test_bad_tracking_url);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
