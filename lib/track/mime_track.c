@@ -90,10 +90,11 @@ link_utf8(void *ctx, const char *url, char *out, size_t outlen)
 static size_t
 crlf_to_lf(char *s, size_t n)
 {
-	char *end = s + n, *o, *p, *cr;
+	char *end, *o, *p, *cr;
 
-	if ((cr = memchr(s, '\r', n)) == NULL)
-		return (n);
+	if (n == 0 || (cr = memchr(s, '\r', n)) == NULL)
+		return (n); /* an empty part may have no buffer at all */
+	end = s + n;
 	for (o = p = cr; p < end; p = cr) {
 		/* p is at a CR: keep it unless a LF follows. */
 		if (p + 1 < end && p[1] == '\n')
