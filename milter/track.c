@@ -217,6 +217,11 @@ track_begin(struct milter_app *app, const struct conn_state *cs)
 		t->ctype = header_value_clean(ms->ctype);
 	if (ms->cte != NULL)
 		t->cte = header_value_clean(ms->cte);
+	/* Plain text (no Content-Type is text/plain): no HTML to keep a body for. */
+	if (t->ctype == NULL
+	    || (strncasecmp(t->ctype, "multipart/", 10) != 0
+		&& strncasecmp(t->ctype, "text/html", 9) != 0))
+		t->opens = t->clicks = 0;
 	return (t);
 }
 

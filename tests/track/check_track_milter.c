@@ -271,6 +271,13 @@ START_TEST(test_tracked)
 	ck_assert_str_eq(added("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
 	message_record_free(r);
 
+	/* Plain text: no HTML, so no body kept. */
+	fk.qid = "PLAIN0000001";
+	send_msg("<app@app.test>", NULL, "See https://a.example/\r\n", &rc);
+	ck_assert_int_eq(rc, SMFIS_SKIP);
+	ck_assert_ptr_null(fk.body);
+	ck_assert_ptr_nonnull(added("List-Unsubscribe"));
+
 	/* Incoming: not parsed, not replaced, the MTA told to skip the body. */
 	fk.qid = "INCOMING0001";
 	cb_close(CTX);
