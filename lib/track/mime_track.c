@@ -371,6 +371,7 @@ assemble(const struct walk *w, struct mime_track_result *res)
 		at = w->v[k].end;
 	}
 	memcpy(o, w->in + at, w->inlen - at);
+	res->out[total] = 0; /* a C string too, for callers and tests */
 	res->len = total;
 	return (0);
 }

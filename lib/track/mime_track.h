@@ -26,7 +26,8 @@ enum mime_track_status {
 };
 
 struct mime_track_result {
-	char *out; /* the new body (CRLF lines), malloc'd; NULL unless CHANGED */
+	char *out; /* the new body (CRLF lines, NUL after len), malloc'd; NULL unless
+		      CHANGED */
 	size_t len;
 	unsigned links;	 /* links rewritten in all parts */
 	unsigned parts;	 /* HTML parts rewritten */
