@@ -144,7 +144,6 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 		*pf0 |= SMFIF_CHGBODY;
 		*pf1 &= ~(unsigned long) SMFIP_NOBODY;
 		*pf1 |= f1 & SMFIP_SKIP;
-		cs->bodies = 1;
 		cs->skip = (f1 & SMFIP_SKIP) != 0;
 	}
 	cs->noreply = *pf1 & noreply;

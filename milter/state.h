@@ -56,7 +56,6 @@ struct conn_state {
 	char *daemon_name;	     /* {daemon_name}, or NULL */
 	unsigned long noreply;	     /* negotiated SMFIP_NR_* bits */
 	int chgfrom;		     /* SMFIF_CHGFROM negotiated (VERP on) */
-	int bodies;		     /* bodies negotiated (tracking on) */
 	int skip;		     /* SMFIP_SKIP negotiated */
 	struct msg_state *msg;	     /* the message in progress, or NULL */
 };

@@ -1,8 +1,8 @@
 /*
  * track.h - the milter's side of open and click tracking: which messages
- * are tracked, their bodies kept while they arrive, the rewrite inside
- * record's id drawn and before it is stored, and the new body and
- * List-Unsubscribe headers handed back to the MTA.
+ * are tracked, their bodies kept while they arrive, the rewrite once the
+ * record's id is drawn and before the record is stored, and the new body
+ * and List-Unsubscribe headers handed back to the MTA.
  *
  * Fail open: a message that cannot be parsed, is too large or signed by
  * the application goes out as it came, with a log line naming its queue id.
