@@ -103,7 +103,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
 	     unsigned long *pf3)
 {
-	static int warned_chgfrom;
+	static int warned_chgfrom, warned_chgbody;
 	const unsigned long want_actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
 
 	/*
@@ -140,11 +140,15 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 				 cs->set->verp_domain);
 	}
 	*pf1 = (skip | noreply) & f1;
-	if (track_on_anywhere(cs->set, the_app->tenants) && (f0 & SMFIF_CHGBODY)) {
-		*pf0 |= SMFIF_CHGBODY;
-		*pf1 &= ~(unsigned long) SMFIP_NOBODY;
-		*pf1 |= f1 & SMFIP_SKIP;
-		cs->skip = (f1 & SMFIP_SKIP) != 0;
+	if (track_on_anywhere(cs->set, the_app->tenants)) {
+		if (f0 & SMFIF_CHGBODY) {
+			*pf0 |= SMFIF_CHGBODY;
+			*pf1 &= ~(unsigned long) SMFIP_NOBODY;
+			*pf1 |= f1 & SMFIP_SKIP;
+			cs->skip = (f1 & SMFIP_SKIP) != 0;
+		} else if (!__atomic_exchange_n(&warned_chgbody, 1, __ATOMIC_RELAXED))
+			log_warn("the MTA does not allow replacing bodies: messages are"
+				 " not tracked");
 	}
 	cs->noreply = *pf1 & noreply;
 	/* Only the macros we read; Postfix then sends no others. */

@@ -313,7 +313,7 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 		json_object_put(v.metadata);
 		return refuse(app, ctx, cs, qid);
 	}
-	if (ms->track == NULL)
+	if (ms->track == NULL && !ms->body_seen)
 		ms->track = track_begin(app, cs); /* a message with no body */
 	recorded = record_outgoing(app, cs, qid, reason, &v, &res) == 0;
 	free(v.tag);
