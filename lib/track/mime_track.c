@@ -376,6 +376,21 @@ assemble(const struct walk *w, struct mime_track_result *res)
 	return (0);
 }
 
+/* boundary_lines - how many lines start with "--", counting to max + 1. */
+static size_t
+boundary_lines(const char *body, size_t len, size_t max)
+{
+	const char *p = body, *end = body + len, *nl;
+	size_t n = len >= 2 && body[0] == '-' && body[1] == '-';
+
+	while (n <= max && p < end
+	       && (nl = memchr(p, '\n', (size_t) (end - p))) != NULL) {
+		p = nl + 1;
+		n += end - p >= 2 && p[0] == '-' && p[1] == '-';
+	}
+	return (n);
+}
+
 /* mime_track - see mime_track.h. */
 int
 mime_track(const char *ctype, const char *cte, const char *body, size_t len,
@@ -392,6 +407,11 @@ mime_track(const char *ctype, const char *cte, const char *body, size_t len,
 	memset(res, 0, sizeof(*res));
 	if (len > G_MAXUINT - 4096) {
 		res->why = "body too large";
+		return (MIME_TRACK_UNPARSED);
+	}
+	if (boundary_lines(body, len, MIME_TRACK_BOUNDARIES_MAX)
+	    > MIME_TRACK_BOUNDARIES_MAX) {
+		res->why = "more than 1000 lines starting with \"--\" (nested MIME)";
 		return (MIME_TRACK_UNPARSED);
 	}
 	if (pthread_once(&gmime_once, gmime_start) != 0)

@@ -17,6 +17,12 @@
 
 /* Multipart nesting walked at most; parts deeper are left as they are. */
 #define MIME_TRACK_DEPTH_MAX 16
+/*
+ * Lines starting "--" (boundary candidates) a body may have: GMime's time
+ * grows with the square of the nesting (10 MB of nested multiparts take
+ * seconds), so a body with more is not parsed at all.
+ */
+#define MIME_TRACK_BOUNDARIES_MAX 1000
 
 enum mime_track_status {
 	MIME_TRACK_UNCHANGED, /* nothing to track: the body stays */

@@ -462,6 +462,21 @@ START_TEST(test_mime_hostile)
 	    MIME_TRACK_UNCHANGED);
 	free(nested);
 
+	/* 5,000 nested multiparts: not even parsed (GMime's time is quadratic). */
+	depth = 5000;
+	nested = malloc(depth * 60 + 200);
+	for (p = nested, i = 0; i < depth; i++)
+		p += sprintf(
+		    p,
+		    "--b%zu\r\nContent-Type: multipart/mixed; boundary=\"b%zu\"\r\n\r\n",
+		    i, i + 1);
+	len = (size_t) (p - nested);
+	ck_assert_int_eq(
+	    mime_track("multipart/mixed; boundary=\"b0\"", NULL, nested, len, &o, &r),
+	    MIME_TRACK_UNPARSED);
+	ck_assert_ptr_nonnull(strstr(r.why, "nested MIME"));
+	free(nested);
+
 	/* NUL bytes and binary junk. */
 	ck_assert_int_ge(
 	    mime_track("text/html", NULL, "\0\0<a href=\0>\xff\xfe", 13, &o, &r), 0);
