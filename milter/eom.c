@@ -26,6 +26,7 @@
 #include "record.h"
 #include "rfc2047.h"
 #include "token.h"
+#include "track.h"
 #include "util/util.h"
 
 #define SUBJECT_MAX_CHARS 200
@@ -185,6 +186,7 @@ edit_headers(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
 	remove_all(app, ctx, qid, cs->set->hdr_tag, ms->ntag);
 	remove_all(app, ctx, qid, cs->set->hdr_metadata, ms->nmetadata);
 	remove_all(app, ctx, qid, cs->set->hdr_token, ms->ntoken);
+	remove_all(app, ctx, qid, cs->set->hdr_track, ms->ntrack);
 	if (token != NULL
 	    && app->mfi->addheader(ctx, cs->set->hdr_token, (char *) token) != MI_SUCCESS)
 		log_warn("%s: cannot add %s header", qid, cs->set->hdr_token);
@@ -218,6 +220,7 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 {
 	struct limits_job lj;
 	struct message_record *rec;
+	struct record_hook hook = { track_prepare, track_work, cs->msg->track };
 	char *presented = presented_token(cs);
 	int64_t start = monotonic_ms();
 	int status;
@@ -231,9 +234,9 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 	rec->tenant = message_tenant(app, cs);
 	limits_job_init(&lj, cs->set->cfg, rec->tenant, cs->msg->from, qid,
 			cs->quarantine);
-	status =
-	    record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
-			   presented, message_verp_domain(cs), cs->msg->from, &lj, res);
+	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
+				presented, message_verp_domain(cs), cs->msg->from, &lj,
+				cs->msg->track ? &hook : NULL, res);
 	*verdict = lj.verdict;
 	if (status == STORE_OK)
 		limits_log(&lj);
@@ -323,6 +326,8 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 		json_object_put(v.metadata);
 		return refuse(app, ctx, cs, qid);
 	}
+	if (ms->track == NULL && !ms->body_seen)
+		ms->track = track_begin(app, cs); /* a message with no body */
 	recorded = record_outgoing(app, cs, qid, reason, &v, &res, &verdict) == 0;
 	free(v.tag);
 	json_object_put(v.metadata);
@@ -331,6 +336,8 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 	edit_headers(app, ctx, cs, qid, recorded ? res.token : NULL);
 	if (recorded && verdict == LIMITS_HOLD)
 		limits_hold(app, ctx, qid);
+	if (recorded && !res.reused)
+		track_finish(app, ctx, ms->track, qid);
 	if (recorded && res.verp[0])
 		set_return_path(app, ctx, qid, ms->from, res.verp);
 	return SMFIS_CONTINUE;

@@ -13,4 +13,5 @@ const struct mfi_ops mfi_libmilter = {
 	.setsymlist = smfi_setsymlist,
 	.chgfrom = smfi_chgfrom,
 	.quarantine = smfi_quarantine,
+	.replacebody = smfi_replacebody,
 };

@@ -20,6 +20,7 @@ struct mfi_ops {
 	int (*setsymlist)(SMFICTX *ctx, int stage, char *macros);
 	int (*chgfrom)(SMFICTX *ctx, char *mail, char *args);
 	int (*quarantine)(SMFICTX *ctx, char *reason);
+	int (*replacebody)(SMFICTX *ctx, unsigned char *body, int len);
 };
 
 /* mfi_libmilter - the real thing. */

@@ -3,7 +3,9 @@
  *
  * store_run() may run the callback more than once (deadlock, lock
  * timeout): everything it decides is recomputed from the store each time,
- * and the random token is drawn once, outside.
+ * and the random token is drawn once, outside.  A hook's work (tracking's
+ * rewrite) needs the id but is too slow to hold locks for: the id is then
+ * drawn in a short transaction before, the work done between the two.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ struct record_job {
 	const char *presented;
 	const char *verp_domain; /* NULL: no VERP */
 	const char *sender;
+	const struct record_hook *hook;
+	int drawn; /* rec->id drawn already (hook) */
 	struct record_result *res;
 	struct limits_job *limits; /* NULL: no counting */
 };
@@ -79,8 +83,9 @@ record_txn(struct store_txn *txn, void *ctx)
 		if (status != STORE_NOTFOUND)
 			return status;
 	}
-	status = store_seq_next(txn, MESSAGE_SEQUENCE, &job->rec->id);
-	if (status != STORE_OK)
+	if (!job->drawn
+	    && (status = store_seq_next(txn, MESSAGE_SEQUENCE, &job->rec->id))
+		   != STORE_OK)
 		return status;
 	job->res->id = job->rec->id;
 	/* counted after the sequence: its lock already orders these writers */
@@ -96,11 +101,39 @@ record_txn(struct store_txn *txn, void *ctx)
 	return message_put(txn, job->rec);
 }
 
+/*
+ * draw_txn - for a hook: the new record's id and what its work needs;
+ * nothing when the presented token names a record (it came back).
+ */
+static int
+draw_txn(struct store_txn *txn, void *ctx)
+{
+	struct record_job *job = ctx;
+	struct message_record *old = NULL;
+	int status;
+
+	job->drawn = 0;
+	if (job->presented != NULL) {
+		status = message_get_by_token(txn, job->presented, &old);
+		message_record_free(old);
+		if (status == STORE_OK)
+			return STORE_OK;
+		if (status != STORE_NOTFOUND)
+			return status;
+	}
+	if ((status = store_seq_next(txn, MESSAGE_SEQUENCE, &job->rec->id)) != STORE_OK
+	    || (status = job->hook->prepare(txn, job->hook->ctx)) != STORE_OK)
+		return status;
+	job->drawn = 1;
+	return STORE_OK;
+}
+
 /* record_message - see record.h. */
 int
 record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
 	       const char *presented_token, const char *verp_domain, const char *sender,
-	       struct limits_job *limits, struct record_result *res)
+	       struct limits_job *limits, const struct record_hook *hook,
+	       struct record_result *res)
 {
 	struct record_job job;
 	char token[TOKEN_LEN + 1], verp[VERP_ADDR_MAX + 1];
@@ -120,7 +153,17 @@ record_message(struct store *st, int64_t deadline_ms, struct message_record *rec
 	job.presented = presented_token;
 	job.verp_domain = verp_domain;
 	job.sender = sender;
+	job.hook = hook;
+	job.drawn = 0;
 	job.res = res;
 	job.limits = limits;
+	if (hook != NULL) {
+		int status = store_run(st, draw_txn, &job, deadline_ms);
+
+		if (status != STORE_OK)
+			return status;
+		if (job.drawn)
+			hook->work(rec, hook->ctx); /* holding no lock */
+	}
 	return store_run(st, record_txn, &job, deadline_ms);
 }

@@ -22,6 +22,21 @@ struct record_result {
 };
 
 /*
+ * Work on a new record that needs its id but must not hold the store's
+ * locks while it runs (tracking's rewrite: track.h).  With a hook,
+ * record_message() first draws the id in a short transaction of its own,
+ * where prepare reads what work needs (STORE_OK or the store's error);
+ * work then runs outside any transaction, once, and may add to rec before
+ * the record's own transaction puts it.  Neither runs for a record that
+ * came back (a presented token the store knows).
+ */
+struct record_hook {
+	int (*prepare)(struct store_txn *txn, void *ctx);
+	void (*work)(struct message_record *rec, void *ctx);
+	void *ctx;
+};
+
+/*
  * record_message - store rec (queue id, sender, recipients, ... set; id and
  * token are filled in here) unless presented_token (or NULL) names a record
  * already, which then learns rec's queue id.  Bounded by deadline_ms.
@@ -34,6 +49,7 @@ struct record_result {
  *
  * A new record is counted, and may be held or deferred, by limits (NULL:
  * none; limits.h) in the same transaction; a deferred one is not stored.
+ * hook: see struct record_hook; NULL for none.
  *
  * Returns STORE_OK or the store's error; token generation failure is
  * STORE_ERROR.
@@ -41,6 +57,6 @@ struct record_result {
 int record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
 		   const char *presented_token, const char *verp_domain,
 		   const char *sender, struct limits_job *limits,
-		   struct record_result *res);
+		   const struct record_hook *hook, struct record_result *res);
 
 #endif

@@ -112,6 +112,14 @@ struct config {
 	int send_limit;	       /* messages per rolling hour; 0: none */
 	int send_limit_action; /* enum send_limit_action */
 	int domains_learn;     /* the milter adds envelope-sender domains */
+	/* tracking: the milter's rewriting of tracked messages */
+	char *tracking_url; /* "": tracking off */
+	int track_opens;
+	int track_clicks;
+	char **excluded_click_domains; /* NULL-terminated */
+	int track_signed;
+	int unsubscribe;
+	int track_max_body; /* bytes */
 };
 
 enum config_type {

@@ -140,5 +140,20 @@ const struct config_key config_keys[] = {
 	  "At a send limit: report (SendLimit only), hold (Postfix hold queue) or defer (451 4.7.1)." },
 	{ "domains_learn", CT_BOOL, OFF(domains_learn), "no", NULL,
 	  "The milter adds every envelope-sender domain it records to the domains list." },
+	/* tracking: the milter's rewriting (tenants may override each) */
+	{ "tracking_url", CT_STRING, OFF(tracking_url), "", NULL,
+	  "Base URL of the tracking server, e.g. https://track.example.com; empty: no tracking." },
+	{ "track_opens", CT_BOOL, OFF(track_opens), "yes", NULL,
+	  "With tracking_url: add the open pixel to the HTML of outgoing messages." },
+	{ "track_clicks", CT_BOOL, OFF(track_clicks), "yes", NULL,
+	  "With tracking_url: rewrite the http(s) links of outgoing HTML." },
+	{ "excluded_click_domains", CT_LIST, OFF(excluded_click_domains), "", NULL,
+	  "Link domains (and their subdomains) never rewritten." },
+	{ "track_signed", CT_BOOL, OFF(track_signed), "no", NULL,
+	  "Rewrite messages the application signed (DKIM-Signature, ARC-Seal) too." },
+	{ "unsubscribe", CT_BOOL, OFF(unsubscribe), "no", NULL,
+	  "With tracking_url: add one-click List-Unsubscribe headers where none are." },
+	{ "track_max_body", CT_INT, OFF(track_max_body), "10485760", NULL,
+	  "Largest body in bytes the milter rewrites; a larger one goes out untouched." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
