@@ -172,7 +172,7 @@ pick_one(struct pick_ctx *c, struct store_txn *txn, struct endpoint **eps, int n
 	enum breaker_admit a;
 	int rc, i;
 
-	rc = delivery_get(txn, id, &d);
+	rc = delivery_pick(txn, id, &d);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK)

@@ -42,10 +42,8 @@ static void
 write_body(struct transfer *t, const struct delivery *d)
 {
 	struct buf b;
-	const char *payload =
-	    d->payload != NULL ? json_object_to_json_string_ext(
-		d->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-			       : "null";
+	size_t len;
+	const char *payload = delivery_payload_json(d, &len);
 
 	buf_init(&b);
 	JSONW_LIT(&b, "{\"event\":");
@@ -56,8 +54,8 @@ write_body(struct transfer *t, const struct delivery *d)
 	jsonw_string(&b, d->uuid);
 	JSONW_LIT(&b, ",\"payload\":");
 	t->payload_off = b.len;
-	t->payload_len = strlen(payload);
-	jsonw_mem(&b, payload, t->payload_len);
+	t->payload_len = len;
+	jsonw_mem(&b, payload, len);
 	JSONW_LIT(&b, "}");
 	jsonw_end(&b);
 	t->body_len = b.len;

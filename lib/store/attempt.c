@@ -27,15 +27,14 @@ static void
 write_payload(struct buf *b, const struct delivery *d, const struct attempt_result *r)
 {
 	const char *s;
+	size_t len;
 
 	if (r->payload != NULL) {
 		jsonw_mem(b, r->payload, r->payload_len);
 		return;
 	}
-	s = d->payload != NULL ? json_object_to_json_string_ext(
-		d->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-			       : "null";
-	jsonw_mem(b, s, strlen(s));
+	s = delivery_payload_json(d, &len);
+	jsonw_mem(b, s, len);
 }
 
 /* write_status - the HTTP status, or null when none came. */

@@ -57,6 +57,7 @@ delivery_free(struct delivery *d)
 	free(d->kid);
 	free(d->last_attempt);
 	free(d->stored);
+	free(d->payload_text);
 	if (d->payload != NULL)
 		json_object_put(d->payload);
 	free(d);
@@ -147,6 +148,33 @@ delivery_load(struct store_txn *txn, uint64_t id, int rmw, struct delivery **out
 		return rc;
 	*out = delivery_parse(id, val, vlen);
 	return *out != NULL ? STORE_OK : STORE_ERROR;
+}
+
+/* delivery_pick - see delivery.h. */
+int
+delivery_pick(struct store_txn *txn, uint64_t id, struct delivery **out)
+{
+	const char *payload;
+	size_t vlen, plen;
+	json_object *o;
+	void *val;
+	int rc;
+
+	if ((rc = delivery_read(txn, id, 0, &val, &vlen)) != STORE_OK)
+		return rc;
+	o = delivery_head_json(val, vlen, &payload, &plen);
+	*out = o != NULL ? delivery_from_json(o) : NULL;
+	if (o != NULL)
+		json_object_put(o);
+	if (*out == NULL) {
+		*out = delivery_parse(id, val, vlen);
+		return *out != NULL ? STORE_OK : STORE_ERROR;
+	}
+	(*out)->payload_text = xstrndup(payload, plen);
+	(*out)->payload_text_len = plen;
+	(*out)->stored = val;
+	(*out)->stored_len = vlen;
+	return STORE_OK;
 }
 
 /* delivery_get - see delivery.h. */
@@ -718,6 +746,8 @@ purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
 	struct store_cursor *c;
 	const void *k, *v;
 	size_t klen, vlen;
+	const char *payload;
+	size_t plen;
 	json_object *o;
 	int rc, done;
 
@@ -726,7 +756,9 @@ purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
 		return rc;
 	while (*count < limit
 	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		if ((o = delivery_parse_value(v, vlen)) == NULL)
+		/* state and updated only: the payload is not parsed */
+		if ((o = delivery_head_json(v, vlen, &payload, &plen)) == NULL
+		    && (o = delivery_parse_value(v, vlen)) == NULL)
 			continue;
 		done = json_object_get_int(json_member(o, "state")) != DELIVERY_PENDING
 		       && json_object_get_double(json_member(o, "updated")) < cutoff;

@@ -53,6 +53,9 @@ struct delivery {
 	/* the stored text it was read from (delivery_get), else NULL */
 	char *stored;
 	size_t stored_len;
+	/* delivery_pick: the payload's JSON text, not parsed (payload NULL) */
+	char *payload_text;
+	size_t payload_text_len;
 };
 
 void delivery_free(struct delivery *d);
@@ -60,6 +63,21 @@ const char *delivery_state_name(enum delivery_state s);
 
 /* delivery_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND. */
 PH_MUST_CHECK int delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out);
+
+/*
+ * delivery_pick - delivery_get() for sending it: the payload is kept as
+ * the JSON text it is stored as (payload_text; payload NULL), not parsed,
+ * when the stored text is in the form delivery records are written in
+ * now; else parsed as delivery_get() does.
+ */
+PH_MUST_CHECK int delivery_pick(struct store_txn *txn, uint64_t id,
+				struct delivery **out);
+
+/*
+ * delivery_payload_json - the payload as JSON text ("/" unescaped):
+ * payload_text, or payload printed (borrowed from d), or "null".
+ */
+const char *delivery_payload_json(const struct delivery *d, size_t *len);
 
 /*
  * delivery_fanout - take up to max events from the outbox and make one

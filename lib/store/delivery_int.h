@@ -16,6 +16,14 @@ json_object *delivery_parse_value(const void *val, size_t vlen);
 struct delivery *delivery_from_json(json_object *o);
 
 /*
+ * delivery_head_json - the stored form parsed without its payload (null
+ * in its place), and where the payload's text is; NULL when the text is
+ * not in the form delivery_text() writes (the caller parses it whole).
+ */
+json_object *delivery_head_json(const char *text, size_t len, const char **payload,
+				size_t *payload_len);
+
+/*
  * delivery_text - the stored form, appended to b and terminated: the
  * members json-c printed, in that order ("/" now unescaped).  payload is
  * the payload's JSON text when the caller has it (the body it sent), else

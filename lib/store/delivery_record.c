@@ -26,13 +26,8 @@ void
 delivery_text(struct buf *b, const struct delivery *d, const char *payload,
 	      size_t payload_len)
 {
-	if (payload == NULL) {
-		payload = d->payload != NULL ? json_object_to_json_string_ext(
-			      d->payload,
-			      JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-					     : "null";
-		payload_len = strlen(payload);
-	}
+	if (payload == NULL)
+		payload = delivery_payload_json(d, &payload_len);
 	JSONW_LIT(b, "{\"id\":");
 	write_int(b, (int64_t) d->id);
 	JSONW_LIT(b, ",\"uuid\":");
@@ -127,6 +122,68 @@ delivery_parse_value(const void *val, size_t vlen)
 	return o;
 }
 
+/* find_last - the last needle in [p, p + len), or NULL. */
+static const char *
+find_last(const char *p, size_t len, const char *needle, size_t n)
+{
+	const char *hit = NULL, *end = p + len, *q = p;
+
+	while (q < end && (q = memmem(q, (size_t) (end - q), needle, n)) != NULL)
+		hit = q++;
+	return hit;
+}
+
+/*
+ * delivery_head_json - see delivery_int.h.  Inside a JSON string every
+ * '"' is escaped, so the first ',"payload":' is the member itself (only
+ * id, uuid, endpoint, key, event and timestamp come before it), and the
+ * last ',"attempts":' is the member after it (the members after it hold
+ * no object a payload's keys could be mistaken in).  A payload with "\/"
+ * may be an older record's escaped "/": parsed whole, and printed unescaped.
+ */
+json_object *
+delivery_head_json(const char *text, size_t len, const char **payload,
+		   size_t *payload_len)
+{
+	static const char p_key[] = ",\"payload\":", a_key[] = ",\"attempts\":";
+	const char *p, *a, *end = text + len;
+	struct buf head;
+	json_object *o;
+
+	if ((p = memmem(text, len, p_key, sizeof(p_key) - 1)) == NULL)
+		return NULL;
+	p += sizeof(p_key) - 1;
+	if ((a = find_last(p, (size_t) (end - p), a_key, sizeof(a_key) - 1)) == NULL
+	    || a == p || memmem(p, (size_t) (a - p), "\\/", 2) != NULL)
+		return NULL;
+	buf_init(&head);
+	buf_append(&head, text, (size_t) (p - text));
+	buf_puts(&head, "null");
+	buf_append(&head, a, (size_t) (end - a));
+	o = json_parse_len(head.data, head.len);
+	buf_free(&head);
+	*payload = p;
+	*payload_len = (size_t) (a - p);
+	return o;
+}
+
+/* delivery_payload_json - see delivery.h. */
+const char *
+delivery_payload_json(const struct delivery *d, size_t *len)
+{
+	const char *s = "null";
+
+	if (d->payload_text != NULL) {
+		*len = d->payload_text_len;
+		return d->payload_text;
+	}
+	if (d->payload != NULL)
+		s = json_object_to_json_string_ext(
+		    d->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	*len = strlen(s);
+	return s;
+}
+
 /* delivery_copy - see delivery_int.h. */
 struct delivery *
 delivery_copy(const struct delivery *src)
@@ -139,6 +196,8 @@ delivery_copy(const struct delivery *src)
 	d->kid = src->kid ? xstrdup(src->kid) : NULL;
 	d->last_attempt = src->last_attempt ? xstrdup(src->last_attempt) : NULL;
 	d->payload = json_object_get(src->payload);
+	if (src->payload_text != NULL)
+		d->payload_text = xstrndup(src->payload_text, src->payload_text_len);
 	d->stored = NULL;
 	d->stored_len = 0;
 	return d;

@@ -702,6 +702,90 @@ START_TEST(complete_from_picked)
 }
 END_TEST
 
+/* pick_cb - delivery_pick() of f->id into f->d. */
+static int
+pick_cb(struct store_txn *txn, void *arg)
+{
+	struct fx *f = arg;
+
+	delivery_free(f->d);
+	f->d = NULL;
+	return delivery_pick(txn, f->id, &f->d);
+}
+
+/* tricky_setup_cb - one endpoint, one event whose payload looks like the record. */
+static int
+tricky_setup_cb(struct store_txn *txn, void *arg)
+{
+	struct endpoint *ep = endpoint_new();
+	json_object *p;
+	int rc;
+
+	(void) arg;
+	ep->name = xstrdup("all");
+	ep->url = xstrdup("http://127.0.0.1:9/");
+	ep->enabled = 1;
+	ep->all_events = 1;
+	rc = endpoint_create(txn, ep);
+	endpoint_free(ep);
+	p = json_tokener_parse("{\"status\":\"a/b \\\",\\\"attempts\\\":9\","
+			       "\"attempts\":{\"attempts\":[1,2.50,\"x\"]},"
+			       "\"payload\":null,\"n\":1.0}");
+	ck_assert_ptr_nonnull(p);
+	if (rc == STORE_OK)
+		rc = outbox_add(txn, "t1", EV_MESSAGE_SENT, 1705312200, p, NULL);
+	json_object_put(p);
+	return rc;
+}
+
+/*
+ * delivery_pick() keeps the payload as its stored text: the bytes
+ * delivery_get()'s parsed payload prints as, even when the payload holds
+ * keys and strings that look like the record's own members.
+ */
+START_TEST(pick_keeps_payload_text)
+{
+	struct fx f;
+	const char *want;
+	struct delivery *got;
+	size_t len;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(store_run(test_store, tricky_setup_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, fanout_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(f.deliveries, 1);
+	f.id = 1;
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	got = f.d;
+	f.d = NULL;
+	ck_assert_int_eq(store_run(test_store, pick_cb, &f, 0), STORE_OK);
+	ck_assert_ptr_null(f.d->payload);
+	ck_assert_ptr_nonnull(f.d->payload_text);
+	want = json_object_to_json_string_ext(
+	    got->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	ck_assert_str_eq(delivery_payload_json(f.d, &len), want);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_str_eq(f.d->uuid, got->uuid);
+	ck_assert_str_eq(f.d->event_key, "t1");
+	ck_assert_int_eq(f.d->attempts, 0);
+	ck_assert_int_eq(f.d->due_ms, got->due_ms);
+	ck_assert_int_eq(f.d->state, DELIVERY_PENDING);
+
+	/* completed from the picked copy: the payload stays whole */
+	memset(&f.r, 0, sizeof(f.r));
+	f.r.started = now_seconds();
+	f.r.status = 500;
+	f.r.error = "HTTP 500";
+	ck_assert_int_eq(store_run(test_store, complete_picked_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	ck_assert(json_object_equal(f.d->payload, got->payload));
+	ck_assert_int_eq(f.d->attempts, 1);
+	delivery_free(got);
+	delivery_free(f.d);
+	free(f.ids);
+}
+END_TEST
+
 START_TEST(fanout_by_tenant)
 {
 	static const char *const expect[][2] = {
@@ -753,6 +837,7 @@ main(void)
 	tcase_add_test(ts, fanout_complete_replay_recover_purge);
 	tcase_add_test(ts, fanout_by_tenant);
 	tcase_add_test(ts, complete_from_picked);
+	tcase_add_test(ts, pick_keeps_payload_text);
 	suite_add_tcase(s, ts);
 	return test_run_suite(s);
 }
