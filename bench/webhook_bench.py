@@ -8,6 +8,7 @@ taken; the deliveries/s is EVENTS queued before the daemon starts, over the
 time from the first receipt to the last.
 
     python3 bench/webhook_bench.py BUILD_DIR [EVENTS] [--receiver=c|python]
+        [--perf=FILE] [--callgrind=FILE]
 
 BUILD_DIR holds webhook/posthook-webhook, ctl/posthookctl and
 tests/webhook/webhook_queue (a build configured without sanitizers; `make -C
@@ -21,7 +22,11 @@ instead, far slower per request, so it takes more of the CPU the sender
 needs.  wrk measures whichever receiver is used, with a request shaped like
 a delivery (an envelope body and the two signature headers).  The daemon's
 and the receiver's CPU time over the timed run and the load average are
-printed too: other work on the machine lowers every figure."""
+printed too: other work on the machine lowers every figure.  --perf=FILE
+records the daemon's timed run with `perf record -g` into FILE (for the
+split of its CPU time; the sampling costs it a little).  --callgrind=FILE
+runs the daemon under callgrind and dumps the timed run's instruction
+counts (FILE.1): a figure the machine's load does not move."""
 
 import asyncio
 import json
@@ -41,9 +46,15 @@ from posthook_test import webhook as W  # noqa: E402
 ARGS = [a for a in sys.argv[2:] if not a.startswith("--")]
 N = int(ARGS[0]) if ARGS else 20000
 RECEIVER = "c"
+PERF = None
+CALLGRIND = None
 for a in sys.argv[2:]:
 	if a.startswith("--receiver="):
 		RECEIVER = a.split("=", 1)[1]
+	elif a.startswith("--perf="):
+		PERF = a.split("=", 1)[1]
+	elif a.startswith("--callgrind="):
+		CALLGRIND = a.split("=", 1)[1]
 
 RECEIVER_C = r"""
 #define _GNU_SOURCE
@@ -290,8 +301,10 @@ def main():
 	sign0 = openssl_rate()
 	rcv = CReceiver() if RECEIVER == "c" else PyReceiver()
 	wrk = wrk_rate(rcv.url)
+	# under callgrind a request waits long for its turn: no time limit hit
 	env = W.Env(webhook_max_per_endpoint="64", webhook_max_in_flight="64",
-		    retry_schedule="0 1m")
+		    retry_schedule="0 1m",
+		    webhook_timeout="600s" if CALLGRIND else "2s")
 	env.create("bench", rcv.url, "MessageSent")
 	# the events wait in the outbox before the daemon starts, so that
 	# queueing them (5,000 to a transaction) does not contend with it
@@ -301,14 +314,34 @@ def main():
 	load1 = loadavg()
 	cpu_r0 = cpu_seconds(rcv.pid)
 	# no -v: debug lines off, as in production (one info line per attempt)
-	env.daemon = W.H.Daemon([W.DAEMON, "-f", "-c", env.conf_path],
+	cmd = [W.DAEMON, "-f", "-c", env.conf_path]
+	if CALLGRIND:
+		cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + CALLGRIND
+		       ] + cmd
+	env.daemon = W.H.Daemon(cmd,
 				env=env.san.env(),
 				log=os.path.join(env.dir, "webhook.log"))
-	W.H.wait_until(lambda: rcv.stats()[0] >= 1, 60, interval=0.01,
+	W.H.wait_until(lambda: rcv.stats()[0] >= 1, 600 if CALLGRIND else 60,
+		       interval=0.01,
 		       what="the first delivery")
+	if CALLGRIND:
+		subprocess.run(["callgrind_control", "-z", str(env.daemon.pid)],
+			       stdout=subprocess.DEVNULL, check=True)
 	cpu_d0 = cpu_seconds(env.daemon.pid)
+	perf = None
+	if PERF:
+		perf = subprocess.Popen(["perf", "record", "-q", "-F", "2000", "-g",
+					 "-o", PERF, "-p", str(env.daemon.pid)],
+					stdout=subprocess.DEVNULL,
+					stderr=subprocess.DEVNULL)
 	W.H.wait_until(lambda: rcv.stats()[0] >= N, 600, interval=0.2,
 		       what="%d deliveries" % N)
+	if perf:
+		perf.send_signal(2)
+		perf.wait()
+	if CALLGRIND:
+		subprocess.run(["callgrind_control", "-d", str(env.daemon.pid)],
+			       stdout=subprocess.DEVNULL, check=True)
 	count, first, last = rcv.stats()
 	elapsed = last - first
 	cpu_d = cpu_seconds(env.daemon.pid) - cpu_d0

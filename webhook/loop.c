@@ -172,7 +172,7 @@ pick_one(struct pick_ctx *c, struct store_txn *txn, struct endpoint **eps, int n
 	enum breaker_admit a;
 	int rc, i;
 
-	rc = delivery_get(txn, id, &d);
+	rc = delivery_pick(txn, id, &d);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK)
@@ -308,6 +308,7 @@ submit_jobs(struct webhook *w, struct pick_ctx *c)
 	}
 	for (i = 0; i < c->njobs; i++) {
 		t = transfer_prepare(key, c->jobs[i].d, c->jobs[i].ep);
+		c->jobs[i].d = NULL; /* the transfer took it */
 		if (t == NULL)
 			continue; /* logged; the delivery stays due */
 		t->probe = c->jobs[i].probe;
@@ -420,9 +421,9 @@ record_cb(struct store_txn *txn, void *arg)
 		rc = health_attempt(c->hb, txn, c->cfg, c->done[i], &r);
 		if (rc != STORE_OK)
 			return rc;
-		rc = delivery_complete(txn, c->done[i]->delivery_id, &target, &r,
-				       c->cfg->retry_schedule_ms, c->cfg->retry_count,
-				       c->ids[i], &c->will_retry[i]);
+		rc = delivery_complete(txn, c->done[i]->delivery_id, c->done[i]->picked,
+				       &target, &r, c->cfg->retry_schedule_ms,
+				       c->cfg->retry_count, c->ids[i], &c->will_retry[i]);
 		c->status[i] = rc;
 		if (rc != STORE_OK && rc != STORE_NOTFOUND)
 			return rc;

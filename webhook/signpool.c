@@ -9,6 +9,8 @@
  * after the swap always finds done empty and wakes the loop again.
  * pending counts jobs between submit and take; only the loop changes it.
  * The pool's threads block every signal: signals go to the loop thread.
+ * Each thread keeps a signer (sign.h) for the key it last signed with, so
+ * the key's context is set up once per key and thread, not per request.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,11 +42,31 @@ struct signpool {
 	pthread_t threads[MAX_THREADS];
 };
 
+/*
+ * job_sign - sign with this thread's signer, made anew when the job's key
+ * is another (the kid names the key, so a freed key whose address is
+ * reused cannot be mistaken for it); a signer that cannot be made falls
+ * back to signing_key_sign().
+ */
+static char *
+job_sign(struct signer **s, const struct sign_job *j)
+{
+	if (*s == NULL || strcmp(signer_kid(*s), signing_key_kid(j->key)) != 0) {
+		signer_free(*s);
+		if ((*s = signer_new(j->key)) == NULL) {
+			log_warn("signing pool: cannot prepare a signing context");
+			return signing_key_sign(j->key, j->body, j->len);
+		}
+	}
+	return signer_sign(*s, j->body, j->len);
+}
+
 /* worker - sign jobs until stopped. */
 static void *
 worker(void *arg)
 {
 	struct signpool *p = arg;
+	struct signer *signer = NULL; /* this thread's */
 	struct sign_job *j;
 	uint64_t one = 1;
 	int was_empty;
@@ -63,7 +85,7 @@ worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 
 		j->next = NULL;
-		j->sig = signing_key_sign(j->key, j->body, j->len);
+		j->sig = job_sign(&signer, j);
 
 		pthread_mutex_lock(&p->mu);
 		p->busy--;
@@ -79,6 +101,7 @@ worker(void *arg)
 			pthread_cond_broadcast(&p->idle);
 	}
 	pthread_mutex_unlock(&p->mu);
+	signer_free(signer);
 	return NULL;
 }
 

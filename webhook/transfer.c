@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "util/log.h"
 #include "sign/sign.h"
+#include "util/jsonw.h"
 #include "transfer.h"
 
 #define USER_AGENT "posthook/" PACKAGE_VERSION
@@ -32,17 +33,46 @@ add_header(struct transfer *t, const char *name, const char *value)
 	return 0;
 }
 
+/*
+ * write_body - the envelope as event_envelope() has it, printed as
+ * delivery_event_write_json() writes events ("/" unescaped), the payload
+ * printed once: its place in the body is kept for the attempt record.
+ */
+static void
+write_body(struct transfer *t, const struct delivery *d)
+{
+	struct buf b;
+	size_t len;
+	const char *payload = delivery_payload_json(d, &len);
+
+	buf_init(&b);
+	JSONW_LIT(&b, "{\"event\":");
+	jsonw_string(&b, event_type_name(d->type));
+	JSONW_LIT(&b, ",\"timestamp\":");
+	jsonw_double(&b, d->timestamp, 6);
+	JSONW_LIT(&b, ",\"uuid\":");
+	jsonw_string(&b, d->uuid);
+	JSONW_LIT(&b, ",\"payload\":");
+	t->payload_off = b.len;
+	t->payload_len = len;
+	jsonw_mem(&b, payload, len);
+	JSONW_LIT(&b, "}");
+	jsonw_end(&b);
+	t->body_len = b.len;
+	t->body = buf_take(&b);
+}
+
 /* transfer_prepare - see transfer.h. */
 struct transfer *
-transfer_prepare(const struct signing_key *key, const struct delivery *d,
+transfer_prepare(const struct signing_key *key, struct delivery *d,
 		 const struct endpoint *ep)
 {
 	struct transfer *t;
-	json_object *env;
 	double now = now_seconds();
 
 	t = xcalloc(1, sizeof(*t));
 	buf_init(&t->response);
+	t->picked = d;
 	t->delivery_id = d->id;
 	t->endpoint_id = xstrdup(ep->id);
 	t->name = xstrdup(ep->name);
@@ -52,12 +82,7 @@ transfer_prepare(const struct signing_key *key, const struct delivery *d,
 	memcpy(t->uuid, d->uuid, sizeof(t->uuid));
 	t->uuid[sizeof(t->uuid) - 1] = 0;
 	t->attempt = d->attempts + 1;
-	env = event_envelope(d->type, d->timestamp, d->uuid, d->payload);
-	/* As delivery_event_write_json() writes events: "/" unescaped. */
-	t->body = xstrdup(json_object_to_json_string_ext(
-	    env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	t->body_len = strlen(t->body);
-	json_object_put(env);
+	write_body(t, d);
 	t->kid = xstrdup(signing_key_kid(key));
 	if (ep->secret != NULL) {
 		t->std_ts = (long) now;
@@ -134,6 +159,7 @@ transfer_free(struct transfer *t)
 	free(t->url);
 	free(t->tenant);
 	free(t->body);
+	delivery_free(t->picked);
 	free(t->kid);
 	free(t->std_sig);
 	free(t->job.sig);
@@ -225,4 +251,6 @@ transfer_result(const struct transfer *t, struct attempt_result *r)
 	r->kid = t->kid;
 	r->retry_after = t->retry_after;
 	r->envelope_ts = t->envelope_ts;
+	r->payload = t->body + t->payload_off;
+	r->payload_len = t->payload_len;
 }

@@ -25,6 +25,9 @@ struct transfer {
 	char *tenant; /* the endpoint's, or NULL: the default tenant */
 	char *body;   /* the exact bytes signed and sent */
 	size_t body_len;
+	size_t payload_off; /* where the payload's text is in body */
+	size_t payload_len;
+	struct delivery *picked; /* as read at pick, for delivery_complete() */
 	double envelope_ts;
 	json_object *headers;	     /* as recorded in the attempt */
 	struct curl_slist *hdr_list; /* as given to libcurl */
@@ -53,10 +56,10 @@ struct transfer {
 /*
  * transfer_prepare - the request for delivery d to ep, to be signed with
  * key: the envelope serialized once, the key id, and the optional Standard
- * Webhooks signature; t->job is ready for the signing pool.  NULL (logged)
- * on failure.
+ * Webhooks signature; t->job is ready for the signing pool.  It takes d
+ * (kept as t->picked, freed on failure).  NULL (logged) on failure.
  */
-struct transfer *transfer_prepare(const struct signing_key *key, const struct delivery *d,
+struct transfer *transfer_prepare(const struct signing_key *key, struct delivery *d,
 				  const struct endpoint *ep);
 
 /*

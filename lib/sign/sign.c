@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "util/file_atomic.h"
@@ -212,6 +213,81 @@ done:
 	free(sig);
 	EVP_MD_CTX_free(md);
 	return out;
+}
+
+struct signer {
+	EVP_PKEY *pkey;	    /* the signer's own copy */
+	EVP_PKEY_CTX *pctx; /* sign_init done, padding and digest set */
+	EVP_MD_CTX *mdctx;  /* the body's digest */
+	EVP_MD *sha256;	    /* fetched once */
+	unsigned char *sig; /* room for one signature */
+	size_t sigmax;
+	char kid[2 * 32 + 1];
+};
+
+/* signer_new - see sign.h. */
+struct signer *
+signer_new(const struct signing_key *k)
+{
+	struct signer *s = xcalloc(1, sizeof(*s));
+
+	memcpy(s->kid, k->kid, sizeof(s->kid));
+	s->pkey = EVP_PKEY_dup(k->pkey);
+	s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	s->mdctx = EVP_MD_CTX_new();
+	if (s->pkey != NULL) {
+		s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, s->pkey, NULL);
+		s->sigmax = (size_t) EVP_PKEY_get_size(s->pkey);
+		s->sig = xmalloc(s->sigmax > 0 ? s->sigmax : 1);
+	}
+	if (s->pkey == NULL || s->sigmax == 0 || s->sha256 == NULL || s->mdctx == NULL
+	    || s->pctx == NULL || EVP_PKEY_sign_init(s->pctx) != 1
+	    || EVP_PKEY_CTX_set_rsa_padding(s->pctx, RSA_PKCS1_PADDING) != 1
+	    || EVP_PKEY_CTX_set_signature_md(s->pctx, s->sha256) != 1) {
+		ERR_clear_error();
+		signer_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* signer_free - release a signer */
+void
+signer_free(struct signer *s)
+{
+	if (s == NULL)
+		return;
+	EVP_PKEY_CTX_free(s->pctx);
+	EVP_MD_CTX_free(s->mdctx);
+	EVP_MD_free(s->sha256);
+	EVP_PKEY_free(s->pkey);
+	free(s->sig);
+	free(s);
+}
+
+/* signer_kid - see sign.h. */
+const char *
+signer_kid(const struct signer *s)
+{
+	return s->kid;
+}
+
+/* signer_sign - the digest, then the prepared context signs it */
+char *
+signer_sign(struct signer *s, const void *body, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t siglen = s->sigmax;
+
+	if (EVP_DigestInit_ex(s->mdctx, s->sha256, NULL) != 1
+	    || EVP_DigestUpdate(s->mdctx, body, len) != 1
+	    || EVP_DigestFinal_ex(s->mdctx, md, &mdlen) != 1
+	    || EVP_PKEY_sign(s->pctx, s->sig, &siglen, md, mdlen) != 1) {
+		ERR_clear_error();
+		return NULL;
+	}
+	return base64_encode(s->sig, siglen, 0);
 }
 
 /* bn_param_b64url - one big-number parameter of the key, base64url */

@@ -29,6 +29,24 @@ const char *signing_key_kid(const struct signing_key *k);
 /* signing_key_sign - base64 signature of body (malloc()ed), or NULL. */
 char *signing_key_sign(const struct signing_key *k, const void *body, size_t len);
 
+/*
+ * A signer: one key's signing context, made once and used for many
+ * signatures by one thread at a time.  It holds its own copy of the key
+ * (so its RSA blinding is its own, not shared under a lock with other
+ * threads) and the prepared PKCS#1 v1.5 SHA-256 context, which spares
+ * the setup signing_key_sign() does per call.  Its signatures are the
+ * same bytes as signing_key_sign()'s (PKCS#1 v1.5 is deterministic).
+ */
+struct signer;
+
+/* signer_new - a signer for k (k may be freed after); NULL on failure. */
+struct signer *signer_new(const struct signing_key *k);
+void signer_free(struct signer *s);
+/* signer_kid - the key id of the signer's key. */
+const char *signer_kid(const struct signer *s);
+/* signer_sign - base64 signature of body (malloc()ed), or NULL. */
+char *signer_sign(struct signer *s, const void *body, size_t len);
+
 /* signing_key_jwk - {"kty","n","e","kid","use":"sig","alg":"RS256"}. */
 json_object *signing_key_jwk(const struct signing_key *k);
 

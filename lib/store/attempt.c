@@ -1,7 +1,8 @@
 /*
  * attempt.c - attempt records (docs/events.md, Delivery attempt) for one HTTP
  * request of a delivery, and reading them back from STORE_ATTEMPTS
- * (see delivery.h).  Records are written by delivery_complete().
+ * (see delivery.h).  Records are written as text (attempt_wrap_text), in
+ * the order the readers below rely on, by delivery_complete().
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "store/delivery.h"
 #include "store/tenant_name.h"
 #include "util/json.h"
+#include "util/jsonw.h"
 #include "util/utf8.h"
 
 /* attempt_success - see delivery.h. */
@@ -20,63 +22,137 @@ attempt_success(const struct attempt_result *r)
 	return r->error == NULL && r->status >= 200 && r->status <= 299;
 }
 
+/* write_payload - the request payload: r's text as sent, else d's printed. */
+static void
+write_payload(struct buf *b, const struct delivery *d, const struct attempt_result *r)
+{
+	const char *s;
+	size_t len;
+
+	if (r->payload != NULL) {
+		jsonw_mem(b, r->payload, r->payload_len);
+		return;
+	}
+	s = delivery_payload_json(d, &len);
+	jsonw_mem(b, s, len);
+}
+
+/* write_status - the HTTP status, or null when none came. */
+static void
+write_status(struct buf *b, long status)
+{
+	if (status > 0)
+		jsonw_uint(b, (uint64_t) status);
+	else
+		JSONW_LIT(b, "null");
+}
+
+/*
+ * write_record - the record (docs/events.md, Delivery attempt) written
+ * straight as text, members in the order attempt_get_head() and peek()
+ * read them: id, webhookId, webhookName, event, ..., success, ...,
+ * request.  The payload is copied as text, not built and printed again.
+ */
+static void
+write_record(struct buf *b, const char *id, const struct delivery *d,
+	     const char *webhook_name, const char *url, const struct attempt_result *r,
+	     int attempt, int will_retry)
+{
+	const char *s;
+	char when[32];
+
+	JSONW_LIT(b, "{\"id\":");
+	jsonw_string(b, id);
+	JSONW_LIT(b, ",\"webhookId\":");
+	jsonw_string(b, d->endpoint_id);
+	JSONW_LIT(b, ",\"webhookName\":");
+	jsonw_string(b, webhook_name ? webhook_name : "");
+	JSONW_LIT(b, ",\"event\":");
+	jsonw_string(b, event_type_name(d->type));
+	JSONW_LIT(b, ",\"url\":");
+	jsonw_string(b, url ? url : "");
+	JSONW_LIT(b, ",\"statusCode\":");
+	write_status(b, r->status);
+	if (attempt_success(r))
+		JSONW_LIT(b, ",\"success\":true,\"attempt\":");
+	else
+		JSONW_LIT(b, ",\"success\":false,\"attempt\":");
+	jsonw_uint(b, (uint64_t) (attempt > 0 ? attempt : 0));
+	if (will_retry)
+		JSONW_LIT(b, ",\"willRetry\":true,\"timestamp\":");
+	else
+		JSONW_LIT(b, ",\"willRetry\":false,\"timestamp\":");
+	iso8601_utc(r->started, when, sizeof(when));
+	jsonw_string(b, when);
+	JSONW_LIT(b, ",\"request\":{\"payload\":");
+	write_payload(b, d, r);
+	JSONW_LIT(b, ",\"headers\":");
+	s = r->headers != NULL ? json_object_to_json_string_ext(
+		r->headers, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			       : "{}";
+	jsonw_mem(b, s, strlen(s));
+	JSONW_LIT(b, "},\"response\":{\"statusCode\":");
+	write_status(b, r->status);
+	JSONW_LIT(b, ",\"body\":");
+	if (r->status > 0) {
+		/* utf8_clean_append() leaves no NUL: the text ends where it ends */
+		struct buf body;
+
+		buf_init(&body);
+		utf8_clean_append(&body, r->body ? r->body : "",
+				  r->body_len < RESPONSE_BODY_MAX ? r->body_len
+								  : RESPONSE_BODY_MAX);
+		jsonw_string(b, body.data ? body.data : "");
+		buf_free(&body);
+	} else
+		JSONW_LIT(b, "null");
+	JSONW_LIT(b, "},\"duration\":");
+	jsonw_double(b, r->duration, 3);
+	JSONW_LIT(b, ",\"error\":");
+	jsonw_string(b, r->error);
+	JSONW_LIT(b, ",\"uuid\":");
+	jsonw_string(b, d->uuid);
+	JSONW_LIT(b, ",\"envelopeTimestamp\":");
+	jsonw_double(b, r->envelope_ts, 6);
+	JSONW_LIT(b, "}");
+}
+
 /* attempt_record_new - see delivery.h. */
 json_object *
 attempt_record_new(const char *id, const struct delivery *d, const char *webhook_name,
 		   const char *url, const struct attempt_result *r, int attempt,
 		   int will_retry)
 {
-	json_object *o = json_object_new_object();
-	json_object *req, *resp;
-	struct buf body;
-	char when[32];
+	struct buf b;
+	json_object *o;
 
-	json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "webhookId", json_object_new_string(d->endpoint_id));
-	json_object_object_add(o, "webhookName",
-			       json_object_new_string(webhook_name ? webhook_name : ""));
-	json_object_object_add(o, "event",
-			       json_object_new_string(event_type_name(d->type)));
-	json_object_object_add(o, "url", json_object_new_string(url ? url : ""));
-	json_object_object_add(
-	    o, "statusCode", r->status > 0 ? json_object_new_int((int) r->status) : NULL);
-	json_object_object_add(o, "success", json_object_new_boolean(attempt_success(r)));
-	json_object_object_add(o, "attempt", json_object_new_int(attempt));
-	json_object_object_add(o, "willRetry", json_object_new_boolean(will_retry));
-	iso8601_utc(r->started, when, sizeof(when));
-	json_object_object_add(o, "timestamp", json_object_new_string(when));
-
-	req = json_object_new_object();
-	json_object_object_add(req, "payload", json_object_get(d->payload));
-	json_object_object_add(req, "headers",
-			       r->headers ? json_object_get(r->headers)
-					  : json_object_new_object());
-	json_object_object_add(o, "request", req);
-
-	resp = json_object_new_object();
-	json_object_object_add(resp, "statusCode",
-			       r->status > 0 ? json_object_new_int((int) r->status)
-					     : NULL);
-	if (r->status > 0) {
-		buf_init(&body);
-		utf8_clean_append(&body, r->body ? r->body : "",
-				  r->body_len < RESPONSE_BODY_MAX ? r->body_len
-								  : RESPONSE_BODY_MAX);
-		json_object_object_add(resp, "body",
-				       json_object_new_string_len(
-					   body.data ? body.data : "", (int) body.len));
-		buf_free(&body);
-	} else
-		json_object_object_add(resp, "body", NULL);
-	json_object_object_add(o, "response", resp);
-
-	json_object_object_add(o, "duration", json_double_new(r->duration, 3));
-	json_object_object_add(o, "error",
-			       r->error ? json_object_new_string(r->error) : NULL);
-	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
-	json_object_object_add(o, "envelopeTimestamp",
-			       json_double_new(r->envelope_ts, 6));
+	buf_init(&b);
+	write_record(&b, id, d, webhook_name, url, r, attempt, will_retry);
+	o = json_parse_len(b.data, b.len);
+	buf_free(&b);
 	return o;
+}
+
+/* attempt_wrap_text - see delivery.h. */
+void
+attempt_wrap_text(struct buf *b, const char *id, const struct delivery *d,
+		  const struct attempt_target *target, const struct attempt_result *r,
+		  int attempt, int will_retry)
+{
+	JSONW_LIT(b, "{\"ts\":");
+	jsonw_double(b, r->started, 6);
+	JSONW_LIT(b, ",\"delivery\":");
+	jsonw_uint(b, d->id);
+	JSONW_LIT(b, ",\"key\":");
+	jsonw_string(b, d->event_key);
+	if (target->tenant != NULL) {
+		JSONW_LIT(b, ",\"tenant\":");
+		jsonw_string(b, target->tenant);
+	}
+	JSONW_LIT(b, ",\"record\":");
+	write_record(b, id, d, target->name, target->url, r, attempt, will_retry);
+	JSONW_LIT(b, "}");
+	jsonw_end(b);
 }
 
 /* parse_id - "whr_<hex>" to its sequence; -1 when malformed. */

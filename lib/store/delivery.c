@@ -2,11 +2,12 @@
  * delivery.c - delivery records, their due-time index, fan-out from the
  * outbox, completion of an attempt, replay, recover and purge (see
  * delivery.h).  Attempt records are built in attempt.c, retry delays
- * computed in retry.c.  What stays here is one job, the life of a
+ * computed in retry.c, the record's stored form read and written in
+ * delivery_record.c.  What stays here is one job, the life of a
  * delivery record: made by fan-out, due in the STORE_DELIVERY_DUE index
  * that delivery_write() keeps in step with it, completed, replayed,
- * recovered, purged.  Apart, each part would need delivery_write() and
- * the record's JSON form, so it reads best whole.
+ * recovered, purged.  Apart, each part would need delivery_write(), so it
+ * reads best whole.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "store/delivery.h"
+#include "store/delivery_int.h"
 #include "store/endpoint.h"
 #include "util/log.h"
 #include "store/outbox.h"
@@ -54,6 +56,8 @@ delivery_free(struct delivery *d)
 	free(d->event_key);
 	free(d->kid);
 	free(d->last_attempt);
+	free(d->stored);
+	free(d->payload_text);
 	if (d->payload != NULL)
 		json_object_put(d->payload);
 	free(d);
@@ -72,85 +76,6 @@ delivery_state_name(enum delivery_state s)
 		return "failed";
 	}
 	return "unknown";
-}
-
-/* delivery_to_json - the stored form. */
-static json_object *
-delivery_to_json(const struct delivery *d)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int64((int64_t) d->id));
-	json_object_object_add(o, "uuid", json_object_new_string(d->uuid));
-	json_object_object_add(o, "endpoint", json_object_new_string(d->endpoint_id));
-	json_add_string(o, "key", d->event_key);
-	json_object_object_add(o, "event",
-			       json_object_new_string(event_type_name(d->type)));
-	json_object_object_add(o, "timestamp", json_double_new(d->timestamp, 6));
-	json_object_object_add(o, "payload", json_object_get(d->payload));
-	json_object_object_add(o, "attempts", json_object_new_int(d->attempts));
-	json_object_object_add(o, "base", json_object_new_int(d->base));
-	json_object_object_add(o, "spared", json_object_new_int(d->spared));
-	json_object_object_add(o, "parked", json_object_new_boolean(d->parked));
-	json_object_object_add(o, "replay", json_object_new_boolean(d->replay));
-	json_object_object_add(o, "due", json_object_new_int64(d->due_ms));
-	json_object_object_add(o, "state", json_object_new_int(d->state));
-	json_add_string(o, "kid", d->kid);
-	json_object_object_add(o, "created", json_double_new(d->created, 6));
-	json_object_object_add(o, "updated", json_double_new(d->updated, 6));
-	json_add_string(o, "lastAttempt", d->last_attempt);
-	return o;
-}
-
-/* delivery_from_json - parse the stored form; NULL when broken. */
-static struct delivery *
-delivery_from_json(json_object *o)
-{
-	struct delivery *d;
-	const char *uuid = json_object_get_string(json_member(o, "uuid"));
-	const char *s;
-	enum event_type t;
-
-	if (uuid == NULL || strlen(uuid) != 36 || json_member(o, "endpoint") == NULL
-	    || event_type_from_name(json_object_get_string(json_member(o, "event")), &t)
-		   < 0)
-		return NULL;
-	d = xcalloc(1, sizeof(*d));
-	d->id = (uint64_t) json_object_get_int64(json_member(o, "id"));
-	memcpy(d->uuid, uuid, 37);
-	if ((s = json_string_member(o, "endpoint")) != NULL)
-		d->endpoint_id = xstrdup(s);
-	if ((s = json_string_member(o, "key")) != NULL)
-		d->event_key = xstrdup(s);
-	d->type = t;
-	d->timestamp = json_object_get_double(json_member(o, "timestamp"));
-	d->payload = json_object_get(json_member(o, "payload"));
-	d->attempts = json_object_get_int(json_member(o, "attempts"));
-	d->base = json_object_get_int(json_member(o, "base"));
-	d->spared = json_object_get_int(json_member(o, "spared"));
-	d->parked = json_object_get_boolean(json_member(o, "parked"));
-	d->replay = json_object_get_boolean(json_member(o, "replay"));
-	d->due_ms = json_object_get_int64(json_member(o, "due"));
-	d->state = (enum delivery_state) json_object_get_int(json_member(o, "state"));
-	if ((s = json_string_member(o, "kid")) != NULL)
-		d->kid = xstrdup(s);
-	d->created = json_object_get_double(json_member(o, "created"));
-	d->updated = json_object_get_double(json_member(o, "updated"));
-	if ((s = json_string_member(o, "lastAttempt")) != NULL)
-		d->last_attempt = xstrdup(s);
-	return d;
-}
-
-/* parse_value - a stored JSON value, or NULL. */
-static json_object *
-parse_value(const void *val, size_t vlen)
-{
-	json_tokener *tok = json_tokener_new();
-	json_object *o;
-
-	o = json_tokener_parse_ex(tok, val, (int) vlen);
-	json_tokener_free(tok);
-	return o;
 }
 
 /*
@@ -177,32 +102,78 @@ index_pos(const struct delivery *d)
 	return d->parked ? (int64_t) ((uint64_t) due | PARK_BIT) : due;
 }
 
+/*
+ * delivery_parse - the delivery stored as val (taken: kept as its
+ * stored text); NULL (logged) when broken.
+ */
+static struct delivery *
+delivery_parse(uint64_t id, void *val, size_t vlen)
+{
+	json_object *o = delivery_parse_value(val, vlen);
+	struct delivery *d = o ? delivery_from_json(o) : NULL;
+
+	if (o != NULL)
+		json_object_put(o);
+	if (d == NULL) {
+		log_error("delivery %" PRIu64 ": stored record is broken", id);
+		free(val);
+		return NULL;
+	}
+	d->stored = val;
+	d->stored_len = vlen;
+	return d;
+}
+
+/* delivery_read - a delivery's stored text, with a write lock when rmw. */
+static int
+delivery_read(struct store_txn *txn, uint64_t id, int rmw, void **val, size_t *vlen)
+{
+	unsigned char key[8];
+
+	be64_put(key, id);
+	if (rmw)
+		return store_get_rmw(txn, STORE_DELIVERIES, key, sizeof(key), val, vlen);
+	return store_get(txn, STORE_DELIVERIES, key, sizeof(key), val, vlen);
+}
+
 /* delivery_load - read a delivery, with a write lock when rmw. */
 static int
 delivery_load(struct store_txn *txn, uint64_t id, int rmw, struct delivery **out)
 {
-	unsigned char key[8];
-	json_object *o;
 	void *val;
 	size_t vlen;
 	int rc;
 
-	be64_put(key, id);
-	if (rmw)
-		rc = store_get_rmw(txn, STORE_DELIVERIES, key, sizeof(key), &val, &vlen);
-	else
-		rc = store_get(txn, STORE_DELIVERIES, key, sizeof(key), &val, &vlen);
-	if (rc != STORE_OK)
+	if ((rc = delivery_read(txn, id, rmw, &val, &vlen)) != STORE_OK)
 		return rc;
-	o = parse_value(val, vlen);
-	free(val);
-	*out = o ? delivery_from_json(o) : NULL;
+	*out = delivery_parse(id, val, vlen);
+	return *out != NULL ? STORE_OK : STORE_ERROR;
+}
+
+/* delivery_pick - see delivery.h. */
+int
+delivery_pick(struct store_txn *txn, uint64_t id, struct delivery **out)
+{
+	const char *payload;
+	size_t vlen, plen;
+	json_object *o;
+	void *val;
+	int rc;
+
+	if ((rc = delivery_read(txn, id, 0, &val, &vlen)) != STORE_OK)
+		return rc;
+	o = delivery_head_json(val, vlen, &payload, &plen);
+	*out = o != NULL ? delivery_from_json(o) : NULL;
 	if (o != NULL)
 		json_object_put(o);
 	if (*out == NULL) {
-		log_error("delivery %" PRIu64 ": stored record is broken", id);
-		return STORE_ERROR;
+		*out = delivery_parse(id, val, vlen);
+		return *out != NULL ? STORE_OK : STORE_ERROR;
 	}
+	(*out)->payload_text = xstrndup(payload, plen);
+	(*out)->payload_text_len = plen;
+	(*out)->stored = val;
+	(*out)->stored_len = vlen;
 	return STORE_OK;
 }
 
@@ -214,20 +185,23 @@ delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out)
 }
 
 /*
- * delivery_write - store d; old_due_ms >= 0 names the due entry it had
- * while pending (index_pos), which is replaced.
+ * delivery_write_text - store d, its payload's text given (see
+ * delivery_text); old_due_ms >= 0 names the due entry it had while
+ * pending (index_pos), which is replaced.
  */
 static int
-delivery_write(struct store_txn *txn, const struct delivery *d, int64_t old_due_ms)
+delivery_write_text(struct store_txn *txn, const struct delivery *d, int64_t old_due_ms,
+		    const char *payload, size_t payload_len)
 {
 	unsigned char key[8], dkey[16];
-	json_object *o = delivery_to_json(d);
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	struct buf text;
 	int rc;
 
+	buf_init(&text);
+	delivery_text(&text, d, payload, payload_len);
 	be64_put(key, d->id);
-	rc = store_put(txn, STORE_DELIVERIES, key, sizeof(key), s, strlen(s));
-	json_object_put(o);
+	rc = store_put(txn, STORE_DELIVERIES, key, sizeof(key), text.data, text.len);
+	buf_free(&text);
 	if (rc != STORE_OK)
 		return rc;
 	if (old_due_ms >= 0) {
@@ -242,6 +216,13 @@ delivery_write(struct store_txn *txn, const struct delivery *d, int64_t old_due_
 			       d->endpoint_id, strlen(d->endpoint_id));
 	}
 	return rc;
+}
+
+/* delivery_write - store d (see delivery_write_text). */
+static int
+delivery_write(struct store_txn *txn, const struct delivery *d, int64_t old_due_ms)
+{
+	return delivery_write_text(txn, d, old_due_ms, NULL, 0);
 }
 
 /*
@@ -528,20 +509,32 @@ attempt_key(unsigned char key[8], uint64_t seq)
 /* delivery_complete - see delivery.h. */
 int
 delivery_complete(struct store_txn *txn, uint64_t delivery_id,
-		  const struct attempt_target *target, const struct attempt_result *r,
-		  const int64_t *sched, int count, char record_id[32], int *will_retry)
+		  const struct delivery *picked, const struct attempt_target *target,
+		  const struct attempt_result *r, const int64_t *sched, int count,
+		  char record_id[32], int *will_retry)
 {
 	struct delivery *d;
-	json_object *rec, *wrap;
+	struct buf text;
 	unsigned char key[8];
-	const char *s;
+	const char *payload = NULL;
+	size_t payload_len = 0, vlen;
+	void *val;
 	uint64_t seq;
 	int64_t old_due, delay = 0;
 	int rc, retry = 0, success = attempt_success(r);
 
-	rc = delivery_load(txn, delivery_id, 1, &d);
+	rc = delivery_read(txn, delivery_id, 1, &val, &vlen);
 	if (rc != STORE_OK)
 		return rc;
+	if (picked != NULL && picked->id == delivery_id && picked->stored != NULL
+	    && picked->stored_len == vlen && memcmp(picked->stored, val, vlen) == 0) {
+		/* unchanged since it was picked: no second parse */
+		free(val);
+		d = delivery_copy(picked);
+		payload = r->payload;
+		payload_len = r->payload_len;
+	} else if ((d = delivery_parse(delivery_id, val, vlen)) == NULL)
+		return STORE_ERROR;
 	rc = store_seq_next(txn, "attempt", &seq);
 	if (rc != STORE_OK) {
 		delivery_free(d);
@@ -573,22 +566,13 @@ delivery_complete(struct store_txn *txn, uint64_t delivery_id,
 	d->last_attempt = xstrdup(record_id);
 	d->updated = r->started + r->duration;
 
-	rec = attempt_record_new(record_id, d, target->name, target->url, r, d->attempts,
-				 retry);
-	wrap = json_object_new_object();
-	json_object_object_add(wrap, "ts", json_double_new(r->started, 6));
-	json_object_object_add(wrap, "delivery", json_object_new_int64((int64_t) d->id));
-	json_add_string(wrap, "key", d->event_key);
-	if (target->tenant != NULL)
-		json_object_object_add(wrap, "tenant",
-				       json_object_new_string(target->tenant));
-	json_object_object_add(wrap, "record", rec);
-	s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
+	buf_init(&text);
+	attempt_wrap_text(&text, record_id, d, target, r, d->attempts, retry);
 	attempt_key(key, seq);
-	rc = store_put(txn, STORE_ATTEMPTS, key, sizeof(key), s, strlen(s));
-	json_object_put(wrap);
+	rc = store_put(txn, STORE_ATTEMPTS, key, sizeof(key), text.data, text.len);
+	buf_free(&text);
 	if (rc == STORE_OK)
-		rc = delivery_write(txn, d, old_due);
+		rc = delivery_write_text(txn, d, old_due, payload, payload_len);
 	delivery_free(d);
 	*will_retry = retry;
 	return rc;
@@ -651,7 +635,7 @@ delivery_recover(struct store_txn *txn, const char *endpoint_id, double since, i
 	if (rc != STORE_OK)
 		return rc;
 	while ((rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		if ((o = parse_value(v, vlen)) == NULL)
+		if ((o = delivery_parse_value(v, vlen)) == NULL)
 			continue;
 		d = delivery_from_json(o);
 		json_object_put(o);
@@ -710,7 +694,7 @@ delivery_each(struct store_txn *txn, uint64_t after, const char *needle,
 	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
 		if (needle != NULL && memmem(v, vlen, needle, strlen(needle)) == NULL)
 			continue;
-		if ((o = parse_value(v, vlen)) == NULL)
+		if ((o = delivery_parse_value(v, vlen)) == NULL)
 			continue;
 		d = delivery_from_json(o);
 		json_object_put(o);
@@ -741,7 +725,7 @@ purge_attempts(struct store_txn *txn, double cutoff, int limit, int *count)
 		return rc;
 	while (*count < limit
 	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		o = parse_value(v, vlen);
+		o = delivery_parse_value(v, vlen);
 		ts = o ? json_object_get_double(json_member(o, "ts")) : 0;
 		if (o != NULL)
 			json_object_put(o);
@@ -762,6 +746,8 @@ purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
 	struct store_cursor *c;
 	const void *k, *v;
 	size_t klen, vlen;
+	const char *payload;
+	size_t plen;
 	json_object *o;
 	int rc, done;
 
@@ -770,7 +756,9 @@ purge_deliveries(struct store_txn *txn, double cutoff, int limit, int *count)
 		return rc;
 	while (*count < limit
 	       && (rc = store_cursor_next(c, &k, &klen, &v, &vlen)) == STORE_OK) {
-		if ((o = parse_value(v, vlen)) == NULL)
+		/* state and updated only: the payload is not parsed */
+		if ((o = delivery_head_json(v, vlen, &payload, &plen)) == NULL
+		    && (o = delivery_parse_value(v, vlen)) == NULL)
 			continue;
 		done = json_object_get_int(json_member(o, "state")) != DELIVERY_PENDING
 		       && json_object_get_double(json_member(o, "updated")) < cutoff;

@@ -50,6 +50,12 @@ struct delivery {
 	double created;
 	double updated;
 	char *last_attempt; /* "whr_..." or NULL */
+	/* the stored text it was read from (delivery_get), else NULL */
+	char *stored;
+	size_t stored_len;
+	/* delivery_pick: the payload's JSON text, not parsed (payload NULL) */
+	char *payload_text;
+	size_t payload_text_len;
 };
 
 void delivery_free(struct delivery *d);
@@ -57,6 +63,21 @@ const char *delivery_state_name(enum delivery_state s);
 
 /* delivery_get - STORE_OK with *out (caller frees), or STORE_NOTFOUND. */
 PH_MUST_CHECK int delivery_get(struct store_txn *txn, uint64_t id, struct delivery **out);
+
+/*
+ * delivery_pick - delivery_get() for sending it: the payload is kept as
+ * the JSON text it is stored as (payload_text; payload NULL), not parsed,
+ * when the stored text is in the form delivery records are written in
+ * now; else parsed as delivery_get() does.
+ */
+PH_MUST_CHECK int delivery_pick(struct store_txn *txn, uint64_t id,
+				struct delivery **out);
+
+/*
+ * delivery_payload_json - the payload as JSON text ("/" unescaped):
+ * payload_text, or payload printed (borrowed from d), or "null".
+ */
+const char *delivery_payload_json(const struct delivery *d, size_t *len);
 
 /*
  * delivery_fanout - take up to max events from the outbox and make one
@@ -143,6 +164,9 @@ struct attempt_result {
 	int spare;		 /* a failure that spends no retry (probe, throttle) */
 	int64_t not_before_ms;	 /* spare: due again this long after the end */
 	double envelope_ts;	 /* timestamp in the body sent */
+	/* the payload's JSON text as sent (NULL: the delivery's, printed) */
+	const char *payload;
+	size_t payload_len;
 };
 
 /* attempt_success - a 2xx answer with no transport error. */
@@ -167,13 +191,26 @@ struct attempt_target {
 };
 
 /*
+ * attempt_wrap_text - the stored form of an attempt, appended to b and
+ * terminated: {"ts","delivery","key"[,"tenant"],"record":{...}}, the
+ * record as attempt_record_new() has it, written as text.
+ */
+void attempt_wrap_text(struct buf *b, const char *id, const struct delivery *d,
+		       const struct attempt_target *target,
+		       const struct attempt_result *r, int attempt, int will_retry);
+
+/*
  * delivery_complete - in one transaction: record the attempt, count it,
  * and make the delivery succeeded, due again, or failed.  A failed
  * attempt marked spare keeps the delivery's place in the schedule: it is
  * due again not_before_ms after the attempt ended.  *record_id gets
  * the attempt id ("whr_..."), *will_retry whether another attempt follows.
+ * picked, when not NULL, is the delivery as delivery_get() read it before
+ * the request: while its record is still those bytes it is used as it is
+ * rather than parsed again.
  */
 PH_MUST_CHECK int delivery_complete(struct store_txn *txn, uint64_t delivery_id,
+				    const struct delivery *picked,
 				    const struct attempt_target *target,
 				    const struct attempt_result *r, const int64_t *sched,
 				    int count, char record_id[32], int *will_retry);

@@ -18,6 +18,7 @@
 #include "store/outbox.h"
 #include "store/store.h"
 #include "util/util.h"
+#include "util/json.h"
 #include "util/utf8.h"
 
 #include "testlib.h"
@@ -390,8 +391,19 @@ complete_cb(struct store_txn *txn, void *arg)
 	struct fx *f = arg;
 	struct attempt_target target = { "hook", "http://127.0.0.1:9/", NULL };
 
-	return delivery_complete(txn, f->id, &target, &f->r, test_sched, 3, f->rec_id,
-				 &f->will_retry);
+	return delivery_complete(txn, f->id, NULL, &target, &f->r, test_sched, 3,
+				 f->rec_id, &f->will_retry);
+}
+
+/* complete_picked_cb - complete f->id with f->d as picked. */
+static int
+complete_picked_cb(struct store_txn *txn, void *arg)
+{
+	struct fx *f = arg;
+	struct attempt_target target = { "hook", "http://127.0.0.1:9/", NULL };
+
+	return delivery_complete(txn, f->id, f->d, &target, &f->r, test_sched, 3,
+				 f->rec_id, &f->will_retry);
 }
 
 static int
@@ -620,6 +632,160 @@ tenant_setup_cb(struct store_txn *txn, void *arg)
 	return rc;
 }
 
+/*
+ * The delivery read at pick is used as it is only while its stored text
+ * is unchanged: a stale one (another attempt recorded meanwhile) is read
+ * again, and either way the records are those of a parsed delivery.
+ */
+START_TEST(complete_from_picked)
+{
+	struct fx f;
+	struct delivery *stale;
+	json_object *payload, *rec, *v;
+	char first[32];
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(store_run(test_store, setup_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, fanout_cb, &f, 0), STORE_OK);
+	f.id = 1;
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	ck_assert_ptr_nonnull(f.d->stored);
+	payload = json_object_get(f.d->payload);
+	stale = f.d;
+	f.d = NULL;
+	fail_once(&f, 500); /* attempt 1, recorded behind the picked copy */
+	strcpy(first, f.rec_id);
+
+	/* the stale copy says 0 attempts: the stored record (1) wins */
+	f.d = stale;
+	memset(&f.r, 0, sizeof(f.r));
+	f.r.started = now_seconds();
+	f.r.status = 500;
+	f.r.error = "HTTP 500";
+	ck_assert_int_eq(store_run(test_store, complete_picked_cb, &f, 0), STORE_OK);
+	ck_assert_str_ne(f.rec_id, first);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(f.d->attempts, 2);
+	ck_assert_int_eq(f.will_retry, 1);
+
+	/* fresh, with the payload's text as sent: attempt 3 succeeds */
+	memset(&f.r, 0, sizeof(f.r));
+	f.r.started = now_seconds();
+	f.r.status = 200;
+	f.r.kid = "k-3";
+	f.r.payload = json_object_to_json_string_ext(
+	    payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	f.r.payload_len = strlen(f.r.payload);
+	ck_assert_int_eq(store_run(test_store, complete_picked_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(f.d->attempts, 3);
+	ck_assert_int_eq(f.d->state, DELIVERY_SUCCEEDED);
+	ck_assert_str_eq(f.d->kid, "k-3");
+	ck_assert_str_eq(f.d->last_attempt, f.rec_id);
+	ck_assert_str_eq(f.d->event_key, "k1");
+	ck_assert(json_object_equal(f.d->payload, payload));
+	f.f.event = -1;
+	ck_assert_int_eq(store_run(test_store, list_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(json_object_array_length(f.list), 3);
+	rec = json_object_array_get_idx(f.list, 0);
+	ck_assert(json_object_object_get_ex(rec, "attempt", &v));
+	ck_assert_int_eq(json_object_get_int(v), 3);
+	ck_assert(json_object_object_get_ex(rec, "success", &v));
+	ck_assert(json_object_get_boolean(v));
+	ck_assert(json_object_object_get_ex(rec, "request", &v));
+	ck_assert(json_object_equal(json_member(v, "payload"), payload));
+
+	json_object_put(payload);
+	json_object_put(f.list);
+	free(f.ids);
+	delivery_free(f.d);
+}
+END_TEST
+
+/* pick_cb - delivery_pick() of f->id into f->d. */
+static int
+pick_cb(struct store_txn *txn, void *arg)
+{
+	struct fx *f = arg;
+
+	delivery_free(f->d);
+	f->d = NULL;
+	return delivery_pick(txn, f->id, &f->d);
+}
+
+/* tricky_setup_cb - one endpoint, one event whose payload looks like the record. */
+static int
+tricky_setup_cb(struct store_txn *txn, void *arg)
+{
+	struct endpoint *ep = endpoint_new();
+	json_object *p;
+	int rc;
+
+	(void) arg;
+	ep->name = xstrdup("all");
+	ep->url = xstrdup("http://127.0.0.1:9/");
+	ep->enabled = 1;
+	ep->all_events = 1;
+	rc = endpoint_create(txn, ep);
+	endpoint_free(ep);
+	p = json_tokener_parse("{\"status\":\"a/b \\\",\\\"attempts\\\":9\","
+			       "\"attempts\":{\"attempts\":[1,2.50,\"x\"]},"
+			       "\"payload\":null,\"n\":1.0}");
+	ck_assert_ptr_nonnull(p);
+	if (rc == STORE_OK)
+		rc = outbox_add(txn, "t1", EV_MESSAGE_SENT, 1705312200, p, NULL);
+	json_object_put(p);
+	return rc;
+}
+
+/*
+ * delivery_pick() keeps the payload as its stored text: the bytes
+ * delivery_get()'s parsed payload prints as, even when the payload holds
+ * keys and strings that look like the record's own members.
+ */
+START_TEST(pick_keeps_payload_text)
+{
+	struct fx f;
+	const char *want;
+	struct delivery *got;
+	size_t len;
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(store_run(test_store, tricky_setup_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, fanout_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(f.deliveries, 1);
+	f.id = 1;
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	got = f.d;
+	f.d = NULL;
+	ck_assert_int_eq(store_run(test_store, pick_cb, &f, 0), STORE_OK);
+	ck_assert_ptr_null(f.d->payload);
+	ck_assert_ptr_nonnull(f.d->payload_text);
+	want = json_object_to_json_string_ext(
+	    got->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	ck_assert_str_eq(delivery_payload_json(f.d, &len), want);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_str_eq(f.d->uuid, got->uuid);
+	ck_assert_str_eq(f.d->event_key, "t1");
+	ck_assert_int_eq(f.d->attempts, 0);
+	ck_assert_int_eq(f.d->due_ms, got->due_ms);
+	ck_assert_int_eq(f.d->state, DELIVERY_PENDING);
+
+	/* completed from the picked copy: the payload stays whole */
+	memset(&f.r, 0, sizeof(f.r));
+	f.r.started = now_seconds();
+	f.r.status = 500;
+	f.r.error = "HTTP 500";
+	ck_assert_int_eq(store_run(test_store, complete_picked_cb, &f, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, get_cb, &f, 0), STORE_OK);
+	ck_assert(json_object_equal(f.d->payload, got->payload));
+	ck_assert_int_eq(f.d->attempts, 1);
+	delivery_free(got);
+	delivery_free(f.d);
+	free(f.ids);
+}
+END_TEST
+
 START_TEST(fanout_by_tenant)
 {
 	static const char *const expect[][2] = {
@@ -670,6 +836,8 @@ main(void)
 	test_store_fixture(ts, "check_delivery");
 	tcase_add_test(ts, fanout_complete_replay_recover_purge);
 	tcase_add_test(ts, fanout_by_tenant);
+	tcase_add_test(ts, complete_from_picked);
+	tcase_add_test(ts, pick_keeps_payload_text);
 	suite_add_tcase(s, ts);
 	return test_run_suite(s);
 }

@@ -134,6 +134,47 @@ START_TEST(signature_verifies)
 }
 END_TEST
 
+/*
+ * A signer used for many bodies gives signing_key_sign()'s bytes for each
+ * (PKCS#1 v1.5 is deterministic), and outlives the key it was made from.
+ */
+START_TEST(signer_same_bytes)
+{
+	char *path = tmp("k.pem");
+	char err[256];
+	char body[64];
+	struct signing_key *k;
+	struct signer *s;
+	char *a, *b;
+	int i;
+
+	ck_assert_int_eq(signing_key_save(shared, path, err, sizeof(err)), 0);
+	k = signing_key_load(path, err, sizeof(err));
+	ck_assert_ptr_nonnull(k);
+	s = signer_new(k);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(signer_kid(s), signing_key_kid(k));
+	signing_key_free(k);
+	for (i = 0; i < 20; i++) {
+		snprintf(body, sizeof(body), "{\"event\":\"MessageSent\",\"n\":%d}", i);
+		a = signer_sign(s, body, strlen(body));
+		b = signing_key_sign(shared, body, strlen(body));
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_str_eq(a, b);
+		ck_assert(verify_sig(path, body, a));
+		free(a);
+		free(b);
+	}
+	a = signer_sign(s, "", 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert(verify_sig(path, "", a));
+	free(a);
+	signer_free(s);
+	free(path);
+}
+END_TEST
+
 START_TEST(signature_matches_openssl_cli)
 {
 	char *path = tmp("k.pem");
@@ -274,6 +315,7 @@ sign_suite(void)
 	tcase_add_test(tc, kid_matches_openssl_cli);
 	tcase_add_test(tc, signature_verifies);
 	tcase_add_test(tc, signature_matches_openssl_cli);
+	tcase_add_test(tc, signer_same_bytes);
 	tcase_add_test(tc, stdwebhooks_vector);
 	tcase_add_test(tc, jwk_fields);
 	tcase_add_test(tc, save_load_round_trip);
