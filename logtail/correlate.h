@@ -64,6 +64,8 @@ struct correlate_opts {
 	 * after the re-injected message's delivery); 0: no wait.
 	 */
 	double hop_wait;
+	/* Nothing saves the state (--print): no list of what changed. */
+	int no_save;
 };
 
 #define CORRELATE_HOP_WAIT 2.0 /* hop_wait the programs use */
