@@ -157,16 +157,67 @@ plain8(const unsigned char *p)
 	       == 0;
 }
 
-/* jsonw_string - a JSON string as json-c escapes it (with
+/* The bytes a JSON string escapes: '"', '\\' and the control characters. */
+static const unsigned char json_esc[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
+	[0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
+	[0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+	[0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
+/* escape - the escape of one byte json_esc names, at o; returns its end. */
+static char *
+escape(char *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '\\';
+	switch (c) {
+	case '\b':
+		*o++ = 'b';
+		break;
+	case '\n':
+		*o++ = 'n';
+		break;
+	case '\r':
+		*o++ = 'r';
+		break;
+	case '\t':
+		*o++ = 't';
+		break;
+	case '\f':
+		*o++ = 'f';
+		break;
+	case '"':
+	case '\\':
+		*o++ = (char) c;
+		break;
+	default:
+		*o++ = 'u';
+		*o++ = '0';
+		*o++ = '0';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 0xf];
+		break;
+	}
+	return (o);
+}
+
+/*
+ * jsonw_string - a JSON string as json-c escapes it (with
  * JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the control characters;
- * every other byte as it is.  NULL is null. */
+ * every other byte as it is.  NULL is null.  Eight plain bytes are copied
+ * at a time; the last word of a string of eight bytes or more is tested
+ * once from its end (it overlaps what was copied), so that its plain
+ * tail is one copy rather than a byte loop.
+ */
 void
 jsonw_string(struct buf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p, *end;
-	unsigned char c;
-	size_t len;
+	size_t len, n;
 	char *o;
 
 	if (s == NULL) {
@@ -177,52 +228,50 @@ jsonw_string(struct buf *b, const char *s)
 	jsonw_reserve(b, 6 * len + 2);
 	o = b->data + b->len;
 	*o++ = '"';
-	end = (const unsigned char *) s + len;
-	for (p = (const unsigned char *) s; (c = *p) != 0; p++) {
-		/* Eight plain bytes at a time while there are eight. */
+	p = (const unsigned char *) s;
+	end = p + len;
+	while (p < end) {
 		while (end - p >= 8 && plain8(p)) {
 			memcpy(o, p, 8);
 			o += 8;
 			p += 8;
 		}
-		if ((c = *p) == 0)
+		if (p == end)
 			break;
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*o++ = (char) c;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '\b':
-			*o++ = 'b';
-			break;
-		case '\n':
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = 'r';
-			break;
-		case '\t':
-			*o++ = 't';
-			break;
-		case '\f':
-			*o++ = 'f';
-			break;
-		case '"':
-		case '\\':
-			*o++ = (char) c;
-			break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 0xf];
+		if (len >= 8 && end - p < 8 && plain8(end - 8)) {
+			n = (size_t) (end - p);
+			memcpy(o, p, n);
+			o += n;
 			break;
 		}
+		if (json_esc[*p])
+			o = escape(o, *p);
+		else
+			*o++ = (char) *p;
+		p++;
 	}
 	*o++ = '"';
 	b->len = (size_t) (o - b->data);
+}
+
+/* jsonw_name - see jsonw.h. */
+void
+jsonw_name(struct buf *b, const char *s)
+{
+	size_t len;
+	char *o;
+
+	if (s == NULL) {
+		JSONW_LIT(b, "null");
+		return;
+	}
+	len = strlen(s);
+	jsonw_reserve(b, len + 2);
+	o = b->data + b->len;
+	*o++ = '"';
+	memcpy(o, s, len);
+	o[len] = '"';
+	b->len += len + 2;
 }
 
 /* jsonw_double - a number as json_double_new() prints it. */
