@@ -56,15 +56,6 @@ month_of(const char *p)
 	return (memcmp(p, months + 3 * (m - 1), 3) == 0 ? m : 0);
 }
 
-/* span_eq - the span equals the NUL-terminated s. */
-int
-span_eq(struct span s, const char *str)
-{
-	size_t n = strlen(str);
-
-	return (s.len == n && memcmp(s.p, str, n) == 0);
-}
-
 /* digits - read n decimal digits at p; -1 when they are not all digits. */
 static int
 digits(const char *p, const char *end, int n)
