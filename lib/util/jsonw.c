@@ -23,13 +23,20 @@
 static size_t
 format_fixed(char *text, size_t size, double v, int decimals)
 {
+	/* "00" to "99": the digits of each number below 100. */
+	static const char two[] = "0001020304050607080910111213141516171819"
+				  "2021222324252627282930313233343536373839"
+				  "4041424344454647484950515253545556575859"
+				  "6061626364656667686970717273747576777879"
+				  "8081828384858687888990919293949596979899";
 	static const uint64_t pow10[] = {
 		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
 	};
 	unsigned __int128 scaled, q, r, half;
 	uint64_t bits, mant, ip, fp;
 	int exp, neg, shift, i;
-	char digits[48], *p = text;
+	unsigned d;
+	char digits[24], *p = text;
 	size_t len, n;
 
 	memcpy(&bits, &v, sizeof(bits));
@@ -76,19 +83,32 @@ format_fixed(char *text, size_t size, double v, int decimals)
 	}
 	if (neg)
 		*p++ = '-';
-	n = 0;
-	do {
-		digits[n++] = (char) ('0' + ip % 10);
-		ip /= 10;
-	} while (ip != 0);
-	while (n > 0)
-		*p++ = digits[--n];
+	/* Two digits per division, right to left. */
+	n = sizeof(digits);
+	while (ip >= 100) {
+		d = (unsigned) (ip % 100) * 2;
+		ip /= 100;
+		digits[--n] = two[d + 1];
+		digits[--n] = two[d];
+	}
+	if (ip >= 10) {
+		digits[--n] = two[ip * 2 + 1];
+		digits[--n] = two[ip * 2];
+	} else {
+		digits[--n] = (char) ('0' + ip);
+	}
+	memcpy(p, digits + n, sizeof(digits) - n);
+	p += sizeof(digits) - n;
 	if (decimals > 0) {
 		*p++ = '.';
-		for (i = decimals - 1; i >= 0; i--) {
-			p[i] = (char) ('0' + fp % 10);
-			fp /= 10;
+		for (i = decimals; i >= 2; i -= 2) {
+			d = (unsigned) (fp % 100) * 2;
+			fp /= 100;
+			p[i - 1] = two[d + 1];
+			p[i - 2] = two[d];
 		}
+		if (i == 1)
+			p[0] = (char) ('0' + fp % 10);
 		p += decimals;
 		while (p[-1] == '0' && p[-2] != '.')
 			p--;
