@@ -6,6 +6,8 @@
 # Usage: bench/logtail_bench.sh LOG [BUILDDIR]
 #   LOG      a Postfix log (bench/logtail_gen.py 5000000 > LOG)
 #   BUILDDIR where posthook was built (default: .)
+# SKIP="pflogsumm mtail" leaves those out (they take minutes per million
+# lines; logtail_rounds.sh runs them in the first round only).
 # Prints one line per tool: wall and CPU seconds, lines per second by
 # each, and the maximum RSS.
 set -eu
@@ -44,11 +46,19 @@ timed "$TAILER" -f --once --from-start -c "$TMP/posthook.conf" 2> "$TMP/daemon.e
 report "posthook-logtail daemon" "$TMP/t"
 tail -1 "$TMP/daemon.err"
 
-timed pflogsumm "$LOG" > /dev/null 2>&1
-report "pflogsumm" "$TMP/t"
+# skip TOOL - is TOOL in $SKIP?
+skip() {
+	case " ${SKIP:-} " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+if ! skip pflogsumm; then
+	timed pflogsumm "$LOG" > /dev/null 2>&1
+	report "pflogsumm" "$TMP/t"
+fi
 
 # mtail with the Postfix program its package ships, reading the log once.
-if command -v mtail > /dev/null; then
+if ! skip mtail && command -v mtail > /dev/null; then
 	mkdir "$TMP/progs"
 	cp /usr/share/doc/mtail/examples/postfix.mtail "$TMP/progs/"
 	timed mtail -one_shot -one_shot_format prometheus -progs "$TMP/progs" \
