@@ -36,8 +36,11 @@ struct log_pos {
 struct correlate_event {
 	const char *key; /* unique per (line, recipient) */
 	const char *queue_id;
-	const char *tenant;	  /* the message's; NULL: the default's */
-	struct delivery_event ev; /* the callback may take its strings */
+	const char *tenant; /* the message's; NULL: the default's */
+	/* The callback may take ev's details, output, smtp_enhanced_code
+	 * and remote_host (it sets them NULL); ev.message is borrowed,
+	 * valid during the call only. */
+	struct delivery_event ev;
 };
 
 typedef void (*correlate_emit_fn)(struct correlate_event *ev, void *ctx);
@@ -64,6 +67,8 @@ struct correlate_opts {
 	 * after the re-injected message's delivery); 0: no wait.
 	 */
 	double hop_wait;
+	/* Nothing saves the state (--print): no list of what changed. */
+	int no_save;
 };
 
 #define CORRELATE_HOP_WAIT 2.0 /* hop_wait the programs use */

@@ -98,11 +98,12 @@ qs_find(struct correlate *c, const char *p, size_t len)
 	return (NULL);
 }
 
-/* qs_mark_dirty - the state must be written out at the next flush. */
+/* qs_mark_dirty - the state must be written out at the next flush; when
+ * nothing flushes, a list of every queue id would only grow. */
 void
 qs_mark_dirty(struct correlate *c, struct qstate *qs)
 {
-	if (!qs->dirty) {
+	if (!qs->dirty && !c->opts.no_save) {
 		qs->dirty = 1;
 		strvec_push(&c->dirty, qs->qid);
 	}

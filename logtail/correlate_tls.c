@@ -9,7 +9,6 @@
  * TLS_STATE_KEY, by correlate_save.c), so that a delivery over a
  * connection opened before a restart is still known as TLS.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "correlate_int.h"
@@ -90,7 +89,7 @@ session_ssl(struct correlate *c, const struct log_line *l, const char *qid)
 	if (strcmp(s->qid, qid) == 0)
 		return (1);
 	if (s->qid[0] == 0) {
-		snprintf(s->qid, sizeof(s->qid), "%s", qid);
+		copy_span(s->qid, sizeof(s->qid), (struct span){ qid, strlen(qid) });
 		c->tls_dirty = 1;
 		return (1);
 	}

@@ -17,15 +17,43 @@
 
 #include "parse_line_int.h"
 
-static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-/* span_eq - the span equals the NUL-terminated s. */
-int
-span_eq(struct span s, const char *str)
+/* month_of - 1 to 12 for the English month abbreviation at p, else 0. */
+static int
+month_of(const char *p)
 {
-	size_t n = strlen(str);
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int m;
 
-	return (s.len == n && memcmp(s.p, str, n) == 0);
+	/* The first letter and the third tell them apart. */
+	switch (p[0]) {
+	case 'J':
+		m = p[1] == 'a' ? 1 : p[2] == 'n' ? 6 : 7;
+		break;
+	case 'F':
+		m = 2;
+		break;
+	case 'M':
+		m = p[2] == 'r' ? 3 : 5;
+		break;
+	case 'A':
+		m = p[1] == 'p' ? 4 : 8;
+		break;
+	case 'S':
+		m = 9;
+		break;
+	case 'O':
+		m = 10;
+		break;
+	case 'N':
+		m = 11;
+		break;
+	case 'D':
+		m = 12;
+		break;
+	default:
+		return (0);
+	}
+	return (memcmp(p, months + 3 * (m - 1), 3) == 0 ? m : 0);
 }
 
 /* digits - read n decimal digits at p; -1 when they are not all digits. */
@@ -45,25 +73,43 @@ digits(const char *p, const char *end, int n)
 }
 
 /*
- * The characters of queue ids: 1 hex (short ids, and long ones too), 2
- * the rest of the long form's base-52 alphabet (no vowels), 3 its 'z'.
+ * The characters of queue ids, as bits: 1 every one of them (short ids
+ * are hex, long ones use hex too), 2 the rest of the long form's base-52
+ * alphabet (no vowels), 4 its 'z'.  OR-ing the bits of an id's characters
+ * tells its form in one operation per character.
  */
+#define QC_ID 1
+#define QC_LONG 2
+#define QC_Z 4
 static const unsigned char qid_cls[256] = {
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
 	['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
-	['E'] = 1, ['F'] = 1, ['G'] = 2, ['H'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
-	['M'] = 2, ['N'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2,
-	['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2, ['b'] = 2, ['c'] = 2,
-	['d'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
-	['m'] = 2, ['n'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2,
-	['v'] = 2, ['w'] = 2, ['x'] = 2, ['y'] = 2, ['z'] = 3,
+	['E'] = 1, ['F'] = 1, ['G'] = 3, ['H'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3,
+	['M'] = 3, ['N'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3,
+	['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3, ['b'] = 3, ['c'] = 3,
+	['d'] = 3, ['f'] = 3, ['g'] = 3, ['h'] = 3, ['j'] = 3, ['k'] = 3, ['l'] = 3,
+	['m'] = 3, ['n'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3, ['s'] = 3, ['t'] = 3,
+	['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 7,
 };
+
+/* qid_form - is a run of len queue-id characters, whose bits OR-ed are
+ * bits, a queue id: short hex, or long (base 52 with its 'z'). */
+static inline int
+qid_form(unsigned bits, size_t len)
+{
+	if (len < 5 || len > 32)
+		return (0);
+	if ((bits & QC_LONG) == 0)
+		return (1);
+	/* Long form: time in base 52, 'z', inode number. */
+	return ((bits & QC_Z) != 0 && len >= 12);
+}
 
 /* is_queue_id - short hex or long (base-52 with 'z') Postfix queue id. */
 int
 is_queue_id(const char *p, size_t len)
 {
-	int bad = 0, nothex = 0, z = 0;
+	unsigned all = QC_ID, bits = 0;
 
 	if (len < 5 || len > 32)
 		return (0);
@@ -71,16 +117,10 @@ is_queue_id(const char *p, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned k = qid_cls[(unsigned char) p[i]];
 
-		bad |= (k == 0);
-		nothex |= (k >= 2);
-		z += (k == 3);
+		all &= k;
+		bits |= k;
 	}
-	if (bad)
-		return (0);
-	if (!nothex)
-		return (1);
-	/* Long form: time in base 52, 'z', inode number. */
-	return (z >= 1 && len >= 12);
+	return (all != 0 && qid_form(bits, len));
 }
 
 /* parse_fraction - ".123456" after the seconds, kept to microseconds. */
@@ -104,17 +144,10 @@ parse_fraction(const char *p, const char *end, struct log_stamp *st)
 static const char *
 parse_classic_stamp(const char *p, const char *end, struct log_stamp *st)
 {
-	const char *m;
 	int day, v;
 
-	if (end - p < 16)
+	if (end - p < 16 || p[3] != ' ' || (st->mon = month_of(p)) == 0)
 		return (NULL);
-	for (m = months; *m; m += 3)
-		if (memcmp(p, m, 3) == 0)
-			break;
-	if (*m == 0 || p[3] != ' ')
-		return (NULL);
-	st->mon = (int) ((m - months) / 3) + 1;
 	if (p[4] == ' ' && (day = digits(p + 5, end, 1)) >= 0)
 		st->mday = day;
 	else if ((day = digits(p + 4, end, 2)) >= 0)
@@ -177,11 +210,19 @@ parse_rfc3339_stamp(const char *p, const char *end, struct log_stamp *st)
 static const char *
 parse_program(const char *p, const char *end, struct log_line *out)
 {
+	/* 1: where the name ends; 2: a slash in it. */
+	static const unsigned char stop[256] = {
+		['['] = 1, [':'] = 1, [' '] = 1, ['/'] = 2
+	};
 	const char *start = p, *slash = NULL, *q;
+	unsigned k;
 
-	for (q = p; q < end && *q != '[' && *q != ':' && *q != ' '; q++)
-		if (*q == '/')
+	for (q = p; q < end; q++) {
+		if ((k = stop[(unsigned char) *q]) == 1)
+			break;
+		if (k == 2)
 			slash = q;
+	}
 	if (q == start || q >= end)
 		return (NULL);
 	if (slash != NULL) {
@@ -214,22 +255,25 @@ parse_program(const char *p, const char *end, struct log_line *out)
 	return (q);
 }
 
-/* parse_queue_id - split "QID: " or "NOQUEUE: " off the message. */
+/*
+ * parse_queue_id - split "QID: " or "NOQUEUE: " off the message.  The id
+ * is the run of queue-id characters up to ": " (no id has more than 32).
+ */
 static void
 parse_queue_id(struct log_line *out)
 {
-	const char *p = out->msg.p, *end = p + out->msg.len, *q;
+	const char *p = out->msg.p, *end = p + out->msg.len, *q, *lim;
+	unsigned k, bits = 0;
 
-	for (q = p; q < end && *q != ':' && *q != ' '; q++)
-		;
-	if (q + 1 < end && *q == ':' && q[1] == ' ') {
-		if (q - p == 7 && memcmp(p, "NOQUEUE", 7) == 0) {
-			out->noqueue = 1;
-			out->msg = span_make(q + 2, end);
-		} else if (is_queue_id(p, (size_t) (q - p))) {
-			out->queue_id = span_make(p, q);
-			out->msg = span_make(q + 2, end);
-		}
+	lim = end - p > 33 ? p + 33 : end;
+	for (q = p; q < lim && (k = qid_cls[(unsigned char) *q]) != 0; q++)
+		bits |= k;
+	if (q + 1 < end && *q == ':' && q[1] == ' ' && qid_form(bits, (size_t) (q - p))) {
+		out->queue_id = span_make(p, q);
+		out->msg = span_make(q + 2, end);
+	} else if (out->msg.len >= 9 && memcmp(p, "NOQUEUE: ", 9) == 0) {
+		out->noqueue = 1;
+		out->msg = span_make(p + 9, end);
 	}
 }
 

@@ -15,6 +15,7 @@
 #define PH_PARSE_LINE_H
 
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 struct span {
@@ -146,7 +147,15 @@ void parse_relay(struct span relay, struct span *host, struct span *addr,
 /* is_queue_id - short hex or long (base-52 with 'z') Postfix queue id. */
 int is_queue_id(const char *p, size_t len);
 
-/* span_eq - the span equals the NUL-terminated s. */
-int span_eq(struct span s, const char *str);
+/* span_eq - the span equals the NUL-terminated s.  Inline: with a
+ * literal the length is known when compiling, and it is called for most
+ * lines. */
+static inline int
+span_eq(struct span s, const char *str)
+{
+	size_t n = strlen(str);
+
+	return (s.len == n && memcmp(s.p, str, n) == 0);
+}
 
 #endif

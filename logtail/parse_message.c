@@ -15,33 +15,44 @@
 
 #include "parse_line_int.h"
 
-/* mem_find - first occurrence of needle in [p, p+len), or NULL. */
+/*
+ * mem_find - first occurrence of needle in [p, p+len), or NULL.  The
+ * haystacks are short (a reply, a hold line's start): memchr() for the
+ * first byte and a compare beat memmem()'s set-up, which was most of its
+ * cost here.
+ */
 static const char *
 mem_find(const char *p, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
+	const char *last, *q;
 
 	if (n == 0 || len < n)
 		return (NULL);
-	return (memmem(p, len, needle, n));
+	last = p + (len - n); /* the last place a match can start */
+	for (q = p;
+	     q <= last && (q = memchr(q, needle[0], (size_t) (last - q) + 1)) != NULL;
+	     q++)
+		if (memcmp(q + 1, needle + 1, n - 1) == 0)
+			return (q);
+	return (NULL);
 }
 
 /* mem_find_last - last occurrence of needle in [p, p+len), or NULL. */
 static const char *
 mem_find_last(const char *p, size_t len, const char *needle)
 {
-	const char *hit = NULL;
+	size_t n = strlen(needle), lim;
 	const char *q;
-	size_t n = strlen(needle);
 
-	while ((q = mem_find(p, len, needle)) != NULL) {
-		hit = q;
-		len -= (size_t) (q + 1 - p);
-		p = q + 1;
-		if (len < n)
-			break;
-	}
-	return (hit);
+	if (n == 0 || len < n)
+		return (NULL);
+	/* A match starts in [p, p + lim). */
+	for (lim = len - n + 1; lim > 0 && (q = memrchr(p, needle[0], lim)) != NULL;
+	     lim = (size_t) (q - p))
+		if (memcmp(q + 1, needle + 1, n - 1) == 0)
+			return (q);
+	return (NULL);
 }
 
 /* angle_value - after "key=<" at p: the address up to ">" that ends it. */

@@ -197,6 +197,7 @@ print_run(const struct config *cfg, struct store *st, char **files, int nfiles)
 	opts.internal_hosts = cfg->internal_hosts;
 	opts.hop_relays = cfg->hop_relays;
 	opts.hop_wait = CORRELATE_HOP_WAIT;
+	opts.no_save = 1;
 	c = correlate_new(&opts, print_event, print_record, &pr);
 	correlate_set_now(c, time(NULL));
 	if (nfiles == 0) {

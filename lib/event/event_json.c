@@ -110,7 +110,10 @@ write_payload(struct buf *b, const struct delivery_event *ev, const char *ts,
 	JSONW_LIT(b, ",\"token\":");
 	jsonw_string(b, m->token);
 	JSONW_LIT(b, ",\"direction\":");
-	jsonw_string(b, m->direction ? m->direction : "outgoing");
+	if (m->direction != NULL)
+		jsonw_string(b, m->direction);
+	else
+		JSONW_LIT(b, "\"outgoing\"");
 	JSONW_LIT(b, ",\"message_id\":");
 	jsonw_string(b, m->message_id);
 	JSONW_LIT(b, ",\"to\":");
@@ -125,7 +128,10 @@ write_payload(struct buf *b, const struct delivery_event *ev, const char *ts,
 	else
 		JSONW_LIT(b, "null");
 	JSONW_LIT(b, ",\"spam_status\":");
-	jsonw_string(b, m->spam_status ? m->spam_status : "NotChecked");
+	if (m->spam_status != NULL)
+		jsonw_string(b, m->spam_status);
+	else
+		JSONW_LIT(b, "\"NotChecked\"");
 	JSONW_LIT(b, ",\"tag\":");
 	jsonw_string(b, m->tag);
 	JSONW_LIT(b, ",\"metadata\":");
@@ -140,7 +146,7 @@ write_payload(struct buf *b, const struct delivery_event *ev, const char *ts,
 		JSONW_LIT(b, "null");
 
 	JSONW_LIT(b, "},\"status\":");
-	jsonw_string(b, event_status_name(ev->type));
+	jsonw_name(b, event_status_name(ev->type));
 	JSONW_LIT(b, ",\"details\":");
 	jsonw_string(b, ev->details);
 	JSONW_LIT(b, ",\"output\":");
@@ -168,7 +174,7 @@ write_payload(struct buf *b, const struct delivery_event *ev, const char *ts,
 					    : CLASS_UNCLASSIFIED;
 
 		JSONW_LIT(b, ",\"classification\":");
-		jsonw_string(b, classification_name(c));
+		jsonw_name(b, classification_name(c));
 		JSONW_LIT(b, ",\"classification_code\":");
 		jsonw_uint(b, (uint64_t) c);
 		JSONW_LIT(b, ",\"smtp_enhanced_code\":");
@@ -189,12 +195,12 @@ delivery_event_write_json(struct buf *b, double timestamp, const char *uuid,
 	size_t tslen;
 
 	JSONW_LIT(b, "{\"event\":");
-	jsonw_string(b, event_type_name(ev->type));
+	jsonw_name(b, event_type_name(ev->type));
 	JSONW_LIT(b, ",\"timestamp\":");
 	tslen = json_double_format(ts, sizeof(ts), timestamp, 6);
 	jsonw_mem(b, ts, tslen);
 	JSONW_LIT(b, ",\"uuid\":");
-	jsonw_string(b, uuid);
+	jsonw_name(b, uuid);
 	JSONW_LIT(b, ",\"payload\":");
 	/* The payload's timestamp is most often the envelope's. */
 	if (memcmp(&timestamp, &ev->timestamp, sizeof(timestamp)) == 0)

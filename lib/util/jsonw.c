@@ -23,13 +23,20 @@
 static size_t
 format_fixed(char *text, size_t size, double v, int decimals)
 {
+	/* "00" to "99": the digits of each number below 100. */
+	static const char two[] = "0001020304050607080910111213141516171819"
+				  "2021222324252627282930313233343536373839"
+				  "4041424344454647484950515253545556575859"
+				  "6061626364656667686970717273747576777879"
+				  "8081828384858687888990919293949596979899";
 	static const uint64_t pow10[] = {
 		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
 	};
 	unsigned __int128 scaled, q, r, half;
 	uint64_t bits, mant, ip, fp;
 	int exp, neg, shift, i;
-	char digits[48], *p = text;
+	unsigned d;
+	char digits[24], *p = text;
 	size_t len, n;
 
 	memcpy(&bits, &v, sizeof(bits));
@@ -76,19 +83,32 @@ format_fixed(char *text, size_t size, double v, int decimals)
 	}
 	if (neg)
 		*p++ = '-';
-	n = 0;
-	do {
-		digits[n++] = (char) ('0' + ip % 10);
-		ip /= 10;
-	} while (ip != 0);
-	while (n > 0)
-		*p++ = digits[--n];
+	/* Two digits per division, right to left. */
+	n = sizeof(digits);
+	while (ip >= 100) {
+		d = (unsigned) (ip % 100) * 2;
+		ip /= 100;
+		digits[--n] = two[d + 1];
+		digits[--n] = two[d];
+	}
+	if (ip >= 10) {
+		digits[--n] = two[ip * 2 + 1];
+		digits[--n] = two[ip * 2];
+	} else {
+		digits[--n] = (char) ('0' + ip);
+	}
+	memcpy(p, digits + n, sizeof(digits) - n);
+	p += sizeof(digits) - n;
 	if (decimals > 0) {
 		*p++ = '.';
-		for (i = decimals - 1; i >= 0; i--) {
-			p[i] = (char) ('0' + fp % 10);
-			fp /= 10;
+		for (i = decimals; i >= 2; i -= 2) {
+			d = (unsigned) (fp % 100) * 2;
+			fp /= 100;
+			p[i - 1] = two[d + 1];
+			p[i - 2] = two[d];
 		}
+		if (i == 1)
+			p[0] = (char) ('0' + fp % 10);
 		p += decimals;
 		while (p[-1] == '0' && p[-2] != '.')
 			p--;
@@ -157,16 +177,67 @@ plain8(const unsigned char *p)
 	       == 0;
 }
 
-/* jsonw_string - a JSON string as json-c escapes it (with
+/* The bytes a JSON string escapes: '"', '\\' and the control characters. */
+static const unsigned char json_esc[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
+	[0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
+	[0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+	[0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1,
+};
+
+/* escape - the escape of one byte json_esc names, at o; returns its end. */
+static char *
+escape(char *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '\\';
+	switch (c) {
+	case '\b':
+		*o++ = 'b';
+		break;
+	case '\n':
+		*o++ = 'n';
+		break;
+	case '\r':
+		*o++ = 'r';
+		break;
+	case '\t':
+		*o++ = 't';
+		break;
+	case '\f':
+		*o++ = 'f';
+		break;
+	case '"':
+	case '\\':
+		*o++ = (char) c;
+		break;
+	default:
+		*o++ = 'u';
+		*o++ = '0';
+		*o++ = '0';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 0xf];
+		break;
+	}
+	return (o);
+}
+
+/*
+ * jsonw_string - a JSON string as json-c escapes it (with
  * JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the control characters;
- * every other byte as it is.  NULL is null. */
+ * every other byte as it is.  NULL is null.  Eight plain bytes are copied
+ * at a time; the last word of a string of eight bytes or more is tested
+ * once from its end (it overlaps what was copied), so that its plain
+ * tail is one copy rather than a byte loop.
+ */
 void
 jsonw_string(struct buf *b, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p, *end;
-	unsigned char c;
-	size_t len;
+	size_t len, n;
 	char *o;
 
 	if (s == NULL) {
@@ -177,52 +248,50 @@ jsonw_string(struct buf *b, const char *s)
 	jsonw_reserve(b, 6 * len + 2);
 	o = b->data + b->len;
 	*o++ = '"';
-	end = (const unsigned char *) s + len;
-	for (p = (const unsigned char *) s; (c = *p) != 0; p++) {
-		/* Eight plain bytes at a time while there are eight. */
+	p = (const unsigned char *) s;
+	end = p + len;
+	while (p < end) {
 		while (end - p >= 8 && plain8(p)) {
 			memcpy(o, p, 8);
 			o += 8;
 			p += 8;
 		}
-		if ((c = *p) == 0)
+		if (p == end)
 			break;
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*o++ = (char) c;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '\b':
-			*o++ = 'b';
-			break;
-		case '\n':
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = 'r';
-			break;
-		case '\t':
-			*o++ = 't';
-			break;
-		case '\f':
-			*o++ = 'f';
-			break;
-		case '"':
-		case '\\':
-			*o++ = (char) c;
-			break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 0xf];
+		if (len >= 8 && end - p < 8 && plain8(end - 8)) {
+			n = (size_t) (end - p);
+			memcpy(o, p, n);
+			o += n;
 			break;
 		}
+		if (json_esc[*p])
+			o = escape(o, *p);
+		else
+			*o++ = (char) *p;
+		p++;
 	}
 	*o++ = '"';
 	b->len = (size_t) (o - b->data);
+}
+
+/* jsonw_name - see jsonw.h. */
+void
+jsonw_name(struct buf *b, const char *s)
+{
+	size_t len;
+	char *o;
+
+	if (s == NULL) {
+		JSONW_LIT(b, "null");
+		return;
+	}
+	len = strlen(s);
+	jsonw_reserve(b, len + 2);
+	o = b->data + b->len;
+	*o++ = '"';
+	memcpy(o, s, len);
+	o[len] = '"';
+	b->len += len + 2;
 }
 
 /* jsonw_double - a number as json_double_new() prints it. */

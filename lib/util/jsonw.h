@@ -33,6 +33,13 @@ json_object *json_double_new(double v, int decimals);
 /* jsonw_string - a JSON string; NULL writes null. */
 void jsonw_string(struct buf *b, const char *s);
 
+/*
+ * jsonw_name - a string that needs no escaping, as the program's own names
+ * (event types, statuses, classifications, UUIDs) are: quoted, copied.
+ * NULL writes null.
+ */
+void jsonw_name(struct buf *b, const char *s);
+
 /* jsonw_double - a number as json_double_new() prints it. */
 void jsonw_double(struct buf *b, double v, int decimals);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "event/event.h"
+#include "util/jsonw.h"
 #include "util/util.h"
 
 #include "testlib.h"
@@ -544,6 +545,54 @@ START_TEST(writer_matches_json_c)
 }
 END_TEST
 
+/*
+ * Every length up to 40 with each escaped byte at each position, and
+ * without: jsonw_string() copies eight bytes at a time and its plain
+ * tail in one piece, and must escape as json-c does wherever the byte
+ * falls (the 8-byte words, the tail, a short string).
+ */
+START_TEST(jsonw_string_matches_json_c)
+{
+	static const char special[] = "\"\\\n\x01\x1f\t/\x7f\xc3";
+	char s[48];
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t pos = 0; pos <= len; pos++) {
+			for (size_t k = 0; k < sizeof(special) - 1; k++) {
+				json_object *o;
+				const char *want;
+
+				for (size_t i = 0; i < len; i++)
+					s[i] = (char) ('a' + i % 26);
+				if (pos < len)
+					s[pos] = special[k];
+				s[len] = 0;
+				o = json_object_new_string(s);
+				want = json_object_to_json_string_ext(
+				    o, JSON_C_TO_STRING_PLAIN
+					   | JSON_C_TO_STRING_NOSLASHESCAPE);
+				buf_reset(&b);
+				jsonw_string(&b, s);
+				jsonw_end(&b);
+				ck_assert_msg(strcmp(b.data, want) == 0,
+					      "len %zu pos %zu: %s want %s", len, pos,
+					      b.data, want);
+				json_object_put(o);
+			}
+		}
+	}
+	buf_reset(&b);
+	jsonw_string(&b, NULL);
+	jsonw_name(&b, NULL);
+	jsonw_name(&b, "Sent");
+	jsonw_end(&b);
+	ck_assert_str_eq(b.data, "nullnull\"Sent\"");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(uuid_format_sets_version)
 {
 	static const unsigned char ff[16] = {
@@ -577,6 +626,7 @@ main(void)
 	tcase_add_test(tc, json_parse_len_is_exact);
 	tcase_add_test(tc, doubles_print_as_printf);
 	tcase_add_test(tc, writer_matches_json_c);
+	tcase_add_test(tc, jsonw_string_matches_json_c);
 	tcase_add_test(tc, uuid_format_sets_version);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
