@@ -101,6 +101,16 @@ struct config {
 	int64_t api_connection_timeout_ms;
 	int api_threads;
 	char *metrics_key;
+
+	/* tracking server (in posthook-api) */
+	char **track_listen;	/* NULL-terminated; empty: no tracking server */
+	char **trusted_proxies; /* NULL-terminated CIDR list */
+	int track_rate_limit;	/* hits per second per client address */
+	int track_rate_burst;
+	int64_t scanner_click_window_ms;
+	int64_t scanner_burst_window_ms;
+	int report_bots;
+	char *apple_mpp_networks; /* file of Apple's prefetch ranges */
 };
 
 enum config_type {

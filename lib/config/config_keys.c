@@ -130,5 +130,24 @@ const struct config_key config_keys[] = {
 	  "Threads answering API requests." },
 	{ "metrics_key", CT_STRING, OFF(metrics_key), "", NULL,
 	  "Bearer key GET /metrics requires; empty: /metrics needs no key." },
+
+	/* tracking server */
+	{ "track_listen", CT_LIST, OFF(track_listen), "", NULL,
+	  "Addresses posthook-api answers tracking URLs on (pixel, click, unsubscribe); empty: none." },
+	{ "trusted_proxies", CT_NETWORKS, OFF(trusted_proxies), "127.0.0.0/8, ::1", NULL,
+	  "Proxies whose X-Forwarded-For names the tracking server's client." },
+	{ "track_rate_limit", CT_INT, OFF(track_rate_limit), "20", NULL,
+	  "Tracking hits per second one client address may make on average." },
+	{ "track_rate_burst", CT_INT, OFF(track_rate_burst), "100", NULL,
+	  "Tracking hits one client address may make at once above track_rate_limit." },
+	{ "scanner_click_window", CT_DURATION, OFF(scanner_click_window_ms), "5s", NULL,
+	  "A click this soon after the message was sent is a link scanner's." },
+	{ "scanner_burst_window", CT_DURATION, OFF(scanner_burst_window_ms), "1s", NULL,
+	  "Every link of a message clicked within this time is a link scanner." },
+	{ "report_bots", CT_BOOL, OFF(report_bots), "yes", NULL,
+	  "Send opens and clicks flagged as bots' (bot set); no: record them only." },
+	{ "apple_mpp_networks", CT_PATH, OFF(apple_mpp_networks),
+	  "/usr/share/posthook/tracking/apple-mpp.txt", NULL,
+	  "File of the networks Apple Mail Privacy Protection prefetches from; empty: none." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };

@@ -89,6 +89,7 @@ const char *const store_files[] = {
 	[STORE_MESSAGE_MIDS] = "message_mids.db",
 	[STORE_DOMAINS] = "domains.db",
 	[STORE_TENANTS] = "tenants.db",
+	[STORE_ACTIVITY] = "activity.db",
 };
 
 static void store_abandon(const void *);

@@ -50,6 +50,7 @@ enum store_table {
 	STORE_MESSAGE_MIDS,   /* Message-ID -> queue id */
 	STORE_DOMAINS,	      /* tenant NUL domain -> domain record */
 	STORE_TENANTS,	      /* tenant name -> tenant */
+	STORE_ACTIVITY,	      /* message id + time -> an open, click, unsubscribe */
 	STORE_TABLE_COUNT
 };
 
