@@ -22,4 +22,12 @@ int track_reload(struct track *t, const struct config *cfg);
 /* track_dispatch - answer one hit on a tracking URL (api_dispatch_fn). */
 void track_dispatch(struct api *a, struct api_req *req, struct api_resp *resp);
 
+/*
+ * track_activity_json - {opens[], clicks[]} of the message id, oldest
+ * first, each {ipAddress, userAgent, timestamp, timestampIso, [url,] bot}
+ * (track_activity.c).  STORE_OK with *out set, or the store's status.
+ */
+PH_MUST_CHECK int track_activity_json(struct store_txn *txn, uint64_t id,
+				      json_object **out);
+
 #endif
