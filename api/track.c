@@ -23,8 +23,7 @@
 #include "util/utf8.h"
 #include "util/util.h"
 
-#define UA_MAX 512     /* longer User-Agents are cut: no client needs more */
-#define SCAN_MAX 10000 /* hits of one message looked at for first/burst */
+#define UA_MAX 512 /* longer User-Agents are cut: no client needs more */
 
 struct track {
 	pthread_mutex_t lock; /* the settings below, swapped on reload */
@@ -188,44 +187,16 @@ struct hit_job {
 	int found; /* out: the message and link exist */
 };
 
-/* What the message's earlier hits say about this one. */
-struct history {
-	const struct hit_job *j;
-	int seen;	      /* an earlier hit of the same kind (and link) */
-	unsigned char *burst; /* links clicked within burst_window */
-	unsigned nlinks;
-	int scanned;
-};
-
-/* look_back - note one earlier hit of the message. */
+/* burst - whether every link (more than one) was clicked within window of now. */
 static int
-look_back(const struct activity *act, void *ctx)
-{
-	struct history *h = ctx;
-	const struct hit_job *j = h->j;
-
-	if (++h->scanned > SCAN_MAX)
-		return (1);
-	if (act->kind != (char) j->ref.kind)
-		return (0);
-	if (j->ref.kind != TRACK_CLICK || act->link == j->ref.link)
-		h->seen = 1;
-	if (j->ref.kind == TRACK_CLICK && act->link < h->nlinks
-	    && j->now - act->time <= j->burst_window)
-		h->burst[act->link] = 1;
-	return (0);
-}
-
-/* all_set - whether every one of n (> 1) flags is set. */
-static int
-all_set(const unsigned char *flags, unsigned n)
+burst(const struct activity_summary *sum, double now, double window)
 {
 	unsigned i;
 
-	if (n < 2)
+	if (sum->nlinks < 2)
 		return (0);
-	for (i = 0; i < n; i++)
-		if (!flags[i])
+	for (i = 0; i < sum->nlinks; i++)
+		if (sum->last_click[i] <= 0 || now - sum->last_click[i] > window)
 			return (0);
 	return (1);
 }
@@ -247,13 +218,14 @@ record_hit(struct store_txn *txn, void *ctx)
 {
 	struct hit_job *j = ctx;
 	struct message_record *rec = NULL;
-	struct history h;
+	struct activity_summary sum;
 	struct track_facts f;
 	struct track_hit hit;
 	struct activity act;
 	json_object *payload;
 	uint64_t seq;
 	char key[64];
+	unsigned nlinks;
 	int status;
 
 	free(j->url);
@@ -261,37 +233,37 @@ record_hit(struct store_txn *txn, void *ctx)
 	j->found = 0;
 	if ((status = message_get_by_id(txn, j->ref.message_id, &rec)) != STORE_OK)
 		return (status == STORE_NOTFOUND ? STORE_OK : status);
-	memset(&h, 0, sizeof(h));
-	h.j = j;
-	h.nlinks = link_count(rec);
+	nlinks = link_count(rec);
 	if (j->ref.kind == TRACK_CLICK) {
-		if (j->ref.link >= h.nlinks) {
+		if (j->ref.link >= nlinks) {
 			message_record_free(rec);
 			return (STORE_OK);
 		}
 		j->url = xstrdup(rec->links[j->ref.link]);
 	}
 	j->found = 1;
-	h.burst = xcalloc(h.nlinks + 1, 1);
-	if ((status = activity_each(txn, rec->id, look_back, &h)) != STORE_OK)
+	if ((status = activity_summary_get(txn, rec->id, nlinks, &sum)) != STORE_OK)
 		goto out;
+	memset(&hit, 0, sizeof(hit));
 	memset(&f, 0, sizeof(f));
 	f.kind = j->ref.kind;
 	f.head = j->head;
 	f.apple = j->apple;
 	f.since_sent = rec->timestamp > 0 ? j->now - rec->timestamp : -1;
 	f.click_window = j->click_window;
-	if (j->ref.kind == TRACK_CLICK) {
-		h.burst[j->ref.link] = 1;
-		f.all_links_burst = all_set(h.burst, h.nlinks);
+	sum.time = j->now;
+	if (j->ref.kind == TRACK_OPEN) {
+		hit.first = sum.opens++ == 0;
+	} else if (j->ref.kind == TRACK_CLICK) {
+		hit.first = sum.last_click[j->ref.link] <= 0;
+		sum.last_click[j->ref.link] = j->now;
+		f.all_links_burst = burst(&sum, j->now, j->burst_window);
 	}
-	memset(&hit, 0, sizeof(hit));
 	hit.kind = j->ref.kind;
 	hit.url = j->url;
 	hit.token = j->token;
 	hit.ip = j->ip;
 	hit.ua = j->ua;
-	hit.first = !h.seen;
 	hit.bot = track_bot(&f);
 	memset(&act, 0, sizeof(act));
 	act.time = j->now;
@@ -301,7 +273,8 @@ record_hit(struct store_txn *txn, void *ctx)
 	act.ip = j->ip;
 	act.ua = j->ua;
 	act.bot = hit.bot;
-	if ((status = activity_add(txn, rec->id, &act)) != STORE_OK)
+	if ((status = activity_summary_put(txn, rec->id, &sum)) != STORE_OK
+	    || (status = activity_add(txn, rec->id, &act)) != STORE_OK)
 		goto out;
 	if (hit.bot != NULL && !j->report_bots)
 		goto out;
@@ -315,7 +288,7 @@ record_hit(struct store_txn *txn, void *ctx)
 	if (status == STORE_EXISTS)
 		status = STORE_OK;
 out:
-	free(h.burst);
+	activity_summary_clear(&sum);
 	message_record_free(rec);
 	return (status);
 }

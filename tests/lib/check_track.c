@@ -3,7 +3,7 @@
  * (made and parsed back, every changed byte refused, another key refused,
  * bad lengths), paths, the client's address behind trusted proxies, the
  * bot flags, the payloads' members in the seed's order, and a message's
- * activity in the store (kept, listed oldest first, purged).
+ * activity in the store (kept, listed oldest first, summed up, purged).
  */
 #include <check.h>
 #include <string.h>
@@ -275,6 +275,36 @@ add_cb(struct store_txn *txn, void *arg)
 	return activity_add(txn, 8, &a);
 }
 
+/* summary_cb - message 7's summary: stored, read back for 3 links, then 1. */
+static int
+summary_cb(struct store_txn *txn, void *arg)
+{
+	struct act_job *j = arg;
+	struct activity_summary s;
+	int rc;
+
+	if ((rc = activity_summary_get(txn, 7, 3, &s)) != STORE_OK)
+		return rc;
+	if (s.opens != 0 || s.last_click[0] != 0 || s.last_click[2] != 0)
+		return STORE_ERROR;
+	s.opens = 2;
+	s.last_click[1] = j->t;
+	s.time = j->t;
+	rc = activity_summary_put(txn, 7, &s);
+	activity_summary_clear(&s);
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = activity_summary_get(txn, 7, 3, &s)) != STORE_OK)
+		return rc;
+	j->count = s.opens == 2 && s.last_click[1] == j->t && s.last_click[0] == 0;
+	activity_summary_clear(&s);
+	if ((rc = activity_summary_get(txn, 7, 1, &s)) != STORE_OK)
+		return rc;
+	j->count += s.nlinks == 1 && s.opens == 2;
+	activity_summary_clear(&s);
+	return STORE_OK;
+}
+
 /* note_cb - remember what activity_each gives. */
 static int
 note_cb(const struct activity *a, void *ctx)
@@ -314,16 +344,20 @@ START_TEST(activity_kept)
 	memset(&j, 0, sizeof(j));
 	j.t = 1700000000.5;
 	ck_assert_int_eq(store_run(test_store, add_cb, &j, 0), STORE_OK);
+	ck_assert_int_eq(store_run(test_store, summary_cb, &j, 0), STORE_OK);
+	ck_assert_int_eq(j.count, 2);
+	/* the summary is no hit */
 	ck_assert_int_eq(store_run(test_store, list_cb, &j, 0), STORE_OK);
 	ck_assert_int_eq(j.n, 2);
 	ck_assert_str_eq(j.seen[0], "c 1 https://example.com/é scanner");
 	ck_assert_str_eq(j.seen[1], "o 0 - -");
 	j.t = 1700000000.0;
+	j.count = 0;
 	ck_assert_int_eq(store_run(test_store, purge_cb, &j, 0), STORE_OK);
 	ck_assert_int_eq(j.count, 0);
 	j.t = 1700000001.0;
 	ck_assert_int_eq(store_run(test_store, purge_cb, &j, 0), STORE_OK);
-	ck_assert_int_eq(j.count, 3);
+	ck_assert_int_eq(j.count, 4); /* three hits and the summary */
 	ck_assert_int_eq(store_run(test_store, list_cb, &j, 0), STORE_OK);
 	ck_assert_int_eq(j.n, 0);
 }
