@@ -1,5 +1,5 @@
 /*
- * fuzz_track.c - libFuzzer harness for the tracking server's request
+ * fuzz_track_hit.c - libFuzzer harness for the tracking server's request
  * handling before the store: the input is "PEER\nX-FORWARDED-FOR\nPATH".
  * A path either splits into a kind and a token of the right length or
  * not; a token parses only when it is exactly what track_token_make makes
