@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "outgoing.h"
 #include "state.h"
+#include "track.h"
 
 static struct milter_app *the_app;
 
@@ -93,7 +94,9 @@ conn_get(SMFICTX *ctx)
  * cb_negotiate - ask for header edits, and for changing the envelope
  * sender only when return_path_domain is set in the settings this
  * connection holds (they cannot change under it: a reload applies to new
- * connections); and for no needless replies.
+ * connections); for bodies and replacing them only when tracking is on
+ * somewhere (track.h), with the SKIP reply that ends an untracked body's
+ * chunks; and for no needless replies.
  */
 sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
@@ -137,6 +140,13 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 				 cs->set->verp_domain);
 	}
 	*pf1 = (skip | noreply) & f1;
+	if (track_on_anywhere(cs->set, the_app->tenants) && (f0 & SMFIF_CHGBODY)) {
+		*pf0 |= SMFIF_CHGBODY;
+		*pf1 &= ~(unsigned long) SMFIP_NOBODY;
+		*pf1 |= f1 & SMFIP_SKIP;
+		cs->bodies = 1;
+		cs->skip = (f1 & SMFIP_SKIP) != 0;
+	}
 	cs->noreply = *pf1 & noreply;
 	/* Only the macros we read; Postfix then sends no others. */
 	if (the_app->mfi->setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}") != MI_SUCCESS
@@ -260,6 +270,27 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	return reply(cs, SMFIP_NR_HDR);
 }
 
+/*
+ * cb_body - one body chunk: kept for a tracked message (track.c); the
+ * first decides whether it is.  Once no more are wanted, SKIP spares the
+ * MTA sending the rest where it agreed to.
+ */
+sfsistat
+cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct conn_state *cs = the_app->mfi->getpriv(ctx);
+	struct msg_state *ms;
+
+	if (cs == NULL || (ms = cs->msg) == NULL || ms->broken)
+		return SMFIS_CONTINUE;
+	if (ms->track == NULL && !ms->body_seen)
+		ms->track = track_begin(the_app, cs);
+	ms->body_seen = 1;
+	if (ms->track == NULL || track_body(ms->track, chunk, len) != 0)
+		return cs->skip ? SMFIS_SKIP : SMFIS_CONTINUE;
+	return SMFIS_CONTINUE;
+}
+
 /* cb_eom - end of message: record, edit headers (eom.c). */
 sfsistat
 cb_eom(SMFICTX *ctx)
@@ -305,11 +336,12 @@ static struct smfiDesc desc = {
 	.xxfi_name = "posthook-milter",
 	.xxfi_version = SMFI_VERSION,
 	/* The most it may ask for; cb_negotiate asks per connection. */
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_CHGBODY,
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
 	.xxfi_header = cb_header,
+	.xxfi_body = cb_body,
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,

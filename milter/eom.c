@@ -25,6 +25,7 @@
 #include "record.h"
 #include "rfc2047.h"
 #include "token.h"
+#include "track.h"
 #include "util/util.h"
 
 #define SUBJECT_MAX_CHARS 200
@@ -184,6 +185,7 @@ edit_headers(struct milter_app *app, SMFICTX *ctx, const struct conn_state *cs,
 	remove_all(app, ctx, qid, cs->set->hdr_tag, ms->ntag);
 	remove_all(app, ctx, qid, cs->set->hdr_metadata, ms->nmetadata);
 	remove_all(app, ctx, qid, cs->set->hdr_token, ms->ntoken);
+	remove_all(app, ctx, qid, cs->set->hdr_track, ms->ntrack);
 	if (token != NULL
 	    && app->mfi->addheader(ctx, cs->set->hdr_token, (char *) token) != MI_SUCCESS)
 		log_warn("%s: cannot add %s header", qid, cs->set->hdr_token);
@@ -215,6 +217,7 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 		const char *reason, struct app_values *v, struct record_result *res)
 {
 	struct message_record *rec;
+	struct record_hook hook = { track_txn, cs->msg->track };
 	char *presented = presented_token(cs);
 	int64_t start = monotonic_ms();
 	int status;
@@ -227,7 +230,8 @@ record_outgoing(struct milter_app *app, const struct conn_state *cs, const char 
 	rec = build_record(cs->msg, qid, v);
 	rec->tenant = message_tenant(app, cs);
 	status = record_message(app->store, cs->set->cfg->milter_store_timeout_ms, rec,
-				presented, message_verp_domain(cs), cs->msg->from, res);
+				presented, message_verp_domain(cs), cs->msg->from,
+				cs->msg->track ? &hook : NULL, res);
 	if (status != STORE_OK) {
 		log_error("%s: not recorded: store failed (status %d) after %lld ms;"
 			  " message accepted without token%s",
@@ -309,10 +313,14 @@ eom_finish(struct milter_app *app, SMFICTX *ctx, struct conn_state *cs)
 		json_object_put(v.metadata);
 		return refuse(app, ctx, cs, qid);
 	}
+	if (ms->track == NULL)
+		ms->track = track_begin(app, cs); /* a message with no body */
 	recorded = record_outgoing(app, cs, qid, reason, &v, &res) == 0;
 	free(v.tag);
 	json_object_put(v.metadata);
 	edit_headers(app, ctx, cs, qid, recorded ? res.token : NULL);
+	if (recorded && !res.reused)
+		track_finish(app, ctx, ms->track, qid);
 	if (recorded && res.verp[0])
 		set_return_path(app, ctx, qid, ms->from, res.verp);
 	return SMFIS_CONTINUE;

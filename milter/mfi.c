@@ -12,4 +12,5 @@ const struct mfi_ops mfi_libmilter = {
 	.setreply = smfi_setreply,
 	.setsymlist = smfi_setsymlist,
 	.chgfrom = smfi_chgfrom,
+	.replacebody = smfi_replacebody,
 };

@@ -19,6 +19,7 @@ struct mfi_ops {
 	int (*setreply)(SMFICTX *ctx, char *rcode, char *xcode, char *msg);
 	int (*setsymlist)(SMFICTX *ctx, int stage, char *macros);
 	int (*chgfrom)(SMFICTX *ctx, char *mail, char *args);
+	int (*replacebody)(SMFICTX *ctx, unsigned char *body, int len);
 };
 
 /* mfi_libmilter - the real thing. */

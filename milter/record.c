@@ -19,6 +19,7 @@ struct record_job {
 	const char *presented;
 	const char *verp_domain; /* NULL: no VERP */
 	const char *sender;
+	const struct record_hook *hook;
 	struct record_result *res;
 };
 
@@ -86,6 +87,9 @@ record_txn(struct store_txn *txn, void *ctx)
 	if (job->rec->verp_sender != NULL)
 		snprintf(job->res->verp, sizeof(job->res->verp), "%s",
 			 job->rec->verp_sender);
+	if (job->hook != NULL
+	    && (status = job->hook->fn(txn, job->rec, job->hook->ctx)) != STORE_OK)
+		return status;
 	return message_put(txn, job->rec);
 }
 
@@ -93,7 +97,7 @@ record_txn(struct store_txn *txn, void *ctx)
 int
 record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
 	       const char *presented_token, const char *verp_domain, const char *sender,
-	       struct record_result *res)
+	       const struct record_hook *hook, struct record_result *res)
 {
 	struct record_job job;
 	char token[TOKEN_LEN + 1], verp[VERP_ADDR_MAX + 1];
@@ -113,6 +117,7 @@ record_message(struct store *st, int64_t deadline_ms, struct message_record *rec
 	job.presented = presented_token;
 	job.verp_domain = verp_domain;
 	job.sender = sender;
+	job.hook = hook;
 	job.res = res;
 	return store_run(st, record_txn, &job, deadline_ms);
 }

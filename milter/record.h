@@ -21,6 +21,16 @@ struct record_result {
 };
 
 /*
+ * A step run inside the transaction of a new record, after its id is
+ * drawn and before it is put (tracking: track.h); STORE_OK or the store's
+ * error.  It may run again when the transaction is retried.
+ */
+struct record_hook {
+	int (*fn)(struct store_txn *txn, struct message_record *rec, void *ctx);
+	void *ctx;
+};
+
+/*
  * record_message - store rec (queue id, sender, recipients, ... set; id and
  * token are filled in here) unless presented_token (or NULL) names a record
  * already, which then learns rec's queue id.  Bounded by deadline_ms.
@@ -31,11 +41,14 @@ struct record_result {
  * address: a message coming back through the milter is not wrapped twice,
  * and res->verp is then "".  rec->from stays the application's sender.
  *
+ * hook (or NULL) runs for a new record only, not for one that came back.
+ *
  * Returns STORE_OK or the store's error; token generation failure is
  * STORE_ERROR.
  */
 int record_message(struct store *st, int64_t deadline_ms, struct message_record *rec,
 		   const char *presented_token, const char *verp_domain,
-		   const char *sender, struct record_result *res);
+		   const char *sender, const struct record_hook *hook,
+		   struct record_result *res);
 
 #endif

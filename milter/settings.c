@@ -61,6 +61,31 @@ invalid:
 	return NULL;
 }
 
+/* settings_tracking_url - see settings.h. */
+char *
+settings_tracking_url(const char *url, int *bad)
+{
+	size_t n = strlen(url), i, skip;
+
+	*bad = 0;
+	if (n == 0)
+		return NULL;
+	skip = strncasecmp(url, "https://", 8) == 0  ? 8
+	       : strncasecmp(url, "http://", 7) == 0 ? 7
+						     : 0;
+	while (n > skip && url[n - 1] == '/')
+		n--;
+	for (i = 0; i < n; i++)
+		if ((unsigned char) url[i] <= ' ' || url[i] == '"' || url[i] == '\''
+		    || url[i] == '<' || url[i] == '>' || url[i] == '\\' || url[i] == 0x7f)
+			break;
+	if (skip == 0 || n == skip || i < n || strchr("/?#", url[skip]) != NULL) {
+		*bad = 1;
+		return NULL;
+	}
+	return xstrndup(url, n);
+}
+
 /* settings_new - prepare settings from cfg. */
 struct milter_settings *
 settings_new(struct config *cfg, char *err, size_t errlen)
@@ -88,6 +113,15 @@ settings_new(struct config *cfg, char *err, size_t errlen)
 	s->hdr_tag = xasprintf("%s-Tag", cfg->header_prefix);
 	s->hdr_metadata = xasprintf("%s-Metadata", cfg->header_prefix);
 	s->hdr_token = xasprintf("%s-Token", cfg->header_prefix);
+	s->hdr_track = xasprintf("%s-Track", cfg->header_prefix);
+	s->tracking_url = settings_tracking_url(cfg->tracking_url, &bad);
+	if (bad) {
+		snprintf(err, errlen,
+			 "tracking_url: \"%s\" is not an http or https URL with a host",
+			 cfg->tracking_url);
+		settings_release(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -110,6 +144,8 @@ settings_release(struct milter_settings *s)
 	free(s->hdr_metadata);
 	free(s->hdr_token);
 	free(s->verp_domain);
+	free(s->hdr_track);
+	free(s->tracking_url);
 	config_free(s->cfg);
 	free(s);
 }

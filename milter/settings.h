@@ -22,6 +22,8 @@ struct milter_settings {
 	char *hdr_metadata; /* PREFIX-Metadata */
 	char *hdr_token;    /* PREFIX-Token */
 	char *verp_domain;  /* return_path_domain lowercased, or NULL */
+	char *hdr_track;    /* PREFIX-Track */
+	char *tracking_url; /* without a trailing '/', or NULL: off */
 };
 
 /*
@@ -31,6 +33,13 @@ struct milter_settings {
  * freed then too.
  */
 struct milter_settings *settings_new(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * settings_tracking_url - url checked (http or https, a host, no white
+ * space, quote or angle bracket) and without its trailing '/': a new
+ * string, NULL for "" and for a bad URL (*bad set then).
+ */
+char *settings_tracking_url(const char *url, int *bad);
 
 /* settings_hold - one more reference. */
 struct milter_settings *settings_hold(struct milter_settings *s);

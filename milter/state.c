@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "state.h"
+#include "track.h"
 
 /* conn_state_new - a connection's state. */
 struct conn_state *
@@ -61,6 +62,11 @@ msg_state_free(struct msg_state *ms)
 	free(ms->token);
 	free(ms->subject);
 	free(ms->message_id);
+	free(ms->track_hdr);
+	free(ms->ctype);
+	free(ms->cte);
+	free(ms->list_unsub);
+	track_msg_free(ms->track);
 	free(ms);
 }
 
@@ -126,6 +132,18 @@ msg_see_header(struct msg_state *ms, const struct milter_settings *set, const ch
 		ms->ntoken++;
 		return keep_first(&ms->token, value, 256);
 	}
+	if (strcasecmp(name, set->hdr_track) == 0) {
+		ms->ntrack++;
+		return keep_first(&ms->track_hdr, value, 256);
+	}
+	if (strcasecmp(name, "Content-Type") == 0)
+		return keep_first(&ms->ctype, value, STATE_RAW_MAX);
+	if (strcasecmp(name, "Content-Transfer-Encoding") == 0)
+		return keep_first(&ms->cte, value, 256);
+	if (strcasecmp(name, "List-Unsubscribe") == 0)
+		return keep_first(&ms->list_unsub, value, STATE_RAW_MAX);
+	if (strcasecmp(name, "DKIM-Signature") == 0 || strcasecmp(name, "ARC-Seal") == 0)
+		ms->app_signed = 1;
 	if (strcasecmp(name, "Subject") == 0)
 		return keep_first(&ms->subject, value, STATE_RAW_MAX);
 	if (strcasecmp(name, "Message-ID") == 0)

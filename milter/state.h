@@ -36,6 +36,15 @@ struct msg_state {
 	char *subject;	   /* raw, first instance */
 	char *message_id;  /* raw, first instance */
 	enum spam_status spam;
+	/* What tracking reads (track.c): */
+	int ntrack;		 /* PREFIX-Track instances */
+	char *track_hdr;	 /* raw, first instance */
+	char *ctype;		 /* Content-Type, raw, first instance */
+	char *cte;		 /* Content-Transfer-Encoding, raw, first instance */
+	int app_signed;		 /* a DKIM-Signature or ARC-Seal is there */
+	char *list_unsub;	 /* List-Unsubscribe, raw, first instance */
+	struct track_msg *track; /* the message's tracking, or NULL */
+	int body_seen;		 /* a body chunk came */
 };
 
 struct conn_state {
@@ -47,6 +56,8 @@ struct conn_state {
 	char *daemon_name;	     /* {daemon_name}, or NULL */
 	unsigned long noreply;	     /* negotiated SMFIP_NR_* bits */
 	int chgfrom;		     /* SMFIF_CHGFROM negotiated (VERP on) */
+	int bodies;		     /* bodies negotiated (tracking on) */
+	int skip;		     /* SMFIP_SKIP negotiated */
 	struct msg_state *msg;	     /* the message in progress, or NULL */
 };
 

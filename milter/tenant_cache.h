@@ -11,6 +11,8 @@
 #ifndef PH_MILTER_TENANT_CACHE_H
 #define PH_MILTER_TENANT_CACHE_H
 
+#include <json-c/json.h>
+
 #include "store/store.h"
 #include "tenant/tenant.h"
 
@@ -31,5 +33,14 @@ int tenant_cache_refresh(struct tenant_cache *tc, struct store *st, int force);
  * + 1 bytes); tc may be NULL (TENANT_DEFAULT).  Safe from any thread.
  */
 void tenant_cache_match(struct tenant_cache *tc, const struct tenant_facts *f, char *out);
+
+/*
+ * tenant_cache_settings - a new reference to the named tenant's settings
+ * object (json_object_put it), or NULL when it has none.  Any thread.
+ */
+json_object *tenant_cache_settings(struct tenant_cache *tc, const char *name);
+
+/* tenant_cache_any_tracking - whether some tenant's settings set tracking_url. */
+int tenant_cache_any_tracking(struct tenant_cache *tc);
 
 #endif

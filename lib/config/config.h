@@ -111,6 +111,15 @@ struct config {
 	int64_t scanner_burst_window_ms;
 	int report_bots;
 	char *apple_mpp_networks; /* file of Apple's prefetch ranges */
+
+	/* tracking: the milter's rewriting of tracked messages */
+	char *tracking_url; /* "": tracking off */
+	int track_opens;
+	int track_clicks;
+	char **excluded_click_domains; /* NULL-terminated */
+	int track_signed;
+	int unsubscribe;
+	int track_max_body; /* bytes */
 };
 
 enum config_type {

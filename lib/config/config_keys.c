@@ -149,5 +149,21 @@ const struct config_key config_keys[] = {
 	{ "apple_mpp_networks", CT_PATH, OFF(apple_mpp_networks),
 	  "/usr/share/posthook/tracking/apple-mpp.txt", NULL,
 	  "File of the networks Apple Mail Privacy Protection prefetches from; empty: none." },
+
+	/* tracking: the milter's rewriting (tenants may override each) */
+	{ "tracking_url", CT_STRING, OFF(tracking_url), "", NULL,
+	  "Base URL of the tracking server, e.g. https://track.example.com; empty: no tracking." },
+	{ "track_opens", CT_BOOL, OFF(track_opens), "yes", NULL,
+	  "With tracking_url: add the open pixel to the HTML of outgoing messages." },
+	{ "track_clicks", CT_BOOL, OFF(track_clicks), "yes", NULL,
+	  "With tracking_url: rewrite the http(s) links of outgoing HTML." },
+	{ "excluded_click_domains", CT_LIST, OFF(excluded_click_domains), "", NULL,
+	  "Link domains (and their subdomains) never rewritten." },
+	{ "track_signed", CT_BOOL, OFF(track_signed), "no", NULL,
+	  "Rewrite messages the application signed (DKIM-Signature, ARC-Seal) too." },
+	{ "unsubscribe", CT_BOOL, OFF(unsubscribe), "no", NULL,
+	  "With tracking_url: add one-click List-Unsubscribe headers where none are." },
+	{ "track_max_body", CT_INT, OFF(track_max_body), "10485760", NULL,
+	  "Largest body in bytes the milter rewrites; a larger one goes out untouched." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
