@@ -16,8 +16,7 @@ struct server *server_new(struct api *a);
  * server's track_dispatch) instead of api_dispatch; what = the config key
  * of its addresses, for messages.
  */
-struct server *server_new_with(struct api *a, api_dispatch_fn dispatch,
-			       const char *what);
+struct server *server_new_with(struct api *a, api_dispatch_fn dispatch, const char *what);
 void server_free(struct server *s);
 
 /*
