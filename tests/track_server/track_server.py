@@ -7,8 +7,9 @@ MessageLinkClicked, both signed, with first/bot; HEAD and a click right
 after sending are "scanner"; Apple's prefetch range is "apple_mpp";
 X-Forwarded-For counts only from trusted_proxies; changed and foreign
 tokens are 404; the unsubscribe GET is a page, its POST the event; no API
-path answers on track_listen; a flood is limited per address; the
-history shows in posthookctl and the API."""
+path answers on track_listen; the history shows in posthookctl and the
+API; after a reload with report_bots = no a bot's hit is kept but sends
+nothing; a flood is limited per address."""
 
 import http.client
 import json
@@ -224,6 +225,24 @@ def run(env, port, recv):
 	ans = env.client(key).get("/v1/emails/tok102?expand=activity")
 	clicks = ans.data["activity"]["clicks"]
 	assert [c["url"] for c in clicks[:3]] == LINKS, clicks
+
+	# -- report_bots = no (a reload): a bot's hit is kept, but sends nothing
+	env.conf["report_bots"] = "no"
+	env.write_conf()
+	mark = env.api.output().count("reloading")
+	env.api.send_signal(signal.SIGHUP)
+	H.wait_until(lambda: env.api.output().count("reloading") > mark
+		     and "reloaded" in env.api.output().split("reloading")[-1], 20,
+		     what="posthook-api reload")
+	n = len(wait_events(recv, 1, clicked))
+	st, _, _ = hit(port, "HEAD", "/c/" + token(env, 101, "c", 2))
+	assert st == 302, st
+	time.sleep(2)
+	assert not [e for e in wait_events(recv, n, clicked)
+		    if e["payload"]["message"]["id"] == 101], "a bot's click was sent"
+	shown = json.loads(env.ctl("--json", "messages", "show", "101").stdout)
+	assert [a["bot"] for a in shown["activity"] if a["kind"] == "click"] == \
+		["scanner"], shown["activity"]
 
 	# -- a flood from one address is limited; another address still counts
 	codes = [hit(port, "GET", "/o/" + "0" * 54)[0] for _ in range(150)]
