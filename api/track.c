@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "group.h"
 #include "ratelimit.h"
 #include "store/activity.h"
 #include "store/message.h"
@@ -23,7 +24,16 @@
 #include "util/utf8.h"
 #include "util/util.h"
 
-#define UA_MAX 512 /* longer User-Agents are cut: no client needs more */
+#define UA_MAX 512	 /* longer User-Agents are cut: no client needs more */
+#define CACHE_SLOTS 1024 /* message records kept, by id */
+#define CACHE_TTL 60.0	 /* seconds a kept record is trusted (purges) */
+
+/* A message record as read: the fields a hit uses never change once written. */
+struct cached {
+	uint64_t id;
+	double loaded;
+	struct message_record *rec;
+};
 
 struct track {
 	pthread_mutex_t lock; /* the settings below, swapped on reload */
@@ -34,6 +44,8 @@ struct track {
 	unsigned char key[TRACK_KEY_LEN];
 	int report_bots;
 	double click_window, burst_window;
+	struct group *group;		  /* hits are committed in groups */
+	struct cached cache[CACHE_SLOTS]; /* only batches touch it (group.h) */
 };
 
 /* The transparent 1x1 GIF: 43 bytes. */
@@ -113,6 +125,7 @@ track_new(const struct config *cfg)
 	struct track *t = xcalloc(1, sizeof(*t));
 
 	pthread_mutex_init(&t->lock, NULL);
+	t->group = group_new();
 	t->rl = ratelimit_new(cfg->track_rate_limit, cfg->track_rate_burst);
 	if (t->rl == NULL || settings(t, cfg) < 0) {
 		track_free(t);
@@ -125,8 +138,18 @@ track_new(const struct config *cfg)
 void
 track_free(struct track *t)
 {
+	uint64_t batches, hits;
+	unsigned i;
+
 	if (t == NULL)
 		return;
+	group_stats(t->group, &batches, &hits);
+	if (batches > 0)
+		log_info("tracking: %llu hits committed in %llu transactions",
+			 (unsigned long long) hits, (unsigned long long) batches);
+	group_free(t->group);
+	for (i = 0; i < CACHE_SLOTS; i++)
+		message_record_free(t->cache[i].rec);
 	cidr_list_free(t->trusted);
 	cidr_list_free(t->apple);
 	ratelimit_free(t->rl);
@@ -212,7 +235,35 @@ link_count(const struct message_record *rec)
 	return (n);
 }
 
-/* record_hit - the transaction: find the message, keep the hit, queue its event. */
+/*
+ * cached_message - the record of message id, kept by the cache when it was
+ * read less than CACHE_TTL ago: a hit then skips two reads and the JSON
+ * parse.  *out belongs to the cache.
+ */
+static int
+cached_message(struct track *t, struct store_txn *txn, uint64_t id, double now,
+	       struct message_record **out)
+{
+	struct cached *c = &t->cache[id % CACHE_SLOTS];
+	struct message_record *rec;
+	int status;
+
+	if (c->rec != NULL && c->id == id && now - c->loaded < CACHE_TTL) {
+		*out = c->rec;
+		return (STORE_OK);
+	}
+	if ((status = message_get_by_id(txn, id, &rec)) != STORE_OK)
+		return (status);
+	message_record_free(c->rec);
+	c->id = id;
+	c->loaded = now;
+	c->rec = rec;
+	*out = rec;
+	return (STORE_OK);
+}
+
+/* record_hit - one hit in the batch's transaction: find the message, keep the hit, queue
+ * its event. */
 static int
 record_hit(struct store_txn *txn, void *ctx)
 {
@@ -231,14 +282,13 @@ record_hit(struct store_txn *txn, void *ctx)
 	free(j->url);
 	j->url = NULL;
 	j->found = 0;
-	if ((status = message_get_by_id(txn, j->ref.message_id, &rec)) != STORE_OK)
+	status = cached_message(j->t, txn, j->ref.message_id, j->now, &rec);
+	if (status != STORE_OK)
 		return (status == STORE_NOTFOUND ? STORE_OK : status);
 	nlinks = link_count(rec);
 	if (j->ref.kind == TRACK_CLICK) {
-		if (j->ref.link >= nlinks) {
-			message_record_free(rec);
+		if (j->ref.link >= nlinks)
 			return (STORE_OK);
-		}
 		j->url = xstrdup(rec->links[j->ref.link]);
 	}
 	j->found = 1;
@@ -289,7 +339,6 @@ record_hit(struct store_txn *txn, void *ctx)
 		status = STORE_OK;
 out:
 	activity_summary_clear(&sum);
-	message_record_free(rec);
 	return (status);
 }
 
@@ -455,7 +504,7 @@ track_dispatch(struct api *a, struct api_req *req, struct api_resp *resp)
 		answer(resp, &j);
 		return;
 	}
-	if (store_run(a->st, record_hit, &j, 5000) != STORE_OK) {
+	if (group_run(t->group, a->st, record_hit, &j, 5000) != STORE_OK) {
 		free(j.url);
 		reply_text(resp, 503, "text/plain; charset=utf-8",
 			   xstrdup("try later\n"));
