@@ -15,7 +15,9 @@
 # and its event queued, while posthook-webhook delivers the events to
 # nginx (a 200 for every POST).  The latency run then makes HITS pixel
 # hits, 20 ms apart, on messages of their own, and a Python receiver
-# notes when each event arrives.
+# notes when each event arrives.  Last, the pixel and click runs again
+# with posthook-webhook stopped, to tell the server's own cost from the
+# fan-out's.
 set -eu
 BUILD=$(cd "${1:-.}" && pwd)
 SECS=${2:-20}
@@ -205,3 +207,15 @@ print("hit -> webhook received: %d of %d arrived; p50 %.1f ms, p99 %.1f ms, max 
       % (len(lat), len(sent), q(0.5), q(0.99), lat[-1]))
 srv.shutdown()
 EOF
+# the tracking server alone: posthook-webhook stopped (SIGTERM: a SIGSTOP
+# could freeze it holding a store lock), so that its fan-out does not share
+# the cores; these runs' events stay in the outbox
+kill "$WEBHOOK_PID" && wait "$WEBHOOK_PID" || true
+WEBHOOK_PID=
+run "posthook pixel, sender stopped" "$T/" "$TMP/opens.lua" 200
+run "posthook click, sender stopped" "$T/" "$TMP/clicks.lua" 302
+
+# how many transactions the hits took (group commit), from the API's last words
+kill "$API_PID" && wait "$API_PID" || true
+API_PID=
+grep -o 'tracking: .*' "$TMP/api.log" || true
