@@ -262,8 +262,7 @@ cached_message(struct track *t, struct store_txn *txn, uint64_t id, double now,
 	return (STORE_OK);
 }
 
-/* record_hit - one hit in the batch's transaction: find the message, keep the hit, queue
- * its event. */
+/* record_hit - one hit, in its batch's transaction: keep it, queue its event. */
 static int
 record_hit(struct store_txn *txn, void *ctx)
 {
