@@ -19,6 +19,7 @@ struct keyring;
 struct ratelimit;
 struct api_index;
 struct apikey;
+struct track;
 
 /* The daemon's state, shared by every request thread. */
 struct api {
@@ -33,6 +34,7 @@ struct api {
 	unsigned long requests;
 	unsigned long errors;
 	unsigned long rate_limited;
+	struct track *track; /* the tracking server's state (track.c); or NULL */
 };
 
 /* One request, as the handlers see it. */
@@ -49,6 +51,9 @@ struct api_req {
 	char request_id[24];
 	struct apikey *key; /* after auth: the caller's key */
 	const char *tenant; /* after auth: the tenant in scope */
+	char peer[64];	    /* the client's address as text; "" when unknown */
+	/* header - a request header, or NULL (the tracking server's) */
+	const char *(*header)(void *ctx, const char *name);
 };
 
 /* The answer: status, body and the few headers handlers set. */
@@ -58,10 +63,15 @@ struct api_resp {
 	const char *content_type; /* NULL: application/json */
 	int retry_after;	  /* seconds; 0: no header */
 	char allow[48];		  /* 405: the methods allowed */
+	size_t body_len;	  /* 0: strlen(body); binary bodies set it */
+	char *location;		  /* a redirect's target (malloc()ed), or NULL */
 };
 
 /* api_dispatch - route, authenticate and answer one request (dispatch.c). */
 void api_dispatch(struct api *a, struct api_req *req, struct api_resp *resp);
+/* A server's answering function: api_dispatch, or track_dispatch. */
+typedef void (*api_dispatch_fn)(struct api *a, struct api_req *req,
+				struct api_resp *resp);
 void api_resp_clear(struct api_resp *resp);
 
 /* reply.c: the envelopes. */

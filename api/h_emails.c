@@ -14,6 +14,7 @@
 #include "postqueue.h"
 #include "store/delivery.h"
 #include "store/message.h"
+#include "track.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -175,6 +176,8 @@ struct em_ctx {
 	const char *status, *from, *to, *tag;
 	double after, before;
 	json_object *list;
+	int want_activity;     /* expand=activity */
+	json_object *activity; /* its opens and clicks */
 };
 
 /* scan_reset - empty the scan for a (re)run of a transaction. */
@@ -207,6 +210,11 @@ one_cb(struct store_txn *txn, void *arg)
 		return rc;
 	if (strcmp(tenant_of(c->rec->tenant), c->req->tenant) != 0)
 		return STORE_NOTFOUND;
+	json_object_put(c->activity);
+	c->activity = NULL;
+	if (c->want_activity
+	    && (rc = track_activity_json(txn, c->rec->id, &c->activity)) != STORE_OK)
+		return rc;
 	scan_reset(&c->scan, c->rec->token);
 	for (i = 0; i < c->nids; i++) {
 		if ((rc = delivery_get(txn, c->ids[i], &d)) == STORE_NOTFOUND)
@@ -393,6 +401,8 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 			    "the store cannot be used now");
 		goto out;
 	}
+	expand = req->query_arg(req->query_ctx, "expand");
+	c.want_activity = expand != NULL && strstr(expand, "activity") != NULL;
 	if ((rc = store_run(a->st, one_cb, &c, 0)) != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			reply_error(resp, req, 404, "not_found", "no email with this id");
@@ -404,10 +414,13 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 	switch (req->route.id) {
 	case R_EMAIL:
 		data = email_json(c.rec, scan_status(&c.scan, c.rec->token));
-		expand = req->query_arg(req->query_ctx, "expand");
 		if (expand != NULL && strstr(expand, "deliveries") != NULL)
 			json_object_object_add(data, "deliveries",
 					       sorted_attempts(&c.scan));
+		if (c.activity != NULL) {
+			json_object_object_add(data, "activity", c.activity);
+			c.activity = NULL;
+		}
 		reply_ok(resp, req, 200, data);
 		break;
 	case R_EMAIL_DELIVERIES:
@@ -427,6 +440,7 @@ h_emails(struct api *a, struct api_req *req, struct api_resp *resp)
 		break;
 	}
 out:
+	json_object_put(c.activity);
 	free(c.ids);
 	message_record_free(c.rec);
 	json_object_put(c.scan.seen);

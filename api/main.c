@@ -17,6 +17,7 @@
 #include "server.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "track.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -36,6 +37,11 @@ check_settings(const struct config *cfg)
 		log_error("api_tls_cert and api_tls_key go together");
 		return -1;
 	}
+	if (cfg->track_listen[0] != NULL
+	    && server_check_listen(cfg->track_listen, err, sizeof(err)) < 0) {
+		log_error("track_listen: %s", err);
+		return -1;
+	}
 	if (cfg->api_connection_timeout_ms < 1000) {
 		log_error("api_connection_timeout must be at least 1s");
 		return -1;
@@ -43,7 +49,8 @@ check_settings(const struct config *cfg)
 	return 0;
 }
 
-/* reload - read the configuration again: limits, metrics key, TLS files. */
+/* reload - read the configuration again: limits, metrics key, TLS files,
+ * the tracking server's settings (not its addresses). */
 static void
 reload(struct api *a, struct server *srv, const struct daemon_args *args)
 {
@@ -62,6 +69,8 @@ reload(struct api *a, struct server *srv, const struct daemon_args *args)
 	a->cfg->api_rate_limit = cfg->api_rate_limit;
 	a->cfg->api_rate_burst = cfg->api_rate_burst;
 	a->cfg->api_max_body = cfg->api_max_body;
+	if (a->track != NULL && track_reload(a->track, cfg) < 0)
+		log_error("reload: tracking settings not changed");
 	if (server_reload(srv, cfg->api_tls_cert, cfg->api_tls_key) == 0)
 		log_info("reloaded%s",
 			 cfg->api_tls_cert[0] ? " with the TLS certificate" : "");
@@ -73,7 +82,7 @@ main(int argc, char **argv)
 {
 	struct daemon_args args, load;
 	struct daemon_signals *sig;
-	struct server *srv;
+	struct server *srv, *tsrv = NULL;
 	struct api a;
 	struct pollfd pfd;
 	char *pidfile = NULL;
@@ -105,6 +114,13 @@ main(int argc, char **argv)
 	if (server_bind(srv, a.cfg->api_listen) < 0
 	    || server_load_tls(srv, a.cfg->api_tls_cert, a.cfg->api_tls_key) < 0)
 		return 1;
+	if (a.cfg->track_listen[0] != NULL) {
+		/* plain HTTP: the tracking host's TLS is the reverse proxy's */
+		tsrv = server_new_with(&a, track_dispatch, "track_listen");
+		if (server_bind(tsrv, a.cfg->track_listen) < 0
+		    || (a.track = track_new(a.cfg)) == NULL)
+			return 1;
+	}
 	if (!args.foreground)
 		daemon_detach();
 	sig = daemon_signals_init(SIGHUP);
@@ -122,10 +138,13 @@ main(int argc, char **argv)
 	a.rl = ratelimit_new(a.cfg->api_rate_limit, a.cfg->api_rate_burst);
 	a.ix = index_new();
 	a.started = now_seconds();
-	if (a.rl == NULL || a.ix == NULL || server_start(srv) < 0)
+	if (a.rl == NULL || a.ix == NULL || server_start(srv) < 0
+	    || (tsrv != NULL && server_start(tsrv) < 0))
 		return 1;
 	log_info("started: listening on %s%s", a.cfg->api_listen[0],
 		 a.cfg->api_tls_cert[0] ? " (TLS)" : "");
+	if (tsrv != NULL)
+		log_info("tracking on %s", a.cfg->track_listen[0]);
 	pfd.fd = sig->wake_fd;
 	pfd.events = POLLIN;
 	while (!sig->stop) {
@@ -142,6 +161,8 @@ main(int argc, char **argv)
 	}
 	log_info("stopping");
 	server_free(srv);
+	server_free(tsrv);
+	track_free(a.track);
 	ratelimit_free(a.rl);
 	index_free(a.ix);
 	keyring_free(a.kr);

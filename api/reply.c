@@ -124,5 +124,6 @@ void
 api_resp_clear(struct api_resp *resp)
 {
 	free(resp->body);
+	free(resp->location);
 	memset(resp, 0, sizeof(*resp));
 }

@@ -30,6 +30,8 @@ struct listener {
 
 struct server {
 	struct api *a;
+	api_dispatch_fn dispatch;
+	const char *what; /* "api_listen" or "track_listen" */
 	struct listener l[MAX_LISTEN];
 	int n;
 	char *cert; /* PEM text the running daemons use */
@@ -113,9 +115,18 @@ server_check_listen(char *const *addrs, char *err, size_t errlen)
 struct server *
 server_new(struct api *a)
 {
+	return server_new_with(a, api_dispatch, "api_listen");
+}
+
+/* server_new_with - see server.h. */
+struct server *
+server_new_with(struct api *a, api_dispatch_fn dispatch, const char *what)
+{
 	struct server *s = xcalloc(1, sizeof(*s));
 
 	s->a = a;
+	s->dispatch = dispatch;
+	s->what = what;
 	return s;
 }
 
@@ -141,7 +152,8 @@ server_bind(struct server *s, char *const *addrs)
 			       < 0)
 		    || bind(fd, res->ai_addr, res->ai_addrlen) < 0
 		    || listen(fd, 1024) < 0) {
-			log_error("cannot listen on %s: %s", *addrs, strerror(errno));
+			log_error("%s: cannot listen on %s: %s", s->what, *addrs,
+				  strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			freeaddrinfo(res);
@@ -216,6 +228,32 @@ query_arg(void *ctx, const char *name)
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* header_value - a request header of the connection. */
+static const char *
+header_value(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+/* peer_text - the connection's client address as text, or "". */
+static void
+peer_text(struct MHD_Connection *mc, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	out[0] = 0;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	if (getnameinfo(ci->client_addr,
+			ci->client_addr->sa_family == AF_INET6
+			    ? sizeof(struct sockaddr_in6)
+			    : sizeof(struct sockaddr_in),
+			out, (socklen_t) outlen, NULL, 0, NI_NUMERICHOST)
+	    != 0)
+		out[0] = 0;
+}
+
 /* send_resp - queue resp on the connection (taking its body). */
 static enum MHD_Result
 send_resp(struct MHD_Connection *mc, struct api_resp *resp, const char *request_id)
@@ -223,7 +261,8 @@ send_resp(struct MHD_Connection *mc, struct api_resp *resp, const char *request_
 	struct MHD_Response *r;
 	enum MHD_Result ok;
 	char wait[16];
-	size_t len = resp->body ? strlen(resp->body) : 0;
+	size_t len =
+	    resp->body ? (resp->body_len ? resp->body_len : strlen(resp->body)) : 0;
 
 	r = MHD_create_response_from_buffer(len, resp->body ? resp->body : (char *) "",
 					    resp->body ? MHD_RESPMEM_MUST_FREE
@@ -242,6 +281,8 @@ send_resp(struct MHD_Connection *mc, struct api_resp *resp, const char *request_
 	}
 	if (resp->allow[0] != 0)
 		MHD_add_response_header(r, "Allow", resp->allow);
+	if (resp->location != NULL)
+		MHD_add_response_header(r, "Location", resp->location);
 	ok = MHD_queue_response(mc, (unsigned) resp->status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -314,8 +355,10 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 							MHD_HTTP_HEADER_AUTHORIZATION);
 	req.query_arg = query_arg;
 	req.query_ctx = mc;
+	req.header = header_value;
+	peer_text(mc, req.peer, sizeof(req.peer));
 	reply_request_id(req.request_id);
-	api_dispatch(s->a, &req, &resp);
+	s->dispatch(s->a, &req, &resp);
 	ok = send_resp(mc, &resp, req.request_id);
 	api_resp_clear(&resp);
 	return ok;

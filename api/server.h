@@ -11,6 +11,12 @@ struct server;
 
 /* server_new - a server for a; nothing is opened yet. */
 struct server *server_new(struct api *a);
+/*
+ * server_new_with - a server whose requests go to dispatch (the tracking
+ * server's track_dispatch) instead of api_dispatch; what = the config key
+ * of its addresses, for messages.
+ */
+struct server *server_new_with(struct api *a, api_dispatch_fn dispatch, const char *what);
 void server_free(struct server *s);
 
 /*

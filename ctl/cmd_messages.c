@@ -1,7 +1,8 @@
 /*
  * cmd_messages.c - posthookctl messages: the milter's records of outgoing
- * messages.  "show KEY" prints one record as JSON (KEY is a queue id, a
- * token or an id); "list" prints the newest records first.  Both see one
+ * messages.  "show KEY" prints one record as JSON with its recipients'
+ * activity (opens, clicks, unsubscribes; KEY is a queue id, a token or an
+ * id); "list" prints the newest records first.  Both see one
  * tenant's records (--tenant, default "default", which owns every record
  * that names no tenant).
  */
@@ -12,9 +13,11 @@
 
 #include "ctl.h"
 #include "event/event.h"
+#include "store/activity.h"
 #include "store/message.h"
 #include "tenant/tenant.h"
 #include "util/json.h"
+#include "util/jsonw.h"
 #include "util/util.h"
 
 /* The usage, also for "posthookctl messages --help" (commands.c). */
@@ -36,12 +39,36 @@ struct msg_ctx {
 	json_object *found; /* show: the record; list: an array */
 };
 
+/* activity_fn - one hit of the message, appended to the array ctx. */
+static int
+activity_fn(const struct activity *a, void *ctx)
+{
+	json_object *o = json_object_new_object();
+	char when[32];
+
+	iso8601_utc(a->time, when, sizeof(when));
+	json_object_object_add(o, "timestamp", json_double_new(a->time, 6));
+	json_add_string(o, "time", when);
+	json_add_string(o, "kind",
+			a->kind == 'o'	 ? "open"
+			: a->kind == 'c' ? "click"
+					 : "unsubscribe");
+	if (a->kind == 'c')
+		json_add_string(o, "url", a->url);
+	json_add_string(o, "ip_address", a->ip);
+	json_add_string(o, "user_agent", a->ua);
+	json_add_string(o, "bot", a->bot);
+	json_object_array_add(ctx, o);
+	return 0;
+}
+
 /* show_cb - look the key up. */
 static int
 show_cb(struct store_txn *txn, void *arg)
 {
 	struct msg_ctx *c = arg;
 	struct message_record *r;
+	json_object *act;
 	int status;
 
 	json_object_put(c->found);
@@ -54,8 +81,11 @@ show_cb(struct store_txn *txn, void *arg)
 		return STORE_NOTFOUND;
 	}
 	c->found = message_record_to_json(r);
+	act = json_object_new_array();
+	json_object_object_add(c->found, "activity", act);
+	status = activity_each(txn, r->id, activity_fn, act);
 	message_record_free(r);
-	return STORE_OK;
+	return status;
 }
 
 /* parse_opts - the options after "messages VERB" into c; 0, or 2. */

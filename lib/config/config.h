@@ -112,6 +112,16 @@ struct config {
 	int send_limit;	       /* messages per rolling hour; 0: none */
 	int send_limit_action; /* enum send_limit_action */
 	int domains_learn;     /* the milter adds envelope-sender domains */
+	/* tracking server (in posthook-api) */
+	char **track_listen;	/* NULL-terminated; empty: no tracking server */
+	char **trusted_proxies; /* NULL-terminated CIDR list */
+	int track_rate_limit;	/* hits per second per client address */
+	int track_rate_burst;
+	int64_t scanner_click_window_ms;
+	int64_t scanner_burst_window_ms;
+	int report_bots;
+	char *apple_mpp_networks; /* file of Apple's prefetch ranges */
+
 	/* tracking: the milter's rewriting of tracked messages */
 	char *tracking_url; /* "": tracking off */
 	int track_opens;

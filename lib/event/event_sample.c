@@ -165,14 +165,20 @@ event_sample_payload(enum event_type t, double now)
 	p = json_object_new_object();
 	switch (t) {
 	case EV_MESSAGE_LINK_CLICKED:
-		json_add_string(p, "url", "https://example.com/welcome");
-		json_add_string(p, "token", "abc123def456");
-		/* FALLTHROUGH */
 	case EV_MESSAGE_LOADED:
 	case EV_MESSAGE_UNSUBSCRIBED:
+		/* the order and members the tracking server's events have */
 		json_object_object_add(p, "message", message_json(now));
+		if (t == EV_MESSAGE_LINK_CLICKED) {
+			json_add_string(p, "url", "https://example.com/welcome");
+			json_add_string(p, "token", "abc123def456");
+		}
 		json_add_string(p, "ip_address", "203.0.113.45");
 		json_add_string(p, "user_agent", "Mozilla/5.0 (posthook test)");
+		if (t != EV_MESSAGE_UNSUBSCRIBED) {
+			json_object_object_add(p, "first", json_object_new_boolean(1));
+			json_add_string(p, "bot", NULL);
+		}
 		break;
 	case EV_DOMAIN_DNS_ERROR:
 		json_object_object_add(p, "server", server_json());

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "store/activity.h"
 #include "store/bounce_record.h"
 #include "store/delivery.h"
 #include "store/message.h"
@@ -53,6 +54,7 @@ retention_purge(struct store *st, const struct config *cfg, double now,
 	struct purge_step seen = { outbox_purge_seen, msg_cutoff, 0 };
 	struct purge_step deliveries = { delivery_purge, dlv_cutoff, 0 };
 	struct purge_step bounces = { bounce_record_purge, msg_cutoff, 0 };
+	struct purge_step activity = { activity_purge, msg_cutoff, 0 };
 	int status;
 
 	memset(counts, 0, sizeof(*counts));
@@ -63,5 +65,7 @@ retention_purge(struct store *st, const struct config *cfg, double now,
 		status = purge_all(st, &deliveries, &counts->deliveries);
 	if (status == STORE_OK)
 		status = purge_all(st, &bounces, &counts->bounces);
+	if (status == STORE_OK)
+		status = purge_all(st, &activity, &counts->activity);
 	return status;
 }

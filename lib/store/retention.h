@@ -1,7 +1,7 @@
 /*
  * retention.h - forget what is older than the configured retention:
  * message records, the keys of events seen and kept bounces
- * (message_retention), and
+ * (message_retention), recipients' activity (message_retention), and
  * deliveries with their attempts (delivery_retention).
  */
 #ifndef PH_RETENTION_H
@@ -15,6 +15,7 @@ struct retention_counts {
 	int events_seen;
 	int deliveries;
 	int bounces;
+	int activity; /* opens, clicks, unsubscribes */
 };
 
 /*

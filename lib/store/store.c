@@ -91,6 +91,7 @@ const char *const store_files[] = {
 	[STORE_TENANTS] = "tenants.db",
 	[STORE_VOLUME] = "volume.db",
 	[STORE_RELEASES] = "releases.db",
+	[STORE_ACTIVITY] = "activity.db",
 };
 
 static void store_abandon(const void *);

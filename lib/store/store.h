@@ -52,6 +52,7 @@ enum store_table {
 	STORE_TENANTS,	      /* tenant name -> tenant */
 	STORE_VOLUME,	      /* scope + minute -> count; scope -> limit state */
 	STORE_RELEASES,	      /* messages posthook held; release requests */
+	STORE_ACTIVITY,	      /* message id + time -> an open, click, unsubscribe */
 	STORE_TABLE_COUNT
 };
 

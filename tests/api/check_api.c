@@ -5,15 +5,18 @@
  * and API keys in a real store (found by the key only, revoked, listed).
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/apikey.h"
 #include "tenant/tenant.h"
 #include "store/endpoint.h"
 #include "util/util.h"
 
+#include "group.h"
 #include "json_body.h"
 #include "ratelimit.h"
 #include "router.h"
@@ -378,6 +381,135 @@ START_TEST(apikey_store)
 }
 END_TEST
 
+/* A caller of the group commit: its callback writes its own key. */
+struct caller {
+	struct group *g;
+	int n;	    /* its number: key "g<n>" */
+	int fail;   /* its callback writes, then fails */
+	int hold;   /* its callback waits until every caller is queued */
+	int status; /* group_run's answer */
+};
+
+static int callers_in;	/* callers that are about to queue */
+static int callers_all; /* how many there are */
+
+/* caller_cb - the key of the caller, a sequence step; hold or fail as told. */
+static int
+caller_cb(struct store_txn *txn, void *arg)
+{
+	struct caller *c = arg;
+	char key[16];
+	uint64_t seq;
+	int i;
+
+	/* the rest queue behind this batch: the next one takes them together */
+	for (i = 0; c->hold && i < 5000
+		    && __atomic_load_n(&callers_in, __ATOMIC_SEQ_CST) < callers_all;
+	     i++)
+		usleep(1000);
+	if (c->hold)
+		usleep(200 * 1000);
+	snprintf(key, sizeof(key), "g%d", c->n);
+	if (store_seq_next(txn, "group_test", &seq) != STORE_OK
+	    || store_put(txn, STORE_META, key, strlen(key), "1", 1) != STORE_OK)
+		return STORE_ERROR;
+	return c->fail ? STORE_ERROR : STORE_OK;
+}
+
+/* caller_main - one caller's thread. */
+static void *
+caller_main(void *arg)
+{
+	struct caller *c = arg;
+
+	__atomic_add_fetch(&callers_in, 1, __ATOMIC_SEQ_CST);
+	c->status = group_run(c->g, test_store, caller_cb, c, 10000);
+	return NULL;
+}
+
+/* has_key_cb - STORE_OK when the key in arg is there. */
+static int
+has_key_cb(struct store_txn *txn, void *arg)
+{
+	void *v;
+	size_t vlen;
+	int status = store_get(txn, STORE_META, arg, strlen(arg), &v, &vlen);
+
+	if (status == STORE_OK)
+		free(v);
+	return status;
+}
+
+/* run_callers - n callers at once, the first holding the first batch. */
+static void
+run_callers(struct caller *c, int n)
+{
+	pthread_t th[16];
+	int i;
+
+	callers_in = 0;
+	callers_all = n;
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, caller_main, &c[i]), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+}
+
+START_TEST(group_batches)
+{
+	struct caller c[16];
+	struct group *g = group_new();
+	uint64_t batches, calls;
+	char key[16];
+	int i;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 16; i++) {
+		c[i].g = g;
+		c[i].n = i;
+	}
+	c[0].hold = 1;
+	run_callers(c, 16);
+	for (i = 0; i < 16; i++) {
+		ck_assert_int_eq(c[i].status, STORE_OK);
+		snprintf(key, sizeof(key), "g%d", i);
+		ck_assert_int_eq(store_run(test_store, has_key_cb, key, 0), STORE_OK);
+	}
+	group_stats(g, &batches, &calls);
+	ck_assert_uint_eq(calls, 16);
+	/* the fifteen that queued behind the held batch shared transactions */
+	ck_assert_uint_lt(batches, 16);
+	ck_assert_uint_ge(batches, 2);
+	group_free(g);
+}
+END_TEST
+
+START_TEST(group_one_fails)
+{
+	struct caller c[4];
+	struct group *g = group_new();
+	char key[16];
+	int i;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 4; i++) {
+		c[i].g = g;
+		c[i].n = 100 + i;
+	}
+	c[0].hold = 1;
+	c[2].fail = 1;
+	run_callers(c, 4);
+	for (i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "g%d", 100 + i);
+		/* the failing one's write is undone; the others' batch survives it */
+		ck_assert_int_eq(c[i].status, i == 2 ? STORE_ERROR : STORE_OK);
+		ck_assert_int_eq(store_run(test_store, has_key_cb, key, 0),
+				 i == 2 ? STORE_NOTFOUND : STORE_OK);
+	}
+	group_free(g);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -386,6 +518,7 @@ main(void)
 	TCase *tl = tcase_create("ratelimit");
 	TCase *tb = tcase_create("bodies");
 	TCase *tk = tcase_create("apikeys");
+	TCase *tg = tcase_create("group_commit");
 
 	tcase_add_loop_test(tr, router_paths, 0, sizeof(routes) / sizeof(routes[0]));
 	tcase_add_test(tr, router_long_param);
@@ -403,5 +536,9 @@ main(void)
 	test_store_fixture(tk, "check_api");
 	tcase_add_test(tk, apikey_store);
 	suite_add_tcase(s, tk);
+	test_store_fixture(tg, "check_api");
+	tcase_add_test(tg, group_batches);
+	tcase_add_test(tg, group_one_fails);
+	suite_add_tcase(s, tg);
 	return test_run_suite(s);
 }

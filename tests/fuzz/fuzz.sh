@@ -35,6 +35,7 @@ sources() {
 	api_router) echo "api/router.c" ;;
 	api_body) echo "api/json_body.c lib/store/endpoint.c lib/store/endpoint_check.c lib/store/store.c lib/store/store_seq.c lib/store/store_table.c lib/store/store_txn.c lib/util/jsonw.c lib/event/event_ops.c" ;;
 	tenant) echo "lib/tenant/tenant_rules.c lib/util/cidr.c" ;;
+	track_hit) echo "lib/track/hit.c lib/track/token.c lib/util/cidr.c" ;;
 	track) echo "lib/track/html_track.c lib/track/mime_track.c" ;;
 	*) echo "fuzz: no source list for $1 in fuzz.sh" >&2; return 1 ;;
 	esac
