@@ -101,6 +101,23 @@ struct config {
 	int64_t api_connection_timeout_ms;
 	int api_threads;
 	char *metrics_key;
+
+	/* amqp sink (posthook-amqp) */
+	char *amqp_url; /* "": no sink */
+	char *amqp_exchange;
+	char *amqp_queue;     /* "": none declared */
+	int amqp_queue_type;  /* enum amqp_queue_type */
+	char *amqp_events;    /* "": every event, as an endpoint's */
+	char **amqp_tenants;  /* NULL-terminated */
+	char *amqp_host_name; /* "": Postfix's myhostname */
+	char *amqp_ca_file;   /* "": the system's */
+	int amqp_batch;
+	int64_t amqp_backoff_max_ms;
+};
+
+enum amqp_queue_type {
+	AMQP_QUEUE_QUORUM,
+	AMQP_QUEUE_STREAM,
 };
 
 enum config_type {
