@@ -249,7 +249,7 @@ publisher_send(struct publisher *p, const struct amqp_props *props, const char *
 	       size_t len, char *err, size_t errlen)
 {
 	amqp_basic_properties_t pr;
-	amqp_table_entry_t h[3];
+	amqp_table_entry_t h[4];
 	amqp_bytes_t b;
 	int n = 0, st;
 
@@ -272,6 +272,8 @@ publisher_send(struct publisher *p, const struct amqp_props *props, const char *
 	header(&h[n++], "tenant", props->tenant);
 	if (props->queue_id != NULL)
 		header(&h[n++], "queue_id", props->queue_id);
+	if (props->event_key != NULL)
+		header(&h[n++], "event_key", props->event_key);
 	pr.headers.num_entries = n;
 	pr.headers.entries = h;
 	b.bytes = (void *) body;

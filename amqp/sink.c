@@ -510,8 +510,8 @@ publish_batch(struct sink *s, struct batch *b)
 		struct delivery *d = b->items[i].d;
 
 		if (amqp_props_fill(&p, d->type, b->items[i].tenant, d->timestamp,
-				    d->uuid, s->host_name, b->items[i].queue_id, err,
-				    sizeof(err))
+				    d->uuid, s->host_name, b->items[i].queue_id,
+				    d->event_key, err, sizeof(err))
 		    < 0) {
 			log_error("delivery %llu (%s): %s; marked failed",
 				  (unsigned long long) d->id, d->uuid, err);

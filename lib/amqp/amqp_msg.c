@@ -8,30 +8,17 @@
 
 #include "amqp/amqp_msg.h"
 #include "store/tenant_name.h"
+#include "tenant/tenant.h"
 #include "util/json.h"
 #include "util/util.h"
 
 #define STATUS_KEY "amqp_sink"
-#define TENANT_MAX 64
 
 /* amqp_tenant_valid - see amqp_msg.h. */
 int
 amqp_tenant_valid(const char *tenant)
 {
-	size_t i;
-
-	if (tenant == NULL || tenant[0] == 0 || strlen(tenant) > TENANT_MAX)
-		return 0;
-	for (i = 0; tenant[i] != 0; i++) {
-		char c = tenant[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '_' || c == '-'))
-			continue;
-		return 0;
-	}
-	return 1;
+	return tenant_name_valid(tenant);
 }
 
 /* amqp_routing_key - see amqp_msg.h. */
@@ -99,7 +86,7 @@ amqp_url_redact(const char *url)
 int
 amqp_props_fill(struct amqp_props *p, enum event_type t, const char *tenant,
 		double timestamp, const char *uuid, const char *host_name,
-		const char *queue_id, char *err, size_t errlen)
+		const char *queue_id, const char *event_key, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	if (amqp_routing_key(t, tenant, p->routing_key, sizeof(p->routing_key)) < 0) {
@@ -113,6 +100,7 @@ amqp_props_fill(struct amqp_props *p, enum event_type t, const char *tenant,
 	p->host_name = host_name;
 	p->queue_id = queue_id != NULL && queue_id[0] != 0 ? queue_id : NULL;
 	p->tenant = tenant_of(tenant);
+	p->event_key = event_key;
 	return 0;
 }
 

@@ -27,7 +27,7 @@
  */
 int amqp_routing_key(enum event_type t, const char *tenant, char *out, size_t outlen);
 
-/* amqp_tenant_valid - 1 for [a-z0-9][a-z0-9_-]* of at most 64 bytes. */
+/* amqp_tenant_valid - 1 for a tenant name (tenant_name_valid()): no dot. */
 int amqp_tenant_valid(const char *tenant);
 
 /* amqp_url_is_sink - 1 for an amqp:// or amqps:// URL (an AMQP sink's endpoint). */
@@ -49,6 +49,7 @@ struct amqp_props {
 	const char *host_name;	/* header host_name */
 	const char *queue_id;	/* header queue_id; NULL: none known */
 	const char *tenant;	/* header tenant */
+	const char *event_key;	/* header event_key (the outbox's); NULL: none */
 };
 
 /*
@@ -58,7 +59,8 @@ struct amqp_props {
  */
 int amqp_props_fill(struct amqp_props *p, enum event_type t, const char *tenant,
 		    double timestamp, const char *uuid, const char *host_name,
-		    const char *queue_id, char *err, size_t errlen);
+		    const char *queue_id, const char *event_key, char *err,
+		    size_t errlen);
 
 /* Where the sink stands, as posthookctl status shows it. */
 struct amqp_status {
