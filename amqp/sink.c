@@ -271,14 +271,20 @@ pick_cb(struct store_txn *txn, void *arg)
 	struct endpoint **eps = NULL, *ep;
 	struct due_entry *due = NULL;
 	struct delivery *d;
-	int nep = 0, n = 0, i, rc;
+	int nep = 0, n = 0, i, rc, scan;
 
 	items_clear(b); /* a retried transaction starts over */
 	b->parked = 0;
 	b->oldest = 0;
+	/*
+	 * Look at a little more than a batch first; past other endpoints'
+	 * due entries (up to DUE_SCAN) only when that did not fill it.
+	 */
+	scan = 2 * b->max + 64 < DUE_SCAN ? 2 * b->max + 64 : DUE_SCAN;
 	rc = endpoint_list(txn, &eps, &nep);
+again:
 	if (rc == STORE_OK)
-		rc = delivery_due_ids(txn, b->now_ms, DUE_SCAN, &due, &n);
+		rc = delivery_due_ids(txn, b->now_ms, scan, &due, &n);
 	for (i = 0; rc == STORE_OK && i < n && b->n + b->parked < b->max; i++) {
 		if (due[i].endpoint_id[0] != 0
 		    && find_sink(eps, nep, due[i].endpoint_id) == NULL)
@@ -299,6 +305,14 @@ pick_cb(struct store_txn *txn, void *arg)
 			delivery_free(d);
 	}
 	free(due);
+	due = NULL;
+	if (rc == STORE_OK && b->n + b->parked < b->max && n == scan && scan < DUE_SCAN) {
+		/* start over: what this scan took is taken again, in order */
+		items_clear(b);
+		b->parked = 0;
+		scan = DUE_SCAN;
+		goto again;
+	}
 	endpoint_list_free(eps, nep);
 	return rc;
 }
@@ -492,9 +506,11 @@ publish_batch(struct sink *s, struct batch *b)
 	const char *body;
 	char err[512];
 	int i, sent = 0;
+	int64_t t0, t1, t2;
 
 	b->park = 0;
 	b->now_ms = (int64_t) (now_seconds() * 1000);
+	t0 = monotonic_ms();
 	if (store_run(s->st, pick_cb, b, 0) != STORE_OK) {
 		log_error("cannot read the sink's due deliveries");
 		return -1;
@@ -506,6 +522,7 @@ publish_batch(struct sink *s, struct batch *b)
 	qsort(b->items, (size_t) b->n, sizeof(*b->items), by_id);
 	memset(&rc, 0, sizeof(rc));
 	rc.started = now_seconds();
+	t1 = monotonic_ms();
 	for (i = 0; i < b->n; i++) {
 		struct delivery *d = b->items[i].d;
 
@@ -537,13 +554,17 @@ publish_batch(struct sink *s, struct batch *b)
 	rc.b = b;
 	rc.cfg = s->cfg;
 	rc.duration = now_seconds() - rc.started;
+	t2 = monotonic_ms();
 	if (store_run(s->st, record_cb, &rc, 0) != STORE_OK) {
 		log_error(
 		    "cannot record %d confirmed event(s); they will be published again",
 		    b->n);
 		return -1;
 	}
-	log_debug("published %d event(s), confirmed", sent);
+	log_debug("published %d event(s): read %lld ms, publish and confirm %lld ms, "
+		  "record %lld ms",
+		  sent, (long long) (t1 - t0), (long long) (t2 - t1),
+		  (long long) (monotonic_ms() - t2));
 	return b->n;
 }
 
