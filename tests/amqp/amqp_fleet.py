@@ -8,7 +8,8 @@ queue: every event the hosts' HTTP endpoints got is there too, from both
 hosts, with its properties and headers, in order per message, duplicates
 only with the same uuid.  Then the broker is stopped mid-run: HTTP goes
 on, posthookctl status shows the sink down with its last error, and once
-the broker is back nothing is missing.
+the broker is back nothing is missing; nor after one posthook-amqp is
+killed with SIGKILL while it publishes.
 """
 
 import json
@@ -65,7 +66,7 @@ def main():
 		broker.start()
 		print("# broker %s up" % broker.node)
 		for i in range(PER_HOST):
-			for tag in ("a1", "b1", "a2", "b2"):
+			for tag in ("a1", "b1", "a2", "b2", "a3"):
 				mx.script["no-%s-%d@fleet.test" % (tag, i)] = \
 					"550 5.1.1 no such user"
 		for host in ("host-a", "host-b"):
@@ -129,9 +130,26 @@ def main():
 		want = {st.host: http_events(st) for st in stacks}
 		H.wait_until(lambda: have_all(want), 120,
 			     what="every event in the queue after the outage")
+		res.check(True, "after the outage: nothing missing")
+
+		# phase 3: posthook-amqp killed (SIGKILL) while it publishes
+		qids["host-a"] += send_batch(a, "a3", PER_HOST)
+		H.wait_until(lambda: len(http_events(a)) > 4 * PER_HOST, 120,
+			     what="phase 3 under way")
+		d = a.daemons.pop("posthook-amqp")
+		d.proc.kill()
+		d.proc.wait()
+		print("# host-a's posthook-amqp killed")
+		a.start_daemon("posthook-amqp")
+		H.wait_until(lambda: http_count(4 * PER_HOST) and
+			     len(http_events(a)) >= 6 * PER_HOST, 120,
+			     what="phase 3 on the HTTP endpoint")
+		want = {st.host: http_events(st) for st in stacks}
+		H.wait_until(lambda: have_all(want), 120,
+			     what="every event in the queue after SIGKILL")
 		time.sleep(1)
 		reader.drain()
-		res.check(True, "after the outage: nothing missing")
+		res.check(True, "after SIGKILL: nothing missing")
 
 		# what each message carries
 		by_uuid = {}
