@@ -15,6 +15,7 @@ killed with SIGKILL while it publishes.
 import json
 import sys
 import time
+import urllib.request
 
 from posthook_test import e2e_stack as E
 from posthook_test import harness as H
@@ -77,6 +78,7 @@ def main():
 				"amqp_host_name": host,
 				"amqp_batch": "50",
 				"amqp_backoff_max": "2s",
+				"api_listen": "127.0.0.1:%d" % H.free_port(),
 			})
 			stacks.append(st)
 			st.start()
@@ -202,6 +204,24 @@ def main():
 			res.check("amqp" in r.stdout and "connected" in r.stdout,
 				  "%s: posthookctl status shows the sink "
 				  "connected" % st.host)
+		# the metrics count publishes and confirms
+		a.start_daemon("posthook-api")
+		url = "http://%s/metrics" % a.conf["api_listen"]
+
+		def metrics():
+			try:
+				with urllib.request.urlopen(url, timeout=5) as f:
+					return f.read().decode()
+			except OSError:
+				return None
+		text = H.wait_until(metrics, 30, what="posthook-api /metrics")
+		got = dict(l.split() for l in text.splitlines()
+			   if l.startswith("posthook_amqp_"))
+		res.check(int(got.get("posthook_amqp_confirmed_total", 0)) > 0
+			  and int(got["posthook_amqp_published_total"])
+			  >= int(got["posthook_amqp_confirmed_total"])
+			  and got.get("posthook_amqp_connected") == "1",
+			  "/metrics counts publishes and confirms", repr(got))
 	except BaseException:
 		H.mark_failed()
 		for st in stacks:
@@ -218,9 +238,10 @@ def main():
 		raise
 	finally:
 		for st in stacks:
-			d = st.daemons.pop("posthook-amqp", None)
-			if d is not None:
-				d.stop()
+			for name in ("posthook-api", "posthook-amqp"):
+				d = st.daemons.pop(name, None)
+				if d is not None:
+					d.stop()
 			st.stop()
 		mx.stop()
 		broker.close()

@@ -40,7 +40,7 @@ def build_dir():
 def program(name):
 	sub = {"posthook-milter": "milter", "posthook-logtail": "logtail",
 	       "posthook-webhook": "webhook", "posthookctl": "ctl",
-	       "posthook-amqp": "amqp"}[name]
+	       "posthook-amqp": "amqp", "posthook-api": "api"}[name]
 	return os.path.join(build_dir(), sub, name)
 
 

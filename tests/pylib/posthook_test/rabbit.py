@@ -82,7 +82,7 @@ class Broker:
 				" ".join(args), r.stdout, r.stderr))
 		return r
 
-	def start(self, timeout=120):
+	def start(self, timeout=240):
 		out = open(self.log, "a")
 		self.proc = subprocess.Popen(self._as_rabbit([SERVER]),
 					     env=self.env, stdout=out,
@@ -92,10 +92,15 @@ class Broker:
 		out.close()
 		deadline = time.time() + timeout
 		while True:
-			r = self.ctl("await_startup", "--timeout", "10",
-				     timeout=30, check=False)
-			if r.returncode == 0:
-				return self
+			# rabbitmqctl is an Erlang VM of its own: slow on a
+			# loaded machine, so a time-out is only another try
+			try:
+				r = self.ctl("await_startup", "--timeout", "30",
+					     timeout=90, check=False)
+				if r.returncode == 0:
+					return self
+			except subprocess.TimeoutExpired:
+				pass
 			if self.proc.poll() is not None or time.time() > deadline:
 				raise RuntimeError("rabbitmq did not start: %s"
 						   % self.output()[-3000:])
@@ -112,7 +117,10 @@ class Broker:
 		"""stop - the node (its data stays) and its epmd."""
 		if self.proc is None:
 			return
-		self.ctl("stop", timeout=60, check=False)
+		try:
+			self.ctl("stop", timeout=120, check=False)
+		except subprocess.TimeoutExpired:
+			pass
 		try:
 			self.proc.wait(timeout=60)
 		except subprocess.TimeoutExpired:
@@ -121,11 +129,14 @@ class Broker:
 		self.proc = None
 
 	def close(self):
-		self.stop()
-		# the node's epmd, started for its port: end it by that port
-		subprocess.run(self._as_rabbit(["epmd", "-port",
-						str(self.epmd_port), "-kill"]),
-			       env=self.env, capture_output=True, timeout=30)
+		try:
+			self.stop()
+		finally:
+			# the node's epmd, started for its port: end it by
+			# that port
+			subprocess.run(self._as_rabbit(
+				["epmd", "-port", str(self.epmd_port), "-kill"]),
+				env=self.env, capture_output=True, timeout=60)
 
 	def remove(self):
 		shutil.rmtree(self.base, ignore_errors=True)
