@@ -9,7 +9,8 @@ hosts, with its properties and headers, in order per message, duplicates
 only with the same uuid.  Then the broker is stopped mid-run: HTTP goes
 on, posthookctl status shows the sink down with its last error, and once
 the broker is back nothing is missing; nor after one posthook-amqp is
-killed with SIGKILL while it publishes.
+killed with SIGKILL while it publishes.  A broker refusing the login
+gives a clear log line; /metrics counts publishes and confirms.
 """
 
 import json
@@ -82,9 +83,27 @@ def main():
 			})
 			stacks.append(st)
 			st.start()
-			st.start_daemon("posthook-amqp")
 			st.host = host
 		a, b = stacks
+		# a refusing broker (wrong password): a clear error, events wait
+		good = b.conf["amqp_url"]
+		b.conf["amqp_url"] = good.replace("guest:guest", "guest:wrong")
+		b._write_conf()
+		b.start_daemon("posthook-amqp")
+		refused = H.wait_until(lambda: "ACCESS_REFUSED" in
+				       b.daemons["posthook-amqp"].output() and
+				       b.daemons["posthook-amqp"].output(), 60,
+				       what="posthook-amqp refused by the broker")
+		line = [l for l in refused.splitlines() if "ACCESS_REFUSED" in l][0]
+		print("# " + line)
+		res.check("login" in line and "guest:wrong" not in line and
+			  "connecting again in" in line,
+			  "wrong credentials: a clear log line, no password")
+		b.daemons.pop("posthook-amqp").stop()
+		b.conf["amqp_url"] = good
+		b._write_conf()
+		for st in stacks:
+			st.start_daemon("posthook-amqp")
 		reader = R.Reader(broker.url, QUEUE)
 
 		def have_all(want):
