@@ -432,9 +432,14 @@ down(struct sink *s, const char *err, int waiting)
 		s->backoff_ms = s->cfg->amqp_backoff_max_ms;
 	s->next_connect = monotonic_ms() + s->backoff_ms;
 	wait = format_duration(s->backoff_ms);
-	log_warn("broker %s: %s; %d event(s) in flight wait in the store; "
-		 "connecting again in %s",
-		 s->status.url, err, waiting, wait);
+	if (waiting > 0)
+		log_warn("broker %s: %s; the %d event(s) of the batch wait in the "
+			 "store; connecting again in %s",
+			 s->status.url, err, waiting, wait);
+	else
+		log_warn("broker %s: %s; events wait in the store; connecting again "
+			 "in %s",
+			 s->status.url, err, wait);
 	free(wait);
 	status_set(s, "down", err);
 }
