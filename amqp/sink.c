@@ -125,6 +125,7 @@ setup_cb(struct store_txn *txn, void *arg)
 {
 	struct sink *s = arg;
 	struct endpoint **eps = NULL, *ep;
+	struct amqp_status stored;
 	char **t;
 	int n = 0, i, found, rc;
 
@@ -145,9 +146,17 @@ setup_cb(struct store_txn *txn, void *arg)
 		endpoint_free(ep);
 	}
 	endpoint_list_free(eps, n);
-	if (rc == STORE_OK && amqp_status_get(txn, &s->status) == STORE_NOTFOUND)
-		rc = STORE_OK; /* a first start: nothing counted yet */
-	return rc;
+	if (rc == STORE_OK)
+		rc = amqp_status_get(txn, &stored);
+	if (rc == STORE_OK) {
+		/* the counts go on from the last run's */
+		s->status.published = stored.published;
+		s->status.confirmed = stored.confirmed;
+		s->status.nacked = stored.nacked;
+		s->status.reconnects = stored.reconnects;
+		amqp_status_clear(&stored);
+	}
+	return rc == STORE_NOTFOUND ? STORE_OK : rc; /* a first start */
 }
 
 /* sink_setup - see sink.h. */
@@ -198,9 +207,6 @@ sink_setup(struct sink *s)
 		log_error("cannot set up the sink's endpoints");
 		return -1;
 	}
-	/* a record read from the store replaced ours: keep the URL of now */
-	free(s->status.url);
-	s->status.url = amqp_url_redact(s->cfg->amqp_url);
 	s->base_sent = s->status.published;
 	s->base_acked = s->status.confirmed;
 	s->base_nacked = s->status.nacked;

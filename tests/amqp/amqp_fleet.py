@@ -264,6 +264,13 @@ def main():
 			st.stop()
 		mx.stop()
 		broker.close()
+	# LeakSanitizer and UBSan report when a daemon exits: only now
+	for st in stacks:
+		reports = st.san.reports()
+		for path, text in reports:
+			print("# ==== %s\n%s" % (path, text[:3000]))
+		res.check(not reports, "%s: no sanitizer report from the daemons"
+			  % st.host)
 	return res.exit_code()
 
 
