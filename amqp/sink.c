@@ -7,11 +7,13 @@
  * leaves those deliveries to this program.  A batch of due deliveries is
  * read in one transaction, published in delivery order, and only once the
  * broker confirmed all of them is each completed (an attempt recorded) in
- * a second transaction.  A crash in between publishes them again: at least
- * once, duplicates with the same uuid.  While the broker is away, the due
- * deliveries are parked (out of the due index, in their order) so that
- * posthook-webhook's picks never wade through them; they are let go, in
- * order, when the connection is back.
+ * a second transaction.  The next batch is read while the broker confirms
+ * (the deliveries in flight left out), so that the store's read and the
+ * broker's write overlap.  A crash in between publishes them again: at
+ * least once, duplicates with the same uuid.  While the broker is away,
+ * the due deliveries are parked (out of the due index, in their order)
+ * so that posthook-webhook's picks never wade through them; they are let
+ * go, in order, when the connection is back.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -54,7 +56,8 @@ struct item {
 struct batch {
 	struct sink *s;
 	int64_t now_ms;
-	int park; /* park what is due instead of reading it */
+	int park;		  /* park what is due instead of reading it */
+	const struct batch *skip; /* in flight: its deliveries are not due */
 	int max;
 	struct item *items;
 	int n;
@@ -247,6 +250,24 @@ queue_id_of(struct store_txn *txn, const struct delivery *d, char **out)
 	return STORE_OK;
 }
 
+/* in_flight - is delivery id in batch b (items sorted by id)? */
+static int
+in_flight(const struct batch *b, uint64_t id)
+{
+	int lo = 0, hi = b != NULL ? b->n : 0, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (b->items[mid].d->id == id)
+			return 1;
+		if (b->items[mid].d->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /* take - add d of sink ep to the batch, or park it. */
 static int
 take(struct batch *b, struct store_txn *txn, struct delivery *d,
@@ -294,6 +315,8 @@ again:
 	for (i = 0; rc == STORE_OK && i < n && b->n + b->parked < b->max; i++) {
 		if (due[i].endpoint_id[0] != 0
 		    && find_sink(eps, nep, due[i].endpoint_id) == NULL)
+			continue;
+		if (in_flight(b->skip, due[i].id))
 			continue;
 		rc = delivery_get(txn, due[i].id, &d);
 		if (rc == STORE_NOTFOUND) {
@@ -505,11 +528,35 @@ broker_connect(struct sink *s)
 }
 
 /*
- * publish_batch - publish what is due and complete it once confirmed;
- * the number published, or -1 when the store failed.
+ * read_batch - the due deliveries, in the order they were made, less
+ * those of skip (in flight); 0, or -1 when the store failed.
  */
 static int
-publish_batch(struct sink *s, struct batch *b)
+read_batch(struct sink *s, struct batch *b, const struct batch *skip)
+{
+	b->park = 0;
+	b->skip = skip;
+	b->max = s->cfg->amqp_batch;
+	b->now_ms = (int64_t) (now_seconds() * 1000);
+	if (store_run(s->st, pick_cb, b, 0) != STORE_OK) {
+		log_error("cannot read the sink's due deliveries");
+		return -1;
+	}
+	b->skip = NULL;
+	s->status.oldest_due = b->oldest;
+	s->status_dirty = 1;
+	qsort(b->items, (size_t) b->n, sizeof(*b->items), by_id);
+	return 0;
+}
+
+/*
+ * publish_batch - publish b (read) and complete it once confirmed,
+ * reading the next batch into next while the broker confirms; the number
+ * published, or -1 when the store failed.  When the broker fails us next
+ * is emptied: what it held is read again after the reconnect.
+ */
+static int
+publish_batch(struct sink *s, struct batch *b, struct batch *next)
 {
 	struct record_ctx rc;
 	struct amqp_props p;
@@ -517,20 +564,10 @@ publish_batch(struct sink *s, struct batch *b)
 	const char *body;
 	char err[512];
 	int i, sent = 0;
-	int64_t t0, t1, t2;
+	int64_t t1, t2, t3, t4;
 
-	b->park = 0;
-	b->now_ms = (int64_t) (now_seconds() * 1000);
-	t0 = monotonic_ms();
-	if (store_run(s->st, pick_cb, b, 0) != STORE_OK) {
-		log_error("cannot read the sink's due deliveries");
-		return -1;
-	}
-	s->status.oldest_due = b->oldest;
-	s->status_dirty = 1;
 	if (b->n == 0)
 		return 0;
-	qsort(b->items, (size_t) b->n, sizeof(*b->items), by_id);
 	memset(&rc, 0, sizeof(rc));
 	rc.started = now_seconds();
 	t1 = monotonic_ms();
@@ -558,24 +595,30 @@ publish_batch(struct sink *s, struct batch *b)
 		json_object_put(env);
 		sent++;
 	}
+	/* the broker writes the batch meanwhile: the store's time is free */
+	t2 = monotonic_ms();
+	if (read_batch(s, next, b) < 0)
+		return -1;
+	t3 = monotonic_ms();
 	if (publisher_wait(s->pub, CONFIRM_MS, err, sizeof(err)) < 0) {
+		items_clear(next);
 		down(s, err, b->n);
 		return 0;
 	}
 	rc.b = b;
 	rc.cfg = s->cfg;
 	rc.duration = now_seconds() - rc.started;
-	t2 = monotonic_ms();
+	t4 = monotonic_ms();
 	if (store_run(s->st, record_cb, &rc, 0) != STORE_OK) {
 		log_error(
 		    "cannot record %d confirmed event(s); they will be published again",
 		    b->n);
 		return -1;
 	}
-	log_debug("published %d event(s): read %lld ms, publish and confirm %lld ms, "
-		  "record %lld ms",
-		  sent, (long long) (t1 - t0), (long long) (t2 - t1),
-		  (long long) (monotonic_ms() - t2));
+	log_debug("published %d event(s): publish %lld ms, next read %lld ms, "
+		  "rest of the confirm wait %lld ms, record %lld ms",
+		  sent, (long long) (t2 - t1), (long long) (t3 - t2),
+		  (long long) (t4 - t3), (long long) (monotonic_ms() - t4));
 	return b->n;
 }
 
@@ -622,15 +665,17 @@ nap(struct sink *s, int64_t ms)
 int
 sink_run(struct sink *s)
 {
-	struct batch b;
+	struct batch b, next, t;
+	size_t cap =
+	    (size_t) (s->cfg->amqp_batch > PARK_BATCH ? s->cfg->amqp_batch : PARK_BATCH);
 	int n, rc = 0;
 	int64_t wait;
 
 	memset(&b, 0, sizeof(b));
 	b.s = s;
-	b.items = xcalloc(
-	    (size_t) (s->cfg->amqp_batch > PARK_BATCH ? s->cfg->amqp_batch : PARK_BATCH),
-	    sizeof(*b.items));
+	b.items = xcalloc(cap, sizeof(*b.items));
+	next = b;
+	next.items = xcalloc(cap, sizeof(*next.items));
 	status_set(s, "down", NULL);
 	while (!s->sig->stop) {
 		if (s->sig->reload) {
@@ -643,9 +688,16 @@ sink_run(struct sink *s)
 		if (!publisher_connected(s->pub) && monotonic_ms() >= s->next_connect)
 			broker_connect(s);
 		if (publisher_connected(s->pub)) {
-			b.max = s->cfg->amqp_batch;
-			n = publish_batch(s, &b);
+			/* b was read during the last confirm wait, or is read now */
+			if (b.n == 0 && read_batch(s, &b, NULL) < 0) {
+				rc = -1;
+				break;
+			}
+			n = publish_batch(s, &b, &next);
 			items_clear(&b);
+			t = b;
+			b = next;
+			next = t;
 			if (n < 0) {
 				rc = -1;
 				break;
@@ -665,6 +717,8 @@ sink_run(struct sink *s)
 	}
 	items_clear(&b);
 	free(b.items);
+	items_clear(&next);
+	free(next.items);
 	publisher_close(s->pub);
 	status_set(s, "stopped", NULL);
 	status_flush(s, 1);
