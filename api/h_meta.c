@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "api.h"
+#include "amqp/amqp_msg.h"
 #include "event/event.h"
 #include "sign/sign.h"
 #include "store/delivery.h"
@@ -71,10 +72,12 @@ struct counts {
 	long depth;
 	long messages;
 	long events[EV_TYPE_COUNT];
-	long deliveries[3];   /* enum delivery_state */
-	json_object *classes; /* name -> count */
-	json_object *seen;    /* event keys counted: an event has a delivery
-			       * per endpoint, not always one after another */
+	long deliveries[3];	 /* enum delivery_state */
+	json_object *classes;	 /* name -> count */
+	json_object *seen;	 /* event keys counted: an event has a delivery
+				  * per endpoint, not always one after another */
+	struct amqp_status amqp; /* the AMQP sink's, when it ran */
+	int amqp_found;
 };
 
 /* count_delivery - one delivery: its outcome; its event once. */
@@ -121,6 +124,7 @@ counts_cb(struct store_txn *txn, void *arg)
 	int rc;
 
 	position_clear(&c->pos);
+	amqp_status_clear(&c->amqp);
 	memset(c, 0, sizeof(*c));
 	c->pos_key = key;
 	json_object_put(classes);
@@ -136,7 +140,39 @@ counts_cb(struct store_txn *txn, void *arg)
 			return rc;
 		c->pos_found = rc == STORE_OK;
 	}
+	rc = amqp_status_get(txn, &c->amqp);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	c->amqp_found = rc == STORE_OK;
 	return message_each(txn, count_message, c);
+}
+
+/* amqp_metrics - what the AMQP sink published and the broker confirmed. */
+static void
+amqp_metrics(struct buf *b, const struct amqp_status *s)
+{
+	double now = now_seconds();
+
+	buf_printf(
+	    b,
+	    "# HELP posthook_amqp_published_total Messages posthook-amqp "
+	    "published (republishes too).\n"
+	    "# TYPE posthook_amqp_published_total counter\n"
+	    "posthook_amqp_published_total %llu\n"
+	    "# HELP posthook_amqp_confirmed_total Publishes the broker confirmed.\n"
+	    "# TYPE posthook_amqp_confirmed_total counter\n"
+	    "posthook_amqp_confirmed_total %llu\n"
+	    "# HELP posthook_amqp_nacked_total Publishes the broker refused.\n"
+	    "# TYPE posthook_amqp_nacked_total counter\n"
+	    "posthook_amqp_nacked_total %llu\n"
+	    "# HELP posthook_amqp_connected 1 while posthook-amqp is connected.\n"
+	    "# TYPE posthook_amqp_connected gauge\nposthook_amqp_connected %d\n"
+	    "# HELP posthook_amqp_lag_seconds Age of the oldest event waiting "
+	    "for the broker.\n"
+	    "# TYPE posthook_amqp_lag_seconds gauge\nposthook_amqp_lag_seconds %.3f\n",
+	    (unsigned long long) s->published, (unsigned long long) s->confirmed,
+	    (unsigned long long) s->nacked, strcmp(s->state, "connected") == 0,
+	    s->oldest_due > 0 ? now - s->oldest_due : 0.0);
 }
 
 /* h_metrics - see api.h. */
@@ -167,6 +203,7 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 	free(key);
 	if (rc != STORE_OK) {
 		position_clear(&c.pos);
+		amqp_status_clear(&c.amqp);
 		json_object_put(c.classes);
 		json_object_put(c.seen);
 		reply_error(resp, req, 503, "unavailable",
@@ -211,6 +248,9 @@ h_metrics(struct api *a, struct api_req *req, struct api_resp *resp)
 		   __atomic_load_n(&a->requests, __ATOMIC_RELAXED),
 		   __atomic_load_n(&a->errors, __ATOMIC_RELAXED),
 		   __atomic_load_n(&a->rate_limited, __ATOMIC_RELAXED));
+	if (c.amqp_found)
+		amqp_metrics(&b, &c.amqp);
+	amqp_status_clear(&c.amqp);
 	if (c.pos_found) {
 		rotation_lag(a->cfg->log_file, c.pos.fp, c.pos.dev, c.pos.ino,
 			     c.pos.offset, &lag_bytes, &lag_lines, &reading);

@@ -412,6 +412,8 @@ print_report(json_object *st)
 			   : "");
 	}
 	printf("outbox:   %s events waiting\n", text_of(st, "outbox_depth"));
+	if (json_member(st, "amqp") != NULL)
+		status_amqp_print(json_member(st, "amqp"));
 	if (json_member(k, "active_kid") != NULL)
 		printf("key:      %s signs (%s published)\n", text_of(k, "active_kid"),
 		       text_of(k, "published"));
@@ -532,7 +534,7 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	struct config *cfg = ctl_config(ctl);
 	struct ep_ctx ec;
 	struct verdict v;
-	json_object *st, *eps;
+	json_object *st, *eps, *sink;
 	char since_text[64], *end;
 	long depth = -1;
 	long long max_lag = 10000, max_outbox = 1000, *limit;
@@ -598,9 +600,14 @@ cmd_status(struct ctl *ctl, int argc, char **argv)
 	iso8601_utc(ec.since, since_text, sizeof(since_text));
 	json_object_object_add(st, "since", json_object_new_string(since_text));
 	json_object_object_add(st, "signing_key", key_json(cfg));
+	if ((sink = status_amqp_json(ctl, cfg)) != NULL)
+		json_object_object_add(st, "amqp", sink);
 	judge(st, max_lag, max_outbox, &v);
 	if (degraded)
 		verdict_add(&v, 1, "an endpoint's breaker is open");
+	if (sink != NULL && json_object_get_boolean(json_member(sink, "configured"))
+	    && strcmp(json_string_member(sink, "state"), "connected") != 0)
+		verdict_add(&v, 1, "the AMQP sink is not connected");
 	json_object_object_add(st, "status",
 			       json_object_new_string(v.status == 0   ? "ok"
 						      : v.status == 1 ? "degraded"

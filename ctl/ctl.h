@@ -70,6 +70,10 @@ int cmd_deliveries(struct ctl *ctl, int argc, char **argv);
 int cmd_keys(struct ctl *ctl, int argc, char **argv);
 int cmd_apikeys(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
+/* status_amqp_json - the AMQP sink's status; NULL when there is no sink. */
+json_object *status_amqp_json(struct ctl *ctl, const struct config *cfg);
+/* status_amqp_print - its readable line(s). */
+void status_amqp_print(json_object *o);
 int cmd_domains(struct ctl *ctl, int argc, char **argv);
 int cmd_tenants(struct ctl *ctl, int argc, char **argv);
 int cmd_limits(struct ctl *ctl, int argc, char **argv);

@@ -19,6 +19,7 @@ packages="
 	build-essential debhelper dh-autoreconf lintian
 	libgmime-3.0-dev opendkim opendkim-tools python3-dkim chromium
 	librabbitmq-dev rabbitmq-server amqp-tools python3-pika
+	python3-psycopg2 postgresql
 "
 
 missing=""

@@ -48,6 +48,7 @@ posthookctl -V || fail "posthookctl -V"
 posthook-webhook --check || fail "posthook-webhook --check"
 for f in /usr/sbin/posthook-milter /usr/sbin/posthook-logtail /usr/sbin/posthook-webhook \
 	/usr/sbin/posthook-bounce /usr/bin/posthookctl /etc/posthook/posthook.conf \
+	/usr/sbin/posthook-amqp /lib/systemd/system/posthook-amqp.service \
 	/lib/systemd/system/posthook.target /usr/share/man/man5/posthook.conf.5.gz; do
 	[ -e "$f" ] || fail "$f not installed"
 done

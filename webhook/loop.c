@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "amqp/amqp_msg.h"
 #include "config/daemon.h"
 #include "store/delivery.h"
 #include "store/endpoint.h"
@@ -129,6 +130,15 @@ find_endpoint(struct endpoint **eps, int n, const char *id)
 	return NULL;
 }
 
+/* amqp_sink_named - is id an AMQP sink's endpoint (posthook-amqp's)? */
+static int
+amqp_sink_named(struct endpoint **eps, int n, const char *id)
+{
+	const struct endpoint *ep = id[0] != 0 ? find_endpoint(eps, n, id) : NULL;
+
+	return ep != NULL && amqp_url_is_sink(ep->url);
+}
+
 /* endpoint_load - the endpoint's requests in flight, signing or picked. */
 static int
 endpoint_load(void *arg, const char *id)
@@ -178,6 +188,10 @@ pick_one(struct pick_ctx *c, struct store_txn *txn, struct endpoint **eps, int n
 	if (rc != STORE_OK)
 		return rc;
 	ep = find_endpoint(eps, nep, d->endpoint_id);
+	if (ep != NULL && amqp_url_is_sink(ep->url)) {
+		delivery_free(d); /* posthook-amqp's */
+		return STORE_OK;
+	}
 	i = ep != NULL ? health_index(&c->hp, ep->id) : -1;
 	if (ep == NULL || i < 0) {
 		log_warn("delivery %llu (%s): endpoint %s no longer exists; "
@@ -227,7 +241,7 @@ again:
 	if (rc == STORE_OK)
 		rc = delivery_due_ids(txn, c->now_ms, scan, &due, &n);
 	for (i = 0; rc == STORE_OK && i < n && c->njobs < c->slots; i++) {
-		if (taken(c, due[i].id))
+		if (taken(c, due[i].id) || amqp_sink_named(eps, nep, due[i].endpoint_id))
 			continue;
 		/* the index names the endpoint: skip a full one unread */
 		j = due[i].endpoint_id[0] != 0 ? health_index(&c->hp, due[i].endpoint_id)

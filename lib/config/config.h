@@ -130,6 +130,22 @@ struct config {
 	int track_signed;
 	int unsubscribe;
 	int track_max_body; /* bytes */
+	/* amqp sink (posthook-amqp) */
+	char *amqp_url; /* "": no sink */
+	char *amqp_exchange;
+	char *amqp_queue;     /* "": none declared */
+	int amqp_queue_type;  /* enum amqp_queue_type */
+	char *amqp_events;    /* "": every event, as an endpoint's */
+	char **amqp_tenants;  /* NULL-terminated */
+	char *amqp_host_name; /* "": Postfix's myhostname */
+	char *amqp_ca_file;   /* "": the system's */
+	int amqp_batch;
+	int64_t amqp_backoff_max_ms;
+};
+
+enum amqp_queue_type {
+	AMQP_QUEUE_QUORUM,
+	AMQP_QUEUE_STREAM,
 };
 
 enum config_type {

@@ -12,6 +12,7 @@
 
 static const char *const log_sources[] = { "file", "journal", NULL };
 static const char *const report_scopes[] = { "recorded", "outgoing", "all", NULL };
+static const char *const amqp_queue_types[] = { "quorum", "stream", NULL };
 static const char *const bad_metadata_actions[] = { "accept", "tempfail", "reject",
 						    NULL };
 static const char *const send_limit_actions[] = { "report", "hold", "defer", NULL };
@@ -174,5 +175,26 @@ const struct config_key config_keys[] = {
 	  "With tracking_url: add one-click List-Unsubscribe headers where none are." },
 	{ "track_max_body", CT_INT, OFF(track_max_body), "10485760", NULL,
 	  "Largest body in bytes the milter rewrites; a larger one goes out untouched." },
+	/* amqp sink */
+	{ "amqp_url", CT_STRING, OFF(amqp_url), "", NULL,
+	  "Broker posthook-amqp publishes to: amqp://USER:PASS@HOST:PORT/VHOST or amqps://...; empty: no sink." },
+	{ "amqp_exchange", CT_STRING, OFF(amqp_exchange), "posthook", NULL,
+	  "Topic exchange events are published to (declared durable if absent); routing key EVENT.TENANT." },
+	{ "amqp_queue", CT_STRING, OFF(amqp_queue), "", NULL,
+	  "Queue declared and bound to the exchange (every key), so nothing is dropped before a consumer; empty: none." },
+	{ "amqp_queue_type", CT_ENUM, OFF(amqp_queue_type), "quorum", amqp_queue_types,
+	  "Type of amqp_queue when posthook-amqp declares it: quorum or stream." },
+	{ "amqp_events", CT_STRING, OFF(amqp_events), "", NULL,
+	  "Events published, comma-separated as an endpoint's; empty: every event." },
+	{ "amqp_tenants", CT_LIST, OFF(amqp_tenants), "default", NULL,
+	  "Tenants whose events are published." },
+	{ "amqp_host_name", CT_STRING, OFF(amqp_host_name), "", NULL,
+	  "Host name in the host_name header; empty: Postfix's myhostname." },
+	{ "amqp_ca_file", CT_PATH, OFF(amqp_ca_file), "", NULL,
+	  "PEM CA certificates amqps:// brokers are checked against; empty: the system's." },
+	{ "amqp_batch", CT_INT, OFF(amqp_batch), "500", NULL,
+	  "Events published before waiting for the broker's confirms." },
+	{ "amqp_backoff_max", CT_DURATION, OFF(amqp_backoff_max_ms), "30s", NULL,
+	  "Longest wait between reconnections to an unreachable or refusing broker." },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };

@@ -13,7 +13,7 @@ printf '# good\nstate_dir = %s/state\nwebhook_timeout = 2s\n' "$dir" > "$dir/goo
 printf 'state_dir = %s/state\n\nwebhook_timeout = soon\n' "$dir" > "$dir/bad.conf"
 printf 'no_such_key = 1\n' > "$dir/unknown.conf"
 
-for prog in milter/posthook-milter logtail/posthook-logtail webhook/posthook-webhook api/posthook-api; do
+for prog in milter/posthook-milter logtail/posthook-logtail webhook/posthook-webhook api/posthook-api amqp/posthook-amqp; do
 	bin="$top_builddir/$prog"
 	if ! "$bin" --check -c "$dir/good.conf" > "$dir/out" 2>&1; then
 		echo "FAIL: $prog --check rejects a good file:"; cat "$dir/out"; fail=1
@@ -47,7 +47,7 @@ for prog in milter/posthook-milter logtail/posthook-logtail webhook/posthook-web
 done
 
 for prog in milter/posthook-milter logtail/posthook-logtail webhook/posthook-webhook \
-	bounce/posthook-bounce ctl/posthookctl; do
+	bounce/posthook-bounce ctl/posthookctl amqp/posthook-amqp; do
 	bin="$top_builddir/$prog"
 	name=${prog#*/}
 	if ! "$bin" -V > "$dir/out" 2>&1 || ! grep -q "^$name .*[0-9]\.[0-9]" "$dir/out" \

@@ -5,7 +5,7 @@
 set -u
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-for d in milter logtail webhook api; do
+for d in milter logtail webhook api amqp; do
 	sed -e "s|@sbindir@|$top_builddir/$d|g" -e "s|@sysconfdir@|/etc|g" \
 		"$top_srcdir/contrib/systemd/posthook-$d.service.in" > "$dir/posthook-$d.service"
 done
@@ -18,7 +18,7 @@ cp "$top_srcdir/contrib/systemd/posthook.target" \
 	"$top_srcdir/contrib/systemd/posthook-release.timer" "$dir/"
 cd "$dir" || exit 1
 systemd-analyze verify --man=no ./posthook-milter.service ./posthook-logtail.service \
-	./posthook-webhook.service ./posthook-api.service ./posthook.target \
+	./posthook-webhook.service ./posthook-api.service ./posthook-amqp.service ./posthook.target \
 	./posthook-dnscheck.service ./posthook-dnscheck.timer \
 	./posthook-release.service ./posthook-release.timer > out 2>&1
 status=$?

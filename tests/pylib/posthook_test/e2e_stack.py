@@ -39,7 +39,8 @@ def build_dir():
 
 def program(name):
 	sub = {"posthook-milter": "milter", "posthook-logtail": "logtail",
-	       "posthook-webhook": "webhook", "posthookctl": "ctl"}[name]
+	       "posthook-webhook": "webhook", "posthookctl": "ctl",
+	       "posthook-amqp": "amqp", "posthook-api": "api"}[name]
 	return os.path.join(build_dir(), sub, name)
 
 
