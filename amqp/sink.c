@@ -396,7 +396,8 @@ record_cb(struct store_txn *txn, void *arg)
 		target.name = it->name;
 		target.url = it->url;
 		target.tenant = it->tenant;
-		rc = delivery_complete(txn, it->d->id, &target, &r,
+		/* it->d as read: not parsed again while its record is unchanged */
+		rc = delivery_complete(txn, it->d->id, it->d, &target, &r,
 				       c->cfg->retry_schedule_ms, c->cfg->retry_count,
 				       rec, &will_retry);
 		if (rc == STORE_NOTFOUND)
