@@ -14,7 +14,9 @@ sanitizers).  EVENTS (default 20000) MessageSent events are queued and
 fanned out into the sink's deliveries before posthook-amqp starts; the
 rate is EVENTS over the time from its start to the last confirm recorded
 in the store (each delivery completed with its attempt record), read from
-posthookctl status.  Root: the broker runs as the rabbitmq user."""
+posthookctl status.  Root: the broker runs as the rabbitmq user.
+AMQP_BENCH_PERF=FILE records the timed run with perf(1);
+AMQP_BENCH_CALLGRIND=FILE runs it under valgrind's callgrind instead."""
 
 import json
 import os
@@ -65,7 +67,11 @@ def main():
 		env.stop()
 		base = status(env).get("confirmed", 0)
 		t0 = time.monotonic()
-		d = H.Daemon(amqp, log=os.path.join(env.dir, "amqp.log"))
+		cg = os.environ.get("AMQP_BENCH_CALLGRIND")
+		prefix = (["valgrind", "--tool=callgrind",
+			   "--callgrind-out-file=" + cg] if cg else [])
+		d = H.Daemon(prefix + amqp,
+			     log=os.path.join(env.dir, "amqp.log"))
 		if os.environ.get("AMQP_BENCH_PERF"):
 			perf = subprocess.Popen(["perf", "record", "-g", "-o",
 						 os.environ["AMQP_BENCH_PERF"],
