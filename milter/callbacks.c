@@ -139,7 +139,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 				 " return_path_domain %s is not applied",
 				 cs->set->verp_domain);
 	}
-	/* the send limit's hold (limits.c) */
+	/* the send limit's hold (send_limit.c) */
 	*pf0 |= f0 & SMFIF_QUARANTINE;
 	cs->quarantine = (f0 & SMFIF_QUARANTINE) != 0;
 	*pf1 = (skip | noreply) & f1;

@@ -19,7 +19,7 @@
 #include "app_headers.h"
 #include "bounce/verp.h"
 #include "eom.h"
-#include "limits.h"
+#include "send_limit.h"
 #include "util/log.h"
 #include "store/message.h"
 #include "outgoing.h"

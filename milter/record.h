@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 #include "bounce/verp.h"
-#include "limits.h"
+#include "send_limit.h"
 #include "store/message.h"
 #include "store/store.h"
 #include "token.h"
@@ -48,7 +48,7 @@ struct record_hook {
  * and res->verp is then "".  rec->from stays the application's sender.
  *
  * A new record is counted, and may be held or deferred, by limits (NULL:
- * none; limits.h) in the same transaction; a deferred one is not stored.
+ * none; send_limit.h) in the same transaction; a deferred one is not stored.
  * hook: see struct record_hook; NULL for none.
  *
  * Returns STORE_OK or the store's error; token generation failure is

@@ -1,6 +1,6 @@
 /*
- * limits.c - send volume, limits and learned domains at end of message,
- * inside the milter's one transaction (limits.h).
+ * send_limit.c - send volume, limits and learned domains at end of message,
+ * inside the milter's one transaction (send_limit.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "dns/domain.h"
 #include "event/event.h"
 #include "limit/limit_store.h"
-#include "limits.h"
+#include "send_limit.h"
 #include "store/outbox.h"
 #include "store/release.h"
 #include "store/tenant_name.h"
@@ -110,7 +110,7 @@ learn_domain(struct store_txn *txn, struct limits_job *j)
 	return (rc);
 }
 
-/* limits_txn - see limits.h */
+/* limits_txn - see send_limit.h */
 int
 limits_txn(struct store_txn *txn, struct limits_job *j)
 {
@@ -154,7 +154,7 @@ limits_txn(struct store_txn *txn, struct limits_job *j)
 	return (rc);
 }
 
-/* limits_job_init - see limits.h */
+/* limits_job_init - see send_limit.h */
 void
 limits_job_init(struct limits_job *j, const struct config *cfg, const char *tenant,
 		const char *sender, const char *qid, int can_hold)
@@ -169,7 +169,7 @@ limits_job_init(struct limits_job *j, const struct config *cfg, const char *tena
 	j->verdict = LIMITS_PASS;
 }
 
-/* limits_log - see limits.h */
+/* limits_log - see send_limit.h */
 void
 limits_log(const struct limits_job *j)
 {
@@ -182,7 +182,7 @@ limits_log(const struct limits_job *j)
 			 j->tenant ? " for tenant " : "", j->tenant ? j->tenant : "");
 }
 
-/* limits_defer - see limits.h */
+/* limits_defer - see send_limit.h */
 sfsistat
 limits_defer(struct milter_app *app, SMFICTX *ctx, const char *qid)
 {
@@ -193,7 +193,7 @@ limits_defer(struct milter_app *app, SMFICTX *ctx, const char *qid)
 	return SMFIS_TEMPFAIL;
 }
 
-/* limits_hold - see limits.h */
+/* limits_hold - see send_limit.h */
 void
 limits_hold(struct milter_app *app, SMFICTX *ctx, const char *qid)
 {

@@ -1,12 +1,12 @@
 /*
- * limits.h - the send volume, send limits and learned domains of one
+ * send_limit.h - the send volume, send limits and learned domains of one
  * outgoing message, decided inside record.c's one store transaction:
  * the message is counted (per tenant and in total) unless a limit holds
  * or defers it, a SendLimit event is queued when a limit state is
  * entered, and with domains_learn the sender's domain joins the list.
  */
-#ifndef PH_MILTER_LIMITS_H
-#define PH_MILTER_LIMITS_H
+#ifndef PH_MILTER_SEND_LIMIT_H
+#define PH_MILTER_SEND_LIMIT_H
 
 #include <libmilter/mfapi.h>
 
