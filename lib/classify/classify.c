@@ -38,6 +38,7 @@ static regex_t *rules_re;
 static unsigned char *rules_ok;
 static unsigned char *rules_off; /* classify_without_provider() */
 static size_t nrules;
+static unsigned long rules_version; /* classify_rules_version() */
 
 /* The generic prefixes by their first byte (find_cause), and their lengths. */
 static uint32_t prefix_first[256];
@@ -604,6 +605,20 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 	out[len] = 0;
 }
 
+/* classify_rules_changed - see classify_int.h. */
+void
+classify_rules_changed(void)
+{
+	rules_version++;
+}
+
+/* classify_rules_version - see classify.h. */
+unsigned long
+classify_rules_version(void)
+{
+	return (rules_version);
+}
+
 /* classify_without_provider - see classify.h. */
 int
 classify_without_provider(const char *provider)
@@ -618,6 +633,7 @@ classify_without_provider(const char *provider)
 		    && strcmp(rules[i]->provider, provider) == 0) {
 			rules_off[i] = 1;
 			found = 0;
+			classify_rules_changed();
 		}
 	}
 	return (found);

@@ -95,4 +95,7 @@ int classify_rule_applies(const struct classify_rule *r, int severity,
  */
 int classify_local_apply(const char *buf, int severity, struct classify_result *res);
 
+/* classify_rules_changed - the rules in use changed: cached verdicts go. */
+void classify_rules_changed(void);
+
 #endif
