@@ -509,27 +509,26 @@ walk(const char *buf, const struct reading *rd, int severity,
 	return (rd->dflt != CLASS_NONE ? rd->dflt : CLASS_UNCLASSIFIED);
 }
 
-/* classify - see classify.h. */
-void
-classify(const char *dsn, const char *text, struct classify_result *out)
+/* classify_prepare - see classify_int.h. */
+int
+classify_prepare(const char *dsn, const char *text, struct classify_result *out,
+		 char *buf, size_t buflen, int *severity, int *greeting)
 {
-	char buf[CLASSIFY_MATCH_MAX + 1];
-	struct reading rd = { NULL, SUBJECT_NONE, CLASS_NONE };
 	const char *reply, *name;
 	size_t namelen;
-	int severity, greeting = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->classification = CLASS_NONE;
+	*greeting = 0;
 	if (text == NULL)
 		text = "";
 	if (dsn != NULL && *dsn == 0)
 		dsn = NULL;
 	if (*text == 0 && !valid_dsn(dsn))
-		return;
+		return (0);
 
 	reply = text;
-	if (find_host_said(text, &name, &namelen, &reply, &greeting)
+	if (find_host_said(text, &name, &namelen, &reply, greeting)
 	    && valid_host_name(name, namelen)) {
 		memcpy(out->remote_host, name, namelen);
 		out->remote_host[namelen] = 0;
@@ -545,13 +544,22 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 
 	/* Success and failure: the enhanced code's class, else the reply's. */
 	if (out->smtp_enhanced_code[0])
-		severity = out->smtp_enhanced_code[0] - '0';
+		*severity = out->smtp_enhanced_code[0] - '0';
 	else
-		severity = out->smtp_code / 100;
-	if (severity == 2)
-		return;
+		*severity = out->smtp_code / 100;
+	if (*severity == 2)
+		return (0);
 
-	match_text(reply, buf, sizeof(buf));
+	match_text(reply, buf, buflen);
+	return (1);
+}
+
+/* classify_decide - see classify_int.h. */
+void
+classify_decide(const char *buf, int severity, int greeting, struct classify_result *out)
+{
+	struct reading rd = { NULL, SUBJECT_NONE, CLASS_NONE };
+
 	if (classify_local_apply(buf, severity, out))
 		return;
 	if (!ready()) {
@@ -565,6 +573,17 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 		rd.dflt = CLASS_SPAM_BLOCK;
 	}
 	out->classification = walk(buf, &rd, severity, out);
+}
+
+/* classify - see classify.h. */
+void
+classify(const char *dsn, const char *text, struct classify_result *out)
+{
+	char buf[CLASSIFY_MATCH_MAX + 1];
+	int severity, greeting;
+
+	if (classify_prepare(dsn, text, out, buf, sizeof(buf), &severity, &greeting))
+		classify_decide(buf, severity, greeting, out);
 }
 
 /* classify_reply_text - see classify.h. */

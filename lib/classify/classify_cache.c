@@ -2,10 +2,14 @@
  * classify_cache.c - remember classify()'s verdicts: a log repeats the
  * same few replies, and classifying one costs thousands of instructions.
  *
- * classify() reads only the dsn, the text and the rules in use; the key is
- * the exact dsn and text, and every verdict is dropped when the rules
- * change (classify_rules_version()).  The table is direct-mapped with a
- * fixed number of slots and a bound on the key, so memory stays flat.
+ * The replies differ mostly in the addresses they quote, which the rules
+ * never see.  So the key is what classify_decide() reads: the text the
+ * rules see (addresses dropped, lowercase), the severity, the greeting
+ * flag, the reply and enhanced codes and the remote host; the codes and
+ * host themselves are read from the text each time (classify_prepare()).
+ * Every verdict is dropped when the rules change (classify_rules_version()).
+ * The table is direct-mapped with a fixed number of slots and a bound on
+ * the key, so memory stays flat.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,9 +23,9 @@
 #define CACHE_KEY_MAX 1024
 
 struct cache_slot {
-	char *key; /* dsn, NUL, text, NUL; NULL: empty */
+	char *key; /* key_make()'s; NULL: empty */
 	size_t len;
-	struct classify_result res;
+	enum classification classification;
 };
 
 struct classify_cache {
@@ -81,39 +85,64 @@ hash_bytes(uint32_t h, const char *p, size_t len)
 	return (h);
 }
 
+/* key_add - append len bytes of p to key at *len; 0 when it is full. */
+static int
+key_add(char *key, size_t *len, const void *p, size_t n)
+{
+	if (n > CACHE_KEY_MAX - *len)
+		return (0);
+	memcpy(key + *len, p, n);
+	*len += n;
+	return (1);
+}
+
+/* key_make - everything classify_decide() reads, in key; its length, or 0
+ * when it is too long to keep. */
+static size_t
+key_make(char *key, const char *buf, int severity, int greeting,
+	 const struct classify_result *res)
+{
+	int num[3] = { severity, greeting, res->smtp_code };
+	size_t len = 0;
+
+	if (!key_add(key, &len, num, sizeof(num))
+	    || !key_add(key, &len, res->smtp_enhanced_code,
+			strlen(res->smtp_enhanced_code) + 1)
+	    || !key_add(key, &len, res->remote_host, strlen(res->remote_host) + 1)
+	    || !key_add(key, &len, buf, strlen(buf) + 1))
+		return (0);
+	return (len);
+}
+
 /* classify_cached - see classify.h. */
 void
 classify_cached(struct classify_cache *c, const char *dsn, const char *text,
 		struct classify_result *out)
 {
-	size_t dlen = dsn != NULL ? strlen(dsn) : 0;
-	size_t tlen = text != NULL ? strlen(text) : 0;
-	size_t len = dlen + 1 + tlen + 1;
+	char buf[CLASSIFY_MATCH_MAX + 1], key[CACHE_KEY_MAX];
 	struct cache_slot *s;
-	uint32_t h;
+	int severity, greeting;
+	size_t len;
 
-	if (c == NULL || len > CACHE_KEY_MAX) {
-		classify(dsn, text, out);
+	if (!classify_prepare(dsn, text, out, buf, sizeof(buf), &severity, &greeting))
+		return;
+	if (c == NULL || (len = key_make(key, buf, severity, greeting, out)) == 0) {
+		classify_decide(buf, severity, greeting, out);
 		return;
 	}
 	if (c->version != classify_rules_version()) {
 		cache_clear(c);
 		c->version = classify_rules_version();
 	}
-	h = hash_bytes(2166136261u, dsn != NULL ? dsn : "", dlen + 1);
-	h = hash_bytes(h, text != NULL ? text : "", tlen + 1);
-	s = &c->slots[h & (c->nslots - 1)];
-	if (s->key != NULL && s->len == len
-	    && memcmp(s->key, dsn != NULL ? dsn : "", dlen + 1) == 0
-	    && memcmp(s->key + dlen + 1, text != NULL ? text : "", tlen + 1) == 0) {
-		*out = s->res;
+	s = &c->slots[hash_bytes(2166136261u, key, len) & (c->nslots - 1)];
+	if (s->key != NULL && s->len == len && memcmp(s->key, key, len) == 0) {
+		out->classification = s->classification;
 		return;
 	}
-	classify(dsn, text, out);
+	classify_decide(buf, severity, greeting, out);
 	free(s->key);
 	s->key = xmalloc(len);
-	memcpy(s->key, dsn != NULL ? dsn : "", dlen + 1);
-	memcpy(s->key + dlen + 1, text != NULL ? text : "", tlen + 1);
+	memcpy(s->key, key, len);
 	s->len = len;
-	s->res = *out;
+	s->classification = out->classification;
 }

@@ -909,6 +909,14 @@ START_TEST(test_cache)
 	} in[] = {
 		{ "5.1.1", "host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@b>: "
 			   "Recipient address rejected: User unknown" },
+		/* Other addresses: the same text for the rules; the codes
+		 * and the host are each reply's own. */
+		{ "5.1.1", "host mx.example.net[192.0.2.9] said: 550 5.1.1 <c@d>: "
+			   "Recipient address rejected: User unknown" },
+		{ "5.1.1", "host mx.example.net[192.0.2.9] said: 550 <e@f>: "
+			   "Recipient address rejected: User unknown" },
+		{ NULL, "host smtp.google.com[192.0.2.9] refused to talk to me: 421 "
+			"4.7.0 Try again later, closing connection." },
 		{ "4.4.1",
 		  "connect to mx.example.com[192.0.2.1]:25: Connection refused" },
 		{ NULL, "450 4.2.2 Mailbox full" },
