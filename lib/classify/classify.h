@@ -57,10 +57,11 @@ struct classify_rule {
 void classify(const char *dsn, const char *text, struct classify_result *out);
 
 /*
- * A classify_cache remembers classify()'s verdicts on the exact dsn and
- * text, in nslots slots (rounded up to a power of two; a slot's verdict
- * is replaced by the next key that hashes to it).  Verdicts are forgotten
- * when the rules in use change.  One cache per thread.
+ * A classify_cache remembers classify()'s verdicts by what the rules read
+ * of a reply (its text without addresses, its codes, the remote host), in
+ * nslots slots (rounded up to a power of two; a slot's verdict is replaced
+ * by the next key that hashes to it).  Verdicts are forgotten when the
+ * rules in use change.  One cache per thread.
  */
 struct classify_cache;
 
