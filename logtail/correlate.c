@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
 #include "config/config.h"
 #include "util/util.h"
 #include "util/utf8.h"
@@ -89,6 +90,7 @@ correlate_new(const struct correlate_opts *opts, correlate_emit_fn emit,
 	c->nbuckets = 1024;
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	buf_init(&c->key);
+	c->verdicts = classify_cache_new(VERDICT_SLOTS);
 	return (c);
 }
 
@@ -112,6 +114,7 @@ correlate_free(struct correlate *c)
 	free(c->gone.v);
 	buf_free(&c->key);
 	free(c->scratch);
+	classify_cache_free(c->verdicts);
 	free(c);
 }
 
@@ -314,7 +317,7 @@ on_delivery(struct correlate *c, struct qstate *qs, const struct log_line *l,
 		ev.timestamp = when;
 		ev.time = l->has_delays ? l->delays[2] + l->delays[3] : -1;
 		ev.sent_with_ssl = ssl;
-		describe(&a, &ev);
+		describe(c, &a, &ev);
 		emit_event(c, qs, pos, to, &ev);
 	}
 }
@@ -345,7 +348,7 @@ on_expired(struct correlate *c, struct qstate *qs, const struct log_pos *pos, do
 			a.to = d->rcpt;
 			a.dsn = d->dsn;
 			a.text = d->text;
-			describe(&a, &ev);
+			describe(c, &a, &ev);
 			format_age(qs->first_seen > 0 ? when - qs->first_seen
 						      : d->delay + (when - d->when),
 				   age, sizeof(age));

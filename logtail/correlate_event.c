@@ -224,7 +224,7 @@ where_add(char *where, size_t *len, const char *p, size_t n)
  * table in docs/events.md, "details and output".
  */
 void
-describe(const struct attempt *a, struct delivery_event *ev)
+describe(struct correlate *c, const struct attempt *a, struct delivery_event *ev)
 {
 	struct span rs = { a->relay, strlen(a->relay) }, host, addr, port;
 	struct classify_result res;
@@ -263,7 +263,7 @@ describe(const struct attempt *a, struct delivery_event *ev)
 		ev->output = out;
 		return;
 	}
-	classify(a->dsn, a->text, &res);
+	classify_cached(c->verdicts, a->dsn, a->text, &res);
 	ev->classification =
 	    res.classification != CLASS_NONE ? res.classification : CLASS_UNCLASSIFIED;
 	if (none

@@ -27,6 +27,9 @@
 #define HOP_STATE_KEY "#hop" /* the hop relays learned */
 #define LOG_CHECK_S 0.25     /* log time between checks of waits */
 #define HOP_RELAYS 8	     /* hop relays learned from the log */
+#define VERDICT_SLOTS 512    /* classify() verdicts remembered */
+
+struct classify_cache;
 
 struct deferral {
 	struct deferral *next;
@@ -154,6 +157,8 @@ struct correlate {
 	struct buf key; /* the event key being emitted */
 	char *scratch;	/* a delivery line's fields, cleaned */
 	size_t scratch_cap;
+
+	struct classify_cache *verdicts; /* classify()'s, remembered */
 };
 
 /* One delivery attempt, as a delivery line or a saved deferral gives it. */
@@ -199,7 +204,7 @@ void emit_key(struct correlate *c, struct qstate *qs, char *key,
 void fill_message(struct correlate *c, struct qstate *qs, const char *rcpt,
 		  struct event_message *m);
 int is_remote_program(const char *program);
-void describe(const struct attempt *a, struct delivery_event *ev);
+void describe(struct correlate *c, const struct attempt *a, struct delivery_event *ev);
 
 /* correlate_tls.c */
 struct tls_sess *tls_slot(struct correlate *c, long pid);

@@ -166,10 +166,7 @@ parse_classic_stamp(const char *p, const char *end, struct log_stamp *st)
 	if ((v = digits(p + 6, end, 2)) < 0)
 		return (NULL);
 	st->sec = v;
-	p += 8;
-	/* Some syslog daemons add fractions here too. */
-	p = parse_fraction(p, end, st);
-	return (p);
+	return (p + 8);
 }
 
 /* parse_rfc3339_stamp - "2026-11-23T21:40:34.123456+00:00"; end or NULL. */
@@ -289,15 +286,36 @@ line_init(struct log_line *out)
 int
 parse_line(const char *line, size_t len, struct log_line *out)
 {
+	return (parse_line_memo(line, len, out, NULL));
+}
+
+/* parse_line_memo - see parse_line.h. */
+int
+parse_line_memo(const char *line, size_t len, struct log_line *out,
+		struct stamp_memo *memo)
+{
 	const char *p = line, *end = line + len, *q;
 
 	line_init(out);
 	if (len > 0 && line[len - 1] == '\r')
 		end--;
-	if (p < end && *p >= '0' && *p <= '9')
+	if (p < end && *p >= '0' && *p <= '9') {
 		p = parse_rfc3339_stamp(p, end, &out->stamp);
-	else
+	} else if (memo != NULL && memo->valid && end - p >= 16
+		   && memcmp(p, memo->text, CLASSIC_STAMP_LEN) == 0) {
+		out->stamp = memo->stamp;
+		p = parse_fraction(p + CLASSIC_STAMP_LEN, end, &out->stamp);
+	} else {
 		p = parse_classic_stamp(p, end, &out->stamp);
+		if (p != NULL && memo != NULL) {
+			memcpy(memo->text, line, CLASSIC_STAMP_LEN);
+			memo->stamp = out->stamp;
+			memo->valid = 1;
+		}
+		/* Some syslog daemons add fractions here too. */
+		if (p != NULL)
+			p = parse_fraction(p, end, &out->stamp);
+	}
 	if (p == NULL || p >= end || *p != ' ')
 		return (-1);
 	while (p < end && *p == ' ')

@@ -119,6 +119,25 @@ struct log_line {
  */
 int parse_line(const char *line, size_t len, struct log_line *out);
 
+/* The length of a classic stamp, "Nov  3 14:02:11". */
+#define CLASSIC_STAMP_LEN 15
+
+/*
+ * A stamp_memo (zeroed to start) keeps the last classic stamp parsed and
+ * its text: a log writes many lines a second, and the next line with the
+ * same text gets the same stamp without parsing it again.
+ */
+struct stamp_memo {
+	char text[CLASSIC_STAMP_LEN];
+	struct log_stamp stamp; /* to the second: without the fraction */
+	int valid;
+};
+
+/* parse_line_memo - parse_line() with the stamp of the line before in memo
+ * (NULL: none). */
+int parse_line_memo(const char *line, size_t len, struct log_line *out,
+		    struct stamp_memo *memo);
+
 /*
  * parse_journal_fields - the same for a journald record: its
  * SYSLOG_IDENTIFIER, _PID (or NULL), MESSAGE, and realtime in

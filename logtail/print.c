@@ -89,8 +89,8 @@ print_record(const char *qid, void *ctx)
 
 /* feed_line - parse and correlate one line. */
 static void
-feed_line(struct correlate *c, const char *name, const char *line, size_t len,
-	  uint64_t off, int cut)
+feed_line(struct correlate *c, struct stamp_memo *memo, const char *name,
+	  const char *line, size_t len, uint64_t off, int cut)
 {
 	struct log_line l;
 	struct log_pos pos = { name, off, NULL };
@@ -99,7 +99,7 @@ feed_line(struct correlate *c, const char *name, const char *line, size_t len,
 		log_warn("%s: line at offset %llu is longer than %d bytes: "
 			 "read its start only",
 			 name, (unsigned long long) off, LINE_MAX_BYTES);
-	if (parse_line(line, len, &l) == 0)
+	if (parse_line_memo(line, len, &l, memo) == 0)
 		correlate_feed(c, &l, &pos);
 }
 
@@ -140,6 +140,7 @@ print_fd(struct correlate *c, int fd, const char *name)
 	ssize_t n;
 	struct stat sb;
 	int cut, rc = 0;
+	struct stamp_memo memo = { { 0 }, { 0 }, 0 };
 	/* A pipe may keep us waiting: what was printed goes out first. */
 	int may_wait = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
 
@@ -153,7 +154,7 @@ print_fd(struct correlate *c, int fd, const char *name)
 	}
 	for (;;) {
 		while (linereader_next(lr, &line, &len, &off, &cut))
-			feed_line(c, name, line, len, off, cut);
+			feed_line(c, &memo, name, line, len, off, cut);
 		if (may_wait) {
 			(void) fflush(stdout);
 			idle_release(c, fd);
@@ -167,9 +168,9 @@ print_fd(struct correlate *c, int fd, const char *name)
 			break;
 	}
 	while (linereader_next(lr, &line, &len, &off, &cut))
-		feed_line(c, name, line, len, off, cut);
+		feed_line(c, &memo, name, line, len, off, cut);
 	if (linereader_finish(lr, &line, &len, &off, &cut))
-		feed_line(c, name, line, len, off, cut);
+		feed_line(c, &memo, name, line, len, off, cut);
 	linereader_free(lr);
 	return (rc);
 }

@@ -37,7 +37,7 @@ feed(struct tail *t, const char *line, size_t len, uint64_t off, int cut)
 		log_warn("%s: line at offset %llu is longer than %d bytes: read "
 			 "its start only",
 			 t->cur.path, (unsigned long long) off, LINE_MAX_BYTES);
-	if (parse_line(line, len, &l) == 0)
+	if (parse_line_memo(line, len, &l, &t->stamp_memo) == 0)
 		correlate_feed(t->corr, &l, &pos);
 }
 

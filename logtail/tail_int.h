@@ -26,6 +26,7 @@
 #include "correlate.h"
 #include "journal.h"
 #include "linereader.h"
+#include "parse_line.h"
 
 #define BATCH_LINES 5000
 #define IDLE_POLL_MS 250      /* the journal's wait */
@@ -85,6 +86,7 @@ struct tail {
 	struct store *st;
 	struct daemon_signals *sig;
 	struct correlate *corr;
+	struct stamp_memo stamp_memo; /* the last line's stamp */
 	struct tailfile cur;
 	struct journal_src *js; /* log_source = journal */
 	char *cursor;		/* of the last journal record read */

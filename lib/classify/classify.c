@@ -38,6 +38,7 @@ static regex_t *rules_re;
 static unsigned char *rules_ok;
 static unsigned char *rules_off; /* classify_without_provider() */
 static size_t nrules;
+static unsigned long rules_version; /* classify_rules_version() */
 
 /* The generic prefixes by their first byte (find_cause), and their lengths. */
 static uint32_t prefix_first[256];
@@ -508,27 +509,26 @@ walk(const char *buf, const struct reading *rd, int severity,
 	return (rd->dflt != CLASS_NONE ? rd->dflt : CLASS_UNCLASSIFIED);
 }
 
-/* classify - see classify.h. */
-void
-classify(const char *dsn, const char *text, struct classify_result *out)
+/* classify_prepare - see classify_int.h. */
+int
+classify_prepare(const char *dsn, const char *text, struct classify_result *out,
+		 char *buf, size_t buflen, int *severity, int *greeting)
 {
-	char buf[CLASSIFY_MATCH_MAX + 1];
-	struct reading rd = { NULL, SUBJECT_NONE, CLASS_NONE };
 	const char *reply, *name;
 	size_t namelen;
-	int severity, greeting = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->classification = CLASS_NONE;
+	*greeting = 0;
 	if (text == NULL)
 		text = "";
 	if (dsn != NULL && *dsn == 0)
 		dsn = NULL;
 	if (*text == 0 && !valid_dsn(dsn))
-		return;
+		return (0);
 
 	reply = text;
-	if (find_host_said(text, &name, &namelen, &reply, &greeting)
+	if (find_host_said(text, &name, &namelen, &reply, greeting)
 	    && valid_host_name(name, namelen)) {
 		memcpy(out->remote_host, name, namelen);
 		out->remote_host[namelen] = 0;
@@ -544,13 +544,22 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 
 	/* Success and failure: the enhanced code's class, else the reply's. */
 	if (out->smtp_enhanced_code[0])
-		severity = out->smtp_enhanced_code[0] - '0';
+		*severity = out->smtp_enhanced_code[0] - '0';
 	else
-		severity = out->smtp_code / 100;
-	if (severity == 2)
-		return;
+		*severity = out->smtp_code / 100;
+	if (*severity == 2)
+		return (0);
 
-	match_text(reply, buf, sizeof(buf));
+	match_text(reply, buf, buflen);
+	return (1);
+}
+
+/* classify_decide - see classify_int.h. */
+void
+classify_decide(const char *buf, int severity, int greeting, struct classify_result *out)
+{
+	struct reading rd = { NULL, SUBJECT_NONE, CLASS_NONE };
+
 	if (classify_local_apply(buf, severity, out))
 		return;
 	if (!ready()) {
@@ -564,6 +573,17 @@ classify(const char *dsn, const char *text, struct classify_result *out)
 		rd.dflt = CLASS_SPAM_BLOCK;
 	}
 	out->classification = walk(buf, &rd, severity, out);
+}
+
+/* classify - see classify.h. */
+void
+classify(const char *dsn, const char *text, struct classify_result *out)
+{
+	char buf[CLASSIFY_MATCH_MAX + 1];
+	int severity, greeting;
+
+	if (classify_prepare(dsn, text, out, buf, sizeof(buf), &severity, &greeting))
+		classify_decide(buf, severity, greeting, out);
 }
 
 /* classify_reply_text - see classify.h. */
@@ -604,6 +624,20 @@ classify_reply_text(const char *text, char *out, size_t outlen)
 	out[len] = 0;
 }
 
+/* classify_rules_changed - see classify_int.h. */
+void
+classify_rules_changed(void)
+{
+	rules_version++;
+}
+
+/* classify_rules_version - see classify.h. */
+unsigned long
+classify_rules_version(void)
+{
+	return (rules_version);
+}
+
 /* classify_without_provider - see classify.h. */
 int
 classify_without_provider(const char *provider)
@@ -618,6 +652,7 @@ classify_without_provider(const char *provider)
 		    && strcmp(rules[i]->provider, provider) == 0) {
 			rules_off[i] = 1;
 			found = 0;
+			classify_rules_changed();
 		}
 	}
 	return (found);

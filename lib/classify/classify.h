@@ -57,6 +57,28 @@ struct classify_rule {
 void classify(const char *dsn, const char *text, struct classify_result *out);
 
 /*
+ * A classify_cache remembers classify()'s verdicts by what the rules read
+ * of a reply (its text without addresses, its codes, the remote host), in
+ * nslots slots (rounded up to a power of two; a slot's verdict is replaced
+ * by the next key that hashes to it).  Verdicts are forgotten when the
+ * rules in use change.  One cache per thread.
+ */
+struct classify_cache;
+
+struct classify_cache *classify_cache_new(size_t nslots);
+void classify_cache_free(struct classify_cache *c);
+
+/* classify_cached - classify(), through the cache c (NULL: none). */
+void classify_cached(struct classify_cache *c, const char *dsn, const char *text,
+		     struct classify_result *out);
+
+/*
+ * classify_rules_version - changes whenever the rules in use change
+ * (classify_local_use(), classify_without_provider()).
+ */
+unsigned long classify_rules_version(void);
+
+/*
  * classify_reply_text - the remote's reply without Postfix's "host X said: "
  * and "(in reply to ... command)", written to out.
  */

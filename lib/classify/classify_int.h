@@ -95,4 +95,19 @@ int classify_rule_applies(const struct classify_rule *r, int severity,
  */
 int classify_local_apply(const char *buf, int severity, struct classify_result *res);
 
+/*
+ * classify() in two halves, for classify_cached(): classify_prepare() reads
+ * the codes and the remote host into out and the text the rules see into
+ * buf, and returns 0 when that settles it (success, nothing to read);
+ * classify_decide() then sets out->classification from buf, severity,
+ * greeting and out's codes and host: nothing else.
+ */
+int classify_prepare(const char *dsn, const char *text, struct classify_result *out,
+		     char *buf, size_t buflen, int *severity, int *greeting);
+void classify_decide(const char *buf, int severity, int greeting,
+		     struct classify_result *out);
+
+/* classify_rules_changed - the rules in use changed: cached verdicts go. */
+void classify_rules_changed(void);
+
 #endif

@@ -260,6 +260,7 @@ classify_local_use(struct classify_local *l)
 {
 	classify_local_free(in_use);
 	in_use = l;
+	classify_rules_changed();
 }
 
 /* classify_local_apply - see classify_int.h. */

@@ -900,6 +900,78 @@ START_TEST(test_local_rules)
 }
 END_TEST
 
+/* The cache of verdicts: the same as classify(), through collisions and
+ * a change of rules. */
+START_TEST(test_cache)
+{
+	static const struct {
+		const char *dsn, *text;
+	} in[] = {
+		{ "5.1.1", "host mx.example.com[192.0.2.1] said: 550 5.1.1 <a@b>: "
+			   "Recipient address rejected: User unknown" },
+		/* Other addresses: the same text for the rules; the codes
+		 * and the host are each reply's own. */
+		{ "5.1.1", "host mx.example.net[192.0.2.9] said: 550 5.1.1 <c@d>: "
+			   "Recipient address rejected: User unknown" },
+		{ "5.1.1", "host mx.example.net[192.0.2.9] said: 550 <e@f>: "
+			   "Recipient address rejected: User unknown" },
+		{ NULL, "host smtp.google.com[192.0.2.9] refused to talk to me: 421 "
+			"4.7.0 Try again later, closing connection." },
+		{ "4.4.1",
+		  "connect to mx.example.com[192.0.2.1]:25: Connection refused" },
+		{ NULL, "450 4.2.2 Mailbox full" },
+		{ "4.2.2", "450 4.2.2 Mailbox full" },
+		{ "", "450 4.2.2 Mailbox full" },
+		{ "5.7.1", NULL },
+		{ "5.7", "1 rejected" }, /* not the same key as the next */
+		{ "5.7.1", " rejected" },
+		{ NULL, NULL },
+	};
+	struct classify_cache *c = classify_cache_new(2);
+	struct classify_local *l;
+	struct classify_result want, got;
+	char err[256], *big;
+	size_t i, round;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			classify(in[i].dsn, in[i].text, &want);
+			memset(&got, 0x5a, sizeof(got));
+			classify_cached(c, in[i].dsn, in[i].text, &got);
+			ck_assert_msg(memcmp(&want, &got, sizeof(want)) == 0,
+				      "round %zu case %zu", round, i);
+		}
+	}
+	/* Rules in use changed: the cached verdict goes. */
+	classify_cached(c, NULL, "450 4.2.2 Mailbox full", &got);
+	ck_assert_int_eq(got.classification, CLASS_MAILBOX_FULL);
+	l = classify_local_parse("transient_failure temp - - -\n", "r", err, sizeof(err));
+	ck_assert_ptr_nonnull(l);
+	classify_local_use(l);
+	classify_cached(c, NULL, "450 4.2.2 Mailbox full", &got);
+	ck_assert_int_eq(got.classification, CLASS_TRANSIENT_FAILURE);
+	classify_local_use(NULL);
+	classify_cached(c, NULL, "450 4.2.2 Mailbox full", &got);
+	ck_assert_int_eq(got.classification, CLASS_MAILBOX_FULL);
+	/* Longer than a key may be: classified each time, the same. */
+	big = malloc(4000);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 3999);
+	memcpy(big, "550 5.1.1 user unknown ", 23);
+	big[3999] = 0;
+	classify("5.1.1", big, &want);
+	classify_cached(c, "5.1.1", big, &got);
+	ck_assert_int_eq(memcmp(&want, &got, sizeof(want)), 0);
+	free(big);
+	/* No cache: classify() itself. */
+	classify_cached(NULL, "5.1.1", in[0].text, &got);
+	classify("5.1.1", in[0].text, &want);
+	ck_assert_int_eq(memcmp(&want, &got, sizeof(want)), 0);
+	classify_cache_free(c);
+	classify_cache_free(NULL);
+}
+END_TEST
+
 static void *
 classify_thread(void *arg)
 {
@@ -1097,6 +1169,7 @@ main(void)
 	tcase_add_test(tc, test_reply_text);
 	tcase_add_test(tc, test_long_and_binary);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_prefilter);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);

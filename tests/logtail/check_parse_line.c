@@ -31,6 +31,49 @@ P(const char *line)
 	ck_assert_msg(span_eq((s), (str)), "expected '%s', got '%.*s'", (str),           \
 		      (int) (s).len, (s).p)
 
+/* The stamp memo: every line parses as parse_line() parses it alone. */
+START_TEST(stamp_memo)
+{
+	static const char *const lines[] = {
+		"Nov  3 14:02:11 mx1 postfix/smtp[1]: 4BDD63F45: to=<a@b>",
+		"Nov  3 14:02:11 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Nov  3 14:02:11.250 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Nov  3 14:02:11.5 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Nov  3 14:02:12 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"2026-11-23T21:40:34.123456+01:00 host postfix/qmgr[2]: 4BDD63F45: removed",
+		"Nov  3 14:02:12 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Nov  3 14:02:12",
+		"Nov  3 14:02:12 ",
+		"Nov 03 14:02:12 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Dec 31 23:59:60 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Dec 31 23:59:6x mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Dec 31 23:59:60 mx1 postfix/qmgr[2]: 4BDD63F45: removed",
+		"Nov  3 14:02:12 mx1 other[2]: 4BDD63F45: removed",
+	};
+	struct stamp_memo memo;
+	struct log_line want, got;
+	size_t i;
+	int rw, rg;
+
+	memset(&memo, 0, sizeof(memo));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		rw = parse_line(lines[i], strlen(lines[i]), &want);
+		rg = parse_line_memo(lines[i], strlen(lines[i]), &got, &memo);
+		ck_assert_msg(rw == rg, "line %zu: %d, %d", i, rw, rg);
+		if (rw != 0)
+			continue;
+		ck_assert_msg(memcmp(&want.stamp, &got.stamp, sizeof(want.stamp)) == 0,
+			      "line %zu", i);
+		ck_assert_int_eq(want.kind, got.kind);
+		ck_assert_int_eq(want.msg.len, got.msg.len);
+	}
+	/* The memo is used: a line with the same stamp gets the memo's. */
+	memo.stamp.hour = 7;
+	ck_assert_int_eq(parse_line_memo(lines[6], strlen(lines[6]), &got, &memo), 0);
+	ck_assert_int_eq(got.stamp.hour, 7);
+}
+END_TEST
+
 START_TEST(classic_syslog_prefix)
 {
 	ck_assert_int_eq(P("Nov  3 14:02:11 mx1 postfix/smtp[123]: 4BDD63F45: "
@@ -725,6 +768,7 @@ parse_line_suite(void)
 	tcase_add_test(tc, linereader_offsets_and_partial_lines);
 	tcase_add_test(tc, linereader_cuts_long_lines);
 	tcase_add_test(tc, fingerprints);
+	tcase_add_test(tc, stamp_memo);
 	suite_add_tcase(s, tc);
 	return (s);
 }
