@@ -80,6 +80,22 @@ PH_MUST_CHECK int delivery_pick(struct store_txn *txn, uint64_t id,
 const char *delivery_payload_json(const struct delivery *d, size_t *len);
 
 /*
+ * delivery_envelope_json - the envelope event_envelope() makes, as the
+ * JSON text endpoints get ("/" unescaped), the payload's text spliced in
+ * unparsed; *len its length, *payload_off and *payload_len where the
+ * payload is in it.  Caller frees.
+ */
+char *delivery_envelope_json(const struct delivery *d, size_t *len, size_t *payload_off,
+			     size_t *payload_len);
+
+/*
+ * delivery_message_id - the payload's message.id (an unsigned integer):
+ * 1 with *id, or 0 when it has none.  Read from payload_text without
+ * parsing the rest of it.
+ */
+int delivery_message_id(const struct delivery *d, uint64_t *id);
+
+/*
  * delivery_fanout - take up to max events from the outbox and make one
  * pending delivery, due first_delay_ms from now, per enabled endpoint of
  * the event's tenant that wants it (or for the one endpoint an event

@@ -184,6 +184,144 @@ delivery_payload_json(const struct delivery *d, size_t *len)
 	return s;
 }
 
+/* delivery_envelope_json - see delivery.h. */
+char *
+delivery_envelope_json(const struct delivery *d, size_t *len, size_t *payload_off,
+		       size_t *payload_len)
+{
+	struct buf b;
+	const char *payload = delivery_payload_json(d, payload_len);
+
+	buf_init(&b);
+	JSONW_LIT(&b, "{\"event\":");
+	jsonw_string(&b, event_type_name(d->type));
+	JSONW_LIT(&b, ",\"timestamp\":");
+	jsonw_double(&b, d->timestamp, 6);
+	JSONW_LIT(&b, ",\"uuid\":");
+	jsonw_string(&b, d->uuid);
+	JSONW_LIT(&b, ",\"payload\":");
+	*payload_off = b.len;
+	jsonw_mem(&b, payload, *payload_len);
+	JSONW_LIT(&b, "}");
+	jsonw_end(&b);
+	*len = b.len;
+	return (buf_take(&b));
+}
+
+/* text_ws - past JSON white space. */
+static const char *
+text_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return (p);
+}
+
+/* text_string - past the string that starts at p ('"'), or NULL. */
+static const char *
+text_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return (p + 1);
+	}
+	return (NULL);
+}
+
+/* text_value - past the value that starts at p, or NULL. */
+static const char *
+text_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	while (p < end) {
+		if (*p == '"') {
+			if ((p = text_string(p, end)) == NULL || depth == 0)
+				return (p);
+			continue;
+		}
+		if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return (p); /* a scalar's end */
+			if (--depth == 0)
+				return (p + 1);
+		} else if (depth == 0 && (*p == ',' || text_ws(p, end) != p)) {
+			return (p);
+		}
+		p++;
+	}
+	return (depth == 0 ? p : NULL);
+}
+
+/*
+ * text_member - the value of member key of the object at *p..end (its
+ * start in *p, its end returned), or NULL.  Names are compared as
+ * written: those of stored payloads have no escapes.
+ */
+static const char *
+text_member(const char **p, const char *end, const char *key)
+{
+	const char *s = text_ws(*p, end), *name, *v;
+	size_t klen = strlen(key), nlen;
+
+	if (s >= end || *s != '{')
+		return (NULL);
+	s = text_ws(s + 1, end);
+	while (s < end && *s == '"') {
+		name = s + 1;
+		if ((s = text_string(s, end)) == NULL)
+			return (NULL);
+		nlen = (size_t) (s - 1 - name);
+		s = text_ws(s, end);
+		if (s >= end || *s != ':')
+			return (NULL);
+		v = text_ws(s + 1, end);
+		if ((s = text_value(v, end)) == NULL)
+			return (NULL);
+		if (nlen == klen && memcmp(name, key, klen) == 0) {
+			*p = v;
+			return (s);
+		}
+		s = text_ws(s, end);
+		if (s >= end || *s != ',')
+			return (NULL);
+		s = text_ws(s + 1, end);
+	}
+	return (NULL);
+}
+
+/* delivery_message_id - see delivery.h. */
+int
+delivery_message_id(const struct delivery *d, uint64_t *id)
+{
+	json_object *o;
+	const char *p, *end;
+	uint64_t v = 0;
+
+	if (d->payload_text == NULL) {
+		o = json_member(json_member(d->payload, "message"), "id");
+		if (o == NULL || !json_object_is_type(o, json_type_int))
+			return (0);
+		*id = json_object_get_uint64(o);
+		return (1);
+	}
+	p = d->payload_text;
+	if ((end = text_member(&p, p + d->payload_text_len, "message")) == NULL
+	    || (end = text_member(&p, end, "id")) == NULL || p == end)
+		return (0);
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+			return (0);
+		v = v * 10 + (uint64_t) (*p - '0');
+	}
+	*id = v;
+	return (1);
+}
+
 /* delivery_copy - see delivery_int.h. */
 struct delivery *
 delivery_copy(const struct delivery *src)
