@@ -232,14 +232,14 @@ find_sink(struct endpoint **eps, int n, const char *id)
 static int
 queue_id_of(struct store_txn *txn, const struct delivery *d, char **out)
 {
-	json_object *id = json_member(json_member(d->payload, "message"), "id");
 	struct message_record *m;
+	uint64_t id;
 	int rc;
 
 	*out = NULL;
-	if (id == NULL || !json_object_is_type(id, json_type_int))
+	if (!delivery_message_id(d, &id))
 		return STORE_OK;
-	rc = message_get_by_id(txn, json_object_get_uint64(id), &m);
+	rc = message_get_by_id(txn, id, &m);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
 	if (rc != STORE_OK)
@@ -318,7 +318,7 @@ again:
 			continue;
 		if (in_flight(b->skip, due[i].id))
 			continue;
-		rc = delivery_get(txn, due[i].id, &d);
+		rc = delivery_pick(txn, due[i].id, &d); /* payload as text */
 		if (rc == STORE_NOTFOUND) {
 			rc = STORE_OK;
 			continue;
@@ -561,8 +561,8 @@ publish_batch(struct sink *s, struct batch *b, struct batch *next)
 {
 	struct record_ctx rc;
 	struct amqp_props p;
-	json_object *env;
-	const char *body;
+	char *body;
+	size_t len, off, plen;
 	char err[512];
 	int i, sent = 0;
 	int64_t t1, t2, t3, t4;
@@ -583,17 +583,14 @@ publish_batch(struct sink *s, struct batch *b, struct batch *next)
 				  (unsigned long long) d->id, d->uuid, err);
 			continue;
 		}
-		env = event_envelope(d->type, d->timestamp, d->uuid, d->payload);
-		/* the body HTTP endpoints get (webhook/transfer.c) */
-		body = json_object_to_json_string_ext(
-		    env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (publisher_send(s->pub, &p, body, strlen(body), err, sizeof(err))
-		    < 0) {
-			json_object_put(env);
+		/* the body HTTP endpoints get, the payload as stored */
+		body = delivery_envelope_json(d, &len, &off, &plen);
+		if (publisher_send(s->pub, &p, body, len, err, sizeof(err)) < 0) {
+			free(body);
 			down(s, err, b->n);
 			return 0;
 		}
-		json_object_put(env);
+		free(body);
 		sent++;
 	}
 	/* the broker writes the batch meanwhile: the store's time is free */

@@ -12,7 +12,6 @@
 #include "config/config.h"
 #include "util/log.h"
 #include "sign/sign.h"
-#include "util/jsonw.h"
 #include "transfer.h"
 
 #define USER_AGENT "posthook/" PACKAGE_VERSION
@@ -31,35 +30,6 @@ add_header(struct transfer *t, const char *name, const char *value)
 		return -1;
 	t->hdr_list = l;
 	return 0;
-}
-
-/*
- * write_body - the envelope as event_envelope() has it, printed as
- * delivery_event_write_json() writes events ("/" unescaped), the payload
- * printed once: its place in the body is kept for the attempt record.
- */
-static void
-write_body(struct transfer *t, const struct delivery *d)
-{
-	struct buf b;
-	size_t len;
-	const char *payload = delivery_payload_json(d, &len);
-
-	buf_init(&b);
-	JSONW_LIT(&b, "{\"event\":");
-	jsonw_string(&b, event_type_name(d->type));
-	JSONW_LIT(&b, ",\"timestamp\":");
-	jsonw_double(&b, d->timestamp, 6);
-	JSONW_LIT(&b, ",\"uuid\":");
-	jsonw_string(&b, d->uuid);
-	JSONW_LIT(&b, ",\"payload\":");
-	t->payload_off = b.len;
-	t->payload_len = len;
-	jsonw_mem(&b, payload, len);
-	JSONW_LIT(&b, "}");
-	jsonw_end(&b);
-	t->body_len = b.len;
-	t->body = buf_take(&b);
 }
 
 /* transfer_prepare - see transfer.h. */
@@ -82,7 +52,9 @@ transfer_prepare(const struct signing_key *key, struct delivery *d,
 	memcpy(t->uuid, d->uuid, sizeof(t->uuid));
 	t->uuid[sizeof(t->uuid) - 1] = 0;
 	t->attempt = d->attempts + 1;
-	write_body(t, d);
+	/* the envelope's payload: its place in the body kept for the attempt */
+	t->body =
+	    delivery_envelope_json(d, &t->body_len, &t->payload_off, &t->payload_len);
 	t->kid = xstrdup(signing_key_kid(key));
 	if (ep->secret != NULL) {
 		t->std_ts = (long) now;

@@ -786,6 +786,94 @@ START_TEST(pick_keeps_payload_text)
 }
 END_TEST
 
+/* text_id - delivery_message_id() of a payload given as text. */
+static int
+text_id(const char *text, uint64_t *id)
+{
+	struct delivery d;
+
+	memset(&d, 0, sizeof(d));
+	d.payload_text = (char *) text;
+	d.payload_text_len = strlen(text);
+	return delivery_message_id(&d, id);
+}
+
+/*
+ * delivery_message_id() finds message.id in the text wherever it is,
+ * past strings and nested values that look like it, and says "none"
+ * where the parsed payload has no integer there.
+ */
+START_TEST(message_id_from_text)
+{
+	struct delivery d;
+	uint64_t id = 0;
+
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":42,\"queue_id\":\"Q\"}}", &id), 1);
+	ck_assert_uint_eq(id, 42);
+	ck_assert_int_eq(text_id(" { \"x\" : \"\\\"message\\\":{\\\"id\\\":1}\" , \"n\":"
+				 "[{\"message\":{\"id\":2}}],\"message\" : { \"idx\":3 ,"
+				 " \"id\" : 18446744073709551615 } } ",
+				 &id),
+			 1);
+	ck_assert_uint_eq(id, UINT64_MAX);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":18446744073709551616}}", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":\"42\"}}", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":4.2}}", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":-4}}", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":null}}", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"ids\":1}}", &id), 0);
+	ck_assert_int_eq(text_id("{\"domain\":\"example.com\"}", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":", &id), 0);
+	ck_assert_int_eq(text_id("{\"message\":{\"id\":7", &id), 0);
+	ck_assert_int_eq(text_id("{\"a\":\"unterminated", &id), 0);
+	ck_assert_int_eq(text_id("[1,2]", &id), 0);
+	ck_assert_int_eq(text_id("", &id), 0);
+
+	/* a parsed payload: the same answer from its tree */
+	memset(&d, 0, sizeof(d));
+	d.payload = json_parse_len("{\"message\":{\"id\":9}}", 20);
+	ck_assert_ptr_nonnull(d.payload);
+	ck_assert_int_eq(delivery_message_id(&d, &id), 1);
+	ck_assert_uint_eq(id, 9);
+	json_object_put(d.payload);
+}
+END_TEST
+
+/*
+ * delivery_envelope_json() prints the envelope event_envelope() makes,
+ * byte for byte, from the payload's text, and says where the payload is.
+ */
+START_TEST(envelope_from_text)
+{
+	struct delivery d;
+	json_object *env;
+	const char *want, *text = "{\"message\":{\"id\":5,\"to\":\"a/b@example.com\"}}";
+	char *got;
+	size_t len, off, plen;
+
+	memset(&d, 0, sizeof(d));
+	d.type = EV_MESSAGE_SENT;
+	d.timestamp = 1700000000.123456;
+	snprintf(d.uuid, sizeof(d.uuid), "%s", "0b5f4c7e-1f2a-4c3b-8d9e-0a1b2c3d4e5f");
+	d.payload = json_parse_len(text, strlen(text));
+	ck_assert_ptr_nonnull(d.payload);
+	env = event_envelope(d.type, d.timestamp, d.uuid, d.payload);
+	want = json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN
+						       | JSON_C_TO_STRING_NOSLASHESCAPE);
+	json_object_put(d.payload);
+	d.payload = NULL;
+	d.payload_text = (char *) text;
+	d.payload_text_len = strlen(text);
+	got = delivery_envelope_json(&d, &len, &off, &plen);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_uint_eq(plen, strlen(text));
+	ck_assert_int_eq(memcmp(got + off, text, plen), 0);
+	free(got);
+	json_object_put(env);
+}
+END_TEST
+
 START_TEST(fanout_by_tenant)
 {
 	static const char *const expect[][2] = {
@@ -832,6 +920,8 @@ main(void)
 	tcase_add_test(tc, record_has_seed_003_shape);
 	tcase_add_test(tc, record_without_response);
 	tcase_add_test(tc, record_body_capped);
+	tcase_add_test(tc, message_id_from_text);
+	tcase_add_test(tc, envelope_from_text);
 	suite_add_tcase(s, tc);
 	test_store_fixture(ts, "check_delivery");
 	tcase_add_test(ts, fanout_complete_replay_recover_purge);
