@@ -1,7 +1,7 @@
 /*
  * eom.c - end of message.  Everything the milter changes in a message
- * happens here, after the one store transaction, so that a message is
- * never left with a token the store does not know.
+ * happens here, after the store transaction that records it (record.c),
+ * so that a message is never left with a token the store does not know.
  *
  * Fail open: a store that is slow or down, a missing queue id or a failed
  * header edit is logged with the queue id and the message is accepted.
